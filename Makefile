@@ -1,0 +1,57 @@
+# Two commands do all set-up on a fresh machine with python3: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= sample_data
+PORT ?= 8501
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install run sample test check lint types lock browser clean
+
+install: $(STAMP)
+
+# Rebuilt whenever the lock file or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install Python's venv module (Debian: apt-get install python3-venv)."; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+# Generates the sample data only when it is missing.
+$(DATA_DIR)/responses.parquet: | $(STAMP)
+	$(BIN)/cx sample --out $(DATA_DIR)
+
+sample: $(DATA_DIR)/responses.parquet
+
+run: $(STAMP) sample
+	CX_DATA_DIR=$(DATA_DIR) $(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+
+# The browser tests drive Debian's chromium; install it when missing (needs root or sudo).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+check: lint types test
+
+# Re-pins every dependency from pyproject.toml into requirements.lock.
+lock:
+	rm -rf /tmp/cx-lock && $(PYTHON) -m venv /tmp/cx-lock
+	/tmp/cx-lock/bin/pip install --quiet ".[dev]"
+	/tmp/cx-lock/bin/pip freeze --exclude cx-dashboard | sed '1i # Pinned by `make lock` from pyproject.toml; install with pip install -r requirements.lock' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -1,0 +1,169 @@
+"""The metric catalog: one SQL file per metric under sql/metrics/, read with a strict comment header."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from metrics.errors import Problem
+from metrics.sqlfiles import SQL_DIR
+
+METRICS_DIR = SQL_DIR / "metrics"
+
+FORMATS = ("percent", "number", "integer", "duration")
+DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")
+THEMES = (
+    "Trust",
+    "Ease",
+    "Effectiveness",
+    "Emotion",
+    "Satisfaction",
+    "Transparency",
+    "Drivers",
+    "Volume",
+    "Operations",
+    "Digital",
+)
+# How the engine turns a metric's rows into a statistic, and the columns each way needs.
+AGGREGATES: dict[str, tuple[str, ...]] = {
+    "share": ("value",),  # value 1/0 per row, optional weight and score; Wilson interval
+    "mean": ("value",),  # value per row, optional weight; normal interval
+    "ratio": ("numerator", "denominator"),  # summed separately; Wilson interval
+    "count": (),  # sum of weight (1 per row when absent); no interval
+    "median": ("value",),  # order-statistic interval
+    "p90": ("value",),
+}
+REQUIRED_KEYS = ("label", "description", "unit", "format", "direction", "theme", "owner", "aggregate")
+OPTIONAL_KEYS = ("target", "min_n")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_HEADER_LINE = re.compile(r"^--\s?([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its header and its SQL body, which returns one row per unit counted."""
+
+    name: str
+    label: str
+    description: str
+    unit: str
+    format: str
+    direction: str
+    theme: str
+    owner: str
+    aggregate: str
+    sql: str
+    path: Path
+    target: float | None = None
+    min_n: int | None = None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every metric file that parsed, and a problem for every one that did not."""
+
+    metrics: dict[str, Metric]
+    problems: tuple[Problem, ...]
+
+
+def load_catalog(folder: Path = METRICS_DIR) -> Catalog:
+    """Read every `*.sql` file of `folder`; adding a file adds a metric."""
+    metrics: dict[str, Metric] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.sql")):
+        metric, found = parse_metric(path)
+        problems += found
+        if metric is not None:
+            metrics[metric.name] = metric
+    return Catalog(metrics, tuple(problems))
+
+
+def _source_name(path: Path) -> str:
+    try:
+        return str(path.relative_to(SQL_DIR.parent))
+    except ValueError:
+        return path.name
+
+
+def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
+    """Parse one metric file; return the metric, or None with every problem found in it."""
+    source = _source_name(path)
+    problems: list[Problem] = []
+
+    def problem(message: str) -> None:
+        problems.append(Problem(source, message))
+
+    if not _NAME.match(path.stem):
+        problem(f"file name '{path.stem}' is not a metric name: use lowercase letters, digits and _")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header: dict[str, str] = {}
+    body_start = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            body_start = number
+            break
+        if not line.startswith("--"):
+            body_start = number - 1
+            break
+        match = _HEADER_LINE.match(line)
+        if not match:
+            problem(f"line {number}: header lines are `-- key: value`; got {line.strip()!r}")
+            continue
+        key, value = match.group(1), match.group(2)
+        if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+            problem(f"line {number}: unknown header key '{key}'; known keys: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}")
+        elif key in header:
+            problem(f"line {number}: header key '{key}' is given twice")
+        elif not value:
+            problem(f"line {number}: header key '{key}' has no value")
+        else:
+            header[key] = value
+    for key in REQUIRED_KEYS:
+        if key not in header and not any(f"'{key}'" in p.message for p in problems):
+            problem(f"missing header key '{key}'")
+    for key, allowed in (("format", FORMATS), ("direction", DIRECTIONS), ("theme", THEMES)):
+        if key in header and header[key] not in allowed:
+            problem(f"header key '{key}': value '{header[key]}' is not one of {', '.join(allowed)}")
+    if "aggregate" in header and header["aggregate"] not in AGGREGATES:
+        problem(f"header key 'aggregate': value '{header['aggregate']}' is not one of {', '.join(AGGREGATES)}")
+    target = _number(header.get("target"), "target", float, problem)
+    min_n = _number(header.get("min_n"), "min_n", int, problem)
+    if min_n is not None and min_n < 1:
+        problem(f"header key 'min_n': value {min_n} must be 1 or more")
+    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    if not sql:
+        problem("no SQL after the header: the body is a select returning one row per unit counted")
+    if problems:
+        return None, problems
+    metric = Metric(
+        name=path.stem,
+        label=header["label"],
+        description=header["description"],
+        unit=header["unit"],
+        format=header["format"],
+        direction=header["direction"],
+        theme=header["theme"],
+        owner=header["owner"],
+        aggregate=header["aggregate"],
+        sql=sql,
+        path=path,
+        target=target,
+        min_n=min_n,
+    )
+    return metric, []
+
+
+def _number(
+    text: str | None, key: str, kind: type[int] | type[float], problem: Callable[[str], None]
+) -> Any:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        problem(f"header key '{key}': value '{text}' is not a {'whole ' if kind is int else ''}number")
+        return None

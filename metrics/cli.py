@@ -1,0 +1,172 @@
+"""The `cx` command: query metrics, list the catalog, check inputs and metric files, make sample data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from metrics.catalog import load_catalog
+from metrics.contract import INPUTS
+from metrics.dimensions import DIMENSIONS
+from metrics.errors import CxError
+from metrics.formatting import SUPPRESSED, suppression_note
+from metrics.query import Engine, Query
+from metrics.settings import Settings
+from metrics.warehouse import Warehouse
+
+
+def _where(text: str) -> tuple[str, str]:
+    dimension, sep, value = text.partition("=")
+    if not sep or not dimension.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not DIM=VALUE (e.g. --where channel=website)")
+    return dimension.strip(), value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cx", description="A-11 customer-experience metrics from parquet inputs.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="folder of input parquet files (default: $CX_DATA_DIR or sample_data/)")
+    common.add_argument("--min-n", type=int, help="smallest denominator shown (default: $CX_MIN_N or 10)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    query = commands.add_parser("query", parents=[common], help="compute one metric")
+    query.add_argument("metric", help="metric name, e.g. trust (see `cx metrics`)")
+    query.add_argument("--by", action="append", default=[], metavar="DIM", help="break down by a dimension")
+    query.add_argument(
+        "--where", action="append", default=[], type=_where, metavar="DIM=VALUE",
+        help="keep rows whose DIM is VALUE; repeat a DIM to accept several values",
+    )
+    query.add_argument("--from", dest="start", metavar="FY2025Q1", help="first fiscal quarter")
+    query.add_argument("--to", dest="end", metavar="FY2026Q4", help="last fiscal quarter (inclusive)")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    commands.add_parser("metrics", parents=[common], help="list the metric catalog")
+    commands.add_parser("dimensions", parents=[common], help="list the dimensions")
+    commands.add_parser("check", parents=[common], help="validate the inputs and every metric file")
+    commands.add_parser("contract", help="print the data contract as Markdown")
+
+    sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
+    sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
+    sample.add_argument("--seed", type=int, default=2026)
+    sample.add_argument("--responses", type=int, default=200_000, help="number of survey responses")
+    sample.add_argument("--contacts", type=int, default=None, help="number of contacts (default: as responses)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 problems found, 2 bad request)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except CxError as error:
+        print(f"cx: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "contract":
+        from metrics.contract_doc import contract_markdown
+
+        print(contract_markdown(), end="")
+        return 0
+    if args.command == "sample":
+        return _sample(args)
+    settings = Settings.load(args.data_dir, args.min_n)
+    if args.command == "metrics":
+        return _metrics()
+    if args.command == "dimensions":
+        for dimension in DIMENSIONS.values():
+            print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
+        return 0
+    engine = Engine.open(settings.data_dir, settings.min_n)
+    if args.command == "check":
+        return _check(engine)
+    where: dict[str, list[str]] = {}
+    for dimension, value in args.where:
+        where.setdefault(dimension, []).append(value)
+    result = engine.run(Query.of(args.metric, args.by, where, args.start, args.end))
+    _print(result, args.format, engine.threshold(engine.metric(args.metric)))
+    return 0
+
+
+def _metrics() -> int:
+    catalog = load_catalog()
+    width = max(len(name) for name in catalog.metrics)
+    for name, metric in catalog.metrics.items():
+        print(f"{name:{width}}  {metric.label} [{metric.theme}; {metric.aggregate}; {metric.unit}]")
+    for problem in catalog.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if catalog.problems else 0
+
+
+def _check(engine: Engine) -> int:
+    warehouse: Warehouse = engine.warehouse
+    problems = warehouse.check() + engine.check_metrics()
+    for name, state in warehouse.inputs.items():
+        status = "ok" if not state.problems else f"{len(state.problems)} problem(s)"
+        rows = f"{warehouse.row_count(name):,} rows" if state.found and not state.problems else "not usable"
+        print(f"input   {state.source:24} {rows:>16}  {status}")
+    print(f"metrics {len(engine.catalog.metrics)} files in sql/metrics/")
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("cx check: no problems" if not problems else f"cx check: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def _print(result: pl.DataFrame, fmt: str, min_n: int) -> None:
+    if fmt == "csv":
+        print(result.write_csv(), end="")
+    elif fmt == "json":
+        rows = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in result.iter_rows(named=True)
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        print(_table(result))
+        if result["suppressed"].any():
+            print(suppression_note(min_n))
+
+
+def _table(result: pl.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if value is None:
+            return SUPPRESSED
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        return str(value)
+
+    rows = [[cell(v) for v in row] for row in result.iter_rows()]
+    header = list(result.columns)
+    widths = [max(len(x) for x in column) for column in zip(header, *rows, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from sample_data.generator import generate
+
+    out = Path(args.out) if args.out else Settings.load().data_dir
+    if args.responses < 1:
+        raise CxError(f"--responses: value {args.responses} must be 1 or more")
+    started = time.perf_counter()
+    print(f"Writing sample inputs to {out} (seed {args.seed}, {args.responses:,} responses)...")
+    counts = generate(
+        out, seed=args.seed, responses=args.responses, contacts=args.contacts, progress=lambda m: print(f"  {m}")
+    )
+    summary = ", ".join(f"{counts[name]:,} {name}" for name in INPUTS if name in counts)
+    print(f"Done in {time.perf_counter() - started:.1f}s: {summary}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

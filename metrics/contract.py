@@ -1,0 +1,335 @@
+"""The data contract: every input file, its columns, types and allowed values (inputs -> staging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NOT_REPORTED = "Not reported"
+
+# Channel keys follow GSA Touchpoints' channel list so exports line up with A-11 submissions.
+# Which of them count as self-service lives in sql/seeds/channels.csv, next to the SQL that uses it.
+CHANNELS: tuple[str, ...] = (
+    "computer",
+    "mobile",
+    "email",
+    "chatbot",
+    "phone",
+    "automated_phone",
+    "in_person",
+    "paper",
+    "postal_mail",
+    "fax",
+    "self_service_kiosk",
+    "website",
+    "mobile_app",
+    "live_chat",
+    "sms_text_messages",
+    "social_media",
+    "other",
+)
+
+JOURNEY_STAGES: tuple[str, ...] = ("Learn", "Apply", "Wait", "Decision", "Follow-up", NOT_REPORTED)
+
+AGE_BANDS: tuple[str, ...] = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+", NOT_REPORTED)
+RACE_ETHNICITY: tuple[str, ...] = (
+    "American Indian or Alaska Native",
+    "Asian",
+    "Black or African American",
+    "Hispanic or Latino",
+    "Middle Eastern or North African",
+    "Native Hawaiian or Pacific Islander",
+    "White",
+    "Two or more",
+    NOT_REPORTED,
+)
+INCOME_BANDS: tuple[str, ...] = (
+    "Under $25k",
+    "$25k-$50k",
+    "$50k-$100k",
+    "$100k and over",
+    NOT_REPORTED,
+)
+URBANICITY: tuple[str, ...] = ("Urban", "Suburban", "Rural", NOT_REPORTED)
+DISABILITY: tuple[str, ...] = ("Yes", "No", NOT_REPORTED)
+VETERAN_STATUS: tuple[str, ...] = ("Veteran", "Not a veteran", NOT_REPORTED)
+
+SURVEY_VERSIONS: tuple[str, ...] = ("v1", "v2")
+TRUST_SCALES: tuple[str, ...] = ("five_point", "thumbs")
+SURVEY_TYPES: tuple[str, ...] = ("likert_scale", "thumbs_up_down")
+
+A11_ITEMS: tuple[str, ...] = (
+    "trust",
+    "satisfaction",
+    "effectiveness",
+    "ease",
+    "efficiency",
+    "transparency",
+    "employee",
+    "humanity",
+)
+V2_DRIVERS: tuple[str, ...] = (
+    "effectiveness",
+    "ease",
+    "efficiency",
+    "transparency",
+    "humanity",
+    "employee",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input: its DuckDB type, the values it may hold and what null means."""
+
+    name: str
+    type: str
+    description: str
+    null_means: str | None = None  # None: the column must not be null
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    default: str | None = None  # set when the column may be left out of the file
+
+    @property
+    def nullable(self) -> bool:
+        return self.null_means is not None
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input: a parquet file `<name>.parquet` or a folder `<name>/` of parquet files."""
+
+    name: str
+    grain: str
+    key: str
+    columns: tuple[Column, ...]
+
+    def column(self, name: str) -> Column:
+        """Return the column called `name`."""
+        return next(c for c in self.columns if c.name == name)
+
+
+def _equity(default: str | None = None) -> tuple[Column, ...]:
+    known = "Self-reported by the customer; never inferred. `Not reported` when not given."
+    return (
+        Column("age_band", "VARCHAR", known, allowed=AGE_BANDS, default=default),
+        Column("race_ethnicity", "VARCHAR", known, allowed=RACE_ETHNICITY, default=default),
+        Column("income_band", "VARCHAR", known, allowed=INCOME_BANDS, default=default),
+        Column(
+            "urbanicity",
+            "VARCHAR",
+            "Urban, suburban or rural home address. " + known,
+            allowed=URBANICITY,
+            default=default,
+        ),
+        Column(
+            "language",
+            "VARCHAR",
+            "Preferred language, in English (e.g. `Spanish`). " + known,
+            default=default,
+        ),
+        Column("disability", "VARCHAR", known, allowed=DISABILITY, default=default),
+        Column("veteran_status", "VARCHAR", known, allowed=VETERAN_STATUS, default=default),
+    )
+
+
+def _item(name: str, what: str) -> Column:
+    return Column(
+        name,
+        "TINYINT",
+        f"A-11 item: {what}. 1 = Strongly disagree ... 5 = Strongly agree.",
+        null_means="not asked, skipped or not applicable: left out of this item's denominator only",
+        minimum=1,
+        maximum=5,
+    )
+
+
+def _driver(prefix: str, driver: str) -> Column:
+    side = "what went well" if prefix == "positive" else "what could be improved"
+    return Column(
+        f"{prefix}_{driver}",
+        "TINYINT",
+        f"v2 checklist '{side}': {driver}. 1 = selected, 0 = offered and not selected.",
+        null_means="not offered (v1 survey, or the other checklist was shown)",
+        minimum=0,
+        maximum=1,
+    )
+
+
+_SERVICE = Column("service", "VARCHAR", "The service, as the agency names it (e.g. `Passport Services`).")
+_CHANNEL = Column("channel", "VARCHAR", "Touchpoints channel key (see sql/seeds/channels.csv).", allowed=CHANNELS)
+_SEGMENT = Column(
+    "segment",
+    "VARCHAR",
+    "Customer segment, e.g. `Travelers`, `Disaster survivors`, `Employees` (internal customers).",
+)
+
+RESPONSES = Input(
+    name="responses",
+    grain="One row per survey respondent, or per answer count when `weight` > 1.",
+    key="response_id",
+    columns=(
+        Column("response_id", "VARCHAR", "Unique id of the response."),
+        Column("submitted_at", "TIMESTAMP", "When the response was submitted, agency local time."),
+        _SERVICE,
+        _CHANNEL,
+        _SEGMENT,
+        Column(
+            "journey_stage",
+            "VARCHAR",
+            "Journey stage the survey followed.",
+            allowed=JOURNEY_STAGES,
+        ),
+        Column(
+            "survey_version",
+            "VARCHAR",
+            "`v1`: the 2018 A-11 battery of 5-point items. `v2`: the Touchpoints trust question "
+            "followed by went-well / could-improve checklists.",
+            allowed=SURVEY_VERSIONS,
+        ),
+        Column(
+            "trust_scale",
+            "VARCHAR",
+            "Scale of the trust question: `five_point` (1-5) or `thumbs` (1 = up, 0 = down).",
+            allowed=TRUST_SCALES,
+        ),
+        Column(
+            "trust",
+            "TINYINT",
+            "A-11 trust item. 1-5 on the five-point scale; 1 (up) or 0 (down) on thumbs.",
+            null_means="not answered",
+            minimum=0,
+            maximum=5,
+        ),
+        _item("satisfaction", "I am satisfied with the service I received"),
+        _item("effectiveness", "My need was addressed"),
+        _item("ease", "It was easy to complete what I needed to do"),
+        _item("efficiency", "It took a reasonable amount of time"),
+        _item("transparency", "I understood what was being asked of me"),
+        _item("employee", "Employees I interacted with were helpful"),
+        _item("humanity", "I was treated fairly and with respect"),
+        *(_driver("positive", d) for d in V2_DRIVERS),
+        *(_driver("negative", d) for d in V2_DRIVERS),
+        Column("comment", "VARCHAR", "Free-text comment.", null_means="no comment"),
+        Column(
+            "contact_id",
+            "VARCHAR",
+            "The contact (call, chat, visit) the survey followed: a `contact_id` of the contacts input.",
+            null_means="not linked to a contact",
+        ),
+        *_equity(),
+        Column(
+            "weight",
+            "INTEGER",
+            "How many respondents the row stands for: 1 for a respondent row, the count for an "
+            "aggregated answer-count row.",
+            minimum=1,
+        ),
+    ),
+)
+
+CONTACTS = Input(
+    name="contacts",
+    grain="One row per contact-centre or in-person interaction that entered a queue.",
+    key="contact_id",
+    columns=(
+        Column("contact_id", "VARCHAR", "Unique id of the contact."),
+        Column("started_at", "TIMESTAMP", "When the customer entered the queue, agency local time."),
+        _SERVICE,
+        _CHANNEL,
+        _SEGMENT,
+        Column(
+            "journey_stage",
+            "VARCHAR",
+            "Journey stage the contact was about.",
+            allowed=JOURNEY_STAGES,
+            default=NOT_REPORTED,
+        ),
+        Column(
+            "queue_wait_seconds",
+            "DOUBLE",
+            "Seconds from queue entry to answer, or to hang-up when abandoned.",
+            minimum=0,
+        ),
+        Column(
+            "handle_seconds",
+            "DOUBLE",
+            "Seconds an agent spent on the contact.",
+            null_means="abandoned: never handled",
+            minimum=0,
+        ),
+        Column("answered", "BOOLEAN", "true when an agent answered; false when the customer abandoned."),
+        Column(
+            "resolved_first_contact",
+            "BOOLEAN",
+            "true when the need was resolved on this contact.",
+            null_means="not recorded, or abandoned",
+        ),
+        *_equity(default=NOT_REPORTED),
+    ),
+)
+
+TRANSACTIONS = Input(
+    name="transactions",
+    grain="One row per completed service transaction (an application, renewal, claim...).",
+    key="transaction_id",
+    columns=(
+        Column("transaction_id", "VARCHAR", "Unique id of the transaction."),
+        Column("completed_at", "TIMESTAMP", "When the transaction was completed, agency local time."),
+        _SERVICE,
+        _CHANNEL,
+        _SEGMENT,
+        Column(
+            "journey_stage",
+            "VARCHAR",
+            "Journey stage the transaction completed.",
+            allowed=JOURNEY_STAGES,
+            default=NOT_REPORTED,
+        ),
+        *_equity(default=NOT_REPORTED),
+    ),
+)
+
+COLLECTIONS = Input(
+    name="collections",
+    grain="One row per service, fiscal quarter and survey channel.",
+    key="service, fiscal_year, fiscal_quarter, channel",
+    columns=(
+        _SERVICE,
+        Column("fiscal_year", "INTEGER", "Federal fiscal year, named by the year it ends.", minimum=2000, maximum=2100),
+        Column("fiscal_quarter", "INTEGER", "Fiscal quarter 1-4 (Q1 = Oct-Dec).", minimum=1, maximum=4),
+        _CHANNEL,
+        Column("customers_served", "BIGINT", "Customers served in the quarter.", minimum=0),
+        Column("customers_offered", "BIGINT", "Customers offered the survey.", minimum=0),
+        Column("trust_question_text", "VARCHAR", "Exact wording of the trust question asked."),
+        Column("survey_type", "VARCHAR", "Touchpoints survey type of the trust question.", allowed=SURVEY_TYPES),
+        Column(
+            "publishable",
+            "BOOLEAN",
+            "true when the collection's paperwork clearance allows public release.",
+        ),
+    ),
+)
+
+INPUTS: dict[str, Input] = {i.name: i for i in (RESPONSES, CONTACTS, TRANSACTIONS, COLLECTIONS)}
+
+_POLARS_TYPES = {
+    "VARCHAR": "String",
+    "TINYINT": "Int8",
+    "INTEGER": "Int32",
+    "BIGINT": "Int64",
+    "DOUBLE": "Float64",
+    "BOOLEAN": "Boolean",
+    "TIMESTAMP": "Datetime",
+}
+
+
+def polars_schema(spec: Input) -> dict[str, object]:
+    """Return the Polars schema (column -> dtype) that writes an input exactly to contract."""
+    import polars as pl
+
+    def dtype(name: str) -> object:
+        return pl.Datetime("us") if name == "Datetime" else getattr(pl, name)
+
+    return {c.name: dtype(_POLARS_TYPES[c.type]) for c in spec.columns}

@@ -1,0 +1,49 @@
+"""Federal fiscal periods: FY2025 Q1 = Oct-Dec 2024. Parses and labels the periods users type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_QUARTER = re.compile(r"^\s*FY\s*(\d{4})\s*-?\s*Q\s*([1-4])\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class FiscalQuarter:
+    """A federal fiscal quarter; orders in time."""
+
+    year: int
+    quarter: int
+
+    @classmethod
+    def parse(cls, text: str) -> FiscalQuarter:
+        """Read `FY2025 Q1`, `FY2025Q1` or `fy2025-q1`; raise ValueError naming the text otherwise."""
+        match = _QUARTER.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a fiscal quarter; write it like FY2025Q1")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> FiscalQuarter:
+        """Return the fiscal quarter a calendar date falls in."""
+        year = day.year + (1 if day.month >= 10 else 0)
+        return cls(year, (day.month + 2) % 12 // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        return f"FY{self.year} Q{self.quarter}"
+
+    @property
+    def start(self) -> date:
+        month = (self.quarter - 1) * 3 + 10
+        return date(self.year - 1, month, 1) if month <= 12 else date(self.year, month - 12, 1)
+
+    def next(self) -> FiscalQuarter:
+        return FiscalQuarter(self.year + self.quarter // 4, self.quarter % 4 + 1)
+
+    def previous(self) -> FiscalQuarter:
+        return FiscalQuarter(self.year - (1 if self.quarter == 1 else 0), (self.quarter - 2) % 4 + 1)
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,0 +1,35 @@
+"""How a metric's numbers read to people: percent, duration, count, by the metric's `format`."""
+
+from __future__ import annotations
+
+import math
+
+SUPPRESSED = "†"  # shown in place of a hidden statistic; every view footnotes it
+
+
+def format_value(value: float | None, fmt: str) -> str:
+    """Return a value as people read it: 65.2%, 4m 05s, 1,234 or 3.78."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return SUPPRESSED
+    if fmt == "percent":
+        return f"{value * 100:.1f}%"
+    if fmt == "duration":
+        seconds = round(value)
+        if seconds < 60:
+            return f"{seconds}s"
+        minutes, seconds = divmod(seconds, 60)
+        if minutes < 60:
+            return f"{minutes}m {seconds:02d}s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}h {minutes:02d}m"
+    if fmt == "integer":
+        return f"{round(value):,}"
+    return f"{value:,.2f}"
+
+
+def suppression_note(min_n: int) -> str:
+    """Return the footnote that explains the suppression symbol."""
+    return (
+        f"{SUPPRESSED} Hidden to protect privacy: fewer than {min_n} responses, or hidden so that a "
+        "small group cannot be worked out from the total."
+    )

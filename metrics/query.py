@@ -1,0 +1,210 @@
+"""The query engine: runs one metric file with the caller's filters, breakdown and period, then
+applies small-cell suppression. The one place where metric SQL meets user choices."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog
+from metrics.dimensions import DIMENSIONS, sort_key
+from metrics.errors import CxError, Problem, QueryError
+from metrics.fiscal import FiscalQuarter
+from metrics.sqlfiles import quote_identifier, read_sql
+from metrics.suppression import DEFAULT_MIN_N, suppress
+from metrics.warehouse import Warehouse
+
+RESULT_COLUMNS = ("value", "n", "ci_low", "ci_high", "suppressed")
+_MEASURES = ("value", "weight", "score", "numerator", "denominator")
+_QUANTILES = {"median": 0.5, "p90": 0.9}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to compute: a metric, its breakdown, filters (dimension -> accepted values) and period."""
+
+    metric: str
+    by: tuple[str, ...] = ()
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    start: str | None = None  # first fiscal quarter, e.g. "FY2025 Q1"
+    end: str | None = None  # last fiscal quarter, inclusive
+
+    @classmethod
+    def of(
+        cls,
+        metric: str,
+        by: Sequence[str] = (),
+        where: Mapping[str, Sequence[str] | str] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> Query:
+        """Build a query from plain arguments; a single filter value may be given as a string."""
+        filters = tuple(
+            (dim, (values,) if isinstance(values, str) else tuple(values)) for dim, values in (where or {}).items()
+        )
+        return cls(metric, tuple(by), filters, start, end)
+
+
+@dataclass
+class Engine:
+    """Answers queries over one warehouse and catalog with one suppression threshold."""
+
+    warehouse: Warehouse
+    catalog: Catalog = field(default_factory=load_catalog)
+    min_n: int = DEFAULT_MIN_N
+    _columns: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def open(cls, data_dir: Path, min_n: int = DEFAULT_MIN_N) -> Engine:
+        """Load the inputs of `data_dir` and the metric catalog."""
+        return cls(Warehouse(data_dir), load_catalog(), min_n)
+
+    def metric(self, name: str) -> Metric:
+        """Return the named metric or raise QueryError suggesting the closest names."""
+        try:
+            return self.catalog.metrics[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.catalog.metrics), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `cx metrics` lists them"
+            raise QueryError(f"unknown metric '{name}'{hint}") from None
+
+    def columns(self, metric: Metric) -> dict[str, str]:
+        """Return the columns (name -> type) of the metric's rows, binding its SQL without running it."""
+        with self._lock:
+            if metric.name not in self._columns:
+                described = self.warehouse.cursor().execute(f"describe {metric.sql}").fetchall()
+                self._columns[metric.name] = {str(row[0]): str(row[1]) for row in described}
+            return self._columns[metric.name]
+
+    def dimensions(self, metric: Metric) -> tuple[str, ...]:
+        """Return the dimensions this metric can be filtered and broken down by."""
+        columns = self.columns(metric)
+        return tuple(d for d in DIMENSIONS if d in columns)
+
+    def inputs(self, metric: Metric) -> frozenset[str]:
+        """Return the inputs the metric reads."""
+        return self.warehouse.inputs_read(metric.sql)
+
+    def threshold(self, metric: Metric) -> int:
+        """Return the suppression minimum for a metric: a metric may raise the floor, never lower it."""
+        return max(self.min_n, metric.min_n or 0)
+
+    def run(self, query: Query) -> pl.DataFrame:
+        """Return one row per group: the `by` columns, value, n, ci_low, ci_high, suppressed (and mean)."""
+        metric = self.metric(query.metric)
+        self.warehouse.require(self.inputs(metric), f"metric '{metric.name}'")
+        available = self.dimensions(metric)
+        self._check_dimensions(metric, query, available)
+        start, end = _period(query.start, query.end)
+        if (start or end) and "fiscal_quarter" not in available:
+            raise QueryError(f"metric '{metric.name}' has no fiscal_quarter, so it cannot take a period")
+
+        conditions: list[str] = []
+        params: dict[str, object] = {}
+        for i, (dimension, values) in enumerate(query.where):
+            names = []
+            for j, value in enumerate(values):
+                params[f"w{i}_{j}"] = _normalise(dimension, value)
+                names.append(f"$w{i}_{j}")
+            conditions.append(f"{quote_identifier(dimension)} in ({', '.join(names)})")
+        if start:
+            params["period_start"] = start
+            conditions.append("fiscal_quarter >= $period_start")
+        if end:
+            params["period_end"] = end
+            conditions.append("fiscal_quarter <= $period_end")
+        if metric.aggregate in _QUANTILES:
+            params["quantile"] = _QUANTILES[metric.aggregate]
+
+        columns = self.columns(metric)
+        measures = [
+            f"cast({m if m in columns else default} as double) as {m}"
+            for m, default in zip(_MEASURES, ("null", "1", "null", "null", "null"), strict=True)
+        ]
+        template = read_sql(Path("aggregates") / f"{'quantile' if metric.aggregate in _QUANTILES else metric.aggregate}.sql")
+        # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
+        # template are ours; every value a user chose travels as a bound parameter.
+        sql = (
+            f"with metric_rows as (\n{metric.sql}\n),\n"
+            f"metric_input as (\n  select {', '.join([*map(quote_identifier, query.by), *measures])}\n"
+            f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\n"
+            f"select * from (\n{template}\n)"
+        )
+        try:
+            table = self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as error:
+            raise CxError(f"{metric.path.name}: the query failed: {str(error).splitlines()[0]}") from error
+        result = _in_display_order(pl.DataFrame(pl.from_arrow(table)), query.by)
+        result = suppress(result, query.by, self.threshold(metric))
+        keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in columns else [])
+        return result.select(keep)
+
+    def check_metrics(self) -> list[Problem]:
+        """Return every problem of every metric file: header, SQL that does not bind, missing columns."""
+        problems = list(self.catalog.problems)
+        for metric in self.catalog.metrics.values():
+            source = str(metric.path.relative_to(metric.path.parents[2]))
+            try:
+                columns = self.columns(metric)
+            except duckdb.Error as error:
+                problems.append(Problem(source, f"SQL does not run: {str(error).splitlines()[0]}"))
+                continue
+            for needed in AGGREGATES[metric.aggregate]:
+                if needed not in columns:
+                    problems.append(
+                        Problem(source, f"aggregate '{metric.aggregate}' needs a column '{needed}' in its rows")
+                    )
+            if "fiscal_quarter" not in columns:
+                problems.append(Problem(source, "rows carry no fiscal_quarter column, so no period can apply"))
+        return problems
+
+    def _check_dimensions(self, metric: Metric, query: Query, available: tuple[str, ...]) -> None:
+        if len(set(query.by)) != len(query.by):
+            raise QueryError("each breakdown dimension may be given once")
+        for dimension in [*query.by, *(d for d, _ in query.where)]:
+            if dimension not in DIMENSIONS:
+                close = difflib.get_close_matches(dimension, list(DIMENSIONS), n=1)
+                hint = f"; did you mean {close[0]}?" if close else f"; dimensions: {', '.join(DIMENSIONS)}"
+                raise QueryError(f"unknown dimension '{dimension}'{hint}")
+            if dimension not in available:
+                raise QueryError(
+                    f"metric '{metric.name}' cannot be broken down or filtered by '{dimension}': "
+                    f"its rows carry {', '.join(available)}"
+                )
+        for dimension, values in query.where:
+            if not values:
+                raise QueryError(f"filter on '{dimension}' has no value")
+
+
+def _normalise(dimension: str, value: str) -> str:
+    if dimension == "fiscal_quarter":
+        try:
+            return FiscalQuarter.parse(value).label
+        except ValueError as error:
+            raise QueryError(f"filter on fiscal_quarter: {error}") from None
+    return value
+
+
+def _period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    try:
+        first = FiscalQuarter.parse(start) if start else None
+        last = FiscalQuarter.parse(end) if end else None
+    except ValueError as error:
+        raise QueryError(f"period: {error}") from None
+    if first and last and first > last:
+        raise QueryError(f"period: {first} is after {last}")
+    return (first.label if first else None), (last.label if last else None)
+
+
+def _in_display_order(result: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    if not by or result.is_empty():
+        return result
+    rows = sorted(result.iter_rows(named=True), key=lambda row: [sort_key(d, row[d]) for d in by])
+    return pl.DataFrame(rows, schema=result.schema)

@@ -1,0 +1,128 @@
+"""Data-contract checks on one input's raw rows: columns present, types readable, values allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from metrics.contract import Column, Input
+from metrics.errors import Problem
+from metrics.sqlfiles import quote_identifier, read_sql
+
+# DuckDB type names of the raw parquet column that can be read as each contract type.
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_FLOATS = ("FLOAT", "DOUBLE", "DECIMAL")
+_READABLE_AS: dict[str, tuple[str, ...]] = {
+    "VARCHAR": ("VARCHAR",),
+    "TINYINT": _INTEGERS + _FLOATS,  # floats only when every value is whole, checked below
+    "INTEGER": _INTEGERS + _FLOATS,
+    "BIGINT": _INTEGERS + _FLOATS,
+    "DOUBLE": _INTEGERS + _FLOATS,
+    "BOOLEAN": ("BOOLEAN",),
+    "TIMESTAMP": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"),
+}
+_TYPE_WORDS = {
+    "VARCHAR": "text",
+    "TINYINT": "a whole number",
+    "INTEGER": "a whole number",
+    "BIGINT": "a whole number",
+    "DOUBLE": "a number",
+    "BOOLEAN": "true/false",
+    "TIMESTAMP": "a timestamp",
+}
+
+
+def _base_type(duckdb_type: str) -> str:
+    return duckdb_type.split("(")[0].strip().upper()
+
+
+def check_columns(source: str, spec: Input, found: dict[str, str]) -> list[Problem]:
+    """Return a problem for each contract column missing from `found` (name -> type) or of the wrong type."""
+    problems = []
+    for column in spec.columns:
+        if column.name not in found:
+            if column.default is None:
+                problems.append(Problem(source, f"missing column '{column.name}' ({column.type})"))
+            continue
+        actual = _base_type(found[column.name])
+        if actual not in _READABLE_AS[column.type]:
+            problems.append(
+                Problem(
+                    source,
+                    f"column '{column.name}' has type {actual}; expected {column.type} "
+                    f"({_TYPE_WORDS[column.type]})",
+                )
+            )
+    return problems
+
+
+def _range_text(column: Column) -> str:
+    low = "" if column.minimum is None else f"{column.minimum:g}"
+    high = "" if column.maximum is None else f"{column.maximum:g}"
+    if low and high:
+        return f"outside {low}-{high}"
+    return f"below {low}" if low else f"above {high}"
+
+
+def _describe_problem(column: Column, kind: str, value: str | None, rows: int) -> str:
+    where = f"column '{column.name}'"
+    count = f"{rows} row{'s' if rows != 1 else ''}"
+    if kind == "null":
+        return f"{where} is empty in {count}; it must always have a value"
+    if kind == "not_allowed":
+        allowed = ", ".join(column.allowed or ())
+        return f"{where}: value '{value}' is not allowed ({count}); allowed: {allowed}"
+    if kind == "not_whole":
+        return f"{where}: value {value} is not a whole number ({count})"
+    return f"{where}: value {value} is {_range_text(column)} ({count})"
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
+) -> list[Problem]:
+    """Return a problem for each value of `relation` that breaks the contract, up to 5 per column."""
+    template = read_sql(Path("checks/column.sql"))
+    problems = []
+    for column in spec.columns:
+        if column.name not in found:
+            continue  # a defaulted column holds only its default
+        sql = template.format(relation=quote_identifier(relation), column=quote_identifier(column.name))
+        params = {
+            "nullable": column.nullable,
+            "check_allowed": column.allowed is not None,
+            "allowed": list(column.allowed or ()),
+            "minimum": column.minimum,
+            "maximum": column.maximum,
+            "whole": column.type in ("TINYINT", "INTEGER", "BIGINT"),
+        }
+        for kind, value, rows in con.execute(sql, params).fetchall():
+            problems.append(Problem(source, _describe_problem(column, kind, value, rows)))
+    problems += _check_key(con, source, spec, relation)
+    problems += _check_rows(con, source, spec)
+    return problems
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str) -> list[Problem]:
+    if "," in spec.key:
+        return []  # a composite key (collections) is checked by its own row rules
+    sql = read_sql(Path("checks/duplicate_keys.sql")).format(
+        relation=quote_identifier(relation), key=quote_identifier(spec.key)
+    )
+    return [
+        Problem(source, f"column '{spec.key}': value '{value}' appears {rows} times; ids must be unique")
+        for value, rows in con.execute(sql).fetchall()
+    ]
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input) -> list[Problem]:
+    rules = Path(f"checks/rows_{spec.name}.sql")
+    try:
+        sql = read_sql(rules)
+    except FileNotFoundError:
+        return []
+    rows = con.execute(sql).fetchall()
+    return [
+        Problem(source, f"column '{column}': value {value} {rule} ({count} row{'s' if count != 1 else ''})")
+        for column, value, rule, count in rows[:5]
+    ]

@@ -1,0 +1,192 @@
+"""The DuckDB database: finds the parquet inputs, builds the staging and mart views over them."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics import contract
+from metrics.errors import InputError, Problem
+from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
+from metrics.validation import check_columns, check_values
+
+_SEEDS = ("channels",)
+
+
+@dataclass
+class InputState:
+    """One input as found in the data directory, and what its contract checks said."""
+
+    spec: contract.Input
+    source: str  # how messages name it: responses.parquet or responses/
+    files: tuple[Path, ...]
+    columns: dict[str, str]  # column name -> DuckDB type, as found in the files
+    problems: list[Problem] = field(default_factory=list)
+    values_checked: bool = False
+
+    @property
+    def found(self) -> bool:
+        return bool(self.files)
+
+
+def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]:
+    """Return the input's display name and its parquet files: `<name>.parquet` or a `<name>/` folder."""
+    single = data_dir / f"{spec.name}.parquet"
+    if single.is_file():
+        return single.name, (single,)
+    folder = data_dir / spec.name
+    if folder.is_dir():
+        return f"{spec.name}/", tuple(sorted(folder.rglob("*.parquet")))
+    return single.name, ()
+
+
+class Warehouse:
+    """An in-memory DuckDB database with views over one data directory's inputs."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self._con = duckdb.connect(":memory:")
+        self._lock = threading.Lock()
+        for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
+            self._con.execute(macro_file.read_text(encoding="utf-8"))
+        for seed in _SEEDS:
+            path = SQL_DIR / "seeds" / f"{seed}.csv"
+            self._con.execute(
+                f"create table {quote_identifier(seed)} as "
+                f"select * from read_csv({quote_literal(str(path))}, header = true)"
+            )
+        self.inputs = {name: self._load_input(spec) for name, spec in contract.INPUTS.items()}
+        # Which inputs each view reads, so a query on a broken input fails with its problems.
+        self.reads: dict[str, frozenset[str]] = {f"raw_{name}": frozenset({name}) for name in self.inputs}
+        self.reads.update({seed: frozenset() for seed in _SEEDS})
+        self.models: dict[str, Path] = {}
+        for layer in ("staging", "marts"):
+            for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
+                self._create_view(model_file)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """Return a cursor for one thread: DuckDB connections are not shared across threads."""
+        return self._con.cursor()
+
+    def inputs_read(self, sql: str) -> frozenset[str]:
+        """Return the inputs a SQL text reads through the views it names."""
+        names = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+        return frozenset().union(*(self.reads[n] for n in names if n in self.reads))
+
+    def require(self, inputs: frozenset[str], what: str) -> None:
+        """Raise InputError naming the problems of any of `inputs` that is missing or broken."""
+        problems = [p for name in sorted(inputs) for p in self.check_input(name)]
+        if problems:
+            broken = ", ".join(sorted({n for n in inputs if self.inputs[n].problems}))
+            raise InputError(f"{what} reads {broken}, which cannot be used", problems)
+
+    def check_input(self, name: str) -> list[Problem]:
+        """Return every contract problem of one input, running the value checks once."""
+        state = self.inputs[name]
+        with self._lock:
+            if not state.values_checked and not state.problems:
+                state.problems = check_values(
+                    self._con.cursor(), state.source, state.spec, f"raw_{name}", state.columns
+                )
+            state.values_checked = True
+        return state.problems
+
+    def check(self) -> list[Problem]:
+        """Return every problem of every input."""
+        return [p for name in self.inputs for p in self.check_input(name)]
+
+    def row_count(self, name: str) -> int:
+        """Return the number of rows an input holds (0 when it is missing or broken)."""
+        row = self.cursor().execute(f"select count(*) from {quote_identifier('raw_' + name)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def _load_input(self, spec: contract.Input) -> InputState:
+        source, files = locate(self.data_dir, spec)
+        state = InputState(spec, source, files, {})
+        if not files:
+            state.problems.append(
+                Problem(
+                    source,
+                    f"not found: the {spec.name} input is a file {spec.name}.parquet or a folder "
+                    f"{spec.name}/ of parquet files in {self.data_dir}",
+                )
+            )
+        else:
+            scan = "read_parquet([{}], union_by_name = true)".format(
+                ", ".join(quote_literal(str(f)) for f in files)
+            )
+            try:
+                described = self._con.execute(f"describe select * from {scan}").fetchall()
+                state.columns = {str(row[0]): str(row[1]) for row in described}
+                state.problems += check_columns(source, spec, state.columns)
+            except duckdb.Error:
+                state.problems += _unreadable(self._con, files, self.data_dir)
+        usable = files and not state.problems
+        relation = f"select *{_defaults(spec, state.columns)} from {scan}" if usable else _empty_relation(spec)
+        self._con.execute(f"create or replace view {quote_identifier('raw_' + spec.name)} as {relation}")
+        return state
+
+    def _create_view(self, model_file: Path) -> None:
+        name = model_file.stem
+        sql = model_file.read_text(encoding="utf-8")
+        self.reads[name] = self.inputs_read(sql)
+        self.models[name] = model_file
+        self._con.execute(f"create or replace view {quote_identifier(name)} as {sql}")
+
+
+def _defaults(spec: contract.Input, found: dict[str, str]) -> str:
+    """Select-list additions giving optional columns left out of the files their documented default."""
+    missing = [c for c in spec.columns if c.name not in found and c.default is not None]
+    return "".join(f", {quote_literal(c.default or '')} as {quote_identifier(c.name)}" for c in missing)
+
+
+def _empty_relation(spec: contract.Input) -> str:
+    """A relation with the input's columns and no rows: what views read when the input is unusable."""
+    columns = ", ".join(f"cast(null as {c.type}) as {quote_identifier(c.name)}" for c in spec.columns)
+    return f"select {columns} where false"
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, files: tuple[Path, ...], data_dir: Path) -> list[Problem]:
+    """Name each file that cannot be read as parquet."""
+    problems = []
+    for path in files:
+        try:
+            con.execute(f"describe select * from read_parquet({quote_literal(str(path))})").fetchall()
+        except duckdb.Error as error:
+            reason = str(error).splitlines()[0]
+            problems.append(Problem(_display(path, data_dir), f"cannot be read as parquet ({reason})"))
+    if not problems:  # each file reads alone: their columns clash
+        problems.append(Problem(_display(files[0].parent, data_dir), "files have clashing column types"))
+    return problems
+
+
+def _display(path: Path, data_dir: Path) -> str:
+    try:
+        return str(path.relative_to(data_dir))
+    except ValueError:
+        return str(path)
+
+
+def _in_dependency_order(files: list[Path]) -> list[Path]:
+    """Order model files so each comes after the models of the same layer it reads."""
+    names = {f.stem: f for f in files}
+    ordered: list[Path] = []
+
+    def visit(path: Path, trail: tuple[str, ...]) -> None:
+        if path in ordered:
+            return
+        if path.stem in trail:
+            raise ValueError(f"sql models read each other in a circle: {' -> '.join((*trail, path.stem))}")
+        text = path.read_text(encoding="utf-8").lower()
+        for other in sorted(names):
+            if other != path.stem and re.search(rf"\b{other}\b", text):
+                visit(names[other], (*trail, path.stem))
+        ordered.append(path)
+
+    for path in files:
+        visit(path, ())
+    return ordered

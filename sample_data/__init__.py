@@ -1,0 +1,1 @@
+"""Sample inputs for a fictional agency and the deterministic generator that writes them."""

@@ -1,0 +1,30 @@
+-- One row per distinct value of one input column that breaks the data contract, most frequent first.
+-- {relation} and {column} are quoted identifiers taken from the data contract, never from a user;
+-- the rules themselves arrive as bound parameters.
+with source as (
+    select {column} as checked_value from {relation}
+),
+
+judged as (
+    select
+        checked_value,
+        case
+            when checked_value is null then
+                case when not $nullable then 'null' end
+            when $check_allowed and not list_contains($allowed, cast(checked_value as varchar)) then 'not_allowed'
+            when try_cast(checked_value as double) < $minimum then 'below_minimum'
+            when try_cast(checked_value as double) > $maximum then 'above_maximum'
+            when $whole and try_cast(checked_value as double) <> round(try_cast(checked_value as double)) then 'not_whole'
+        end as problem
+    from source
+)
+
+select
+    problem,
+    cast(checked_value as varchar) as bad_value,
+    count(*) as row_count
+from judged
+where problem is not null
+group by all
+order by row_count desc, bad_value
+limit 5

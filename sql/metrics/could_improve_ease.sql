@@ -1,0 +1,15 @@
+-- label: Could improve: Ease
+-- description: Share of v2 respondents shown the "what could be improved" checklist who selected ease. Respondents not shown the checklist are left out (the cell is null).
+-- unit: share of respondents shown the checklist
+-- format: percent
+-- direction: lower_is_better
+-- theme: Drivers
+-- owner: Office of Customer Experience
+-- aggregate: share
+
+-- One row per v2 respondent shown the checklist.
+select
+    *,
+    negative_ease as value
+from stg_responses
+where negative_ease is not null

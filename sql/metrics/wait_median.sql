@@ -1,0 +1,15 @@
+-- label: Median wait
+-- description: Median seconds from queue entry to answer, over answered contacts; abandoned contacts are left out (see Abandonment rate).
+-- unit: seconds
+-- format: duration
+-- direction: lower_is_better
+-- theme: Operations
+-- owner: Contact Centre Operations
+-- aggregate: median
+
+-- One row per answered contact.
+select
+    *,
+    queue_wait_seconds as value
+from stg_contacts
+where answered

@@ -1,0 +1,24 @@
+-- One row per service, fiscal quarter and survey channel: customers served and offered the survey.
+with source as (
+    select * from raw_collections
+),
+
+typed as (
+    select
+        cast(service as varchar) as service,
+        cast(fiscal_year as integer) as fiscal_year_number,
+        cast(fiscal_quarter as integer) as fiscal_quarter_number,
+        cast(channel as varchar) as channel,
+        cast(customers_served as bigint) as customers_served,
+        cast(customers_offered as bigint) as customers_offered,
+        cast(trust_question_text as varchar) as trust_question_text,
+        cast(survey_type as varchar) as survey_type,
+        cast(publishable as boolean) as publishable
+    from source
+)
+
+select
+    *,
+    fiscal_year_label(fiscal_year_number) as fiscal_year,
+    fiscal_quarter_label(fiscal_year_number, fiscal_quarter_number) as fiscal_quarter
+from typed

@@ -1,0 +1,126 @@
+"""Shared test helpers: tiny hand-built inputs written to contract, and engines over them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from metrics import contract
+from metrics.catalog import load_catalog
+from metrics.query import Engine, Query
+from metrics.warehouse import Warehouse
+
+RESPONSE_DEFAULTS: dict[str, Any] = {
+    "submitted_at": datetime(2024, 11, 15, 12, 0),
+    "service": "Passport Services",
+    "channel": "website",
+    "segment": "Travelers",
+    "journey_stage": "Apply",
+    "survey_version": "v1",
+    "trust_scale": "five_point",
+    "age_band": "35-44",
+    "race_ethnicity": "Not reported",
+    "income_band": "Not reported",
+    "urbanicity": "Urban",
+    "language": "English",
+    "disability": "No",
+    "veteran_status": "Not a veteran",
+    "weight": 1,
+}
+CONTACT_DEFAULTS: dict[str, Any] = {
+    "started_at": datetime(2024, 11, 15, 9, 0),
+    "service": "Passport Services",
+    "channel": "phone",
+    "segment": "Travelers",
+    "journey_stage": "Apply",
+    "queue_wait_seconds": 60.0,
+    "handle_seconds": 300.0,
+    "answered": True,
+    "resolved_first_contact": True,
+    "age_band": "Not reported",
+    "race_ethnicity": "Not reported",
+    "income_band": "Not reported",
+    "urbanicity": "Urban",
+    "language": "English",
+    "disability": "Not reported",
+    "veteran_status": "Not reported",
+}
+TRANSACTION_DEFAULTS: dict[str, Any] = {
+    "completed_at": datetime(2024, 11, 15, 10, 0),
+    "service": "Passport Services",
+    "channel": "website",
+    "segment": "Travelers",
+    "journey_stage": "Apply",
+    "age_band": "Not reported",
+    "race_ethnicity": "Not reported",
+    "income_band": "Not reported",
+    "urbanicity": "Not reported",
+    "language": "Not reported",
+    "disability": "Not reported",
+    "veteran_status": "Not reported",
+}
+COLLECTION_DEFAULTS: dict[str, Any] = {
+    "service": "Passport Services",
+    "fiscal_year": 2025,
+    "fiscal_quarter": 1,
+    "channel": "website",
+    "customers_served": 1000,
+    "customers_offered": 100,
+    "trust_question_text": "I trust the agency to fulfill its duties.",
+    "survey_type": "likert_scale",
+    "publishable": True,
+}
+DEFAULTS = {
+    "responses": RESPONSE_DEFAULTS,
+    "contacts": CONTACT_DEFAULTS,
+    "transactions": TRANSACTION_DEFAULTS,
+    "collections": COLLECTION_DEFAULTS,
+}
+KEYS = {"responses": "R", "contacts": "C", "transactions": "T"}
+
+
+def frame(name: str, rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Return rows of one input as a contract-typed frame; unspecified columns take defaults or null."""
+    spec = contract.INPUTS[name]
+    full = []
+    for i, row in enumerate(rows, start=1):
+        record = {c.name: None for c in spec.columns} | DEFAULTS[name]
+        if name in KEYS:
+            record[spec.key] = f"{KEYS[name]}{i:04d}"
+        full.append(record | row)
+    return pl.DataFrame(full, schema=contract.polars_schema(spec), orient="row")  # type: ignore[arg-type]
+
+
+def write_inputs(folder: Path, **inputs: Sequence[dict[str, Any]]) -> Path:
+    """Write every input (empty ones where not given) into `folder` and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in contract.INPUTS:
+        frame(name, inputs.get(name, [])).write_parquet(folder / f"{name}.parquet")
+    return folder
+
+
+EngineFactory = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path) -> EngineFactory:
+    """Return a function that writes tiny inputs and opens an engine over them (min n 1 by default)."""
+
+    def factory(min_n: int = 1, catalog_dir: Path | None = None, **inputs: Sequence[dict[str, Any]]) -> Engine:
+        folder = write_inputs(tmp_path / "data", **inputs)
+        catalog = load_catalog(catalog_dir) if catalog_dir else load_catalog()
+        return Engine(Warehouse(folder), catalog, min_n)
+
+    return factory
+
+
+def one(engine: Engine, metric: str, **kwargs: Any) -> dict[str, Any]:
+    """Run a query that returns a single row and return that row."""
+    result = engine.run(Query.of(metric, **kwargs))
+    assert result.height == 1, result
+    return result.row(0, named=True)
