@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics.catalog import load_catalog
+from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import INPUTS
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--to", dest="end", metavar="FY2026Q4", help="last fiscal quarter (inclusive)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
-    commands.add_parser("metrics", parents=[common], help="list the metric catalog")
+    listing = commands.add_parser("metrics", parents=[common], help="list the metric catalog")
+    listing.add_argument("--format", choices=("table", "markdown"), default="table")
     commands.add_parser("dimensions", parents=[common], help="list the dimensions")
     commands.add_parser("check", parents=[common], help="validate the inputs and every metric file")
     commands.add_parser("contract", help="print the data contract as Markdown")
@@ -80,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         return _sample(args)
     settings = Settings.load(args.data_dir, args.min_n)
     if args.command == "metrics":
-        return _metrics()
+        return _metrics(args.format)
     if args.command == "dimensions":
         for dimension in DIMENSIONS.values():
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
@@ -96,8 +97,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _metrics() -> int:
+def _metrics(fmt: str) -> int:
     catalog = load_catalog()
+    if fmt == "markdown":
+        print(catalog_markdown(catalog), end="")
+        return 1 if catalog.problems else 0
     width = max(len(name) for name in catalog.metrics)
     for name, metric in catalog.metrics.items():
         print(f"{name:{width}}  {metric.label} [{metric.theme}; {metric.aggregate}; {metric.unit}]")

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog
+from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_name
 from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
@@ -71,7 +71,7 @@ class Engine:
         try:
             return self.catalog.metrics[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.catalog.metrics), n=3)
+            close = _similar(name, list(self.catalog.metrics))
             hint = f"; did you mean {', '.join(close)}?" if close else "; `cx metrics` lists them"
             raise QueryError(f"unknown metric '{name}'{hint}") from None
 
@@ -150,7 +150,7 @@ class Engine:
         """Return every problem of every metric file: header, SQL that does not bind, missing columns."""
         problems = list(self.catalog.problems)
         for metric in self.catalog.metrics.values():
-            source = str(metric.path.relative_to(metric.path.parents[2]))
+            source = source_name(metric.path)
             try:
                 columns = self.columns(metric)
             except duckdb.Error as error:
@@ -170,9 +170,9 @@ class Engine:
             raise QueryError("each breakdown dimension may be given once")
         for dimension in [*query.by, *(d for d, _ in query.where)]:
             if dimension not in DIMENSIONS:
-                close = difflib.get_close_matches(dimension, list(DIMENSIONS), n=1)
-                hint = f"; did you mean {close[0]}?" if close else f"; dimensions: {', '.join(DIMENSIONS)}"
-                raise QueryError(f"unknown dimension '{dimension}'{hint}")
+                close = _similar(dimension, list(DIMENSIONS))
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise QueryError(f"unknown dimension '{dimension}'{hint} Dimensions: {', '.join(DIMENSIONS)}")
             if dimension not in available:
                 raise QueryError(
                     f"metric '{metric.name}' cannot be broken down or filtered by '{dimension}': "
@@ -181,6 +181,12 @@ class Engine:
         for dimension, values in query.where:
             if not values:
                 raise QueryError(f"filter on '{dimension}' has no value")
+
+
+def _similar(name: str, known: list[str]) -> list[str]:
+    """Return up to three known names that start with `name` or look like it."""
+    found = [k for k in known if k.startswith(name.lower())] + difflib.get_close_matches(name.lower(), known, n=3)
+    return list(dict.fromkeys(found))[:3]
 
 
 def _normalise(dimension: str, value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,14 @@ SEGMENTS = (
     "Employees",
 )
 SEGMENT_P = np.array(
-    [[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0.82, 0, 0.18, 0], [0, 0, 0, 0.92, 0.08, 0]]
-    + [[0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 1]],
+    [
+        [1, 0, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 0],
+        [0, 0, 0.82, 0, 0.18, 0],
+        [0, 0, 0, 0.92, 0.08, 0],
+        [0, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 1],
+    ],
     dtype=float,
 )
 # Quarter index at which each service's assisted and offline surveys move to the v2 format.
@@ -86,7 +93,11 @@ SURVEY_W = np.array(
 )
 SURVEY_DRIFT = np.array([0.01, 0.07, 0.02, 0.0, -0.02, 0.03, -0.02, -0.03, -0.07, 0.0, 0.0])
 CONTACT_W = np.zeros((6, 11))
-CONTACT_W[:, [PHONE, CHAT, IN_PERSON]] = [[60, 15, 25], [55, 15, 30], [75, 10, 15], [65, 15, 20]] + [
+CONTACT_W[:, [PHONE, CHAT, IN_PERSON]] = [
+    [60, 15, 25],
+    [55, 15, 30],
+    [75, 10, 15],
+    [65, 15, 20],
     [70, 25, 5],
     [60, 30, 10],
 ]
@@ -160,8 +171,14 @@ EQUITY_P: dict[str, Floats] = {
     ),
     "race_ethnicity": np.tile([1, 6, 12, 15, 1, 0.4, 55, 3, 6.6], (6, 1)),
     "income_band": np.array(
-        [[15, 22, 30, 23, 10], [22, 28, 28, 12, 10], [6, 16, 33, 37, 8]]
-        + [[25, 27, 26, 12, 10], [5, 15, 35, 35, 10], [2, 15, 50, 28, 5]],
+        [
+            [15, 22, 30, 23, 10],
+            [22, 28, 28, 12, 10],
+            [6, 16, 33, 37, 8],
+            [25, 27, 26, 12, 10],
+            [5, 15, 35, 35, 10],
+            [2, 15, 50, 28, 5],
+        ],
         dtype=float,
     ),
     "urbanicity": np.array(
@@ -180,11 +197,13 @@ EQUITY_P: dict[str, Floats] = {
         dtype=float,
     ),
     "disability": np.array([[12, 81, 7]] * 3 + [[16, 77, 7], [12, 81, 7], [10, 85, 5]], dtype=float),
-    "veteran_status": np.array([[7, 88, 5], [5, 90, 5], [12, 83, 5], [9, 86, 5], [8, 87, 5], [28, 68, 4]], dtype=float),
+    "veteran_status": np.array(
+        [[7, 88, 5], [5, 90, 5], [12, 83, 5], [9, 86, 5], [8, 87, 5], [28, 68, 4]], dtype=float
+    ),
 }
 RURAL = contract.URBANICITY.index("Rural")
 AGE_65 = contract.AGE_BANDS.index("65+")
-ENGLISH, SPANISH = 0, 1
+SPANISH = LANGUAGES.index("Spanish")
 
 # Answer model: item latent = base + row effects + item shifts + a per-respondent deviation.
 ITEMS = contract.A11_ITEMS
@@ -196,7 +215,11 @@ ITEM_MISSING = dict(zip(ITEMS[2:], (0.05, 0.07, 0.1, 0.12, 0.2, 0.15), strict=Tr
 WAIT_SLOPE = 0.3  # trust latent lost per log-unit of queue wait
 
 COMMENTS: tuple[tuple[str, ...], ...] = (
-    ("Quick and easy, thank you.", "Clear instructions and fast service.", "Everything worked the first time."),
+    (
+        "Quick and easy, thank you.",
+        "Clear instructions and fast service.",
+        "Everything worked the first time.",
+    ),
     ("The agent was very helpful and polite.", "Staff were patient and answered all my questions."),
     ("The new online renewal was simple.", "Renewing online took me ten minutes."),
     ("I waited on hold far too long.", "It took a long time before anyone answered."),
@@ -247,7 +270,8 @@ def _pick(rng: np.random.Generator, p: Floats) -> Ints:
     """Draw one category per row of the weight matrix `p`."""
     cdf = np.cumsum(p, axis=1)
     u = rng.random(len(p)) * cdf[:, -1]
-    return np.minimum((u[:, None] >= cdf).sum(axis=1), p.shape[1] - 1).astype(np.int64)
+    idx: Ints = np.minimum((u[:, None] >= cdf).sum(axis=1), p.shape[1] - 1).astype(np.int64)
+    return idx
 
 
 def _when(rng: np.random.Generator, n: int, kind: str, surge: float) -> tuple[Ints, Ints]:
@@ -273,7 +297,9 @@ def _channel(rng: np.random.Generator, weights: Floats, drift: Floats, service: 
     return _pick(rng, weights[service] * np.exp(drift[None, :] * QUARTER[day][:, None]))
 
 
-def _equity(rng: np.random.Generator, service: Ints, known: dict[str, Bools] | None = None) -> dict[str, Ints]:
+def _equity(
+    rng: np.random.Generator, service: Ints, known: dict[str, Bools] | None = None
+) -> dict[str, Ints]:
     """Draw the equity dimensions per row; where `known` is false the value is `Not reported`."""
     out = {dim: _pick(rng, EQUITY_P[dim][service]) for dim in EQUITY_LABELS}
     lang, race, u = out["language"], out["race_ethnicity"], rng.random(len(service))
@@ -302,8 +328,26 @@ def _equity_columns(equity: dict[str, Ints]) -> dict[str, pl.Series]:
     return {dim: _strings(EQUITY_LABELS[dim], idx) for dim, idx in equity.items()}
 
 
-def _contacts(rng: np.random.Generator, n: int) -> dict[str, Ints | Floats | Bools]:
-    """Queue contacts (phone, chat, visits), sorted by start time: waits, abandonment, resolution."""
+@dataclass(frozen=True)
+class _Contacts:
+    """Contacts as column arrays, sorted by start time; ids are `C` + the 1-based row number."""
+
+    started: Ints
+    service: Ints
+    channel: Ints
+    segment: Ints
+    stage: Ints
+    wait: Floats
+    handle: Floats
+    answered: Bools
+    resolved: Bools
+    recorded: Bools
+    surge: Bools
+    equity: dict[str, Ints]
+
+
+def _contacts(rng: np.random.Generator, n: int) -> _Contacts:
+    """Queue contacts (phone, chat, visits): waits, surges, abandonment and resolution."""
     service, day = _when(rng, n, "contacts", surge=3.0)
     channel = _channel(rng, CONTACT_W, CONTACT_DRIFT, service, day)
     known = {"language": 0.93, "urbanicity": 0.9, "age_band": 0.35, "veteran_status": 0.25}
@@ -311,7 +355,9 @@ def _contacts(rng: np.random.Generator, n: int) -> dict[str, Ints | Floats | Boo
     equity = _equity(rng, service, {dim: rng.random(n) < p for dim, p in known.items()})
     month, quarter = MONTH[day], QUARTER[day]
     surge = (service == DISASTER) & (quarter == SURGE_QUARTER)
-    factor = np.where(surge, 3.0, 1.0) * np.where((service == PASSPORT) & (month >= 3) & (month <= 6), 1.5, 1.0)
+    factor = np.where(surge, 3.0, 1.0) * np.where(
+        (service == PASSPORT) & (month >= 3) & (month <= 6), 1.5, 1.0
+    )
     factor *= np.where((service == HR) & (month >= 11), 1.3, 1.0)
     factor *= np.where(equity["language"] == SPANISH, np.where(surge, 2.6, 1.15), 1.0)
     median = np.select([channel == c for c in WAIT_MEDIAN], list(WAIT_MEDIAN.values()))
@@ -319,83 +365,76 @@ def _contacts(rng: np.random.Generator, n: int) -> dict[str, Ints | Floats | Boo
     wait = median * factor * np.exp(sigma * rng.standard_normal(n))
     p_abandon = (0.02 + 0.2 * (1 - np.exp(-wait / 1200))) * np.where(channel == IN_PERSON, 0.5, 1.0)
     answered = rng.random(n) >= p_abandon
-    wait = np.round(np.where(answered, wait, wait * rng.uniform(0.2, 1.0, n)))
+    wait = np.round(np.where(answered, wait, wait * rng.uniform(0.2, 1.0, n)))  # abandoned: time to hang-up
     handle_median = np.select([channel == c for c in HANDLE_MEDIAN], list(HANDLE_MEDIAN.values()))
     handle = np.round(handle_median * np.exp(0.5 * rng.standard_normal(n)))
     stage = _pick(rng, np.tile(STAGE_P["contacts"], (n, 1)))
     resolved = rng.random(n) < np.where(stage == WAIT, 0.6, 0.73)
     recorded = answered & (rng.random(n) >= 0.03)
+    segment = _pick(rng, SEGMENT_P[service])
     started = _timestamps(rng, day, HOURS_OFFICE)
-    order = np.argsort(started, kind="stable")
-    rows: dict[str, Ints | Floats | Bools] = {
-        "started": started,
-        "service": service,
-        "channel": channel,
-        "segment": _pick(rng, SEGMENT_P[service]),
-        "stage": stage,
-        "wait": wait,
-        "handle": handle,
-        "answered": answered,
-        "resolved": resolved,
-        "recorded": recorded,
-        "surge": surge,
-        **{f"eq_{dim}": idx for dim, idx in equity.items()},
-    }
-    return {key: values[order] for key, values in rows.items()}
+    o = np.argsort(started, kind="stable")
+    return _Contacts(
+        started[o], service[o], channel[o], segment[o], stage[o], wait[o], handle[o], answered[o],
+        resolved[o], recorded[o], surge[o], {dim: idx[o] for dim, idx in equity.items()},
+    )  # fmt: skip
 
 
-def _contacts_frame(rows: dict[str, Ints | Floats | Bools]) -> pl.DataFrame:
-    answered = rows["answered"].astype(bool)
+def _contacts_frame(c: _Contacts) -> pl.DataFrame:
     columns = {
-        "contact_id": _ids("C", np.arange(1, len(answered) + 1)),
-        "started_at": pl.Series(rows["started"]).cast(pl.Datetime("us")),
-        "service": _strings(SERVICES, rows["service"].astype(np.int64)),
-        "channel": _strings(CHANNELS, rows["channel"].astype(np.int64)),
-        "segment": _strings(SEGMENTS, rows["segment"].astype(np.int64)),
-        "journey_stage": _strings(contract.JOURNEY_STAGES, rows["stage"].astype(np.int64)),
-        "queue_wait_seconds": pl.Series(rows["wait"], dtype=pl.Float64),
-        "handle_seconds": _nullable(rows["handle"], answered, pl.Float64),
-        "answered": pl.Series(answered, dtype=pl.Boolean),
-        "resolved_first_contact": _nullable(rows["resolved"], rows["recorded"].astype(bool), pl.Boolean),
-        **_equity_columns({dim: rows[f"eq_{dim}"].astype(np.int64) for dim in EQUITY_LABELS}),
+        "contact_id": _ids("C", np.arange(1, len(c.started) + 1)),
+        "started_at": pl.Series(c.started).cast(pl.Datetime("us")),
+        "service": _strings(SERVICES, c.service),
+        "channel": _strings(CHANNELS, c.channel),
+        "segment": _strings(SEGMENTS, c.segment),
+        "journey_stage": _strings(contract.JOURNEY_STAGES, c.stage),
+        "queue_wait_seconds": pl.Series(c.wait, dtype=pl.Float64),
+        "handle_seconds": _nullable(c.handle, c.answered, pl.Float64),
+        "answered": pl.Series(c.answered, dtype=pl.Boolean),
+        "resolved_first_contact": _nullable(c.resolved, c.recorded, pl.Boolean),
+        **_equity_columns(c.equity),
     }
-    return pl.DataFrame(columns).select(c.name for c in contract.CONTACTS.columns)
+    return pl.DataFrame(columns).select(col.name for col in contract.CONTACTS.columns)
 
 
-def _responses(rng: np.random.Generator, n: int, contacts: dict[str, Ints | Floats | Bools]) -> pl.DataFrame:
+def _responses(rng: np.random.Generator, n: int, contacts: _Contacts) -> pl.DataFrame:
     """Survey responses: about a third of answered contacts, the rest from the agency's other surveys."""
-    n_contacts = len(contacts["started"])
-    end = contacts["started"] + (contacts["wait"] + contacts["handle"]).astype(np.int64) * 1_000_000
-    delay = np.clip(np.exp(np.log(6 * 3600) + 1.1 * rng.standard_normal(n_contacts)), 3600, 10 * 86400)
+    c = contacts
+    end = c.started + (c.wait + c.handle).astype(np.int64) * 1_000_000
+    delay = np.clip(np.exp(np.log(6 * 3600) + 1.1 * rng.standard_normal(len(end))), 3600, 10 * 86400)
     submitted = end + delay.astype(np.int64) * 1_000_000
-    eligible = np.flatnonzero(contacts["answered"].astype(bool) & (submitted < END_US))
-    n_linked = min(n, round(contacts["answered"].sum() / 3), len(eligible))
+    eligible = np.flatnonzero(c.answered & (submitted < END_US))
+    n_linked = min(n, round(int(c.answered.sum()) / 3), len(eligible))
     link = np.sort(rng.choice(eligible, size=n_linked, replace=False))
     n_other = n - n_linked
 
     service, day = _when(rng, n_other, "responses", surge=2.5)
     other_equity = _equity(rng, service)
-    linked_equity = _equity(rng, contacts["service"][link].astype(np.int64))
-    for dim in ("language", "urbanicity"):
-        linked_equity[dim] = contacts[f"eq_{dim}"][link].astype(np.int64)
+    linked_equity = _equity(rng, c.service[link])
+    for dim in ("language", "urbanicity"):  # known to the contact system, so carried onto the response
+        linked_equity[dim] = c.equity[dim][link]
     equity = {dim: np.concatenate([linked_equity[dim], other_equity[dim]]) for dim in EQUITY_LABELS}
     stage = _pick(rng, np.tile(STAGE_P["responses"], (n_other, 1)))
     rows = {
         "submitted": np.concatenate([submitted[link], _timestamps(rng, day, HOURS_ANY)]),
-        "service": np.concatenate([contacts["service"][link], service]).astype(np.int64),
-        "channel": np.concatenate([contacts["channel"][link], _channel(rng, SURVEY_W, SURVEY_DRIFT, service, day)]),
-        "stage": np.concatenate([contacts["stage"][link], stage]).astype(np.int64),
+        "service": np.concatenate([c.service[link], service]).astype(np.int64),
+        "channel": np.concatenate([c.channel[link], _channel(rng, SURVEY_W, SURVEY_DRIFT, service, day)]),
+        "stage": np.concatenate([c.stage[link], stage]).astype(np.int64),
         "contact": np.concatenate([link, np.full(n_other, -1)]),
     }
-    segment = np.concatenate([contacts["segment"][link], _pick(rng, SEGMENT_P[service])]).astype(np.int64)
+    segment = np.concatenate([c.segment[link], _pick(rng, SEGMENT_P[service])]).astype(np.int64)
     order = np.argsort(rows["submitted"], kind="stable")
     rows = {key: values[order].astype(np.int64) for key, values in rows.items()}
     equity = {dim: idx[order] for dim, idx in equity.items()}
     linked = rows["contact"] >= 0
-    at = np.where(linked, rows["contact"], 0)
-    wait_minutes = np.where(linked, contacts["wait"][at] / 60, np.nan)
-    resolved = np.where(linked & contacts["recorded"][at], np.where(contacts["resolved"][at], 1, -1), 0)
-    spanish_surge = linked & contacts["surge"][at].astype(bool) & (equity["language"] == SPANISH)
+    at = rows["contact"][linked]
+    wait_minutes = np.full(n, np.nan)
+    wait_minutes[linked] = c.wait[at] / 60
+    resolved = np.zeros(n, dtype=np.int64)  # 1 resolved, -1 not resolved, 0 unknown or not linked
+    resolved[linked] = np.where(c.recorded[at], np.where(c.resolved[at], 1, -1), 0)
+    spanish_surge = np.zeros(n, dtype=bool)
+    spanish_surge[linked] = c.surge[at]
+    spanish_surge &= equity["language"] == SPANISH
     quarter = QUARTER[(rows["submitted"] - START_US) // DAY_US]
     answers = _answers(rng, rows, equity, quarter, wait_minutes, resolved, spanish_surge)
     columns = {
@@ -406,7 +445,7 @@ def _responses(rng: np.random.Generator, n: int, contacts: dict[str, Ints | Floa
         "segment": _strings(SEGMENTS, segment[order]),
         "journey_stage": _strings(contract.JOURNEY_STAGES, rows["stage"]),
         **answers,
-        "contact_id": _ids("C", at + 1).zip_with(pl.Series(linked), pl.repeat(None, n, dtype=pl.Utf8, eager=True)),
+        "contact_id": _nullable(_ids("C", rows["contact"] + 1).to_numpy(), linked, pl.Utf8),
         **_equity_columns(equity),
         "weight": pl.Series(np.ones(n, dtype=np.int32), dtype=pl.Int32),
     }
@@ -447,9 +486,9 @@ def _answers(
     w = np.array(list(TRUST_W.values()))
     cov = np.outer(lam, lam) + np.diag(1 - lam**2)
     explained = float(w @ cov @ w)
-    dev["trust"] = (sum(TRUST_W[k] * dev[k] for k in TRUST_W) + np.sqrt(0.35) * rng.standard_normal(n)) / np.sqrt(
-        explained + 0.35
-    )
+    dev["trust"] = (
+        sum(TRUST_W[k] * dev[k] for k in TRUST_W) + np.sqrt(0.35) * rng.standard_normal(n)
+    ) / np.sqrt(explained + 0.35)
     latent = {k: ITEM_BASE[k] + row + shift[k] + dev[k] for k in ITEMS}
     score = {k: (1 + sum((latent[k] > cut).astype(np.int64) for cut in CUTS)).astype(np.int8) for k in ITEMS}
 
@@ -537,7 +576,9 @@ def _transactions(rng: np.random.Generator, n: int) -> pl.DataFrame:
         "service": _strings(SERVICES, service[order]),
         "channel": _strings(CHANNELS, channel[order]),
         "segment": _strings(SEGMENTS, _pick(rng, SEGMENT_P[service])[order]),
-        "journey_stage": _strings(contract.JOURNEY_STAGES, _pick(rng, np.tile(STAGE_P["transactions"], (n, 1)))[order]),
+        "journey_stage": _strings(
+            contract.JOURNEY_STAGES, _pick(rng, np.tile(STAGE_P["transactions"], (n, 1)))[order]
+        ),
         **_equity_columns({dim: idx[order] for dim, idx in _equity(rng, service, known).items()}),
     }
     return pl.DataFrame(columns).select(c.name for c in contract.TRANSACTIONS.columns)
@@ -549,12 +590,17 @@ def _collections(rng: np.random.Generator, responses: pl.DataFrame) -> pl.DataFr
     groups = (
         responses.group_by(
             "service",
-            (pl.col("submitted_at").dt.year() + (month >= 10).cast(pl.Int32)).cast(pl.Int32).alias("fiscal_year"),
+            (pl.col("submitted_at").dt.year() + (month >= 10).cast(pl.Int32))
+            .cast(pl.Int32)
+            .alias("fiscal_year"),
             ((month + 2) % 12 // 3 + 1).cast(pl.Int32).alias("fiscal_quarter"),
             "channel",
         )
-        .agg(pl.col("weight").sum().cast(pl.Int64).alias("respondents"), pl.col("trust_scale").first(),
-             pl.col("survey_version").first())
+        .agg(
+            pl.col("weight").sum().cast(pl.Int64).alias("respondents"),
+            pl.col("trust_scale").first(),
+            pl.col("survey_version").first(),
+        )
         .sort("service", "fiscal_year", "fiscal_quarter", "channel")
     )
     k = groups.height
@@ -567,9 +613,13 @@ def _collections(rng: np.random.Generator, responses: pl.DataFrame) -> pl.DataFr
         "channel",
         pl.Series("customers_served", served, dtype=pl.Int64),
         pl.Series("customers_offered", offered, dtype=pl.Int64),
-        pl.when(pl.col("survey_version") == "v1").then(pl.lit(TRUST_TEXT_V1)).otherwise(pl.lit(TRUST_TEXT_V2))
+        pl.when(pl.col("survey_version") == "v1")
+        .then(pl.lit(TRUST_TEXT_V1))
+        .otherwise(pl.lit(TRUST_TEXT_V2))
         .alias("trust_question_text"),
-        pl.when(pl.col("trust_scale") == "thumbs").then(pl.lit("thumbs_up_down")).otherwise(pl.lit("likert_scale"))
+        pl.when(pl.col("trust_scale") == "thumbs")
+        .then(pl.lit("thumbs_up_down"))
+        .otherwise(pl.lit("likert_scale"))
         .alias("survey_type"),
         (pl.col("service") != SERVICES[HR]).alias("publishable"),
     )

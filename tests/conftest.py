@@ -124,3 +124,19 @@ def one(engine: Engine, metric: str, **kwargs: Any) -> dict[str, Any]:
     result = engine.run(Query.of(metric, **kwargs))
     assert result.height == 1, result
     return result.row(0, named=True)
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample data at a small size: the integration fixture every metric runs on."""
+    from sample_data.generator import generate
+
+    folder = tmp_path_factory.mktemp("sample")
+    generate(folder, seed=7, responses=20_000)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_engine(sample_dir: Path) -> Engine:
+    """An engine over the small sample data with the default suppression minimum."""
+    return Engine(Warehouse(sample_dir))

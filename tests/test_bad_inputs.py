@@ -1,0 +1,153 @@
+"""Bad input, one failure mode per test: the exact message names the file, column and value, and
+everything that does not read the bad input keeps working."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import frame, write_inputs
+from metrics.errors import InputError
+from metrics.query import Engine, Query
+from metrics.warehouse import Warehouse
+
+
+def problems_of(folder: Path) -> list[str]:
+    return [str(p) for p in Warehouse(folder).check()]
+
+
+def with_responses(tmp_path: Path, responses: pl.DataFrame) -> Path:
+    folder = write_inputs(tmp_path, contacts=[{}] * 3, transactions=[{}], collections=[{}])
+    responses.write_parquet(folder / "responses.parquet")
+    return folder
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{"trust": 5}]).drop("trust"))
+    assert problems_of(folder) == ["responses.parquet: missing column 'trust' (TINYINT)"]
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    bad = frame("responses", [{"trust": 5}]).with_columns(pl.col("trust").cast(pl.String))
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'trust' has type VARCHAR; expected TINYINT (a whole number)"
+    ]
+
+
+def test_answer_seven_on_a_five_point_item(tmp_path: Path) -> None:
+    bad = frame("responses", [{"ease": 7}, {"ease": 4}])
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'ease': value 7 is outside 1-5 (1 row)"
+    ]
+
+
+def test_value_not_in_the_allowed_list(tmp_path: Path) -> None:
+    bad = frame("responses", [{"channel": "carrier_pigeon"}, {"channel": "carrier_pigeon"}, {}])
+    (problem,) = problems_of(with_responses(tmp_path, bad))
+    assert problem.startswith(
+        "responses.parquet: column 'channel': value 'carrier_pigeon' is not allowed (2 rows); allowed: computer, mobile,"
+    )
+
+
+def test_null_where_a_value_is_required(tmp_path: Path) -> None:
+    bad = frame("responses", [{"service": None}, {}])
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'service' is empty in 1 row; it must always have a value"
+    ]
+
+
+def test_duplicate_ids(tmp_path: Path) -> None:
+    bad = frame("responses", [{}, {}]).with_columns(pl.lit("R1").alias("response_id"))
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'response_id': value 'R1' appears 2 times; ids must be unique"
+    ]
+
+
+def test_thumbs_answer_outside_zero_one(tmp_path: Path) -> None:
+    bad = frame("responses", [{"survey_version": "v2", "trust_scale": "thumbs", "trust": 4}])
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'trust': value 4 is not 0 or 1 on the thumbs scale (1 row)"
+    ]
+
+
+def test_fractional_number_in_a_whole_number_column(tmp_path: Path) -> None:
+    floats = frame("responses", [{"ease": 4}, {"ease": 2}]).with_columns(pl.col("ease").cast(pl.Float64))
+    assert problems_of(with_responses(tmp_path, floats)) == []  # whole floats are accepted
+    halves = floats.with_columns(pl.lit(2.5).alias("ease"))
+    assert problems_of(with_responses(tmp_path, halves)) == [
+        "responses.parquet: column 'ease': value 2.5 is not a whole number (2 rows)"
+    ]
+
+
+def test_file_that_is_not_parquet(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    (folder / "responses.parquet").write_text("id,trust\n1,5\n")
+    (problem,) = problems_of(folder)
+    assert problem.startswith("responses.parquet: cannot be read as parquet (")
+
+
+def test_missing_input(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    (folder / "transactions.parquet").unlink()
+    assert problems_of(folder) == [
+        "transactions.parquet: not found: the transactions input is a file transactions.parquet or a folder "
+        f"transactions/ of parquet files in {folder}"
+    ]
+
+
+def test_folder_input_names_the_bad_file(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    (folder / "responses.parquet").unlink()
+    (folder / "responses").mkdir()
+    frame("responses", [{"trust": 5}]).write_parquet(folder / "responses" / "2025q1.parquet")
+    (folder / "responses" / "2025q2.parquet").write_bytes(b"not parquet")
+    (problem,) = problems_of(folder)
+    assert problem.startswith("responses/2025q2.parquet: cannot be read as parquet (")
+
+
+def test_folder_input_reads_every_file(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    (folder / "responses.parquet").unlink()
+    (folder / "responses").mkdir()
+    for part in ("a", "b"):
+        rows = frame("responses", [{"trust": 5}] * 3)
+        rows.with_columns((pl.lit(part) + pl.col("response_id")).alias("response_id")).write_parquet(
+            folder / "responses" / f"{part}.parquet"
+        )
+    engine = Engine(Warehouse(folder), min_n=1)
+    assert problems_of(folder) == []
+    assert engine.run(Query.of("responses")).row(0, named=True)["value"] == 6
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    bad = frame("responses", [{"ease": 9, "channel": "fax machine"}]).drop("segment")
+    folder = with_responses(tmp_path, bad)
+    frame("contacts", [{"queue_wait_seconds": -5.0}]).write_parquet(folder / "contacts.parquet")
+    assert problems_of(folder) == [
+        "responses.parquet: missing column 'segment' (VARCHAR)",
+        "contacts.parquet: column 'queue_wait_seconds': value -5.0 is below 0 (1 row)",
+    ]
+
+
+def test_optional_columns_may_be_left_out(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    frame("contacts", [{}] * 3).drop("age_band", "journey_stage").write_parquet(folder / "contacts.parquet")
+    engine = Engine(Warehouse(folder), min_n=1)
+    assert problems_of(folder) == []
+    result = engine.run(Query.of("abandonment_rate", by=["age_band"]))
+    assert result["age_band"].to_list() == ["Not reported"]
+
+
+def test_a_broken_input_fails_only_the_metrics_that_read_it(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{"ease": 7}]))
+    engine = Engine(Warehouse(folder), min_n=1)
+    with pytest.raises(InputError) as raised:
+        engine.run(Query.of("trust"))
+    assert str(raised.value) == (
+        "metric 'trust' reads responses, which cannot be used: responses.parquet: column 'ease': value 7 is "
+        "outside 1-5 (1 row). Run `cx check` to list every problem."
+    )
+    assert engine.run(Query.of("abandonment_rate")).row(0, named=True)["n"] == 3
+    assert engine.run(Query.of("self_service_rate")).row(0, named=True)["n"] == 1
