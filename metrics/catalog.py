@@ -116,7 +116,9 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
             continue
         key, value = match.group(1), match.group(2)
         if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
-            problem(f"line {number}: unknown header key '{key}'; known keys: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}")
+            problem(
+                f"line {number}: unknown header key '{key}'; known keys: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}"
+            )
         elif key in header:
             problem(f"line {number}: header key '{key}' is given twice")
         elif not value:
@@ -130,7 +132,9 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
         if key in header and header[key] not in allowed:
             problem(f"header key '{key}': value '{header[key]}' is not one of {', '.join(allowed)}")
     if "aggregate" in header and header["aggregate"] not in AGGREGATES:
-        problem(f"header key 'aggregate': value '{header['aggregate']}' is not one of {', '.join(AGGREGATES)}")
+        problem(
+            f"header key 'aggregate': value '{header['aggregate']}' is not one of {', '.join(AGGREGATES)}"
+        )
     target = _number(header.get("target"), "target", float, problem)
     min_n = _number(header.get("min_n"), "min_n", int, problem)
     if min_n is not None and min_n < 1:
@@ -158,9 +162,7 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
     return metric, []
 
 
-def _number(
-    text: str | None, key: str, kind: type[int] | type[float], problem: Callable[[str], None]
-) -> Any:
+def _number(text: str | None, key: str, kind: type[int] | type[float], problem: Callable[[str], None]) -> Any:
     if text is None:
         return None
     try:
@@ -184,6 +186,16 @@ def catalog_markdown(catalog: Catalog) -> str:
     ]
     for name, m in catalog.metrics.items():
         target = "" if m.target is None else f"{m.target:g}"
-        cells = (f"`{name}`", m.label, m.theme, m.aggregate, m.unit, m.direction, target, m.owner, m.description)
+        cells = (
+            f"`{name}`",
+            m.label,
+            m.theme,
+            m.aggregate,
+            m.unit,
+            m.direction,
+            target,
+            m.owner,
+            m.description,
+        )
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -30,9 +30,13 @@ def _where(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cx", description="A-11 customer-experience metrics from parquet inputs.")
+    parser = argparse.ArgumentParser(
+        prog="cx", description="A-11 customer-experience metrics from parquet inputs."
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="folder of input parquet files (default: $CX_DATA_DIR or sample_data/)")
+    common.add_argument(
+        "--data-dir", help="folder of input parquet files (default: $CX_DATA_DIR or sample_data/)"
+    )
     common.add_argument("--min-n", type=int, help="smallest denominator shown (default: $CX_MIN_N or 10)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -40,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("metric", help="metric name, e.g. trust (see `cx metrics`)")
     query.add_argument("--by", action="append", default=[], metavar="DIM", help="break down by a dimension")
     query.add_argument(
-        "--where", action="append", default=[], type=_where, metavar="DIM=VALUE",
+        "--where",
+        action="append",
+        default=[],
+        type=_where,
+        metavar="DIM=VALUE",
         help="keep rows whose DIM is VALUE; repeat a DIM to accept several values",
     )
     query.add_argument("--from", dest="start", metavar="FY2025Q1", help="first fiscal quarter")
@@ -57,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
     sample.add_argument("--seed", type=int, default=2026)
     sample.add_argument("--responses", type=int, default=200_000, help="number of survey responses")
-    sample.add_argument("--contacts", type=int, default=None, help="number of contacts (default: as responses)")
+    sample.add_argument(
+        "--contacts", type=int, default=None, help="number of contacts (default: as responses)"
+    )
     return parser
 
 
@@ -165,7 +175,11 @@ def _sample(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     print(f"Writing sample inputs to {out} (seed {args.seed}, {args.responses:,} responses)...")
     counts = generate(
-        out, seed=args.seed, responses=args.responses, contacts=args.contacts, progress=lambda m: print(f"  {m}")
+        out,
+        seed=args.seed,
+        responses=args.responses,
+        contacts=args.contacts,
+        progress=lambda m: print(f"  {m}"),
     )
     summary = ", ".join(f"{counts[name]:,} {name}" for name in INPUTS if name in counts)
     print(f"Done in {time.perf_counter() - started:.1f}s: {summary}.")

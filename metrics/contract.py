@@ -158,7 +158,9 @@ def _driver(prefix: str, driver: str) -> Column:
 
 
 _SERVICE = Column("service", "VARCHAR", "The service, as the agency names it (e.g. `Passport Services`).")
-_CHANNEL = Column("channel", "VARCHAR", "Touchpoints channel key (see sql/seeds/channels.csv).", allowed=CHANNELS)
+_CHANNEL = Column(
+    "channel", "VARCHAR", "Touchpoints channel key (see sql/seeds/channels.csv).", allowed=CHANNELS
+)
 _SEGMENT = Column(
     "segment",
     "VARCHAR",
@@ -297,13 +299,21 @@ COLLECTIONS = Input(
     key="service, fiscal_year, fiscal_quarter, channel",
     columns=(
         _SERVICE,
-        Column("fiscal_year", "INTEGER", "Federal fiscal year, named by the year it ends.", minimum=2000, maximum=2100),
+        Column(
+            "fiscal_year",
+            "INTEGER",
+            "Federal fiscal year, named by the year it ends.",
+            minimum=2000,
+            maximum=2100,
+        ),
         Column("fiscal_quarter", "INTEGER", "Fiscal quarter 1-4 (Q1 = Oct-Dec).", minimum=1, maximum=4),
         _CHANNEL,
         Column("customers_served", "BIGINT", "Customers served in the quarter.", minimum=0),
         Column("customers_offered", "BIGINT", "Customers offered the survey.", minimum=0),
         Column("trust_question_text", "VARCHAR", "Exact wording of the trust question asked."),
-        Column("survey_type", "VARCHAR", "Touchpoints survey type of the trust question.", allowed=SURVEY_TYPES),
+        Column(
+            "survey_type", "VARCHAR", "Touchpoints survey type of the trust question.", allowed=SURVEY_TYPES
+        ),
         Column(
             "publishable",
             "BOOLEAN",

@@ -46,7 +46,8 @@ class Query:
     ) -> Query:
         """Build a query from plain arguments; a single filter value may be given as a string."""
         filters = tuple(
-            (dim, (values,) if isinstance(values, str) else tuple(values)) for dim, values in (where or {}).items()
+            (dim, (values,) if isinstance(values, str) else tuple(values))
+            for dim, values in (where or {}).items()
         )
         return cls(metric, tuple(by), filters, start, end)
 
@@ -128,7 +129,9 @@ class Engine:
             f"cast({m if m in columns else default} as double) as {m}"
             for m, default in zip(_MEASURES, ("null", "1", "null", "null", "null"), strict=True)
         ]
-        template = read_sql(Path("aggregates") / f"{'quantile' if metric.aggregate in _QUANTILES else metric.aggregate}.sql")
+        template = read_sql(
+            Path("aggregates") / f"{'quantile' if metric.aggregate in _QUANTILES else metric.aggregate}.sql"
+        )
         # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
         # template are ours; every value a user chose travels as a bound parameter.
         sql = (
@@ -159,10 +162,14 @@ class Engine:
             for needed in AGGREGATES[metric.aggregate]:
                 if needed not in columns:
                     problems.append(
-                        Problem(source, f"aggregate '{metric.aggregate}' needs a column '{needed}' in its rows")
+                        Problem(
+                            source, f"aggregate '{metric.aggregate}' needs a column '{needed}' in its rows"
+                        )
                     )
             if "fiscal_quarter" not in columns:
-                problems.append(Problem(source, "rows carry no fiscal_quarter column, so no period can apply"))
+                problems.append(
+                    Problem(source, "rows carry no fiscal_quarter column, so no period can apply")
+                )
         return problems
 
     def _check_dimensions(self, metric: Metric, query: Query, available: tuple[str, ...]) -> None:
@@ -185,7 +192,9 @@ class Engine:
 
 def _similar(name: str, known: list[str]) -> list[str]:
     """Return up to three known names that start with `name` or look like it."""
-    found = [k for k in known if k.startswith(name.lower())] + difflib.get_close_matches(name.lower(), known, n=3)
+    found = [k for k in known if k.startswith(name.lower())] + difflib.get_close_matches(
+        name.lower(), known, n=3
+    )
     return list(dict.fromkeys(found))[:3]
 
 

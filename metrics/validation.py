@@ -11,7 +11,17 @@ from metrics.errors import Problem
 from metrics.sqlfiles import quote_identifier, read_sql
 
 # DuckDB type names of the raw parquet column that can be read as each contract type.
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_INTEGERS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
 _FLOATS = ("FLOAT", "DOUBLE", "DECIMAL")
 _READABLE_AS: dict[str, tuple[str, ...]] = {
     "VARCHAR": ("VARCHAR",),

@@ -126,7 +126,9 @@ class Warehouse:
             except duckdb.Error:
                 state.problems += _unreadable(self._con, files, self.data_dir)
         usable = files and not state.problems
-        relation = f"select *{_defaults(spec, state.columns)} from {scan}" if usable else _empty_relation(spec)
+        relation = (
+            f"select *{_defaults(spec, state.columns)} from {scan}" if usable else _empty_relation(spec)
+        )
         self._con.execute(f"create or replace view {quote_identifier('raw_' + spec.name)} as {relation}")
         return state
 

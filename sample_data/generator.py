@@ -262,8 +262,11 @@ def generate(
 def _write(frame: pl.DataFrame, path: Path) -> None:
     """Write `frame` to `path` via a temporary file, so a crash never leaves a half-written input."""
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _pick(rng: np.random.Generator, p: Floats) -> Ints:

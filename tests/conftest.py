@@ -111,7 +111,9 @@ EngineFactory = Callable[..., Engine]
 def make_engine(tmp_path: Path) -> EngineFactory:
     """Return a function that writes tiny inputs and opens an engine over them (min n 1 by default)."""
 
-    def factory(min_n: int = 1, catalog_dir: Path | None = None, **inputs: Sequence[dict[str, Any]]) -> Engine:
+    def factory(
+        min_n: int = 1, catalog_dir: Path | None = None, **inputs: Sequence[dict[str, Any]]
+    ) -> Engine:
         folder = write_inputs(tmp_path / "data", **inputs)
         catalog = load_catalog(catalog_dir) if catalog_dir else load_catalog()
         return Engine(Warehouse(folder), catalog, min_n)

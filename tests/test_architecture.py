@@ -28,7 +28,16 @@ def test_data_contract_doc_matches_the_contract() -> None:
 
 def test_readme_documents_the_commands_and_the_header_keys() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for needed in ("make run", "make test", "make check", "cx query", "cx check", "cx sample", "CX_DATA_DIR", "CX_MIN_N"):
+    for needed in (
+        "make run",
+        "make test",
+        "make check",
+        "cx query",
+        "cx check",
+        "cx sample",
+        "CX_DATA_DIR",
+        "CX_MIN_N",
+    ):
         assert needed in readme, needed
     from metrics.catalog import OPTIONAL_KEYS, REQUIRED_KEYS
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from conftest import frame, write_inputs
+
 from metrics.errors import InputError
 from metrics.query import Engine, Query
 from metrics.warehouse import Warehouse

@@ -21,10 +21,21 @@ QUARTERLY = {"response_rate", "offer_rate"}
 
 def test_the_catalog_ships_the_a11_measures() -> None:
     names = set(load_catalog().metrics)
-    a11 = {"trust", "satisfaction", "effectiveness", "ease", "efficiency", "transparency", "employee", "emotion"}
+    a11 = {
+        "trust",
+        "satisfaction",
+        "effectiveness",
+        "ease",
+        "efficiency",
+        "transparency",
+        "employee",
+        "emotion",
+    }
     operations = {"wait_median", "wait_p90", "service_level", "abandonment_rate", "first_contact_resolution"}
     volume = {"responses", "response_rate", "self_service_rate"}
-    drivers = {f"{side}_{d}" for side in ("went_well", "could_improve") for d in ("ease", "effectiveness", "other")}
+    drivers = {
+        f"{side}_{d}" for side in ("went_well", "could_improve") for d in ("ease", "effectiveness", "other")
+    }
     assert a11 | operations | volume | drivers <= names
 
 
@@ -94,8 +105,12 @@ def test_bad_metric_files_are_each_named_with_every_problem() -> None:
 def test_metric_sql_problems_are_named_and_the_rest_keep_working(tmp_path: Path) -> None:
     from conftest import write_inputs
 
-    engine = Engine(Warehouse(write_inputs(tmp_path, responses=[{}] * 3)), load_catalog(FIXTURES / "bad_metrics"), 1)
-    problems = [str(p) for p in engine.check_metrics() if "bad_metrics/" in p.source and "header" not in p.message]
+    engine = Engine(
+        Warehouse(write_inputs(tmp_path, responses=[{}] * 3)), load_catalog(FIXTURES / "bad_metrics"), 1
+    )
+    problems = [
+        str(p) for p in engine.check_metrics() if "bad_metrics/" in p.source and "header" not in p.message
+    ]
     assert problems[0].startswith(
         'tests/fixtures/bad_metrics/broken_sql.sql: SQL does not run: Binder Error: Referenced column "trusst" not found'
     )

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write_inputs
+
 from metrics.cli import main
 
 DIMENSION_LIST = (
@@ -29,19 +29,41 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_query_by_quarter_as_csv(capsys: pytest.CaptureFixture[str], sample_dir: Path) -> None:
-    status, out, _ = run(capsys, "query", "trust", "--by", "fiscal_quarter", "--format", "csv", "--data-dir", str(sample_dir))
+    status, out, _ = run(
+        capsys, "query", "trust", "--by", "fiscal_quarter", "--format", "csv", "--data-dir", str(sample_dir)
+    )
     assert status == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["fiscal_quarter", "value", "n", "ci_low", "ci_high", "suppressed", "mean"]
-    assert [r["fiscal_quarter"] for r in rows] == [f"FY{y} Q{q}" for y in range(2023, 2027) for q in range(1, 5)]
+    assert [r["fiscal_quarter"] for r in rows] == [
+        f"FY{y} Q{q}" for y in range(2023, 2027) for q in range(1, 5)
+    ]
     assert all(0.3 < float(r["value"]) < 0.95 for r in rows)
 
 
 def test_query_filters_period_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    folder = write_inputs(tmp_path, responses=[{"trust": 5, "channel": "website"}] * 12 + [{"trust": 1, "channel": "phone"}] * 12)
+    folder = write_inputs(
+        tmp_path,
+        responses=[{"trust": 5, "channel": "website"}] * 12 + [{"trust": 1, "channel": "phone"}] * 12,
+    )
     status, out, _ = run(
-        capsys, "query", "trust", "--where", "channel=website", "--where", "channel=phone", "--by", "channel",
-        "--from", "FY2025Q1", "--to", "FY2025Q1", "--format", "json", "--data-dir", str(folder),
+        capsys,
+        "query",
+        "trust",
+        "--where",
+        "channel=website",
+        "--where",
+        "channel=phone",
+        "--by",
+        "channel",
+        "--from",
+        "FY2025Q1",
+        "--to",
+        "FY2025Q1",
+        "--format",
+        "json",
+        "--data-dir",
+        str(folder),
     )
     assert status == 0
     rows = json.loads(out)
@@ -61,7 +83,12 @@ def test_min_n_comes_from_the_flag_or_the_environment(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = write_inputs(tmp_path, responses=[{"trust": 5}] * 4)
-    assert json.loads(run(capsys, "query", "trust", "--format", "json", "--min-n", "3", "--data-dir", str(folder))[1])[0]["n"] == 4
+    assert (
+        json.loads(
+            run(capsys, "query", "trust", "--format", "json", "--min-n", "3", "--data-dir", str(folder))[1]
+        )[0]["n"]
+        == 4
+    )
     monkeypatch.setenv("CX_MIN_N", "3")
     monkeypatch.setenv("CX_DATA_DIR", str(folder))
     assert json.loads(run(capsys, "query", "trust", "--format", "json")[1])[0]["value"] == 1.0
@@ -72,28 +99,67 @@ def test_min_n_comes_from_the_flag_or_the_environment(
 
 def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = write_inputs(
-        tmp_path, responses=[{"service": "Passport Services"}] * 12 + [{"service": "O'Hare Field Office"}] * 11
+        tmp_path,
+        responses=[{"service": "Passport Services"}] * 12 + [{"service": "O'Hare Field Office"}] * 11,
     )
     for hostile in ("x' OR 1=1 --", "x'); drop view stg_responses; --"):
-        status, out, _ = run(capsys, "query", "responses", "--where", f"service={hostile}", "--format", "json",
-                             "--min-n", "1", "--data-dir", str(folder))
+        status, out, _ = run(
+            capsys,
+            "query",
+            "responses",
+            "--where",
+            f"service={hostile}",
+            "--format",
+            "json",
+            "--min-n",
+            "1",
+            "--data-dir",
+            str(folder),
+        )
         assert status == 0
-        assert json.loads(out) == [{"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}]
+        assert json.loads(out) == [
+            {"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}
+        ]
     # A real value with a quote in it matches exactly, and nothing was dropped.
-    status, out, _ = run(capsys, "query", "responses", "--where", "service=O'Hare Field Office", "--format", "json",
-                         "--min-n", "1", "--data-dir", str(folder))
+    status, out, _ = run(
+        capsys,
+        "query",
+        "responses",
+        "--where",
+        "service=O'Hare Field Office",
+        "--format",
+        "json",
+        "--min-n",
+        "1",
+        "--data-dir",
+        str(folder),
+    )
     assert json.loads(out)[0]["value"] == 11
-    assert json.loads(run(capsys, "query", "responses", "--format", "json", "--data-dir", str(folder))[1])[0]["n"] == 23
+    assert (
+        json.loads(run(capsys, "query", "responses", "--format", "json", "--data-dir", str(folder))[1])[0][
+            "n"
+        ]
+        == 23
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["query", "trusst"], "cx: error: unknown metric 'trusst'; did you mean trust?"),
-        (["query", "trust", "--by", "age"], "cx: error: unknown dimension 'age'; did you mean age_band? " + DIMENSION_LIST),
+        (
+            ["query", "trust", "--by", "age"],
+            "cx: error: unknown dimension 'age'; did you mean age_band? " + DIMENSION_LIST,
+        ),
         (["query", "trust", "--where", "state=VA"], "cx: error: unknown dimension 'state' " + DIMENSION_LIST),
-        (["query", "trust", "--from", "2025Q1"], "cx: error: period: '2025Q1' is not a fiscal quarter; write it like FY2025Q1"),
-        (["query", "trust", "--from", "FY2026Q1", "--to", "FY2025Q1"], "cx: error: period: FY2026 Q1 is after FY2025 Q1"),
+        (
+            ["query", "trust", "--from", "2025Q1"],
+            "cx: error: period: '2025Q1' is not a fiscal quarter; write it like FY2025Q1",
+        ),
+        (
+            ["query", "trust", "--from", "FY2026Q1", "--to", "FY2025Q1"],
+            "cx: error: period: FY2026 Q1 is after FY2025 Q1",
+        ),
         (
             ["query", "response_rate", "--by", "age_band"],
             "cx: error: metric 'response_rate' cannot be broken down or filtered by 'age_band': its rows carry "
@@ -121,8 +187,12 @@ def test_check_is_clean_on_the_sample(capsys: pytest.CaptureFixture[str], sample
     assert out.splitlines()[-1] == "cx check: no problems"
 
 
-def test_check_names_the_file_and_column_of_a_broken_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    folder = write_inputs(tmp_path, responses=[{"ease": 7}], contacts=[{}], transactions=[{}], collections=[{}])
+def test_check_names_the_file_and_column_of_a_broken_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = write_inputs(
+        tmp_path, responses=[{"ease": 7}], contacts=[{}], transactions=[{}], collections=[{}]
+    )
     status, out, _ = run(capsys, "check", "--data-dir", str(folder))
     assert status == 1
     assert "problem: responses.parquet: column 'ease': value 7 is outside 1-5 (1 row)" in out.splitlines()
@@ -138,6 +208,11 @@ def test_metrics_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
 def test_installed_console_script(sample_dir: Path) -> None:
     cx = Path(sys.executable).parent / "cx"
     env = {**os.environ, "CX_DATA_DIR": str(sample_dir)}
-    done = subprocess.run([str(cx), "query", "trust", "--by", "fiscal_quarter", "--format", "csv"],
-                          capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [str(cx), "query", "trust", "--by", "fiscal_quarter", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert len(done.stdout.splitlines()) == 17  # header + 16 quarters

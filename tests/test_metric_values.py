@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from conftest import EngineFactory, one
+
 from metrics.query import Query
 
 # Wilson 95% bounds below were worked out with z = 1.959964:
@@ -27,7 +27,8 @@ def test_wilson_interval_matches_the_domain_example(make_engine: EngineFactory) 
 def test_wilson_interval_at_zero_and_all(make_engine: EngineFactory) -> None:
     # 0 of 10: [0, 0.277533]; 10 of 10: [0.722467, 1].
     engine = make_engine(
-        responses=[{"trust": 1, "service": "A"} for _ in range(10)] + [{"trust": 5, "service": "B"} for _ in range(10)]
+        responses=[{"trust": 1, "service": "A"} for _ in range(10)]
+        + [{"trust": 5, "service": "B"} for _ in range(10)]
     )
     rows = engine.run(Query.of("trust", by=["service"])).to_dicts()
     assert rows[0]["value"] == 0 and rows[0]["ci_low"] == pytest.approx(0, abs=1e-12)
@@ -91,7 +92,9 @@ def test_emotion_uses_humanity_then_employee(make_engine: EngineFactory) -> None
     assert row["mean"] == pytest.approx((5 + 2 + 4) / 3)
 
 
-@pytest.mark.parametrize("driver", ["effectiveness", "ease", "efficiency", "transparency", "humanity", "employee", "other"])
+@pytest.mark.parametrize(
+    "driver", ["effectiveness", "ease", "efficiency", "transparency", "humanity", "employee", "other"]
+)
 def test_v2_driver_shares_leave_out_respondents_not_offered(make_engine: EngineFactory, driver: str) -> None:
     v2 = {"survey_version": "v2", "trust": 5}
     rows = [
@@ -118,7 +121,9 @@ def test_responses_count_adds_weights(make_engine: EngineFactory) -> None:
 def test_weighted_count_rows_give_the_same_trust_as_respondent_rows(make_engine: EngineFactory) -> None:
     expanded = one(make_engine(responses=[{"trust": t} for t in [5, 5, 5, 4, 2, 2, 1]]), "trust")
     counted = one(
-        make_engine(responses=[{"trust": 5, "weight": 3}, {"trust": 4}, {"trust": 2, "weight": 2}, {"trust": 1}]),
+        make_engine(
+            responses=[{"trust": 5, "weight": 3}, {"trust": 4}, {"trust": 2, "weight": 2}, {"trust": 1}]
+        ),
         "trust",
     )
     for key in ("value", "n", "ci_low", "ci_high", "mean"):
@@ -175,7 +180,16 @@ def test_median_interval_uses_order_statistics(make_engine: EngineFactory) -> No
 
 
 def test_self_service_rate_follows_the_channel_mapping(make_engine: EngineFactory) -> None:
-    channels = ["website", "phone", "mobile_app", "in_person", "automated_phone", "self_service_kiosk", "paper", "email"]
+    channels = [
+        "website",
+        "phone",
+        "mobile_app",
+        "in_person",
+        "automated_phone",
+        "self_service_kiosk",
+        "paper",
+        "email",
+    ]
     row = one(make_engine(transactions=[{"channel": c} for c in channels]), "self_service_rate")
     assert (row["value"], row["n"]) == (pytest.approx(4 / 8), 8)
 
@@ -219,7 +233,11 @@ def test_filters_and_breakdowns_apply_to_every_dimension(make_engine: EngineFact
         {"trust": 4, "urbanicity": "Rural", "age_band": "25-34", "channel": "phone"},
     ]
     engine = make_engine(responses=rows)
-    row = one(engine, "trust", where={"urbanicity": "Rural", "age_band": "65+", "channel": ["website", "mobile_app"]})
+    row = one(
+        engine,
+        "trust",
+        where={"urbanicity": "Rural", "age_band": "65+", "channel": ["website", "mobile_app"]},
+    )
     assert (row["value"], row["n"]) == (pytest.approx(0.5), 2)
     by_age = engine.run(Query.of("trust", by=["age_band"]))
     assert by_age["age_band"].to_list() == ["25-34", "65+"]  # contract order, not text order

@@ -402,3 +402,14 @@ def test_pattern_naturalization_wait_stage_is_lowest(data: dict[str, pl.DataFram
     by_stage = dict(naturalization.group_by("journey_stage").agg(trust_positive()).iter_rows())
     wait = by_stage.pop("Wait")
     assert wait <= min(by_stage.values()) - 0.08
+
+
+def test_a_failed_write_leaves_no_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(frame: pl.DataFrame, path: Path) -> None:
+        Path(path).write_bytes(b"PAR1 half written")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", crash)
+    with pytest.raises(OSError, match="disk full"):
+        generate(tmp_path, responses=1_000)
+    assert not list(tmp_path.iterdir())  # neither an input nor the temporary file

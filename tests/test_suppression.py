@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conftest import EngineFactory
+
 from metrics.query import Query
 from metrics.suppression import hidden_rows
 
