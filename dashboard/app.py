@@ -1,13 +1,40 @@
-"""The Streamlit app: navigation between the pages. Run with `make run`."""
+"""The Streamlit app: URL state, the shared sidebar filters, navigation, and the copy-link box.
+Run with `make run`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.app_pages import overview
+from dashboard import filters, state
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
+state.begin()
 page = st.navigation(
-    [st.Page(overview.render, title="Overview", icon=":material/dashboard:", url_path="overview")]
+    [
+        st.Page(
+            "app_pages/overview.py",
+            title="Overview",
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
+        st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+        st.Page(
+            "app_pages/equity.py",
+            title="Equity and segments",
+            icon=":material/diversity_3:",
+            url_path="equity",
+        ),
+        st.Page(
+            "app_pages/catalog.py", title="Metrics and data", icon=":material/menu_book:", url_path="catalog"
+        ),
+    ]
 )
+notices = st.container()
+filters.sidebar()
 page.run()
+state.finish(notices)
+with st.sidebar:
+    st.caption("Copy link to this view")
+    st.code(state.link(), language=None, wrap_lines=True)
+    st.caption("The link reopens this page with the same filters and choices.")

@@ -1,13 +1,17 @@
-"""The one seam between Streamlit and the metric engine: a cached engine and cached query results."""
+"""The one seam between Streamlit and the metric engine: a cached engine and cached results."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 import streamlit as st
 
+from metrics import equity, kpis, trends
 from metrics.catalog import Metric
-from metrics.query import Engine, Query
+from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
+from metrics.warehouse import InputCoverage
 
 
 @st.cache_resource(show_spinner="Loading the data...")
@@ -26,3 +30,91 @@ def run(query: Query) -> pl.DataFrame:
 def metric(name: str) -> Metric:
     """Return a metric of the catalog."""
     return engine().metric(name)
+
+
+@st.cache_data(show_spinner=False)
+def options() -> dict[str, list[str]]:
+    """Return the choices the filters offer: quarters, services, channels and segments in the data."""
+    coverage = engine().warehouse.coverage()
+    quarters = sorted({q for r in coverage for q in (r.first_quarter, r.last_quarter) if q})
+    every = _quarters_between(quarters[0], quarters[-1]) if quarters else []
+    responses = next(r for r in coverage if r.input == "responses")
+    segments = (
+        run(Query.of("responses", by=["segment"]))["segment"].to_list() if responses.problems == 0 else []
+    )
+    return {
+        "quarters": every,
+        "services": sorted({s for r in coverage for s in r.services}),
+        "channels": sorted({c for r in coverage for c in r.channels}),
+        "segments": segments,
+    }
+
+
+def _quarters_between(first: str, last: str) -> list[str]:
+    from metrics.fiscal import FiscalQuarter
+
+    q, end, labels = FiscalQuarter.parse(first), FiscalQuarter.parse(last), []
+    while q <= end:
+        labels.append(q.label)
+        q = q.next()
+    return labels
+
+
+@st.cache_data(show_spinner=False)
+def channel_labels() -> dict[str, str]:
+    """Return the people-facing name of each channel key."""
+    rows = engine().warehouse.cursor().sql("select channel, label from channels").fetchall()
+    return {str(k): str(v) for k, v in rows}
+
+
+def channel_label(channel: str) -> str:
+    """Return a channel's people-facing name."""
+    return channel_labels().get(channel, channel)
+
+
+@st.cache_data(show_spinner=False)
+def tile(name: str, filters: Filters, quarter: str) -> kpis.Tile:
+    """Return a KPI tile."""
+    return kpis.tile(engine(), name, filters, quarter)
+
+
+@st.cache_data(show_spinner=False)
+def largest_moves(
+    names: Sequence[str], dimensions: Sequence[str], filters: Filters, quarter: str
+) -> list[kpis.Move]:
+    """Return the largest significant moves of the quarter."""
+    return kpis.largest_moves(engine(), tuple(names), tuple(dimensions), filters, quarter)
+
+
+@st.cache_data(show_spinner=False)
+def series(
+    name: str, filters: Filters, grain: str, split: str | None
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return a metric over time."""
+    return trends.series(engine(), name, filters, grain, split)
+
+
+@st.cache_data(show_spinner=False)
+def wording_changes(filters: Filters) -> list[trends.WordingChange]:
+    """Return where the trust question changed."""
+    return trends.wording_changes(engine(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def breakdown(
+    name: str, dimension: str, filters: Filters, within: tuple[tuple[str, str], ...]
+) -> equity.Breakdown:
+    """Return a metric by the groups of a dimension against the overall."""
+    return equity.breakdown(engine(), name, dimension, filters, within)
+
+
+@st.cache_data(show_spinner=False)
+def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], ...]) -> pl.DataFrame:
+    """Return the four themes across the groups of a dimension."""
+    return equity.theme_grid(engine(), dimension, filters, within)
+
+
+@st.cache_data(show_spinner=False)
+def coverage() -> list[InputCoverage]:
+    """Return what each input holds."""
+    return engine().warehouse.coverage()

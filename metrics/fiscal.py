@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 _QUARTER = re.compile(r"^\s*FY\s*(\d{4})\s*-?\s*Q\s*([1-4])\s*$", re.IGNORECASE)
 
@@ -39,6 +39,11 @@ class FiscalQuarter:
         month = (self.quarter - 1) * 3 + 10
         return date(self.year - 1, month, 1) if month <= 12 else date(self.year, month - 12, 1)
 
+    @property
+    def end(self) -> date:
+        """The last day of the quarter."""
+        return self.next().start - timedelta(days=1)
+
     def next(self) -> FiscalQuarter:
         return FiscalQuarter(self.year + self.quarter // 4, self.quarter % 4 + 1)
 
@@ -47,3 +52,9 @@ class FiscalQuarter:
 
     def __str__(self) -> str:
         return self.label
+
+
+def latest_complete(labels: list[str], today: date) -> str | None:
+    """Return the latest of `labels` (fiscal-quarter labels) that had ended before `today`."""
+    ended = [label for label in labels if FiscalQuarter.parse(label).end < today]
+    return max(ended, key=FiscalQuarter.parse) if ended else None

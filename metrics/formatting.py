@@ -33,3 +33,13 @@ def suppression_note(min_n: int) -> str:
         f"{SUPPRESSED} Hidden to protect privacy: fewer than {min_n} responses, or hidden so that a "
         "small group cannot be worked out from the total."
     )
+
+
+def format_delta(delta: float | None, fmt: str) -> str:
+    """Return a difference as people read it: +2.1 pts, -45s, +1,234."""
+    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
+        return "n/a"
+    sign = "+" if delta >= 0 else "-"  # ASCII: Streamlit reads the sign of a delta from it
+    if fmt == "percent":
+        return f"{sign}{abs(delta) * 100:.1f} pts"
+    return sign + format_value(abs(delta), fmt)

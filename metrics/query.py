@@ -52,6 +52,27 @@ class Query:
         return cls(metric, tuple(by), filters, start, end)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The filters a page applies to every metric it shows: dimension values and a period."""
+
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    start: str | None = None
+    end: str | None = None
+
+    def query(
+        self,
+        metric: str,
+        by: Sequence[str] = (),
+        where: Mapping[str, Sequence[str] | str] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> Query:
+        """Return a query of `metric` under these filters, narrowed by extra `where` and period."""
+        extra = Query.of(metric, by, where).where
+        return Query(metric, tuple(by), self.where + extra, start or self.start, end or self.end)
+
+
 @dataclass
 class Engine:
     """Answers queries over one warehouse and catalog with one suppression threshold."""
@@ -96,6 +117,16 @@ class Engine:
     def threshold(self, metric: Metric) -> int:
         """Return the suppression minimum for a metric: a metric may raise the floor, never lower it."""
         return max(self.min_n, metric.min_n or 0)
+
+    def applicable(self, query: Query) -> tuple[Query, tuple[str, ...]]:
+        """Return the query without the filters its metric's rows cannot take, and the dropped dimensions.
+
+        Pages apply one set of filters to many metrics; a metric whose rows carry no `segment`
+        (say) is shown unfiltered by segment, and the page says so."""
+        available = self.dimensions(self.metric(query.metric))
+        kept = tuple((d, v) for d, v in query.where if d in available)
+        dropped = tuple(d for d, _ in query.where if d not in available)
+        return Query(query.metric, query.by, kept, query.start, query.end), dropped
 
     def run(self, query: Query) -> pl.DataFrame:
         """Return one row per group: the `by` columns, value, n, ci_low, ci_high, suppressed (and mean)."""

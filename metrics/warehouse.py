@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,22 @@ class InputState:
     @property
     def found(self) -> bool:
         return bool(self.files)
+
+
+@dataclass(frozen=True)
+class InputCoverage:
+    """What one input holds, for the data-sources panel."""
+
+    input: str
+    source: str
+    files: int
+    rows: int
+    first_quarter: str | None
+    last_quarter: str | None
+    services: tuple[str, ...]
+    channels: tuple[str, ...]
+    modified: datetime | None
+    problems: int
 
 
 def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]:
@@ -98,6 +115,30 @@ class Warehouse:
     def check(self) -> list[Problem]:
         """Return every problem of every input."""
         return [p for name in self.inputs for p in self.check_input(name)]
+
+    def coverage(self) -> list[InputCoverage]:
+        """Return what each input holds: file, rows, quarters, services, channels, last modified, problems."""
+        table = self.cursor().sql("select * from input_coverage").to_arrow_table()
+        found = {str(row["input_name"]): row for row in table.to_pylist()}
+        records = []
+        for name, state in self.inputs.items():
+            row = found.get(name, {})
+            modified = max((f.stat().st_mtime for f in state.files), default=None)
+            records.append(
+                InputCoverage(
+                    input=name,
+                    source=state.source,
+                    files=len(state.files),
+                    rows=int(row.get("row_count") or 0),
+                    first_quarter=row.get("first_quarter"),
+                    last_quarter=row.get("last_quarter"),
+                    services=tuple(row.get("services") or ()),
+                    channels=tuple(row.get("channels") or ()),
+                    modified=datetime.fromtimestamp(modified) if modified else None,
+                    problems=len(self.check_input(name)),
+                )
+            )
+        return records
 
     def row_count(self, name: str) -> int:
         """Return the number of rows an input holds (0 when it is missing or broken)."""

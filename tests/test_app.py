@@ -1,4 +1,5 @@
-"""Every page under Streamlit's AppTest: no exception, and the numbers equal the query API's."""
+"""Every page under Streamlit's AppTest: no exception, the numbers shown equal the query API's for the
+same filters, a filter change changes them, and link parameters set and keep the view."""
 
 from __future__ import annotations
 
@@ -7,25 +8,114 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.equity import breakdown
 from metrics.formatting import format_value
-from metrics.query import Engine, Query
+from metrics.kpis import tile
+from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = ("overview", "trends", "equity", "catalog")
+LATEST = "FY2026 Q4"  # the sample's last quarter, long complete
 
 
-@pytest.fixture
-def app(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def open_page(page: str, **params: str | list[str]) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.switch_page(f"app_pages/{page}.py")
+    return app.run()
+
+
+@pytest.fixture(autouse=True)
+def sample_environment(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CX_DATA_DIR", str(sample_dir))
     monkeypatch.delenv("CX_MIN_N", raising=False)
-    return AppTest.from_file(APP, default_timeout=60)
 
 
-def test_overview_tiles_equal_the_query_api(app: AppTest, sample_engine: Engine) -> None:
-    app.run()
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception_or_notice(page: str) -> None:
+    app = open_page(page)
     assert not app.exception
-    latest = sample_engine.run(Query.of("responses", by=["fiscal_quarter"]))["fiscal_quarter"][-1]
+    assert not app.warning, [w.value for w in app.warning]
+    assert app.title[0].value.endswith("?") or "?" in app.title[0].value  # titles say what the page answers
+
+
+def test_overview_tiles_equal_the_query_api(sample_engine: Engine) -> None:
+    app = open_page("overview")
     shown = {m.label: m.value for m in app.metric}
-    for name in ("trust", "ease", "wait_median", "self_service_rate"):
-        metric = sample_engine.metric(name)
-        row = sample_engine.run(Query.of(name, where={"fiscal_quarter": latest})).row(0, named=True)
-        assert shown[metric.label] == format_value(row["value"], metric.format)
+    for name in ("trust", "ease", "effectiveness", "emotion", "wait_median", "self_service_rate"):
+        expected = tile(sample_engine, name, Filters(start="FY2023 Q1", end=LATEST), LATEST)
+        assert shown[expected.metric.label] == format_value(expected.current["value"], expected.metric.format)
+        # The tile's number is the engine's own answer for that quarter.
+        direct = sample_engine.run(Query.of(name, by=["fiscal_quarter"], start="FY2024 Q1", end=LATEST))
+        assert direct.row(-1, named=True)["value"] == expected.current["value"]
+
+
+def test_a_filter_change_changes_the_tiles(sample_engine: Engine) -> None:
+    app = open_page("overview")
+    before = {m.label: m.value for m in app.metric}
+    app.multiselect(key="service").set_value(["Passport Services"]).run()
+    after = {m.label: m.value for m in app.metric}
+    assert after != before
+    filters = Filters(where=(("service", ("Passport Services",)),), start="FY2023 Q1", end=LATEST)
+    trust = tile(sample_engine, "trust", filters, LATEST)
+    assert after["Trust"] == format_value(trust.current["value"], "percent")
+    assert app.query_params["service"] == "Passport Services"
+
+
+def test_trends_table_equals_the_query_api(sample_engine: Engine) -> None:
+    app = open_page("trends", metric="ease", split="channel", **{"from": "FY2025 Q1"})
+    assert app.selectbox(key="metric").value == "ease"
+    table = app.dataframe[0].value
+    expected = sample_engine.run(
+        Query.of("ease", by=["fiscal_quarter", "channel"], start="FY2025 Q1", end=LATEST)
+    )
+    assert len(table) == expected.height
+    assert list(table["Ease"]) == [
+        format_value(None if r["suppressed"] else r["value"], "percent")
+        for r in expected.iter_rows(named=True)
+    ]
+
+
+def test_equity_shows_the_rural_older_online_gap(sample_engine: Engine) -> None:
+    params: dict[str, str | list[str]] = {
+        "from": LATEST,
+        "to": LATEST,
+        "channel": ["website", "mobile_app"],
+        "metric": "trust",
+        "by": "urbanicity",
+        "within": "age_band",
+        "value": "65+",
+    }
+    app = open_page("equity", **params)
+    assert not app.exception and not app.warning
+    filters = Filters(where=(("channel", ("website", "mobile_app")),), start=LATEST, end=LATEST)
+    expected = breakdown(sample_engine, "trust", "urbanicity", filters, [("age_band", "65+")])
+    rural = expected.groups.filter(expected.groups["urbanicity"] == "Rural").row(0, named=True)
+    assert rural["value"] < expected.overall["value"] and rural["beyond_noise"]
+    table = app.dataframe[0].value
+    shown = dict(zip(table["Urban / suburban / rural"], table["Trust"], strict=True))
+    assert shown["Rural"] == format_value(rural["value"], "percent")
+    assert any("Gaps beyond sampling noise" in m.value and "Rural" in m.value for m in app.markdown)
+
+
+def test_catalog_search_narrows_the_list(sample_engine: Engine) -> None:
+    app = open_page("catalog")
+    assert len(app.expander) == len(sample_engine.catalog.metrics)
+    app.text_input(key="q").input("wait").run()
+    labels = sorted(e.label.split(" · ")[0] for e in app.expander)
+    assert labels == ["Answered within 5 minutes", "Median wait", "Wait, 90th percentile"]
+    assert app.query_params["q"] == "wait"
+
+
+def test_link_parameters_set_the_view_and_bad_ones_get_a_notice() -> None:
+    app = open_page("trends", metric="nope", grain="month", service="Mars", foo="1")
+    assert not app.exception
+    notices = " ".join(w.value for w in app.warning)
+    assert "`metric` value 'nope'" in notices
+    assert "`service` value 'Mars'" in notices
+    assert "`foo` is not used" in notices
+    assert app.selectbox(key="metric").value == "trust"  # the default
+    assert app.selectbox(key="grain").value == "month"  # the good value is kept
+    assert app.query_params["metric"] == "trust"
+    assert "foo" not in app.query_params

@@ -1,36 +1,67 @@
-"""Overview page: how did customers rate the service in the latest quarter?"""
+"""Overview: is trust up? The headline KPIs of the quarter and what changed most."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
-from dashboard import data
-from metrics.errors import CxError
-from metrics.formatting import format_value, suppression_note
-from metrics.query import Query
+from dashboard import data, tiles
+from dashboard.filters import current, describe
+from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.kpis import quarters_back
 
 HEADLINE = ("trust", "ease", "effectiveness", "emotion", "wait_median", "self_service_rate")
+THEMES = ("trust", "ease", "effectiveness", "emotion")
 
 
 def render() -> None:
     """Draw the page."""
-    st.title("Is trust up? Customer experience at a glance")
-    engine = data.engine()
-    quarters = data.run(Query.of("responses", by=["fiscal_quarter"]))["fiscal_quarter"].to_list()
-    if not quarters:
-        st.error("No survey responses found. Run `cx check` to see what is wrong with the inputs.")
+    filters = current()
+    quarter = filters.end
+    if quarter is None:
+        st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
         return
-    latest = quarters[-1]
-    st.caption(f"Latest fiscal quarter: {latest}. All services and channels; responses pooled.")
-    columns = st.columns(len(HEADLINE))
-    for column, name in zip(columns, HEADLINE, strict=True):
-        metric = data.metric(name)
-        try:
-            row = data.run(Query.of(name, where={"fiscal_quarter": latest})).row(0, named=True)
-        except CxError as error:
-            column.warning(f"{metric.label}: {error}")
-            continue
-        column.metric(metric.label, format_value(row["value"], metric.format), help=metric.description)
-        if row["n"] is not None:
-            column.caption(f"n = {row['n']:,}")
-    st.caption(suppression_note(engine.min_n))
+    st.title(f"Is trust up? Customer experience in {quarter}")
+    st.caption(
+        f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
+        "response-weighted (every response counts once). Lines under each value are the last eight quarters."
+    )
+    responses = data.tile("responses", filters, quarter)
+    rate = data.tile("response_rate", filters, quarter)
+    st.markdown(
+        f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "
+        f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
+        + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
+    )
+    for row in (HEADLINE[:3], HEADLINE[3:]):
+        for name, column in zip(row, st.columns(3), strict=True):
+            tiles.show(data.tile(name, filters, quarter), column)
+
+    st.subheader("What changed this quarter")
+    moves = data.largest_moves(THEMES, ("service", "segment"), filters, quarter)
+    if not moves:
+        st.info(
+            f"No service or segment moved beyond sampling noise between {quarters_back(quarter, 1)} and {quarter}."
+        )
+    else:
+        st.caption(
+            "The largest moves beyond sampling noise (95% level) across services and customer segments."
+        )
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Measure": [m.metric.label for m in moves],
+                    "Group": [f"{m.dimension.replace('_', ' ').capitalize()}: {m.group}" for m in moves],
+                    quarters_back(quarter, 1): [format_value(m.previous, m.metric.format) for m in moves],
+                    quarter: [format_value(m.current, m.metric.format) for m in moves],
+                    "Change": [format_delta(m.difference.delta, m.metric.format) for m in moves],
+                    "Direction": ["up" if (m.difference.delta or 0) > 0 else "down" for m in moves],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.caption(suppression_note(data.engine().min_n))
+
+
+render()

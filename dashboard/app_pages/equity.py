@@ -1,0 +1,141 @@
+"""Equity and segments: where are we failing whom? Each group against the overall, with gaps."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, state, tables
+from dashboard.filters import current, describe
+from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
+from metrics.equity import THEMES
+from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.query import Query
+
+NOBODY = "none"
+GROUPINGS = (*EQUITY_DIMENSIONS, "segment", "journey_stage", "channel", "service")
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Where are we failing whom? Equity and customer segments")
+    filters = current()
+    engine = data.engine()
+    names = [n for n, m in engine.catalog.metrics.items() if "age_band" in engine.dimensions(m)]
+    columns = st.columns(4)
+    with columns[0]:
+        name = state.select(
+            "Measure", names, "metric", default="trust", format_func=lambda n: data.metric(n).label
+        )
+    metric = data.metric(name)
+    with columns[1]:
+        dimension = state.select("Break down by", GROUPINGS, "by", default="age_band", format_func=_label)
+    with columns[2]:
+        within_dimension = state.select(
+            "Only people with",
+            [NOBODY, *(d for d in GROUPINGS if d != dimension)],
+            "within",
+            default=NOBODY,
+            format_func=lambda d: "Everyone" if d == NOBODY else _label(d),
+            help="Narrow the groups to one value of another dimension, e.g. age band 65+.",
+        )
+    within: tuple[tuple[str, str], ...] = ()
+    if within_dimension != NOBODY:
+        values = data.run(Query.of("responses", by=[within_dimension]))[within_dimension].to_list()
+        with columns[3]:
+            value = state.select(
+                _label(within_dimension), values, "value", default=values[0] if values else None
+            )
+        within = ((within_dimension, str(value)),)
+
+    result = data.breakdown(name, dimension, filters, within)
+    overall = result.overall
+    scope = describe(filters)
+    who = f" among {_label(within[0][0]).lower()} {within[0][1]}" if within else ""
+    st.markdown(
+        f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
+        f"**{format_value(overall['value'], metric.format)}** (n = {overall['n'] or 0:,}) for {scope}."
+    )
+    groups = result.groups
+    st.altair_chart(
+        charts.groups(groups, dimension, metric, overall["value"]),
+        width="stretch",
+        alt=_alt_text(groups, dimension, metric),
+    )
+    flagged = groups.filter(pl.col("beyond_noise"))
+    if flagged.height:
+        st.markdown(
+            "**Gaps beyond sampling noise:** "
+            + "; ".join(
+                f"{row[dimension]} {format_value(row['value'], metric.format)} "
+                f"({format_delta(row['gap'], metric.format)} against the overall)"
+                for row in flagged.iter_rows(named=True)
+            )
+        )
+    else:
+        st.markdown("No group differs from the rest by more than sampling noise.")
+    threshold = engine.threshold(metric)
+    hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
+    if hidden:
+        st.markdown(f"**Hidden:** {', '.join(map(str, hidden))}: fewer than {threshold} responses †.")
+    if result.ignored_filters:
+        st.caption(
+            f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."
+        )
+    tables.show(groups, metric, [dimension])
+
+    st.subheader(f"The four themes by {_label(dimension).lower()}")
+    grid = data.theme_grid(dimension, filters, within)
+    labels = {n: data.metric(n).label for n in THEMES}
+    st.altair_chart(
+        charts.heatmap(grid, dimension, labels), width="stretch", alt=_grid_alt(grid, dimension, labels)
+    )
+    with st.expander("Numbers behind the heat map"):
+        st.dataframe(_grid_table(grid, dimension, labels), hide_index=True, width="stretch")
+    st.caption(suppression_note(threshold))
+
+
+def _label(dimension: str) -> str:
+    return DIMENSIONS[dimension].label
+
+
+def _alt_text(groups: pl.DataFrame, dimension: str, metric: object) -> str:
+    from metrics.catalog import Metric
+
+    assert isinstance(metric, Metric)
+    parts = [
+        f"{row[dimension]} {format_value(row['value'], metric.format) if not row['suppressed'] else 'hidden'}"
+        for row in groups.iter_rows(named=True)
+    ]
+    return (
+        f"Dot chart of {metric.label} by {_label(dimension).lower()} with 95% intervals: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _grid_table(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> pl.DataFrame:
+    groups = list(dict.fromkeys(grid[dimension].to_list()))
+    table: dict[str, list[str]] = {_label(dimension): [str(g) for g in groups]}
+    for name, label in labels.items():
+        cells = {row[dimension]: row for row in grid.filter(pl.col("metric") == name).iter_rows(named=True)}
+        table[label] = [
+            format_value(None if cells.get(g, {}).get("suppressed", True) else cells[g]["value"], "percent")
+            for g in groups
+        ]
+    return pl.DataFrame(table)
+
+
+def _grid_alt(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> str:
+    lowest = grid.filter(~pl.col("suppressed")).sort("value").head(1)
+    if lowest.is_empty():
+        return "Heat map of the four themes: every cell hidden for privacy."
+    row = lowest.row(0, named=True)
+    return (
+        f"Heat map of trust, ease, effectiveness and emotion by {_label(dimension).lower()}; the lowest cell is "
+        f"{labels[row['metric']]} for {row[dimension]} at {format_value(row['value'], 'percent')}. "
+        "The table below lists every cell."
+    )
+
+
+render()

@@ -1,0 +1,92 @@
+"""Trends: how has a measure moved? Any metric by quarter or month with its 95% interval band."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, state, tables
+from dashboard.filters import current, describe
+from metrics.dimensions import DIMENSIONS
+from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_value, suppression_note
+
+GRAIN_LABELS = {"fiscal_quarter": "Fiscal quarter", "month": "Month"}
+NO_SPLIT = "none"
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("How has it moved? Trends over time")
+    filters = current()
+    engine = data.engine()
+    names = list(engine.catalog.metrics)
+    name = state.select(
+        "Measure", names, "metric", default="trust", format_func=lambda n: data.metric(n).label
+    )
+    metric = data.metric(name)
+    dimensions = engine.dimensions(metric)
+    grains = [g for g in GRAIN_LABELS if g in dimensions]
+    left, right = st.columns(2)
+    with left:
+        grain = state.select(
+            "Period", grains, "grain", default="fiscal_quarter", format_func=GRAIN_LABELS.__getitem__
+        )
+    with right:
+        splits = [NO_SPLIT, *(d for d in dimensions if DIMENSIONS[d].kind != "time")]
+        split = state.select(
+            "Split by",
+            splits,
+            "split",
+            default=NO_SPLIT,
+            format_func=lambda d: "No split" if d == NO_SPLIT else DIMENSIONS[d].label,
+        )
+    by_split = None if split == NO_SPLIT else split
+    frame, ignored = data.series(name, filters, grain, by_split)
+    if frame.is_empty():
+        st.info("No data for these filters.")
+        return
+    changes = data.wording_changes(filters) if "responses" in engine.inputs(metric) else []
+    marks = [
+        (
+            c.quarter
+            if grain == "fiscal_quarter"
+            else FiscalQuarter.parse(c.quarter).start.strftime("%Y-%m"),
+            c.describe(),
+        )
+        for c in changes
+    ]
+    st.caption(f"{metric.description} {describe(filters)}.")
+    chart = charts.trend(frame, metric, grain, by_split, marks)
+    st.altair_chart(chart, width="stretch", alt=_alt_text(frame, metric, grain, by_split))
+    if changes:
+        st.markdown("**Question changes** (dashed lines): " + " ".join(f"{c.describe()}." for c in changes))
+    hidden = frame.filter(pl.col("suppressed"))
+    if hidden.height:
+        st.caption(
+            f"{hidden.height} point(s) hidden for privacy are left out of the chart and marked † in the table."
+        )
+    if ignored:
+        st.caption(f"Not filtered by {', '.join(ignored)}: this measure's data has no such column.")
+    tables.show(frame, metric, [grain, *([by_split] if by_split else [])])
+    st.caption(suppression_note(engine.threshold(metric)))
+
+
+def _alt_text(frame: pl.DataFrame, metric: object, grain: str, split: str | None) -> str:
+    from metrics.catalog import Metric
+
+    assert isinstance(metric, Metric)
+    shown = frame.filter(~pl.col("suppressed"))
+    if shown.is_empty():
+        return f"{metric.label}: every point is hidden for privacy."
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    text = (
+        f"Line chart of {metric.label} by {GRAIN_LABELS[grain].lower()}, from {first[grain]} "
+        f"({format_value(first['value'], metric.format)}) to {last[grain]} ({format_value(last['value'], metric.format)})"
+    )
+    if split:
+        text += f", one line per {DIMENSIONS[split].label.lower()}"
+    return text + ". The table below the chart lists every point."
+
+
+render()

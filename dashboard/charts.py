@@ -1,0 +1,149 @@
+"""Altair charts of already-aggregated numbers, in a colour-blind-safe palette, with tooltips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import polars as pl
+
+from metrics.catalog import Metric
+from metrics.dimensions import DIMENSIONS
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+_FORMATS = {"percent": ".1%", "duration": ",.0f", "integer": ",.0f", "number": ",.2f"}
+
+
+def axis_title(metric: Metric) -> str:
+    """Return the y-axis title: the label and, where not obvious, the unit."""
+    return metric.label + (" (seconds)" if metric.format == "duration" else "")
+
+
+def trend(
+    frame: pl.DataFrame, metric: Metric, grain: str, split: str | None, marks: Sequence[tuple[str, str]] = ()
+) -> alt.LayerChart | alt.FacetChart:
+    """Line of the metric by period with its 95% interval band, one colour per split group, and a rule
+    at each period in `marks` (period, what changed)."""
+    fmt = _FORMATS[metric.format]
+    shown = frame.filter(~pl.col("suppressed")).to_pandas()
+    x = alt.X(f"{grain}:O", title=DIMENSIONS[grain].label, axis=alt.Axis(labelAngle=-45))
+    colour = (
+        alt.Color(f"{split}:N", title=DIMENSIONS[split].label, scale=alt.Scale(range=PALETTE))
+        if split
+        else alt.value(PALETTE[0])
+    )
+    tooltip = [
+        alt.Tooltip(f"{grain}:O", title=DIMENSIONS[grain].label),
+        *([alt.Tooltip(f"{split}:N", title=DIMENSIONS[split].label)] if split else []),
+        alt.Tooltip("value:Q", title=metric.label, format=fmt),
+        alt.Tooltip("ci_low:Q", title="95% interval from", format=fmt),
+        alt.Tooltip("ci_high:Q", title="95% interval to", format=fmt),
+        alt.Tooltip("n:Q", title="n", format=","),
+    ]
+    base = alt.Chart(shown).encode(x=x, color=colour)
+    y_axis = alt.Axis(format=fmt, title=axis_title(metric))
+    y_scale = alt.Scale(zero=False, nice=True)
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("ci_low:Q", axis=y_axis, scale=y_scale), y2="ci_high:Q"
+    )
+    line = base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=y_axis, scale=y_scale), tooltip=tooltip)
+    layers: list[alt.Chart] = [band, line]
+    if marks:
+        changes = pl.DataFrame({grain: [m[0] for m in marks], "change": [m[1] for m in marks]}).to_pandas()
+        layers.append(
+            alt.Chart(changes)
+            .mark_rule(strokeDash=[4, 4], color="#555555")
+            .encode(x=f"{grain}:O", tooltip=[alt.Tooltip("change:N", title="Question changed")])
+        )
+    return alt.layer(*layers).properties(height=380)
+
+
+def groups(
+    frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None
+) -> alt.LayerChart | alt.FacetChart:
+    """Each group's value with its 95% interval against a rule at the overall; groups beyond noise are
+    drawn as filled diamonds, the others as open circles, so the flag does not rely on colour."""
+    fmt = _FORMATS[metric.format]
+    shown = (
+        frame.filter(~pl.col("suppressed"))
+        .with_columns(
+            pl.when(pl.col("beyond_noise"))
+            .then(pl.lit("Gap beyond noise"))
+            .otherwise(pl.lit("Within noise"))
+            .alias("gap_status")
+        )
+        .to_pandas()
+    )
+    order = frame[dimension].to_list()
+    y = alt.Y(f"{dimension}:N", sort=order, title=DIMENSIONS[dimension].label)
+    x_axis = alt.Axis(format=fmt, title=axis_title(metric))
+    x_scale = alt.Scale(zero=False, nice=True)
+    tooltip = [
+        alt.Tooltip(f"{dimension}:N", title=DIMENSIONS[dimension].label),
+        alt.Tooltip("value:Q", title=metric.label, format=fmt),
+        alt.Tooltip("gap:Q", title="Gap to overall", format=fmt if metric.format != "percent" else "+.1%"),
+        alt.Tooltip("gap_status:N", title="Gap"),
+        alt.Tooltip("n:Q", title="n", format=","),
+    ]
+    base = alt.Chart(shown).encode(y=y)
+    bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
+        x=alt.X("ci_low:Q", axis=x_axis, scale=x_scale), x2="ci_high:Q"
+    )
+    points = base.mark_point(size=140, strokeWidth=2, filled=True).encode(
+        x=alt.X("value:Q", axis=x_axis, scale=x_scale),
+        shape=alt.Shape(
+            "gap_status:N",
+            scale=alt.Scale(domain=["Gap beyond noise", "Within noise"], range=["diamond", "circle"]),
+            title=None,
+        ),
+        color=alt.Color(
+            "gap_status:N",
+            scale=alt.Scale(domain=["Gap beyond noise", "Within noise"], range=[PALETTE[5], PALETTE[0]]),
+            title=None,
+        ),
+        tooltip=tooltip,
+    )
+    layers: list[alt.Chart] = [bars, points]
+    if overall is not None:
+        layers.append(
+            alt.Chart(pl.DataFrame({"overall": [overall]}).to_pandas())
+            .mark_rule(color="#1b1b1b", strokeDash=[6, 3])
+            .encode(x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="Overall", format=fmt)])
+        )
+    return alt.layer(*layers).properties(height=max(160, 44 * len(order)))
+
+
+def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
+    """A heat-map table: themes across, groups down, each cell's share written in it; hidden cells
+    show the suppression symbol on grey."""
+    cells = grid.with_columns(
+        pl.col("metric").replace_strict(labels, default=pl.col("metric")).alias("theme"),
+        pl.when(pl.col("suppressed"))
+        .then(pl.lit("†"))
+        .otherwise((pl.col("value") * 100).round(1).cast(pl.String) + "%")
+        .alias("label"),
+    ).to_pandas()
+    order = list(dict.fromkeys(grid[dimension].to_list()))
+    base = alt.Chart(cells).encode(
+        x=alt.X("theme:N", sort=list(labels.values()), title=None, axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y(f"{dimension}:N", sort=order, title=DIMENSIONS[dimension].label),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "value:Q",
+            scale=alt.Scale(scheme="blues", domain=[0.4, 1]),
+            legend=alt.Legend(format=".0%", title="Share positive"),
+        ),
+        tooltip=[
+            alt.Tooltip(f"{dimension}:N"),
+            alt.Tooltip("theme:N"),
+            alt.Tooltip("label:N", title="Share positive"),
+            alt.Tooltip("n:Q", format=","),
+        ],
+    )
+    text = base.mark_text(fontSize=13).encode(
+        text="label:N",
+        color=alt.condition("datum.value > 0.75", alt.value("white"), alt.value("#1b1b1b")),
+    )
+    return alt.layer(rect, text).properties(height=max(160, 36 * len(order)))

@@ -1,0 +1,65 @@
+"""The sidebar filters every page shares: fiscal period, service, channel and customer segment."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import data, state
+from metrics.fiscal import FiscalQuarter, latest_complete
+from metrics.query import Filters
+
+_FILTERS = "_filters"
+
+
+def sidebar() -> Filters:
+    """Draw the filters in the sidebar and return them; pages read them with `current()`."""
+    options = data.options()
+    quarters = options["quarters"]
+    if not quarters:
+        st.session_state[_FILTERS] = Filters()
+        return Filters()
+    latest = latest_complete(quarters, date.today()) or quarters[-1]
+    with st.sidebar:
+        st.header("Filters")
+        start = state.select("From quarter", quarters, "from", default=quarters[0])
+        end = state.select(
+            "To quarter",
+            quarters,
+            "to",
+            default=latest,
+            help="The overview shows this quarter; FY2025 Q1 is October to December 2024.",
+        )
+        services = state.multiselect("Service", options["services"], "service")
+        channels = state.multiselect(
+            "Channel", options["channels"], "channel", format_func=data.channel_label
+        )
+        segments = state.multiselect("Customer segment", options["segments"], "segment")
+    if FiscalQuarter.parse(start) > FiscalQuarter.parse(end):
+        state.notice(f"The period starts ({start}) after it ends ({end}); showing {end} to {start}.")
+        start, end = end, start
+    where = tuple(
+        (dimension, tuple(values))
+        for dimension, values in (("service", services), ("channel", channels), ("segment", segments))
+        if values
+    )
+    filters = Filters(where, start, end)
+    st.session_state[_FILTERS] = filters
+    return filters
+
+
+def current() -> Filters:
+    """Return the filters the sidebar set on this run."""
+    value = st.session_state.get(_FILTERS, Filters())
+    assert isinstance(value, Filters)
+    return value
+
+
+def describe(filters: Filters) -> str:
+    """Say in words which filters apply, for captions and alt text."""
+    parts = [f"{filters.start} to {filters.end}" if filters.start != filters.end else f"{filters.start}"]
+    for dimension, values in filters.where:
+        shown = [data.channel_label(v) if dimension == "channel" else v for v in values]
+        parts.append(f"{dimension.replace('_', ' ')}: {', '.join(shown)}")
+    return "; ".join(parts) if filters.where else parts[0] + "; all services, channels and segments"

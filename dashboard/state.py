@@ -1,0 +1,138 @@
+"""View state in the URL: every filter and choice is a query parameter holding a stable key (metric
+`trust`, channel `website`), written back on every run, so the address bar and the copy-link box
+reopen exactly the same view. A link value that is not a choice gets a notice and the default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import streamlit as st
+
+T = TypeVar("T")
+_KEY = "_url_state"
+
+
+@dataclass
+class _Run:
+    """What the URL held when this run started, what the run declared and what it found wrong."""
+
+    raw: dict[str, list[str]]
+    declared: dict[str, bool] = field(default_factory=dict)  # key -> takes several values
+    notices: list[str] = field(default_factory=list)
+
+
+def begin() -> None:
+    """Record the URL's parameters at the start of a run, before any widget."""
+    st.session_state[_KEY] = _Run({k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def _run() -> _Run:
+    return st.session_state[_KEY]  # type: ignore[no-any-return]
+
+
+def _seed(
+    key: str, label: str, options: Sequence[Any], default: Any, multi: bool, shown: Callable[[Any], str]
+) -> None:
+    """Give the widget its value: its own state after the first run, else the link's, else the default."""
+    run = _run()
+    run.declared[key] = multi
+    valid = {str(o): o for o in options}
+    current = st.session_state.get(key)
+    if current is not None and (all(str(v) in valid for v in current) if multi else str(current) in valid):
+        return
+    values = run.raw.get(key) if current is None else None
+    chosen: Any = default
+    if values:
+        bad = [v for v in values if v not in valid]
+        if bad:
+            sample = ", ".join(str(o) for o in list(options)[:6]) + (", ..." if len(options) > 6 else "")
+            run.notices.append(
+                f"The link's `{key}` value {', '.join(repr(v) for v in bad)} is not a choice for {label} "
+                f"(choices: {sample}); showing {shown(default) if not multi else 'all'} instead."
+            )
+        elif multi:
+            chosen = [valid[v] for v in dict.fromkeys(values)]
+        else:
+            chosen = valid[values[0]]
+            if len(values) > 1:
+                run.notices.append(
+                    f"The link gives `{key}` {len(values)} times; {label} takes one, so the first is used."
+                )
+    st.session_state[key] = chosen
+
+
+def select(
+    label: str,
+    options: Sequence[T],
+    key: str,
+    default: T | None = None,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+) -> T:
+    """A selectbox whose value lives in the URL parameter `key`."""
+    fallback = default if default in options else (options[0] if options else None)
+    _seed(key, label, options, fallback, False, format_func)
+    return st.selectbox(label, options, key=key, format_func=format_func, help=help)
+
+
+def multiselect(
+    label: str,
+    options: Sequence[T],
+    key: str,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+    placeholder: str = "All",
+) -> list[T]:
+    """A multiselect whose values live in the URL parameter `key`, repeated; none chosen means all."""
+    _seed(key, label, options, [], True, format_func)
+    return st.multiselect(
+        label, options, key=key, format_func=format_func, help=help, placeholder=placeholder
+    )
+
+
+def text(label: str, key: str, help: str | None = None, placeholder: str = "") -> str:
+    """A text box whose value lives in the URL parameter `key`."""
+    run = _run()
+    run.declared[key] = False
+    if key not in st.session_state:
+        st.session_state[key] = (run.raw.get(key) or [""])[0]
+    return st.text_input(label, key=key, help=help, placeholder=placeholder)
+
+
+def notice(message: str) -> None:
+    """Add a notice about the view, shown at the top of the page."""
+    _run().notices.append(message)
+
+
+def _params() -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    for key, multi in _run().declared.items():
+        value = st.session_state.get(key)
+        if value is None or value == "" or value == []:
+            continue
+        params += [(key, str(v)) for v in value] if multi else [(key, str(value))]
+    return params
+
+
+def finish(area: Any) -> None:
+    """Write the view's choices to the address bar and show this run's notices in `area`."""
+    run = _run()
+    for key in sorted(set(run.raw) - set(run.declared)):
+        run.notices.append(f"The link's parameter `{key}` is not used on this page and was ignored.")
+    for message in run.notices:
+        area.warning(message, icon=":material/link_off:")
+    grouped: dict[str, list[str]] = {}
+    for key, value in _params():
+        grouped.setdefault(key, []).append(value)
+    if {k: st.query_params.get_all(k) for k in st.query_params} != grouped:
+        st.query_params.from_dict(grouped)
+
+
+def link() -> str:
+    """Return a link that reopens this page with every current choice."""
+    base = str(st.context.url or "").split("?")[0]
+    params = _params()
+    return f"{base}?{urlencode(params)}" if params else base

@@ -1,0 +1,40 @@
+"""Tables of the numbers behind each chart, formatted as people read them, hidden cells marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import streamlit as st
+
+from metrics.catalog import Metric
+from metrics.dimensions import DIMENSIONS
+from metrics.formatting import SUPPRESSED, format_delta, format_value
+
+
+def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> pl.DataFrame:
+    """Return the result as text columns: dimension labels, value, 95% interval, n, and gap if present."""
+    rows = []
+    for row in frame.iter_rows(named=True):
+        record = {DIMENSIONS[d].label: str(row[d]) for d in dimensions}
+        hidden = bool(row["suppressed"])
+        record[metric.label] = format_value(None if hidden else row["value"], metric.format)
+        if row.get("ci_low") is not None:
+            interval = f"{format_value(row['ci_low'], metric.format)} to {format_value(row['ci_high'], metric.format)}"
+        else:
+            interval = SUPPRESSED if hidden else ""
+        record["95% interval"] = interval
+        record["n"] = SUPPRESSED if hidden else f"{row['n']:,}"
+        if "gap" in row:
+            record["Gap to overall"] = SUPPRESSED if hidden else format_delta(row["gap"], metric.format)
+            record["Beyond noise"] = "" if hidden else ("yes" if row["beyond_noise"] else "no")
+        rows.append(record)
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def show(
+    frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str], title: str = "Numbers behind the chart"
+) -> None:
+    """Show the table in an expander under its chart: the chart's text alternative."""
+    with st.expander(title):
+        st.dataframe(readable(frame, metric, dimensions), hide_index=True, width="stretch")

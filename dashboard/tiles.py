@@ -1,0 +1,48 @@
+"""KPI tiles: value, change on the previous quarter and whether it is beyond noise, target, sparkline."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.formatting import format_delta, format_value
+from metrics.kpis import Tile
+
+_DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
+
+
+def describe_change(tile: Tile) -> str:
+    """Say in words how the value moved and whether that is beyond sampling noise."""
+    if tile.change.delta is None:
+        return "No comparison with the previous quarter (one of them is hidden or missing)."
+    moved = format_delta(tile.change.delta, tile.metric.format)
+    if tile.change.z is None:
+        return f"{moved} on the previous quarter."
+    verdict = "beyond sampling noise" if tile.change.significant else "within sampling noise"
+    return f"{moved} on the previous quarter: {verdict}."
+
+
+def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
+    """Draw one tile in `column`."""
+    metric = tile.metric
+    value = tile.current["value"]
+    delta = format_delta(tile.change.delta, metric.format) if tile.change.delta is not None else None
+    history = [v for _, v in tile.history if v is not None]
+    with column.container(border=True):
+        st.metric(
+            metric.label,
+            format_value(value, metric.format),
+            delta=delta,
+            delta_color=_DELTA_COLOURS[metric.direction],  # type: ignore[arg-type]
+            help=metric.description,
+            chart_data=history if len(history) > 1 else None,
+            chart_type="line",
+        )
+        lines = [describe_change(tile)]
+        if metric.target is not None:
+            status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]
+            lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
+        n = tile.current["n"]
+        lines.append(f"n = {n:,}" if n is not None else "Fewer than the minimum responses: hidden.")
+        if tile.ignored_filters:
+            lines.append(f"Not filtered by {', '.join(tile.ignored_filters)} (its data has none).")
+        st.caption("  \n".join(lines))

@@ -1,0 +1,60 @@
+"""Equity and segment views: each group of a dimension against the overall, its gap in points and
+whether the gap is beyond noise; the four headline themes across the groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from metrics.compare import gap
+from metrics.query import Engine, Filters
+
+THEMES = ("trust", "ease", "effectiveness", "emotion")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A metric by the groups of one dimension, against the overall under the same page filters."""
+
+    metric: str
+    dimension: str
+    overall: dict[str, Any]
+    groups: pl.DataFrame  # dimension, value, n, ci_low, ci_high, suppressed, gap, z, beyond_noise
+    ignored_filters: tuple[str, ...]
+
+
+def breakdown(
+    engine: Engine, name: str, dimension: str, filters: Filters, within: Sequence[tuple[str, str]] = ()
+) -> Breakdown:
+    """Return each group of `dimension` (among rows matching `within`) against the overall of `filters`."""
+    metric = engine.metric(name)
+    overall_query, ignored = engine.applicable(filters.query(name))
+    overall = engine.run(overall_query).row(0, named=True)
+    narrowed = {d: v for d, v in within}
+    group_query, _ = engine.applicable(filters.query(name, by=[dimension], where=narrowed))
+    result = engine.run(group_query)
+    gaps = [gap(row, overall, metric.aggregate) for row in result.iter_rows(named=True)]
+    groups = result.with_columns(
+        pl.Series("gap", [g.delta for g in gaps], dtype=pl.Float64),
+        pl.Series("z", [g.z for g in gaps], dtype=pl.Float64),
+        pl.Series("beyond_noise", [g.significant for g in gaps], dtype=pl.Boolean),
+    )
+    return Breakdown(name, dimension, overall, groups, ignored)
+
+
+def theme_grid(
+    engine: Engine, dimension: str, filters: Filters, within: Sequence[tuple[str, str]] = ()
+) -> pl.DataFrame:
+    """Return one row per group and theme: value, n, suppressed, gap and whether it is beyond noise."""
+    frames = []
+    for name in THEMES:
+        part = breakdown(engine, name, dimension, filters, within).groups
+        frames.append(
+            part.select(dimension, "value", "n", "suppressed", "gap", "beyond_noise").with_columns(
+                pl.lit(name).alias("metric")
+            )
+        )
+    return pl.concat(frames)

@@ -1,0 +1,115 @@
+"""Headline KPIs for a quarter: value, change on the previous quarter, target, history, and the
+largest moves across services and segments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from metrics.catalog import Metric
+from metrics.compare import Difference, change, target_met
+from metrics.fiscal import FiscalQuarter
+from metrics.query import Engine, Filters
+
+HISTORY_QUARTERS = 8
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One KPI for one quarter under a page's filters."""
+
+    metric: Metric
+    quarter: str
+    current: dict[str, Any]  # value, n, ci_low, ci_high, suppressed (and mean)
+    previous: dict[str, Any] | None
+    change: Difference
+    target_met: bool | None
+    history: tuple[tuple[str, float | None], ...]  # (quarter, value) oldest first; None when hidden
+    ignored_filters: tuple[str, ...]  # filters this metric's rows cannot take
+
+
+def quarters_back(quarter: str, count: int) -> str:
+    """Return the label of the quarter `count` quarters before `quarter`."""
+    q = FiscalQuarter.parse(quarter)
+    for _ in range(count):
+        q = q.previous()
+    return q.label
+
+
+def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
+    """Compute a KPI tile: one breakdown by quarter over the last eight quarters up to `quarter`."""
+    metric = engine.metric(name)
+    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
+    query, ignored = engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
+    rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
+    empty = {"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}
+    current = rows.get(quarter, empty)
+    previous = rows.get(quarters_back(quarter, 1))
+    history = []
+    q = FiscalQuarter.parse(start)
+    for _ in range(HISTORY_QUARTERS):
+        history.append((q.label, rows.get(q.label, empty)["value"]))
+        q = q.next()
+    return Tile(
+        metric=metric,
+        quarter=quarter,
+        current=current,
+        previous=previous,
+        change=change(current, previous, metric.aggregate),
+        target_met=target_met(current["value"], metric.target, metric.direction),
+        history=tuple(history),
+        ignored_filters=ignored,
+    )
+
+
+@dataclass(frozen=True)
+class Move:
+    """A change in one group between two quarters."""
+
+    metric: Metric
+    dimension: str
+    group: str
+    previous: float
+    current: float
+    difference: Difference
+
+
+def largest_moves(
+    engine: Engine,
+    names: tuple[str, ...],
+    dimensions: tuple[str, ...],
+    filters: Filters,
+    quarter: str,
+    limit: int = 8,
+) -> list[Move]:
+    """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`."""
+    previous = quarters_back(quarter, 1)
+    moves = []
+    for name in names:
+        metric = engine.metric(name)
+        for dimension in dimensions:
+            if dimension not in engine.dimensions(metric):
+                continue
+            query, _ = engine.applicable(
+                filters.query(name, by=["fiscal_quarter", dimension], start=previous, end=quarter)
+            )
+            by_group: dict[str, dict[str, dict[str, Any]]] = {}
+            for row in engine.run(query).iter_rows(named=True):
+                by_group.setdefault(row[dimension], {})[row["fiscal_quarter"]] = row
+            for group, cells in by_group.items():
+                difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
+                if difference.significant:
+                    moves.append(
+                        Move(
+                            metric,
+                            dimension,
+                            group,
+                            cells[previous]["value"],
+                            cells[quarter]["value"],
+                            difference,
+                        )
+                    )
+    moves.sort(key=lambda m: -abs(m.difference.z or 0))
+    # A segment served by one service moves exactly as that service: list the move once.
+    unique = {(m.metric.name, m.previous, m.current): m for m in reversed(moves)}
+    return [m for m in moves if unique[(m.metric.name, m.previous, m.current)] is m][:limit]

@@ -1,0 +1,70 @@
+"""Trends: a metric over fiscal quarters or months, optionally split by a dimension, and the
+quarters where the trust question's wording or scale changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.query import Engine, Filters
+
+GRAINS = ("fiscal_quarter", "month")
+
+
+def series(
+    engine: Engine, name: str, filters: Filters, grain: str, split: str | None
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return the metric by period (and split), with the filters its rows could not take."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
+    by = [grain] + ([split] if split else [])
+    query, ignored = engine.applicable(filters.query(name, by=by))
+    return engine.run(query), ignored
+
+
+@dataclass(frozen=True)
+class WordingChange:
+    """A quarter in which the trust question was asked differently than the quarter before."""
+
+    quarter: str
+    added: tuple[str, ...]  # wordings (with scale) asked this quarter and not the one before
+    removed: tuple[str, ...]  # wordings asked the quarter before and no longer
+
+    def describe(self) -> str:
+        """Say what changed in a sentence."""
+        parts = [f"now asked as “{a}”" for a in self.added] + [f"no longer “{r}”" for r in self.removed]
+        return f"{self.quarter}: trust question " + "; ".join(parts)
+
+
+def wording_changes(engine: Engine, filters: Filters) -> list[WordingChange]:
+    """Return the quarters where the trust question's wording or scale changed, for the filtered services
+    and channels (collections carry no other dimension)."""
+    wording = pl.from_arrow(engine.warehouse.cursor().sql("select * from question_wording").to_arrow_table())
+    assert isinstance(wording, pl.DataFrame)
+    for dimension, values in filters.where:
+        if dimension in ("service", "channel"):
+            wording = wording.filter(pl.col(dimension).is_in(list(values)))
+    if filters.start:
+        wording = wording.filter(pl.col("fiscal_quarter") >= filters.start)
+    if filters.end:
+        wording = wording.filter(pl.col("fiscal_quarter") <= filters.end)
+    described = (
+        wording.with_columns(
+            (
+                pl.col("trust_question_text") + " (" + pl.col("survey_type").str.replace_all("_", " ") + ")"
+            ).alias("asked")
+        )
+        .group_by("fiscal_quarter")
+        .agg(pl.col("asked").unique().sort())
+        .sort("fiscal_quarter")
+    )
+    changes = []
+    previous: list[str] | None = None
+    for quarter, asked in described.iter_rows():
+        if previous is not None and asked != previous:
+            added = tuple(sorted(set(asked) - set(previous)))
+            removed = tuple(sorted(set(previous) - set(asked)))
+            changes.append(WordingChange(quarter, added, removed))
+        previous = list(asked)
+    return changes
