@@ -84,7 +84,7 @@ def render() -> None:
         )
     tables.show(groups, metric, [dimension])
 
-    st.subheader(f"The four themes by {_label(dimension).lower()}")
+    st.header(f"The four themes by {_label(dimension).lower()}")
     grid = data.theme_grid(dimension, filters, within)
     labels = {n: data.metric(n).label for n in THEMES}
     st.altair_chart(

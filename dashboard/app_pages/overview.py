@@ -37,7 +37,7 @@ def render() -> None:
         for name, column in zip(row, st.columns(3), strict=True):
             tiles.show(data.tile(name, filters, quarter), column)
 
-    st.subheader("What changed this quarter")
+    st.header("What changed this quarter")
     moves = data.largest_moves(THEMES, ("service", "segment"), filters, quarter)
     if not moves:
         st.info(
