@@ -76,7 +76,8 @@ def groups(
         .to_pandas()
     )
     order = frame[dimension].to_list()
-    y = alt.Y(f"{dimension}:N", sort=order, title=DIMENSIONS[dimension].label)
+    # The heading names the dimension; a rotated axis title would only be truncated.
+    y = alt.Y(f"{dimension}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=260))
     x_axis = alt.Axis(format=fmt, title=axis_title(metric))
     x_scale = alt.Scale(zero=False, nice=True)
     tooltip = [
@@ -111,7 +112,7 @@ def groups(
             .mark_rule(color="#1b1b1b", strokeDash=[6, 3])
             .encode(x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="Overall", format=fmt)])
         )
-    return alt.layer(*layers).properties(height=max(160, 44 * len(order)))
+    return alt.layer(*layers).properties(height=alt.Step(40))
 
 
 def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
@@ -127,7 +128,7 @@ def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.L
     order = list(dict.fromkeys(grid[dimension].to_list()))
     base = alt.Chart(cells).encode(
         x=alt.X("theme:N", sort=list(labels.values()), title=None, axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y(f"{dimension}:N", sort=order, title=DIMENSIONS[dimension].label),
+        y=alt.Y(f"{dimension}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=260)),
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color(
@@ -146,4 +147,4 @@ def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.L
         text="label:N",
         color=alt.condition("datum.value > 0.75", alt.value("white"), alt.value("#1b1b1b")),
     )
-    return alt.layer(rect, text).properties(height=max(160, 36 * len(order)))
+    return alt.layer(rect, text).properties(height=alt.Step(34))

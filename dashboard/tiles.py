@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from metrics.formatting import format_delta, format_value
@@ -46,3 +47,12 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
         if tile.ignored_filters:
             lines.append(f"Not filtered by {', '.join(tile.ignored_filters)} (its data has none).")
         st.caption("  \n".join(lines))
+
+
+def history_table(shown: list[Tile]) -> pl.DataFrame:
+    """Return the numbers behind the tiles' sparklines: one row per quarter, one column per tile."""
+    quarters = [q for q, _ in shown[0].history] if shown else []
+    table: dict[str, list[str]] = {"Quarter": quarters}
+    for tile in shown:
+        table[tile.metric.label] = [format_value(v, tile.metric.format) for _, v in tile.history]
+    return pl.DataFrame(table)

@@ -33,9 +33,12 @@ def render() -> None:
         f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
         + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
     )
-    for row in (HEADLINE[:3], HEADLINE[3:]):
-        for name, column in zip(row, st.columns(3), strict=True):
-            tiles.show(data.tile(name, filters, quarter), column)
+    shown = [data.tile(name, filters, quarter) for name in HEADLINE]
+    for row in (shown[:3], shown[3:]):
+        for tile, column in zip(row, st.columns(3), strict=True):
+            tiles.show(tile, column)
+    with st.expander("Numbers behind the eight-quarter lines"):
+        st.dataframe(tiles.history_table(shown), hide_index=True, width="stretch")
 
     st.header("What changed this quarter")
     moves = data.largest_moves(THEMES, ("service", "segment"), filters, quarter)
