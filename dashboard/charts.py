@@ -148,3 +148,31 @@ def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.L
         color=alt.condition("datum.value > 0.75", alt.value("white"), alt.value("#1b1b1b")),
     )
     return alt.layer(rect, text).properties(height=alt.Step(34))
+
+
+def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> alt.Chart:
+    """A small line of the last quarters for a KPI tile: no axes, a tooltip per quarter. Hidden
+    quarters are left out, not drawn as zero."""
+    fmt = _FORMATS[metric.format]
+    shown = pl.DataFrame(
+        {
+            "quarter": [q for q, v in history if v is not None],
+            "value": [v for _, v in history if v is not None],
+        },
+        schema={"quarter": pl.String, "value": pl.Float64},
+    ).to_pandas()
+    chart: alt.Chart = (
+        alt.Chart(shown)
+        .mark_line(point=alt.OverlayMarkDef(size=18), color=PALETTE[0])
+        .encode(
+            x=alt.X("quarter:O", axis=None, sort=None),
+            y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("quarter:O", title="Quarter"),
+                alt.Tooltip("value:Q", title=metric.label, format=fmt),
+            ],
+        )
+        .properties(height=56)
+        .configure_view(stroke=None)
+    )
+    return chart

@@ -23,13 +23,14 @@ def sidebar() -> Filters:
     latest = latest_complete(quarters, date.today()) or quarters[-1]
     with st.sidebar:
         st.header("Filters")
-        start = state.select("From quarter", quarters, "from", default=quarters[0])
+        start = state.select("From quarter", quarters, "from", default=quarters[0], read=_quarter)
         end = state.select(
             "To quarter",
             quarters,
             "to",
             default=latest,
             help="The overview shows this quarter; FY2025 Q1 is October to December 2024.",
+            read=_quarter,
         )
         services = state.multiselect("Service", options["services"], "service")
         channels = state.multiselect(
@@ -47,6 +48,14 @@ def sidebar() -> Filters:
     filters = Filters(where, start, end)
     st.session_state[_FILTERS] = filters
     return filters
+
+
+def _quarter(text: str) -> str:
+    """Read a quarter from a link however it is spelled; an unreadable one stays as typed."""
+    try:
+        return FiscalQuarter.parse(text).label
+    except ValueError:
+        return text
 
 
 def current() -> Filters:

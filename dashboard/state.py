@@ -34,9 +34,16 @@ def _run() -> _Run:
 
 
 def _seed(
-    key: str, label: str, options: Sequence[Any], default: Any, multi: bool, shown: Callable[[Any], str]
+    key: str,
+    label: str,
+    options: Sequence[Any],
+    default: Any,
+    multi: bool,
+    shown: Callable[[Any], str],
+    read: Callable[[str], str] | None = None,
 ) -> None:
-    """Give the widget its value: its own state after the first run, else the link's, else the default."""
+    """Give the widget its value: its own state after the first run, else the link's, else the default.
+    `read` turns another spelling a person may type into the option's own (FY2025Q1 -> FY2025 Q1)."""
     run = _run()
     run.declared[key] = multi
     valid = {str(o): o for o in options}
@@ -44,6 +51,8 @@ def _seed(
     if current is not None and (all(str(v) in valid for v in current) if multi else str(current) in valid):
         return
     values = run.raw.get(key) if current is None else None
+    if values and read is not None:
+        values = [read(v) for v in values]
     chosen: Any = default
     if values:
         bad = [v for v in values if v not in valid]
@@ -71,10 +80,11 @@ def select(
     default: T | None = None,
     format_func: Callable[[Any], str] = str,
     help: str | None = None,
+    read: Callable[[str], str] | None = None,
 ) -> T:
     """A selectbox whose value lives in the URL parameter `key`."""
     fallback = default if default in options else (options[0] if options else None)
-    _seed(key, label, options, fallback, False, format_func)
+    _seed(key, label, options, fallback, False, format_func, read)
     return st.selectbox(label, options, key=key, format_func=format_func, help=help)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import charts
 from metrics.formatting import format_delta, format_value
 from metrics.kpis import Tile
 
@@ -27,7 +28,7 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
     metric = tile.metric
     value = tile.current["value"]
     delta = format_delta(tile.change.delta, metric.format) if tile.change.delta is not None else None
-    history = [v for _, v in tile.history if v is not None]
+    history = [(q, v) for q, v in tile.history if v is not None]
     with column.container(border=True):
         st.metric(
             metric.label,
@@ -35,9 +36,15 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
             delta=delta,
             delta_color=_DELTA_COLOURS[metric.direction],  # type: ignore[arg-type]
             help=metric.description,
-            chart_data=history if len(history) > 1 else None,
-            chart_type="line",
         )
+        if len(history) > 1:
+            # Our own sparkline rather than st.metric's: it carries a text alternative for screen readers.
+            st.altair_chart(
+                charts.sparkline(history, metric),
+                width="stretch",
+                alt=f"{metric.label} over the last {len(history)} quarters: "
+                + ", ".join(f"{q} {format_value(v, metric.format)}" for q, v in history),
+            )
         lines = [describe_change(tile)]
         if metric.target is not None:
             status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]

@@ -63,6 +63,13 @@ def test_a_filter_change_changes_the_tiles(sample_engine: Engine) -> None:
     assert app.query_params["service"] == "Passport Services"
 
 
+def test_a_link_may_spell_quarters_without_the_space() -> None:
+    app = open_page("overview", **{"from": "FY2025Q1", "to": "fy2026-q3"})
+    assert not app.warning, [w.value for w in app.warning]
+    assert app.selectbox(key="from").value == "FY2025 Q1"
+    assert app.selectbox(key="to").value == "FY2026 Q3"
+
+
 def test_trends_table_equals_the_query_api(sample_engine: Engine) -> None:
     app = open_page("trends", metric="ease", split="channel", **{"from": "FY2025 Q1"})
     assert app.selectbox(key="metric").value == "ease"

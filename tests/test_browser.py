@@ -31,7 +31,8 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = {"overview": "/overview", "trends": "/trends", "equity": "/equity", "catalog": "/catalog"}
+# The overview is the default page, served at the root.
+PAGES = {"overview": "/", "trends": "/trends", "equity": "/equity", "catalog": "/catalog"}
 LATEST = "FY2026 Q4"
 
 
@@ -134,6 +135,7 @@ def test_each_page_opens_and_has_no_serious_accessibility_violation(
 ) -> None:
     open_view(page, app_url + PAGES[name])
     assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
     expect(page.get_by_role("heading", level=1)).to_contain_text("?")
     screenshot(page, name)
     page.add_script_tag(path=str(axe_script()))
