@@ -63,8 +63,8 @@ def _quarters_between(first: str, last: str) -> list[str]:
 @st.cache_data(show_spinner=False)
 def channel_labels() -> dict[str, str]:
     """Return the people-facing name of each channel key."""
-    rows = engine().warehouse.cursor().sql("select channel, label from channels").fetchall()
-    return {str(k): str(v) for k, v in rows}
+    seed = engine().warehouse.seed("channels")
+    return dict(zip(seed["channel"], seed["label"], strict=True))
 
 
 def channel_label(channel: str) -> str:

@@ -138,20 +138,7 @@ class Engine:
         if (start or end) and "fiscal_quarter" not in available:
             raise QueryError(f"metric '{metric.name}' has no fiscal_quarter, so it cannot take a period")
 
-        conditions: list[str] = []
-        params: dict[str, object] = {}
-        for i, (dimension, values) in enumerate(query.where):
-            names = []
-            for j, value in enumerate(values):
-                params[f"w{i}_{j}"] = _normalise(dimension, value)
-                names.append(f"$w{i}_{j}")
-            conditions.append(f"{quote_identifier(dimension)} in ({', '.join(names)})")
-        if start:
-            params["period_start"] = start
-            conditions.append("fiscal_quarter >= $period_start")
-        if end:
-            params["period_end"] = end
-            conditions.append("fiscal_quarter <= $period_end")
+        conditions, params = _conditions(query.where, start, end)
         if metric.aggregate in _QUANTILES:
             params["quantile"] = _QUANTILES[metric.aggregate]
 
@@ -179,6 +166,38 @@ class Engine:
         result = suppress(result, query.by, self.threshold(metric))
         keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in columns else [])
         return result.select(keep)
+
+    def analyse(self, name: str, filters: Filters) -> tuple[pl.DataFrame, tuple[str, ...]]:
+        """Run the analysis `sql/analyses/<name>.sql` over its base view's rows under `filters`; return
+        its result and the filter dimensions the base view does not carry (left out, as on pages).
+
+        An analysis file names its base view in a `-- reads: VIEW` line and selects from the CTE
+        `analysis_rows`, which the engine defines as the base view's rows that pass the filters."""
+        text = read_sql(Path("analyses") / f"{name}.sql")
+        base = next(
+            (line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("-- reads:")), ""
+        )
+        if base not in self.warehouse.reads:
+            raise CxError(f"sql/analyses/{name}.sql: '-- reads:' names no known view ({base!r})")
+        self.warehouse.require(self.warehouse.reads[base], f"analysis '{name}'")
+        with self._lock:
+            described = self.warehouse.cursor().execute(f"describe select * from {quote_identifier(base)}")
+            available = {str(row[0]) for row in described.fetchall()}
+        kept = tuple((d, v) for d, v in filters.where if d in available and d in DIMENSIONS)
+        dropped = tuple(d for d, _ in filters.where if d not in dict(kept))
+        start, end = _period(filters.start, filters.end)
+        conditions, params = _conditions(kept, start, end)
+        sql = (
+            f"with analysis_rows as (\n  select * from {quote_identifier(base)}\n"
+            f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\nselect * from (\n{text}\n)"
+        )
+        try:
+            table = self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as error:
+            raise CxError(
+                f"sql/analyses/{name}.sql: the query failed: {str(error).splitlines()[0]}"
+            ) from error
+        return pl.DataFrame(pl.from_arrow(table)), dropped
 
     def check_metrics(self) -> list[Problem]:
         """Return every problem of every metric file: header, SQL that does not bind, missing columns."""
@@ -227,6 +246,28 @@ def _similar(name: str, known: list[str]) -> list[str]:
         name.lower(), known, n=3
     )
     return list(dict.fromkeys(found))[:3]
+
+
+def _conditions(
+    where: Sequence[tuple[str, Sequence[str]]], start: str | None, end: str | None
+) -> tuple[list[str], dict[str, object]]:
+    """Return the where-clause conditions and their bound parameters for filters and a period.
+    Dimension names are checked against DIMENSIONS by the caller; values are only ever parameters."""
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    for i, (dimension, values) in enumerate(where):
+        names = []
+        for j, value in enumerate(values):
+            params[f"w{i}_{j}"] = _normalise(dimension, value)
+            names.append(f"$w{i}_{j}")
+        conditions.append(f"{quote_identifier(dimension)} in ({', '.join(names)})")
+    if start:
+        params["period_start"] = start
+        conditions.append("fiscal_quarter >= $period_start")
+    if end:
+        params["period_end"] = end
+        conditions.append("fiscal_quarter <= $period_end")
+    return conditions, params
 
 
 def _normalise(dimension: str, value: str) -> str:

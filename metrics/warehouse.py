@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from metrics import contract
 from metrics.errors import InputError, Problem
@@ -88,6 +89,12 @@ class Warehouse:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""
         return self._con.cursor()
+
+    def seed(self, name: str) -> pl.DataFrame:
+        """Return a seed table of sql/seeds/ (e.g. `channels`: label and self-service flag per channel)."""
+        if name not in _SEEDS:
+            raise KeyError(f"no seed '{name}'; seeds: {', '.join(_SEEDS)}")
+        return pl.DataFrame(pl.from_arrow(self.cursor().table(name).to_arrow_table()))
 
     def inputs_read(self, sql: str) -> frozenset[str]:
         """Return the inputs a SQL text reads through the views it names."""

@@ -17,6 +17,7 @@ select
     responses.*,
     contacts.queue_wait_seconds as contact_wait_seconds,
     contacts.handle_seconds as contact_handle_seconds,
+    contacts.answered as contact_answered,
     contacts.resolved_first_contact as contact_resolved_first_contact,
     case
         when contacts.queue_wait_seconds is null then null

@@ -1,0 +1,196 @@
+"""What drives trust: each driver's share of the explained variance in trust (relative importance),
+with a jackknife interval, set against how well the driver performs; for v2 surveys, the went-well
+and could-improve shares per driver.
+
+Importance is the LMG decomposition (Lindeman, Merenda and Gold 1980; equal to the Shapley value of
+R-squared): regress the five-point trust answer on every subset of the six drivers, and credit each
+driver with its average gain in R-squared over all orders of entry. The shares sum to 100% of what
+the drivers explain together; correlated drivers share credit instead of one taking it all."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from metrics.compare import Z95
+from metrics.query import Engine, Filters
+
+DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "employee", "humanity")
+_VARIABLES = ("trust", *DRIVERS)
+# Fewer complete answers than this give importances too unstable to rank, whatever the privacy floor.
+MIN_COMPLETE = 100
+
+
+@dataclass(frozen=True)
+class Importance:
+    """Drivers ranked by importance for one set of filters."""
+
+    n: int  # respondents who answered trust (five-point) and all six drivers
+    r_squared: float | None  # what the six drivers explain together
+    drivers: pl.DataFrame  # driver, importance, ci_low, ci_high, rank, performance, performance_n, quadrant
+    hidden_reason: str | None  # why importance is not shown, when it is not
+    ignored_filters: tuple[str, ...]
+
+
+def importance(engine: Engine, filters: Filters) -> Importance:
+    """Rank the six drivers by relative importance to trust under `filters`, with performance."""
+    moments, ignored = engine.analyse("driver_moments", filters)
+    performance = _performance(engine, filters)
+    n = int(moments["n"].sum()) if moments.height else 0
+    floor = max(MIN_COMPLETE, engine.min_n)
+    if n < floor:
+        reason = f"fewer than {floor} respondents answered trust and all six drivers on the five-point scale"
+        return Importance(n, None, _table(None, None, performance), reason, ignored)
+    buckets = [_sums(row) for row in moments.iter_rows(named=True)]
+    total = _add(buckets)
+    shares, r_squared = lmg_shares(_correlation(total))
+    # Delete-one-bucket jackknife: the spread of the estimates without each twentieth of the data.
+    replicates = np.array([lmg_shares(_correlation(_subtract(total, b)))[0] for b in buckets])
+    k = len(buckets)
+    error = np.sqrt((k - 1) / k * ((replicates - replicates.mean(axis=0)) ** 2).sum(axis=0))
+    return Importance(n, r_squared, _table(shares, error, performance), None, ignored)
+
+
+def lmg_shares(correlation: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return each predictor's LMG share of R-squared (summing to 1) and R-squared itself, from the
+    correlation matrix of the outcome (first row and column) and the predictors."""
+    p = correlation.shape[0] - 1
+    r_squared: dict[frozenset[int], float] = {frozenset(): 0.0}
+    for size in range(1, p + 1):
+        for subset in itertools.combinations(range(p), size):
+            index = [i + 1 for i in subset]
+            xx = correlation[np.ix_(index, index)]
+            xy = correlation[index, 0]
+            beta = np.linalg.lstsq(xx, xy, rcond=None)[0]
+            r_squared[frozenset(subset)] = float(xy @ beta)
+    credit = np.zeros(p)
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        for size in range(p):
+            weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+            for subset in itertools.combinations(others, size):
+                base = frozenset(subset)
+                credit[j] += weight * (r_squared[base | {j}] - r_squared[base])
+    full = r_squared[frozenset(range(p))]
+    return (credit / full if full > 0 else np.full(p, np.nan)), full
+
+
+def _sums(row: dict[str, float]) -> tuple[float, np.ndarray, np.ndarray]:
+    """Return (n, sums, sums of products) of one bucket's row of driver_moments."""
+    k = len(_VARIABLES)
+    sums = np.array([row[f"s_{v}"] for v in _VARIABLES], dtype=float)
+    products = np.zeros((k, k))
+    for i, j in itertools.combinations_with_replacement(range(k), 2):
+        products[i, j] = products[j, i] = row[f"s_{_VARIABLES[i]}__{_VARIABLES[j]}"]
+    return float(row["n"]), sums, products
+
+
+def _add(parts: list[tuple[float, np.ndarray, np.ndarray]]) -> tuple[float, np.ndarray, np.ndarray]:
+    return sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)  # type: ignore[return-value]
+
+
+def _subtract(
+    total: tuple[float, np.ndarray, np.ndarray], part: tuple[float, np.ndarray, np.ndarray]
+) -> tuple[float, np.ndarray, np.ndarray]:
+    return total[0] - part[0], total[1] - part[1], total[2] - part[2]
+
+
+def _correlation(moments: tuple[float, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Return the correlation matrix from n, sums and sums of products; a constant answer (no
+    variance) correlates with nothing rather than dividing by zero."""
+    n, sums, products = moments
+    covariance = (products - np.outer(sums, sums) / n) / max(n - 1, 1)
+    deviation = np.sqrt(np.clip(np.diag(covariance), 0, None))
+    scale = np.outer(deviation, deviation)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.where(scale > 0, covariance / scale, 0.0)
+    np.fill_diagonal(correlation, 1.0)
+    return correlation
+
+
+def _performance(engine: Engine, filters: Filters) -> dict[str, dict[str, object]]:
+    """Return each driver's own metric (share answering 4 or 5) under the filters, suppression applied."""
+    found = {}
+    for driver in DRIVERS:
+        query, _ = engine.applicable(filters.query(driver))
+        found[driver] = engine.run(query).row(0, named=True)
+    return found
+
+
+def _table(
+    shares: np.ndarray | None, error: np.ndarray | None, performance: dict[str, dict[str, object]]
+) -> pl.DataFrame:
+    """Return one row per driver with importance, interval, rank, performance and quadrant."""
+    rows = []
+    for i, driver in enumerate(DRIVERS):
+        row = performance[driver]
+        value = None if shares is None else float(shares[i])
+        spread = None if error is None else Z95 * float(error[i])
+        rows.append(
+            {
+                "driver": driver,
+                "importance": value,
+                "ci_low": None if value is None or spread is None else value - spread,
+                "ci_high": None if value is None or spread is None else value + spread,
+                "performance": None if row["suppressed"] else row["value"],
+                "performance_n": None if row["suppressed"] else row["n"],
+            }
+        )
+    table = pl.DataFrame(
+        rows,
+        schema={
+            "driver": pl.String,
+            "importance": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+            "performance": pl.Float64,
+            "performance_n": pl.Int64,
+        },
+    )
+    table = table.with_columns(
+        pl.col("importance").rank("ordinal", descending=True).cast(pl.Int64).alias("rank")
+    )
+    return table.with_columns(quadrant(table)).sort("rank", nulls_last=True, maintain_order=True)
+
+
+def quadrant(table: pl.DataFrame) -> pl.Series:
+    """Name each driver's quadrant: importance above an equal share (1/6) and performance below the
+    drivers' median is "Fix first"."""
+    median = table["performance"].median()
+    equal = 1 / len(DRIVERS)
+    names: list[str | None] = []
+    for importance_value, performance_value in zip(table["importance"], table["performance"], strict=True):
+        if importance_value is None or performance_value is None or median is None:
+            names.append(None)
+            continue
+        high, strong = float(importance_value) > equal, float(performance_value) >= float(median)  # type: ignore[arg-type]
+        names.append(
+            {
+                (True, False): "Fix first",
+                (True, True): "Keep it up",
+                (False, False): "Watch",
+                (False, True): "Maintain",
+            }[(high, strong)]
+        )
+    return pl.Series("quadrant", names, dtype=pl.String)
+
+
+def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
+    """Return, per driver, the share saying it went well (among those who trusted) and the share saying
+    it could improve (among those who did not), from v2 surveys, suppression applied."""
+    rows = []
+    for driver in (*DRIVERS, "other"):
+        row: dict[str, object] = {"driver": driver}
+        for side in ("went_well", "could_improve"):
+            query, _ = engine.applicable(filters.query(f"{side}_{driver}"))
+            result = engine.run(query).row(0, named=True)
+            row[side] = None if result["suppressed"] else result["value"]
+            row[f"{side}_n"] = None if result["suppressed"] else result["n"]
+            row[f"{side}_ci_low"] = None if result["suppressed"] else result["ci_low"]
+            row[f"{side}_ci_high"] = None if result["suppressed"] else result["ci_high"]
+        rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)

@@ -1,0 +1,96 @@
+"""Customer journeys: a service's stages in order (learn, apply, wait, decision, follow-up) with the
+four theme scores and the responses behind each, and the moment that matters: the stage where the
+experience drops most from the stage before."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
+from metrics.equity import THEMES
+from metrics.query import Engine, Filters
+
+STAGES = tuple(s for s in JOURNEY_STAGES if s != NOT_REPORTED)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The stage with the largest drop in the average theme score from the stage before it."""
+
+    stage: str
+    previous: str
+    drop: float  # in share points (0.05 = 5 points), positive when the experience got worse
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One service's journey under the page filters."""
+
+    service: str
+    scores: pl.DataFrame  # journey_stage, metric, value, n, ci_low, ci_high, suppressed (stages in order)
+    responses: dict[str, int | None]  # stage -> responses (None when hidden)
+    moment: Moment | None
+    ignored_filters: tuple[str, ...]
+
+
+def journey(engine: Engine, service: str, filters: Filters) -> Journey:
+    """Return the theme scores per stage of `service`, its responses per stage and the moment that matters."""
+    frames = []
+    ignored: tuple[str, ...] = ()
+    for name in THEMES:
+        query, dropped = engine.applicable(
+            filters.query(name, by=["journey_stage"], where={"service": service})
+        )
+        ignored += dropped
+        frames.append(_in_stage_order(engine.run(query)).with_columns(pl.lit(name).alias("metric")))
+    scores = pl.concat(
+        [f.select("journey_stage", "metric", "value", "n", "ci_low", "ci_high", "suppressed") for f in frames]
+    )
+    query, _ = engine.applicable(filters.query("responses", by=["journey_stage"], where={"service": service}))
+    counted = _in_stage_order(engine.run(query))
+    responses = {
+        row["journey_stage"]: (None if row["suppressed"] else row["n"])
+        for row in counted.iter_rows(named=True)
+    }
+    return Journey(service, scores, responses, moment_that_matters(scores), tuple(dict.fromkeys(ignored)))
+
+
+def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
+    """Return the stage whose average theme score falls most from the stage before it, comparing only
+    themes shown at both stages; None when no stage falls."""
+    shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
+    values = {(r["journey_stage"], r["metric"]): float(r["value"]) for r in shown.iter_rows(named=True)}
+    present = [s for s in STAGES if any(stage == s for stage, _ in values)]
+    best: Moment | None = None
+    for previous, stage in itertools.pairwise(present):
+        common = [m for m in THEMES if (previous, m) in values and (stage, m) in values]
+        if not common:
+            continue
+        drop = sum(values[(previous, m)] - values[(stage, m)] for m in common) / len(common)
+        if drop > 0 and (best is None or drop > best.drop):
+            best = Moment(stage, previous, drop)
+    return best
+
+
+def by_segment(
+    engine: Engine, service: str, theme: str, filters: Filters
+) -> tuple[pl.DataFrame, dict[str, Moment | None]]:
+    """Return one theme by segment and stage for `service`, and each segment's moment that matters on
+    that theme, so segments' journeys can be compared."""
+    query, _ = engine.applicable(
+        filters.query(theme, by=["segment", "journey_stage"], where={"service": service})
+    )
+    result = _in_stage_order(engine.run(query))
+    moments = {
+        segment: moment_that_matters(part.drop("segment").with_columns(pl.lit(theme).alias("metric")))
+        for (segment,), part in result.group_by(["segment"], maintain_order=True)
+    }
+    return result, moments
+
+
+def _in_stage_order(result: pl.DataFrame) -> pl.DataFrame:
+    """Keep the ordered stages only: "Not reported" has no place in a journey."""
+    return result.filter(pl.col("journey_stage").is_in(STAGES))

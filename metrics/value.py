@@ -1,0 +1,255 @@
+"""What the experience bought, in business terms, for one quarter against a baseline quarter:
+
+- transactions moved to self-service = transactions now x (self-service share now - at baseline);
+- cost avoided = moved x (mean cost of an assisted transaction - of a self-service one), each mean
+  weighted by this quarter's channel mix;
+- staff hours freed = moved x the mean handle minutes of an assisted transaction / 60;
+- contacts avoided = (contacts per transaction at baseline - now) x transactions now;
+- customer hours saved = (mean wait at baseline - now) x answered contacts now / 3600.
+
+Assumptions (costs, handle minutes, staff cost, baseline) come from config/value_assumptions.toml
+and may be overridden by the caller; none of them ever reaches SQL."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from metrics.errors import CxError
+from metrics.fiscal import FiscalQuarter
+from metrics.query import Engine, Filters
+from metrics.sqlfiles import SQL_DIR
+
+ASSUMPTIONS_FILE = SQL_DIR.parent / "config" / "value_assumptions.toml"
+BASELINE_QUARTERS_BACK = 4
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The numbers the value figures rest on."""
+
+    baseline_quarter: str | None  # None: BASELINE_QUARTERS_BACK quarters before the quarter shown
+    staff_hourly_cost: float
+    cost_per_transaction: Mapping[str, float] = field(default_factory=dict)  # channel -> dollars
+    handle_minutes: Mapping[str, float] = field(default_factory=dict)  # assisted channel -> minutes
+
+    def adjusted(self, **changes: Any) -> Assumptions:
+        """Return a copy with some values changed; mappings are merged, not replaced."""
+        merged = dict(changes)
+        for name in ("cost_per_transaction", "handle_minutes"):
+            if name in changes:
+                merged[name] = {**getattr(self, name), **changes[name]}
+        return replace(self, **merged)
+
+
+def load_assumptions(path: Path = ASSUMPTIONS_FILE) -> Assumptions:
+    """Read the assumptions file; raise CxError naming the file and the key that is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise CxError(f"{path}: cannot read the value assumptions: {error}") from error
+
+    def number(value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise CxError(f"{path}: '{key}' must be a number of 0 or more, not {value!r}")
+        return float(value)
+
+    baseline = str(raw.get("baseline_quarter") or "").strip() or None
+    if baseline is not None:
+        try:
+            baseline = FiscalQuarter.parse(baseline).label
+        except ValueError as error:
+            raise CxError(f"{path}: 'baseline_quarter': {error}") from None
+    tables = {}
+    for table in ("cost_per_transaction", "handle_minutes"):
+        entries = raw.get(table, {})
+        if not isinstance(entries, dict):
+            raise CxError(f"{path}: '{table}' must be a table of channel = number")
+        tables[table] = {str(k): number(v, f"{table}.{k}") for k, v in entries.items()}
+    if "staff_hourly_cost" not in raw:
+        raise CxError(f"{path}: 'staff_hourly_cost' is missing")
+    return Assumptions(
+        baseline,
+        number(raw["staff_hourly_cost"], "staff_hourly_cost"),
+        tables["cost_per_transaction"],
+        tables["handle_minutes"],
+    )
+
+
+@dataclass(frozen=True)
+class Value:
+    """The value figures for a quarter against its baseline; a figure is None when an input to it is
+    hidden (too few to show) or missing, and `gaps` says which and why."""
+
+    quarter: str
+    baseline: str
+    transactions: float | None
+    self_service_share: float | None
+    baseline_self_service_share: float | None
+    moved_to_self_service: float | None
+    assisted_cost: float | None  # mean dollars per assisted transaction, this quarter's mix
+    self_service_cost: float | None
+    cost_avoided: float | None
+    staff_hours_freed: float | None
+    staff_cost_of_hours_freed: float | None  # part of cost_avoided, seen as staff time
+    contacts_per_transaction: float | None
+    baseline_contacts_per_transaction: float | None
+    contacts_avoided: float | None
+    mean_wait: float | None  # seconds
+    baseline_mean_wait: float | None
+    answered_contacts: float | None
+    customer_hours_saved: float | None
+    channels: pl.DataFrame  # channel, self_service, transactions, baseline_transactions, cost, handle_minutes
+    gaps: tuple[str, ...]
+    ignored_filters: tuple[str, ...]
+
+
+def baseline_for(quarter: str, assumptions: Assumptions) -> str:
+    """Return the baseline quarter: the assumption's, else four quarters before `quarter`."""
+    if assumptions.baseline_quarter:
+        return assumptions.baseline_quarter
+    baseline = FiscalQuarter.parse(quarter)
+    for _ in range(BASELINE_QUARTERS_BACK):
+        baseline = baseline.previous()
+    return baseline.label
+
+
+def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptions) -> Value:
+    """Compute the value figures for `quarter` against the baseline under `filters` (channel filters
+    are left out: the self-service shift is a movement between channels)."""
+    seed = engine.warehouse.seed("channels")
+    self_service = dict(zip(seed["channel"], seed["self_service"], strict=True))
+    baseline = baseline_for(quarter, assumptions)
+    if FiscalQuarter.parse(baseline) >= FiscalQuarter.parse(quarter):
+        raise CxError(f"baseline {baseline} must come before {quarter}")
+    kept = Filters(tuple((d, v) for d, v in filters.where if d != "channel"), baseline, quarter)
+    ignored: tuple[str, ...] = ("channel",) if len(kept.where) < len(filters.where) else ()
+    gaps: list[str] = []
+
+    def at(name: str, by: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, Any]]:
+        query, dropped = engine.applicable(kept.query(name, by=["fiscal_quarter", *by]))
+        nonlocal ignored
+        ignored += tuple(d for d in dropped if d not in ignored)
+        rows = engine.run(query).filter(pl.col("fiscal_quarter").is_in([baseline, quarter]))
+        return {tuple(r[d] for d in ["fiscal_quarter", *by]): r for r in rows.iter_rows(named=True)}
+
+    def shown(
+        rows: Mapping[tuple[str, ...], dict[str, Any]], key: tuple[str, ...], what: str, column: str = "value"
+    ) -> float | None:
+        row = rows.get(key)
+        if row is None:
+            gaps.append(f"no {what} in {key[0]}")
+            return None
+        if row["suppressed"] or row[column] is None:
+            gaps.append(f"{what} in {key[0]} is hidden: too few to show")
+            return None
+        return float(row[column])
+
+    rate = at("self_service_rate")
+    share_now = shown(rate, (quarter,), "self-service rate")
+    share_then = shown(rate, (baseline,), "self-service rate")
+    transactions = shown(rate, (quarter,), "transactions", "n")
+    transactions_then = shown(rate, (baseline,), "transactions", "n")
+    moved = _product(transactions, _difference(share_now, share_then))
+
+    mix = at("transactions", ("channel",))
+    channels = sorted({key[1] for key in mix}, key=lambda c: (not self_service.get(c, False), c))
+    table = pl.DataFrame(
+        {
+            "channel": channels,
+            "self_service": [self_service.get(c, False) for c in channels],
+            "transactions": [_count(mix.get((quarter, c))) for c in channels],
+            "baseline_transactions": [_count(mix.get((baseline, c))) for c in channels],
+            "cost": [assumptions.cost_per_transaction.get(c) for c in channels],
+            "handle_minutes": [
+                None if self_service.get(c) else assumptions.handle_minutes.get(c) for c in channels
+            ],
+        },
+        schema={
+            "channel": pl.String,
+            "self_service": pl.Boolean,
+            "transactions": pl.Float64,
+            "baseline_transactions": pl.Float64,
+            "cost": pl.Float64,
+            "handle_minutes": pl.Float64,
+        },
+    )
+    assisted = table.filter(~pl.col("self_service"))
+    online = table.filter(pl.col("self_service"))
+    assisted_cost = _weighted(assisted, "cost", gaps)
+    self_service_cost = _weighted(online, "cost", gaps)
+    minutes = _weighted(assisted, "handle_minutes", gaps)
+    cost_avoided = _product(moved, _difference(assisted_cost, self_service_cost))
+    hours = _product(moved, None if minutes is None else minutes / 60)
+
+    contacts = at("contacts")
+    contacts_now = shown(contacts, (quarter,), "contacts")
+    contacts_then = shown(contacts, (baseline,), "contacts")
+    per_now = _ratio(contacts_now, transactions)
+    per_then = _ratio(contacts_then, transactions_then)
+    avoided = _product(_difference(per_then, per_now), transactions)
+
+    wait = at("wait_mean")
+    wait_now = shown(wait, (quarter,), "mean wait")
+    wait_then = shown(wait, (baseline,), "mean wait")
+    answered = shown(wait, (quarter,), "answered contacts", "n")
+    saved = _product(_difference(wait_then, wait_now), None if answered is None else answered / 3600)
+
+    return Value(
+        quarter=quarter,
+        baseline=baseline,
+        transactions=transactions,
+        self_service_share=share_now,
+        baseline_self_service_share=share_then,
+        moved_to_self_service=moved,
+        assisted_cost=assisted_cost,
+        self_service_cost=self_service_cost,
+        cost_avoided=cost_avoided,
+        staff_hours_freed=hours,
+        staff_cost_of_hours_freed=_product(hours, assumptions.staff_hourly_cost),
+        contacts_per_transaction=per_now,
+        baseline_contacts_per_transaction=per_then,
+        contacts_avoided=avoided,
+        mean_wait=wait_now,
+        baseline_mean_wait=wait_then,
+        answered_contacts=answered,
+        customer_hours_saved=saved,
+        channels=table,
+        gaps=tuple(dict.fromkeys(gaps)),
+        ignored_filters=ignored,
+    )
+
+
+def _count(row: Mapping[str, Any] | None) -> float | None:
+    return None if row is None or row["suppressed"] else float(row["n"])
+
+
+def _weighted(channels: pl.DataFrame, column: str, gaps: list[str]) -> float | None:
+    """Mean of `column` over channels weighted by this quarter's transactions; hidden channels and
+    channels without an assumption are left out and named in `gaps`."""
+    usable = channels.filter(pl.col("transactions").is_not_null() & pl.col(column).is_not_null())
+    for channel in channels.filter(pl.col("transactions").is_not_null() & pl.col(column).is_null())[
+        "channel"
+    ]:
+        gaps.append(f"no {column.replace('_', ' ')} assumption for channel '{channel}': left out of the mean")
+    total = float(usable["transactions"].sum())
+    if not total:
+        return None
+    return float((usable["transactions"] * usable[column]).sum()) / total
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _product(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a * b
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b

@@ -1,0 +1,161 @@
+"""Known answers for the business-terms views: value figures, journeys' moment that matters, trust by
+wait band, and the drivers of trust, each on a tiny dataset worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import EngineFactory
+
+from metrics import drivers, journeys
+from metrics.errors import CxError
+from metrics.query import Filters, Query
+from metrics.value import Assumptions, load_assumptions, value
+
+BASELINE = datetime(2024, 11, 15, 10, 0)  # FY2025 Q1
+NOW = datetime(2025, 11, 15, 10, 0)  # FY2026 Q1
+
+
+def _rows(count: int, **values: Any) -> list[dict[str, Any]]:
+    return [dict(values) for _ in range(count)]
+
+
+def test_value_figures_equal_the_hand_computation(make_engine: EngineFactory) -> None:
+    engine = make_engine(
+        transactions=_rows(40, completed_at=BASELINE, channel="website")
+        + _rows(60, completed_at=BASELINE, channel="phone")
+        + _rows(120, completed_at=NOW, channel="website")
+        + _rows(80, completed_at=NOW, channel="phone"),
+        contacts=_rows(50, started_at=BASELINE, queue_wait_seconds=300.0)
+        + _rows(30, started_at=NOW, queue_wait_seconds=240.0)
+        + _rows(30, started_at=NOW, queue_wait_seconds=500.0, answered=False),
+    )
+    assumptions = Assumptions("FY2025 Q1", 50.0, {"website": 0.5, "phone": 10.0}, {"phone": 6.0})
+    found = value(engine, Filters(), "FY2026 Q1", assumptions)
+    # Self-service 40/100 = 0.4 at baseline, 120/200 = 0.6 now: 200 x 0.2 = 40 moved.
+    assert found.baseline_self_service_share == pytest.approx(0.4)
+    assert found.self_service_share == pytest.approx(0.6)
+    assert found.moved_to_self_service == pytest.approx(40)
+    # 40 x ($10 assisted - $0.50 self-service) = $380; 40 x 6 min = 4 staff hours, $200 at $50/h.
+    assert found.cost_avoided == pytest.approx(380)
+    assert found.staff_hours_freed == pytest.approx(4)
+    assert found.staff_cost_of_hours_freed == pytest.approx(200)
+    # Contacts per transaction 50/100 = 0.5 then, 60/200 = 0.3 now: 0.2 x 200 = 40 avoided.
+    assert found.contacts_avoided == pytest.approx(40)
+    # Mean wait of answered contacts 300 s then, 240 s now, over 30 answered: 60 x 30 / 3600 = 0.5 h.
+    assert found.mean_wait == pytest.approx(240)
+    assert found.customer_hours_saved == pytest.approx(0.5)
+    assert found.gaps == ()
+
+
+def test_value_says_what_is_hidden_and_computes_nothing_from_it(make_engine: EngineFactory) -> None:
+    engine = make_engine(
+        min_n=10,
+        transactions=_rows(5, completed_at=BASELINE) + _rows(50, completed_at=NOW),
+    )
+    found = value(engine, Filters(), "FY2026 Q1", Assumptions("FY2025 Q1", 50.0, {"website": 0.5}, {}))
+    assert found.moved_to_self_service is None and found.cost_avoided is None
+    assert any("FY2025 Q1 is hidden" in gap for gap in found.gaps), found.gaps
+
+
+def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: EngineFactory) -> None:
+    engine = make_engine(transactions=_rows(20, completed_at=BASELINE) + _rows(20, completed_at=NOW))
+    found = value(engine, Filters(), "FY2026 Q1", Assumptions(None, 50.0, {"website": 0.5}, {}))
+    assert found.baseline == "FY2025 Q1"
+    assert found.moved_to_self_service == pytest.approx(0)
+
+
+def test_the_shipped_assumptions_load_and_a_bad_file_is_named(tmp_path: Any) -> None:
+    shipped = load_assumptions()
+    assert shipped.staff_hourly_cost > 0 and shipped.cost_per_transaction["phone"] > 0
+    bad = tmp_path / "value.toml"
+    bad.write_text('staff_hourly_cost = 50\n[handle_minutes]\nphone = "nine"\n', encoding="utf-8")
+    with pytest.raises(CxError, match=r"value.toml.*handle_minutes.phone"):
+        load_assumptions(bad)
+
+
+def test_trust_after_contact_by_wait_band_by_hand(make_engine: EngineFactory) -> None:
+    engine = make_engine(
+        contacts=[
+            {"queue_wait_seconds": 60.0},  # C0001: under 2 min
+            {"queue_wait_seconds": 119.0},  # C0002: under 2 min
+            {"queue_wait_seconds": 120.0},  # C0003: 2-5 min
+            {"queue_wait_seconds": 1500.0},  # C0004: 20 min or more
+            {"queue_wait_seconds": 1500.0, "answered": False},  # C0005: abandoned, left out
+        ],
+        responses=[
+            {"contact_id": "C0001", "trust": 5, "ease": 4},
+            {"contact_id": "C0002", "trust": 2, "ease": 5},
+            {"contact_id": "C0003", "trust": 4, "ease": 1},
+            {"contact_id": "C0004", "trust": 1, "ease": 2},
+            {"contact_id": "C0005", "trust": 5, "ease": 5},
+            {"trust": 5, "ease": 5},  # no contact: no wait band
+        ],
+    )
+    trust = engine.run(Query.of("trust_after_contact", by=["wait_band"]))
+    assert trust["wait_band"].to_list() == ["Under 2 min", "2-5 min", "20 min or more"]
+    assert trust["value"].to_list() == [0.5, 1.0, 0.0]
+    assert trust["n"].to_list() == [2, 1, 1]
+    ease = engine.run(Query.of("ease_after_contact", by=["wait_band"]))
+    assert ease["value"].to_list() == [1.0, 0.0, 0.0]
+
+
+def test_the_moment_that_matters_is_the_largest_drop(make_engine: EngineFactory) -> None:
+    answers = {"Learn": [5, 5], "Apply": [5, 5, 5, 1], "Wait": [5, 1, 1, 1], "Decision": [5, 5]}
+    engine = make_engine(
+        responses=[{"journey_stage": stage, "trust": t} for stage, scores in answers.items() for t in scores]
+    )
+    found = journeys.journey(engine, "Passport Services", Filters())
+    trust = found.scores.filter(found.scores["metric"] == "trust")
+    assert trust["journey_stage"].to_list() == ["Learn", "Apply", "Wait", "Decision"]
+    assert trust["value"].to_list() == [1.0, 0.75, 0.25, 1.0]
+    # Drops: Apply 1.0 - 0.75 = 0.25, Wait 0.75 - 0.25 = 0.5, Decision rises.
+    assert found.moment == journeys.Moment("Wait", "Apply", pytest.approx(0.5))  # type: ignore[arg-type]
+    assert found.responses == {"Learn": 2, "Apply": 4, "Wait": 4, "Decision": 2}
+
+
+def test_no_moment_when_no_stage_falls(make_engine: EngineFactory) -> None:
+    engine = make_engine(responses=[{"journey_stage": s, "trust": 5} for s in ("Learn", "Apply", "Wait")])
+    assert journeys.journey(engine, "Passport Services", Filters()).moment is None
+
+
+def test_lmg_matches_the_two_predictor_formula() -> None:
+    # Outcome-predictor correlations r1 = 0.6, r2 = 0.4; between predictors r12 = 0.3.
+    # R2 = (r1^2 + r2^2 - 2 r1 r2 r12) / (1 - r12^2) = 0.376 / 0.91 = 0.4131868...
+    # LMG1 = (r1^2 + R2 - r2^2) / 2 = 0.3065934..., LMG2 = (r2^2 + R2 - r1^2) / 2 = 0.1065934...
+    correlation = np.array([[1.0, 0.6, 0.4], [0.6, 1.0, 0.3], [0.4, 0.3, 1.0]])
+    shares, r_squared = drivers.lmg_shares(correlation)
+    assert r_squared == pytest.approx(0.4131868131868132)
+    assert shares[0] == pytest.approx(0.3065934065934066 / 0.4131868131868132)
+    assert shares[1] == pytest.approx(0.1065934065934066 / 0.4131868131868132)
+
+
+def test_a_planted_driver_ranks_first(make_engine: EngineFactory) -> None:
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(300):
+        answers = {d: int(rng.integers(1, 6)) for d in drivers.DRIVERS}
+        # Trust follows ease, with a little noise; the other drivers are unrelated to it.
+        answers["trust"] = int(np.clip(answers["ease"] + rng.integers(-1, 2) * (rng.random() < 0.2), 1, 5))
+        rows.append(answers)
+    engine = make_engine(responses=rows)
+    found = drivers.importance(engine, Filters())
+    assert found.n == 300 and found.hidden_reason is None
+    first = found.drivers.row(0, named=True)
+    assert first["driver"] == "ease" and first["rank"] == 1
+    assert first["importance"] > 0.8
+    assert first["ci_low"] < first["importance"] < first["ci_high"]
+    assert found.drivers["importance"].sum() == pytest.approx(1.0)
+    # Performance is the driver's own metric: the share answering 4 or 5.
+    ease_shares = sum(1 for r in rows if r["ease"] >= 4) / len(rows)
+    assert first["performance"] == pytest.approx(ease_shares)
+
+
+def test_too_few_complete_answers_hide_the_ranking(make_engine: EngineFactory) -> None:
+    engine = make_engine(responses=[{d: 4 for d in ("trust", *drivers.DRIVERS)} for _ in range(20)])
+    found = drivers.importance(engine, Filters())
+    assert found.hidden_reason is not None and "100" in found.hidden_reason
+    assert found.drivers["importance"].is_null().all()
