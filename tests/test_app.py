@@ -111,7 +111,14 @@ def test_catalog_search_narrows_the_list(sample_engine: Engine) -> None:
     assert len(app.expander) == len(sample_engine.catalog.metrics)
     app.text_input(key="q").input("wait").run()
     labels = sorted(e.label.split(" · ")[0] for e in app.expander)
-    assert labels == ["Answered within 5 minutes", "Median wait", "Wait, 90th percentile"]
+    assert labels == [
+        "Answered within 5 minutes",
+        "Ease after a contact",
+        "Mean wait",
+        "Median wait",
+        "Trust after a contact",
+        "Wait, 90th percentile",
+    ]
     assert app.query_params["q"] == "wait"
 
 
