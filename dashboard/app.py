@@ -25,6 +25,9 @@ page = st.navigation(
             icon=":material/diversity_3:",
             url_path="equity",
         ),
+        st.Page("app_pages/journeys.py", title="Journeys", icon=":material/route:", url_path="journeys"),
+        st.Page("app_pages/drivers.py", title="What drives trust", icon=":material/hub:", url_path="drivers"),
+        st.Page("app_pages/value.py", title="Value", icon=":material/savings:", url_path="value"),
         st.Page(
             "app_pages/catalog.py", title="Metrics and data", icon=":material/menu_book:", url_path="catalog"
         ),

@@ -27,7 +27,13 @@ def trend(
     at each period in `marks` (period, what changed)."""
     fmt = _FORMATS[metric.format]
     shown = frame.filter(~pl.col("suppressed")).to_pandas()
-    x = alt.X(f"{grain}:O", title=DIMENSIONS[grain].label, axis=alt.Axis(labelAngle=-45))
+    order = DIMENSIONS[grain].order
+    x = alt.X(
+        f"{grain}:O",
+        title=DIMENSIONS[grain].label,
+        axis=alt.Axis(labelAngle=-45),
+        sort=list(order) if order else "ascending",
+    )
     colour = (
         alt.Color(f"{split}:N", title=DIMENSIONS[split].label, scale=alt.Scale(range=PALETTE))
         if split

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from metrics import equity, kpis, trends
+from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
@@ -118,3 +118,41 @@ def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], 
 def coverage() -> list[InputCoverage]:
     """Return what each input holds."""
     return engine().warehouse.coverage()
+
+
+@st.cache_data(show_spinner="Computing the value figures...")
+def value_figures(filters: Filters, quarter: str, assumptions: value.Assumptions) -> value.Value:
+    """Return the value figures for a quarter against its baseline under the given assumptions."""
+    return value.value(engine(), filters, quarter, assumptions)
+
+
+@st.cache_data(show_spinner=False)
+def assumptions() -> value.Assumptions:
+    """Return the shipped value assumptions (config/value_assumptions.toml)."""
+    return value.load_assumptions()
+
+
+@st.cache_data(show_spinner=False)
+def journey(service: str, filters: Filters) -> journeys.Journey:
+    """Return a service's journey: theme scores and responses per stage, and the moment that matters."""
+    return journeys.journey(engine(), service, filters)
+
+
+@st.cache_data(show_spinner=False)
+def journey_by_segment(
+    service: str, theme: str, filters: Filters
+) -> tuple[pl.DataFrame, dict[str, journeys.Moment | None]]:
+    """Return one theme by segment and stage for a service, with each segment's moment that matters."""
+    return journeys.by_segment(engine(), service, theme, filters)
+
+
+@st.cache_data(show_spinner="Ranking the drivers of trust...")
+def driver_importance(filters: Filters) -> drivers.Importance:
+    """Return the drivers of trust ranked by relative importance, with performance."""
+    return drivers.importance(engine(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def v2_checklist(filters: Filters) -> pl.DataFrame:
+    """Return the v2 went-well and could-improve shares per driver."""
+    return drivers.v2_checklist(engine(), filters)

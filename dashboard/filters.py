@@ -23,14 +23,14 @@ def sidebar() -> Filters:
     latest = latest_complete(quarters, date.today()) or quarters[-1]
     with st.sidebar:
         st.header("Filters")
-        start = state.select("From quarter", quarters, "from", default=quarters[0], read=_quarter)
+        start = state.select("From quarter", quarters, "from", default=quarters[0], read=read_quarter)
         end = state.select(
             "To quarter",
             quarters,
             "to",
             default=latest,
             help="The overview shows this quarter; FY2025 Q1 is October to December 2024.",
-            read=_quarter,
+            read=read_quarter,
         )
         services = state.multiselect("Service", options["services"], "service")
         channels = state.multiselect(
@@ -50,7 +50,7 @@ def sidebar() -> Filters:
     return filters
 
 
-def _quarter(text: str) -> str:
+def read_quarter(text: str) -> str:
     """Read a quarter from a link however it is spelled; an unreadable one stays as typed."""
     try:
         return FiscalQuarter.parse(text).label

@@ -13,6 +13,7 @@ import streamlit as st
 
 T = TypeVar("T")
 _KEY = "_url_state"
+_UNSET = object()
 
 
 @dataclass
@@ -21,6 +22,7 @@ class _Run:
 
     raw: dict[str, list[str]]
     declared: dict[str, bool] = field(default_factory=dict)  # key -> takes several values
+    defaults: dict[str, Any] = field(default_factory=dict)  # key -> value left out of the link
     notices: list[str] = field(default_factory=list)
 
 
@@ -112,6 +114,39 @@ def text(label: str, key: str, help: str | None = None, placeholder: str = "") -
     return st.text_input(label, key=key, help=help, placeholder=placeholder)
 
 
+def number(
+    label: str,
+    key: str,
+    default: float,
+    minimum: float = 0.0,
+    maximum: float = 1_000_000.0,
+    step: float = 0.5,
+    help: str | None = None,
+) -> float:
+    """A number box whose value lives in the URL parameter `key` only when it differs from `default`,
+    so links stay short and carry just what a person adjusted."""
+    run = _run()
+    run.declared[key] = False
+    run.defaults[key] = float(default)
+    if key not in st.session_state:
+        chosen = float(default)
+        values = run.raw.get(key)
+        if values:
+            try:
+                given = float(values[0])
+            except ValueError:
+                given = None
+            if given is None or not minimum <= given <= maximum or given != given:
+                run.notices.append(
+                    f"The link's `{key}` value {values[0]!r} is not a number from {minimum:g} to "
+                    f"{maximum:g} for {label}; showing {default:g} instead."
+                )
+            else:
+                chosen = given
+        st.session_state[key] = chosen
+    return float(st.number_input(label, min_value=minimum, max_value=maximum, step=step, key=key, help=help))
+
+
 def notice(message: str) -> None:
     """Add a notice about the view, shown at the top of the page."""
     _run().notices.append(message)
@@ -119,9 +154,13 @@ def notice(message: str) -> None:
 
 def _params() -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
-    for key, multi in _run().declared.items():
+    run = _run()
+    for key, multi in run.declared.items():
         value = st.session_state.get(key)
-        if value is None or value == "" or value == []:
+        if value is None or value == "" or value == [] or run.defaults.get(key, _UNSET) == value:
+            continue
+        if isinstance(value, float):
+            params.append((key, f"{value:g}"))
             continue
         params += [(key, str(v)) for v in value] if multi else [(key, str(value))]
     return params

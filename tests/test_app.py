@@ -14,7 +14,7 @@ from metrics.kpis import tile
 from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ("overview", "trends", "equity", "catalog")
+PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "catalog")
 LATEST = "FY2026 Q4"  # the sample's last quarter, long complete
 
 
@@ -133,3 +133,60 @@ def test_link_parameters_set_the_view_and_bad_ones_get_a_notice() -> None:
     assert app.selectbox(key="grain").value == "month"  # the good value is kept
     assert app.query_params["metric"] == "trust"
     assert "foo" not in app.query_params
+
+
+def test_value_page_equals_the_value_model_and_carries_adjusted_assumptions(sample_engine: Engine) -> None:
+    from metrics.value import load_assumptions, value
+
+    app = open_page("value", staff_cost="80", cost_phone="20", baseline="FY2025Q4")
+    assert not app.exception and not app.warning, [w.value for w in app.warning]
+    shipped = load_assumptions()
+    adjusted = shipped.adjusted(
+        baseline_quarter="FY2025 Q4", staff_hourly_cost=80.0, cost_per_transaction={"phone": 20.0}
+    )
+    expected = value(sample_engine, Filters(start="FY2023 Q1", end=LATEST), LATEST, adjusted)
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Cost avoided by the self-service shift"] == f"${expected.cost_avoided:,.0f}"
+    assert shown["Contacts avoided"] == f"{expected.contacts_avoided:,.0f} contacts"
+    assert shown["Customer hours saved waiting"] == f"{expected.customer_hours_saved:,.0f} hours"
+    # Adjusted values stay in the link; untouched assumptions are left out of it.
+    assert app.query_params["staff_cost"] == "80" and app.query_params["cost_phone"] == "20"
+    assert "cost_website" not in app.query_params
+    app.number_input(key="staff_cost").set_value(52.0).run()
+    assert "staff_cost" not in app.query_params
+
+
+def test_value_page_names_a_bad_assumption_in_the_link() -> None:
+    app = open_page("value", staff_cost="lots")
+    assert not app.exception
+    assert any("`staff_cost` value 'lots'" in w.value for w in app.warning)
+
+
+def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
+    from metrics.drivers import importance
+
+    app = open_page("drivers")
+    assert not app.exception
+    found = importance(sample_engine, Filters(start="FY2023 Q1", end=LATEST))
+    ranking = app.dataframe[1].value
+    assert ranking["Importance (share of R²)"].to_list() == [
+        format_value(v, "percent") for v in found.drivers["importance"]
+    ]
+    waits = sample_engine.run(
+        Query.of("trust_after_contact", by=["wait_band"], start="FY2023 Q1", end=LATEST)
+    )
+    assert app.dataframe[0].value["Trust after a contact"].to_list() == [
+        format_value(v, "percent") for v in waits["value"]
+    ]
+
+
+def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> None:
+    from metrics.journeys import journey
+
+    app = open_page("journeys", journey_service="Naturalization")
+    assert not app.exception
+    found = journey(sample_engine, "Naturalization", Filters(start="FY2023 Q1", end=LATEST))
+    assert found.moment is not None
+    assert f"The moment that matters: {found.moment.stage}." in " ".join(m.value for m in app.markdown)
+    app.selectbox(key="journey_service").set_value("Passport Services").run()
+    assert app.query_params["journey_service"] == "Passport Services"

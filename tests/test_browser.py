@@ -4,6 +4,7 @@ and each is screenshotted into tests/artifacts/ for people to look at."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -32,7 +33,15 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # The overview is the default page, served at the root.
-PAGES = {"overview": "/", "trends": "/trends", "equity": "/equity", "catalog": "/catalog"}
+PAGES = {
+    "overview": "/",
+    "trends": "/trends",
+    "equity": "/equity",
+    "journeys": "/journeys",
+    "drivers": "/drivers",
+    "value": "/value",
+    "catalog": "/catalog",
+}
 LATEST = "FY2026 Q4"
 
 
@@ -210,3 +219,28 @@ def test_a_leader_finds_trust_for_rural_older_online_customers(
     open_view(page, app_url + view.replace(" ", "+"))
     expect(page.locator("p", has_text="Gaps beyond sampling noise")).to_contain_text("Rural")
     screenshot(page, "equity-rural-65-online")
+
+
+def test_a_value_link_carries_adjusted_assumptions_to_a_fresh_browser(
+    page: Page, browser: Browser, app_url: str
+) -> None:
+    open_view(page, app_url + PAGES["value"])
+    before = page.get_by_test_id("stMetricValue").first.inner_text()
+    page.get_by_text("Assumptions: adjust them here").click()
+    box = page.get_by_label("Phone (agent): cost ($)")
+    box.fill("30")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"cost_phone=30"), timeout=30_000)
+    settle(page)
+    after = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert after != before
+    screenshot(page, "value-adjusted")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = context.new_page()
+        open_view(fresh, page.url)
+        assert fresh.get_by_test_id("stMetricValue").first.inner_text() == after
+        fresh.get_by_text("Assumptions: adjust them here").click()
+        expect(fresh.get_by_label("Phone (agent): cost ($)")).to_have_value("30.00")
+    finally:
+        context.close()

@@ -1,0 +1,301 @@
+"""Drivers: what drives trust? Trust and ease by how long people waited, and the six A-11 drivers
+ranked by their relative importance to trust against how well each performs."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, state, tables
+from dashboard.filters import current, describe
+from metrics.compare import change
+from metrics.drivers import MIN_COMPLETE, Importance
+from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
+from metrics.query import Filters
+
+SPLITS = {"none": "No split", "channel": "Channel"}
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("What drives trust? Waits, drivers and where to act first")
+    filters = current()
+    st.caption(f"{describe(filters)}.")
+    _waits(filters)
+    _importance(filters)
+    _checklist(filters)
+    st.caption(suppression_note(data.engine().min_n))
+
+
+def _waits(filters: Filters) -> None:
+    """Trust and ease by wait band, for responses linked to an answered contact."""
+    st.header("Does waiting cost us trust?")
+    left, right = st.columns(2)
+    with left:
+        name = state.select(
+            "Measure",
+            ["trust_after_contact", "ease_after_contact"],
+            "wait_metric",
+            default="trust_after_contact",
+            format_func=lambda n: data.metric(n).label,
+        )
+    with right:
+        split = state.select(
+            "Split by", list(SPLITS), "wait_split", default="none", format_func=lambda s: SPLITS[s]
+        )
+    metric = data.metric(name)
+    by = ["wait_band", *([split] if split != "none" else [])]
+    query, ignored = data.engine().applicable(filters.query(name, by=by))
+    result = data.run(query)
+    if split == "channel":
+        result = result.with_columns(
+            pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String)
+        )
+    if result.filter(~pl.col("suppressed")).is_empty():
+        st.info(
+            f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 format "
+            "ask ease as a went-well / could-improve choice, so ease by wait needs v1 answers."
+        )
+        return
+    st.altair_chart(
+        charts.trend(result, metric, "wait_band", split if split != "none" else None),
+        width="stretch",
+        alt=f"{metric.label} by wait before answer"
+        + (" and channel" if split != "none" else "")
+        + ": "
+        + "; ".join(
+            f"{row['wait_band']}{' ' + str(row[split]) if split != 'none' else ''} "
+            f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
+            for row in result.iter_rows(named=True)
+        ),
+    )
+    overall = (
+        result
+        if split == "none"
+        else data.run(data.engine().applicable(filters.query(name, by=["wait_band"]))[0])
+    )
+    shown = overall.filter(~pl.col("suppressed"))
+    if shown.height >= 2:
+        first, last = shown.row(0, named=True), shown.row(-1, named=True)
+        # Two separate groups of respondents: the two-sample test of a change applies.
+        difference = change(last, first, metric.aggregate)
+        verdict = "beyond sampling noise" if difference.significant else "within sampling noise"
+        st.markdown(
+            f"**{last['wait_band']}** against **{first['wait_band']}**: "
+            f"{format_value(last['value'], metric.format)} against {format_value(first['value'], metric.format)}, "
+            f"**{format_delta(difference.delta, metric.format)}** ({verdict})."
+        )
+    if ignored:
+        st.caption(f"Not filtered by {', '.join(ignored)}: these answers have no such column.")
+    tables.show(result, metric, by)
+
+
+def _importance(filters: Filters) -> None:
+    """Importance against performance, with the fix-first quadrant."""
+    st.header("Which drivers matter most, and how are we doing on them?")
+    found: Importance = data.driver_importance(filters)
+    st.markdown(
+        "**How importance is computed.** For respondents who answered trust on the five-point scale and all six "
+        "drivers, trust is regressed on every subset of the drivers; each driver is credited with its average "
+        "gain in explained variance (R²) over all orders of entry (relative importance, the LMG or Shapley "
+        "method). Shares add up to 100% of what the drivers explain together, so drivers that move together "
+        "share the credit. The 95% interval comes from re-estimating without each twentieth of the respondents "
+        "(jackknife). Performance is each driver's own score: the share answering 4 or 5. This is association, "
+        "not proof of cause."
+    )
+    if found.hidden_reason:
+        st.info(f"No ranking: {found.hidden_reason} (n = {found.n:,}; at least {MIN_COMPLETE} needed).")
+        return
+    table = found.drivers.with_columns(
+        pl.col("driver").map_elements(lambda d: data.metric(d).label, return_dtype=pl.String).alias("label")
+    )
+    r_squared = found.r_squared or 0.0
+    st.markdown(
+        f"The six drivers together explain **{r_squared:.0%}** of the variation in trust (n = {found.n:,}). "
+        + _fix_first(table)
+    )
+    st.altair_chart(
+        _quadrant_chart(table),
+        width="stretch",
+        alt="Scatter of driver importance against performance: "
+        + "; ".join(
+            f"{row['label']} importance {format_value(row['importance'], 'percent')}, performance "
+            f"{format_value(row['performance'], 'percent')}, {row['quadrant'] or 'not placed'}"
+            for row in table.iter_rows(named=True)
+        ),
+    )
+    with st.expander("Numbers behind the chart"):
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Rank": table["rank"],
+                    "Driver": table["label"],
+                    "Importance (share of R²)": [format_value(v, "percent") for v in table["importance"]],
+                    "95% interval": [
+                        f"{format_value(lo, 'percent')} to {format_value(hi, 'percent')}"
+                        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+                    ],
+                    "Performance (share 4-5)": [format_value(v, "percent") for v in table["performance"]],
+                    "n (performance)": [
+                        SUPPRESSED if n is None else f"{n:,}" for n in table["performance_n"]
+                    ],
+                    "Quadrant": [q or SUPPRESSED for q in table["quadrant"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if found.ignored_filters:
+        st.caption(f"Not filtered by {', '.join(found.ignored_filters)}: survey answers have no such column.")
+
+
+def _fix_first(table: pl.DataFrame) -> str:
+    fix = table.filter(pl.col("quadrant") == "Fix first")["label"].to_list()
+    if not fix:
+        return "No driver is both above-average in importance and below the median in performance."
+    return (
+        f"**Fix first:** {', '.join(fix)}: more important than an equal share (1/6) and performing below "
+        "the median driver."
+    )
+
+
+def _quadrant_chart(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    shown = table.filter(pl.col("importance").is_not_null() & pl.col("performance").is_not_null())
+    frame = shown.to_pandas()
+    median = float(shown["performance"].median() or 0.0)  # type: ignore[arg-type]
+    equal = 1 / 6
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "importance:Q",
+            title="Importance to trust (share of explained variance)",
+            axis=alt.Axis(format=".0%"),
+        ),
+        y=alt.Y(
+            "performance:Q",
+            title="Performance (share answering 4 or 5)",
+            axis=alt.Axis(format=".0%"),
+            scale=alt.Scale(zero=False),
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Driver"),
+        alt.Tooltip("importance:Q", title="Importance", format=".1%"),
+        alt.Tooltip("ci_low:Q", title="95% interval from", format=".1%"),
+        alt.Tooltip("ci_high:Q", title="95% interval to", format=".1%"),
+        alt.Tooltip("performance:Q", title="Performance", format=".1%"),
+        alt.Tooltip("quadrant:N", title="Quadrant"),
+    ]
+    colour = alt.Color(
+        "quadrant:N",
+        title="Quadrant",
+        scale=alt.Scale(
+            domain=["Fix first", "Keep it up", "Watch", "Maintain"],
+            range=[charts.PALETTE[5], charts.PALETTE[2], charts.PALETTE[1], charts.PALETTE[0]],
+        ),
+    )
+    interval = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)
+    points = base.mark_point(filled=True, size=140).encode(
+        color=colour, shape=alt.Shape("quadrant:N", legend=None), tooltip=tooltip
+    )
+    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(text="label:N")
+    rules = (
+        alt.Chart(pl.DataFrame({"x": [equal]}).to_pandas())
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(x="x:Q")
+    )
+    hline = (
+        alt.Chart(pl.DataFrame({"y": [median]}).to_pandas())
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(y="y:Q")
+    )
+    corner = (
+        alt.Chart(
+            pl.DataFrame(
+                {"x": [shown["ci_high"].max()], "y": [shown["performance"].min()], "t": ["Fix first"]}
+            ).to_pandas()
+        )
+        .mark_text(align="right", baseline="bottom", fontWeight="bold", color=charts.PALETTE[5], dy=-4)
+        .encode(x="x:Q", y="y:Q", text="t:N")
+    )
+    return alt.layer(rules, hline, interval, points, labels, corner).properties(height=420)
+
+
+def _checklist(filters: Filters) -> None:
+    """v2 surveys: what went well for those who trusted, what could improve for those who did not."""
+    st.header("What customers say went well and could improve (v2 surveys)")
+    table = data.v2_checklist(filters)
+    if table.filter(pl.col("went_well").is_not_null() | pl.col("could_improve").is_not_null()).is_empty():
+        st.info("No v2 survey answers for these filters.")
+        return
+    table = table.with_columns(
+        pl.col("driver")
+        .map_elements(lambda d: d.replace("_", " ").capitalize(), return_dtype=pl.String)
+        .alias("label")
+    )
+    long = pl.concat(
+        [
+            table.select(
+                "label",
+                pl.col(f"{side}").alias("value"),
+                pl.col(f"{side}_ci_low").alias("ci_low"),
+                pl.col(f"{side}_ci_high").alias("ci_high"),
+                pl.lit(title).alias("side"),
+            )
+            for side, title in (
+                ("went_well", "Went well (trusted)"),
+                ("could_improve", "Could improve (did not)"),
+            )
+        ]
+    ).filter(pl.col("value").is_not_null())
+    chart = (
+        alt.Chart(long.to_pandas())
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=table["label"].to_list()),
+            yOffset=alt.YOffset("side:N"),
+            x=alt.X("value:Q", title="Share selecting the driver", axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "side:N", title=None, scale=alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]])
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Driver"),
+                alt.Tooltip("side:N", title="Answer"),
+                alt.Tooltip("value:Q", title="Share", format=".1%"),
+                alt.Tooltip("ci_low:Q", title="95% interval from", format=".1%"),
+                alt.Tooltip("ci_high:Q", title="95% interval to", format=".1%"),
+            ],
+        )
+        .properties(height=alt.Step(16))
+    )
+    st.altair_chart(
+        chart,
+        width="stretch",
+        alt="Bars of the share selecting each driver: "
+        + "; ".join(
+            f"{row['label']} went well {format_value(row['went_well'], 'percent')}, could improve "
+            f"{format_value(row['could_improve'], 'percent')}"
+            for row in table.iter_rows(named=True)
+        ),
+    )
+    with st.expander("Numbers behind the chart"):
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Driver": table["label"],
+                    "Went well (among those who trusted)": [
+                        format_value(v, "percent") for v in table["went_well"]
+                    ],
+                    "n": [SUPPRESSED if n is None else f"{n:,}" for n in table["went_well_n"]],
+                    "Could improve (among those who did not)": [
+                        format_value(v, "percent") for v in table["could_improve"]
+                    ],
+                    "n ": [SUPPRESSED if n is None else f"{n:,}" for n in table["could_improve_n"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+render()

@@ -1,0 +1,133 @@
+"""Journeys: where in the journey do we lose people? A service's stages in order with the four theme
+scores and the responses behind each, the moment that matters, and the same across segments."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, state, tables
+from dashboard.filters import current, describe
+from metrics.equity import THEMES
+from metrics.formatting import SUPPRESSED, format_value, suppression_note
+from metrics.journeys import STAGES, Moment
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Where in the journey do we lose people? Customer journeys")
+    filters = current()
+    services = data.options()["services"]
+    if not services:
+        st.info("No survey responses yet.")
+        return
+    service = state.select("Service", services, "journey_service", default=services[0])
+    found = data.journey(service, filters)
+    labels = {n: data.metric(n).label for n in THEMES}
+    st.caption(f"{service}; {describe(filters)}.")
+    st.markdown(_moment_text(found.moment, "the four themes on average"))
+
+    scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
+    st.altair_chart(
+        _stage_chart(scores, found.moment),
+        width="stretch",
+        alt=f"Lines of the four themes across the journey stages of {service}: "
+        + "; ".join(
+            f"{row['journey_stage']} {row['theme']} "
+            f"{format_value(None if row['suppressed'] else row['value'], 'percent')}"
+            for row in scores.iter_rows(named=True)
+        ),
+    )
+    volume = " · ".join(
+        f"{stage}: {SUPPRESSED if n is None else f'{n:,}'}" for stage, n in found.responses.items()
+    )
+    st.markdown(f"**Responses per stage** · {volume}")
+    with st.expander("Numbers behind the chart"):
+        st.dataframe(
+            _stage_table(scores, found.responses, list(labels.values())), hide_index=True, width="stretch"
+        )
+    if found.ignored_filters:
+        st.caption(f"Not filtered by {', '.join(found.ignored_filters)}: survey answers have no such column.")
+
+    st.header("Is the moment that matters the same for every segment?")
+    theme = state.select(
+        "Theme to compare", list(THEMES), "journey_theme", default="trust", format_func=lambda n: labels[n]
+    )
+    by_segment, moments = data.journey_by_segment(service, theme, filters)
+    metric = data.metric(theme)
+    for segment, moment in moments.items():
+        st.markdown(f"- **{segment}**: " + _moment_text(moment, metric.label.lower(), short=True))
+    if not by_segment.is_empty():
+        st.altair_chart(
+            charts.trend(by_segment, metric, "journey_stage", "segment"),
+            width="stretch",
+            alt=f"{metric.label} across the journey stages by segment: "
+            + "; ".join(
+                f"{row['segment']} {row['journey_stage']} "
+                f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
+                for row in by_segment.iter_rows(named=True)
+            ),
+        )
+        tables.show(by_segment, metric, ["segment", "journey_stage"])
+    st.caption(suppression_note(data.engine().threshold(metric)))
+
+
+def _moment_text(moment: Moment | None, what: str, short: bool = False) -> str:
+    if moment is None:
+        return (
+            "No stage falls below the one before it."
+            if short
+            else ("**No moment of loss:** no stage scores lower than the stage before it.")
+        )
+    points = f"{moment.drop * 100:.1f} pts"
+    if short:
+        return f"{moment.stage} (down {points} from {moment.previous})"
+    return (
+        f"**The moment that matters: {moment.stage}.** Scores fall most from {moment.previous} to "
+        f"{moment.stage}: down {points} on {what}."
+    )
+
+
+def _stage_chart(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt.FacetChart:
+    frame = scores.filter(~pl.col("suppressed")).to_pandas()
+    x = alt.X("journey_stage:O", title="Journey stage", sort=list(STAGES), axis=alt.Axis(labelAngle=0))
+    colour = alt.Color("theme:N", title="Theme", scale=alt.Scale(range=charts.PALETTE))
+    base = alt.Chart(frame).encode(x=x, color=colour)
+    band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("value:Q", title="Share positive", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("journey_stage:O", title="Stage"),
+            alt.Tooltip("theme:N", title="Theme"),
+            alt.Tooltip("value:Q", title="Share positive", format=".1%"),
+            alt.Tooltip("n:Q", title="n", format=","),
+        ],
+    )
+    layers: list[alt.Chart] = [band, line]
+    if moment is not None:
+        highlight = pl.DataFrame(
+            {"journey_stage": [moment.stage], "label": ["Moment that matters"]}
+        ).to_pandas()
+        layers.insert(
+            0,
+            alt.Chart(highlight)
+            .mark_rule(color=charts.PALETTE[5], strokeWidth=28, opacity=0.18)
+            .encode(x=x, tooltip=[alt.Tooltip("label:N", title="")]),
+        )
+    return alt.layer(*layers).properties(height=360)
+
+
+def _stage_table(scores: pl.DataFrame, responses: dict[str, int | None], themes: list[str]) -> pl.DataFrame:
+    table: dict[str, list[str]] = {"Stage": [s for s in STAGES if s in responses]}
+    for theme in themes:
+        values = {
+            row["journey_stage"]: format_value(None if row["suppressed"] else row["value"], "percent")
+            for row in scores.filter(pl.col("theme") == theme).iter_rows(named=True)
+        }
+        table[theme] = [values.get(stage, "no answers") for stage in table["Stage"]]
+    table["Responses"] = [SUPPRESSED if responses[s] is None else f"{responses[s]:,}" for s in table["Stage"]]
+    return pl.DataFrame(table)
+
+
+render()

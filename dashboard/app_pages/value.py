@@ -1,0 +1,248 @@
+"""Value: what did better service buy us? The self-service shift in dollars and staff hours, contacts
+avoided and customer hours saved from shorter waits, against a baseline quarter, with every
+assumption on the page, adjustable, and carried in the link."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, state
+from dashboard.filters import current, describe, read_quarter
+from metrics.errors import CxError
+from metrics.fiscal import FiscalQuarter
+from metrics.formatting import SUPPRESSED, format_value
+from metrics.value import Assumptions, Value, baseline_for
+
+
+def render() -> None:
+    """Draw the page."""
+    filters = current()
+    quarter = filters.end
+    st.title(f"What did it buy us? The value of better service in {quarter}")
+    if quarter is None:
+        st.info("No data yet: the value figures need transactions and contacts.")
+        return
+    shipped = data.assumptions()
+    # The figures come first on the page, but the assumption controls must run before them.
+    figures_area = st.container()
+    assumptions = _adjust(shipped, quarter)
+    try:
+        figures = data.value_figures(filters, quarter, assumptions)
+    except CxError as error:  # a broken input or assumption: say which, keep the page
+        figures_area.error(f"The value figures cannot be computed: {error}")
+        return
+    with figures_area:
+        st.caption(
+            f"{quarter} against the baseline {figures.baseline}; {describe(filters)}."
+            + (
+                " Channel filters are left out: the self-service shift is a move between channels."
+                if figures.ignored_filters
+                else ""
+            )
+        )
+        _headline(figures)
+        _workings(figures, assumptions)
+        _channels(figures)
+        if figures.gaps:
+            st.warning(
+                "Some figures could not be computed: " + "; ".join(figures.gaps) + ".", icon=":material/info:"
+            )
+
+
+def _money(amount: float | None) -> str:
+    if amount is None:
+        return SUPPRESSED
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.0f}"
+
+
+def _count(amount: float | None, unit: str) -> str:
+    return SUPPRESSED if amount is None else f"{amount:,.0f} {unit}".strip()
+
+
+def _headline(v: Value) -> None:
+    """The four figures a leader quotes, each with what it rests on."""
+    columns = st.columns(4)
+    cards = (
+        (
+            "Cost avoided by the self-service shift",
+            _money(v.cost_avoided),
+            f"{_count(v.moved_to_self_service, 'transactions')} moved to self-service",
+        ),
+        (
+            "Staff hours freed",
+            _count(v.staff_hours_freed, "hours"),
+            f"worth {_money(v.staff_cost_of_hours_freed)} of staff time (part of the cost avoided)",
+        ),
+        (
+            "Contacts avoided",
+            _count(v.contacts_avoided, "contacts"),
+            "fewer contacts per transaction than at the baseline",
+        ),
+        (
+            "Customer hours saved waiting",
+            _count(v.customer_hours_saved, "hours"),
+            "a negative figure is time lost to longer waits",
+        ),
+    )
+    for column, (label, shown, note) in zip(columns, cards, strict=True):
+        with column.container(border=True):
+            st.metric(label, shown)
+            st.caption(note)
+
+
+def _workings(v: Value, a: Assumptions) -> None:
+    """Say how each figure is worked out, with the numbers that went in."""
+    st.header("How the figures are worked out")
+    share_now = format_value(v.self_service_share, "percent")
+    share_then = format_value(v.baseline_self_service_share, "percent")
+    st.markdown(
+        f"- **Moved to self-service** = transactions in {v.quarter} ({_count(v.transactions, '')}) x the rise in the "
+        f"self-service share ({share_then} in {v.baseline} to {share_now}) = **{_count(v.moved_to_self_service, 'transactions')}**.\n"
+        f"- **Cost avoided** = moved x (mean cost of an assisted transaction {_money2(v.assisted_cost)} - of a "
+        f"self-service one {_money2(v.self_service_cost)}, each weighted by {v.quarter}'s channel mix) = **{_money(v.cost_avoided)}**.\n"
+        f"- **Staff hours freed** = moved x the mean handle minutes of an assisted transaction / 60 = "
+        f"**{_count(v.staff_hours_freed, 'hours')}**, at {_money2(a.staff_hourly_cost)} an hour.\n"
+        f"- **Contacts avoided** = (contacts per transaction {_ratio(v.baseline_contacts_per_transaction)} in "
+        f"{v.baseline} - {_ratio(v.contacts_per_transaction)} now) x transactions now = **{_count(v.contacts_avoided, 'contacts')}**.\n"
+        f"- **Customer hours saved** = (mean wait {format_value(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
+        f"{format_value(v.mean_wait, 'duration')} now) x {_count(v.answered_contacts, 'answered contacts')} / 3600 = "
+        f"**{_count(v.customer_hours_saved, 'hours')}**."
+    )
+    st.caption(
+        "Costs and handle minutes are assumptions from config/value_assumptions.toml (illustrative defaults: "
+        "replace them with your agency's cost study). Adjust them below; adjusted values travel in the link."
+    )
+
+
+def _money2(amount: float | None) -> str:
+    return SUPPRESSED if amount is None else f"${amount:,.2f}"
+
+
+def _ratio(amount: float | None) -> str:
+    return SUPPRESSED if amount is None else f"{amount:.2f}"
+
+
+def _channels(v: Value) -> None:
+    """Transactions by channel at the baseline and now: where the shift happened."""
+    st.header(f"Transactions by channel, {v.baseline} and {v.quarter}")
+    table = v.channels.with_columns(
+        pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String).alias("label")
+    )
+    long = pl.concat(
+        [
+            table.select(
+                "label",
+                "self_service",
+                pl.col("baseline_transactions").alias("transactions"),
+                pl.lit(v.baseline).alias("quarter"),
+            ),
+            table.select("label", "self_service", "transactions", pl.lit(v.quarter).alias("quarter")),
+        ]
+    ).filter(pl.col("transactions").is_not_null())
+    chart = (
+        alt.Chart(long.to_pandas())
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=table["label"].to_list(), axis=alt.Axis(labelLimit=220)),
+            yOffset=alt.YOffset("quarter:N", sort=[v.baseline, v.quarter]),
+            x=alt.X("transactions:Q", title="Transactions"),
+            color=alt.Color(
+                "quarter:N",
+                title="Quarter",
+                sort=[v.baseline, v.quarter],
+                scale=alt.Scale(range=charts.PALETTE[:2]),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Channel"),
+                alt.Tooltip("quarter:N", title="Quarter"),
+                alt.Tooltip("transactions:Q", title="Transactions", format=","),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
+    described = "; ".join(
+        f"{row['label']} {_count(row['baseline_transactions'], '')}-> {_count(row['transactions'], '')}".replace(
+            "  ", " "
+        )
+        for row in table.iter_rows(named=True)
+    )
+    st.altair_chart(
+        chart,
+        width="stretch",
+        alt=f"Bar chart of transactions by channel, {v.baseline} then {v.quarter}: {described}.",
+    )
+    with st.expander("Numbers behind the chart, with the cost assumptions"):
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Channel": table["label"],
+                    "Self-service": ["yes" if s else "no" for s in table["self_service"]],
+                    f"Transactions {v.baseline}": [
+                        _count(x, "").strip() for x in table["baseline_transactions"]
+                    ],
+                    f"Transactions {v.quarter}": [_count(x, "") for x in table["transactions"]],
+                    "Cost per transaction": [
+                        _money2(x) if x is not None else "no assumption" for x in table["cost"]
+                    ],
+                    "Handle minutes": [
+                        "" if s else (f"{m:g}" if m is not None else "no assumption")
+                        for s, m in zip(table["self_service"], table["handle_minutes"], strict=True)
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
+    """Draw the assumption controls and return the assumptions in force; each adjusted value is a
+    link parameter (`baseline`, `staff_cost`, `cost_<channel>`, `minutes_<channel>`)."""
+    channels = data.options()["channels"]
+    seed = data.engine().warehouse.seed("channels")
+    self_service = dict(zip(seed["channel"], seed["self_service"], strict=True))
+    earlier = [q for q in data.options()["quarters"] if FiscalQuarter.parse(q) < FiscalQuarter.parse(quarter)]
+    with st.expander("Assumptions: adjust them here; the link carries what you change", expanded=False):
+        columns = st.columns(2)
+        with columns[0]:
+            default = baseline_for(quarter, shipped)
+            baseline = state.select(
+                "Baseline quarter",
+                earlier or [default],
+                "baseline",
+                default=default,
+                help="The quarter the figures compare against: by default the same quarter a year before.",
+                read=read_quarter,
+            )
+        with columns[1]:
+            staff = state.number("Staff cost per hour ($)", "staff_cost", shipped.staff_hourly_cost, step=1.0)
+        st.markdown("**Cost per transaction ($) and staff handle minutes, by channel**")
+        costs: dict[str, float] = {}
+        minutes: dict[str, float] = {}
+        for channel in channels:
+            label = data.channel_label(channel)
+            left, right = st.columns(2)
+            with left:
+                costs[channel] = state.number(
+                    f"{label}: cost ($)",
+                    f"cost_{channel}",
+                    shipped.cost_per_transaction.get(channel, 0.0),
+                    step=0.1,
+                )
+            if not self_service.get(channel, False):
+                with right:
+                    minutes[channel] = state.number(
+                        f"{label}: handle minutes",
+                        f"minutes_{channel}",
+                        shipped.handle_minutes.get(channel, 0.0),
+                        step=1.0,
+                    )
+    return shipped.adjusted(
+        baseline_quarter=baseline, staff_hourly_cost=staff, cost_per_transaction=costs, handle_minutes=minutes
+    )
+
+
+render()
