@@ -43,7 +43,9 @@ def contract_markdown() -> str:
             "|---|---|---|---|---|",
         ]
         for column in spec.columns:
-            if column.null_means:
+            if column.omitted_is_null:
+                null = f"{column.null_means}; the column may be left out, then every row is null"
+            elif column.null_means:
                 null = column.null_means
             elif column.default is not None:
                 null = f"never null; the column may be left out, then every row is `{column.default}`"
