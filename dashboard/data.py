@@ -95,9 +95,9 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
-def wording_changes(filters: Filters) -> list[trends.WordingChange]:
-    """Return where the trust question changed."""
-    return trends.wording_changes(engine(), filters)
+def wording_changes(filters: Filters, items: tuple[str, ...] = ("trust",)) -> list[trends.WordingChange]:
+    """Return where the trust question (or the other `items`) changed."""
+    return trends.wording_changes(engine(), filters, items)
 
 
 @st.cache_data(show_spinner=False)
