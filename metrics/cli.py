@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -102,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
         "--channel", default="other", help="channel of rows without a channel column (default: other)"
     )
 
+    report = commands.add_parser("report", help="write a report from the data")
+    reports = report.add_subparsers(dest="report", required=True)
+    a11 = reports.add_parser(
+        "a11", parents=[common], help="the quarterly A-11 Section 280 submission, one row per service"
+    )
+    a11.add_argument("--fiscal-year", type=int, required=True, metavar="YYYY")
+    a11.add_argument("--quarter", type=int, required=True, choices=(1, 2, 3, 4), metavar="Q")
+    a11.add_argument("--out", type=Path, default=Path("."), help="folder to write the CSV to (default: .)")
+
     sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
     sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
     sample.add_argument("--seed", type=int, default=2026)
@@ -140,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
         return 0
     engine = Engine.open(settings.data_dir, settings.min_n)
+    if args.command == "report":
+        return _report_a11(engine, args)
     if args.command == "check":
         return _check(engine)
     where: dict[str, list[str]] = {}
@@ -236,6 +248,29 @@ def _import(args: argparse.Namespace) -> int:
         outcome = import_collections(args.file, data_dir, args.channel)
     print("\n".join(outcome.report()))
     return 1 if outcome.rejected else 0
+
+
+def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
+    from metrics.a11_report import READINESS, RED, a11_report, submission_csv
+
+    report = a11_report(engine, FiscalQuarter(args.fiscal_year, args.quarter))
+    target = args.out / f"a11-FY{args.fiscal_year}-Q{args.quarter}.csv"
+    args.out.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(submission_csv(report), encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    print(f"A-11 Section 280 submission for {report.quarter}, due {report.due:%Y-%m-%d}:")
+    for row in report.services.iter_rows(named=True):
+        status = f"{row['readiness'].upper()} ({READINESS[row['readiness']]})"
+        print(f"  {status:31} {row['service']}: {row['reasons']}")
+    print(
+        f"Wrote {target}. It carries the true counts, small cells included, because it goes to OMB; the "
+        f"Reporting page hides counts under the minimum ({engine.min_n})."
+    )
+    return 1 if (report.services["readiness"] == RED).any() else 0
 
 
 def _sample(args: argparse.Namespace) -> int:
