@@ -26,6 +26,12 @@ page = st.navigation(
             url_path="equity",
         ),
         st.Page(
+            "app_pages/reporting.py",
+            title="A-11 reporting",
+            icon=":material/assignment_turned_in:",
+            url_path="reporting",
+        ),
+        st.Page(
             "app_pages/catalog.py", title="Metrics and data", icon=":material/menu_book:", url_path="catalog"
         ),
     ]

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
+from metrics import a11_report as a11
 from metrics import equity, kpis, trends
 from metrics.catalog import Metric
+from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
 from metrics.warehouse import InputCoverage
@@ -118,3 +120,10 @@ def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], 
 def coverage() -> list[InputCoverage]:
     """Return what each input holds."""
     return engine().warehouse.coverage()
+
+
+@st.cache_data(show_spinner=False)
+def a11_report(quarter: str) -> a11.A11Report:
+    """Return the quarter's A-11 submission as pages show it: small cells hidden."""
+    current = engine()
+    return a11.shown(a11.a11_report(current, FiscalQuarter.parse(quarter)), current.min_n)

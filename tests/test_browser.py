@@ -32,7 +32,13 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # The overview is the default page, served at the root.
-PAGES = {"overview": "/", "trends": "/trends", "equity": "/equity", "catalog": "/catalog"}
+PAGES = {
+    "overview": "/",
+    "trends": "/trends",
+    "equity": "/equity",
+    "reporting": "/reporting",
+    "catalog": "/catalog",
+}
 LATEST = "FY2026 Q4"
 
 
