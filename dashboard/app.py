@@ -29,6 +29,12 @@ page = st.navigation(
         st.Page("app_pages/drivers.py", title="What drives trust", icon=":material/hub:", url_path="drivers"),
         st.Page("app_pages/value.py", title="Value", icon=":material/savings:", url_path="value"),
         st.Page(
+            "app_pages/reporting.py",
+            title="A-11 reporting",
+            icon=":material/assignment_turned_in:",
+            url_path="reporting",
+        ),
+        st.Page(
             "app_pages/catalog.py", title="Metrics and data", icon=":material/menu_book:", url_path="catalog"
         ),
     ]

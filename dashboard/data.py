@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
+from metrics import a11_report as a11
 from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
+from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
 from metrics.warehouse import InputCoverage
@@ -95,9 +97,9 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
-def wording_changes(filters: Filters) -> list[trends.WordingChange]:
-    """Return where the trust question changed."""
-    return trends.wording_changes(engine(), filters)
+def wording_changes(filters: Filters, items: tuple[str, ...] = ("trust",)) -> list[trends.WordingChange]:
+    """Return where the trust question (or the other `items`) changed."""
+    return trends.wording_changes(engine(), filters, items)
 
 
 @st.cache_data(show_spinner=False)
@@ -156,3 +158,10 @@ def driver_importance(filters: Filters) -> drivers.Importance:
 def v2_checklist(filters: Filters) -> pl.DataFrame:
     """Return the v2 went-well and could-improve shares per driver."""
     return drivers.v2_checklist(engine(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def a11_report(quarter: str) -> a11.A11Report:
+    """Return the quarter's A-11 submission as pages show it: small cells hidden."""
+    current = engine()
+    return a11.shown(a11.a11_report(current, FiscalQuarter.parse(quarter)), current.min_n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -13,10 +14,12 @@ from pathlib import Path
 import polars as pl
 
 from metrics.catalog import catalog_markdown, load_catalog
-from metrics.contract import INPUTS
+from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
+from metrics.fiscal import FiscalQuarter
 from metrics.formatting import SUPPRESSED, suppression_note
+from metrics.imports.likert_counts import COLUMNS as LIKERT_COLUMNS
 from metrics.query import Engine, Query
 from metrics.settings import Settings
 from metrics.warehouse import Warehouse
@@ -61,6 +64,54 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", parents=[common], help="validate the inputs and every metric file")
     commands.add_parser("contract", help="print the data contract as Markdown")
 
+    data_only = argparse.ArgumentParser(add_help=False)
+    data_only.add_argument(
+        "--data-dir", help="folder of input parquet files (default: $CX_DATA_DIR or sample_data/)"
+    )
+    imports = commands.add_parser("import", help="add real data to the data folder from a CSV file")
+    kinds = imports.add_subparsers(dest="kind", required=True)
+    touchpoints = kinds.add_parser(
+        "touchpoints", parents=[data_only], help="respondent rows exported from Touchpoints (A-11 v2)"
+    )
+    touchpoints.add_argument("file", type=Path, help="the Touchpoints respondent CSV")
+    touchpoints.add_argument("--service", required=True, help="the service the survey is about")
+    touchpoints.add_argument("--fiscal-year", type=int, required=True, metavar="YYYY")
+    touchpoints.add_argument("--quarter", type=int, required=True, choices=(1, 2, 3, 4), metavar="Q")
+    touchpoints.add_argument("--channel", default="other", help="Touchpoints channel key (default: other)")
+    touchpoints.add_argument(
+        "--segment", default=NOT_REPORTED, help=f"customer segment (default: {NOT_REPORTED})"
+    )
+    touchpoints.add_argument(
+        "--survey-type",
+        choices=SURVEY_TYPES,
+        default="thumbs_up_down",
+        help="scale of question_1, the trust question (default: thumbs_up_down)",
+    )
+    counts = kinds.add_parser(
+        "likert-counts", parents=[data_only], help="aggregated counts of each 1-5 answer per A-11 item"
+    )
+    counts.add_argument("file", type=Path, help=f"CSV with exactly the columns {','.join(LIKERT_COLUMNS)}")
+    counts.add_argument("--channel", default="other", help="Touchpoints channel key (default: other)")
+    counts.add_argument("--segment", default=NOT_REPORTED, help=f"customer segment (default: {NOT_REPORTED})")
+    volumes = kinds.add_parser(
+        "collections", parents=[data_only], help="customers served and offered the survey per quarter"
+    )
+    volumes.add_argument(
+        "file", type=Path, help="CSV of customers served and offered per service and quarter"
+    )
+    volumes.add_argument(
+        "--channel", default="other", help="channel of rows without a channel column (default: other)"
+    )
+
+    report = commands.add_parser("report", help="write a report from the data")
+    reports = report.add_subparsers(dest="report", required=True)
+    a11 = reports.add_parser(
+        "a11", parents=[common], help="the quarterly A-11 Section 280 submission, one row per service"
+    )
+    a11.add_argument("--fiscal-year", type=int, required=True, metavar="YYYY")
+    a11.add_argument("--quarter", type=int, required=True, choices=(1, 2, 3, 4), metavar="Q")
+    a11.add_argument("--out", type=Path, default=Path("."), help="folder to write the CSV to (default: .)")
+
     sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
     sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
     sample.add_argument("--seed", type=int, default=2026)
@@ -89,6 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "sample":
         return _sample(args)
+    if args.command == "import":
+        return _import(args)
     settings = Settings.load(args.data_dir, args.min_n)
     if args.command == "metrics":
         return _metrics(args.format)
@@ -97,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
         return 0
     engine = Engine.open(settings.data_dir, settings.min_n)
+    if args.command == "report":
+        return _report_a11(engine, args)
     if args.command == "check":
         return _check(engine)
     where: dict[str, list[str]] = {}
@@ -164,6 +219,58 @@ def _table(result: pl.DataFrame) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from metrics.imports.collections import import_collections
+    from metrics.imports.likert_counts import import_likert_counts
+    from metrics.imports.touchpoints import Target, import_touchpoints
+
+    data_dir = Settings.load(args.data_dir).data_dir
+    if args.channel not in CHANNELS:
+        raise CxError(f"--channel: value '{args.channel}' is not a channel key; one of {', '.join(CHANNELS)}")
+    if args.kind == "touchpoints":
+        if not 2000 <= args.fiscal_year <= 2100:
+            raise CxError(f"--fiscal-year: value {args.fiscal_year} is not a fiscal year such as 2025")
+        target = Target(
+            args.service.strip(),
+            FiscalQuarter(args.fiscal_year, args.quarter),
+            args.channel,
+            args.survey_type,
+            args.segment,
+        )
+        if not target.service:
+            raise CxError("--service: give the service's name")
+        outcome = import_touchpoints(args.file, data_dir, target)
+    elif args.kind == "likert-counts":
+        outcome = import_likert_counts(args.file, data_dir, args.channel, args.segment)
+    else:
+        outcome = import_collections(args.file, data_dir, args.channel)
+    print("\n".join(outcome.report()))
+    return 1 if outcome.rejected else 0
+
+
+def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
+    from metrics.a11_report import READINESS, RED, a11_report, submission_csv
+
+    report = a11_report(engine, FiscalQuarter(args.fiscal_year, args.quarter))
+    target = args.out / f"a11-FY{args.fiscal_year}-Q{args.quarter}.csv"
+    args.out.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(submission_csv(report), encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    print(f"A-11 Section 280 submission for {report.quarter}, due {report.due:%Y-%m-%d}:")
+    for row in report.services.iter_rows(named=True):
+        status = f"{row['readiness'].upper()} ({READINESS[row['readiness']]})"
+        print(f"  {status:31} {row['service']}: {row['reasons']}")
+    print(
+        f"Wrote {target}. It carries the true counts, small cells included, because it goes to OMB; the "
+        f"Reporting page hides counts under the minimum ({engine.min_n})."
+    )
+    return 1 if (report.services["readiness"] == RED).any() else 0
 
 
 def _sample(args: argparse.Namespace) -> int:

@@ -56,6 +56,8 @@ VETERAN_STATUS: tuple[str, ...] = ("Veteran", "Not a veteran", NOT_REPORTED)
 SURVEY_VERSIONS: tuple[str, ...] = ("v1", "v2")
 TRUST_SCALES: tuple[str, ...] = ("five_point", "thumbs")
 SURVEY_TYPES: tuple[str, ...] = ("likert_scale", "thumbs_up_down")
+# A responses row is one respondent's answers, or an aggregated count of one answer to one A-11 item.
+ROW_KINDS: tuple[str, ...] = ("respondent", "answer_count")
 
 A11_ITEMS: tuple[str, ...] = (
     "trust",
@@ -90,10 +92,16 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     default: str | None = None  # set when the column may be left out of the file
+    omitted_is_null: bool = False  # a nullable column that may be left out: every row is then null
 
     @property
     def nullable(self) -> bool:
         return self.null_means is not None
+
+    @property
+    def optional(self) -> bool:
+        """Whether the column may be left out of the file."""
+        return self.default is not None or self.omitted_is_null
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,10 @@ _SEGMENT = Column(
 
 RESPONSES = Input(
     name="responses",
-    grain="One row per survey respondent, or per answer count when `weight` > 1.",
+    grain=(
+        "One row per survey respondent (`row_kind` `respondent`), or per aggregated count of one answer "
+        "to one A-11 item (`row_kind` `answer_count`, `weight` = the count)."
+    ),
     key="response_id",
     columns=(
         Column("response_id", "VARCHAR", "Unique id of the response."),
@@ -227,6 +238,25 @@ RESPONSES = Input(
             "How many respondents the row stands for: 1 for a respondent row, the count for an "
             "aggregated answer-count row.",
             minimum=1,
+        ),
+        Column(
+            "row_kind",
+            "VARCHAR",
+            "`respondent`: the answers of one respondent (or of `weight` identical ones). `answer_count`: "
+            "`weight` answers of one value to one A-11 item, every other item and checklist null (from "
+            "`cx import likert-counts`). Item metrics read both alike. Respondent counts (Responses, "
+            "response rate) take an answer-count row only when it counts trust answers: every respondent "
+            "answers the required trust question, so trust's counts are the respondents.",
+            allowed=ROW_KINDS,
+            default="respondent",
+        ),
+        Column(
+            "question_text",
+            "VARCHAR",
+            "Wording of the item an `answer_count` row counts, as asked; a change between quarters is "
+            "marked on trends.",
+            null_means="a respondent row: the trust wording is in the collections input",
+            omitted_is_null=True,
         ),
     ),
 )

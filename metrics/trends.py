@@ -3,6 +3,7 @@ quarters where the trust question's wording or scale changed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,8 +26,9 @@ def series(
 
 @dataclass(frozen=True)
 class WordingChange:
-    """A quarter in which the trust question was asked differently than the quarter before."""
+    """A quarter in which an A-11 item was asked differently than the quarter before."""
 
+    item: str
     quarter: str
     added: tuple[str, ...]  # wordings (with scale) asked this quarter and not the one before
     removed: tuple[str, ...]  # wordings asked the quarter before and no longer
@@ -34,14 +36,21 @@ class WordingChange:
     def describe(self) -> str:
         """Say what changed in a sentence."""
         parts = [f"now asked as “{a}”" for a in self.added] + [f"no longer “{r}”" for r in self.removed]
-        return f"{self.quarter}: trust question " + "; ".join(parts)
+        return f"{self.quarter}: {self.item} question " + "; ".join(parts)
 
 
-def wording_changes(engine: Engine, filters: Filters) -> list[WordingChange]:
-    """Return the quarters where the trust question's wording or scale changed, for the filtered services
-    and channels (collections carry no other dimension)."""
+def wording_changes(
+    engine: Engine, filters: Filters, items: Sequence[str] = ("trust",)
+) -> list[WordingChange]:
+    """Return the quarters where an item's wording or scale changed (the trust question's by default),
+    for the filtered services and channels (the wording carries no other dimension)."""
+    return [change for item in items for change in _item_changes(engine, filters, item)]
+
+
+def _item_changes(engine: Engine, filters: Filters, item: str) -> list[WordingChange]:
     wording = pl.from_arrow(engine.warehouse.cursor().sql("select * from question_wording").to_arrow_table())
     assert isinstance(wording, pl.DataFrame)
+    wording = wording.filter(pl.col("item") == item)
     for dimension, values in filters.where:
         if dimension in ("service", "channel"):
             wording = wording.filter(pl.col(dimension).is_in(list(values)))
@@ -51,9 +60,9 @@ def wording_changes(engine: Engine, filters: Filters) -> list[WordingChange]:
         wording = wording.filter(pl.col("fiscal_quarter") <= filters.end)
     described = (
         wording.with_columns(
-            (
-                pl.col("trust_question_text") + " (" + pl.col("survey_type").str.replace_all("_", " ") + ")"
-            ).alias("asked")
+            (pl.col("question_text") + " (" + pl.col("survey_type").str.replace_all("_", " ") + ")").alias(
+                "asked"
+            )
         )
         .group_by("fiscal_quarter")
         .agg(pl.col("asked").unique().sort())
@@ -65,6 +74,6 @@ def wording_changes(engine: Engine, filters: Filters) -> list[WordingChange]:
         if previous is not None and asked != previous:
             added = tuple(sorted(set(asked) - set(previous)))
             removed = tuple(sorted(set(previous) - set(asked)))
-            changes.append(WordingChange(quarter, added, removed))
+            changes.append(WordingChange(item, quarter, added, removed))
         previous = list(asked)
     return changes

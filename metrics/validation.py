@@ -52,7 +52,7 @@ def check_columns(source: str, spec: Input, found: dict[str, str]) -> list[Probl
     problems = []
     for column in spec.columns:
         if column.name not in found:
-            if column.default is None:
+            if not column.optional:
                 problems.append(Problem(source, f"missing column '{column.name}' ({column.type})"))
             continue
         actual = _base_type(found[column.name])

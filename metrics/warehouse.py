@@ -52,14 +52,17 @@ class InputCoverage:
 
 
 def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]:
-    """Return the input's display name and its parquet files: `<name>.parquet` or a `<name>/` folder."""
+    """Return the input's display name and its parquet files: `<name>.parquet`, the files of a
+    `<name>/` folder, or both (imports add files to the folder beside an existing single file)."""
     single = data_dir / f"{spec.name}.parquet"
-    if single.is_file():
-        return single.name, (single,)
     folder = data_dir / spec.name
-    if folder.is_dir():
-        return f"{spec.name}/", tuple(sorted(folder.rglob("*.parquet")))
-    return single.name, ()
+    files = (single,) if single.is_file() else ()
+    in_folder = tuple(sorted(folder.rglob("*.parquet"))) if folder.is_dir() else ()
+    if files and in_folder:
+        return f"{single.name} and {spec.name}/", files + in_folder
+    if in_folder or (folder.is_dir() and not files):
+        return f"{spec.name}/", in_folder
+    return single.name, files
 
 
 class Warehouse:
@@ -164,21 +167,35 @@ class Warehouse:
                 )
             )
         else:
-            scan = "read_parquet([{}], union_by_name = true)".format(
-                ", ".join(quote_literal(str(f)) for f in files)
-            )
             try:
-                described = self._con.execute(f"describe select * from {scan}").fetchall()
+                described = self._con.execute(f"describe select * from {_scan(files)}").fetchall()
                 state.columns = {str(row[0]): str(row[1]) for row in described}
                 state.problems += check_columns(source, spec, state.columns)
             except duckdb.Error:
                 state.problems += _unreadable(self._con, files, self.data_dir)
         usable = files and not state.problems
-        relation = (
-            f"select *{_defaults(spec, state.columns)} from {scan}" if usable else _empty_relation(spec)
-        )
+        relation = self._relation(spec, files, state.columns) if usable else _empty_relation(spec)
         self._con.execute(f"create or replace view {quote_identifier('raw_' + spec.name)} as {relation}")
         return state
+
+    def _relation(self, spec: contract.Input, files: tuple[Path, ...], found: dict[str, str]) -> str:
+        """Select the input's files, giving each file that leaves out an optional column its default.
+
+        Reading files together fills a column one file lacks with null, so files are grouped by the
+        optional columns they leave out and each group gets its own defaults."""
+        optional = [c.name for c in spec.columns if c.optional and c.name in found]
+        if not optional or len(files) == 1:
+            return f"select *{_defaults(spec, found)} from {_scan(files)}"
+        groups: dict[tuple[str, ...], list[Path]] = {}
+        for path in files:
+            described = self._con.execute(f"describe select * from {_scan((path,))}").fetchall()
+            columns = {str(row[0]) for row in described}
+            groups.setdefault(tuple(c for c in optional if c not in columns), []).append(path)
+        parts = [
+            f"select *{_defaults(spec, found, missing)} from {_scan(tuple(group))}"
+            for missing, group in groups.items()
+        ]
+        return "\nunion all by name\n".join(parts)
 
     def _create_view(self, model_file: Path) -> None:
         name = model_file.stem
@@ -188,10 +205,17 @@ class Warehouse:
         self._con.execute(f"create or replace view {quote_identifier(name)} as {sql}")
 
 
-def _defaults(spec: contract.Input, found: dict[str, str]) -> str:
+def _scan(files: tuple[Path, ...]) -> str:
+    return "read_parquet([{}], union_by_name = true)".format(", ".join(quote_literal(str(f)) for f in files))
+
+
+def _defaults(spec: contract.Input, found: dict[str, str], missing_here: tuple[str, ...] = ()) -> str:
     """Select-list additions giving optional columns left out of the files their documented default."""
-    missing = [c for c in spec.columns if c.name not in found and c.default is not None]
-    return "".join(f", {quote_literal(c.default or '')} as {quote_identifier(c.name)}" for c in missing)
+    missing = [c for c in spec.columns if c.optional and (c.name not in found or c.name in missing_here)]
+    return "".join(
+        f", {quote_literal(c.default) if c.default is not None else 'null'}::{c.type} as {quote_identifier(c.name)}"
+        for c in missing
+    )
 
 
 def _empty_relation(spec: contract.Input) -> str:

@@ -451,6 +451,8 @@ def _responses(rng: np.random.Generator, n: int, contacts: _Contacts) -> pl.Data
         "contact_id": _nullable(_ids("C", rows["contact"] + 1).to_numpy(), linked, pl.Utf8),
         **_equity_columns(equity),
         "weight": pl.Series(np.ones(n, dtype=np.int32), dtype=pl.Int32),
+        "row_kind": pl.Series(["respondent"] * n, dtype=pl.Utf8),
+        "question_text": pl.Series([None] * n, dtype=pl.Utf8),
     }
     return pl.DataFrame(columns).select(c.name for c in contract.RESPONSES.columns)
 

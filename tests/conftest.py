@@ -31,6 +31,7 @@ RESPONSE_DEFAULTS: dict[str, Any] = {
     "disability": "No",
     "veteran_status": "Not a veteran",
     "weight": 1,
+    "row_kind": "respondent",
 }
 CONTACT_DEFAULTS: dict[str, Any] = {
     "started_at": datetime(2024, 11, 15, 9, 0),

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.a11_report import a11_report, shown
 from metrics.equity import breakdown
+from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value
 from metrics.kpis import tile
 from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "catalog")
+PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "reporting", "catalog")
 LATEST = "FY2026 Q4"  # the sample's last quarter, long complete
 
 
@@ -190,3 +192,27 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     assert f"The moment that matters: {found.moment.stage}." in " ".join(m.value for m in app.markdown)
     app.selectbox(key="journey_service").set_value("Passport Services").run()
     assert app.query_params["journey_service"] == "Passport Services"
+
+
+def test_reporting_counts_equal_the_report_and_the_query_api(sample_engine: Engine) -> None:
+    app = open_page("reporting", quarter="FY2026Q4")
+    assert not app.exception and not app.warning, [w.value for w in app.warning]
+    assert app.selectbox(key="quarter").value == LATEST
+    assert app.title[0].value == f"Are we ready to submit {LATEST} to OMB? A-11 reporting"
+    expected = shown(a11_report(sample_engine, FiscalQuarter.parse(LATEST)), sample_engine.min_n)
+    readiness = app.dataframe[0].value
+    assert list(readiness["Service"]) == expected.services["service"].to_list()
+    responses = sample_engine.run(Query.of("responses", by=["service"], start=LATEST, end=LATEST))
+    assert list(readiness["Respondents"]) == [f"{int(v):,}" for v in responses["value"]]
+    assert set(readiness["Readiness"]) <= {"✖ Not ready", "▲ Check before sending", "✔ Ready"}
+    counts = app.dataframe[1].value
+    assert len(counts) == expected.counts.height
+    shown_counts = [("†" if v is None else f"{v:,}") for v in expected.counts["answers"]]
+    assert list(counts["Respondents"]) == shown_counts
+    # The trust counts on the page add up to the trust metric's own n for each service shown.
+    trust = sample_engine.run(Query.of("trust", by=["service"], start=LATEST, end=LATEST))
+    for row in trust.iter_rows(named=True):
+        cells = counts[(counts["Service"] == row["service"]) & (counts["Question"] == "Trust")]
+        if "†" not in set(cells["Respondents"]):
+            assert sum(int(c.replace(",", "")) for c in cells["Respondents"]) == row["n"]
+    assert "cx report a11 --fiscal-year 2026 --quarter 4" in " ".join(c.value for c in app.caption)

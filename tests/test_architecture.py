@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_metric_engine_is_importable_without_streamlit() -> None:
     code = (
-        "import sys, metrics.cli, metrics.query, metrics.warehouse, metrics.catalog, sample_data.generator; "
+        "import sys, metrics.cli, metrics.query, metrics.warehouse, metrics.catalog, sample_data.generator, "
+        "metrics.a11_report, metrics.imports.touchpoints, metrics.imports.likert_counts, "
+        "metrics.imports.collections; "
         "print('streamlit' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -35,6 +37,10 @@ def test_readme_documents_the_commands_and_the_header_keys() -> None:
         "cx query",
         "cx check",
         "cx sample",
+        "cx import touchpoints",
+        "cx import likert-counts",
+        "cx import collections",
+        "cx report a11",
         "CX_DATA_DIR",
         "CX_MIN_N",
     ):

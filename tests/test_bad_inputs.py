@@ -151,3 +151,52 @@ def test_a_broken_input_fails_only_the_metrics_that_read_it(tmp_path: Path) -> N
     )
     assert engine.run(Query.of("abandonment_rate")).row(0, named=True)["n"] == 3
     assert engine.run(Query.of("self_service_rate")).row(0, named=True)["n"] == 1
+
+
+def test_a_single_file_and_a_folder_are_read_together(tmp_path: Path) -> None:
+    # Imports add files to responses/ beside the responses.parquet already there.
+    folder = with_responses(tmp_path, frame("responses", [{"trust": 5}] * 2))
+    (folder / "responses").mkdir()
+    frame("responses", [{"trust": 1}] * 3).with_columns(
+        (pl.lit("new-") + pl.col("response_id")).alias("response_id")
+    ).write_parquet(folder / "responses" / "imported.parquet")
+    warehouse = Warehouse(folder)
+    assert warehouse.inputs["responses"].source == "responses.parquet and responses/"
+    assert problems_of(folder) == []
+    row = Engine(warehouse, min_n=1).run(Query.of("trust")).row(0, named=True)
+    assert (row["n"], row["value"]) == (5, pytest.approx(2 / 5))
+
+
+def test_an_older_file_without_the_new_optional_columns_gets_their_defaults(tmp_path: Path) -> None:
+    # Files written before row_kind and question_text existed sit beside imported files that have them:
+    # the old rows are respondents with no wording, not nulls that break the contract.
+    old = frame("responses", [{"trust": 5}] * 2).drop("row_kind", "question_text")
+    folder = with_responses(tmp_path, old)
+    (folder / "responses").mkdir()
+    counts = frame(
+        "responses",
+        [{"trust": 4, "weight": 3, "row_kind": "answer_count", "question_text": "I trust the agency."}],
+    ).with_columns(pl.lit("count-1").alias("response_id"))
+    counts.write_parquet(folder / "responses" / "counts.parquet")
+    assert problems_of(folder) == []
+    engine = Engine(Warehouse(folder), min_n=1)
+    assert engine.run(Query.of("responses")).row(0, named=True)["value"] == 5
+    kinds = engine.warehouse.cursor().sql(
+        "select row_kind, count(*) from raw_responses group by 1 order by 1"
+    )
+    assert kinds.fetchall() == [("answer_count", 1), ("respondent", 2)]
+
+
+def test_an_answer_count_row_must_count_one_item_with_its_wording(tmp_path: Path) -> None:
+    bad = frame(
+        "responses",
+        [
+            {"row_kind": "answer_count", "trust": 5, "ease": 4, "question_text": "Trust?"},
+            {"row_kind": "answer_count", "ease": 4},
+            {"row_kind": "answer_count", "ease": 4, "question_text": "Easy?"},
+        ],
+    )
+    assert problems_of(with_responses(tmp_path, bad)) == [
+        "responses.parquet: column 'row_kind': value answer_count must count answers to exactly one A-11 item "
+        "on the five-point scale, with its question_text (2 rows)"
+    ]

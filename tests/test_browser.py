@@ -40,6 +40,7 @@ PAGES = {
     "journeys": "/journeys",
     "drivers": "/drivers",
     "value": "/value",
+    "reporting": "/reporting",
     "catalog": "/catalog",
 }
 LATEST = "FY2026 Q4"

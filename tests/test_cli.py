@@ -216,3 +216,57 @@ def test_installed_console_script(sample_dir: Path) -> None:
         check=True,
     )
     assert len(done.stdout.splitlines()) == 17  # header + 16 quarters
+
+
+IMPORTS = Path(__file__).resolve().parent / "fixtures" / "imports"
+
+
+def test_import_touchpoints_prints_what_it_did(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path / "data")
+    args = [
+        "import",
+        "touchpoints",
+        str(IMPORTS / "touchpoints_thumbs.csv"),
+        "--service",
+        "Passport Services",
+    ]
+    args += ["--fiscal-year", "2025", "--quarter", "1", "--data-dir", str(folder)]
+    status, out, _ = run(capsys, *args)
+    assert status == 1  # some lines were rejected
+    lines = out.splitlines()
+    assert lines[0] == "touchpoints_thumbs.csv: 8 rows read; 5 imported, 0 already imported, 3 rejected."
+    assert [line.split(":")[0] for line in lines[1:4]] == [
+        f"touchpoints_thumbs.csv line {n}" for n in (6, 7, 8)
+    ]
+    assert lines[-1].startswith(f"Wrote {folder / 'responses' / 'imported-touchpoints-'}")
+    status, out, _ = run(capsys, *args)
+    assert (
+        out.splitlines()[0]
+        == "touchpoints_thumbs.csv: 8 rows read; 0 imported, 5 already imported, 3 rejected."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["likert-counts", "--channel", "pigeon"],
+            "--channel: value 'pigeon' is not a channel key; one of computer,",
+        ),
+        (["likert-counts", "--data-dir", "/nonexistent/cx"], "data folder /nonexistent/cx does not exist"),
+        (["collections"], "likert_counts.csv: line 1 lacks columns customers_served, customers_offered,"),
+    ],
+)
+def test_import_refuses_bad_requests(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    folder = write_inputs(tmp_path / "data")
+    kind, *rest = args
+    command = ["import", kind, str(IMPORTS / "likert_counts.csv"), *rest]
+    if "--data-dir" not in rest:
+        command += ["--data-dir", str(folder)]
+    status, _, err = run(capsys, *command)
+    assert status == 2
+    assert err.startswith("cx: error: " + (str(IMPORTS) + "/" if kind == "collections" else "") + message), (
+        err
+    )

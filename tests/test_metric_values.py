@@ -242,3 +242,39 @@ def test_filters_and_breakdowns_apply_to_every_dimension(make_engine: EngineFact
     by_age = engine.run(Query.of("trust", by=["age_band"]))
     assert by_age["age_band"].to_list() == ["25-34", "65+"]  # contract order, not text order
     assert by_age["n"].to_list() == [1, 3]
+
+
+COUNT_ROW = {"row_kind": "answer_count", "question_text": "Wording as asked."}
+
+
+def test_answer_count_rows_add_respondents_only_through_trust(make_engine: EngineFactory) -> None:
+    # 7 respondents answered trust (5 + 2); 6 of them answered ease; 2 respondent rows besides.
+    rows = [
+        COUNT_ROW | {"trust": 5, "weight": 5},
+        COUNT_ROW | {"trust": 2, "weight": 2},
+        COUNT_ROW | {"ease": 4, "weight": 6},
+        {"trust": 4},
+        {"trust": 3},
+    ]
+    engine = make_engine(responses=rows, collections=[{"customers_offered": 90}])
+    responses = one(engine, "responses")
+    assert (responses["value"], responses["n"]) == (9, 9)
+    rate = one(engine, "response_rate")
+    assert (rate["value"], rate["n"]) == (pytest.approx(9 / 90), 90)
+    ease = one(engine, "ease")
+    assert (ease["value"], ease["n"]) == (1.0, 6)
+
+
+def test_emotion_from_counts_uses_employee_only_without_humanity_counts(make_engine: EngineFactory) -> None:
+    rows = [
+        COUNT_ROW | {"service": "A", "humanity": 5, "weight": 3},
+        COUNT_ROW | {"service": "A", "humanity": 2, "weight": 1},
+        COUNT_ROW | {"service": "A", "employee": 1, "weight": 4},  # A has humanity counts: left out
+        COUNT_ROW | {"service": "B", "employee": 4, "weight": 2},  # B has none: employee stands in
+        COUNT_ROW | {"service": "B", "employee": 1, "weight": 3},
+    ]
+    result = make_engine(responses=rows).run(Query.of("emotion", by=["service"])).to_dicts()
+    assert [(r["service"], r["n"], r["value"], r["mean"]) for r in result] == [
+        ("A", 4, pytest.approx(3 / 4), pytest.approx(17 / 4)),
+        ("B", 5, pytest.approx(2 / 5), pytest.approx(11 / 5)),
+    ]

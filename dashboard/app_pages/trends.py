@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, state, tables
 from dashboard.filters import current, describe
+from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value, suppression_note
@@ -46,7 +47,9 @@ def render() -> None:
     if frame.is_empty():
         st.info("No data for these filters.")
         return
-    changes = data.wording_changes(filters) if "responses" in engine.inputs(metric) else []
+    # The trust wording frames every survey measure; an item's own wording change is marked on it too.
+    items = ("trust", name) if name in A11_ITEMS and name != "trust" else ("trust",)
+    changes = data.wording_changes(filters, items) if "responses" in engine.inputs(metric) else []
     marks = [
         (
             c.quarter

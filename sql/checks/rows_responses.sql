@@ -17,6 +17,25 @@ broken as (
         'is outside 1-5 on the five_point scale' as rule
     from source
     where trust_scale = 'five_point' and trust not between 1 and 5
+    union all
+    select
+        'row_kind' as column_name,
+        row_kind as bad_value,
+        'must count answers to exactly one A-11 item on the five-point scale, with its question_text' as rule
+    from source
+    where row_kind = 'answer_count'
+        and (
+            trust_scale <> 'five_point'
+            or question_text is null
+            or (trust is not null)::int + (satisfaction is not null)::int + (effectiveness is not null)::int
+            + (ease is not null)::int + (efficiency is not null)::int + (transparency is not null)::int
+            + (employee is not null)::int + (humanity is not null)::int <> 1
+            or coalesce(
+                positive_effectiveness, positive_ease, positive_efficiency, positive_transparency,
+                positive_humanity, positive_employee, positive_other, negative_effectiveness, negative_ease,
+                negative_efficiency, negative_transparency, negative_humanity, negative_employee, negative_other
+            ) is not null
+        )
 )
 
 select

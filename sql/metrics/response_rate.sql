@@ -17,7 +17,7 @@ respondents as (
         service,
         channel,
         fiscal_quarter,
-        sum(weight) as respondents
+        sum(respondents) as respondents
     from stg_responses
     group by all
 )

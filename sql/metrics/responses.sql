@@ -1,5 +1,5 @@
 -- label: Responses
--- description: Number of survey respondents (aggregated answer counts add their count).
+-- description: Number of survey respondents. Aggregated answer counts add the count of their trust answers (every respondent answers the required trust question), not one per item.
 -- unit: respondents
 -- format: integer
 -- direction: neutral
@@ -7,6 +7,7 @@
 -- owner: Office of Customer Experience
 -- aggregate: count
 
--- One row per survey respondent, or per answer count with its weight.
-select *
+-- One row per survey respondent, or per aggregated answer count, weighted by the respondents it adds.
+select * replace (respondents as weight)
 from stg_responses
+where respondents > 0

@@ -1,4 +1,5 @@
--- One row per survey respondent, or per answer count when weight > 1; typed, with its fiscal period.
+-- One row per survey respondent, or per aggregated count of one answer to one item (row_kind
+-- 'answer_count'); typed, with its fiscal period and the respondents the row adds to respondent counts.
 with source as (
     select * from raw_responses
 ),
@@ -44,12 +45,21 @@ typed as (
         cast(language as varchar) as language,
         cast(disability as varchar) as disability,
         cast(veteran_status as varchar) as veteran_status,
-        cast(weight as integer) as weight
+        cast(weight as integer) as weight,
+        cast(row_kind as varchar) as row_kind,
+        cast(question_text as varchar) as question_text
     from source
 )
 
 select
     *,
+    -- Every respondent answers the required trust question, so an answer-count row adds respondents
+    -- only when it counts trust answers; counting every item's rows would count each person per item.
+    case
+        when row_kind = 'respondent' then weight
+        when trust is not null then weight
+        else 0
+    end as respondents,
     fiscal_year_label(fiscal_year_of(submitted_at)) as fiscal_year,
     fiscal_quarter_of(submitted_at) as fiscal_quarter,
     month_of(submitted_at) as month

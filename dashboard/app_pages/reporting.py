@@ -1,0 +1,122 @@
+"""A-11 reporting: are we ready to submit the quarter to OMB? Readiness per service with its reasons,
+the volumes and answer counts of the submission, and the file (small cells hidden, as on every page)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, state
+from metrics.a11_report import READINESS, submission_csv
+from metrics.errors import CxError
+from metrics.fiscal import FiscalQuarter, latest_complete
+from metrics.formatting import SUPPRESSED, format_value, suppression_note
+
+# Readiness is said in words with a symbol, never by colour alone.
+SHOWN_AS = {"red": "✖ Not ready", "yellow": "▲ Check before sending", "green": "✔ Ready"}
+QUESTIONS = {"trust_thumbs": "Trust (thumbs)", "went_well": "Went well", "could_improve": "Could improve"}
+
+
+def render() -> None:
+    """Draw the page."""
+    heading = st.container()
+    quarters = data.options()["quarters"]
+    if not quarters:
+        heading.title("Are we ready to submit to OMB? A-11 reporting")
+        st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
+        return
+    latest = latest_complete(quarters, date.today()) or quarters[-1]
+    quarter = state.select("Fiscal quarter to submit", quarters, "quarter", default=latest, read=_quarter)
+    heading.title(f"Are we ready to submit {quarter} to OMB? A-11 reporting")
+    try:
+        report = data.a11_report(quarter)
+    except CxError as error:
+        st.error(str(error))
+        return
+    min_n = data.engine().min_n
+    st.caption(
+        f"OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: {quarter} is due by "
+        f"{report.due:%B %-d, %Y}. The submission covers every service and channel, so the sidebar's service, "
+        "channel and segment filters do not apply here."
+    )
+    services = report.services
+    st.header("Readiness")
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "Service": services["service"],
+                "Readiness": [SHOWN_AS[r] for r in services["readiness"]],
+                "Why": services["reasons"],
+                "Customers served": [_count(v) for v in services["customers_served"]],
+                "Offered the survey": [_count(v) for v in services["customers_offered"]],
+                "Respondents": [
+                    SUPPRESSED if s in report.hidden_services else _count(v)
+                    for s, v in zip(services["service"], services["respondents"], strict=True)
+                ],
+                "Response rate": [
+                    SUPPRESSED
+                    if s in report.hidden_services and offered
+                    else ("unknown" if v is None else format_value(v, "percent"))
+                    for s, v, offered in zip(
+                        services["service"],
+                        services["response_rate"],
+                        services["customers_offered"],
+                        strict=True,
+                    )
+                ],
+                "Trust question": services["trust_question_text"],
+                "Survey type": [t.replace("_", " ") for t in services["survey_type"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    counts = report.counts
+    st.header("Answer counts")
+    st.caption(
+        "Respondents giving each answer. Five-point items answer 1 (strongly disagree) to 5 (strongly agree); "
+        "for the v2 checklists the answer is the driver selected, out of the respondents shown it."
+    )
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "Service": counts["service"],
+                "Question": [QUESTIONS.get(q, q.capitalize()) for q in counts["question"]],
+                "Answer": counts["answer"],
+                "Respondents": [_count(v) for v in counts["answers"]],
+                "Answered or shown": [_count(v) for v in counts["answered"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.download_button(
+        f"Download the {quarter} submission (CSV, small cells hidden)",
+        submission_csv(report, hidden_marked=True),
+        file_name=f"a11-{quarter.replace(' ', '-')}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    st.caption(
+        f"{suppression_note(min_n)} The file sent to OMB carries every count: the person submitting writes it "
+        f"with `cx report a11 --fiscal-year {quarter[2:6]} --quarter {quarter[-1]}`. Readiness: "
+        + "; ".join(f"{SHOWN_AS[k]} ({k}) = {v.lower()}" for k, v in READINESS.items())
+        + "."
+    )
+
+
+def _count(value: int | None) -> str:
+    return SUPPRESSED if value is None else f"{value:,}"
+
+
+def _quarter(text: str) -> str:
+    """Read a quarter from a link however it is spelled; an unreadable one stays as typed."""
+    try:
+        return FiscalQuarter.parse(text).label
+    except ValueError:
+        return text
+
+
+render()

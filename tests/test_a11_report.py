@@ -1,0 +1,185 @@
+"""The A-11 submission: counts and readiness known by hand on imported fixtures, counts equal to the
+query API's on the sample data, small cells hidden for pages but not in the file sent to OMB."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from conftest import write_inputs
+
+from metrics.a11_report import COUNT_COLUMNS, a11_report, shown, submission_csv
+from metrics.cli import main
+from metrics.contract import A11_ITEMS, V2_DRIVERS
+from metrics.fiscal import FiscalQuarter
+from metrics.imports.collections import import_collections
+from metrics.imports.likert_counts import import_likert_counts
+from metrics.imports.touchpoints import Target, import_touchpoints
+from metrics.query import Engine, Query
+from metrics.warehouse import Warehouse
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"
+Q1 = FiscalQuarter(2025, 1)
+
+
+@pytest.fixture
+def imported(tmp_path: Path) -> Path:
+    """Passport Services from aggregated counts with collections; Naturalization from Touchpoints, without."""
+    folder = write_inputs(tmp_path / "data")
+    import_likert_counts(FIXTURES / "likert_counts.csv", folder)
+    import_collections(FIXTURES / "collections.csv", folder)
+    import_touchpoints(FIXTURES / "touchpoints_thumbs.csv", folder, Target("Naturalization", Q1))
+    return folder
+
+
+def submission_rows(text: str) -> dict[str, dict[str, str]]:
+    return {row["service"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_submission_counts_and_readiness_by_hand(imported: Path) -> None:
+    report = a11_report(Engine(Warehouse(imported)), Q1)
+    assert report.due.isoformat() == "2025-01-30"
+    rows = submission_rows(submission_csv(report))
+    passports, naturalization = rows["Passport Services"], rows["Naturalization"]
+    assert [passports[f"trust_{a}"] for a in range(1, 6)] == ["1", "2", "0", "1", "3"]
+    assert [passports[f"ease_{a}"] for a in range(1, 6)] == ["0", "2", "0", "4", "0"]
+    assert (passports["customers_served"], passports["customers_offered"], passports["respondents"]) == (
+        "1000",
+        "70",
+        "7",
+    )
+    assert float(passports["response_rate"]) == pytest.approx(7 / 70)
+    assert passports["trust_question_text"] == "I trust the agency to fulfill its duties."
+    assert passports["survey_type"] == "likert_scale"
+    assert (passports["readiness"], passports["reasons"]) == (
+        "green",
+        "trust answered, drivers answered, customers served and offered known",
+    )
+    assert (naturalization["trust_thumbs_up"], naturalization["trust_thumbs_down"]) == ("2", "3")
+    assert (naturalization["went_well_ease"], naturalization["could_improve_efficiency"]) == ("2", "3")
+    assert naturalization["respondents"] == "5" and naturalization["response_rate"] == ""
+    assert naturalization["readiness"] == "red"
+    assert naturalization["reasons"] == (
+        "customers served and offered unknown: import them with `cx import collections`"
+    )
+    assert list(rows["Passport Services"])[11:] == [name for name, _, _ in COUNT_COLUMNS]
+
+
+def test_readiness_names_every_reason(tmp_path: Path) -> None:
+    folder = write_inputs(
+        tmp_path / "data",
+        responses=[{"ease": 4}] * 3 + [{"trust": 5, "channel": "email"}] * 2 + [{"trust": 4}] * 2,
+        collections=[
+            {"channel": "website", "customers_offered": 1},
+            {"channel": "website", "trust_question_text": "Other words.", "service": "Passport Services"},
+        ],
+    )
+    (row,) = a11_report(Engine(Warehouse(folder)), Q1).services.to_dicts()
+    assert row["readiness"] == "yellow"
+    assert row["reasons"].split("; ") == [
+        "trust question worded or scaled more than one way in one channel this quarter (website)",
+        "2 respondents in channels with no customers offered (email) are left out of the response rate",
+    ]
+    only_ease = write_inputs(tmp_path / "ease", responses=[{"ease": 4}], collections=[{}])
+    (row,) = a11_report(Engine(Warehouse(only_ease)), Q1).services.to_dicts()
+    assert (row["readiness"], row["reasons"]) == (
+        "red",
+        "no answers to the trust question, which A-11 requires",
+    )
+    no_drivers = write_inputs(tmp_path / "trust", responses=[{"trust": 4}], collections=[{}])
+    (row,) = a11_report(Engine(Warehouse(no_drivers)), Q1).services.to_dicts()
+    assert (row["readiness"], row["reasons"]) == (
+        "yellow",
+        "drivers missing: no answers beyond the trust question",
+    )
+
+
+def test_pages_see_small_cells_hidden_and_the_file_keeps_them(imported: Path) -> None:
+    report = a11_report(Engine(Warehouse(imported)), Q1)
+    hidden = shown(report, min_n=7)
+    rows = submission_rows(submission_csv(hidden, hidden_marked=True))
+    # Naturalization has 5 respondents (< 7): hidden, and Passport's 7 with it, or 5 = total - 7.
+    assert rows["Naturalization"]["respondents"] == rows["Passport Services"]["respondents"] == "†"
+    assert rows["Naturalization"]["response_rate"] == ""  # unknown, not hidden
+    # Passport's trust (7 answers) stays; its ease (6 answers) is hidden, every answer with it.
+    assert [rows["Passport Services"][f"trust_{a}"] for a in range(1, 6)] == ["1", "2", "0", "1", "3"]
+    assert [rows["Passport Services"][f"ease_{a}"] for a in range(1, 6)] == ["†"] * 5
+    assert rows["Naturalization"]["trust_thumbs_up"] == "†"
+    assert submission_rows(submission_csv(report))["Naturalization"]["respondents"] == "5"
+
+
+def test_report_counts_equal_the_query_api(sample_dir: Path) -> None:
+    engine = Engine(Warehouse(sample_dir), min_n=1)
+    quarter = FiscalQuarter(2026, 4)
+    rows = submission_rows(submission_csv(a11_report(engine, quarter)))
+    period = {"start": quarter.label, "end": quarter.label}
+
+    def by_service(metric: str) -> dict[str, dict[str, float]]:
+        return {r["service"]: r for r in engine.run(Query.of(metric, by=["service"], **period)).to_dicts()}  # type: ignore[arg-type]
+
+    respondents, rates = by_service("responses"), by_service("response_rate")
+    for service, row in rows.items():
+        assert int(row["respondents"]) == respondents[service]["value"]
+        assert float(row["response_rate"]) == pytest.approx(rates[service]["value"], abs=1e-12)
+    for item in A11_ITEMS:
+        for service, result in by_service(item).items():
+            counts = [int(rows[service][f"{item}_{a}"]) for a in range(1, 6)]
+            assert sum(counts) == result["n"], (item, service)
+            assert (counts[3] + counts[4]) / sum(counts) == pytest.approx(result["value"], abs=1e-12)
+    for service, result in by_service("trust_thumbs").items():
+        up, down = int(rows[service]["trust_thumbs_up"]), int(rows[service]["trust_thumbs_down"])
+        assert (up + down, up / (up + down)) == (result["n"], pytest.approx(result["value"], abs=1e-12))
+    for driver in V2_DRIVERS:
+        for side in ("went_well", "could_improve"):
+            for service, result in by_service(f"{side}_{driver}").items():
+                assert int(rows[service][f"{side}_{driver}"]) == round(result["value"] * result["n"])
+
+
+def test_cli_writes_the_full_submission_and_says_why(
+    capsys: pytest.CaptureFixture[str], imported: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    status = main(
+        [
+            "report",
+            "a11",
+            "--fiscal-year",
+            "2025",
+            "--quarter",
+            "1",
+            "--data-dir",
+            str(imported),
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out.splitlines()
+    assert status == 1  # Naturalization is not ready
+    assert printed[0] == "A-11 Section 280 submission for FY2025 Q1, due 2025-01-30:"
+    assert printed[1].split() == [
+        "RED",
+        "(Not",
+        "ready)",
+        "Naturalization:",
+        "customers",
+        "served",
+        "and",
+        "offered",
+        "unknown:",
+        "import",
+        "them",
+        "with",
+        "`cx",
+        "import",
+        "collections`",
+    ]
+    assert printed[2].startswith("  GREEN (Ready)")
+    assert printed[-1] == (
+        f"Wrote {out / 'a11-FY2025-Q1.csv'}. It carries the true counts, small cells included, because it goes "
+        "to OMB; the Reporting page hides counts under the minimum (10)."
+    )
+    rows = submission_rows((out / "a11-FY2025-Q1.csv").read_text(encoding="utf-8"))
+    assert rows["Naturalization"]["respondents"] == "5"  # under 10, yet in the file
+    assert sorted(p.name for p in out.iterdir()) == ["a11-FY2025-Q1.csv"]
