@@ -63,10 +63,23 @@ def _quarters_between(first: str, last: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False)
+def channels() -> pl.DataFrame:
+    """Return the channel seed: each channel's key, people-facing label and self-service flag."""
+    return engine().warehouse.seed("channels")
+
+
+@st.cache_data(show_spinner=False)
 def channel_labels() -> dict[str, str]:
     """Return the people-facing name of each channel key."""
-    seed = engine().warehouse.seed("channels")
+    seed = channels()
     return dict(zip(seed["channel"], seed["label"], strict=True))
+
+
+@st.cache_data(show_spinner=False)
+def self_service_channels() -> set[str]:
+    """Return the channels counted as self-service (sql/seeds/channels.csv)."""
+    seed = channels()
+    return set(seed.filter(pl.col("self_service"))["channel"])
 
 
 def channel_label(channel: str) -> str:

@@ -4,6 +4,7 @@ reopen exactly the same view. A link value that is not a choice gets a notice an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -136,7 +137,7 @@ def number(
                 given = float(values[0])
             except ValueError:
                 given = None
-            if given is None or not minimum <= given <= maximum or given != given:
+            if given is None or math.isnan(given) or not minimum <= given <= maximum:
                 run.notices.append(
                     f"The link's `{key}` value {values[0]!r} is not a number from {minimum:g} to "
                     f"{maximum:g} for {label}; showing {default:g} instead."

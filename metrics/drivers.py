@@ -21,6 +21,8 @@ from metrics.query import Engine, Filters
 
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "employee", "humanity")
 _VARIABLES = ("trust", *DRIVERS)
+# A driver above an equal share of the explained variance counts as important (the quadrant line).
+EQUAL_SHARE = 1 / len(DRIVERS)
 # Fewer complete answers than this give importances too unstable to rank, whatever the privacy floor.
 MIN_COMPLETE = 100
 
@@ -161,13 +163,12 @@ def quadrant(table: pl.DataFrame) -> pl.Series:
     """Name each driver's quadrant: importance above an equal share (1/6) and performance below the
     drivers' median is "Fix first"."""
     median = table["performance"].median()
-    equal = 1 / len(DRIVERS)
     names: list[str | None] = []
     for importance_value, performance_value in zip(table["importance"], table["performance"], strict=True):
         if importance_value is None or performance_value is None or median is None:
             names.append(None)
             continue
-        high, strong = float(importance_value) > equal, float(performance_value) >= float(median)  # type: ignore[arg-type]
+        high, strong = float(importance_value) > EQUAL_SHARE, float(performance_value) >= float(median)  # type: ignore[arg-type]
         names.append(
             {
                 (True, False): "Fix first",

@@ -99,11 +99,15 @@ class Engine:
 
     def columns(self, metric: Metric) -> dict[str, str]:
         """Return the columns (name -> type) of the metric's rows, binding its SQL without running it."""
+        return self._describe(f"metric {metric.name}", metric.sql)
+
+    def _describe(self, key: str, sql: str) -> dict[str, str]:
+        """Return the columns (name -> type) a SQL text yields, bound once per engine and kept."""
         with self._lock:
-            if metric.name not in self._columns:
-                described = self.warehouse.cursor().execute(f"describe {metric.sql}").fetchall()
-                self._columns[metric.name] = {str(row[0]): str(row[1]) for row in described}
-            return self._columns[metric.name]
+            if key not in self._columns:
+                described = self.warehouse.cursor().execute(f"describe {sql}").fetchall()
+                self._columns[key] = {str(row[0]): str(row[1]) for row in described}
+            return self._columns[key]
 
     def dimensions(self, metric: Metric) -> tuple[str, ...]:
         """Return the dimensions this metric can be filtered and broken down by."""
@@ -180,9 +184,7 @@ class Engine:
         if base not in self.warehouse.reads:
             raise CxError(f"sql/analyses/{name}.sql: '-- reads:' names no known view ({base!r})")
         self.warehouse.require(self.warehouse.reads[base], f"analysis '{name}'")
-        with self._lock:
-            described = self.warehouse.cursor().execute(f"describe select * from {quote_identifier(base)}")
-            available = {str(row[0]) for row in described.fetchall()}
+        available = self._describe(f"view {base}", f"select * from {quote_identifier(base)}")
         kept = tuple((d, v) for d, v in filters.where if d in available and d in DIMENSIONS)
         dropped = tuple(d for d, _ in filters.where if d not in dict(kept))
         start, end = _period(filters.start, filters.end)

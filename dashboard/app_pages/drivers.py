@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import charts, data, state, tables
 from dashboard.filters import current, describe
 from metrics.compare import change
-from metrics.drivers import MIN_COMPLETE, Importance
+from metrics.drivers import EQUAL_SHARE, MIN_COMPLETE, Importance
 from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
 from metrics.query import Filters
 
@@ -164,7 +164,6 @@ def _quadrant_chart(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     shown = table.filter(pl.col("importance").is_not_null() & pl.col("performance").is_not_null())
     frame = shown.to_pandas()
     median = float(shown["performance"].median() or 0.0)  # type: ignore[arg-type]
-    equal = 1 / 6
     base = alt.Chart(frame).encode(
         x=alt.X(
             "importance:Q",
@@ -200,7 +199,7 @@ def _quadrant_chart(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     )
     labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(text="label:N")
     rules = (
-        alt.Chart(pl.DataFrame({"x": [equal]}).to_pandas())
+        alt.Chart(pl.DataFrame({"x": [EQUAL_SHARE]}).to_pandas())
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(x="x:Q")
     )

@@ -201,10 +201,9 @@ def _channels(v: Value) -> None:
 def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
     """Draw the assumption controls and return the assumptions in force; each adjusted value is a
     link parameter (`baseline`, `staff_cost`, `cost_<channel>`, `minutes_<channel>`)."""
-    channels = data.options()["channels"]
-    seed = data.engine().warehouse.seed("channels")
-    self_service = dict(zip(seed["channel"], seed["self_service"], strict=True))
-    earlier = [q for q in data.options()["quarters"] if FiscalQuarter.parse(q) < FiscalQuarter.parse(quarter)]
+    options = data.options()
+    self_service = data.self_service_channels()
+    earlier = [q for q in options["quarters"] if FiscalQuarter.parse(q) < FiscalQuarter.parse(quarter)]
     with st.expander("Assumptions: adjust them here; the link carries what you change", expanded=False):
         columns = st.columns(2)
         with columns[0]:
@@ -222,7 +221,7 @@ def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
         st.markdown("**Cost per transaction ($) and staff handle minutes, by channel**")
         costs: dict[str, float] = {}
         minutes: dict[str, float] = {}
-        for channel in channels:
+        for channel in options["channels"]:
             label = data.channel_label(channel)
             left, right = st.columns(2)
             with left:
@@ -232,7 +231,7 @@ def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
                     shipped.cost_per_transaction.get(channel, 0.0),
                     step=0.1,
                 )
-            if not self_service.get(channel, False):
+            if channel not in self_service:
                 with right:
                     minutes[channel] = state.number(
                         f"{label}: handle minutes",
