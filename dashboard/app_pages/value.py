@@ -64,7 +64,6 @@ def _count(amount: float | None, unit: str) -> str:
 
 def _headline(v: Value) -> None:
     """The four figures a leader quotes, each with what it rests on."""
-    columns = st.columns(4)
     cards = (
         (
             "Cost avoided by the self-service shift",
@@ -87,10 +86,12 @@ def _headline(v: Value) -> None:
             "a negative figure is time lost to longer waits",
         ),
     )
-    for column, (label, shown, note) in zip(columns, cards, strict=True):
-        with column.container(border=True):
-            st.metric(label, shown)
-            st.caption(note)
+    # Two to a row: four to a row cut the labels and values short on a laptop screen.
+    for row in (cards[:2], cards[2:]):
+        for column, (label, shown, note) in zip(st.columns(2), row, strict=True):
+            with column.container(border=True):
+                st.metric(label, shown)
+                st.caption(note)
 
 
 def _workings(v: Value, a: Assumptions) -> None:
