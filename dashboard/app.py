@@ -1,49 +1,27 @@
-"""The Streamlit app: URL state, the shared sidebar filters, navigation, and the copy-link box.
+"""The Streamlit app: URL state, the shared sidebar filters, navigation, exports and sharing.
 Run with `make run`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filters, state
+from dashboard import exhibits, filters, sharing, state
+from dashboard.pages import PAGES
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
 state.begin()
-page = st.navigation(
-    [
-        st.Page(
-            "app_pages/overview.py",
-            title="Overview",
-            icon=":material/dashboard:",
-            url_path="overview",
-            default=True,
-        ),
-        st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
-        st.Page(
-            "app_pages/equity.py",
-            title="Equity and segments",
-            icon=":material/diversity_3:",
-            url_path="equity",
-        ),
-        st.Page("app_pages/journeys.py", title="Journeys", icon=":material/route:", url_path="journeys"),
-        st.Page("app_pages/drivers.py", title="What drives trust", icon=":material/hub:", url_path="drivers"),
-        st.Page("app_pages/value.py", title="Value", icon=":material/savings:", url_path="value"),
-        st.Page(
-            "app_pages/reporting.py",
-            title="A-11 reporting",
-            icon=":material/assignment_turned_in:",
-            url_path="reporting",
-        ),
-        st.Page(
-            "app_pages/catalog.py", title="Metrics and data", icon=":material/menu_book:", url_path="catalog"
-        ),
-    ]
-)
+pages = {
+    spec.url_path: st.Page(
+        spec.script, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default
+    )
+    for spec in PAGES
+}
+page = st.navigation(list(pages.values()))
+sharing.open_saved(pages)
+current = next(key for key, candidate in pages.items() if candidate.title == page.title)
 notices = st.container()
 filters.sidebar()
+exhibits.begin(current, page.title)
 page.run()
 state.finish(notices)
-with st.sidebar:
-    # Plain text, not a caption: captions are too faint on the sidebar's grey for WCAG AA.
-    st.markdown("**Copy link to this view**  \nIt reopens this page with the same filters and choices.")
-    st.code(state.link(), language=None, wrap_lines=True)
+sharing.sidebar(exhibits.finish(), current)

@@ -148,6 +148,22 @@ def number(
     return float(st.number_input(label, min_value=minimum, max_value=maximum, step=step, key=key, help=help))
 
 
+def take(key: str) -> list[str]:
+    """Return the link's values of a parameter the app reads itself rather than through a widget
+    (`view`); it is not written back."""
+    run = _run()
+    run.declared.setdefault(key, False)
+    return list(run.raw.get(key, []))
+
+
+def choices() -> dict[str, list[str]]:
+    """Return the current view's link parameters, grouped by key."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in _params():
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
 def notice(message: str) -> None:
     """Add a notice about the view, shown at the top of the page."""
     _run().notices.append(message)
@@ -174,9 +190,7 @@ def finish(area: Any) -> None:
         run.notices.append(f"The link's parameter `{key}` is not used on this page and was ignored.")
     for message in run.notices:
         area.warning(message, icon=":material/link_off:")
-    grouped: dict[str, list[str]] = {}
-    for key, value in _params():
-        grouped.setdefault(key, []).append(value)
+    grouped = choices()
     if {k: st.query_params.get_all(k) for k in st.query_params} != grouped:
         st.query_params.from_dict(grouped)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-import streamlit as st
 
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
@@ -30,11 +29,3 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
             record["Beyond noise"] = "" if hidden else ("yes" if row["beyond_noise"] else "no")
         rows.append(record)
     return pl.DataFrame(rows) if rows else pl.DataFrame()
-
-
-def show(
-    frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str], title: str = "Numbers behind the chart"
-) -> None:
-    """Show the table in an expander under its chart: the chart's text alternative."""
-    with st.expander(title):
-        st.dataframe(readable(frame, metric, dimensions), hide_index=True, width="stretch")

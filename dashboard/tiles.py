@@ -7,20 +7,9 @@ import streamlit as st
 
 from dashboard import charts
 from metrics.formatting import format_delta, format_value
-from metrics.kpis import Tile
+from metrics.kpis import Tile, describe_tile
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
-
-
-def describe_change(tile: Tile) -> str:
-    """Say in words how the value moved and whether that is beyond sampling noise."""
-    if tile.change.delta is None:
-        return "No comparison with the previous quarter (one of them is hidden or missing)."
-    moved = format_delta(tile.change.delta, tile.metric.format)
-    if tile.change.z is None:
-        return f"{moved} on the previous quarter."
-    verdict = "beyond sampling noise" if tile.change.significant else "within sampling noise"
-    return f"{moved} on the previous quarter: {verdict}."
 
 
 def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
@@ -45,14 +34,7 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
                 alt=f"{metric.label} over the last {len(history)} quarters: "
                 + ", ".join(f"{q} {format_value(v, metric.format)}" for q, v in history),
             )
-        lines = [describe_change(tile)]
-        if metric.target is not None:
-            status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]
-            lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
-        n = tile.current["n"]
-        lines.append(f"n = {n:,}" if n is not None else "Fewer than the minimum responses: hidden.")
-        if tile.ignored_filters:
-            lines.append(f"Not filtered by {', '.join(tile.ignored_filters)} (its data has none).")
+        lines = describe_tile(tile)
         st.caption("  \n".join(lines))
 
 
@@ -63,3 +45,12 @@ def history_table(shown: list[Tile]) -> pl.DataFrame:
     for tile in shown:
         table[tile.metric.label] = [format_value(v, tile.metric.format) for _, v in tile.history]
     return pl.DataFrame(table)
+
+
+def history_numbers(shown: list[Tile]) -> pl.DataFrame:
+    """Return the same as history_table with the values as computed, a hidden quarter as null."""
+    quarters = [q for q, _ in shown[0].history] if shown else []
+    table: dict[str, list[object]] = {"quarter": list(quarters)}
+    for tile in shown:
+        table[tile.metric.name] = [v for _, v in tile.history]
+    return pl.DataFrame(table, schema={"quarter": pl.String, **{t.metric.name: pl.Float64 for t in shown}})

@@ -1,4 +1,5 @@
-"""The `cx` command: query metrics, list the catalog, check inputs and metric files, make sample data."""
+"""The `cx` command: query metrics, list the catalog, check inputs and metric files, make sample data,
+import real data and write reports and briefing decks."""
 
 from __future__ import annotations
 
@@ -112,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     a11.add_argument("--quarter", type=int, required=True, choices=(1, 2, 3, 4), metavar="Q")
     a11.add_argument("--out", type=Path, default=Path("."), help="folder to write the CSV to (default: .)")
 
+    brief = commands.add_parser(
+        "brief", parents=[common], help="write the briefing deck (PPTX) of a saved view or a dashboard link"
+    )
+    chosen = brief.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--view", metavar="NAME", help="a saved view (listed in the dashboard's sidebar)")
+    chosen.add_argument("--url", metavar="LINK", help="a dashboard link, e.g. the copy-link box's")
+    brief.add_argument("--out", type=Path, required=True, help="the deck to write, e.g. deck.pptx")
+
     sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
     sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
     sample.add_argument("--seed", type=int, default=2026)
@@ -143,6 +152,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "import":
         return _import(args)
     settings = Settings.load(args.data_dir, args.min_n)
+    if args.command == "brief":
+        # The deck is built by running the page itself, so only this command loads Streamlit.
+        from dashboard.brief import write
+
+        slides = write(settings, args.out, view=args.view, link=args.url)
+        print(f"cx brief: wrote {args.out} ({slides} slides)")
+        return 0
     if args.command == "metrics":
         return _metrics(args.format)
     if args.command == "dimensions":

@@ -9,9 +9,12 @@ from typing import Any
 from metrics.catalog import Metric
 from metrics.compare import Difference, change, target_met
 from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_delta, format_value
 from metrics.query import Engine, Filters
 
 HISTORY_QUARTERS = 8
+# The overview's tiles, and the key figures of a briefing from a page without figures of its own.
+HEADLINE = ("trust", "ease", "effectiveness", "emotion", "wait_median", "self_service_rate")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,31 @@ def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
         history=tuple(history),
         ignored_filters=ignored,
     )
+
+
+def describe_change(tile: Tile) -> str:
+    """Say in words how the value moved and whether that is beyond sampling noise."""
+    if tile.change.delta is None:
+        return "No comparison with the previous quarter (one of them is hidden or missing)."
+    moved = format_delta(tile.change.delta, tile.metric.format)
+    if tile.change.z is None:
+        return f"{moved} on the previous quarter."
+    verdict = "beyond sampling noise" if tile.change.significant else "within sampling noise"
+    return f"{moved} on the previous quarter: {verdict}."
+
+
+def describe_tile(tile: Tile) -> list[str]:
+    """Say in words what a tile shows under its value: change, target, n and filters it cannot take."""
+    metric = tile.metric
+    lines = [describe_change(tile)]
+    if metric.target is not None:
+        status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]
+        lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
+    n = tile.current["n"]
+    lines.append(f"n = {n:,}" if n is not None else "Fewer than the minimum responses: hidden.")
+    if tile.ignored_filters:
+        lines.append(f"Not filtered by {', '.join(tile.ignored_filters)} (its data has none).")
+    return lines
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, state
+from dashboard import data, exhibits, state
 from dashboard.filters import current
 from metrics.errors import CxError
 from metrics.formatting import format_value
@@ -13,7 +13,7 @@ from metrics.formatting import format_value
 
 def render() -> None:
     """Draw the page."""
-    st.title("What do the numbers mean? Metrics and data sources")
+    exhibits.title("What do the numbers mean? Metrics and data sources")
     engine = data.engine()
     filters = current()
     search = (
@@ -65,7 +65,7 @@ def render() -> None:
             "Channels": [", ".join(labels.get(c, c) for c in r.channels) for r in rows],
         }
     )
-    st.dataframe(sources, hide_index=True, width="stretch")
+    exhibits.table("Data sources", sources)
     if any(r.problems for r in rows):
         st.warning("Some inputs break the data contract: run `cx check` for every problem.")
 

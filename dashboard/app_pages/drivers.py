@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, state, tables
+from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.compare import change
 from metrics.drivers import EQUAL_SHARE, MIN_COMPLETE, Importance
@@ -19,7 +19,7 @@ SPLITS = {"none": "No split", "channel": "Channel"}
 
 def render() -> None:
     """Draw the page."""
-    st.title("What drives trust? Waits, drivers and where to act first")
+    exhibits.title("What drives trust? Waits, drivers and where to act first")
     filters = current()
     st.caption(f"{describe(filters)}.")
     _waits(filters)
@@ -58,10 +58,11 @@ def _waits(filters: Filters) -> None:
             "ask ease as a went-well / could-improve choice, so ease by wait needs v1 answers."
         )
         return
-    st.altair_chart(
+    exhibits.chart(
+        f"{metric.label} by wait before answer" + (" and channel" if split != "none" else ""),
         charts.trend(result, metric, "wait_band", split if split != "none" else None),
-        width="stretch",
-        alt=f"{metric.label} by wait before answer"
+        tables.readable(result, metric, by),
+        f"{metric.label} by wait before answer"
         + (" and channel" if split != "none" else "")
         + ": "
         + "; ".join(
@@ -69,6 +70,8 @@ def _waits(filters: Filters) -> None:
             f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
             for row in result.iter_rows(named=True)
         ),
+        numbers=result,
+        metrics=[name],
     )
     overall = (
         result
@@ -88,7 +91,6 @@ def _waits(filters: Filters) -> None:
         )
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: these answers have no such column.")
-    tables.show(result, metric, by)
 
 
 def _importance(filters: Filters) -> None:
@@ -115,39 +117,38 @@ def _importance(filters: Filters) -> None:
         f"The six drivers together explain **{r_squared:.0%}** of the variation in trust (n = {found.n:,}). "
         + _fix_first(table)
     )
-    st.altair_chart(
+    exhibits.chart(
+        "Importance to trust against performance",
         _quadrant_chart(table),
-        width="stretch",
-        alt="Scatter of driver importance against performance: "
+        _importance_table(table),
+        "Scatter of driver importance against performance: "
         + "; ".join(
             f"{row['label']} importance {format_value(row['importance'], 'percent')}, performance "
             f"{format_value(row['performance'], 'percent')}, {row['quadrant'] or 'not placed'}"
             for row in table.iter_rows(named=True)
         ),
+        numbers=table,
+        metrics=["trust", *table["driver"].to_list()],
     )
-    with st.expander("Numbers behind the chart"):
-        st.dataframe(
-            pl.DataFrame(
-                {
-                    "Rank": table["rank"],
-                    "Driver": table["label"],
-                    "Importance (share of R²)": [format_value(v, "percent") for v in table["importance"]],
-                    "95% interval": [
-                        f"{format_value(lo, 'percent')} to {format_value(hi, 'percent')}"
-                        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-                    ],
-                    "Performance (share 4-5)": [format_value(v, "percent") for v in table["performance"]],
-                    "n (performance)": [
-                        SUPPRESSED if n is None else f"{n:,}" for n in table["performance_n"]
-                    ],
-                    "Quadrant": [q or SUPPRESSED for q in table["quadrant"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
     if found.ignored_filters:
         st.caption(f"Not filtered by {', '.join(found.ignored_filters)}: survey answers have no such column.")
+
+
+def _importance_table(table: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "Rank": table["rank"],
+            "Driver": table["label"],
+            "Importance (share of R²)": [format_value(v, "percent") for v in table["importance"]],
+            "95% interval": [
+                f"{format_value(lo, 'percent')} to {format_value(hi, 'percent')}"
+                for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "Performance (share 4-5)": [format_value(v, "percent") for v in table["performance"]],
+            "n (performance)": [SUPPRESSED if n is None else f"{n:,}" for n in table["performance_n"]],
+            "Quadrant": [q or SUPPRESSED for q in table["quadrant"]],
+        }
+    )
 
 
 def _fix_first(table: pl.DataFrame) -> str:
@@ -267,34 +268,32 @@ def _checklist(filters: Filters) -> None:
         )
         .properties(height=alt.Step(16))
     )
-    st.altair_chart(
+    exhibits.chart(
+        "What went well and what could improve (v2 surveys)",
         chart,
-        width="stretch",
-        alt="Bars of the share selecting each driver: "
+        _checklist_table(table),
+        "Bars of the share selecting each driver: "
         + "; ".join(
             f"{row['label']} went well {format_value(row['went_well'], 'percent')}, could improve "
             f"{format_value(row['could_improve'], 'percent')}"
             for row in table.iter_rows(named=True)
         ),
+        numbers=table,
     )
-    with st.expander("Numbers behind the chart"):
-        st.dataframe(
-            pl.DataFrame(
-                {
-                    "Driver": table["label"],
-                    "Went well (among those who trusted)": [
-                        format_value(v, "percent") for v in table["went_well"]
-                    ],
-                    "n": [SUPPRESSED if n is None else f"{n:,}" for n in table["went_well_n"]],
-                    "Could improve (among those who did not)": [
-                        format_value(v, "percent") for v in table["could_improve"]
-                    ],
-                    "n ": [SUPPRESSED if n is None else f"{n:,}" for n in table["could_improve_n"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+
+
+def _checklist_table(table: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "Driver": table["label"],
+            "Went well (among those who trusted)": [format_value(v, "percent") for v in table["went_well"]],
+            "n": [SUPPRESSED if n is None else f"{n:,}" for n in table["went_well_n"]],
+            "Could improve (among those who did not)": [
+                format_value(v, "percent") for v in table["could_improve"]
+            ],
+            "n ": [SUPPRESSED if n is None else f"{n:,}" for n in table["could_improve_n"]],
+        }
+    )
 
 
 render()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, state, tables
+from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.equity import THEMES
@@ -18,7 +18,7 @@ GROUPINGS = (*EQUITY_DIMENSIONS, "segment", "journey_stage", "channel", "service
 
 def render() -> None:
     """Draw the page."""
-    st.title("Where are we failing whom? Equity and customer segments")
+    exhibits.title("Where are we failing whom? Equity and customer segments")
     filters = current()
     engine = data.engine()
     names = [n for n, m in engine.catalog.metrics.items() if "age_band" in engine.dimensions(m)]
@@ -57,10 +57,13 @@ def render() -> None:
         f"**{format_value(overall['value'], metric.format)}** (n = {overall['n'] or 0:,}) for {scope}."
     )
     groups = result.groups
-    st.altair_chart(
+    exhibits.chart(
+        f"{metric.label} by {_label(dimension).lower()}{who}",
         charts.groups(groups, dimension, metric, overall["value"]),
-        width="stretch",
-        alt=_alt_text(groups, dimension, metric),
+        tables.readable(groups, metric, [dimension]),
+        _alt_text(groups, dimension, metric),
+        numbers=groups,
+        metrics=[name],
     )
     flagged = groups.filter(pl.col("beyond_noise"))
     if flagged.height:
@@ -82,16 +85,19 @@ def render() -> None:
         st.caption(
             f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."
         )
-    tables.show(groups, metric, [dimension])
 
     st.header(f"The four themes by {_label(dimension).lower()}")
     grid = data.theme_grid(dimension, filters, within)
     labels = {n: data.metric(n).label for n in THEMES}
-    st.altair_chart(
-        charts.heatmap(grid, dimension, labels), width="stretch", alt=_grid_alt(grid, dimension, labels)
+    exhibits.chart(
+        f"The four themes by {_label(dimension).lower()}{who}",
+        charts.heatmap(grid, dimension, labels),
+        _grid_table(grid, dimension, labels),
+        _grid_alt(grid, dimension, labels),
+        numbers=grid,
+        metrics=THEMES,
+        table_title="Numbers behind the heat map",
     )
-    with st.expander("Numbers behind the heat map"):
-        st.dataframe(_grid_table(grid, dimension, labels), hide_index=True, width="stretch")
     st.caption(suppression_note(threshold))
 
 

@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, state, tables
+from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.equity import THEMES
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
@@ -16,7 +16,7 @@ from metrics.journeys import STAGES, Moment
 
 def render() -> None:
     """Draw the page."""
-    st.title("Where in the journey do we lose people? Customer journeys")
+    exhibits.title("Where in the journey do we lose people? Customer journeys")
     filters = current()
     services = data.options()["services"]
     if not services:
@@ -29,24 +29,23 @@ def render() -> None:
     st.markdown(_moment_text(found.moment, "the four themes on average"))
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
-    st.altair_chart(
+    exhibits.chart(
+        f"The four themes across the journey of {service}",
         _stage_chart(scores, found.moment),
-        width="stretch",
-        alt=f"Lines of the four themes across the journey stages of {service}: "
+        _stage_table(scores, found.responses, list(labels.values())),
+        f"Lines of the four themes across the journey stages of {service}: "
         + "; ".join(
             f"{row['journey_stage']} {row['theme']} "
             f"{format_value(None if row['suppressed'] else row['value'], 'percent')}"
             for row in scores.iter_rows(named=True)
         ),
+        numbers=scores,
+        metrics=THEMES,
     )
     volume = " · ".join(
         f"{stage}: {SUPPRESSED if n is None else f'{n:,}'}" for stage, n in found.responses.items()
     )
     st.markdown(f"**Responses per stage** · {volume}")
-    with st.expander("Numbers behind the chart"):
-        st.dataframe(
-            _stage_table(scores, found.responses, list(labels.values())), hide_index=True, width="stretch"
-        )
     if found.ignored_filters:
         st.caption(f"Not filtered by {', '.join(found.ignored_filters)}: survey answers have no such column.")
 
@@ -59,17 +58,19 @@ def render() -> None:
     for segment, moment in moments.items():
         st.markdown(f"- **{segment}**: " + _moment_text(moment, metric.label.lower(), short=True))
     if not by_segment.is_empty():
-        st.altair_chart(
+        exhibits.chart(
+            f"{metric.label} across the journey of {service} by segment",
             charts.trend(by_segment, metric, "journey_stage", "segment"),
-            width="stretch",
-            alt=f"{metric.label} across the journey stages by segment: "
+            tables.readable(by_segment, metric, ["segment", "journey_stage"]),
+            f"{metric.label} across the journey stages by segment: "
             + "; ".join(
                 f"{row['segment']} {row['journey_stage']} "
                 f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
                 for row in by_segment.iter_rows(named=True)
             ),
+            numbers=by_segment,
+            metrics=[theme],
         )
-        tables.show(by_segment, metric, ["segment", "journey_stage"])
     st.caption(suppression_note(data.engine().threshold(metric)))
 
 

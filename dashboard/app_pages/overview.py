@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, tiles
+from dashboard import data, exhibits, tiles
+from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from metrics.formatting import format_delta, format_value, suppression_note
-from metrics.kpis import quarters_back
+from metrics.kpis import HEADLINE, describe_tile, quarters_back
 
-HEADLINE = ("trust", "ease", "effectiveness", "emotion", "wait_median", "self_service_rate")
 THEMES = ("trust", "ease", "effectiveness", "emotion")
 
 
@@ -21,7 +21,7 @@ def render() -> None:
     if quarter is None:
         st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
         return
-    st.title(f"Is trust up? Customer experience in {quarter}")
+    exhibits.title(f"Is trust up? Customer experience in {quarter}")
     st.caption(
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
@@ -37,8 +37,21 @@ def render() -> None:
     for row in (shown[:3], shown[3:]):
         for tile, column in zip(row, st.columns(3), strict=True):
             tiles.show(tile, column)
+    exhibits.figures(
+        [
+            Figure(
+                t.metric.label, format_value(t.current["value"], t.metric.format), " ".join(describe_tile(t))
+            )
+            for t in shown
+        ]
+    )
     with st.expander("Numbers behind the eight-quarter lines"):
-        st.dataframe(tiles.history_table(shown), hide_index=True, width="stretch")
+        exhibits.table(
+            "The last eight quarters",
+            tiles.history_table(shown),
+            numbers=tiles.history_numbers(shown),
+            metrics=HEADLINE,
+        )
 
     st.header("What changed this quarter")
     moves = data.largest_moves(THEMES, ("service", "segment"), filters, quarter)
@@ -50,7 +63,8 @@ def render() -> None:
         st.caption(
             "The largest moves beyond sampling noise (95% level) across services and customer segments."
         )
-        st.dataframe(
+        exhibits.table(
+            "What changed this quarter",
             pl.DataFrame(
                 {
                     "Measure": [m.metric.label for m in moves],
@@ -61,8 +75,20 @@ def render() -> None:
                     "Direction": ["up" if (m.difference.delta or 0) > 0 else "down" for m in moves],
                 }
             ),
-            hide_index=True,
-            width="stretch",
+            numbers=pl.DataFrame(
+                {
+                    "metric": [m.metric.name for m in moves],
+                    "dimension": [m.dimension for m in moves],
+                    "group": [m.group for m in moves],
+                    "previous_quarter": [quarters_back(quarter, 1)] * len(moves),
+                    "previous": [m.previous for m in moves],
+                    "quarter": [quarter] * len(moves),
+                    "current": [m.current for m in moves],
+                    "change": [m.difference.delta for m in moves],
+                    "z": [m.difference.z for m in moves],
+                }
+            ),
+            metrics=THEMES,
         )
     st.caption(suppression_note(data.engine().min_n))
 

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import data, state
+from dashboard import data, exhibits, state
 from metrics.a11_report import READINESS, submission_csv
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter, latest_complete
@@ -29,7 +29,7 @@ def render() -> None:
         return
     latest = latest_complete(quarters, date.today()) or quarters[-1]
     quarter = state.select("Fiscal quarter to submit", quarters, "quarter", default=latest, read=_quarter)
-    heading.title(f"Are we ready to submit {quarter} to OMB? A-11 reporting")
+    exhibits.title(f"Are we ready to submit {quarter} to OMB? A-11 reporting", heading)
     try:
         report = data.a11_report(quarter)
     except CxError as error:
@@ -43,7 +43,8 @@ def render() -> None:
     )
     services = report.services
     st.header("Readiness")
-    st.dataframe(
+    exhibits.table(
+        f"Readiness to submit {quarter}",
         pl.DataFrame(
             {
                 "Service": services["service"],
@@ -70,8 +71,6 @@ def render() -> None:
                 "Survey type": [t.replace("_", " ") for t in services["survey_type"]],
             }
         ),
-        hide_index=True,
-        width="stretch",
     )
     counts = report.counts
     st.header("Answer counts")
@@ -79,7 +78,8 @@ def render() -> None:
         "Respondents giving each answer. Five-point items answer 1 (strongly disagree) to 5 (strongly agree); "
         "for the v2 checklists the answer is the driver selected, out of the respondents shown it."
     )
-    st.dataframe(
+    exhibits.table(
+        f"Answer counts, {quarter}",
         pl.DataFrame(
             {
                 "Service": counts["service"],
@@ -89,8 +89,6 @@ def render() -> None:
                 "Answered or shown": [_count(v) for v in counts["answered"]],
             }
         ),
-        hide_index=True,
-        width="stretch",
     )
     st.download_button(
         f"Download the {quarter} submission (CSV, small cells hidden)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, state, tables
+from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
@@ -18,7 +18,7 @@ NO_SPLIT = "none"
 
 def render() -> None:
     """Draw the page."""
-    st.title("How has it moved? Trends over time")
+    exhibits.title("How has it moved? Trends over time")
     filters = current()
     engine = data.engine()
     names = list(engine.catalog.metrics)
@@ -60,8 +60,16 @@ def render() -> None:
         for c in changes
     ]
     st.caption(f"{metric.description} {describe(filters)}.")
-    chart = charts.trend(frame, metric, grain, by_split, marks)
-    st.altair_chart(chart, width="stretch", alt=_alt_text(frame, metric, grain, by_split))
+    columns = [grain, *([by_split] if by_split else [])]
+    exhibits.chart(
+        f"{metric.label} by {GRAIN_LABELS[grain].lower()}"
+        + (f" and {DIMENSIONS[by_split].label.lower()}" if by_split else ""),
+        charts.trend(frame, metric, grain, by_split, marks),
+        tables.readable(frame, metric, columns),
+        _alt_text(frame, metric, grain, by_split),
+        numbers=frame,
+        metrics=[name],
+    )
     if changes:
         st.markdown("**Question changes** (dashed lines): " + " ".join(f"{c.describe()}." for c in changes))
     hidden = frame.filter(pl.col("suppressed"))
@@ -71,7 +79,6 @@ def render() -> None:
         )
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: this measure's data has no such column.")
-    tables.show(frame, metric, [grain, *([by_split] if by_split else [])])
     st.caption(suppression_note(engine.threshold(metric)))
 
 

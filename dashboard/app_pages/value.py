@@ -8,7 +8,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, state
+from dashboard import charts, data, exhibits, state
+from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
@@ -20,7 +21,7 @@ def render() -> None:
     """Draw the page."""
     filters = current()
     quarter = filters.end
-    st.title(f"What did it buy us? The value of better service in {quarter}")
+    exhibits.title(f"What did it buy us? The value of better service in {quarter}")
     if quarter is None:
         st.info("No data yet: the value figures need transactions and contacts.")
         return
@@ -85,6 +86,9 @@ def _headline(v: Value) -> None:
             _count(v.customer_hours_saved, "hours"),
             "a negative figure is time lost to longer waits",
         ),
+    )
+    exhibits.figures(
+        [Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}.") for label, shown, note in cards]
     )
     # Two to a row: four to a row cut the labels and values short on a laptop screen.
     for row in (cards[:2], cards[2:]):
@@ -170,33 +174,29 @@ def _channels(v: Value) -> None:
         )
         for row in table.iter_rows(named=True)
     )
-    st.altair_chart(
+    exhibits.chart(
+        f"Transactions by channel, {v.baseline} and {v.quarter}",
         chart,
-        width="stretch",
-        alt=f"Bar chart of transactions by channel, {v.baseline} then {v.quarter}: {described}.",
+        pl.DataFrame(
+            {
+                "Channel": table["label"],
+                "Self-service": ["yes" if s else "no" for s in table["self_service"]],
+                f"Transactions {v.baseline}": [_count(x, "").strip() for x in table["baseline_transactions"]],
+                f"Transactions {v.quarter}": [_count(x, "") for x in table["transactions"]],
+                "Cost per transaction": [
+                    _money2(x) if x is not None else "no assumption" for x in table["cost"]
+                ],
+                "Handle minutes": [
+                    "" if s else (f"{m:g}" if m is not None else "no assumption")
+                    for s, m in zip(table["self_service"], table["handle_minutes"], strict=True)
+                ],
+            }
+        ),
+        f"Bar chart of transactions by channel, {v.baseline} then {v.quarter}: {described}.",
+        numbers=v.channels,
+        metrics=["transactions"],
+        table_title="Numbers behind the chart, with the cost assumptions",
     )
-    with st.expander("Numbers behind the chart, with the cost assumptions"):
-        st.dataframe(
-            pl.DataFrame(
-                {
-                    "Channel": table["label"],
-                    "Self-service": ["yes" if s else "no" for s in table["self_service"]],
-                    f"Transactions {v.baseline}": [
-                        _count(x, "").strip() for x in table["baseline_transactions"]
-                    ],
-                    f"Transactions {v.quarter}": [_count(x, "") for x in table["transactions"]],
-                    "Cost per transaction": [
-                        _money2(x) if x is not None else "no assumption" for x in table["cost"]
-                    ],
-                    "Handle minutes": [
-                        "" if s else (f"{m:g}" if m is not None else "no assumption")
-                        for s, m in zip(table["self_service"], table["handle_minutes"], strict=True)
-                    ],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
 
 
 def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:

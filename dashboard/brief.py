@@ -1,0 +1,86 @@
+"""`cx brief`: the briefing deck of a saved view or a link, for scheduled briefings. The page itself
+runs headless (Streamlit's AppTest, no server or browser), so the deck holds what the page shows and
+is the one the page's button gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from dashboard import deck, saved_views
+from dashboard.briefing import Briefing
+from dashboard.pages import PAGES, page_at
+from metrics.errors import CxError
+from metrics.settings import Settings
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def from_link(link: str) -> tuple[str, dict[str, list[str]]]:
+    """Return the page (url_path) and parameters a dashboard link opens, or raise naming the link."""
+    parts = urlsplit(link.strip())
+    spec = page_at(parts.path)
+    if spec is None:
+        known = ", ".join("/" if p.default else f"/{p.url_path}" for p in PAGES)
+        raise CxError(f"link {link!r}: {parts.path!r} is not a page of the dashboard (pages: {known})")
+    return spec.url_path, parse_qs(parts.query, keep_blank_values=True)
+
+
+def brief(settings: Settings, view: str | None = None, link: str | None = None) -> Briefing:
+    """Run the page of a saved view or a link and return what it showed, ready for the deck."""
+    if view is not None:
+        saved = saved_views.load(settings.data_dir, view)
+        page, params, shown_link = saved.page, saved.params, saved.link
+    elif link is not None:
+        page, params = from_link(link)
+        shown_link = link.strip()
+        if "view" in params:
+            return brief(settings, view=params["view"][0])
+    else:
+        raise CxError("brief: give a saved view (--view NAME) or a link (--url LINK)")
+    # The page reads its settings from the environment, as the served app does.
+    os.environ["CX_DATA_DIR"] = str(settings.data_dir)
+    os.environ["CX_MIN_N"] = str(settings.min_n)
+    from streamlit.testing.v1 import AppTest
+
+    # Reading the finished run from this thread is expected here; Streamlit's warning about it is noise.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+
+    print(f"Opening the {page} page with {len(params)} link parameter(s)...", file=sys.stderr)
+    app = AppTest.from_file(str(APP), default_timeout=900)
+    for key, values in params.items():
+        app.query_params[key] = values
+    app.switch_page(next(p.script for p in PAGES if p.url_path == page))
+    app.run()
+    if app.exception:
+        raise CxError(f"the {page} page failed: " + "; ".join(e.value for e in app.exception))
+    # A link value the page cannot honour would silently change the deck: stop and say why.
+    notices = [w.value for w in app.warning if "link" in w.value.lower()]
+    if notices:
+        raise CxError("the view cannot be shown as linked: " + " ".join(notices))
+    found = app.session_state["_briefing"]
+    assert isinstance(found, Briefing)
+    provenance = dataclasses.replace(found.provenance, link=shown_link, generated_at=datetime.now(UTC))
+    return dataclasses.replace(found, provenance=provenance)
+
+
+def write(settings: Settings, out: Path, view: str | None = None, link: str | None = None) -> int:
+    """Write the deck of a view or link to `out`; return the number of slides."""
+    if out.parent and not out.parent.is_dir():
+        raise CxError(f"--out {out}: folder {out.parent} does not exist")
+    found = brief(settings, view, link)
+    charts = sum(1 for e in found.exhibits if e.chart is not None)
+    print(f"Rendering {len(found.exhibits)} exhibit(s), {charts} chart image(s)...", file=sys.stderr)
+    data = deck.build(found)
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        raise CxError(f"--out {out}: {error.strerror or error}") from error
+    from pptx import Presentation
+
+    return len(Presentation(str(out)).slides)

@@ -1,0 +1,145 @@
+"""What a view exports: its exhibits (charts and tables with the numbers behind them), its key figures
+and its provenance, and the files made from them: CSV, PNG and SVG. The slide deck is in deck.py.
+Nothing here draws on the page, so `cx brief` builds the same files as the buttons."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+from metrics.formatting import SUPPRESSED
+from metrics.provenance import Provenance
+from metrics.query import Engine, Filters
+
+EXPORT_WIDTH = 760  # pixels of the plotting area; a 16:9 slide shows it at about 8 inches
+PNG_PPI = 200  # at least 150 dpi, sharp on a projector and in print
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One key figure of the view, as the KPI slide lists it."""
+
+    label: str
+    value: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """A chart or table of the page: `table` is the numbers as people read them (the chart's text
+    alternative, the deck's native table), `data` the numbers as computed (the CSV). Hidden cells
+    are already blank in both."""
+
+    title: str
+    table: pl.DataFrame
+    data: pl.DataFrame
+    chart: Any = None  # an Altair chart, or None for a table
+    alt: str = ""
+    metrics: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of the title."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60] or "exhibit"
+
+
+@dataclass
+class Briefing:
+    """Everything one run of a page showed, for its exports."""
+
+    page: str  # the page's url_path
+    title: str
+    filters: Filters
+    engine: Engine
+    provenance: Provenance
+    exhibits: list[Exhibit] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)  # empty: the headline measures stand in
+
+    def metric_names(self) -> list[str]:
+        """Every metric the exhibits show, once, in order of appearance."""
+        return list(dict.fromkeys(n for e in self.exhibits for n in e.metrics))
+
+
+def csv_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
+    """Return the exhibit's numbers as CSV: provenance first as `#` comment lines (read with
+    comment="#"), then the rows; a hidden statistic reads as the suppression symbol, never 0."""
+    frame = marked(exhibit.data)
+    head = "".join(f"# {label}: {text}\n" for label, text in provenance.lines())
+    return (head + f"# Exhibit: {exhibit.title}\n" + frame.write_csv()).encode("utf-8")
+
+
+def marked(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the frame with every statistic of a hidden row written as the suppression symbol; in a
+    frame without a `suppressed` column, a missing statistic is a hidden one."""
+    statistics = [c for c, t in frame.schema.items() if c != "suppressed" and t != pl.String]
+    if "suppressed" in frame.columns:
+        hidden = [pl.col("suppressed").fill_null(True)] * len(statistics)
+    else:
+        hidden = [pl.col(c).is_null() for c in statistics]
+    return frame.with_columns(
+        pl.when(h).then(pl.lit(SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c)
+        for c, h in zip(statistics, hidden, strict=True)
+    )
+
+
+def export_chart(exhibit: Exhibit, provenance: Provenance) -> alt.TopLevelMixin:
+    """Return the chart at a fixed width with its title and provenance written above the plot, so an
+    image pasted anywhere still says what it shows and where it came from."""
+    subtitle = [
+        f"{provenance.filters}",
+        f"Data: {provenance.data_as_of} · definitions {provenance.definitions} · "
+        f"{SUPPRESSED} hidden under {provenance.min_n} responses",
+        f"Generated {provenance.generated_at:%Y-%m-%d %H:%M} UTC · {_short(provenance.link)}",
+    ]
+    title = alt.TitleParams(
+        exhibit.title,
+        subtitle=subtitle,
+        anchor="start",
+        fontSize=16,
+        subtitleFontSize=11,
+        subtitleColor="#3d4551",
+    )
+    chart: alt.TopLevelMixin = exhibit.chart.properties(width=EXPORT_WIDTH, title=title)
+    return chart
+
+
+def _short(link: str, limit: int = 140) -> str:
+    return link if len(link) <= limit else link[: limit - 1] + "…"
+
+
+def svg_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
+    """Return the chart as SVG, with the provenance in its <title> and <desc> for screen readers."""
+    svg = vlc.vegalite_to_svg(export_chart(exhibit, provenance).to_dict())
+    description = exhibit.alt + " " + " ".join(f"{label}: {text}." for label, text in provenance.lines())
+    opening = svg.index(">", svg.index("<svg")) + 1
+    meta = f"<title>{_escape(exhibit.title)}</title><desc>{_escape(description)}</desc>"
+    return (svg[:opening] + meta + svg[opening:]).encode("utf-8")
+
+
+def png_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
+    """Return the chart as PNG at PNG_PPI, with the alt text and provenance as PNG text chunks."""
+    png = vlc.vegalite_to_png(export_chart(exhibit, provenance).to_dict(), ppi=PNG_PPI)
+    return with_text(png, [("Title", exhibit.title), ("Description", exhibit.alt), *provenance.lines()])
+
+
+def with_text(png: bytes, entries: Sequence[tuple[str, str]]) -> bytes:
+    """Insert iTXt chunks (UTF-8 keyword and text) after the PNG header chunk."""
+    end_of_header = 8 + 4 + 4 + 13 + 4  # signature, IHDR length, type, data, CRC
+    chunks = b""
+    for keyword, text in entries:
+        body = keyword.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + text.encode("utf-8")
+        chunks += struct.pack(">I", len(body)) + b"iTXt" + body
+        chunks += struct.pack(">I", zlib.crc32(b"iTXt" + body) & 0xFFFFFFFF)
+    return png[:end_of_header] + chunks + png[end_of_header:]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

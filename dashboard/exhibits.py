@@ -1,0 +1,139 @@
+"""Charts and tables as pages show them, each with its downloads (CSV, PNG, SVG), recorded as the
+run goes so the briefing deck holds exactly what the page showed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, state
+from dashboard.briefing import Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
+from dashboard.filters import current, describe
+from metrics.provenance import Provenance, data_as_of, definitions_version
+
+_KEY = "_briefing"
+# Link parameters the sidebar sets; the others are the page's own choices.
+_SIDEBAR = ("from", "to", "service", "channel", "segment")
+
+
+def begin(page: str, title: str) -> None:
+    """Start recording this run's exhibits; call after the sidebar filters, before the page."""
+    filters = current()
+    engine = data.engine()
+    period = f"{filters.start} to {filters.end}" if filters.start != filters.end else str(filters.start)
+    provenance = Provenance(
+        page=title,
+        filters=describe(filters),
+        period=period,
+        data_as_of=data_as_of(data.coverage()),
+        definitions=_definitions(),
+        min_n=engine.min_n,
+        link="",
+        generated_at=datetime.now(UTC),
+    )
+    st.session_state[_KEY] = Briefing(page, title, filters, engine, provenance)
+
+
+@st.cache_data(show_spinner=False)
+def _definitions() -> str:
+    return definitions_version()
+
+
+def briefing() -> Briefing:
+    """Return this run's briefing so far."""
+    found = st.session_state[_KEY]
+    assert isinstance(found, Briefing)
+    return found
+
+
+def finish() -> Briefing:
+    """Complete this run's briefing with the link and choices of the view; call after state.finish."""
+    found = briefing()
+    page_choices = {k: v for k, v in state.choices().items() if k not in _SIDEBAR}
+    found.provenance = dataclasses.replace(
+        found.provenance,
+        link=state.link(),
+        choices="; ".join(f"{k} = {', '.join(v)}" for k, v in page_choices.items()),
+    )
+    return found
+
+
+def title(text: str, area: Any = st) -> None:
+    """Draw the page title (in `area`, by default where the page is drawing); the deck's title
+    slide repeats it."""
+    area.title(text)
+    briefing().title = text
+
+
+def figures(shown: Sequence[Figure]) -> None:
+    """Record the page's key figures for the deck's KPI slide (drawn by the page itself)."""
+    briefing().figures = list(shown)
+
+
+def chart(
+    heading: str,
+    drawn: Any,
+    table: pl.DataFrame,
+    alt: str,
+    numbers: pl.DataFrame | None = None,
+    metrics: Sequence[str] = (),
+    table_title: str = "Numbers behind the chart",
+) -> None:
+    """Draw an Altair chart with its text alternative, the table of its numbers in an expander and
+    its downloads. `numbers` are the computed values for the CSV (default: the table as shown)."""
+    exhibit = Exhibit(heading, table, table if numbers is None else numbers, drawn, alt, tuple(metrics))
+    st.altair_chart(drawn, width="stretch", alt=alt)
+    with st.expander(table_title):
+        st.dataframe(table, hide_index=True, width="stretch")
+    _downloads(exhibit)
+
+
+def table(
+    heading: str, shown: pl.DataFrame, numbers: pl.DataFrame | None = None, metrics: Sequence[str] = ()
+) -> None:
+    """Draw a table of the page with its CSV download."""
+    exhibit = Exhibit(heading, shown, shown if numbers is None else numbers, None, "", tuple(metrics))
+    st.dataframe(shown, hide_index=True, width="stretch")
+    _downloads(exhibit)
+
+
+def _downloads(exhibit: Exhibit) -> None:
+    found = briefing()
+    found.exhibits.append(exhibit)
+    index = len(found.exhibits)
+    stem = f"{found.page}-{exhibit.slug}"
+    files: list[tuple[str, str, str, Callable[[Exhibit, Provenance], bytes]]] = [
+        ("CSV", "csv", "text/csv", csv_bytes)
+    ]
+    if exhibit.chart is not None:
+        files += [("PNG", "png", "image/png", png_bytes), ("SVG", "svg", "image/svg+xml", svg_bytes)]
+    with st.container(horizontal=True, gap="small"):
+        for label, suffix, mime, make in files:
+            st.download_button(
+                label,
+                # Made on click, not on every run: an image takes a moment to render.
+                data=_later(make, exhibit, found),
+                file_name=f"{stem}.{suffix}",
+                mime=mime,
+                key=f"_export-{index}-{suffix}",
+                help=f"Download “{exhibit.title}” as {label}, with where the numbers came from",
+                icon=":material/download:",
+                on_click="ignore",
+                type="tertiary",
+            )
+
+
+def _later(
+    make: Callable[[Exhibit, Provenance], bytes], exhibit: Exhibit, found: Briefing
+) -> Callable[[], bytes]:
+    return lambda: make(exhibit, stamped(found))
+
+
+def stamped(found: Briefing) -> Provenance:
+    """Return the briefing's provenance stamped with the time of the export."""
+    return dataclasses.replace(found.provenance, generated_at=datetime.now(UTC))
