@@ -41,6 +41,8 @@ def test_readme_documents_the_commands_and_the_header_keys() -> None:
         "cx import likert-counts",
         "cx import collections",
         "cx report a11",
+        "cx brief",
+        "saved_views",
         "CX_DATA_DIR",
         "CX_MIN_N",
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -245,3 +246,94 @@ def test_a_value_link_carries_adjusted_assumptions_to_a_fresh_browser(
         expect(fresh.get_by_label("Phone (agent): cost ($)")).to_have_value("30.00")
     finally:
         context.close()
+
+
+TRENDS_VIEW = (
+    "/trends?from=FY2026+Q1&to=FY2026+Q4&service=Passport+Services&metric=trust&grain=fiscal_quarter"
+    "&split=channel"
+)
+
+
+def download(page: Page, label: str) -> bytes:
+    """Click the download button `label` and return the file the browser received."""
+    button = page.get_by_role("button", name=label, exact=True).first
+    with page.expect_download(timeout=60_000) as started:
+        button.click()
+    path = started.value.path()
+    return Path(path).read_bytes()
+
+
+def csv_rows(data: bytes) -> list[str]:
+    return [line for line in data.decode("utf-8").splitlines() if not line.startswith("#")]
+
+
+def test_each_download_button_delivers_its_file(
+    page: Page, app_url: str, tmp_path: Path, sample_dir: Path
+) -> None:
+    open_view(page, app_url + TRENDS_VIEW)
+    text = download(page, "CSV").decode("utf-8")
+    assert text.startswith("# Page: Trends\n")
+    assert f"# Link to this view: {app_url}{TRENDS_VIEW}" in text
+    assert csv_rows(text.encode())[0] == "fiscal_quarter,channel,value,n,ci_low,ci_high,suppressed,mean"
+    png = download(page, "PNG")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    from PIL import Image
+
+    assert Image.open(__import__("io").BytesIO(png)).size[0] > 2000
+    assert b"<svg" in download(page, "SVG")[:400]
+    deck_file = tmp_path / "button.pptx"
+    deck_file.write_bytes(download(page, "Briefing deck (PPTX)"))
+
+    # cx brief on the same link writes the same deck: same slides, same tables.
+    from pptx import Presentation
+
+    from metrics.cli import main
+
+    cli_file = tmp_path / "cli.pptx"
+    brief = ["brief", "--url", app_url + TRENDS_VIEW, "--out", str(cli_file), "--data-dir", str(sample_dir)]
+    assert main(brief) == 0
+    button_deck, cli_deck = Presentation(str(deck_file)), Presentation(str(cli_file))
+
+    def contents(deck: object) -> list[tuple[str, list[list[str]]]]:
+        slides = list(deck.slides)[:-1]  # type: ignore[attr-defined]  # the last holds the export time
+        return [
+            (
+                slide.shapes.title.text,
+                [
+                    [cell.text for cell in row.cells]
+                    for s in slide.shapes
+                    if s.has_table
+                    for row in s.table.rows
+                ],
+            )
+            for slide in slides
+        ]
+
+    assert contents(button_deck) == contents(cli_deck)
+    assert len(button_deck.slides) == 7
+
+
+def test_a_saved_view_reopens_with_the_same_numbers(
+    page: Page, browser: Browser, app_url: str, sample_dir: Path
+) -> None:
+    from dashboard.saved_views import folder
+
+    try:
+        open_view(page, app_url + TRENDS_VIEW)
+        page.get_by_role("textbox", name="Save this view as").fill("Passport channels")
+        page.get_by_role("button", name="Save view").click()
+        expect(page.get_by_test_id("stAlert").filter(has_text="Saved “Passport channels”")).to_be_visible()
+        expect(page.get_by_role("link", name="Passport channels")).to_be_visible()
+        before = csv_rows(download(page, "CSV"))
+        screenshot(page, "saved-view")
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            fresh = context.new_page()
+            open_view(fresh, app_url + "/?view=passport-channels")
+            expect(fresh).to_have_url(re.compile(r"/trends\?.*split=channel"))
+            expect(fresh.get_by_test_id("stSidebar")).to_contain_text("Showing saved view: Passport channels")
+            assert csv_rows(download(fresh, "CSV")) == before
+        finally:
+            context.close()
+    finally:
+        shutil.rmtree(folder(sample_dir), ignore_errors=True)
