@@ -37,7 +37,7 @@ def build(briefing: Briefing) -> bytes:
     provenance = briefing.provenance
     _title_slide(deck, briefing)
     figures = briefing.figures or _headline(briefing)
-    slide = _slide(deck, f"Key figures, {briefing.filters.end}")
+    slide = _slide(deck, f"Key figures, {briefing.filters.end}" if briefing.filters.end else "Key figures")
     _table(slide, _figure_table(figures), MARGIN, BODY_TOP, WIDTH - 2 * MARGIN)
     _notes(slide, briefing, [] if briefing.figures else list(HEADLINE))
     for exhibit in briefing.exhibits:

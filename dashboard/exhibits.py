@@ -25,7 +25,11 @@ def begin(page: str, title: str) -> None:
     """Start recording this run's exhibits; call after the sidebar filters, before the page."""
     filters = current()
     engine = data.engine()
-    period = f"{filters.start} to {filters.end}" if filters.start != filters.end else str(filters.start)
+    period = (
+        "no data"
+        if filters.end is None
+        else (f"{filters.start} to {filters.end}" if filters.start != filters.end else filters.end)
+    )
     provenance = Provenance(
         page=title,
         filters=describe(filters),
