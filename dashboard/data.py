@@ -87,6 +87,14 @@ def channel_label(channel: str) -> str:
     return channel_labels().get(channel, channel)
 
 
+def labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return a result with its channel keys (if any) as people-facing names, for charts and tables;
+    CSV downloads keep the keys, as the query API and `cx query` give them."""
+    if "channel" not in frame.columns:
+        return frame
+    return frame.with_columns(pl.col("channel").replace_strict(channel_labels(), default=pl.col("channel")))
+
+
 @st.cache_data(show_spinner=False)
 def tile(name: str, filters: Filters, quarter: str) -> kpis.Tile:
     """Return a KPI tile."""

@@ -47,11 +47,7 @@ def _waits(filters: Filters) -> None:
     metric = data.metric(name)
     by = ["wait_band", *([split] if split != "none" else [])]
     query, ignored = data.engine().applicable(filters.query(name, by=by))
-    result = data.run(query)
-    if split == "channel":
-        result = result.with_columns(
-            pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String)
-        )
+    result = data.labelled(data.run(query))
     if result.filter(~pl.col("suppressed")).is_empty():
         st.info(
             f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 format "

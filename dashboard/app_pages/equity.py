@@ -56,13 +56,13 @@ def render() -> None:
         f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
         f"**{format_value(overall['value'], metric.format)}** (n = {overall['n'] or 0:,}) for {scope}."
     )
-    groups = result.groups
+    groups = data.labelled(result.groups)
     exhibits.chart(
         f"{metric.label} by {_label(dimension).lower()}{who}",
         charts.groups(groups, dimension, metric, overall["value"]),
         tables.readable(groups, metric, [dimension]),
         _alt_text(groups, dimension, metric),
-        numbers=groups,
+        numbers=result.groups,
         metrics=[name],
     )
     flagged = groups.filter(pl.col("beyond_noise"))
@@ -87,14 +87,15 @@ def render() -> None:
         )
 
     st.header(f"The four themes by {_label(dimension).lower()}")
-    grid = data.theme_grid(dimension, filters, within)
+    computed = data.theme_grid(dimension, filters, within)
+    grid = data.labelled(computed)
     labels = {n: data.metric(n).label for n in THEMES}
     exhibits.chart(
         f"The four themes by {_label(dimension).lower()}{who}",
         charts.heatmap(grid, dimension, labels),
         _grid_table(grid, dimension, labels),
         _grid_alt(grid, dimension, labels),
-        numbers=grid,
+        numbers=computed,
         metrics=THEMES,
         table_title="Numbers behind the heat map",
     )

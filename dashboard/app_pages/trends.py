@@ -61,11 +61,12 @@ def render() -> None:
     ]
     st.caption(f"{metric.description} {describe(filters)}.")
     columns = [grain, *([by_split] if by_split else [])]
+    shown = data.labelled(frame)
     exhibits.chart(
         f"{metric.label} by {GRAIN_LABELS[grain].lower()}"
         + (f" and {DIMENSIONS[by_split].label.lower()}" if by_split else ""),
-        charts.trend(frame, metric, grain, by_split, marks),
-        tables.readable(frame, metric, columns),
+        charts.trend(shown, metric, grain, by_split, marks),
+        tables.readable(shown, metric, columns),
         _alt_text(frame, metric, grain, by_split),
         numbers=frame,
         metrics=[name],
