@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from dashboard import deck, saved_views
-from dashboard.briefing import Briefing
+from dashboard.briefing import SESSION_KEY, Briefing
 from dashboard.pages import PAGES, page_at
 from metrics.errors import CxError
 from metrics.settings import Settings
@@ -63,7 +63,7 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
     notices = [w.value for w in app.warning if "link" in w.value.lower()]
     if notices:
         raise CxError("the view cannot be shown as linked: " + " ".join(notices))
-    found = app.session_state["_briefing"]
+    found = app.session_state[SESSION_KEY]
     assert isinstance(found, Briefing)
     provenance = dataclasses.replace(found.provenance, link=shown_link, generated_at=datetime.now(UTC))
     return dataclasses.replace(found, provenance=provenance)

@@ -19,6 +19,8 @@ from metrics.formatting import SUPPRESSED
 from metrics.provenance import Provenance
 from metrics.query import Engine, Filters
 
+# Where a page run keeps its briefing in the session: the deck button and `cx brief` read it there.
+SESSION_KEY = "_briefing"
 EXPORT_WIDTH = 760  # pixels of the plotting area; a 16:9 slide shows it at about 8 inches
 PNG_PPI = 200  # at least 150 dpi, sharp on a projector and in print
 

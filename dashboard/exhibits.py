@@ -12,11 +12,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, state
-from dashboard.briefing import Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
+from dashboard.briefing import SESSION_KEY, Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
 from dashboard.filters import current, describe
 from metrics.provenance import Provenance, data_as_of, definitions_version
 
-_KEY = "_briefing"
 # Link parameters the sidebar sets; the others are the page's own choices.
 _SIDEBAR = ("from", "to", "service", "channel", "segment")
 
@@ -40,7 +39,7 @@ def begin(page: str, title: str) -> None:
         link="",
         generated_at=datetime.now(UTC),
     )
-    st.session_state[_KEY] = Briefing(page, title, filters, engine, provenance)
+    st.session_state[SESSION_KEY] = Briefing(page, title, filters, engine, provenance)
 
 
 @st.cache_data(show_spinner=False)
@@ -50,7 +49,7 @@ def _definitions() -> str:
 
 def briefing() -> Briefing:
     """Return this run's briefing so far."""
-    found = st.session_state[_KEY]
+    found = st.session_state[SESSION_KEY]
     assert isinstance(found, Briefing)
     return found
 

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import deck, saved_views
 from dashboard.brief import brief, from_link
-from dashboard.briefing import PNG_PPI, Briefing, csv_bytes, marked, png_bytes, svg_bytes
+from dashboard.briefing import PNG_PPI, SESSION_KEY, Briefing, csv_bytes, marked, png_bytes, svg_bytes
 from metrics.cli import main
 from metrics.errors import CxError
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
@@ -268,7 +268,7 @@ def test_every_page_exports_a_deck_with_a_slide_per_exhibit(page: str) -> None:
     app.switch_page(f"app_pages/{page}.py")
     app.run()
     assert not app.exception
-    found = app.session_state["_briefing"]
+    found = app.session_state[SESSION_KEY]
     assert found.exhibits, f"{page} records nothing to export"
     presentation = Presentation(io.BytesIO(deck.build(found)))
     titles = [slide.shapes.title.text for slide in presentation.slides]
