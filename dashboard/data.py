@@ -10,6 +10,7 @@ import streamlit as st
 from metrics import a11_report as a11
 from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
+from metrics.errors import Problem
 from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
@@ -133,6 +134,16 @@ def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], 
 def coverage() -> list[InputCoverage]:
     """Return what each input holds."""
     return engine().warehouse.coverage()
+
+
+def metric_problems() -> tuple[Problem, ...]:
+    """Return why each metric file left out of the catalog was left out (header, sandbox, parse)."""
+    return engine().catalog.problems
+
+
+def input_problems() -> list[Problem]:
+    """Return every data-contract problem of every input, each naming its file, column and value."""
+    return engine().warehouse.check()
 
 
 @st.cache_data(show_spinner="Computing the value figures...")
