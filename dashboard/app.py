@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import filters, state
+from metrics.errors import CxError
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
 state.begin()
@@ -41,7 +42,12 @@ page = st.navigation(
 )
 notices = st.container()
 filters.sidebar()
-page.run()
+try:
+    page.run()
+except CxError as error:
+    # A broken input or metric file stops this page's analysis, not the app: say what and where.
+    st.error("This page cannot be shown with the current data. Metrics and data lists every problem.")
+    st.text(str(error))
 state.finish(notices)
 with st.sidebar:
     # Plain text, not a caption: captions are too faint on the sidebar's grey for WCAG AA.

@@ -10,7 +10,7 @@ import streamlit as st
 from metrics import a11_report as a11
 from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
-from metrics.errors import Problem
+from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
@@ -92,6 +92,15 @@ def channel_label(channel: str) -> str:
 def tile(name: str, filters: Filters, quarter: str) -> kpis.Tile:
     """Return a KPI tile."""
     return kpis.tile(engine(), name, filters, quarter)
+
+
+def tile_or_problem(name: str, filters: Filters, quarter: str) -> kpis.Tile | CxError:
+    """Return a KPI tile, or the error that keeps it from being computed (a broken input, say), so a
+    page can show the other tiles."""
+    try:
+        return tile(name, filters, quarter)
+    except CxError as error:
+        return error
 
 
 @st.cache_data(show_spinner=False)

@@ -14,9 +14,10 @@ import polars as pl
 from metrics import contract
 from metrics.errors import InputError, Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
-from metrics.validation import check_columns, check_values
+from metrics.validation import check_columns, check_values, shorten
 
 _SEEDS = ("channels",)
+_ENCODING = re.compile(r'value "(.*)" is not valid UTF8')
 
 
 @dataclass
@@ -263,10 +264,32 @@ def _unreadable(
                 con.execute(f"describe {read}").fetchall()
         except duckdb.Error as error:
             reason = str(error).splitlines()[0]
-            problems.append(Problem(_display(path, data_dir), f"cannot be read as parquet ({reason})"))
+            encoding = _ENCODING.search(reason)
+            message = (
+                _not_utf8(con, read, shorten(encoding.group(1)) or "")
+                if encoding
+                else f"cannot be read as parquet ({reason})"
+            )
+            problems.append(Problem(_display(path, data_dir), message))
     if not problems and not scan:  # each file reads alone: their columns clash
         problems.append(Problem(_display(files[0].parent, data_dir), "files have clashing column types"))
     return problems
+
+
+def _not_utf8(con: duckdb.DuckDBPyConnection, read: str, example: str) -> str:
+    """Say which text column of a file holds bytes that are not UTF-8, trying one column at a time."""
+    for name, kind, *_ in con.execute(f"describe {read}").fetchall():
+        if str(kind) != "VARCHAR":
+            continue
+        try:
+            con.execute(
+                f"create or replace temp table unreadable_probe as select {quote_identifier(name)} from ({read})"
+            )
+        except duckdb.Error:
+            return f"column '{name}' holds text that is not UTF-8 (e.g. {example}); write the file with UTF-8 text"
+        finally:
+            con.execute("drop table if exists unreadable_probe")
+    return f"holds text that is not UTF-8 (e.g. {example}); write the file with UTF-8 text"
 
 
 def _display(path: Path, data_dir: Path) -> str:
