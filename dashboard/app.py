@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import exhibits, filters, sharing, state
 from dashboard.pages import PAGES
+from metrics.errors import CxError
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
 state.begin()
@@ -22,6 +23,11 @@ current = next(key for key, candidate in pages.items() if candidate.title == pag
 notices = st.container()
 filters.sidebar()
 exhibits.begin(current, page.title)
-page.run()
+try:
+    page.run()
+except CxError as error:
+    # A broken input or metric file stops this page's analysis, not the app: say what and where.
+    st.error("This page cannot be shown with the current data. Metrics and data lists every problem.")
+    st.text(str(error))
 state.finish(notices)
 sharing.sidebar(exhibits.finish(), current)

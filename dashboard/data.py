@@ -10,6 +10,7 @@ import streamlit as st
 from metrics import a11_report as a11
 from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
+from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
@@ -101,6 +102,15 @@ def tile(name: str, filters: Filters, quarter: str) -> kpis.Tile:
     return kpis.tile(engine(), name, filters, quarter)
 
 
+def tile_or_problem(name: str, filters: Filters, quarter: str) -> kpis.Tile | CxError:
+    """Return a KPI tile, or the error that keeps it from being computed (a broken input, say), so a
+    page can show the other tiles."""
+    try:
+        return tile(name, filters, quarter)
+    except CxError as error:
+        return error
+
+
 @st.cache_data(show_spinner=False)
 def largest_moves(
     names: Sequence[str], dimensions: Sequence[str], filters: Filters, quarter: str
@@ -141,6 +151,16 @@ def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], 
 def coverage() -> list[InputCoverage]:
     """Return what each input holds."""
     return engine().warehouse.coverage()
+
+
+def metric_problems() -> tuple[Problem, ...]:
+    """Return why each metric file left out of the catalog was left out (header, sandbox, parse)."""
+    return engine().catalog.problems
+
+
+def input_problems() -> list[Problem]:
+    """Return every data-contract problem of every input, each naming its file, column and value."""
+    return engine().warehouse.check()
 
 
 @st.cache_data(show_spinner="Computing the value figures...")

@@ -5,6 +5,7 @@ reopen exactly the same view. A link value that is not a choice gets a notice an
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,6 +16,9 @@ import streamlit as st
 T = TypeVar("T")
 _KEY = "_url_state"
 _UNSET = object()
+# ASCII punctuation Markdown may act on, except & and ; (entities) and < > (written as entities).
+_PLAIN = re.compile(r"[A-Za-z0-9_]{1,40}")
+_PUNCTUATION = re.compile(r"([!-%'-/:=?@\[-`{-~])")
 
 
 @dataclass
@@ -62,7 +66,7 @@ def _seed(
         if bad:
             sample = ", ".join(str(o) for o in list(options)[:6]) + (", ..." if len(options) > 6 else "")
             run.notices.append(
-                f"The link's `{key}` value {', '.join(repr(v) for v in bad)} is not a choice for {label} "
+                f"The link's `{key}` value {', '.join(quoted(v) for v in bad[:3])} is not a choice for {label} "
                 f"(choices: {sample}); showing {shown(default) if not multi else 'all'} instead."
             )
         elif multi:
@@ -139,7 +143,7 @@ def number(
                 given = None
             if given is None or math.isnan(given) or not minimum <= given <= maximum:
                 run.notices.append(
-                    f"The link's `{key}` value {values[0]!r} is not a number from {minimum:g} to "
+                    f"The link's `{key}` value {quoted(values[0])} is not a number from {minimum:g} to "
                     f"{maximum:g} for {label}; showing {default:g} instead."
                 )
             else:
@@ -169,6 +173,20 @@ def notice(message: str) -> None:
     _run().notices.append(message)
 
 
+def quoted(value: str, limit: int = 40) -> str:
+    """Return a value from a link as a notice may quote it: short, one line, and inert as Markdown and
+    HTML (entities for <, > and &, a backslash before other punctuation), since links come from anyone."""
+    short = value if len(value) <= limit else value[:limit] + "…"
+    text = "".join(c if c.isprintable() else "?" for c in short)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "'" + _PUNCTUATION.sub(r"\\\1", text) + "'"
+
+
+def _name(key: str) -> str:
+    """Return a link's parameter name as a notice shows it: as code when it is a plain word."""
+    return f"`{key}`" if _PLAIN.fullmatch(key) else quoted(key)
+
+
 def _params() -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
     run = _run()
@@ -186,8 +204,13 @@ def _params() -> list[tuple[str, str]]:
 def finish(area: Any) -> None:
     """Write the view's choices to the address bar and show this run's notices in `area`."""
     run = _run()
-    for key in sorted(set(run.raw) - set(run.declared)):
-        run.notices.append(f"The link's parameter `{key}` is not used on this page and was ignored.")
+    unused = sorted(set(run.raw) - set(run.declared))
+    if unused:
+        names = ", ".join(_name(k) for k in unused[:5]) + (
+            f" and {len(unused) - 5} more" if len(unused) > 5 else ""
+        )
+        are = "are" if len(unused) > 1 else "is"
+        run.notices.append(f"The link's parameter {names} {are} not used on this page and was ignored.")
     for message in run.notices:
         area.warning(message, icon=":material/link_off:")
     grouped = choices()

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
+from metrics.catalog import Metric
 from metrics.formatting import format_delta, format_value
 from metrics.kpis import Tile, describe_tile
 
@@ -36,6 +37,14 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
             )
         lines = describe_tile(tile)
         st.caption("  \n".join(lines))
+
+
+def unavailable(metric: Metric, error: Exception, column: st.delta_generator.DeltaGenerator) -> None:
+    """Draw the tile of a metric that cannot be computed, saying why, in place of its value."""
+    with column.container(border=True):
+        st.metric(metric.label, "unavailable", help=metric.description)
+        # Plain text: the reason quotes file names and values from the data.
+        st.text(f"{error}\nMetrics and data lists every problem.")
 
 
 def history_table(shown: list[Tile]) -> pl.DataFrame:

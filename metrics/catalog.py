@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from metrics import sandbox
 from metrics.errors import Problem
 from metrics.sqlfiles import SQL_DIR
 
@@ -139,9 +140,12 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
     min_n = _number(header.get("min_n"), "min_n", int, problem)
     if min_n is not None and min_n < 1:
         problem(f"header key 'min_n': value {min_n} must be 1 or more")
-    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    body = "\n".join(lines[body_start:])
+    sql = body.strip().rstrip(";").strip()
     if not sql:
         problem("no SQL after the header: the body is a select returning one row per unit counted")
+    for violation in sandbox.check(body, first_line=body_start + 1):
+        problem(str(violation))
     if problems:
         return None, problems
     metric = Metric(

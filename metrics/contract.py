@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NOT_REPORTED = "Not reported"
+# Rules every column of a type follows, beyond its own allowed values and range: a text value longer
+# than this is a broken export (a whole file pasted into a cell), not a name or a comment, and would
+# swamp every page that shows it; a timestamp after the moment of checking has not happened yet.
+MAX_TEXT_LENGTH = 10_000
 
 # Channel keys follow GSA Touchpoints' channel list so exports line up with A-11 submissions.
 # Which of them count as self-service lives in sql/seeds/channels.csv, next to the SQL that uses it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.contract import INPUTS, Column
+from metrics.contract import INPUTS, MAX_TEXT_LENGTH, Column
 
 
 def _allowed(column: Column) -> str:
@@ -29,6 +29,8 @@ def contract_markdown() -> str:
         "Each input is a parquet file `<name>.parquet`, a folder `<name>/` of parquet files, or both, read",
         "together, in the data directory (`--data-dir`, `CX_DATA_DIR`, default `sample_data/`).",
         "Extra columns are ignored. Integer columns may arrive as floats when every value is whole.",
+        f"Text is UTF-8 and at most {MAX_TEXT_LENGTH:,} characters; no timestamp is later than the moment of",
+        "checking.",
         "`cx check` reports every break of this contract with its file, column and value; a metric",
         "that reads a broken input reports the problem instead of a number, and the others keep working.",
         "",

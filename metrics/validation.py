@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from metrics.contract import Column, Input
+from metrics.contract import MAX_TEXT_LENGTH, Column, Input
 from metrics.errors import Problem
 from metrics.sqlfiles import quote_identifier, read_sql
 
@@ -75,9 +76,21 @@ def _range_text(column: Column) -> str:
     return f"below {low}" if low else f"above {high}"
 
 
-def _describe_problem(column: Column, kind: str, value: str | None, rows: int) -> str:
+def shorten(value: str | None, limit: int = 60) -> str | None:
+    """Return a value short enough to quote in a message; a longer one is cut and its length given."""
+    if value is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value):,} characters)"
+
+
+def _describe_problem(column: Column, kind: str, value: str | None, rows: int, latest: datetime) -> str:
     where = f"column '{column.name}'"
     count = f"{rows} row{'s' if rows != 1 else ''}"
+    value = shorten(value)
+    if kind == "too_long":
+        return f"{where}: value '{value}' is longer than {MAX_TEXT_LENGTH:,} characters ({count})"
+    if kind == "future":
+        return f"{where}: value {value} is in the future, after {latest:%Y-%m-%d %H:%M} ({count})"
     if kind == "null":
         return f"{where} is empty in {count}; it must always have a value"
     if kind == "not_allowed":
@@ -93,6 +106,7 @@ def check_values(
 ) -> list[Problem]:
     """Return a problem for each value of `relation` that breaks the contract, up to 5 per column."""
     template = read_sql(Path("checks/column.sql"))
+    latest = datetime.now().replace(microsecond=0)  # timestamps are agency local time, as is this
     problems = []
     for column in spec.columns:
         if column.name not in found:
@@ -105,9 +119,11 @@ def check_values(
             "minimum": column.minimum,
             "maximum": column.maximum,
             "whole": column.type in ("TINYINT", "INTEGER", "BIGINT"),
+            "max_length": MAX_TEXT_LENGTH if column.type == "VARCHAR" else None,
+            "latest": latest if column.type == "TIMESTAMP" else None,
         }
         for kind, value, rows in con.execute(sql, params).fetchall():
-            problems.append(Problem(source, _describe_problem(column, kind, value, rows)))
+            problems.append(Problem(source, _describe_problem(column, kind, value, rows, latest)))
     problems += _check_key(con, source, spec, relation)
     problems += _check_rows(con, source, spec)
     return problems
@@ -120,7 +136,9 @@ def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, relatio
         relation=quote_identifier(relation), key=quote_identifier(spec.key)
     )
     return [
-        Problem(source, f"column '{spec.key}': value '{value}' appears {rows} times; ids must be unique")
+        Problem(
+            source, f"column '{spec.key}': value '{shorten(value)}' appears {rows} times; ids must be unique"
+        )
         for value, rows in con.execute(sql).fetchall()
     ]
 
@@ -133,6 +151,9 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input) -> lis
         return []
     rows = con.execute(sql).fetchall()
     return [
-        Problem(source, f"column '{column}': value {value} {rule} ({count} row{'s' if count != 1 else ''})")
+        Problem(
+            source,
+            f"column '{column}': value {shorten(value)} {rule} ({count} row{'s' if count != 1 else ''})",
+        )
         for column, value, rule, count in rows[:5]
     ]

@@ -14,9 +14,10 @@ import polars as pl
 from metrics import contract
 from metrics.errors import InputError, Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
-from metrics.validation import check_columns, check_values
+from metrics.validation import check_columns, check_values, shorten
 
 _SEEDS = ("channels",)
+_ENCODING = re.compile(r'value "(.*)" is not valid UTF8')
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Warehouse:
         for layer in ("staging", "marts"):
             for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
                 self._create_view(model_file)
+        self._lock_down()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""
@@ -173,10 +175,33 @@ class Warehouse:
                 state.problems += check_columns(source, spec, state.columns)
             except duckdb.Error:
                 state.problems += _unreadable(self._con, files, self.data_dir)
-        usable = files and not state.problems
-        relation = self._relation(spec, files, state.columns) if usable else _empty_relation(spec)
-        self._con.execute(f"create or replace view {quote_identifier('raw_' + spec.name)} as {relation}")
+        # The rows are copied in now, not read lazily through a view: once loaded, DuckDB runs with
+        # file access off (see _lock_down), and a file damaged past its footer fails here, named.
+        table = quote_identifier("raw_" + spec.name)
+        if files and not state.problems:
+            try:
+                relation = self._relation(spec, files, state.columns)
+                self._con.execute(f"create or replace table {table} as {relation}")
+                return state
+            except duckdb.Error as error:
+                state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
+                    Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
+                ]
+        self._con.execute(f"create or replace table {table} as {_empty_relation(spec)}")
         return state
+
+    def _lock_down(self) -> None:
+        """Turn file and network access off and lock the configuration, once the inputs are found.
+
+        The inputs are tables by now, so no file needs to stay open. (Views over the parquet files
+        with DuckDB's `allowed_paths` would keep reads lazy, but an allowed path is writable too: a
+        COPY could overwrite an input.) Nothing can be read, written, attached or loaded after this,
+        and no later statement can turn it back on. Metric SQL is also checked before it is
+        admitted (metrics/sandbox.py)."""
+        self._con.execute("set autoinstall_known_extensions = false")
+        self._con.execute("set autoload_known_extensions = false")
+        self._con.execute("set enable_external_access = false")
+        self._con.execute("set lock_configuration = true")
 
     def _relation(self, spec: contract.Input, files: tuple[Path, ...], found: dict[str, str]) -> str:
         """Select the input's files, giving each file that leaves out an optional column its default.
@@ -224,18 +249,47 @@ def _empty_relation(spec: contract.Input) -> str:
     return f"select {columns} where false"
 
 
-def _unreadable(con: duckdb.DuckDBPyConnection, files: tuple[Path, ...], data_dir: Path) -> list[Problem]:
-    """Name each file that cannot be read as parquet."""
+def _unreadable(
+    con: duckdb.DuckDBPyConnection, files: tuple[Path, ...], data_dir: Path, scan: bool = False
+) -> list[Problem]:
+    """Name each file that cannot be read as parquet: its footer (describe) or, with `scan`, its rows."""
     problems = []
     for path in files:
+        read = f"select * from read_parquet({quote_literal(str(path))})"
         try:
-            con.execute(f"describe select * from read_parquet({quote_literal(str(path))})").fetchall()
+            if scan:
+                con.execute(f"create or replace temp table unreadable_probe as {read}")
+                con.execute("drop table unreadable_probe")
+            else:
+                con.execute(f"describe {read}").fetchall()
         except duckdb.Error as error:
             reason = str(error).splitlines()[0]
-            problems.append(Problem(_display(path, data_dir), f"cannot be read as parquet ({reason})"))
-    if not problems:  # each file reads alone: their columns clash
+            encoding = _ENCODING.search(reason)
+            message = (
+                _not_utf8(con, read, shorten(encoding.group(1)) or "")
+                if encoding
+                else f"cannot be read as parquet ({reason})"
+            )
+            problems.append(Problem(_display(path, data_dir), message))
+    if not problems and not scan:  # each file reads alone: their columns clash
         problems.append(Problem(_display(files[0].parent, data_dir), "files have clashing column types"))
     return problems
+
+
+def _not_utf8(con: duckdb.DuckDBPyConnection, read: str, example: str) -> str:
+    """Say which text column of a file holds bytes that are not UTF-8, trying one column at a time."""
+    for name, kind, *_ in con.execute(f"describe {read}").fetchall():
+        if str(kind) != "VARCHAR":
+            continue
+        try:
+            con.execute(
+                f"create or replace temp table unreadable_probe as select {quote_identifier(name)} from ({read})"
+            )
+        except duckdb.Error:
+            return f"column '{name}' holds text that is not UTF-8 (e.g. {example}); write the file with UTF-8 text"
+        finally:
+            con.execute("drop table if exists unreadable_probe")
+    return f"holds text that is not UTF-8 (e.g. {example}); write the file with UTF-8 text"
 
 
 def _display(path: Path, data_dir: Path) -> str:

@@ -200,3 +200,90 @@ def test_an_answer_count_row_must_count_one_item_with_its_wording(tmp_path: Path
         "responses.parquet: column 'row_kind': value answer_count must count answers to exactly one A-11 item "
         "on the five-point scale, with its question_text (2 rows)"
     ]
+
+
+def test_a_truncated_file(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{"trust": 5}] * 50))
+    whole = (folder / "responses.parquet").read_bytes()
+    (folder / "responses.parquet").write_bytes(whole[: len(whole) // 2])
+    (problem,) = problems_of(folder)
+    assert problem.startswith(
+        "responses.parquet: cannot be read as parquet (Invalid Input Error: No magic bytes"
+    )
+
+
+def test_an_empty_file(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    (folder / "responses.parquet").write_bytes(b"")
+    (problem,) = problems_of(folder)
+    assert problem.startswith("responses.parquet: cannot be read as parquet (")
+    assert "too small to be a Parquet file" in problem
+
+
+def test_a_file_damaged_inside_is_named_when_loaded_and_the_rest_is_served(tmp_path: Path) -> None:
+    # The footer is intact, so the columns can be described; the pages of rows cannot be read.
+    folder = with_responses(tmp_path, frame("responses", [{"trust": 5}] * 3))
+    rows = [{"queue_wait_seconds": float(i), "contact_id": f"C{i:06d}"} for i in range(5000)]
+    frame("contacts", rows).write_parquet(folder / "contacts.parquet")
+    damaged = bytearray((folder / "contacts.parquet").read_bytes())
+    damaged[4 : len(damaged) // 3] = bytes(len(damaged) // 3 - 4)
+    (folder / "contacts.parquet").write_bytes(bytes(damaged))
+    (problem,) = problems_of(folder)
+    assert problem.startswith("contacts.parquet: cannot be read as parquet (")
+    engine = Engine(Warehouse(folder), min_n=1)
+    with pytest.raises(InputError, match="contacts"):
+        engine.run(Query.of("wait_median"))
+    assert engine.run(Query.of("trust")).row(0, named=True)["n"] == 3
+
+
+def test_text_that_is_not_utf8(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = frame("responses", [{"comment": "fine"}, {"comment": "x"}]).to_arrow()
+    latin1 = pa.array([b"fine", b"caf\xe9"], type=pa.binary()).view(pa.string())  # bytes as they are
+    table = table.set_column(table.schema.get_field_index("comment"), "comment", latin1)
+    folder = with_responses(tmp_path, frame("responses", [{}]))
+    pq.write_table(table, folder / "responses.parquet")
+    assert problems_of(folder) == [
+        "responses.parquet: column 'comment' holds text that is not UTF-8 (e.g. caf\\xE9); write the file "
+        "with UTF-8 text"
+    ]
+
+
+def test_a_ten_megabyte_string_is_refused_and_quoted_short(tmp_path: Path) -> None:
+    huge = "A" * 10 * 1024 * 1024
+    folder = with_responses(tmp_path, frame("responses", [{"comment": huge}, {}]))
+    (problem,) = problems_of(folder)
+    assert problem == (
+        f"responses.parquet: column 'comment': value '{'A' * 60}… (10,485,760 characters)' is longer than "
+        "10,000 characters (1 row)"
+    )
+    channel = with_responses(tmp_path / "channel", frame("responses", [{"channel": huge}]))
+    (problem,) = problems_of(channel)
+    assert problem.startswith(
+        f"responses.parquet: column 'channel': value '{'A' * 60}… (10,485,760 characters)' is not allowed (1 row)"
+    )
+
+
+def test_a_date_in_the_future(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    bad = frame("responses", [{"submitted_at": datetime(2099, 1, 1)}, {}])
+    (problem,) = problems_of(with_responses(tmp_path, bad))
+    assert problem.startswith(
+        "responses.parquet: column 'submitted_at': value 2099-01-01 00:00:00 is in the future, after "
+    )
+    assert problem.endswith(" (1 row)")
+
+
+def test_input_files_are_never_modified(tmp_path: Path) -> None:
+    bad = frame("responses", [{"ease": 7}, {"channel": "fax machine"}, {}])
+    folder = with_responses(tmp_path, bad)
+    (folder / "transactions.parquet").write_bytes(b"PAR1 broken")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    engine = Engine(Warehouse(folder), min_n=1)
+    engine.warehouse.check()
+    engine.check_metrics()
+    engine.run(Query.of("abandonment_rate"))
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before

@@ -47,6 +47,23 @@ def render() -> None:
             )
             st.code(metric.sql, language="sql")
 
+    left_out = data.metric_problems()
+    if left_out:
+        files = sorted({p.source for p in left_out})
+        st.header("Metric files left out")
+        st.warning(
+            f"{len(files)} metric file{'s' if len(files) != 1 else ''} in sql/metrics/ "
+            f"{'are' if len(files) != 1 else 'is'} left out of every page until fixed; "
+            "`cx check` lists the same problems.",
+            icon=":material/block:",
+        )
+        # A table, not Markdown: a problem quotes the file, and a file's text is never formatted.
+        st.dataframe(
+            pl.DataFrame({"File": [p.source for p in left_out], "Problem": [p.message for p in left_out]}),
+            hide_index=True,
+            width="stretch",
+        )
+
     st.header("Data sources")
     rows = data.coverage()
     labels = data.channel_labels()
@@ -66,8 +83,23 @@ def render() -> None:
         }
     )
     exhibits.table("Data sources", sources)
-    if any(r.problems for r in rows):
-        st.warning("Some inputs break the data contract: run `cx check` for every problem.")
+
+    st.header("Data quality")
+    problems = data.input_problems()
+    if problems:
+        broken = sorted({r.input for r in rows if r.problems})
+        st.warning(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {', '.join(broken)}: the metrics "
+            "that read a broken input are unavailable until it is fixed; every other input is served. The "
+            "input files are only read, never changed. `cx check` lists the same problems.",
+            icon=":material/report:",
+        )
+        exhibits.table(
+            "Data quality problems",
+            pl.DataFrame({"File": [p.source for p in problems], "Problem": [p.message for p in problems]}),
+        )
+    else:
+        st.markdown("Every input meets the data contract (`cx contract` prints it).")
 
 
 render()

@@ -54,7 +54,7 @@ def render() -> None:
     who = f" among {_label(within[0][0]).lower()} {within[0][1]}" if within else ""
     st.markdown(
         f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
-        f"**{format_value(overall['value'], metric.format)}** (n = {overall['n'] or 0:,}) for {scope}."
+        f"**{format_value(overall['value'], metric.format)}** (n = {format_value(overall['n'], 'integer')}) for {scope}."
     )
     groups = data.labelled(result.groups)
     exhibits.chart(

@@ -9,7 +9,7 @@ from dashboard import data, exhibits, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from metrics.formatting import format_delta, format_value, suppression_note
-from metrics.kpis import HEADLINE, describe_tile, quarters_back
+from metrics.kpis import HEADLINE, Tile, describe_tile, quarters_back
 
 THEMES = ("trust", "ease", "effectiveness", "emotion")
 
@@ -26,17 +26,22 @@ def render() -> None:
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
     )
-    responses = data.tile("responses", filters, quarter)
-    rate = data.tile("response_rate", filters, quarter)
-    st.markdown(
-        f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "
-        f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
-        + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
-    )
-    shown = [data.tile(name, filters, quarter) for name in HEADLINE]
-    for row in (shown[:3], shown[3:]):
-        for tile, column in zip(row, st.columns(3), strict=True):
-            tiles.show(tile, column)
+    responses = data.tile_or_problem("responses", filters, quarter)
+    rate = data.tile_or_problem("response_rate", filters, quarter)
+    if isinstance(responses, Tile) and isinstance(rate, Tile):
+        st.markdown(
+            f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "
+            f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
+            + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
+        )
+    results = [data.tile_or_problem(name, filters, quarter) for name in HEADLINE]
+    for names, row in ((HEADLINE[:3], results[:3]), (HEADLINE[3:], results[3:])):
+        for name, tile, column in zip(names, row, st.columns(3), strict=True):
+            if isinstance(tile, Tile):
+                tiles.show(tile, column)
+            else:
+                tiles.unavailable(data.metric(name), tile, column)
+    shown = [t for t in results if isinstance(t, Tile)]
     exhibits.figures(
         [
             Figure(
@@ -50,11 +55,16 @@ def render() -> None:
             "The last eight quarters",
             tiles.history_table(shown),
             numbers=tiles.history_numbers(shown),
-            metrics=HEADLINE,
+            metrics=[t.metric.name for t in shown],
         )
 
     st.header("What changed this quarter")
-    moves = data.largest_moves(THEMES, ("service", "segment"), filters, quarter)
+    themes = tuple(
+        name
+        for name, tile in zip(HEADLINE, results, strict=True)
+        if name in THEMES and isinstance(tile, Tile)
+    )
+    moves = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else []
     if not moves:
         st.info(
             f"No service or segment moved beyond sampling noise between {quarters_back(quarter, 1)} and {quarter}."

@@ -15,6 +15,8 @@ judged as (
             when try_cast(checked_value as double) < $minimum then 'below_minimum'
             when try_cast(checked_value as double) > $maximum then 'above_maximum'
             when $whole and try_cast(checked_value as double) <> round(try_cast(checked_value as double)) then 'not_whole'
+            when $max_length is not null and length(cast(checked_value as varchar)) > $max_length then 'too_long'
+            when $latest is not null and try_cast(checked_value as timestamp) > $latest then 'future'
         end as problem
     from source
 )
