@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
+from test_suppression_audit import _NOT_STATISTICS, STATISTICS, pages_at
 
 from dashboard import deck, saved_views
 from dashboard.brief import brief, from_link
@@ -27,6 +28,10 @@ from metrics.formatting import SUPPRESSED, format_value, suppression_note
 from metrics.provenance import definitions_version
 from metrics.query import Engine, Query
 from metrics.settings import Settings
+
+# Counts of the inputs themselves, not statistics of survey or contact cells.
+AUDITED_COLUMNS = {"self_service", "cost", "handle_minutes", "rank"}
+__all__ = ["pages_at"]  # a fixture, used by name
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 # Passport Services by channel over FY2026: 36 cells, of which the sample hides some (n < 10).
@@ -373,3 +378,46 @@ def test_an_unknown_view_in_a_link_gets_a_notice_and_the_page(sample_dir: Path) 
     assert not app.exception
     assert any("`view`" in w.value and "'never-saved' is not a saved view" in w.value for w in app.warning)
     assert app.metric  # the overview still shows its tiles
+
+
+@pytest.mark.parametrize(
+    "page", ["overview", "trends", "equity", "journeys", "drivers", "value", "reporting"]
+)
+def test_no_export_shows_a_statistic_when_every_denominator_is_under_the_minimum(
+    pages_at: Any, page: str
+) -> None:
+    """The suppression audit, applied to what leaves the dashboard: CSV, chart data and the deck."""
+    app = pages_at(page, 10**9)
+    found = app.session_state[SESSION_KEY]
+    for exhibit in found.exhibits:
+        read = pl.read_csv(
+            io.BytesIO(csv_bytes(exhibit, found.provenance)), comment_prefix="#", infer_schema=False
+        )
+        numeric = [c for c, kind in exhibit.data.schema.items() if kind != pl.String and c != "suppressed"]
+        for column in numeric:
+            if column in AUDITED_COLUMNS or column in {c.lower() for c in _NOT_STATISTICS}:
+                continue
+            shown = [v for v in read[column] if v not in (None, SUPPRESSED)]
+            assert not shown, f"{page}: CSV of {exhibit.title!r} column {column!r} shows {shown[:3]}"
+        if exhibit.chart is not None:
+            for name, rows in exhibit.chart.to_dict().get("datasets", {}).items():
+                for row in rows:
+                    numbers = {
+                        k: row[k]
+                        for k in (*STATISTICS, "gap", "importance", "performance")
+                        if row.get(k) is not None
+                    }
+                    assert not numbers, f"{page}: chart {name} of {exhibit.title!r} shows {numbers}"
+    presentation = Presentation(io.BytesIO(deck.build(found)))
+    figures = tables(presentation.slides[1])[0]
+    assert all(row[1] in (SUPPRESSED, "unavailable") for row in figures[1:]), figures
+    for slide in list(presentation.slides)[2:-1]:
+        for table in tables(slide):
+            header, body = table[0], table[1:]
+            for index, column in enumerate(header):
+                if column in _NOT_STATISTICS:
+                    continue
+                shown = [row[index] for row in body if re.search(r"\d", row[index])]
+                assert not shown, (
+                    f"{page}: deck slide {slide.shapes.title.text!r} column {column!r} shows {shown[:3]}"
+                )
