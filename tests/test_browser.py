@@ -159,6 +159,9 @@ def test_each_page_opens_and_has_no_serious_accessibility_violation(
         }"""
     )
     assert violations == [], violations
+    # Every page exports: its first table's CSV and its briefing deck arrive as files.
+    assert download(page, "CSV").startswith(b"# Page: ")
+    assert download(page, "Briefing deck (PPTX)")[:2] == b"PK"  # a PPTX is a zip
 
 
 def test_overview_tiles_show_the_engine_numbers(page: Page, app_url: str, sample_engine: Engine) -> None:
