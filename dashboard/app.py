@@ -1,14 +1,15 @@
-"""The Streamlit app: URL state, the shared sidebar filters, navigation, and the copy-link box.
-Run with `make run`."""
+"""The Streamlit app: the optional sign-in gate, URL state, the shared sidebar filters, navigation, and
+the copy-link box. Run with `make run`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filters, state
+from dashboard import filters, signin, state
 from metrics.errors import CxError
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
+signin.gate()  # before anything reads data: with sign-in configured, nothing is drawn until it is done
 state.begin()
 page = st.navigation(
     [
