@@ -1,5 +1,5 @@
-"""The Streamlit app: the optional sign-in gate, URL state, the shared sidebar filters, navigation, and
-the copy-link box. Run with `make run`."""
+"""The Streamlit app: URL state, the shared sidebar filters, navigation, and the copy-link box.
+Run with `make run`."""
 
 from __future__ import annotations
 
