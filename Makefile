@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 AXE_VERSION := 4.14.1
 AXE := $(VENV)/axe/axe-core-$(AXE_VERSION).min.js
 
-.PHONY: install run sample test check lint types lock browser clean
+.PHONY: install run sample test check lint types lock browser clean load
 
 install: $(STAMP)
 
@@ -47,6 +47,12 @@ $(AXE): | $(STAMP)
 
 test: $(STAMP) browser $(AXE)
 	CX_AXE=$(AXE) $(BIN)/python -m pytest
+
+# Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
+SESSIONS ?= 25
+SECONDS ?= 60
+load: $(STAMP) sample browser
+	$(BIN)/python tests/load/load_test.py --sessions $(SESSIONS) --seconds $(SECONDS) --data-dir $(DATA_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

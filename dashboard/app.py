@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import exhibits, filters, sharing, state
+from dashboard import exhibits, filters, sharing, signin, state
 from dashboard.pages import PAGES
 from metrics.errors import CxError
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
+signin.gate()  # before anything reads data: with sign-in configured, nothing is drawn until it is done
 state.begin()
 pages = {
     spec.url_path: st.Page(

@@ -63,6 +63,8 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
     notices = [w.value for w in app.warning if "link" in w.value.lower()]
     if notices:
         raise CxError("the view cannot be shown as linked: " + " ".join(notices))
+    if SESSION_KEY not in app.session_state:
+        raise CxError(f"the {page} page showed nothing to brief (is sign-in in the way?)")
     found = app.session_state[SESSION_KEY]
     assert isinstance(found, Briefing)
     provenance = dataclasses.replace(found.provenance, link=shown_link, generated_at=datetime.now(UTC))

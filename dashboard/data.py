@@ -42,9 +42,7 @@ def options() -> dict[str, list[str]]:
     quarters = sorted({q for r in coverage for q in (r.first_quarter, r.last_quarter) if q})
     every = _quarters_between(quarters[0], quarters[-1]) if quarters else []
     responses = next(r for r in coverage if r.input == "responses")
-    segments = (
-        run(Query.of("responses", by=["segment"]))["segment"].to_list() if responses.problems == 0 else []
-    )
+    segments = run(Query.of("responses", by=["segment"]))["segment"].to_list() if responses.usable else []
     return {
         "quarters": every,
         "services": sorted({s for r in coverage for s in r.services}),

@@ -196,7 +196,9 @@ def _check(engine: Engine) -> int:
     problems = warehouse.check() + engine.check_metrics()
     for name, state in warehouse.inputs.items():
         status = "ok" if not state.problems else f"{len(state.problems)} problem(s)"
-        rows = f"{warehouse.row_count(name):,} rows" if state.found and not state.problems else "not usable"
+        if state.rejected:
+            status += f", {state.rejected:,} row{'s' if state.rejected != 1 else ''} rejected"
+        rows = f"{warehouse.row_count(name):,} rows" if state.usable else "not usable"
         print(f"input   {state.source:24} {rows:>16}  {status}")
     print(f"metrics {len(engine.catalog.metrics)} files in sql/metrics/")
     for problem in problems:

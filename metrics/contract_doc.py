@@ -31,8 +31,10 @@ def contract_markdown() -> str:
         "Extra columns are ignored. Integer columns may arrive as floats when every value is whole.",
         f"Text is UTF-8 and at most {MAX_TEXT_LENGTH:,} characters; no timestamp is later than the moment of",
         "checking.",
-        "`cx check` reports every break of this contract with its file, column and value; a metric",
-        "that reads a broken input reports the problem instead of a number, and the others keep working.",
+        "`cx check` reports every break of this contract with its file, column and value. A row that breaks",
+        "a value rule (not allowed, out of range, empty, a duplicate id...) is left out and counted, and the",
+        "other rows are served; a file that cannot be read, a missing column or a wrong type makes the input",
+        "unusable, and a metric that reads it reports the problem instead of a number.",
         "",
     ]
     for spec in INPUTS.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -101,11 +102,69 @@ def _describe_problem(column: Column, kind: str, value: str | None, rows: int, l
     return f"{where}: value {value} is {_range_text(column)} ({count})"
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What the contract checks found in one input's rows: a problem per rule broken (with the rows it
+    affects) and how many rows break at least one rule."""
+
+    problems: list[Problem]
+    rejected: int
+
+
 def check_values(
     con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
 ) -> list[Problem]:
-    """Return a problem for each value of `relation` that breaks the contract, up to 5 per column."""
+    """Return a problem for each value of `relation` (a table) that breaks the contract, up to 5 per
+    column and rule; the rows are left as they are."""
+    return _check(con, source, spec, relation, found, reject=False).problems
+
+
+def reject_rows(
+    con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
+) -> Checked:
+    """Check `relation` (a table holding an input's rows) and delete every row that breaks a rule, so
+    the rest can be served; return the problems and the number of rows deleted."""
+    return _check(con, source, spec, relation, found, reject=True)
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    spec: Input,
+    relation: str,
+    found: dict[str, str],
+    reject: bool,
+) -> Checked:
+    # Each check writes the ids of the rows it finds to checked_rows; every id is kept in
+    # rejected_rows, and the messages come from a summary of checked_rows.
+    con.execute("create or replace temp table rejected_rows (row_id bigint)")
+    try:
+        problems = _check_columns(con, source, spec, relation, found)
+        problems += _check_key(con, source, spec, relation)
+        problems += _check_rows(con, source, spec)
+        row = con.execute("select count(distinct row_id) from rejected_rows").fetchone()
+        rejected = int(row[0]) if row else 0
+        if reject and rejected:
+            con.execute(
+                f"delete from {quote_identifier(relation)} where rowid in (select row_id from rejected_rows)"
+            )
+        return Checked(problems, rejected)
+    finally:
+        con.execute("drop table if exists checked_rows")
+        con.execute("drop table if exists rejected_rows")
+
+
+def _found_rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> None:
+    """Keep the rows a check finds in checked_rows, and their ids among the rejected."""
+    con.execute(f"create or replace temp table checked_rows as {sql}", params or {})
+    con.execute("insert into rejected_rows select row_id from checked_rows")
+
+
+def _check_columns(
+    con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
+) -> list[Problem]:
     template = read_sql(Path("checks/column.sql"))
+    summary = read_sql(Path("checks/summary_column.sql"))
     latest = datetime.now().replace(microsecond=0)  # timestamps are agency local time, as is this
     problems = []
     for column in spec.columns:
@@ -122,19 +181,19 @@ def check_values(
             "max_length": MAX_TEXT_LENGTH if column.type == "VARCHAR" else None,
             "latest": latest if column.type == "TIMESTAMP" else None,
         }
-        for kind, value, rows in con.execute(sql, params).fetchall():
+        _found_rows(con, sql, params)
+        for kind, value, rows in con.execute(summary).fetchall():
             problems.append(Problem(source, _describe_problem(column, kind, value, rows, latest)))
-    problems += _check_key(con, source, spec, relation)
-    problems += _check_rows(con, source, spec)
     return problems
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str) -> list[Problem]:
     if "," in spec.key:
         return []  # a composite key (collections) is checked by its own row rules
-    sql = read_sql(Path("checks/duplicate_keys.sql")).format(
-        relation=quote_identifier(relation), key=quote_identifier(spec.key)
-    )
+    names = {"relation": quote_identifier(relation), "key": quote_identifier(spec.key)}
+    # Every copy of a repeated id is rejected: which one is right cannot be told.
+    _found_rows(con, read_sql(Path("checks/duplicate_rows.sql")).format(**names))
+    sql = read_sql(Path("checks/duplicate_keys.sql")).format(**names)
     return [
         Problem(
             source, f"column '{spec.key}': value '{shorten(value)}' appears {rows} times; ids must be unique"
@@ -149,11 +208,12 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input) -> lis
         sql = read_sql(rules)
     except FileNotFoundError:
         return []
-    rows = con.execute(sql).fetchall()
+    _found_rows(con, sql)
+    rows = con.execute(read_sql(Path("checks/summary_rules.sql"))).fetchall()
     return [
         Problem(
             source,
             f"column '{column}': value {shorten(value)} {rule} ({count} row{'s' if count != 1 else ''})",
         )
-        for column, value, rule, count in rows[:5]
+        for column, value, rule, count in rows
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import polars as pl
 from metrics import contract
 from metrics.errors import InputError, Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
-from metrics.validation import check_columns, check_values, shorten
+from metrics.validation import check_columns, reject_rows, shorten
 
 _SEEDS = ("channels",)
 _ENCODING = re.compile(r'value "(.*)" is not valid UTF8')
@@ -29,7 +28,8 @@ class InputState:
     files: tuple[Path, ...]
     columns: dict[str, str]  # column name -> DuckDB type, as found in the files
     problems: list[Problem] = field(default_factory=list)
-    values_checked: bool = False
+    usable: bool = False  # read, with every contract column of a readable type
+    rejected: int = 0  # rows left out because they break a value rule (counted in problems)
 
     @property
     def found(self) -> bool:
@@ -50,6 +50,8 @@ class InputCoverage:
     channels: tuple[str, ...]
     modified: datetime | None
     problems: int
+    rejected: int  # rows left out for breaking a value rule
+    usable: bool
 
 
 def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]:
@@ -72,7 +74,6 @@ class Warehouse:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self._con = duckdb.connect(":memory:")
-        self._lock = threading.Lock()
         for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
             self._con.execute(macro_file.read_text(encoding="utf-8"))
         for seed in _SEEDS:
@@ -107,22 +108,16 @@ class Warehouse:
         return frozenset().union(*(self.reads[n] for n in names if n in self.reads))
 
     def require(self, inputs: frozenset[str], what: str) -> None:
-        """Raise InputError naming the problems of any of `inputs` that is missing or broken."""
-        problems = [p for name in sorted(inputs) for p in self.check_input(name)]
-        if problems:
-            broken = ", ".join(sorted({n for n in inputs if self.inputs[n].problems}))
-            raise InputError(f"{what} reads {broken}, which cannot be used", problems)
+        """Raise InputError naming the problems of any of `inputs` that is missing or cannot be read.
+        An input whose only problems are rows breaking a value rule is served without those rows."""
+        broken = sorted(n for n in inputs if not self.inputs[n].usable)
+        if broken:
+            problems = [p for name in broken for p in self.inputs[name].problems]
+            raise InputError(f"{what} reads {', '.join(broken)}, which cannot be used", problems)
 
     def check_input(self, name: str) -> list[Problem]:
-        """Return every contract problem of one input, running the value checks once."""
-        state = self.inputs[name]
-        with self._lock:
-            if not state.values_checked and not state.problems:
-                state.problems = check_values(
-                    self._con.cursor(), state.source, state.spec, f"raw_{name}", state.columns
-                )
-            state.values_checked = True
-        return state.problems
+        """Return every contract problem of one input (checked when it was loaded)."""
+        return self.inputs[name].problems
 
     def check(self) -> list[Problem]:
         """Return every problem of every input."""
@@ -147,7 +142,9 @@ class Warehouse:
                     services=tuple(row.get("services") or ()),
                     channels=tuple(row.get("channels") or ()),
                     modified=datetime.fromtimestamp(modified) if modified else None,
-                    problems=len(self.check_input(name)),
+                    problems=len(state.problems),
+                    rejected=state.rejected,
+                    usable=state.usable,
                 )
             )
         return records
@@ -182,11 +179,18 @@ class Warehouse:
             try:
                 relation = self._relation(spec, files, state.columns)
                 self._con.execute(f"create or replace table {table} as {relation}")
-                return state
             except duckdb.Error as error:
                 state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
                     Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
                 ]
+            else:
+                # Rows that break a value rule are left out of the table (never out of the file) and
+                # counted; every other row is served.
+                checked = reject_rows(self._con, source, spec, f"raw_{spec.name}", state.columns)
+                state.problems += checked.problems
+                state.rejected = checked.rejected
+                state.usable = True
+                return state
         self._con.execute(f"create or replace table {table} as {_empty_relation(spec)}")
         return state
 

@@ -1,5 +1,5 @@
-"""The data-quality panel on Metrics and data: every input problem is listed with its file, and the
-pages keep serving what does not read the broken input."""
+"""The data-quality panel on Metrics and data: every input problem is listed with its file, rows that
+break a rule are left out and counted, and the pages keep serving what does not read a broken input."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 @pytest.fixture
-def broken_contacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     responses = [{"trust": 5 if i % 3 else 2, "ease": 4} for i in range(40)]
     folder = write_inputs(tmp_path / "data", responses=responses, transactions=[{}] * 20, collections=[{}])
-    frame("contacts", [{"queue_wait_seconds": -5.0}, {}]).write_parquet(folder / "contacts.parquet")
     monkeypatch.setenv("CX_DATA_DIR", str(folder))
     monkeypatch.setenv("CX_MIN_N", "1")
     st.cache_resource.clear()
@@ -28,32 +27,47 @@ def broken_contacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     st.cache_data.clear()
 
 
-def test_the_panel_lists_each_problem_and_the_rest_is_served(broken_contacts: Path) -> None:
+def open_page(page: str, **params: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
-    app.switch_page("app_pages/catalog.py")
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.switch_page(f"app_pages/{page}.py")
     app.run()
     assert not app.exception
+    return app
+
+
+def test_a_rejected_row_is_counted_and_the_rest_served(data_dir: Path) -> None:
+    frame("contacts", [{"queue_wait_seconds": -5.0}, {"queue_wait_seconds": 90.0}]).write_parquet(
+        data_dir / "contacts.parquet"
+    )
+    app = open_page("catalog")
     assert "Data quality" in [h.value for h in app.header]
     (warning,) = app.warning
     assert warning.value.startswith(
-        "1 problem in contacts: the metrics that read a broken input are unavailable"
+        "1 problem in contacts. Rows left out because they break a rule: 1 of contacts; the other rows are served."
     )
-    problems = app.dataframe[-1].value.to_dict("records")
-    assert problems == [
+    sources = app.dataframe[-2].value
+    assert dict(zip(sources["Input"], sources["Rows rejected"], strict=True))["contacts"] == "1"
+    assert app.dataframe[-1].value.to_dict("records") == [
         {"File": "contacts.parquet", "Problem": "column 'queue_wait_seconds': value -5.0 is below 0 (1 row)"}
     ]
-    app.switch_page("app_pages/overview.py")
-    app.run()
-    assert not app.exception
+    shown = {m.label: m.value for m in open_page("overview").metric}
+    assert shown["Median wait"] == "1m 30s"  # the one good contact
+
+
+def test_an_unusable_input_is_named_and_the_rest_served(data_dir: Path) -> None:
+    frame("contacts", [{}, {}]).drop("queue_wait_seconds").write_parquet(data_dir / "contacts.parquet")
+    app = open_page("catalog")
+    (warning,) = app.warning
+    assert "Not usable, so the metrics that read it are unavailable: contacts." in warning.value
+    app = open_page("overview")
     shown = {m.label: m.value for m in app.metric}
     assert shown["Trust"] not in ("", None, "†", "unavailable")
     assert shown["Median wait"] == "unavailable"  # it reads contacts; the reason is under it
-    assert any("contacts.parquet: column 'queue_wait_seconds'" in t.value for t in app.text)
+    assert any("contacts.parquet: missing column 'queue_wait_seconds'" in t.value for t in app.text)
     # A page whose measure reads the broken input says so instead of failing.
-    app.query_params["metric"] = "wait_median"
-    app.switch_page("app_pages/trends.py")
-    app.run()
-    assert not app.exception
+    app = open_page("trends", metric="wait_median")
     assert app.error[0].value.startswith("This page cannot be shown with the current data.")
 
 
@@ -62,9 +76,7 @@ def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("CX_MIN_N", raising=False)
     st.cache_resource.clear()
     st.cache_data.clear()
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.switch_page("app_pages/catalog.py")
-    app.run()
+    app = open_page("catalog")
     assert not app.warning
     assert any(m.value.startswith("Every input meets the data contract") for m in app.markdown)
     st.cache_resource.clear()

@@ -140,14 +140,35 @@ def test_optional_columns_may_be_left_out(tmp_path: Path) -> None:
     assert result["age_band"].to_list() == ["Not reported"]
 
 
-def test_a_broken_input_fails_only_the_metrics_that_read_it(tmp_path: Path) -> None:
-    folder = with_responses(tmp_path, frame("responses", [{"ease": 7}]))
+def test_rows_that_break_a_rule_are_rejected_and_the_rest_served(tmp_path: Path) -> None:
+    bad = frame(
+        "responses", [{"ease": 7, "trust": 5}, {"trust": 5}, {"trust": 2}, {"trust": 4}, {"trust": 4}]
+    )
+    bad = bad.with_columns(  # the last two share an id: both are rejected, since which is right is unknown
+        pl.when(pl.col("response_id") == "R0005")
+        .then(pl.lit("R0004"))
+        .otherwise(pl.col("response_id"))
+        .alias("response_id")
+    )
+    folder = with_responses(tmp_path, bad)
+    warehouse = Warehouse(folder)
+    assert [str(p) for p in warehouse.check()] == [
+        "responses.parquet: column 'ease': value 7 is outside 1-5 (1 row)",
+        "responses.parquet: column 'response_id': value 'R0004' appears 2 times; ids must be unique",
+    ]
+    assert (warehouse.inputs["responses"].rejected, warehouse.row_count("responses")) == (3, 2)
+    row = Engine(warehouse, min_n=1).run(Query.of("trust")).row(0, named=True)
+    assert (row["n"], row["value"]) == (2, pytest.approx(1 / 2))
+
+
+def test_an_unusable_input_fails_only_the_metrics_that_read_it(tmp_path: Path) -> None:
+    folder = with_responses(tmp_path, frame("responses", [{"trust": 5}]).drop("segment"))
     engine = Engine(Warehouse(folder), min_n=1)
     with pytest.raises(InputError) as raised:
         engine.run(Query.of("trust"))
     assert str(raised.value) == (
-        "metric 'trust' reads responses, which cannot be used: responses.parquet: column 'ease': value 7 is "
-        "outside 1-5 (1 row). Run `cx check` to list every problem."
+        "metric 'trust' reads responses, which cannot be used: responses.parquet: missing column 'segment' "
+        "(VARCHAR). Run `cx check` to list every problem."
     )
     assert engine.run(Query.of("abandonment_rate")).row(0, named=True)["n"] == 3
     assert engine.run(Query.of("self_service_rate")).row(0, named=True)["n"] == 1
@@ -287,3 +308,23 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
     engine.check_metrics()
     engine.run(Query.of("abandonment_rate"))
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+
+
+def test_cx_check_counts_the_rejected_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from metrics.cli import main
+
+    folder = with_responses(tmp_path, frame("responses", [{"ease": 7}, {"ease": 9}, {"ease": 4}]))
+    assert main(["check", "--data-dir", str(folder)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "input",
+        "responses.parquet",
+        "1",
+        "rows",
+        "2",
+        "problem(s),",
+        "2",
+        "rows",
+        "rejected",
+    ]
+    assert "problem: responses.parquet: column 'ease': value 7 is outside 1-5 (1 row)" in lines

@@ -123,7 +123,7 @@ _NOT_STATISTICS = {
     "Quarter", "Fiscal quarter", "Month", "Age band", "Stage", "Customer segment", "Journey stage", "Channel",
     "Self-service", "Cost per transaction", "Handle minutes", "Service", "Readiness", "Why",
     "Customers served", "Offered the survey", "Trust question", "Survey type", "Question", "Answer",
-    "Beyond noise", "Input", "File", "Rows", "From", "To", "Last modified", "Problems", "Services",
+    "Beyond noise", "Input", "File", "Rows", "Rows rejected", "From", "To", "Last modified", "Problems", "Services",
     "Channels", "Group", "Measure", "Direction", "Driver",
 }  # fmt: skip
 _DIGIT = re.compile(r"\d")

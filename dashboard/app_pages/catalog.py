@@ -78,6 +78,7 @@ def render() -> None:
                 r.modified.strftime("%Y-%m-%d %H:%M") if r.modified else "missing" for r in rows
             ],
             "Problems": [str(r.problems) for r in rows],
+            "Rows rejected": [f"{r.rejected:,}" for r in rows],
             "Services": [", ".join(r.services) for r in rows],
             "Channels": [", ".join(labels.get(c, c) for c in r.channels) for r in rows],
         }
@@ -88,10 +89,17 @@ def render() -> None:
     problems = data.input_problems()
     if problems:
         broken = sorted({r.input for r in rows if r.problems})
+        rejected = ", ".join(f"{r.rejected:,} of {r.input}" for r in rows if r.rejected)
+        unusable = ", ".join(r.input for r in rows if not r.usable)
         st.warning(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {', '.join(broken)}: the metrics "
-            "that read a broken input are unavailable until it is fixed; every other input is served. The "
-            "input files are only read, never changed. `cx check` lists the same problems.",
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {', '.join(broken)}. "
+            + (
+                f"Rows left out because they break a rule: {rejected}; the other rows are served. "
+                if rejected
+                else ""
+            )
+            + (f"Not usable, so the metrics that read it are unavailable: {unusable}. " if unusable else "")
+            + "The input files are only read, never changed. `cx check` lists the same problems.",
             icon=":material/report:",
         )
         exhibits.table(

@@ -108,7 +108,7 @@ def _check(spec: contract.Input, rows: pl.DataFrame) -> None:
     `cx check` would refuse."""
     con = duckdb.connect(":memory:")
     con.register("new_rows", rows.to_arrow())
-    con.execute(f"create view raw_{spec.name} as select * from new_rows")
+    con.execute(f"create table raw_{spec.name} as select * from new_rows")  # a table: checks use rowid
     columns = {name: str(dtype) for name, dtype in zip(rows.columns, rows.dtypes, strict=True)}
     problems = check_values(con, "the rows to import", spec, f"raw_{spec.name}", columns)
     if problems:

@@ -1,12 +1,13 @@
--- One row per distinct value of one input column that breaks the data contract, most frequent first.
--- {relation} and {column} are quoted identifiers taken from the data contract, never from a user;
--- the rules themselves arrive as bound parameters.
+-- One row per row of an input whose value in one column breaks the data contract: the row's id, the
+-- problem and the value. {relation} and {column} are quoted identifiers taken from the data contract,
+-- never from a user; the rules themselves arrive as bound parameters.
 with source as (
-    select {column} as checked_value from {relation}
+    select rowid as row_id, {column} as checked_value from {relation}
 ),
 
 judged as (
     select
+        row_id,
         checked_value,
         case
             when checked_value is null then
@@ -22,11 +23,8 @@ judged as (
 )
 
 select
+    row_id,
     problem,
-    cast(checked_value as varchar) as bad_value,
-    count(*) as row_count
+    cast(checked_value as varchar) as bad_value
 from judged
 where problem is not null
-group by all
-order by row_count desc, bad_value
-limit 5

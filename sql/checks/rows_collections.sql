@@ -1,10 +1,11 @@
--- One row per rule across columns of the collections input that some rows break, with an example.
+-- One row per row and rule across columns of the collections input that the row breaks, with its value.
 with source as (
-    select * from raw_collections
+    select rowid as row_id, * from raw_collections
 ),
 
 broken as (
     select
+        row_id,
         'customers_offered' as column_name,
         cast(customers_offered as varchar) as bad_value,
         'is more than customers_served (' || cast(customers_served as varchar) || ')' as rule
@@ -13,10 +14,8 @@ broken as (
 )
 
 select
+    row_id,
     column_name,
     bad_value,
-    rule,
-    count(*) as row_count
+    rule
 from broken
-group by all
-order by row_count desc, column_name, bad_value

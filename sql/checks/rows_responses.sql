@@ -1,10 +1,11 @@
--- One row per rule across columns of the responses input that some rows break, with an example.
+-- One row per row and rule across columns of the responses input that the row breaks, with its value.
 with source as (
-    select * from raw_responses
+    select rowid as row_id, * from raw_responses
 ),
 
 broken as (
     select
+        row_id,
         'trust' as column_name,
         cast(trust as varchar) as bad_value,
         'is not 0 or 1 on the thumbs scale' as rule
@@ -12,6 +13,7 @@ broken as (
     where trust_scale = 'thumbs' and trust not in (0, 1)
     union all
     select
+        row_id,
         'trust' as column_name,
         cast(trust as varchar) as bad_value,
         'is outside 1-5 on the five_point scale' as rule
@@ -19,6 +21,7 @@ broken as (
     where trust_scale = 'five_point' and trust not between 1 and 5
     union all
     select
+        row_id,
         'row_kind' as column_name,
         row_kind as bad_value,
         'must count answers to exactly one A-11 item on the five-point scale, with its question_text' as rule
@@ -39,10 +42,8 @@ broken as (
 )
 
 select
+    row_id,
     column_name,
     bad_value,
-    rule,
-    count(*) as row_count
+    rule
 from broken
-group by all
-order by row_count desc, column_name, bad_value
