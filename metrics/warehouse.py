@@ -89,6 +89,27 @@ class Warehouse:
             for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
                 self._create_view(model_file)
 
+    def read_from(self, database: str | None) -> None:
+        """Point every staging and mart view at the table of the same name in an attached database
+        (the store), which holds them computed once; None points them back at the parquet."""
+        for name, model_file in self.models.items():
+            if database is None:
+                self._create_view(model_file)
+            else:
+                self._con.execute(
+                    f"create or replace view {quote_identifier(name)} as "
+                    f"select * from {quote_identifier(database)}.{quote_identifier(name)}"
+                )
+
+    def attach(self, path: Path, alias: str, problems: dict[str, tuple[Problem, ...]]) -> None:
+        """Read the models from a built store file, whose build also ran the inputs' value checks."""
+        self._con.execute(f"attach {quote_literal(str(path))} as {quote_identifier(alias)} (read_only)")
+        self.read_from(alias)
+        with self._lock:
+            for name, state in self.inputs.items():
+                state.problems = list(problems.get(name, ()))
+                state.values_checked = True
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""
         return self._con.cursor()
