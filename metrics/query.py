@@ -19,7 +19,7 @@ from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
 from metrics.sqlfiles import quote_identifier, read_sql
-from metrics.store import ALIAS, Progress, Store, build_store, open_store, store_path
+from metrics.store import ALIAS, Cube, Progress, Store, build_store, open_store, store_path
 from metrics.suppression import DEFAULT_MIN_N, suppress
 from metrics.warehouse import Warehouse
 
@@ -221,9 +221,32 @@ class Engine:
             return f"{prefix}\nselect * from (\n{read_sql(Path('aggregates') / 'quantile.sql')}\n)"
         return f"{prefix},\ntotals as (\n{_totals(metric)}\n)\nselect * from (\n{_finish(metric)}\n)"
 
-    def cube_sql(self, metric: Metric, grain: tuple[str, ...]) -> str:
-        """Return the query of a metric's cube at `grain`: its totals grouped by those dimensions."""
+    def cube_sql(self, metric: Metric, grain: tuple[str, ...], finer: Cube | None = None) -> str:
+        """Return the query of a metric's cube at `grain`: its totals grouped by those dimensions,
+        summed from a `finer` cube when one is given, else computed from the metric's rows."""
+        if finer is not None:
+            return self._rollup(metric, finer, grain, [], cell=False)
         return f"{self._input_sql(metric, grain, ())}\nselect * from (\n{_totals(metric)}\n)"
+
+    def _rollup(
+        self, metric: Metric, cube: Cube, by: Sequence[str], conditions: Sequence[str], cell: bool
+    ) -> str:
+        """Return the totals of a cube's rows that pass `conditions`, summed again over `by`. A quantile
+        cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
+        source = f"{ALIAS}.{quote_identifier(cube.table)}"
+        keys = list(map(quote_identifier, by))
+        if metric.aggregate in _QUANTILES:
+            if cell:
+                group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
+                keys.append(f"{group} as cell")
+            keys.append("value")
+            sums = ["counted"]
+        else:
+            described = self._describe(f"cube {cube.table}", f"select * from {source}")
+            sums = [c for c in described if c not in cube.dimensions]
+        summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+        where = f"where {' and '.join(conditions)}" if conditions else ""
+        return f"select {', '.join(keys + summed)} from {source} {where} group by all"
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]
@@ -237,26 +260,12 @@ class Engine:
         cube = self.store.cube(metric.name, needed)
         if cube is None:
             return None
-        by = ", ".join(map(quote_identifier, query.by))
-        source = f"{ALIAS}.{quote_identifier(cube.table)}"
-        where = f"where {' and '.join(conditions)}" if conditions else ""
-        if metric.aggregate in _QUANTILES:
-            # Each group's histogram rows share one `cell` value, which the window partitions by.
-            cell = f"row({by})" if query.by else "0"
-            totals = (
-                f"select {by + ', ' if by else ''}{cell} as cell, value, sum(counted) as counted "
-                f"from {source} {where} group by all"
-            )
-            finish = read_sql(Path("aggregates") / "quantile_histogram.sql")
-        else:
-            sums = [
-                c
-                for c in self._describe(f"cube {cube.table}", f"select * from {source}")
-                if c not in cube.dimensions
-            ]
-            summed = ", ".join(f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums)
-            totals = f"select {by + ', ' if by else ''}{summed} from {source} {where} group by all"
-            finish = _finish(metric)
+        totals = self._rollup(metric, cube, query.by, conditions, cell=True)
+        finish = (
+            read_sql(Path("aggregates") / "quantile_histogram.sql")
+            if metric.aggregate in _QUANTILES
+            else _finish(metric)
+        )
         table = self._execute(metric, f"with totals as (\n{totals}\n)\nselect * from (\n{finish}\n)", params)
         # With no breakdown the direct computation always returns one row, even over no rows.
         return table if query.by or table.num_rows else None

@@ -20,20 +20,28 @@ from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
 from metrics.warehouse import Warehouse
 
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
-FORMAT = 1
+FORMAT = 2
 ALIAS = "cx_store"
-# A cube is kept only when it has at most this share of its metric's rows: a cube nearly as long
-# as the rows it sums is no faster to read than the rows.
+# A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
+# a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
+# always is, however short its rows (a metric may join or group many rows into few).
 MAX_CUBE_SHARE = 0.25
+MIN_CUBE_ROWS = 20_000
 _PAGE = ("service", "channel", "segment")
 _SURVEY = ("journey_stage", "survey_version", "trust_scale", "wait_band")
-# The groupings cubes are built at, each cut to the dimensions a metric's rows carry. The first
-# serves every page filter and breakdown except equity; each equity dimension gets one with the
-# page filters; a quarterly one is short enough for quantiles, whose cubes also hold every value.
+_QUARTER = ("fiscal_year", "fiscal_quarter")
+# The groupings cubes are built at, each cut to the dimensions a metric's rows carry, finest first:
+# a grain covered by a cube already built is summed from that cube instead of from the rows. The
+# first serves every page filter and breakdown except equity; each equity dimension gets one with
+# the page filters, and all of them together with the quarter serve one equity dimension within
+# another; the quarterly ones are short enough for quantiles, whose cubes hold every value.
 GRAINS: tuple[tuple[str, ...], ...] = (
     (*TIME_DIMENSIONS, *_PAGE, *_SURVEY),
-    ("fiscal_year", "fiscal_quarter", *_PAGE),
+    (*_QUARTER, *EQUITY_DIMENSIONS),
     *((*TIME_DIMENSIONS, *_PAGE, equity) for equity in EQUITY_DIMENSIONS),
+    (*_QUARTER, *_PAGE),
+    *((*_QUARTER, page) for page in _PAGE),
+    _QUARTER,
 )
 
 Progress = Callable[[str], None]
@@ -66,7 +74,7 @@ class Store:
 def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
     """Return the file a store of these inputs, metrics and SQL files lives in: its name is their
     fingerprint, so a change to any of them points to a new file."""
-    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__}".encode())
+    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS}".encode())
     for metric in metrics:
         digest.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
     for name, state in sorted(warehouse.inputs.items()):
@@ -101,7 +109,8 @@ def open_store(path: Path) -> Store | None:
     )
 
 
-CubeSql = Callable[[Metric, tuple[str, ...]], str]
+# The totals query of a metric at a grain: from its rows, or summed from a finer cube when given.
+CubeSql = Callable[[Metric, tuple[str, ...], "Cube | None"], str]
 
 
 def build_store(
@@ -166,16 +175,22 @@ def _build_cubes(
         counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
         rows = int(counted[0]) if counted else 0
         grains = dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS)
-        kept = []
+        built: list[Cube] = []
         for index, grain in enumerate(g for g in grains if g):
+            finer = min((c for c in built if set(grain) <= c.dimensions), key=lambda c: c.rows, default=None)
             table = f"cube_{metric.name}_{index}"
-            con.execute(f"create table {ALIAS}.{quote_identifier(table)} as {cube_sql(metric, grain)}")
+            # Sorted by its dimensions, so a period filter skips whole blocks of the table.
+            con.execute(
+                f"create table {ALIAS}.{quote_identifier(table)} as "
+                f"select * from ({cube_sql(metric, grain, finer)}) "
+                f"order by {', '.join(map(quote_identifier, grain))}"
+            )
             size = con.execute(f"select count(*) from {ALIAS}.{quote_identifier(table)}").fetchone()
-            length = int(size[0]) if size else 0
-            if length > MAX_CUBE_SHARE * rows and rows > 0:
-                con.execute(f"drop table {ALIAS}.{quote_identifier(table)}")
-                continue
-            kept.append(Cube(metric.name, table, frozenset(grain), length))
+            built.append(Cube(metric.name, table, frozenset(grain), int(size[0]) if size else 0))
+        kept = [c for c in built if c.rows <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
+        for cube in built:
+            if cube not in kept:
+                con.execute(f"drop table {ALIAS}.{quote_identifier(cube.table)}")
         cubes += kept
         say(
             f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes over {rows:,} rows "
