@@ -62,10 +62,13 @@ def test_cubes_answer_page_questions(fast_engine: Engine) -> None:
         ("ease", {"age_band", "fiscal_quarter", "segment"}),
         ("wait_median", {"fiscal_quarter", "service"}),
         ("trust_after_contact", {"wait_band", "channel"}),
+        ("ease", {"age_band", "urbanicity", "fiscal_quarter"}),
     ):
         assert fast_engine.store.cube(metric, dims) is not None, metric
-    # Two equity dimensions together are in no cube: such a query reads the stored rows instead.
-    assert fast_engine.store.cube("ease", {"age_band", "urbanicity"}) is None
+    # Two equity dimensions with a service filter are in no cube: such a query reads the stored rows.
+    assert fast_engine.store.cube("ease", {"age_band", "urbanicity", "service"}) is None
+    query = Query.of("ease", ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
+    assert same(fast_engine.run(query), fast_engine.direct(query))
 
 
 def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:
