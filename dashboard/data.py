@@ -19,9 +19,10 @@ from metrics.warehouse import InputCoverage
 
 @st.cache_resource(show_spinner="Loading the data...")
 def engine() -> Engine:
-    """Return the engine over the configured data directory, built once per server."""
+    """Return the engine over the configured data directory, built once per server: it answers from
+    the store of the current inputs, building the store first when the inputs changed."""
     settings = Settings.load()
-    return Engine.open(settings.data_dir, settings.min_n)
+    return Engine.open(settings.data_dir, settings.min_n, settings.store_dir, build=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

@@ -121,6 +121,30 @@ def _parser() -> argparse.ArgumentParser:
     chosen.add_argument("--url", metavar="LINK", help="a dashboard link, e.g. the copy-link box's")
     brief.add_argument("--out", type=Path, required=True, help="the deck to write, e.g. deck.pptx")
 
+    build = commands.add_parser(
+        "build", parents=[common], help="build the store the dashboard answers from (fast path)"
+    )
+    build.add_argument(
+        "--store-dir", type=Path, help="folder of the store (default: $CX_STORE_DIR or DATA_DIR/.cx-store)"
+    )
+
+    bench = commands.add_parser(
+        "bench", help="measure the dashboard at scale against a DuckDB scan and pandas"
+    )
+    bench.add_argument(
+        "--responses", type=int, default=10_000_000, help="survey responses (default 10,000,000)"
+    )
+    bench.add_argument("--contacts", type=int, default=10_000_000, help="contacts (default 10,000,000)")
+    bench.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder to generate the data in and keep (default: a temporary folder, removed after)",
+    )
+    bench.add_argument(
+        "--interactions", type=int, default=60, help="scripted page changes to time (default 60)"
+    )
+    bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
     sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
     sample.add_argument("--out", default=None, help="folder to write (default: $CX_DATA_DIR or sample_data/)")
     sample.add_argument("--seed", type=int, default=2026)
@@ -151,6 +175,8 @@ def _run(args: argparse.Namespace) -> int:
         return _sample(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "bench":
+        return _bench(args)
     settings = Settings.load(args.data_dir, args.min_n)
     if args.command == "brief":
         # The deck is built by running the page itself, so only this command loads Streamlit.
@@ -165,7 +191,11 @@ def _run(args: argparse.Namespace) -> int:
         for dimension in DIMENSIONS.values():
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
         return 0
-    engine = Engine.open(settings.data_dir, settings.min_n)
+    if args.command == "build":
+        return _build(settings, args.store_dir)
+    # Queries read the store when it is built for the current inputs; only `cx build` and the
+    # dashboard build it, so a one-off query never waits for a build.
+    engine = Engine.open(settings.data_dir, settings.min_n, settings.store_dir)
     if args.command == "report":
         return _report_a11(engine, args)
     if args.command == "check":
@@ -289,6 +319,43 @@ def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
         f"Reporting page hides counts under the minimum ({engine.min_n})."
     )
     return 1 if (report.services["readiness"] == RED).any() else 0
+
+
+def _build(settings: Settings, store_dir: Path | None) -> int:
+    started = time.perf_counter()
+    folder = store_dir or settings.store_dir
+    print(f"Building the store for {settings.data_dir} in {folder}...", file=sys.stderr)
+    engine = Engine.open(
+        settings.data_dir,
+        settings.min_n,
+        folder,
+        build=True,
+        progress=lambda m: print(f"  {m}", file=sys.stderr),
+    )
+    if engine.store is None:
+        raise CxError(f"the store could not be built in {folder}")
+    cubes = sum(len(c) for c in engine.store.cubes.values())
+    print(f"Store ready in {time.perf_counter() - started:.1f}s: {engine.store.path} ({cubes} cubes).")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from metrics.bench import run_bench, table
+
+    for flag, count in (("--responses", args.responses), ("--contacts", args.contacts)):
+        if count < 1:
+            raise CxError(f"{flag}: value {count} must be 1 or more")
+
+    def progress(message: str) -> None:
+        print(f"cx bench: {message}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="cx-bench-") as scratch:
+        folder = args.data_dir or Path(scratch)
+        figures = run_bench(args.responses, args.contacts, folder, args.interactions, progress=progress)
+    print(json.dumps(figures, indent=2) if args.json else table(figures))
+    return 0
 
 
 def _sample(args: argparse.Namespace) -> int:

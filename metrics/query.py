@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import difflib
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_name
 from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
 from metrics.sqlfiles import quote_identifier, read_sql
+from metrics.store import ALIAS, Cube, Progress, Store, build_store, open_store, store_path
 from metrics.suppression import DEFAULT_MIN_N, suppress
 from metrics.warehouse import Warehouse
 
@@ -83,10 +86,54 @@ class Engine:
     _columns: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
+    store: Store | None = field(default=None, init=False, repr=False)
+
     @classmethod
-    def open(cls, data_dir: Path, min_n: int = DEFAULT_MIN_N) -> Engine:
-        """Load the inputs of `data_dir` and the metric catalog."""
-        return cls(Warehouse(data_dir), load_catalog(), min_n)
+    def open(
+        cls,
+        data_dir: Path,
+        min_n: int = DEFAULT_MIN_N,
+        store_dir: Path | None = None,
+        build: bool = False,
+        progress: Progress | None = None,
+    ) -> Engine:
+        """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
+        store of these inputs there when it is built, building it first when `build` is true."""
+        engine = cls(Warehouse(data_dir, sealed=store_dir is None), load_catalog(), min_n)
+        if store_dir is not None:
+            engine.use_store(store_dir, build, progress)
+        return engine
+
+    def use_store(self, store_dir: Path, build: bool = False, progress: Progress | None = None) -> bool:
+        """Read from the store of these inputs, metric files and SQL in `store_dir`, building it when
+        missing and `build` is true; return whether a store is in use. The warehouse must be open
+        (`Warehouse(data_dir, sealed=False)`): building and attaching are its last file access, and it
+        is sealed here whatever happens."""
+        try:
+            return self._use_store(store_dir, build, progress)
+        finally:
+            self.warehouse.seal()
+
+    def _use_store(self, store_dir: Path, build: bool, progress: Progress | None) -> bool:
+        path = store_path(self.warehouse, list(self.catalog.metrics.values()), store_dir)
+        store = open_store(path)
+        if store is None and build:
+            # Only metrics whose inputs pass the contract get cubes; queries of the others fail anyway.
+            usable = [
+                (m, self.dimensions(m))
+                for m in self.catalog.metrics.values()
+                if not any(self.warehouse.check_input(name) for name in self.inputs(m))
+            ]
+            try:
+                store = build_store(self.warehouse, usable, self.cube_sql, path, progress)
+            except (OSError, duckdb.IOException) as error:
+                # A folder that cannot be written only costs speed: answer from the parquet.
+                warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
+        if store is None:
+            return False
+        self.warehouse.attach(store.path, ALIAS)
+        self.store = store
+        return True
 
     def metric(self, name: str) -> Metric:
         """Return the named metric or raise QueryError suggesting the closest names."""
@@ -134,6 +181,13 @@ class Engine:
 
     def run(self, query: Query) -> pl.DataFrame:
         """Return one row per group: the `by` columns, value, n, ci_low, ci_high, suppressed (and mean)."""
+        return self._run(query, fast=True)
+
+    def direct(self, query: Query) -> pl.DataFrame:
+        """Return what `run` returns, computed from the metric's rows even when a cube could answer."""
+        return self._run(query, fast=False)
+
+    def _run(self, query: Query, fast: bool) -> pl.DataFrame:
         metric = self.metric(query.metric)
         self.warehouse.require(self.inputs(metric), f"metric '{metric.name}'")
         available = self.dimensions(metric)
@@ -145,31 +199,90 @@ class Engine:
         conditions, params = _conditions(query.where, start, end)
         if metric.aggregate in _QUANTILES:
             params["quantile"] = _QUANTILES[metric.aggregate]
+        table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
+        if table is None:
+            table = self._execute(metric, self._direct_sql(metric, query.by, conditions), params)
+        result = _in_display_order(pl.DataFrame(pl.from_arrow(table)), query.by)
+        result = suppress(result, query.by, self.threshold(metric))
+        keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
+        return result.select(keep)
 
+    def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
+        """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
+        columns and measures, filtered), which every aggregate reads."""
         columns = self.columns(metric)
         measures = [
             f"cast({m if m in columns else default} as double) as {m}"
             for m, default in zip(_MEASURES, ("null", "1", "null", "null", "null"), strict=True)
         ]
-        template = read_sql(
-            Path("aggregates") / f"{'quantile' if metric.aggregate in _QUANTILES else metric.aggregate}.sql"
-        )
         # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
-        # template are ours; every value a user chose travels as a bound parameter.
-        sql = (
+        # templates are ours; every value a user chose travels as a bound parameter.
+        return (
             f"with metric_rows as (\n{metric.sql}\n),\n"
-            f"metric_input as (\n  select {', '.join([*map(quote_identifier, query.by), *measures])}\n"
-            f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\n"
-            f"select * from (\n{template}\n)"
+            f"metric_input as (\n  select {', '.join([*map(quote_identifier, by), *measures])}\n"
+            f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)"
         )
+
+    def _direct_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
+        prefix = self._input_sql(metric, by, conditions)
+        if metric.aggregate in _QUANTILES:
+            return f"{prefix}\nselect * from (\n{read_sql(Path('aggregates') / 'quantile.sql')}\n)"
+        return f"{prefix},\ntotals as (\n{_totals(metric)}\n)\nselect * from (\n{_finish(metric)}\n)"
+
+    def cube_sql(self, metric: Metric, grain: tuple[str, ...], finer: Cube | None = None) -> str:
+        """Return the query of a metric's cube at `grain`: its totals grouped by those dimensions,
+        summed from a `finer` cube when one is given, else computed from the metric's rows."""
+        if finer is not None:
+            return self._rollup(metric, finer, grain, [], cell=False)
+        return f"{self._input_sql(metric, grain, ())}\nselect * from (\n{_totals(metric)}\n)"
+
+    def _rollup(
+        self, metric: Metric, cube: Cube, by: Sequence[str], conditions: Sequence[str], cell: bool
+    ) -> str:
+        """Return the totals of a cube's rows that pass `conditions`, summed again over `by`. A quantile
+        cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
+        source = f"{ALIAS}.{quote_identifier(cube.table)}"
+        keys = list(map(quote_identifier, by))
+        if metric.aggregate in _QUANTILES:
+            if cell:
+                group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
+                keys.append(f"{group} as cell")
+            keys.append("value")
+            sums = ["counted"]
+        else:
+            described = self._describe(f"cube {cube.table}", f"select * from {source}")
+            sums = [c for c in described if c not in cube.dimensions]
+        summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+        where = f"where {' and '.join(conditions)}" if conditions else ""
+        return f"select {', '.join(keys + summed)} from {source} {where} group by all"
+
+    def _from_cube(
+        self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]
+    ) -> pa.Table | None:
+        """Answer from the shortest cube carrying the breakdown and filters: its totals summed again
+        over the groups asked for, then the same finishing step as the direct computation."""
+        assert self.store is not None
+        needed = {*query.by, *(d for d, _ in query.where)}
+        if query.start or query.end:
+            needed.add("fiscal_quarter")
+        cube = self.store.cube(metric.name, needed)
+        if cube is None:
+            return None
+        totals = self._rollup(metric, cube, query.by, conditions, cell=True)
+        finish = (
+            read_sql(Path("aggregates") / "quantile_histogram.sql")
+            if metric.aggregate in _QUANTILES
+            else _finish(metric)
+        )
+        table = self._execute(metric, f"with totals as (\n{totals}\n)\nselect * from (\n{finish}\n)", params)
+        # With no breakdown the direct computation always returns one row, even over no rows.
+        return table if query.by or table.num_rows else None
+
+    def _execute(self, metric: Metric, sql: str, params: dict[str, object]) -> pa.Table:
         try:
-            table = self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
+            return self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
         except duckdb.Error as error:
             raise CxError(f"{metric.path.name}: the query failed: {str(error).splitlines()[0]}") from error
-        result = _in_display_order(pl.DataFrame(pl.from_arrow(table)), query.by)
-        result = suppress(result, query.by, self.threshold(metric))
-        keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in columns else [])
-        return result.select(keep)
 
     def analyse(self, name: str, filters: Filters) -> tuple[pl.DataFrame, tuple[str, ...]]:
         """Run the analysis `sql/analyses/<name>.sql` over its base view's rows under `filters`; return
@@ -240,6 +353,18 @@ class Engine:
         for dimension, values in query.where:
             if not values:
                 raise QueryError(f"filter on '{dimension}' has no value")
+
+
+def _totals(metric: Metric) -> str:
+    return read_sql(Path("aggregates") / "totals" / f"{_template(metric)}.sql")
+
+
+def _finish(metric: Metric) -> str:
+    return read_sql(Path("aggregates") / f"{metric.aggregate}.sql")
+
+
+def _template(metric: Metric) -> str:
+    return "quantile" if metric.aggregate in _QUANTILES else metric.aggregate
 
 
 def _similar(name: str, known: list[str]) -> list[str]:

@@ -19,6 +19,12 @@ class Settings:
     data_dir: Path
     min_n: int
 
+    @property
+    def store_dir(self) -> Path:
+        """Where the store built from the data lives: CX_STORE_DIR, else a hidden folder beside the data."""
+        configured = os.environ.get("CX_STORE_DIR", "").strip()
+        return Path(configured) if configured else self.data_dir / ".cx-store"
+
     @classmethod
     def load(cls, data_dir: str | None = None, min_n: int | None = None) -> Settings:
         """Resolve settings: explicit values, then CX_DATA_DIR and CX_MIN_N, then the defaults."""

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from metrics import contract
-from metrics.errors import InputError, Problem
+from metrics.errors import CxError, InputError, Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
 from metrics.validation import check_columns, reject_rows, shorten
 
@@ -71,8 +71,11 @@ def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]
 class Warehouse:
     """An in-memory DuckDB database with views over one data directory's inputs."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, sealed: bool = True) -> None:
+        """Load the inputs of `data_dir`; unless `sealed` is false (the engine then attaches its store
+        first and seals after), file access is turned off at once."""
         self.data_dir = Path(data_dir)
+        self.sealed = False
         self._con = duckdb.connect(":memory:")
         for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
             self._con.execute(macro_file.read_text(encoding="utf-8"))
@@ -90,7 +93,27 @@ class Warehouse:
         for layer in ("staging", "marts"):
             for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
                 self._create_view(model_file)
-        self._lock_down()
+        if sealed:
+            self.seal()
+
+    def read_from(self, database: str | None) -> None:
+        """Point every staging and mart view at the table of the same name in an attached database
+        (the store), which holds them computed once; None points them back at the parquet."""
+        for name, model_file in self.models.items():
+            if database is None:
+                self._create_view(model_file)
+            else:
+                self._con.execute(
+                    f"create or replace view {quote_identifier(name)} as "
+                    f"select * from {quote_identifier(database)}.{quote_identifier(name)}"
+                )
+
+    def attach(self, path: Path, alias: str) -> None:
+        """Read the models from a built store file (before `seal`: attaching opens a file)."""
+        if self.sealed:
+            raise CxError("the store must be attached before file access is turned off")
+        self._con.execute(f"attach {quote_literal(str(path))} as {quote_identifier(alias)} (read_only)")
+        self.read_from(alias)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""
@@ -173,7 +196,7 @@ class Warehouse:
             except duckdb.Error:
                 state.problems += _unreadable(self._con, files, self.data_dir)
         # The rows are copied in now, not read lazily through a view: once loaded, DuckDB runs with
-        # file access off (see _lock_down), and a file damaged past its footer fails here, named.
+        # file access off (see seal), and a file damaged past its footer fails here, named.
         table = quote_identifier("raw_" + spec.name)
         if files and not state.problems:
             try:
@@ -194,7 +217,7 @@ class Warehouse:
         self._con.execute(f"create or replace table {table} as {_empty_relation(spec)}")
         return state
 
-    def _lock_down(self) -> None:
+    def seal(self) -> None:
         """Turn file and network access off and lock the configuration, once the inputs are found.
 
         The inputs are tables by now, so no file needs to stay open. (Views over the parquet files
@@ -206,6 +229,7 @@ class Warehouse:
         self._con.execute("set autoload_known_extensions = false")
         self._con.execute("set enable_external_access = false")
         self._con.execute("set lock_configuration = true")
+        self.sealed = True
 
     def _relation(self, spec: contract.Input, files: tuple[Path, ...], found: dict[str, str]) -> str:
         """Select the input's files, giving each file that leaves out an optional column its default.

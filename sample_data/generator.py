@@ -242,9 +242,13 @@ def generate(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write responses, contacts, transactions and collections parquet files; return their row counts."""
+    say = progress or (lambda _: None)
     n_contacts = responses if contacts is None else contacts
+    say(f"drawing {n_contacts:,} contacts")
     contact_rows = _contacts(np.random.default_rng([seed, 1]), n_contacts)
+    say(f"drawing {responses:,} responses")
     response_rows = _responses(np.random.default_rng([seed, 2]), responses, contact_rows)
+    say(f"drawing {round(1.5 * responses):,} transactions")
     frames = {
         "contacts": _contacts_frame(contact_rows),
         "transactions": _transactions(np.random.default_rng([seed, 3]), round(1.5 * responses)),
@@ -254,8 +258,7 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         _write(frame, out_dir / f"{name}.parquet")
-        if progress is not None:
-            progress(f"wrote {name}.parquet ({frame.height:,} rows)")
+        say(f"wrote {name}.parquet ({frame.height:,} rows)")
     return {name: frames[name].height for name in contract.INPUTS}
 
 

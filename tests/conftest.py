@@ -113,11 +113,14 @@ def make_engine(tmp_path: Path) -> EngineFactory:
     """Return a function that writes tiny inputs and opens an engine over them (min n 1 by default)."""
 
     def factory(
-        min_n: int = 1, catalog_dir: Path | None = None, **inputs: Sequence[dict[str, Any]]
+        min_n: int = 1,
+        catalog_dir: Path | None = None,
+        sealed: bool = True,
+        **inputs: Sequence[dict[str, Any]],
     ) -> Engine:
         folder = write_inputs(tmp_path / "data", **inputs)
         catalog = load_catalog(catalog_dir) if catalog_dir else load_catalog()
-        return Engine(Warehouse(folder), catalog, min_n)
+        return Engine(Warehouse(folder, sealed), catalog, min_n)
 
     return factory
 

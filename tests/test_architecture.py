@@ -45,6 +45,9 @@ def test_readme_documents_the_commands_and_the_header_keys() -> None:
         "saved_views",
         "CX_DATA_DIR",
         "CX_MIN_N",
+        "CX_STORE_DIR",
+        "cx build",
+        "cx bench",
     ):
         assert needed in readme, needed
     from metrics.catalog import OPTIONAL_KEYS, REQUIRED_KEYS

@@ -108,7 +108,9 @@ def test_generate_reports_progress_and_row_counts(tmp_path: Path) -> None:
     }
     assert counts["responses"] == counts["contacts"] == 3_000
     assert counts["transactions"] == 4_500
-    assert len(messages) == 4 and all(f"{name}.parquet" in " ".join(messages) for name in contract.INPUTS)
+    # One line per kind of row drawn, then one per file written.
+    assert len(messages) == 7 and all(f"{name}.parquet" in " ".join(messages) for name in contract.INPUTS)
+    assert messages[0] == "drawing 3,000 contacts"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.parquet" for n in contract.INPUTS)
     assert generate(tmp_path, responses=1_000, contacts=2_500)["contacts"] == 2_500
 

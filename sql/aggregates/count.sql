@@ -1,13 +1,5 @@
--- One row per group of the breakdown: the number of units counted (the sum of weight).
--- Reads metric_input: the breakdown columns, then value, weight, score, numerator, denominator.
-with totals as (
-    select
-        columns(* exclude (value, weight, score, numerator, denominator)),
-        sum(weight) as counted
-    from metric_input
-    group by all
-)
-
+-- One row per group of the breakdown: the number of units counted (the sum of weight); no interval.
+-- Reads totals (sql/aggregates/totals/count.sql): the breakdown columns, then the sum.
 select
     columns(* exclude (counted)),
     cast(counted as double) as value,

@@ -1,18 +1,7 @@
 -- One row per group of the breakdown: the weighted mean of value, with a 95% normal interval
 -- (weights count respondents, so the variance uses n - 1 respondents).
--- Reads metric_input: the breakdown columns, then value, weight, score, numerator, denominator.
-with totals as (
-    select
-        columns(* exclude (value, weight, score, numerator, denominator)),
-        sum(weight * value) as total,
-        sum(weight * value * value) as total_squares,
-        sum(weight) as answered
-    from metric_input
-    where value is not null
-    group by all
-),
-
-moments as (
+-- Reads totals (sql/aggregates/totals/mean.sql): the breakdown columns, then the sums.
+with moments as (
     select
         *,
         total / answered as average,

@@ -1,15 +1,6 @@
 -- One row per group of the breakdown: sum of numerator over sum of denominator, with a 95% Wilson
 -- interval when the ratio is a proportion (numerator never above denominator).
--- Reads metric_input: the breakdown columns, then value, weight, score, numerator, denominator.
-with totals as (
-    select
-        columns(* exclude (value, weight, score, numerator, denominator)),
-        sum(numerator) as top,
-        sum(denominator) as bottom
-    from metric_input
-    group by all
-)
-
+-- Reads totals (sql/aggregates/totals/ratio.sql): the breakdown columns, then the sums.
 select
     columns(* exclude (top, bottom)),
     case when bottom > 0 then top / bottom end as value,

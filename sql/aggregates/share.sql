@@ -1,17 +1,6 @@
 -- One row per group of the breakdown: the weighted share of rows whose value is 1, with a 95%
 -- Wilson interval, and the weighted mean of score (the 1-5 answer) when the metric provides it.
--- Reads metric_input: the breakdown columns, then value, weight, score, numerator, denominator.
-with totals as (
-    select
-        columns(* exclude (value, weight, score, numerator, denominator)),
-        sum(weight * value) as positive,
-        sum(weight) as answered,
-        sum(weight * score) filter (where score is not null) as score_total,
-        sum(weight) filter (where score is not null) as scored
-    from metric_input
-    group by all
-)
-
+-- Reads totals (sql/aggregates/totals/share.sql): the breakdown columns, then the sums.
 select
     columns(* exclude (positive, answered, score_total, scored)),
     positive / answered as value,

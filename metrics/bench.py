@@ -1,0 +1,336 @@
+"""The benchmark behind `cx bench`: the pages' numbers through the store, against a direct DuckDB scan
+of the parquet and a plain pandas implementation of the same questions."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from metrics import drivers, equity, journeys, kpis, trends, value
+from metrics.dimensions import EQUITY_DIMENSIONS
+from metrics.errors import CxError
+from metrics.query import Engine, Filters, Query
+
+Progress = Callable[[str], None]
+SHARE_ITEMS = ("trust", "ease", "effectiveness", "satisfaction")
+THEMES = ("trust", "ease", "effectiveness", "emotion")
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One scripted change on one page: the page's filters and its own choices."""
+
+    page: str
+    filters: Filters
+    choice: tuple[str, ...]
+
+
+def page_numbers(engine: Engine, step: Interaction) -> object:
+    """Compute every number a page shows after `step`, through the functions the page calls."""
+    f, c = step.filters, step.choice
+    quarter = f.end or ""
+    if step.page == "overview":
+        names = ("responses", "response_rate", "trust", "ease", "effectiveness", "emotion")
+        tiles = [kpis.tile(engine, n, f, quarter) for n in (*names, "wait_median", "self_service_rate")]
+        return tiles, kpis.largest_moves(engine, THEMES, ("service", "segment"), f, quarter)
+    if step.page == "trends":
+        split = c[2] or None
+        return trends.series(engine, c[0], f, c[1], split), trends.wording_changes(engine, f)
+    if step.page == "equity":
+        within = ((c[2], c[3]),) if c[2] else ()
+        return equity.breakdown(engine, c[0], c[1], f, within), equity.theme_grid(engine, c[1], f, within)
+    if step.page == "journeys":
+        return journeys.journey(engine, c[0], f), journeys.by_segment(engine, c[0], c[1], f)
+    if step.page == "drivers":
+        by = ["wait_band", *([c[1]] if c[1] else [])]
+        query, _ = engine.applicable(f.query(c[0], by=by))
+        return engine.run(query), drivers.importance(engine, f), drivers.v2_checklist(engine, f)
+    return value.value(engine, f, quarter, value.load_assumptions())
+
+
+def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
+    """Return `count` interactions cycling through the pages, with filters and choices drawn from the data."""
+    rng = random.Random(seed)
+    rows = engine.warehouse.coverage()
+    quarters = sorted({q for r in rows for q in (r.first_quarter, r.last_quarter) if q})
+    responses = next(r for r in rows if r.input == "responses")
+    services, channels = list(responses.services), list(responses.channels)
+    segments = [str(s) for s in engine.run(Query.of("responses", by=["segment"]))["segment"].to_list()]
+    last = quarters[-1]
+    ends = [kpis.quarters_back(last, k) for k in range(4)]
+    pages = ("overview", "trends", "equity", "journeys", "drivers", "value")
+    steps = []
+    for i in range(count):
+        where: dict[str, tuple[str, ...]] = {}
+        kind = i % 4
+        if kind == 1:
+            where["service"] = (rng.choice(services),)
+        elif kind == 2:
+            where["channel"] = tuple(rng.sample(channels, 2))
+        elif kind == 3:
+            where["segment"] = (rng.choice(segments),)
+        end = rng.choice(ends)
+        filters = Filters(tuple(where.items()), kpis.quarters_back(end, rng.choice((3, 7, 11))), end)
+        page = pages[i % len(pages)]
+        choice: tuple[str, ...] = ()
+        if page == "trends":
+            split = rng.choice(("", "channel", "age_band", "segment"))
+            choice = (rng.choice(THEMES), rng.choice(trends.GRAINS), split)
+        elif page == "equity":
+            within = rng.choice(("", "urbanicity"))
+            choice = (rng.choice(THEMES), rng.choice(EQUITY_DIMENSIONS), within, "Rural" if within else "")
+        elif page == "journeys":
+            choice = (rng.choice(services), rng.choice(THEMES))
+        elif page == "drivers":
+            choice = (rng.choice(("trust_after_contact", "ease_after_contact")), rng.choice(("", "channel")))
+        steps.append(Interaction(page, filters, choice))
+    return steps
+
+
+def questions() -> list[Query]:
+    """Return the metric questions answered three ways: store, DuckDB scan of the parquet, pandas."""
+    found = []
+    for i, item in enumerate(SHARE_ITEMS):
+        found += [
+            Query.of(item, ["fiscal_quarter"], {}, "FY2025 Q1", "FY2026 Q4"),
+            Query.of(item, ["service"], {"channel": ["website", "phone"]}, "FY2026 Q1", "FY2026 Q4"),
+            Query.of(
+                item, [EQUITY_DIMENSIONS[i]], {"service": "Passport Services"}, "FY2025 Q1", "FY2026 Q4"
+            ),
+            Query.of(item, ["month", "channel"], {"segment": "Travelers"}),
+        ]
+    found += [
+        Query.of("wait_median", ["fiscal_quarter"], {}, "FY2025 Q1", "FY2026 Q4"),
+        Query.of("wait_median", ["service"], {"channel": "phone"}, "FY2026 Q1", "FY2026 Q4"),
+    ]
+    return found
+
+
+def agreement_queries(engine: Engine) -> list[Query]:
+    """Return queries over every metric, with breakdowns and filters that leave some cells hidden."""
+    shapes: list[tuple[list[str], dict[str, str | list[str]], str | None, str | None]] = [
+        ([], {}, None, None),
+        (["fiscal_quarter"], {"service": "Passport Services"}, "FY2025 Q1", "FY2026 Q4"),
+        (["service", "channel"], {}, "FY2026 Q4", "FY2026 Q4"),
+        (["age_band", "service"], {"channel": ["phone", "in_person"]}, "FY2026 Q3", "FY2026 Q4"),
+        (["month", "segment"], {"segment": ["Boaters", "Businesses"]}, None, None),
+        (["race_ethnicity"], {"service": "Vessel Registration", "channel": "fax"}, "FY2026 Q4", "FY2026 Q4"),
+    ]
+    found = []
+    for i, name in enumerate(engine.catalog.metrics):
+        carried = set(engine.dimensions(engine.metric(name)))
+        for by, where, start, end in (shapes[i % len(shapes)], shapes[(i + 3) % len(shapes)]):
+            dims = {*by, *where} | ({"fiscal_quarter"} if start else set())
+            if dims <= carried:
+                found.append(Query.of(name, by, where, start, end))
+    return found
+
+
+def same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    """Return whether two results agree: the same groups, counts and hidden cells, and values equal to
+    nine significant digits (sums of fractions may round differently in the last bit)."""
+    if a.columns != b.columns or a.height != b.height:
+        return False
+    for left, right in zip(a.iter_rows(), b.iter_rows(), strict=True):
+        for x, y in zip(left, right, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12):
+                    return False
+            elif x != y:
+                return False
+    return True
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _answer_all(asked: list[Query], answer: Callable[[Query], object]) -> float:
+    """Return the seconds taken to answer every question, one after the other."""
+    started = time.perf_counter()
+    for query in asked:
+        answer(query)
+    return time.perf_counter() - started
+
+
+def run_bench(
+    responses: int,
+    contacts: int,
+    data_dir: Path,
+    interactions: int = 60,
+    min_n: int = 10,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Generate the data in `data_dir` if missing, build the store, measure; return the figures."""
+    say = progress or (lambda _: None)
+    if responses < 1 or contacts < 1:
+        raise CxError(f"--responses and --contacts must be 1 or more (got {responses:,} and {contacts:,})")
+    if interactions < 1:
+        raise CxError(f"--interactions: value {interactions} must be 1 or more")
+    if not (data_dir / "responses.parquet").is_file():
+        say(f"generating {responses:,} responses and {contacts:,} contacts in {data_dir}")
+        _cx(["sample", "--out", str(data_dir), "--responses", str(responses), "--contacts", str(contacts)])
+    store_dir = data_dir / ".cx-store"
+    # A store left by an earlier run on the same data is reused: its build time is not measured again.
+    reused = any(store_dir.glob("store-*.duckdb"))
+    say("building the store (checks, tables, cubes)")
+    # Built in a child process, so this process's peak memory is the serving side's alone.
+    build_s = _timed(lambda: _cx(["build", "--data-dir", str(data_dir), "--store-dir", str(store_dir)]))
+
+    say("cold start: opening the store and computing the overview")
+    started = time.perf_counter()
+    engine = Engine.open(data_dir, min_n, store_dir)
+    if engine.store is None:
+        raise CxError(f"the store in {store_dir} was not built")
+    steps = script(engine, interactions)
+    page_numbers(
+        engine, Interaction("overview", Filters((), steps[0].filters.start, steps[0].filters.end), ())
+    )
+    cold_start_s = time.perf_counter() - started
+
+    say(f"{interactions} scripted interactions, each computing its page's numbers afresh")
+    latencies: dict[str, list[float]] = {}
+    for number, step in enumerate(steps, start=1):
+        started = time.perf_counter()
+        page_numbers(engine, step)
+        latencies.setdefault(step.page, []).append(1000 * (time.perf_counter() - started))
+        if number % 10 == 0:
+            say(f"  {number}/{interactions}")
+    every = [ms for page in latencies.values() for ms in page]
+    peak_rss_mb = _peak_rss_mb()
+
+    say("the same questions: store, DuckDB scan of the parquet, pandas")
+    scan = Engine.open(data_dir, min_n)
+    asked = questions()
+    fast_s = _answer_all(asked, engine.run)
+    scan_s = _answer_all(asked, scan.run)
+    from metrics.bench_pandas import PandasAnswers
+
+    loaded = time.perf_counter()
+    frames = PandasAnswers.load(data_dir)
+    pandas_load_s = time.perf_counter() - loaded
+    pandas_s = _answer_all(asked, frames.answer)
+    pandas_matches = all(frames.agrees(q, engine.run(q)) for q in asked)
+    del frames
+
+    checks = agreement_queries(engine)
+    say(f"checking the store against the direct computation on {len(checks)} queries")
+    matches = all(same(engine.run(q), scan.run(q)) for q in checks)
+    return {
+        "responses": responses,
+        "contacts": contacts,
+        "machine": _machine(),
+        "build_s": round(build_s, 1),
+        "store_reused": reused,
+        "store_mb": round(engine.store.path.stat().st_size / 2**20, 1),
+        "cold_start_s": round(cold_start_s, 2),
+        "interactions": len(every),
+        "interaction_p50_ms": round(statistics.median(every), 1),
+        "interaction_p95_ms": round(_percentile(every, 0.95), 1),
+        "interaction_max_ms": round(max(every), 1),
+        "pages": {
+            page: {
+                "interactions": len(ms),
+                "p50_ms": round(statistics.median(ms), 1),
+                "p95_ms": round(_percentile(ms, 0.95), 1),
+                "max_ms": round(max(ms), 1),
+            }
+            for page, ms in latencies.items()
+        },
+        "peak_rss_mb": round(peak_rss_mb),
+        "questions": len(asked),
+        "questions_store_s": round(fast_s, 3),
+        "questions_duckdb_scan_s": round(scan_s, 3),
+        "questions_pandas_s": round(pandas_s, 3),
+        "pandas_load_s": round(pandas_load_s, 1),
+        "speedup_vs_duckdb_scan": round(scan_s / fast_s, 1),
+        "speedup_vs_pandas": round(pandas_s / fast_s, 1),
+        "pandas_matches": pandas_matches,
+        "checked_queries": len(checks),
+        "fast_path_matches": matches,
+    }
+
+
+def _cx(arguments: list[str]) -> None:
+    """Run a `cx` command in a child process, its progress lines going to our stderr."""
+    done = subprocess.run([sys.executable, "-m", "metrics.cli", *arguments], stdout=sys.stderr, check=False)
+    if done.returncode != 0:
+        raise CxError(f"`cx {arguments[0]}` failed with status {done.returncode}")
+
+
+def _machine() -> dict[str, Any]:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory / 2**30, 1),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def table(figures: dict[str, Any]) -> str:
+    """Return the figures as the Markdown table the README shows."""
+    m = figures["machine"]
+    rows = [
+        ("machine", f"{m['cpus']} CPUs, {m['memory_gb']} GiB, Python {m['python']}, DuckDB {m['duckdb']}"),
+        ("data", f"{figures['responses']:,} responses, {figures['contacts']:,} contacts"),
+        (
+            "store build (once per data change)",
+            f"{figures['build_s']} s{' (reused: see an earlier run)' if figures['store_reused'] else ''}, "
+            f"{figures['store_mb']} MB",
+        ),
+        ("cold start (store to overview numbers)", f"{figures['cold_start_s']} s"),
+        (
+            f"interaction latency ({figures['interactions']} page changes)",
+            f"p50 {figures['interaction_p50_ms']} ms, p95 {figures['interaction_p95_ms']} ms, "
+            f"max {figures['interaction_max_ms']} ms",
+        ),
+        *(
+            (f"  {page}", f"p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms, max {p['max_ms']} ms")
+            for page, p in figures["pages"].items()
+        ),
+        ("peak resident memory", f"{figures['peak_rss_mb']} MB"),
+        (
+            f"{figures['questions']} questions: store / DuckDB scan / pandas",
+            f"{figures['questions_store_s']} s / {figures['questions_duckdb_scan_s']} s / "
+            f"{figures['questions_pandas_s']} s (pandas load {figures['pandas_load_s']} s not counted)",
+        ),
+        (
+            "speed-up vs DuckDB scan / pandas",
+            f"{figures['speedup_vs_duckdb_scan']}x / {figures['speedup_vs_pandas']}x",
+        ),
+        (
+            "fast path equals direct computation",
+            f"{figures['fast_path_matches']} ({figures['checked_queries']} queries; pandas agrees: "
+            f"{figures['pandas_matches']})",
+        ),
+    ]
+    return "\n".join(["| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])

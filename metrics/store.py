@@ -1,0 +1,225 @@
+"""The fast path: a DuckDB database file built once from the parquet inputs, holding the staging and
+mart models as tables and, per metric, cubes of the sums its statistic is computed from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from metrics.catalog import Metric
+from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
+from metrics.errors import Problem
+from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
+from metrics.warehouse import Warehouse
+
+# Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
+FORMAT = 2
+ALIAS = "cx_store"
+# A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
+# a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
+# always is, however short its rows (a metric may join or group many rows into few).
+MAX_CUBE_SHARE = 0.25
+MIN_CUBE_ROWS = 20_000
+_PAGE = ("service", "channel", "segment")
+_SURVEY = ("journey_stage", "survey_version", "trust_scale", "wait_band")
+_QUARTER = ("fiscal_year", "fiscal_quarter")
+# The groupings cubes are built at, each cut to the dimensions a metric's rows carry, finest first:
+# a grain covered by a cube already built is summed from that cube instead of from the rows. The
+# first serves every page filter and breakdown except equity; each equity dimension gets one with
+# the page filters, and all of them together with the quarter serve one equity dimension within
+# another; the quarterly ones are short enough for quantiles, whose cubes hold every value.
+GRAINS: tuple[tuple[str, ...], ...] = (
+    (*TIME_DIMENSIONS, *_PAGE, *_SURVEY),
+    (*_QUARTER, *EQUITY_DIMENSIONS),
+    *((*TIME_DIMENSIONS, *_PAGE, equity) for equity in EQUITY_DIMENSIONS),
+    (*_QUARTER, *_PAGE),
+    *((*_QUARTER, page) for page in _PAGE),
+    _QUARTER,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Cube:
+    """One metric's totals grouped by some dimensions: a table of the store."""
+
+    metric: str
+    table: str
+    dimensions: frozenset[str]
+    rows: int
+
+
+@dataclass(frozen=True)
+class Store:
+    """A built store file: where it is, its cubes per metric (shortest first) and the input problems."""
+
+    path: Path
+    cubes: dict[str, tuple[Cube, ...]]
+    problems: dict[str, tuple[Problem, ...]]
+    models: tuple[str, ...]
+
+    def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
+        """Return the shortest cube of `metric` that carries every one of `dimensions`, if any."""
+        return next((c for c in self.cubes.get(metric, ()) if dimensions <= c.dimensions), None)
+
+
+def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
+    """Return the file a store of these inputs, metrics and SQL files lives in: its name is their
+    fingerprint, so a change to any of them points to a new file."""
+    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS}".encode())
+    for metric in metrics:
+        digest.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
+    for name, state in sorted(warehouse.inputs.items()):
+        for path in state.files:
+            stat = path.stat()
+            digest.update(f"{name} {path.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    for path in sorted(SQL_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(SQL_DIR)).encode() + b"\n" + path.read_bytes())
+    return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
+
+
+def open_store(path: Path) -> Store | None:
+    """Read a built store's description, or None when there is none at `path`."""
+    if not path.is_file():
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        cubes: dict[str, list[Cube]] = {}
+        for metric, table, dimensions, rows in con.execute(
+            "select metric, table_name, dimensions, row_count from cx_cubes order by metric, row_count"
+        ).fetchall():
+            cubes.setdefault(metric, []).append(Cube(metric, table, frozenset(json.loads(dimensions)), rows))
+        problems: dict[str, list[Problem]] = {}
+        for name, source, message in con.execute("select input, source, message from cx_problems").fetchall():
+            problems.setdefault(name, []).append(Problem(source, message))
+        models = tuple(row[0] for row in con.execute("select name from cx_models").fetchall())
+    return Store(
+        path,
+        {m: tuple(c) for m, c in cubes.items()},
+        {n: tuple(p) for n, p in problems.items()},
+        models,
+    )
+
+
+# The totals query of a metric at a grain: from its rows, or summed from a finer cube when given.
+CubeSql = Callable[[Metric, tuple[str, ...], "Cube | None"], str]
+
+
+def build_store(
+    warehouse: Warehouse,
+    metrics: list[tuple[Metric, tuple[str, ...]]],
+    cube_sql: CubeSql,
+    path: Path,
+    progress: Progress | None = None,
+) -> Store:
+    """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
+    model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
+    carries; `cube_sql` gives the totals query of a metric at a grain, reading the copied tables).
+
+    The file is written under a temporary name and renamed into place, so a reader never sees half a
+    store and two builders of the same inputs do not clash."""
+    say = progress or (lambda _: None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = warehouse.cursor()
+    try:
+        say("checking the inputs against the data contract")
+        problems = {name: warehouse.check_input(name) for name in warehouse.inputs}
+        con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
+        for name in warehouse.models:
+            step = time.perf_counter()
+            con.execute(
+                f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
+            )
+            say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
+        # Metric SQL reads the models by name: while cubes are built they are the copied tables.
+        warehouse.read_from(ALIAS)
+        try:
+            cubes = _build_cubes(con, metrics, cube_sql, say)
+            _describe(con, cubes, problems, tuple(warehouse.models))
+        finally:
+            warehouse.read_from(None)
+        con.execute(f"detach {ALIAS}")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+        temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    for old in path.parent.glob("store-*.duckdb"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    say(f"store built in {time.perf_counter() - started:.1f}s: {path}")
+    built = open_store(path)
+    assert built is not None
+    return built
+
+
+def _build_cubes(
+    con: duckdb.DuckDBPyConnection,
+    metrics: list[tuple[Metric, tuple[str, ...]]],
+    cube_sql: CubeSql,
+    say: Progress,
+) -> list[Cube]:
+    cubes: list[Cube] = []
+    for number, (metric, dimensions) in enumerate(metrics, start=1):
+        step = time.perf_counter()
+        counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
+        rows = int(counted[0]) if counted else 0
+        grains = dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS)
+        built: list[Cube] = []
+        for index, grain in enumerate(g for g in grains if g):
+            finer = min((c for c in built if set(grain) <= c.dimensions), key=lambda c: c.rows, default=None)
+            table = f"cube_{metric.name}_{index}"
+            # Sorted by its dimensions, so a period filter skips whole blocks of the table.
+            con.execute(
+                f"create table {ALIAS}.{quote_identifier(table)} as "
+                f"select * from ({cube_sql(metric, grain, finer)}) "
+                f"order by {', '.join(map(quote_identifier, grain))}"
+            )
+            size = con.execute(f"select count(*) from {ALIAS}.{quote_identifier(table)}").fetchone()
+            built.append(Cube(metric.name, table, frozenset(grain), int(size[0]) if size else 0))
+        kept = [c for c in built if c.rows <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
+        for cube in built:
+            if cube not in kept:
+                con.execute(f"drop table {ALIAS}.{quote_identifier(cube.table)}")
+        cubes += kept
+        say(
+            f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes over {rows:,} rows "
+            f"({time.perf_counter() - step:.1f}s)"
+        )
+    return cubes
+
+
+def _describe(
+    con: duckdb.DuckDBPyConnection,
+    cubes: list[Cube],
+    problems: dict[str, list[Problem]],
+    models: tuple[str, ...],
+) -> None:
+    """Record in the file what it holds: the cubes, the input problems found, the models copied."""
+    con.execute(
+        f"create table {ALIAS}.cx_cubes (metric varchar, table_name varchar, dimensions varchar, row_count bigint)"
+    )
+    for cube in cubes:
+        con.execute(
+            f"insert into {ALIAS}.cx_cubes values (?, ?, ?, ?)",
+            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows],
+        )
+    con.execute(f"create table {ALIAS}.cx_problems (input varchar, source varchar, message varchar)")
+    for name, found in problems.items():
+        for problem in found:
+            con.execute(
+                f"insert into {ALIAS}.cx_problems values (?, ?, ?)", [name, problem.source, problem.message]
+            )
+    con.execute(f"create table {ALIAS}.cx_models (name varchar)")
+    for name in models:
+        con.execute(f"insert into {ALIAS}.cx_models values (?)", [name])

@@ -1,0 +1,151 @@
+"""The fast path: the store's cubes give exactly what the metric rows give, small cells hidden alike;
+the store follows its inputs; the benchmark runs at a small size and finds the two paths agree."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import EngineFactory
+
+from metrics import store as store_module
+from metrics.bench import agreement_queries, run_bench, same
+from metrics.cli import main
+from metrics.query import Engine, Query
+from metrics.store import store_path
+from metrics.warehouse import Warehouse
+
+
+@pytest.fixture(scope="module")
+def fast_engine(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An engine over the small sample whose store keeps every cube, however short its input."""
+    engine = Engine(Warehouse(sample_dir, sealed=False))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "MAX_CUBE_SHARE", 1.0)
+        assert engine.use_store(tmp_path_factory.mktemp("store"), build=True)
+    return engine
+
+
+QUERIES = [
+    Query.of("trust", ["service"]),
+    Query.of(
+        "trust", ["fiscal_quarter", "channel"], {"service": "Passport Services"}, "FY2025 Q1", "FY2026 Q4"
+    ),
+    Query.of(
+        "ease", ["age_band", "urbanicity"], {"channel": ["phone", "in_person"]}, "FY2026 Q4", "FY2026 Q4"
+    ),
+    Query.of("emotion", ["segment"], {"age_band": "65+"}),
+    Query.of("wait_median", ["fiscal_quarter"], {"channel": "phone"}, "FY2025 Q1", "FY2025 Q4"),
+    Query.of("wait_p90", ["service", "channel"], {}, "FY2026 Q4", "FY2026 Q4"),
+    Query.of("wait_mean", ["month"], {"service": "Naturalization"}),
+    Query.of("self_service_rate", ["race_ethnicity", "channel"], {}, "FY2026 Q4", "FY2026 Q4"),
+    Query.of("responses", ["journey_stage"], {"service": "Vessel Registration"}),
+    Query.of("trust_after_contact", ["wait_band", "channel"]),
+    Query.of("went_well_ease", ["veteran_status"], {"segment": "Boaters"}),
+    Query.of("response_rate", ["fiscal_quarter"]),
+    Query.of("trust", [], {"service": "no such service"}),
+    Query.of("wait_median", [], {"service": "no such service"}),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.metric}-{'-'.join(q.by) or 'overall'}")
+def test_fast_path_equals_direct(fast_engine: Engine, query: Query) -> None:
+    assert same(fast_engine.run(query), fast_engine.direct(query))
+
+
+def test_cubes_answer_page_questions(fast_engine: Engine) -> None:
+    assert fast_engine.store is not None
+    for metric, dims in (
+        ("trust", {"fiscal_quarter", "service", "channel"}),
+        ("ease", {"age_band", "fiscal_quarter", "segment"}),
+        ("wait_median", {"fiscal_quarter", "service"}),
+        ("trust_after_contact", {"wait_band", "channel"}),
+        ("ease", {"age_band", "urbanicity", "fiscal_quarter"}),
+    ):
+        assert fast_engine.store.cube(metric, dims) is not None, metric
+    # Two equity dimensions with a service filter are in no cube: such a query reads the stored rows.
+    assert fast_engine.store.cube("ease", {"age_band", "urbanicity", "service"}) is None
+    query = Query.of("ease", ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
+    assert same(fast_engine.run(query), fast_engine.direct(query))
+
+
+def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:
+    query = Query.of("ease", ["age_band", "service"], {}, "FY2026 Q4", "FY2026 Q4")
+    fast, direct = fast_engine.run(query), fast_engine.direct(query)
+    assert fast["suppressed"].any() and not fast["suppressed"].all()
+    assert same(fast, direct)
+    hidden = fast.filter("suppressed")
+    assert hidden["value"].is_null().all() and hidden["n"].is_null().all()
+
+
+def test_every_metric_agrees(fast_engine: Engine) -> None:
+    queries = agreement_queries(fast_engine)
+    assert len(queries) >= len(fast_engine.catalog.metrics)
+    different = [q for q in queries if not same(fast_engine.run(q), fast_engine.direct(q))]
+    assert different == []
+
+
+def test_known_answer_through_the_store(make_engine: EngineFactory, tmp_path: Path) -> None:
+    rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (2, "A"), (5, "B"), (1, "B")]]
+    engine = make_engine(min_n=3, sealed=False, responses=rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "MAX_CUBE_SHARE", 1.0)
+        assert engine.use_store(tmp_path / "store", build=True)
+    result = engine.run(Query.of("trust", ["service"]))
+    # A: 2 of 3 positive. B has 2 answers, under the minimum of 3, and A is hidden alongside it.
+    assert result["suppressed"].to_list() == [True, True]
+    overall = engine.run(Query.of("trust"))
+    assert overall["value"].to_list() == [pytest.approx(3 / 5)] and overall["n"].to_list() == [5]
+
+
+def test_store_follows_its_inputs(sample_dir: Path, tmp_path: Path) -> None:
+    warehouse = Warehouse(sample_dir)
+    engine = Engine(warehouse)
+    metrics = list(engine.catalog.metrics.values())
+    before = store_path(warehouse, metrics, tmp_path)
+    assert store_path(warehouse, metrics, tmp_path) == before
+    responses = sample_dir / "responses.parquet"
+    stat = responses.stat()
+    try:
+        os.utime(responses, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert store_path(Warehouse(sample_dir), metrics, tmp_path) != before
+    finally:
+        os.utime(responses, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert store_path(warehouse, metrics[1:], tmp_path) != before
+
+
+def test_bench_runs_small(tmp_path: Path) -> None:
+    figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6)
+    for key in (
+        "responses",
+        "contacts",
+        "cold_start_s",
+        "interaction_p50_ms",
+        "interaction_p95_ms",
+        "peak_rss_mb",
+        "speedup_vs_duckdb_scan",
+        "speedup_vs_pandas",
+        "fast_path_matches",
+    ):
+        assert key in figures, key
+    assert figures["responses"] == 2_000 and figures["interactions"] == 6
+    assert figures["fast_path_matches"] is True
+    assert figures["pandas_matches"] is True
+    json.dumps(figures)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["bench", "--responses", "-5"], "--responses: value -5 must be 1 or more"),
+        (["bench", "--contacts", "0"], "--contacts: value 0 must be 1 or more"),
+        (["bench", "--responses", "10", "--interactions", "0"], "--interactions: value 0 must be 1 or more"),
+    ],
+)
+def test_bench_refuses_bad_sizes(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main([*arguments, "--data-dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
