@@ -99,7 +99,8 @@ class Engine:
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
         store of these inputs there when it is built, building it first when `build` is true."""
-        engine = cls(Warehouse(data_dir, sealed=store_dir is None), load_catalog(), min_n)
+        with_store = store_dir is not None
+        engine = cls(Warehouse(data_dir, sealed=not with_store, load=not with_store), load_catalog(), min_n)
         if store_dir is not None:
             engine.use_store(store_dir, build, progress)
         return engine
@@ -112,12 +113,20 @@ class Engine:
         try:
             return self._use_store(store_dir, build, progress)
         finally:
+            if not self.warehouse.loaded:  # no store to serve from: the parquet is copied in
+                self.warehouse.load()
             self.warehouse.seal()
 
     def _use_store(self, store_dir: Path, build: bool, progress: Progress | None) -> bool:
         path = store_path(self.warehouse, list(self.catalog.metrics.values()), store_dir)
         store = open_store(path)
+        if store is not None and not self.warehouse.loaded:
+            self.warehouse.load_from_store(store.path)
+            self.store = store
+            return True
         if store is None and build:
+            if not self.warehouse.loaded:
+                self.warehouse.load()
             # Only metrics whose inputs pass the contract get cubes; queries of the others fail anyway.
             usable = [
                 (m, self.dimensions(m))

@@ -17,11 +17,11 @@ from metrics.catalog import Metric
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.errors import Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
-from metrics.warehouse import Warehouse
+from metrics.warehouse import STORE_ALIAS, Warehouse
 
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
-FORMAT = 2
-ALIAS = "cx_store"
+FORMAT = 3
+ALIAS = STORE_ALIAS
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
@@ -136,7 +136,9 @@ def build_store(
         say("checking the inputs against the data contract")
         problems = {name: warehouse.check_input(name) for name in warehouse.inputs}
         con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
-        for name in warehouse.models:
+        # The checked copy of each input goes in too: a later start serves it from here, on disk,
+        # instead of reading and checking the parquet again (Warehouse.load_from_store).
+        for name in [f"raw_{name}" for name in warehouse.inputs] + list(warehouse.models):
             step = time.perf_counter()
             con.execute(
                 f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
@@ -147,6 +149,7 @@ def build_store(
         try:
             cubes = _build_cubes(con, metrics, cube_sql, say)
             _describe(con, cubes, problems, tuple(warehouse.models))
+            _describe_inputs(con, warehouse)
         finally:
             warehouse.read_from(None)
         con.execute(f"detach {ALIAS}")
@@ -197,6 +200,18 @@ def _build_cubes(
             f"({time.perf_counter() - step:.1f}s)"
         )
     return cubes
+
+
+def _describe_inputs(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Record what loading each input found, for a start that serves the inputs from the store."""
+    con.execute(
+        f"create table {ALIAS}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
+    )
+    for name, state in warehouse.inputs.items():
+        con.execute(
+            f"insert into {ALIAS}.cx_inputs values (?, ?, ?, ?)",
+            [name, json.dumps(state.columns), state.usable, state.rejected],
+        )
 
 
 def _describe(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,14 +69,20 @@ def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]
     return single.name, files
 
 
+# The name a built store file is attached under (metrics/store.py writes it).
+STORE_ALIAS = "cx_store"
+
+
 class Warehouse:
     """An in-memory DuckDB database with views over one data directory's inputs."""
 
-    def __init__(self, data_dir: Path, sealed: bool = True) -> None:
-        """Load the inputs of `data_dir`; unless `sealed` is false (the engine then attaches its store
-        first and seals after), file access is turned off at once."""
+    def __init__(self, data_dir: Path, sealed: bool = True, load: bool = True) -> None:
+        """Find the inputs of `data_dir` and, unless `load` is false, copy them in; unless `sealed` is
+        false, file access is turned off at once. The engine opens a warehouse unloaded and unsealed
+        to serve it from a built store instead (`load_from_store`), or loads it and builds the store."""
         self.data_dir = Path(data_dir)
         self.sealed = False
+        self.loaded = False
         self._con = duckdb.connect(":memory:")
         for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
             self._con.execute(macro_file.read_text(encoding="utf-8"))
@@ -85,16 +92,50 @@ class Warehouse:
                 f"create table {quote_identifier(seed)} as "
                 f"select * from read_csv({quote_literal(str(path))}, header = true)"
             )
-        self.inputs = {name: self._load_input(spec) for name, spec in contract.INPUTS.items()}
+        self.inputs = {
+            name: InputState(spec, *locate(self.data_dir, spec), {}) for name, spec in contract.INPUTS.items()
+        }
         # Which inputs each view reads, so a query on a broken input fails with its problems.
         self.reads: dict[str, frozenset[str]] = {f"raw_{name}": frozenset({name}) for name in self.inputs}
         self.reads.update({seed: frozenset() for seed in _SEEDS})
         self.models: dict[str, Path] = {}
+        if load:
+            self.load()
+        if sealed:
+            self.seal()
+
+    def load(self) -> None:
+        """Copy every input in, checking it against the contract, and define the models over it."""
+        for name, spec in contract.INPUTS.items():
+            self.inputs[name] = self._load_input(spec)
+        self._create_models()
+        self.loaded = True
+
+    def load_from_store(self, path: Path) -> None:
+        """Serve the inputs and models from a built store file instead of copying the parquet in: the
+        store holds the checked copy of every input, what its checks found, and every model as a
+        table, so nothing is read twice and the rows stay on disk."""
+        if self.sealed:
+            raise CxError("the store must be attached before file access is turned off")
+        self._con.execute(f"attach {quote_literal(str(path))} as {STORE_ALIAS} (read_only)")
+        found = self._con.execute(f"select input, columns, usable, rejected from {STORE_ALIAS}.cx_inputs")
+        for name, columns, usable, rejected in found.fetchall():
+            state = self.inputs[name]
+            state.columns, state.usable, state.rejected = json.loads(columns), bool(usable), int(rejected)
+        problems = self._con.execute(f"select input, source, message from {STORE_ALIAS}.cx_problems")
+        for name, source, message in problems.fetchall():
+            self.inputs[name].problems.append(Problem(source, message))
+        for name in self.inputs:
+            raw = quote_identifier("raw_" + name)
+            self._con.execute(f"create view {raw} as select * from {STORE_ALIAS}.{raw}")
+        self._create_models()
+        self.read_from(STORE_ALIAS)
+        self.loaded = True
+
+    def _create_models(self) -> None:
         for layer in ("staging", "marts"):
             for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
                 self._create_view(model_file)
-        if sealed:
-            self.seal()
 
     def read_from(self, database: str | None) -> None:
         """Point every staging and mart view at the table of the same name in an attached database

@@ -116,6 +116,29 @@ def test_store_follows_its_inputs(sample_dir: Path, tmp_path: Path) -> None:
     assert store_path(warehouse, metrics[1:], tmp_path) != before
 
 
+def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (9, "A"), (5, "B"), (1, "B")]]
+    first = make_engine(min_n=1, responses=rows)  # writes the inputs; its data folder is reused below
+    data_dir = first.warehouse.data_dir
+    built = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    again = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    assert again.store is not None and again.store.path == built.store.path  # type: ignore[union-attr]
+    # Nothing was copied into memory: the inputs are the store's tables, on disk.
+    copied = again.warehouse.cursor().sql(
+        "select table_name from duckdb_tables() where database_name = 'memory' and table_name like 'raw_%'"
+    )
+    assert copied.fetchall() == []
+    # What loading found is kept: the answer 9 is out of range, rejected and counted, not served.
+    assert again.warehouse.inputs["responses"].rejected == built.warehouse.inputs["responses"].rejected == 1
+    assert [str(p) for p in again.warehouse.check()] == [str(p) for p in built.warehouse.check()]
+    assert again.warehouse.coverage() == built.warehouse.coverage()
+    for query in (Query.of("trust", ["service"]), Query.of("responses")):
+        assert again.run(query).equals(first.run(query))
+    assert again.warehouse.sealed
+
+
 def test_bench_runs_small(tmp_path: Path) -> None:
     figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6)
     for key in (
