@@ -97,4 +97,6 @@ class StreamlitSession:
             self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         elif which in ("selectbox", "multiselect"):
             widget = getattr(element, which)
-            drawn[widget.label] = Widget(widget.id, list(widget.options))
+            # The sidebar is drawn first: its "Service" multiselect keeps the label when a page has
+            # a "Service" selectbox of its own (Journeys), so a list is never sent to a selectbox.
+            drawn.setdefault(widget.label, Widget(widget.id, list(widget.options)))
