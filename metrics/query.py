@@ -120,18 +120,14 @@ class Engine:
     def _use_store(self, store_dir: Path, build: bool, progress: Progress | None) -> bool:
         path = store_path(self.warehouse, list(self.catalog.metrics.values()), store_dir)
         store = open_store(path)
-        if store is not None and not self.warehouse.loaded:
-            self.warehouse.load_from_store(store.path)
-            self.store = store
-            return True
         if store is None and build:
             if not self.warehouse.loaded:
                 self.warehouse.load()
-            # Only metrics whose inputs pass the contract get cubes; queries of the others fail anyway.
+            # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
             usable = [
                 (m, self.dimensions(m))
                 for m in self.catalog.metrics.values()
-                if not any(self.warehouse.check_input(name) for name in self.inputs(m))
+                if all(self.warehouse.inputs[name].usable for name in self.inputs(m))
             ]
             try:
                 store = build_store(self.warehouse, usable, self.cube_sql, path, progress)
@@ -140,7 +136,10 @@ class Engine:
                 warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
         if store is None:
             return False
-        self.warehouse.attach(store.path, ALIAS)
+        if self.warehouse.loaded:
+            # Serve from the store alone, found or just built: the copy the build read is let go.
+            self.warehouse = Warehouse(self.warehouse.data_dir, sealed=False, load=False)
+        self.warehouse.load_from_store(store.path)
         self.store = store
         return True
 

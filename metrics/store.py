@@ -15,7 +15,6 @@ import duckdb
 
 from metrics.catalog import Metric
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
-from metrics.errors import Problem
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
 from metrics.warehouse import STORE_ALIAS, Warehouse
 
@@ -59,12 +58,11 @@ class Cube:
 
 @dataclass(frozen=True)
 class Store:
-    """A built store file: where it is, its cubes per metric (shortest first) and the input problems."""
+    """A built store file: where it is and its cubes per metric (shortest first). The checked inputs,
+    what their checks found and the models are in it too (Warehouse.load_from_store reads them)."""
 
     path: Path
     cubes: dict[str, tuple[Cube, ...]]
-    problems: dict[str, tuple[Problem, ...]]
-    models: tuple[str, ...]
 
     def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
         """Return the shortest cube of `metric` that carries every one of `dimensions`, if any."""
@@ -97,16 +95,7 @@ def open_store(path: Path) -> Store | None:
             "select metric, table_name, dimensions, row_count from cx_cubes order by metric, row_count"
         ).fetchall():
             cubes.setdefault(metric, []).append(Cube(metric, table, frozenset(json.loads(dimensions)), rows))
-        problems: dict[str, list[Problem]] = {}
-        for name, source, message in con.execute("select input, source, message from cx_problems").fetchall():
-            problems.setdefault(name, []).append(Problem(source, message))
-        models = tuple(row[0] for row in con.execute("select name from cx_models").fetchall())
-    return Store(
-        path,
-        {m: tuple(c) for m, c in cubes.items()},
-        {n: tuple(p) for n, p in problems.items()},
-        models,
-    )
+    return Store(path, {m: tuple(c) for m, c in cubes.items()})
 
 
 # The totals query of a metric at a grain: from its rows, or summed from a finer cube when given.
@@ -133,8 +122,6 @@ def build_store(
     started = time.perf_counter()
     con = warehouse.cursor()
     try:
-        say("checking the inputs against the data contract")
-        problems = {name: warehouse.check_input(name) for name in warehouse.inputs}
         con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
         # The checked copy of each input goes in too: a later start serves it from here, on disk,
         # instead of reading and checking the parquet again (Warehouse.load_from_store).
@@ -148,8 +135,7 @@ def build_store(
         warehouse.read_from(ALIAS)
         try:
             cubes = _build_cubes(con, metrics, cube_sql, say)
-            _describe(con, cubes, problems, tuple(warehouse.models))
-            _describe_inputs(con, warehouse)
+            _describe(con, cubes, warehouse)
         finally:
             warehouse.read_from(None)
         con.execute(f"detach {ALIAS}")
@@ -202,25 +188,9 @@ def _build_cubes(
     return cubes
 
 
-def _describe_inputs(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
-    """Record what loading each input found, for a start that serves the inputs from the store."""
-    con.execute(
-        f"create table {ALIAS}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
-    )
-    for name, state in warehouse.inputs.items():
-        con.execute(
-            f"insert into {ALIAS}.cx_inputs values (?, ?, ?, ?)",
-            [name, json.dumps(state.columns), state.usable, state.rejected],
-        )
-
-
-def _describe(
-    con: duckdb.DuckDBPyConnection,
-    cubes: list[Cube],
-    problems: dict[str, list[Problem]],
-    models: tuple[str, ...],
-) -> None:
-    """Record in the file what it holds: the cubes, the input problems found, the models copied."""
+def _describe(con: duckdb.DuckDBPyConnection, cubes: list[Cube], warehouse: Warehouse) -> None:
+    """Record in the file what it holds: its cubes, and what loading each input found (columns,
+    rows rejected, problems), for a start that serves the inputs from the store."""
     con.execute(
         f"create table {ALIAS}.cx_cubes (metric varchar, table_name varchar, dimensions varchar, row_count bigint)"
     )
@@ -229,12 +199,16 @@ def _describe(
             f"insert into {ALIAS}.cx_cubes values (?, ?, ?, ?)",
             [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows],
         )
+    con.execute(
+        f"create table {ALIAS}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
+    )
     con.execute(f"create table {ALIAS}.cx_problems (input varchar, source varchar, message varchar)")
-    for name, found in problems.items():
-        for problem in found:
+    for name, state in warehouse.inputs.items():
+        con.execute(
+            f"insert into {ALIAS}.cx_inputs values (?, ?, ?, ?)",
+            [name, json.dumps(state.columns), state.usable, state.rejected],
+        )
+        for problem in state.problems:
             con.execute(
                 f"insert into {ALIAS}.cx_problems values (?, ?, ?)", [name, problem.source, problem.message]
             )
-    con.execute(f"create table {ALIAS}.cx_models (name varchar)")
-    for name in models:
-        con.execute(f"insert into {ALIAS}.cx_models values (?)", [name])

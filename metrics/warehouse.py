@@ -149,13 +149,6 @@ class Warehouse:
                     f"select * from {quote_identifier(database)}.{quote_identifier(name)}"
                 )
 
-    def attach(self, path: Path, alias: str) -> None:
-        """Read the models from a built store file (before `seal`: attaching opens a file)."""
-        if self.sealed:
-            raise CxError("the store must be attached before file access is turned off")
-        self._con.execute(f"attach {quote_literal(str(path))} as {quote_identifier(alias)} (read_only)")
-        self.read_from(alias)
-
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""
         return self._con.cursor()
