@@ -78,11 +78,9 @@ def write(settings: Settings, out: Path, view: str | None = None, link: str | No
     found = brief(settings, view, link)
     charts = sum(1 for e in found.exhibits if e.chart is not None)
     print(f"Rendering {len(found.exhibits)} exhibit(s), {charts} chart image(s)...", file=sys.stderr)
-    data = deck.build(found)
+    composed = deck.compose(found)
     try:
-        out.write_bytes(data)
+        composed.save(str(out))
     except OSError as error:
         raise CxError(f"--out {out}: {error.strerror or error}") from error
-    from pptx import Presentation
-
-    return len(Presentation(str(out)).slides)
+    return len(composed.slides)

@@ -96,7 +96,7 @@ def export_chart(exhibit: Exhibit, provenance: Provenance) -> alt.TopLevelMixin:
     """Return the chart at a fixed width with its title and provenance written above the plot, so an
     image pasted anywhere still says what it shows and where it came from."""
     subtitle = [
-        f"{provenance.filters}",
+        provenance.filters,
         f"Data: {provenance.data_as_of} · definitions {provenance.definitions} · "
         f"{SUPPRESSED} hidden under {provenance.min_n} responses",
         f"Generated {provenance.generated_at:%Y-%m-%d %H:%M} UTC · {_short(provenance.link)}",

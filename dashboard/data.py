@@ -53,8 +53,6 @@ def options() -> dict[str, list[str]]:
 
 
 def _quarters_between(first: str, last: str) -> list[str]:
-    from metrics.fiscal import FiscalQuarter
-
     q, end, labels = FiscalQuarter.parse(first), FiscalQuarter.parse(last), []
     while q <= end:
         labels.append(q.label)

@@ -32,6 +32,13 @@ _TITLE_ONLY, _TITLE = 5, 0  # layouts of python-pptx's default template
 
 def build(briefing: Briefing) -> bytes:
     """Return the deck of one view as PPTX bytes."""
+    out = io.BytesIO()
+    compose(briefing).save(out)
+    return out.getvalue()
+
+
+def compose(briefing: Briefing) -> Deck:
+    """Return the deck of one view."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
     provenance = briefing.provenance
@@ -56,9 +63,7 @@ def build(briefing: Briefing) -> bytes:
         header=False,
     )
     _notes(slide, briefing, briefing.metric_names())
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
+    return deck
 
 
 def _headline(briefing: Briefing) -> list[Figure]:

@@ -13,11 +13,8 @@ import streamlit as st
 
 from dashboard import data, state
 from dashboard.briefing import SESSION_KEY, Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
-from dashboard.filters import current, describe
+from dashboard.filters import KEYS, current, describe
 from metrics.provenance import Provenance, data_as_of, definitions_version
-
-# Link parameters the sidebar sets; the others are the page's own choices.
-_SIDEBAR = ("from", "to", "service", "channel", "segment")
 
 
 def begin(page: str, title: str) -> None:
@@ -57,7 +54,7 @@ def briefing() -> Briefing:
 def finish() -> Briefing:
     """Complete this run's briefing with the link and choices of the view; call after state.finish."""
     found = briefing()
-    page_choices = {k: v for k, v in state.choices().items() if k not in _SIDEBAR}
+    page_choices = {k: v for k, v in state.choices().items() if k not in KEYS}
     found.provenance = dataclasses.replace(
         found.provenance,
         link=state.link(),

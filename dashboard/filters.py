@@ -11,6 +11,8 @@ from metrics.fiscal import FiscalQuarter, latest_complete
 from metrics.query import Filters
 
 _FILTERS = "_filters"
+# The link parameters the sidebar sets; every other parameter is a page's own choice.
+KEYS = ("from", "to", "service", "channel", "segment")
 
 
 def sidebar() -> Filters:

@@ -29,3 +29,13 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
             record["Beyond noise"] = "" if hidden else ("yes" if row["beyond_noise"] else "no")
         rows.append(record)
     return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def in_words(frame: pl.DataFrame, fmt: str, columns: Sequence[str]) -> str:
+    """Return every row as its group and value, for a chart's text alternative; hidden ones as †."""
+    return "; ".join(
+        " ".join(str(row[c]) for c in columns)
+        + " "
+        + format_value(None if row["suppressed"] else row["value"], fmt)
+        for row in frame.iter_rows(named=True)
+    )

@@ -61,11 +61,7 @@ def _waits(filters: Filters) -> None:
         f"{metric.label} by wait before answer"
         + (" and channel" if split != "none" else "")
         + ": "
-        + "; ".join(
-            f"{row['wait_band']}{' ' + str(row[split]) if split != 'none' else ''} "
-            f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
-            for row in result.iter_rows(named=True)
-        ),
+        + tables.in_words(result, metric.format, by),
         numbers=result,
         metrics=[name],
     )

@@ -34,11 +34,7 @@ def render() -> None:
         _stage_chart(scores, found.moment),
         _stage_table(scores, found.responses, list(labels.values())),
         f"Lines of the four themes across the journey stages of {service}: "
-        + "; ".join(
-            f"{row['journey_stage']} {row['theme']} "
-            f"{format_value(None if row['suppressed'] else row['value'], 'percent')}"
-            for row in scores.iter_rows(named=True)
-        ),
+        + tables.in_words(scores, "percent", ["journey_stage", "theme"]),
         numbers=scores,
         metrics=THEMES,
     )
@@ -63,11 +59,7 @@ def render() -> None:
             charts.trend(by_segment, metric, "journey_stage", "segment"),
             tables.readable(by_segment, metric, ["segment", "journey_stage"]),
             f"{metric.label} across the journey stages by segment: "
-            + "; ".join(
-                f"{row['segment']} {row['journey_stage']} "
-                f"{format_value(None if row['suppressed'] else row['value'], metric.format)}"
-                for row in by_segment.iter_rows(named=True)
-            ),
+            + tables.in_words(by_segment, metric.format, ["segment", "journey_stage"]),
             numbers=by_segment,
             metrics=[theme],
         )

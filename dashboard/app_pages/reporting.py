@@ -9,9 +9,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, exhibits, state
+from dashboard.filters import read_quarter
 from metrics.a11_report import READINESS, submission_csv
 from metrics.errors import CxError
-from metrics.fiscal import FiscalQuarter, latest_complete
+from metrics.fiscal import latest_complete
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
 
 # Readiness is said in words with a symbol, never by colour alone.
@@ -28,7 +29,7 @@ def render() -> None:
         st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
         return
     latest = latest_complete(quarters, date.today()) or quarters[-1]
-    quarter = state.select("Fiscal quarter to submit", quarters, "quarter", default=latest, read=_quarter)
+    quarter = state.select("Fiscal quarter to submit", quarters, "quarter", default=latest, read=read_quarter)
     exhibits.title(f"Are we ready to submit {quarter} to OMB? A-11 reporting", heading)
     try:
         report = data.a11_report(quarter)
@@ -107,14 +108,6 @@ def render() -> None:
 
 def _count(value: int | None) -> str:
     return SUPPRESSED if value is None else f"{value:,}"
-
-
-def _quarter(text: str) -> str:
-    """Read a quarter from a link however it is spelled; an unreadable one stays as typed."""
-    try:
-        return FiscalQuarter.parse(text).label
-    except ValueError:
-        return text
 
 
 render()
