@@ -99,6 +99,12 @@ def tile(name: str, filters: Filters, quarter: str) -> kpis.Tile:
     return kpis.tile(engine(), name, filters, quarter)
 
 
+@st.cache_data(show_spinner=False)
+def tiles(names: tuple[str, ...], filters: Filters, quarter: str) -> list[kpis.Tile]:
+    """Return KPI tiles, computed side by side."""
+    return kpis.tiles(engine(), names, filters, quarter)
+
+
 def tile_or_problem(name: str, filters: Filters, quarter: str) -> kpis.Tile | CxError:
     """Return a KPI tile, or the error that keeps it from being computed (a broken input, say), so a
     page can show the other tiles."""
@@ -106,6 +112,15 @@ def tile_or_problem(name: str, filters: Filters, quarter: str) -> kpis.Tile | Cx
         return tile(name, filters, quarter)
     except CxError as error:
         return error
+
+
+def tiles_or_problems(names: tuple[str, ...], filters: Filters, quarter: str) -> list[kpis.Tile | CxError]:
+    """Return `tile_or_problem` of each name: all together when every tile can be computed, else one
+    by one, so each tile that cannot be computed shows its own error."""
+    try:
+        return list(tiles(names, filters, quarter))
+    except CxError:
+        return [tile_or_problem(name, filters, quarter) for name in names]
 
 
 @st.cache_data(show_spinner=False)

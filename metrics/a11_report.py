@@ -103,10 +103,7 @@ def a11_report(engine: Engine, quarter: FiscalQuarter) -> A11Report:
 
 
 def _frame(engine: Engine, name: str, params: dict[str, object]) -> pl.DataFrame:
-    table = engine.warehouse.cursor().sql(read_sql(Path("reports") / name), params=params).to_arrow_table()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return engine.warehouse.frame(read_sql(Path("reports") / name), params)
 
 
 def _readiness(row: dict[str, Any]) -> tuple[str, list[str]]:

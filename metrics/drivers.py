@@ -116,11 +116,8 @@ def _correlation(moments: tuple[float, np.ndarray, np.ndarray]) -> np.ndarray:
 
 def _performance(engine: Engine, filters: Filters) -> dict[str, dict[str, object]]:
     """Return each driver's own metric (share answering 4 or 5) under the filters, suppression applied."""
-    found = {}
-    for driver in DRIVERS:
-        query, _ = engine.applicable(filters.query(driver))
-        found[driver] = engine.run(query).row(0, named=True)
-    return found
+    results = engine.run_many([engine.applicable(filters.query(driver))[0] for driver in DRIVERS])
+    return {driver: result.row(0, named=True) for driver, result in zip(DRIVERS, results, strict=True)}
 
 
 def _table(
@@ -183,12 +180,14 @@ def quadrant(table: pl.DataFrame) -> pl.Series:
 def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
     """Return, per driver, the share saying it went well (among those who trusted) and the share saying
     it could improve (among those who did not), from v2 surveys, suppression applied."""
+    asked = [(driver, side) for driver in (*DRIVERS, "other") for side in ("went_well", "could_improve")]
+    results = engine.run_many([engine.applicable(filters.query(f"{side}_{d}"))[0] for d, side in asked])
+    answers = {key: result.row(0, named=True) for key, result in zip(asked, results, strict=True)}
     rows = []
     for driver in (*DRIVERS, "other"):
         row: dict[str, object] = {"driver": driver}
         for side in ("went_well", "could_improve"):
-            query, _ = engine.applicable(filters.query(f"{side}_{driver}"))
-            result = engine.run(query).row(0, named=True)
+            result = answers[(driver, side)]
             row[side] = None if result["suppressed"] else result["value"]
             row[f"{side}_n"] = None if result["suppressed"] else result["n"]
             row[f"{side}_ci_low"] = None if result["suppressed"] else result["ci_low"]

@@ -30,19 +30,36 @@ def breakdown(
     engine: Engine, name: str, dimension: str, filters: Filters, within: Sequence[tuple[str, str]] = ()
 ) -> Breakdown:
     """Return each group of `dimension` (among rows matching `within`) against the overall of `filters`."""
-    metric = engine.metric(name)
-    overall_query, ignored = engine.applicable(filters.query(name))
-    overall = engine.run(overall_query).row(0, named=True)
+    return breakdowns(engine, (name,), dimension, filters, within)[0]
+
+
+def breakdowns(
+    engine: Engine,
+    names: Sequence[str],
+    dimension: str,
+    filters: Filters,
+    within: Sequence[tuple[str, str]] = (),
+) -> list[Breakdown]:
+    """Return `breakdown` of each metric of `names`, their questions answered side by side."""
     narrowed = {d: v for d, v in within}
-    group_query, _ = engine.applicable(filters.query(name, by=[dimension], where=narrowed))
-    result = engine.run(group_query)
-    gaps = [gap(row, overall, metric.aggregate) for row in result.iter_rows(named=True)]
-    groups = result.with_columns(
-        pl.Series("gap", [g.delta for g in gaps], dtype=pl.Float64),
-        pl.Series("z", [g.z for g in gaps], dtype=pl.Float64),
-        pl.Series("beyond_noise", [g.significant for g in gaps], dtype=pl.Boolean),
-    )
-    return Breakdown(name, dimension, overall, groups, ignored)
+    asked = []
+    for name in names:
+        overall_query, ignored = engine.applicable(filters.query(name))
+        group_query, _ = engine.applicable(filters.query(name, by=[dimension], where=narrowed))
+        asked.append((name, ignored, overall_query, group_query))
+    results = engine.run_many([q for _, _, overall, group in asked for q in (overall, group)])
+    found = []
+    for i, (name, ignored, _, _) in enumerate(asked):
+        overall, result = results[2 * i].row(0, named=True), results[2 * i + 1]
+        aggregate = engine.metric(name).aggregate
+        gaps = [gap(row, overall, aggregate) for row in result.iter_rows(named=True)]
+        groups = result.with_columns(
+            pl.Series("gap", [g.delta for g in gaps], dtype=pl.Float64),
+            pl.Series("z", [g.z for g in gaps], dtype=pl.Float64),
+            pl.Series("beyond_noise", [g.significant for g in gaps], dtype=pl.Boolean),
+        )
+        found.append(Breakdown(name, dimension, overall, groups, ignored))
+    return found
 
 
 def theme_grid(
@@ -50,8 +67,8 @@ def theme_grid(
 ) -> pl.DataFrame:
     """Return one row per group and theme: value, n, suppressed, gap and whether it is beyond noise."""
     frames = []
-    for name in THEMES:
-        part = breakdown(engine, name, dimension, filters, within).groups
+    for name, found in zip(THEMES, breakdowns(engine, THEMES, dimension, filters, within), strict=True):
+        part = found.groups
         frames.append(
             part.select(dimension, "value", "n", "suppressed", "gap", "beyond_noise").with_columns(
                 pl.lit(name).alias("metric")

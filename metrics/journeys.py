@@ -38,19 +38,19 @@ class Journey:
 
 def journey(engine: Engine, service: str, filters: Filters) -> Journey:
     """Return the theme scores per stage of `service`, its responses per stage and the moment that matters."""
-    frames = []
     ignored: tuple[str, ...] = ()
-    for name in THEMES:
+    queries = []
+    for name in (*THEMES, "responses"):
         query, dropped = engine.applicable(
             filters.query(name, by=["journey_stage"], where={"service": service})
         )
-        ignored += dropped
-        frames.append(_in_stage_order(engine.run(query)).with_columns(pl.lit(name).alias("metric")))
+        ignored += dropped if name in THEMES else ()
+        queries.append(query)
+    *themes, counted = [_in_stage_order(result) for result in engine.run_many(queries)]
+    frames = [f.with_columns(pl.lit(name).alias("metric")) for name, f in zip(THEMES, themes, strict=True)]
     scores = pl.concat(
         [f.select("journey_stage", "metric", "value", "n", "ci_low", "ci_high", "suppressed") for f in frames]
     )
-    query, _ = engine.applicable(filters.query("responses", by=["journey_stage"], where={"service": service}))
-    counted = _in_stage_order(engine.run(query))
     responses = {
         row["journey_stage"]: (None if row["suppressed"] else row["n"])
         for row in counted.iter_rows(named=True)

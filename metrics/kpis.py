@@ -3,6 +3,7 @@ largest moves across services and segments."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,11 @@ def quarters_back(quarter: str, count: int) -> str:
     for _ in range(count):
         q = q.previous()
     return q.label
+
+
+def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Tile]:
+    """Compute the KPI tiles of `names`, side by side (Engine.each)."""
+    return engine.each(lambda name: tile(engine, name, filters, quarter), names)
 
 
 def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
@@ -112,31 +118,36 @@ def largest_moves(
 ) -> list[Move]:
     """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`."""
     previous = quarters_back(quarter, 1)
+    asked = [
+        (engine.metric(name), dimension)
+        for name in names
+        for dimension in dimensions
+        if dimension in engine.dimensions(engine.metric(name))
+    ]
+    queries = [
+        engine.applicable(
+            filters.query(metric.name, by=["fiscal_quarter", dimension], start=previous, end=quarter)
+        )[0]
+        for metric, dimension in asked
+    ]
     moves = []
-    for name in names:
-        metric = engine.metric(name)
-        for dimension in dimensions:
-            if dimension not in engine.dimensions(metric):
-                continue
-            query, _ = engine.applicable(
-                filters.query(name, by=["fiscal_quarter", dimension], start=previous, end=quarter)
-            )
-            by_group: dict[str, dict[str, dict[str, Any]]] = {}
-            for row in engine.run(query).iter_rows(named=True):
-                by_group.setdefault(row[dimension], {})[row["fiscal_quarter"]] = row
-            for group, cells in by_group.items():
-                difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
-                if difference.significant:
-                    moves.append(
-                        Move(
-                            metric,
-                            dimension,
-                            group,
-                            cells[previous]["value"],
-                            cells[quarter]["value"],
-                            difference,
-                        )
+    for (metric, dimension), result in zip(asked, engine.run_many(queries), strict=True):
+        by_group: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in result.iter_rows(named=True):
+            by_group.setdefault(row[dimension], {})[row["fiscal_quarter"]] = row
+        for group, cells in by_group.items():
+            difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
+            if difference.significant:
+                moves.append(
+                    Move(
+                        metric,
+                        dimension,
+                        group,
+                        cells[previous]["value"],
+                        cells[quarter]["value"],
+                        difference,
                     )
+                )
     moves.sort(key=lambda m: -abs(m.difference.z or 0))
     # A segment served by one service moves exactly as that service: list the move once.
     unique = {(m.metric.name, m.previous, m.current): m for m in reversed(moves)}

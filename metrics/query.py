@@ -4,26 +4,47 @@ applies small-cell suppression. The one place where metric SQL meets user choice
 from __future__ import annotations
 
 import difflib
+import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_name
 from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
-from metrics.sqlfiles import quote_identifier, read_sql
-from metrics.store import ALIAS, Cube, Progress, Store, build_store, open_store, store_path
+from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
+from metrics.store import (
+    ALIAS,
+    ANALYSIS_GRAIN,
+    AnalysisCube,
+    Cube,
+    Progress,
+    Store,
+    build_store,
+    open_store,
+    store_path,
+)
 from metrics.suppression import DEFAULT_MIN_N, suppress
 from metrics.warehouse import Warehouse
 
 RESULT_COLUMNS = ("value", "n", "ci_low", "ci_high", "suppressed")
+# How many questions of one page are answered at once: one per core, as DuckDB plans and runs a
+# statement outside Python's lock and a page's questions are small and independent.
+WORKERS = min(4, os.cpu_count() or 1)
+_WORKER_NAME = "cx-query"
+# Results kept per engine, least recently used dropped first; most are a few rows.
+REMEMBERED_RESULTS = 4096
+T = TypeVar("T")
+R = TypeVar("R")
 _MEASURES = ("value", "weight", "score", "numerator", "denominator")
 _QUANTILES = {"median": 0.5, "p90": 0.9}
 
@@ -85,6 +106,10 @@ class Engine:
     min_n: int = DEFAULT_MIN_N
     _columns: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _workers: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _results: OrderedDict[tuple[Query, bool, int], pl.DataFrame] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     store: Store | None = field(default=None, init=False, repr=False)
 
@@ -127,15 +152,18 @@ class Engine:
             usable = [
                 (m, self.dimensions(m))
                 for m in self.catalog.metrics.values()
-                if all(self.warehouse.inputs[name].usable for name in self.inputs(m))
+                if self.inputs(m) <= self.usable_inputs()
             ]
             try:
-                store = build_store(self.warehouse, usable, self.cube_sql, path, progress)
+                store = build_store(
+                    self.warehouse, usable, self.cube_sql, path, progress, self.analysis_cubes()
+                )
             except (OSError, duckdb.IOException) as error:
                 # A folder that cannot be written only costs speed: answer from the parquet.
                 warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
         if store is None:
             return False
+        self.forget_results()
         if self.warehouse.loaded:
             # Serve from the store alone, found or just built: the copy the build read is let go.
             self.warehouse = Warehouse(self.warehouse.data_dir, sealed=False, load=False)
@@ -189,11 +217,50 @@ class Engine:
 
     def run(self, query: Query) -> pl.DataFrame:
         """Return one row per group: the `by` columns, value, n, ci_low, ci_high, suppressed (and mean)."""
-        return self._run(query, fast=True)
+        return self._remembered(query, fast=True)
+
+    def run_many(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
+        """Return `run` of each query, in order, answered side by side (see `each`)."""
+        return self.each(self.run, queries)
+
+    def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Return `function` of each item, in order, computed on the engine's worker threads: a page
+        asks many small independent questions, and each spends most of its time in DuckDB. The first
+        error raised is raised here. Called from a worker, it works through the items itself, so
+        nested calls never wait on each other for a worker."""
+        items = list(items)
+        if len(items) < 2 or WORKERS < 2 or threading.current_thread().name.startswith(_WORKER_NAME):
+            return [function(item) for item in items]
+        with self._lock:
+            if self._workers is None:
+                self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix=_WORKER_NAME)
+            workers = self._workers
+        return list(workers.map(function, items))
 
     def direct(self, query: Query) -> pl.DataFrame:
         """Return what `run` returns, computed from the metric's rows even when a cube could answer."""
-        return self._run(query, fast=False)
+        return self._remembered(query, fast=False)
+
+    def forget_results(self) -> None:
+        """Drop every remembered result (the benchmark times each change from a cold start)."""
+        with self._lock:
+            self._results.clear()
+
+    def _remembered(self, query: Query, fast: bool) -> pl.DataFrame:
+        """Return the result of a query, computed once per engine: an engine serves one set of inputs
+        and metric files, so a result stays right for its life, and pages ask the same question more
+        than once (a chart's metric is also in the grid beside it)."""
+        key = (query, fast, self.min_n)
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        result = self._run(query, fast)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > REMEMBERED_RESULTS:
+                self._results.popitem(last=False)
+        return result
 
     def _run(self, query: Query, fast: bool) -> pl.DataFrame:
         metric = self.metric(query.metric)
@@ -210,7 +277,7 @@ class Engine:
         table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
         if table is None:
             table = self._execute(metric, self._direct_sql(metric, query.by, conditions), params)
-        result = _in_display_order(pl.DataFrame(pl.from_arrow(table)), query.by)
+        result = _in_display_order(table, query.by)
         result = suppress(result, query.by, self.threshold(metric))
         keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
         return result.select(keep)
@@ -266,7 +333,7 @@ class Engine:
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]
-    ) -> pa.Table | None:
+    ) -> pl.DataFrame | None:
         """Answer from the shortest cube carrying the breakdown and filters: its totals summed again
         over the groups asked for, then the same finishing step as the direct computation."""
         assert self.store is not None
@@ -284,43 +351,97 @@ class Engine:
         )
         table = self._execute(metric, f"with totals as (\n{totals}\n)\nselect * from (\n{finish}\n)", params)
         # With no breakdown the direct computation always returns one row, even over no rows.
-        return table if query.by or table.num_rows else None
+        return table if query.by or table.height else None
 
-    def _execute(self, metric: Metric, sql: str, params: dict[str, object]) -> pa.Table:
+    def _execute(self, metric: Metric, sql: str, params: dict[str, object]) -> pl.DataFrame:
         try:
-            return self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
+            return self.warehouse.frame(sql, params)
         except duckdb.Error as error:
             raise CxError(f"{metric.path.name}: the query failed: {str(error).splitlines()[0]}") from error
 
-    def analyse(self, name: str, filters: Filters) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    def analyse(self, name: str, filters: Filters, fast: bool = True) -> tuple[pl.DataFrame, tuple[str, ...]]:
         """Run the analysis `sql/analyses/<name>.sql` over its base view's rows under `filters`; return
         its result and the filter dimensions the base view does not carry (left out, as on pages).
 
         An analysis file names its base view in a `-- reads: VIEW` line and selects from the CTE
-        `analysis_rows`, which the engine defines as the base view's rows that pass the filters."""
-        text = read_sql(Path("analyses") / f"{name}.sql")
-        base = next(
-            (line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("-- reads:")), ""
+        `analysis_rows`, which the engine defines as the base view's rows that pass the filters. A file
+        with a `-- keys: COLUMNS` line promises that every other column it returns is a sum, and
+        carries the column `cell` of `analysis_rows` through to its grouping: the store then keeps its
+        sums per cell of the page filters, and a page's question adds up the cells that pass."""
+        analysis = self._analysis(name)
+        self.warehouse.require(self.warehouse.reads[analysis.base], f"analysis '{name}'")
+        available = self._describe(
+            f"view {analysis.base}", f"select * from {quote_identifier(analysis.base)}"
         )
-        if base not in self.warehouse.reads:
-            raise CxError(f"sql/analyses/{name}.sql: '-- reads:' names no known view ({base!r})")
-        self.warehouse.require(self.warehouse.reads[base], f"analysis '{name}'")
-        available = self._describe(f"view {base}", f"select * from {quote_identifier(base)}")
         kept = tuple((d, v) for d, v in filters.where if d in available and d in DIMENSIONS)
         dropped = tuple(d for d, _ in filters.where if d not in dict(kept))
         start, end = _period(filters.start, filters.end)
         conditions, params = _conditions(kept, start, end)
-        sql = (
-            f"with analysis_rows as (\n  select * from {quote_identifier(base)}\n"
-            f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\nselect * from (\n{text}\n)"
-        )
+        needed = {d for d, _ in kept} | ({"fiscal_quarter"} if start or end else set())
+        cube = self.store.cube(f"analyses/{name}", needed) if fast and self.store and analysis.keys else None
+        if cube is not None:
+            source = f"{ALIAS}.{quote_identifier(cube.table)}"
+            described = self._describe(f"cube {cube.table}", f"select * from {source}")
+            sums = [c for c in described if c not in cube.dimensions and c not in analysis.keys]
+            keys = list(map(quote_identifier, analysis.keys))
+            summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+            where = f"where {' and '.join(conditions)}" if conditions else ""
+            sql = f"select {', '.join(keys + summed)} from {source} {where} group by all"
+        else:
+            sql = (
+                f"with analysis_rows as (\n  select *, 0 as cell from {quote_identifier(analysis.base)}\n"
+                f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\n"
+                f"select * exclude (cell) from (\n{analysis.text}\n)"
+                if analysis.keys
+                else f"with analysis_rows as (\n  select * from {quote_identifier(analysis.base)}\n"
+                f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\nselect * from (\n{analysis.text}\n)"
+            )
         try:
-            table = self.warehouse.cursor().sql(sql, params=params).to_arrow_table()
+            return self.warehouse.frame(sql, params), dropped
         except duckdb.Error as error:
             raise CxError(
                 f"sql/analyses/{name}.sql: the query failed: {str(error).splitlines()[0]}"
             ) from error
-        return pl.DataFrame(pl.from_arrow(table)), dropped
+
+    def analysis_cubes(self) -> tuple[AnalysisCube, ...]:
+        """Return what the store keeps of each summable analysis (a `-- keys:` line): its sums per
+        cell of the analysis grain, as far as its base view carries the grain's dimensions."""
+        found = []
+        for path in sorted((SQL_DIR / "analyses").glob("*.sql")):
+            analysis = self._analysis(path.stem)
+            if not analysis.keys or not self.warehouse.reads[analysis.base] <= self.usable_inputs():
+                continue
+            columns = self._describe(
+                f"view {analysis.base}", f"select * from {quote_identifier(analysis.base)}"
+            )
+            grain = tuple(d for d in ANALYSIS_GRAIN if d in columns)
+            cell = ", ".join(f"{quote_identifier(d)} := {quote_identifier(d)}" for d in grain)
+            sql = (
+                f"with analysis_rows as (\n  select *, struct_pack({cell}) as cell "
+                f"from {quote_identifier(analysis.base)}\n)\n"
+                f"select unnest(cell), * exclude (cell) from (\n{analysis.text}\n)"
+            )
+            found.append(AnalysisCube(path.stem, grain, sql))
+        return tuple(found)
+
+    def usable_inputs(self) -> frozenset[str]:
+        """Return the inputs that can be served (read and checked, perhaps with rows rejected)."""
+        return frozenset(name for name, state in self.warehouse.inputs.items() if state.usable)
+
+    def _analysis(self, name: str) -> _Analysis:
+        text = read_sql(Path("analyses") / f"{name}.sql")
+        header = {
+            key.strip(): value.strip()
+            for line in text.splitlines()
+            if line.startswith("-- ") and ":" in line
+            for key, value in [line[3:].split(":", 1)]
+            if key.strip() in ("reads", "keys")
+        }
+        base = header.get("reads", "")
+        if base not in self.warehouse.reads:
+            raise CxError(f"sql/analyses/{name}.sql: '-- reads:' names no known view ({base!r})")
+        keys = tuple(k.strip() for k in header.get("keys", "").split(",") if k.strip())
+        return _Analysis(text, base, keys)
 
     def check_metrics(self) -> list[Problem]:
         """Return every problem of every metric file: header, SQL that does not bind, missing columns."""
@@ -361,6 +482,15 @@ class Engine:
         for dimension, values in query.where:
             if not values:
                 raise QueryError(f"filter on '{dimension}' has no value")
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """An analysis file: its text, the view it reads and, when its sums may be kept, its key columns."""
+
+    text: str
+    base: str
+    keys: tuple[str, ...]
 
 
 def _totals(metric: Metric) -> str:

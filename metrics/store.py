@@ -19,7 +19,7 @@ from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
 from metrics.warehouse import STORE_ALIAS, Warehouse
 
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
-FORMAT = 3
+FORMAT = 4
 ALIAS = STORE_ALIAS
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
@@ -42,6 +42,9 @@ GRAINS: tuple[tuple[str, ...], ...] = (
     *((*_QUARTER, page) for page in _PAGE),
     _QUARTER,
 )
+# The grouping an analysis's sums are kept at (sql/analyses/, those with a `-- keys:` line): the page
+# filters and the quarter, which is every filter a page gives an analysis.
+ANALYSIS_GRAIN = (*_QUARTER, *_PAGE)
 
 Progress = Callable[[str], None]
 
@@ -58,8 +61,9 @@ class Cube:
 
 @dataclass(frozen=True)
 class Store:
-    """A built store file: where it is and its cubes per metric (shortest first). The checked inputs,
-    what their checks found and the models are in it too (Warehouse.load_from_store reads them)."""
+    """A built store file: where it is and its cubes per metric (shortest first), and per analysis as
+    `analyses/<name>`. The checked inputs, what their checks found and the models are in it too
+    (Warehouse.load_from_store reads them)."""
 
     path: Path
     cubes: dict[str, tuple[Cube, ...]]
@@ -72,7 +76,7 @@ class Store:
 def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
     """Return the file a store of these inputs, metrics and SQL files lives in: its name is their
     fingerprint, so a change to any of them points to a new file."""
-    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS}".encode())
+    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
     for metric in metrics:
         digest.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
     for name, state in sorted(warehouse.inputs.items()):
@@ -102,16 +106,31 @@ def open_store(path: Path) -> Store | None:
 CubeSql = Callable[[Metric, tuple[str, ...], "Cube | None"], str]
 
 
+@dataclass(frozen=True)
+class AnalysisCube:
+    """What the store keeps of one analysis: its sums grouped by `dimensions`, made by `sql`."""
+
+    name: str
+    dimensions: tuple[str, ...]
+    sql: str
+
+    @property
+    def key(self) -> str:
+        return f"analyses/{self.name}"
+
+
 def build_store(
     warehouse: Warehouse,
     metrics: list[tuple[Metric, tuple[str, ...]]],
     cube_sql: CubeSql,
     path: Path,
     progress: Progress | None = None,
+    analyses: tuple[AnalysisCube, ...] = (),
 ) -> Store:
     """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
     model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
-    carries; `cube_sql` gives the totals query of a metric at a grain, reading the copied tables).
+    carries; `cube_sql` gives the totals query of a metric at a grain, reading the copied tables) and
+    the `analyses`' sums.
 
     The file is written under a temporary name and renamed into place, so a reader never sees half a
     store and two builders of the same inputs do not clash."""
@@ -135,6 +154,7 @@ def build_store(
         warehouse.read_from(ALIAS)
         try:
             cubes = _build_cubes(con, metrics, cube_sql, say)
+            cubes += _build_analyses(con, analyses, say)
             _describe(con, cubes, warehouse)
         finally:
             warehouse.read_from(None)
@@ -185,6 +205,23 @@ def _build_cubes(
             f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes over {rows:,} rows "
             f"({time.perf_counter() - step:.1f}s)"
         )
+    return cubes
+
+
+def _build_analyses(
+    con: duckdb.DuckDBPyConnection, analyses: tuple[AnalysisCube, ...], say: Progress
+) -> list[Cube]:
+    cubes = []
+    for analysis in analyses:
+        step = time.perf_counter()
+        table = f"analysis_{analysis.name}"
+        con.execute(
+            f"create table {ALIAS}.{quote_identifier(table)} as select * from ({analysis.sql}) "
+            f"order by {', '.join(map(quote_identifier, analysis.dimensions))}"
+        )
+        size = con.execute(f"select count(*) from {ALIAS}.{quote_identifier(table)}").fetchone()
+        cubes.append(Cube(analysis.key, table, frozenset(analysis.dimensions), int(size[0]) if size else 0))
+        say(f"analysis {analysis.name}: {cubes[-1].rows:,} rows ({time.perf_counter() - step:.1f}s)")
     return cubes
 
 

@@ -48,9 +48,7 @@ def wording_changes(
 
 
 def _item_changes(engine: Engine, filters: Filters, item: str) -> list[WordingChange]:
-    wording = pl.from_arrow(engine.warehouse.cursor().sql("select * from question_wording").to_arrow_table())
-    assert isinstance(wording, pl.DataFrame)
-    wording = wording.filter(pl.col("item") == item)
+    wording = engine.warehouse.frame("select * from question_wording").filter(pl.col("item") == item)
     for dimension, values in filters.where:
         if dimension in ("service", "channel"):
             wording = wording.filter(pl.col(dimension).is_in(list(values)))

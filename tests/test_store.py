@@ -13,7 +13,7 @@ from conftest import EngineFactory
 from metrics import store as store_module
 from metrics.bench import agreement_queries, run_bench, same
 from metrics.cli import main
-from metrics.query import Engine, Query
+from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
 from metrics.warehouse import Warehouse
 
@@ -69,6 +69,27 @@ def test_cubes_answer_page_questions(fast_engine: Engine) -> None:
     assert fast_engine.store.cube("ease", {"age_band", "urbanicity", "service"}) is None
     query = Query.of("ease", ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
     assert same(fast_engine.run(query), fast_engine.direct(query))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters((("service", ("Passport Services",)),), "FY2025 Q3", "FY2026 Q2"),
+        Filters((("channel", ("phone", "website")), ("segment", ("Travelers",)))),
+        Filters((("service", ("no such service",)),)),
+    ],
+    ids=["all", "service-period", "channel-segment", "nothing"],
+)
+def test_analysis_sums_from_the_store_equal_the_rows(fast_engine: Engine, filters: Filters) -> None:
+    assert fast_engine.store is not None
+    needed = {d for d, _ in filters.where} | ({"fiscal_quarter"} if filters.start else set())
+    assert fast_engine.store.cube("analyses/driver_moments", needed) is not None
+    stored, _ = fast_engine.analyse("driver_moments", filters)
+    read, _ = fast_engine.analyse("driver_moments", filters, fast=False)
+    assert same(stored.sort("bucket"), read.sort("bucket"))
+    if filters.where != (("service", ("no such service",)),):
+        assert stored.height > 0 and stored["n"].sum() > 0
 
 
 def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:

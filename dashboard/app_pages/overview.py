@@ -26,15 +26,15 @@ def render() -> None:
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
     )
-    responses = data.tile_or_problem("responses", filters, quarter)
-    rate = data.tile_or_problem("response_rate", filters, quarter)
+    responses, rate, *results = data.tiles_or_problems(
+        ("responses", "response_rate", *HEADLINE), filters, quarter
+    )
     if isinstance(responses, Tile) and isinstance(rate, Tile):
         st.markdown(
             f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "
             f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
             + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
         )
-    results = [data.tile_or_problem(name, filters, quarter) for name in HEADLINE]
     for names, row in ((HEADLINE[:3], results[:3]), (HEADLINE[3:], results[3:])):
         for name, tile, column in zip(names, row, st.columns(3), strict=True):
             if isinstance(tile, Tile):

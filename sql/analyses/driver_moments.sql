@@ -1,10 +1,14 @@
 -- reads: stg_responses
+-- keys: bucket
 -- Sufficient statistics for ranking the drivers of trust: for respondents who answered trust on the
 -- five-point scale and all six driver items, the count, sums and sums of products of the seven
 -- answers, per jackknife bucket. Twenty buckets by a hash of the response id let the Python side
 -- (metrics/drivers.py) give each importance an interval without pulling respondent rows out of DuckDB.
+-- Every column but bucket is a sum, and cell is carried through, so the store keeps these sums per
+-- cell of the page filters and a page adds up the cells it asks for (metrics/query.py, analyse).
 with complete as (
     select
+        cell,
         hash(response_id) % 20 as bucket,
         cast(trust as double) as trust,
         cast(effectiveness as double) as effectiveness,
@@ -27,6 +31,7 @@ with complete as (
 
 -- Weights count respondents (aggregated rows carry their count), so every sum is weighted.
 select
+    cell,
     bucket,
     sum(weight) as n,
     sum(weight * trust) as s_trust,
@@ -65,5 +70,5 @@ select
     sum(weight * employee * humanity) as s_employee__humanity,
     sum(weight * humanity * humanity) as s_humanity__humanity
 from complete
-group by bucket
+group by cell, bucket
 
