@@ -25,6 +25,7 @@ from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
 from metrics.store import (
     ALIAS,
     ANALYSIS_GRAIN,
+    BUILD_MEMORY,
     AnalysisCube,
     Cube,
     Progress,
@@ -147,6 +148,7 @@ class Engine:
         store = open_store(path)
         if store is None and build:
             if not self.warehouse.loaded:
+                self.warehouse = _scratch(self.warehouse.data_dir, path)
                 self.warehouse.load()
             # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
             usable = [
@@ -161,12 +163,18 @@ class Engine:
             except (OSError, duckdb.IOException) as error:
                 # A folder that cannot be written only costs speed: answer from the parquet.
                 warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
+        read = self.warehouse
         if store is None:
+            if read.database is not None:  # the scratch copy goes; the parquet is copied into memory
+                self.warehouse = Warehouse(read.data_dir, sealed=False, load=False)
+                read.close()
             return False
         self.forget_results()
-        if self.warehouse.loaded:
+        if read.loaded:
             # Serve from the store alone, found or just built: the copy the build read is let go.
-            self.warehouse = Warehouse(self.warehouse.data_dir, sealed=False, load=False)
+            self.warehouse = Warehouse(read.data_dir, sealed=False, load=False)
+            if read.database is not None:
+                read.close()
         self.warehouse.load_from_store(store.path)
         self.store = store
         return True
@@ -482,6 +490,20 @@ class Engine:
         for dimension, values in query.where:
             if not values:
                 raise QueryError(f"filter on '{dimension}' has no value")
+
+
+def _scratch(data_dir: Path, store: Path) -> Warehouse:
+    """Return an unloaded warehouse for building `store`: its copy of the inputs goes to a scratch file
+    beside the store, within BUILD_MEMORY, so a build of any size pages rows to disk instead of holding
+    every input in memory (at 10M responses + 10M contacts in memory: 11.8 GB resident). Where no file
+    can be written there, the copy is held in memory."""
+    scratch = store.with_name(f".{store.stem}.{os.getpid()}.load.duckdb")
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        scratch.unlink(missing_ok=True)
+        return Warehouse(data_dir, sealed=False, load=False, database=scratch, memory_limit=BUILD_MEMORY)
+    except (OSError, duckdb.Error):
+        return Warehouse(data_dir, sealed=False, load=False)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from metrics.warehouse import STORE_ALIAS, Warehouse
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
 FORMAT = 4
 ALIAS = STORE_ALIAS
+# What DuckDB may hold in memory while it builds a store; the rest is paged to the scratch file the
+# inputs are copied into, and to DuckDB's temporary files (sorts, groupings).
+BUILD_MEMORY = "3GB"
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
@@ -148,6 +151,7 @@ def build_store(
             step = time.perf_counter()
             con.execute(
                 f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
+                + _sorted(con, name, name in warehouse.models)
             )
             say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
         # Metric SQL reads the models by name: while cubes are built they are the copied tables.
@@ -170,6 +174,17 @@ def build_store(
     built = open_store(path)
     assert built is not None
     return built
+
+
+def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
+    """Return the order a model's copy is kept in: by the page filters it carries, then the quarter.
+    A question no cube answers reads the model's rows, and a filter on a service, segment or channel
+    then skips the row groups that hold none of it (a third to a quarter of the reading at 10M rows)."""
+    if not model:
+        return ""
+    columns = {str(row[0]) for row in con.execute(f"describe {quote_identifier(name)}").fetchall()}
+    keys = [d for d in ("service", "segment", "channel", "fiscal_quarter") if d in columns]
+    return f" order by {', '.join(map(quote_identifier, keys))}" if keys else ""
 
 
 def _build_cubes(

@@ -88,16 +88,28 @@ STORE_ALIAS = "cx_store"
 
 
 class Warehouse:
-    """An in-memory DuckDB database with views over one data directory's inputs."""
+    """A DuckDB database (in memory unless given a file) with views over one data directory's inputs."""
 
-    def __init__(self, data_dir: Path, sealed: bool = True, load: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        sealed: bool = True,
+        load: bool = True,
+        database: Path | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
         """Find the inputs of `data_dir` and, unless `load` is false, copy them in; unless `sealed` is
         false, file access is turned off at once. The engine opens a warehouse unloaded and unsealed
-        to serve it from a built store instead (`load_from_store`), or loads it and builds the store."""
+        to serve it from a built store instead (`load_from_store`), or loads it and builds the store:
+        then into a scratch `database` file under a `memory_limit` (e.g. "4GB"), so rows that do not
+        fit are paged out to disk instead of held in memory."""
         self.data_dir = Path(data_dir)
         self.sealed = False
         self.loaded = False
-        self._con = duckdb.connect(":memory:")
+        self.database = database
+        self._con = duckdb.connect(str(database) if database else ":memory:")
+        if memory_limit:
+            self._con.execute("set memory_limit = ?", [memory_limit])
         for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
             self._con.execute(macro_file.read_text(encoding="utf-8"))
         for seed in _SEEDS:
@@ -162,6 +174,16 @@ class Warehouse:
                     f"create or replace view {quote_identifier(name)} as "
                     f"select * from {quote_identifier(database)}.{quote_identifier(name)}"
                 )
+
+    def close(self) -> None:
+        """Close the database; a scratch database file is removed."""
+        self._con.close()
+        if self.database is not None:
+            for path in (self.database, self.database.with_name(self.database.name + ".wal")):
+                path.unlink(missing_ok=True)
+            spill = self.database.with_name(self.database.name + ".tmp")
+            if spill.is_dir() and not any(spill.iterdir()):
+                spill.rmdir()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a cursor for one thread: DuckDB connections are not shared across threads."""

@@ -158,6 +158,26 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     for query in (Query.of("trust", ["service"]), Query.of("responses")):
         assert again.run(query).equals(first.run(query))
     assert again.warehouse.sealed
+    # The build copied the inputs into a scratch file beside the store, removed once it was done.
+    assert [p.name for p in (tmp_path / "store").iterdir()] == [built.store.path.name]  # type: ignore[union-attr]
+    assert built.warehouse.database is None and again.warehouse.database is None
+
+
+def test_a_build_that_cannot_write_answers_from_the_parquet(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (5, "B"), (1, "B")]]
+    data_dir = make_engine(min_n=1, responses=rows).warehouse.data_dir
+
+    def cannot_write(*_: object, **__: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("metrics.query.build_store", cannot_write)
+    with pytest.warns(UserWarning, match="No space left on device; answering from the parquet"):
+        engine = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    assert engine.store is None and engine.warehouse.database is None and engine.warehouse.sealed
+    assert engine.run(Query.of("trust"))["value"].to_list() == [0.75]
+    assert list((tmp_path / "store").iterdir()) == []
 
 
 def test_bench_runs_small(tmp_path: Path) -> None:
