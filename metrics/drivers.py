@@ -49,9 +49,11 @@ def importance(engine: Engine, filters: Filters) -> Importance:
         return Importance(n, None, _table(None, None, performance), reason, ignored)
     buckets = [_sums(row) for row in moments.iter_rows(named=True)]
     total = _add(buckets)
-    shares, r_squared = lmg_shares(_correlation(total))
-    # Delete-one-bucket jackknife: the spread of the estimates without each twentieth of the data.
-    replicates = np.array([lmg_shares(_correlation(_subtract(total, b)))[0] for b in buckets])
+    # The estimate and, for the delete-one-bucket jackknife, the estimates without each twentieth of
+    # the data, computed together.
+    correlations = np.array([_correlation(total)] + [_correlation(_subtract(total, b)) for b in buckets])
+    every, r_squared_every = lmg_shares_many(correlations)
+    shares, r_squared, replicates = every[0], float(r_squared_every[0]), every[1:]
     k = len(buckets)
     error = np.sqrt((k - 1) / k * ((replicates - replicates.mean(axis=0)) ** 2).sum(axis=0))
     return Importance(n, r_squared, _table(shares, error, performance), None, ignored)
@@ -60,25 +62,36 @@ def importance(engine: Engine, filters: Filters) -> Importance:
 def lmg_shares(correlation: np.ndarray) -> tuple[np.ndarray, float]:
     """Return each predictor's LMG share of R-squared (summing to 1) and R-squared itself, from the
     correlation matrix of the outcome (first row and column) and the predictors."""
-    p = correlation.shape[0] - 1
-    r_squared: dict[frozenset[int], float] = {frozenset(): 0.0}
+    shares, r_squared = lmg_shares_many(correlation[np.newaxis])
+    return shares[0], float(r_squared[0])
+
+
+def lmg_shares_many(correlations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return `lmg_shares` of each of a stack of correlation matrices (m, p+1, p+1): shares (m, p) and
+    R-squared (m), every regression solved for the whole stack at once."""
+    m, p = correlations.shape[0], correlations.shape[1] - 1
+    r_squared: dict[frozenset[int], np.ndarray] = {frozenset(): np.zeros(m)}
     for size in range(1, p + 1):
         for subset in itertools.combinations(range(p), size):
             index = [i + 1 for i in subset]
-            xx = correlation[np.ix_(index, index)]
-            xy = correlation[index, 0]
-            beta = np.linalg.lstsq(xx, xy, rcond=None)[0]
-            r_squared[frozenset(subset)] = float(xy @ beta)
-    credit = np.zeros(p)
+            xx = correlations[:, index][:, :, index]
+            xy = correlations[:, index, 0]
+            # The least-squares solution through the pseudo-inverse: drivers that move together
+            # exactly (a singular block) still get the minimum-norm answer.
+            beta = np.einsum("mij,mj->mi", np.linalg.pinv(xx), xy)
+            r_squared[frozenset(subset)] = np.einsum("mi,mi->m", xy, beta)
+    credit = np.zeros((m, p))
     for j in range(p):
         others = [i for i in range(p) if i != j]
         for size in range(p):
             weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
             for subset in itertools.combinations(others, size):
                 base = frozenset(subset)
-                credit[j] += weight * (r_squared[base | {j}] - r_squared[base])
+                credit[:, j] += weight * (r_squared[base | {j}] - r_squared[base])
     full = r_squared[frozenset(range(p))]
-    return (credit / full if full > 0 else np.full(p, np.nan)), full
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(full[:, np.newaxis] > 0, credit / full[:, np.newaxis], np.nan)
+    return shares, full
 
 
 def _sums(row: dict[str, float]) -> tuple[float, np.ndarray, np.ndarray]:
