@@ -228,7 +228,14 @@ class Engine:
         return self._remembered(query, fast=True)
 
     def run_many(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
-        """Return `run` of each query, in order, answered side by side (see `each`)."""
+        """Return `run` of each query, in order: those cubes answer alike in one statement per kind
+        (`_run_together`), the others side by side (see `each`)."""
+        with self._lock:
+            missing = [q for q in queries if (q, True, self.min_n) not in self._results]
+        if self.store and len(missing) > 1:
+            min_n = self.min_n
+            for query, result in self._run_together(missing).items():
+                self._remember((query, True, min_n), result)
         return self.each(self.run, queries)
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -264,13 +271,24 @@ class Engine:
                 self._results.move_to_end(key)
                 return self._results[key]
         result = self._run(query, fast)
+        self._remember(key, result)
+        return result
+
+    def _remember(self, key: tuple[Query, bool, int], result: pl.DataFrame) -> None:
         with self._lock:
             self._results[key] = result
             while len(self._results) > REMEMBERED_RESULTS:
                 self._results.popitem(last=False)
-        return result
 
     def _run(self, query: Query, fast: bool) -> pl.DataFrame:
+        metric, conditions, params = self._prepare(query)
+        table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
+        if table is None:
+            table = self._execute(metric, self._direct_sql(metric, query.by, conditions), params)
+        return self._finished(metric, query, table)
+
+    def _prepare(self, query: Query) -> tuple[Metric, list[str], dict[str, object]]:
+        """Check a query against its metric; return the metric, its conditions and bound parameters."""
         metric = self.metric(query.metric)
         self.warehouse.require(self.inputs(metric), f"metric '{metric.name}'")
         available = self.dimensions(metric)
@@ -278,17 +296,56 @@ class Engine:
         start, end = _period(query.start, query.end)
         if (start or end) and "fiscal_quarter" not in available:
             raise QueryError(f"metric '{metric.name}' has no fiscal_quarter, so it cannot take a period")
-
         conditions, params = _conditions(query.where, start, end)
         if metric.aggregate in _QUANTILES:
             params["quantile"] = _QUANTILES[metric.aggregate]
-        table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
-        if table is None:
-            table = self._execute(metric, self._direct_sql(metric, query.by, conditions), params)
-        result = _in_display_order(table, query.by)
-        result = suppress(result, query.by, self.threshold(metric))
+        return metric, conditions, params
+
+    def _finished(self, metric: Metric, query: Query, table: pl.DataFrame) -> pl.DataFrame:
+        """Put a query's groups in display order, hide small cells and keep the result columns."""
+        result = suppress(_in_display_order(table, query.by), query.by, self.threshold(metric))
         keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
         return result.select(keep)
+
+    def _run_together(self, queries: Sequence[Query]) -> dict[Query, pl.DataFrame]:
+        """Answer, in one statement per kind, the queries cubes can answer that share an aggregate, a
+        breakdown and filters (a page's tiles, say): the cubes' totals are stacked, tagged with their
+        query, and finished once. Planning a statement costs more here than summing a cube, and the
+        finishing step is the costly part to plan. Return what was answered; the rest is left."""
+        kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
+        shared: dict[tuple[object, ...], tuple[list[str], dict[str, object]]] = {}
+        for query in dict.fromkeys(queries):
+            try:
+                metric, conditions, params = self._prepare(query)
+            except CxError:
+                continue  # answered alone, so the error names its query
+            cube = self.store.cube(metric.name, _needed(query)) if self.store else None
+            if cube is None or metric.aggregate in _QUANTILES:
+                continue
+            key: tuple[object, ...] = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
+            kinds.setdefault(key, []).append((query, metric, cube))
+            shared[key] = (conditions, params)
+        answered: dict[Query, pl.DataFrame] = {}
+        for kind, members in kinds.items():
+            if len(members) < 2:
+                continue
+            conditions, params = shared[kind]
+            by = members[0][0].by
+            stacked = "\nunion all by name\n".join(
+                f"select {i} as cx_part, * from ({self._rollup(metric, cube, by, conditions, cell=False)})"
+                for i, (_, metric, cube) in enumerate(members)
+            )
+            sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{_finish(members[0][1])}\n)"
+            try:
+                table = self.warehouse.frame(sql, params)
+            except duckdb.Error:
+                continue
+            for i, (query, metric, _) in enumerate(members):
+                part = table.filter(pl.col("cx_part") == i).drop("cx_part")
+                # With no breakdown the direct computation returns one row even over no rows.
+                if by or part.height:
+                    answered[query] = self._finished(metric, query, part)
+        return answered
 
     def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
@@ -345,10 +402,7 @@ class Engine:
         """Answer from the shortest cube carrying the breakdown and filters: its totals summed again
         over the groups asked for, then the same finishing step as the direct computation."""
         assert self.store is not None
-        needed = {*query.by, *(d for d, _ in query.where)}
-        if query.start or query.end:
-            needed.add("fiscal_quarter")
-        cube = self.store.cube(metric.name, needed)
+        cube = self.store.cube(metric.name, _needed(query))
         if cube is None:
             return None
         totals = self._rollup(metric, cube, query.by, conditions, cell=True)
@@ -513,6 +567,14 @@ class _Analysis:
     text: str
     base: str
     keys: tuple[str, ...]
+
+
+def _needed(query: Query) -> set[str]:
+    """Return the dimensions a cube must carry to answer `query`: its breakdown, filters and period."""
+    needed = {*query.by, *(d for d, _ in query.where)}
+    if query.start or query.end:
+        needed.add("fiscal_quarter")
+    return needed
 
 
 def _totals(metric: Metric) -> str:

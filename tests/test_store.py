@@ -13,6 +13,7 @@ from conftest import EngineFactory
 from metrics import store as store_module
 from metrics.bench import agreement_queries, run_bench, same
 from metrics.cli import main
+from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
 from metrics.warehouse import Warehouse
@@ -90,6 +91,31 @@ def test_analysis_sums_from_the_store_equal_the_rows(fast_engine: Engine, filter
     assert same(stored.sort("bucket"), read.sort("bucket"))
     if filters.where != (("service", ("no such service",)),):
         assert stored.height > 0 and stored["n"].sum() > 0
+
+
+def test_alike_questions_answered_together_equal_the_rows(fast_engine: Engine) -> None:
+    period = Filters((("channel", ("phone", "website")),), "FY2025 Q1", "FY2026 Q4")
+    nowhere = Filters((("service", ("no such service",)),))
+    shares = ("trust", "ease", "effectiveness", "emotion")
+    queries = [
+        *(period.query(n, by=["fiscal_quarter"]) for n in shares),
+        *(period.query(n, by=["segment"]) for n in shares),
+        period.query("self_service_rate", by=["fiscal_quarter"]),  # a share too
+        *(nowhere.query(n) for n in shares),  # no rows and no breakdown: one row each, as directly
+        period.query("wait_median", by=["fiscal_quarter"]),
+        Query.of("trust", ["no_such_dimension"]),
+    ]
+    fast_engine.forget_results()
+    together = fast_engine._run_together(queries)
+    # Three statements (shares by quarter, by segment, overall); a median and a bad query are left.
+    assert set(together) == set(queries[:-2])
+    with pytest.raises(QueryError, match="unknown dimension 'no_such_dimension'"):
+        fast_engine.run_many(queries)
+    fast_engine.forget_results()
+    answered = fast_engine.run_many(queries[:-1])
+    for query, result in zip(queries, answered, strict=False):
+        assert same(result, fast_engine.direct(query)), query
+    assert all(r.height == 1 and r["value"].is_null().all() for r in answered[-5:-1])
 
 
 def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:
