@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from metrics.catalog import Metric
 from metrics.compare import Difference, change, target_met
 from metrics.fiscal import FiscalQuarter
@@ -41,21 +43,31 @@ def quarters_back(quarter: str, count: int) -> str:
 
 
 def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Tile]:
-    """Compute the KPI tiles of `names`, side by side (Engine.each)."""
-    return engine.each(lambda name: tile(engine, name, filters, quarter), names)
+    """Compute the KPI tiles of `names`, their queries answered together (Engine.run_many)."""
+    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
+    asked = [
+        engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
+        for name in names
+    ]
+    results = engine.run_many([query for query, _ in asked])
+    return [
+        _tile(engine.metric(name), quarter, result, ignored)
+        for name, (_, ignored), result in zip(names, asked, results, strict=True)
+    ]
 
 
 def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
     """Compute a KPI tile: one breakdown by quarter over the last eight quarters up to `quarter`."""
-    metric = engine.metric(name)
-    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
-    query, ignored = engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
-    rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
+    return tiles(engine, (name,), filters, quarter)[0]
+
+
+def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str, ...]) -> Tile:
+    rows = {r["fiscal_quarter"]: r for r in result.iter_rows(named=True)}
     empty = {"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}
     current = rows.get(quarter, empty)
     previous = rows.get(quarters_back(quarter, 1))
     history = []
-    q = FiscalQuarter.parse(start)
+    q = FiscalQuarter.parse(quarters_back(quarter, HISTORY_QUARTERS - 1))
     for _ in range(HISTORY_QUARTERS):
         history.append((q.label, rows.get(q.label, empty)["value"]))
         q = q.next()

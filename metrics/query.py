@@ -228,15 +228,18 @@ class Engine:
         return self._remembered(query, fast=True)
 
     def run_many(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
-        """Return `run` of each query, in order: those cubes answer alike in one statement per kind
-        (`_run_together`), the others side by side (see `each`)."""
+        """Return `run` of each query, in order: those cubes answer alike in one statement per stack
+        (`_stacks`), the stacks and the other queries side by side (see `each`)."""
         with self._lock:
-            missing = [q for q in queries if (q, True, self.min_n) not in self._results]
-        if self.store and len(missing) > 1:
-            min_n = self.min_n
-            for query, result in self._run_together(missing).items():
-                self._remember((query, True, min_n), result)
-        return self.each(self.run, queries)
+            missing = [q for q in dict.fromkeys(queries) if (q, True, self.min_n) not in self._results]
+        stacks = self._stacks(missing) if self.store and len(missing) > 1 else []
+        stacked = {query for stack in stacks for query, _, _ in stack}
+        jobs: list[list[tuple[Query, Metric, Cube]] | Query] = [
+            *stacks,
+            *(q for q in missing if q not in stacked),
+        ]
+        self.each(lambda job: self.run(job) if isinstance(job, Query) else self._run_stack(job), jobs)
+        return [self.run(query) for query in queries]
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return `function` of each item, in order, computed on the engine's worker threads: a page
@@ -307,13 +310,12 @@ class Engine:
         keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
         return result.select(keep)
 
-    def _run_together(self, queries: Sequence[Query]) -> dict[Query, pl.DataFrame]:
-        """Answer, in one statement per kind, the queries cubes can answer that share an aggregate, a
-        breakdown and filters (a page's tiles, say): the cubes' totals are stacked, tagged with their
-        query, and finished once. Planning a statement costs more here than summing a cube, and the
-        finishing step is the costly part to plan. Return what was answered; the rest is left."""
+    def _stacks(self, queries: Sequence[Query]) -> list[list[tuple[Query, Metric, Cube]]]:
+        """Group the queries cubes can answer that share an aggregate, a breakdown and filters (a
+        page's tiles, say) into stacks of two or more, each answered by one statement (`_run_stack`).
+        Planning a statement costs more here than summing a cube, and the finishing step is the
+        costly part to plan. Queries left out of every stack are answered one by one."""
         kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
-        shared: dict[tuple[object, ...], tuple[list[str], dict[str, object]]] = {}
         for query in dict.fromkeys(queries):
             try:
                 metric, conditions, params = self._prepare(query)
@@ -324,28 +326,27 @@ class Engine:
                 continue
             key: tuple[object, ...] = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
             kinds.setdefault(key, []).append((query, metric, cube))
-            shared[key] = (conditions, params)
-        answered: dict[Query, pl.DataFrame] = {}
-        for kind, members in kinds.items():
-            if len(members) < 2:
-                continue
-            conditions, params = shared[kind]
-            by = members[0][0].by
-            stacked = "\nunion all by name\n".join(
-                f"select {i} as cx_part, * from ({self._rollup(metric, cube, by, conditions, cell=False)})"
-                for i, (_, metric, cube) in enumerate(members)
+        return [members for members in kinds.values() if len(members) > 1]
+
+    def _run_stack(self, members: list[tuple[Query, Metric, Cube]]) -> None:
+        """Answer a stack of alike queries in one statement and remember each result: the cubes'
+        totals are stacked, tagged with their query, and finished once."""
+        first, metric, _ = members[0]
+        _, conditions, params = self._prepare(first)
+        stacked = "\nunion all by name\n".join(
+            f"select {i} as cx_part, * from ({self._rollup(m, cube, first.by, conditions, cell=False)})"
+            for i, (_, m, cube) in enumerate(members)
+        )
+        sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{_finish(metric)}\n)"
+        try:
+            table = self.warehouse.frame(sql, params)
+        except duckdb.Error:
+            return  # each is then answered alone, and a failure names its metric file
+        min_n = self.min_n
+        for i, (query, m, _) in enumerate(members):
+            self._remember(
+                (query, True, min_n), self._finished(m, query, table.filter(pl.col("cx_part") == i))
             )
-            sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{_finish(members[0][1])}\n)"
-            try:
-                table = self.warehouse.frame(sql, params)
-            except duckdb.Error:
-                continue
-            for i, (query, metric, _) in enumerate(members):
-                part = table.filter(pl.col("cx_part") == i).drop("cx_part")
-                # With no breakdown the direct computation returns one row even over no rows.
-                if by or part.height:
-                    answered[query] = self._finished(metric, query, part)
-        return answered
 
     def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
