@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -40,8 +42,14 @@ class Importance:
 
 def importance(engine: Engine, filters: Filters) -> Importance:
     """Rank the six drivers by relative importance to trust under `filters`, with performance."""
-    moments, ignored = engine.analyse("driver_moments", filters)
-    performance = _performance(engine, filters)
+    # The analysis and the drivers' own metrics are independent: asked side by side.
+    jobs: list[Callable[[], object]] = [
+        lambda: engine.analyse("driver_moments", filters),
+        lambda: _performance(engine, filters),
+    ]
+    analysed, performed = engine.each(_call, jobs)
+    moments, ignored = cast(tuple[pl.DataFrame, tuple[str, ...]], analysed)
+    performance = cast(dict[str, dict[str, object]], performed)
     n = int(moments["n"].sum()) if moments.height else 0
     floor = max(MIN_COMPLETE, engine.min_n)
     if n < floor:
@@ -57,6 +65,10 @@ def importance(engine: Engine, filters: Filters) -> Importance:
     k = len(buckets)
     error = np.sqrt((k - 1) / k * ((replicates - replicates.mean(axis=0)) ** 2).sum(axis=0))
     return Importance(n, r_squared, _table(shares, error, performance), None, ignored)
+
+
+def _call(job: Callable[[], object]) -> object:
+    return job()
 
 
 def lmg_shares(correlation: np.ndarray) -> tuple[np.ndarray, float]:

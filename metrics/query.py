@@ -312,7 +312,8 @@ class Engine:
 
     def _stacks(self, queries: Sequence[Query]) -> list[list[tuple[Query, Metric, Cube]]]:
         """Group the queries cubes can answer that share an aggregate, a breakdown and filters (a
-        page's tiles, say) into stacks of two or more, each answered by one statement (`_run_stack`).
+        page's tiles, say) into stacks of two or more, each answered by one statement (`_run_stack`);
+        a stack of eight or more is cut in one per worker.
         Planning a statement costs more here than summing a cube, and the finishing step is the
         costly part to plan. Queries left out of every stack are answered one by one."""
         kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
@@ -326,7 +327,14 @@ class Engine:
                 continue
             key: tuple[object, ...] = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
             kinds.setdefault(key, []).append((query, metric, cube))
-        return [members for members in kinds.values() if len(members) > 1]
+        # A long stack is cut into one per worker, so the workers share it.
+        return [
+            members[start::parts]
+            for members in kinds.values()
+            for parts in [max(1, min(WORKERS, len(members) // 4))]
+            for start in range(parts)
+            if len(members) > 1
+        ]
 
     def _run_stack(self, members: list[tuple[Query, Metric, Cube]]) -> None:
         """Answer a stack of alike queries in one statement and remember each result: the cubes'
