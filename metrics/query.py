@@ -352,9 +352,10 @@ class Engine:
             return  # each is then answered alone, and a failure names its metric file
         min_n = self.min_n
         for i, (query, m, _) in enumerate(members):
-            self._remember(
-                (query, True, min_n), self._finished(m, query, table.filter(pl.col("cx_part") == i))
-            )
+            part = table.filter(pl.col("cx_part") == i).drop("cx_part")
+            # With no breakdown the direct computation returns one row even over no rows: `run` does.
+            if query.by or part.height:
+                self._remember((query, True, min_n), self._finished(m, query, part))
 
     def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
