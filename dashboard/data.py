@@ -17,7 +17,10 @@ from metrics.settings import Settings
 from metrics.warehouse import InputCoverage
 
 
-@st.cache_resource(show_spinner="Loading the data...")
+@st.cache_resource(
+    show_spinner="Loading the data... On new data the first start also builds the fast store: about "
+    "half a minute for the sample, 10 to 15 minutes for 10 million responses (`cx build` does it ahead)."
+)
 def engine() -> Engine:
     """Return the engine over the configured data directory, built once per server: it answers from
     the store of the current inputs, building the store first when the inputs changed."""
