@@ -13,6 +13,8 @@ from metrics.query import Filters
 _FILTERS = "_filters"
 # The link parameters the sidebar sets; every other parameter is a page's own choice.
 KEYS = ("from", "to", "service", "channel", "segment")
+# What an unfiltered page covers, in words.
+_UNFILTERED = (("service", "services"), ("channel", "channels"), ("segment", "segments"))
 
 
 def sidebar() -> Filters:
@@ -67,10 +69,15 @@ def current() -> Filters:
     return value
 
 
-def describe(filters: Filters) -> str:
-    """Say in words which filters apply, for captions and alt text."""
+def describe(filters: Filters, besides: str = "") -> str:
+    """Say in words which filters apply, for captions and alt text; with `besides` (a dimension the
+    page chooses itself, e.g. the journey's service), leave that dimension out."""
     parts = [f"{filters.start} to {filters.end}" if filters.start != filters.end else f"{filters.start}"]
-    for dimension, values in filters.where:
+    where = [(d, v) for d, v in filters.where if d != besides]
+    for dimension, values in where:
         shown = [data.channel_label(v) if dimension == "channel" else v for v in values]
         parts.append(f"{dimension.replace('_', ' ')}: {', '.join(shown)}")
-    return "; ".join(parts) if filters.where else parts[0] + "; all services, channels and segments"
+    unfiltered = [name for d, name in _UNFILTERED if d != besides]
+    return (
+        "; ".join(parts) if where else parts[0] + f"; all {', '.join(unfiltered[:-1])} and {unfiltered[-1]}"
+    )

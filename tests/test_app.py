@@ -192,6 +192,18 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     assert f"The moment that matters: {found.moment.stage}." in " ".join(m.value for m in app.markdown)
     app.selectbox(key="journey_service").set_value("Passport Services").run()
     assert app.query_params["journey_service"] == "Passport Services"
+    # The caption names the chosen service and what else applies, never "all services" beside it.
+    captions = [c.value for c in app.caption]
+    assert f"Passport Services; FY2023 Q1 to {LATEST}; all channels and segments." in captions
+
+
+def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:
+    app = open_page("equity", by="age_band", within="channel", value="in_person")
+    assert not app.exception and not app.warning
+    narrowed = app.selectbox(key="value")
+    assert narrowed.value == "in_person" and "In person" in narrowed.options
+    assert not {"in_person", "phone", "website"} & set(narrowed.options)
+    assert any("among channel in person" in m.value.lower() for m in app.markdown)
 
 
 def test_reporting_counts_equal_the_report_and_the_query_api(sample_engine: Engine) -> None:

@@ -44,14 +44,21 @@ def render() -> None:
         values = data.run(Query.of("responses", by=[within_dimension]))[within_dimension].to_list()
         with columns[3]:
             value = state.select(
-                _label(within_dimension), values, "value", default=values[0] if values else None
+                _label(within_dimension),
+                values,
+                "value",
+                default=values[0] if values else None,
+                format_func=data.channel_label if within_dimension == "channel" else str,
             )
         within = ((within_dimension, str(value)),)
 
     result = data.breakdown(name, dimension, filters, within)
     overall = result.overall
     scope = describe(filters)
-    who = f" among {_label(within[0][0]).lower()} {within[0][1]}" if within else ""
+    who = ""
+    if within:
+        shown = data.channel_label(within[0][1]) if within[0][0] == "channel" else within[0][1]
+        who = f" among {_label(within[0][0]).lower()} {shown}"
     st.markdown(
         f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
         f"**{format_value(overall['value'], metric.format)}** (n = {format_value(overall['n'], 'integer')}) for {scope}."

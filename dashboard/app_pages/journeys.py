@@ -25,7 +25,7 @@ def render() -> None:
     service = state.select("Service", services, "journey_service", default=services[0])
     found = data.journey(service, filters)
     labels = {n: data.metric(n).label for n in THEMES}
-    st.caption(f"{service}; {describe(filters)}.")
+    st.caption(f"{service}; {describe(filters, besides='service')}.")
     st.markdown(_moment_text(found.moment, "the four themes on average"))
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
