@@ -6,16 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from serving import served
 
 from metrics.formatting import format_value
 from metrics.query import Engine, Query
@@ -47,39 +43,11 @@ PAGES = {
 LATEST = "FY2026 Q4"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def app_url(sample_dir: Path) -> Iterator[str]:
     """Serve the dashboard over the small sample data and return its address."""
-    port = _free_port()
-    env = {**os.environ, "CX_DATA_DIR": str(sample_dir)}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        output = server.stdout.read().decode() if server.stdout else ""
-        raise RuntimeError(f"streamlit did not start on {url}:\n{output}")
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    with served(sample_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
