@@ -30,7 +30,24 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
     "UINTEGER": pl.UInt32(),
     "BOOLEAN": pl.Boolean(),
     "DATE": pl.Date(),
+    "TIMESTAMP": pl.Datetime("us"),
+    "HUGEINT": pl.Int128(),
 }
+_DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
+
+
+def _polars_type(duckdb_type: str) -> pl.DataType | None:
+    """Return the polars type of a DuckDB result type (lists of them too), or None when it has none
+    here (Warehouse.frame then reads the result through Arrow)."""
+    if duckdb_type.endswith("[]"):
+        inner = _polars_type(duckdb_type[:-2])
+        return pl.List(inner) if inner is not None else None
+    decimal = _DECIMAL.fullmatch(duckdb_type)
+    if decimal:
+        return pl.Decimal(int(decimal[1]), int(decimal[2]))
+    return _POLARS_TYPES.get(duckdb_type)
+
+
 _ENCODING = re.compile(r'value "(.*)" is not valid UTF8')
 
 
@@ -194,11 +211,12 @@ class Warehouse:
 
         A statement run through the DB-API path is prepared once; the relation path (`cursor().sql`)
         binds it and then prepares it again, which doubles the cost of the small queries pages make.
-        Columns of a type without a polars counterpart here come through Arrow instead."""
+        A result with a column of a type `_polars_type` does not know (a struct, say) is read again
+        through Arrow: rare, as the results here are flat."""
         cursor = self.cursor()
         result = cursor.execute(sql, params or {})
         description = result.description or []
-        schema = {str(column[0]): _POLARS_TYPES.get(str(column[1])) for column in description}
+        schema = {str(column[0]): _polars_type(str(column[1])) for column in description}
         if None in schema.values():
             result.close()
             return pl.DataFrame(pl.from_arrow(self.cursor().sql(sql, params=params or {}).to_arrow_table()))

@@ -114,3 +114,6 @@ def test_frame_reads_types_and_lists(make_engine: EngineFactory) -> None:
         }
     )
     assert read.row(0) == ("a", 1.5, 2, True, None, [1, 2], "value")
+    # A struct has no counterpart in the direct read: the result comes through Arrow, typed alike.
+    nested = engine.warehouse.frame("select {'k': 1} as rec, 2.5 as amount")
+    assert nested.schema == pl.Schema({"rec": pl.Struct({"k": pl.Int32}), "amount": pl.Decimal(2, 1)})
