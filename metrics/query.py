@@ -30,6 +30,7 @@ from metrics.store import (
     Cube,
     Progress,
     Store,
+    analysis_key,
     build_store,
     open_store,
     store_path,
@@ -154,7 +155,7 @@ class Engine:
             usable = [
                 (m, self.dimensions(m))
                 for m in self.catalog.metrics.values()
-                if self.inputs(m) <= self.usable_inputs()
+                if self.inputs(m) <= self.warehouse.usable_inputs()
             ]
             try:
                 store = build_store(
@@ -391,20 +392,22 @@ class Engine:
     ) -> str:
         """Return the totals of a cube's rows that pass `conditions`, summed again over `by`. A quantile
         cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
-        source = f"{ALIAS}.{quote_identifier(cube.table)}"
+        if metric.aggregate not in _QUANTILES:
+            return self._summed(cube, by, conditions)
         keys = list(map(quote_identifier, by))
-        if metric.aggregate in _QUANTILES:
-            if cell:
-                group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
-                keys.append(f"{group} as cell")
-            keys.append("value")
-            sums = ["counted"]
-        else:
-            described = self._describe(f"cube {cube.table}", f"select * from {source}")
-            sums = [c for c in described if c not in cube.dimensions]
-        summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
-        where = f"where {' and '.join(conditions)}" if conditions else ""
-        return f"select {', '.join(keys + summed)} from {source} {where} group by all"
+        if cell:
+            group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
+            keys.append(f"{group} as cell")
+        return _sum_over(cube, [*keys, "value"], ["counted"], conditions)
+
+    def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
+        """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the
+        cube): every column that is neither one of its dimensions nor a key is a sum, summed again."""
+        described = self._describe(
+            f"cube {cube.table}", f"select * from {ALIAS}.{quote_identifier(cube.table)}"
+        )
+        sums = [c for c in described if c not in cube.dimensions and c not in keys]
+        return _sum_over(cube, list(map(quote_identifier, keys)), sums, conditions)
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]
@@ -450,23 +453,16 @@ class Engine:
         start, end = _period(filters.start, filters.end)
         conditions, params = _conditions(kept, start, end)
         needed = {d for d, _ in kept} | ({"fiscal_quarter"} if start or end else set())
-        cube = self.store.cube(f"analyses/{name}", needed) if fast and self.store and analysis.keys else None
+        cube = self.store.cube(analysis_key(name), needed) if fast and self.store and analysis.keys else None
         if cube is not None:
-            source = f"{ALIAS}.{quote_identifier(cube.table)}"
-            described = self._describe(f"cube {cube.table}", f"select * from {source}")
-            sums = [c for c in described if c not in cube.dimensions and c not in analysis.keys]
-            keys = list(map(quote_identifier, analysis.keys))
-            summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
-            where = f"where {' and '.join(conditions)}" if conditions else ""
-            sql = f"select {', '.join(keys + summed)} from {source} {where} group by all"
+            sql = self._summed(cube, analysis.keys, conditions)
         else:
+            # Without the store every row is one cell: a summable analysis groups by a constant.
+            cell, kept_columns = (", 0 as cell", "* exclude (cell)") if analysis.keys else ("", "*")
             sql = (
-                f"with analysis_rows as (\n  select *, 0 as cell from {quote_identifier(analysis.base)}\n"
+                f"with analysis_rows as (\n  select *{cell} from {quote_identifier(analysis.base)}\n"
                 f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\n"
-                f"select * exclude (cell) from (\n{analysis.text}\n)"
-                if analysis.keys
-                else f"with analysis_rows as (\n  select * from {quote_identifier(analysis.base)}\n"
-                f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\nselect * from (\n{analysis.text}\n)"
+                f"select {kept_columns} from (\n{analysis.text}\n)"
             )
         try:
             return self.warehouse.frame(sql, params), dropped
@@ -481,7 +477,7 @@ class Engine:
         found = []
         for path in sorted((SQL_DIR / "analyses").glob("*.sql")):
             analysis = self._analysis(path.stem)
-            if not analysis.keys or not self.warehouse.reads[analysis.base] <= self.usable_inputs():
+            if not analysis.keys or not self.warehouse.reads[analysis.base] <= self.warehouse.usable_inputs():
                 continue
             columns = self._describe(
                 f"view {analysis.base}", f"select * from {quote_identifier(analysis.base)}"
@@ -495,10 +491,6 @@ class Engine:
             )
             found.append(AnalysisCube(path.stem, grain, sql))
         return tuple(found)
-
-    def usable_inputs(self) -> frozenset[str]:
-        """Return the inputs that can be served (read and checked, perhaps with rows rejected)."""
-        return frozenset(name for name, state in self.warehouse.inputs.items() if state.usable)
 
     def _analysis(self, name: str) -> _Analysis:
         text = read_sql(Path("analyses") / f"{name}.sql")
@@ -577,6 +569,13 @@ class _Analysis:
     text: str
     base: str
     keys: tuple[str, ...]
+
+
+def _sum_over(cube: Cube, keys: Sequence[str], sums: Sequence[str], conditions: Sequence[str]) -> str:
+    """Return the query summing `sums` of a cube's rows that pass `conditions`, grouped by `keys`."""
+    summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+    where = f"where {' and '.join(conditions)}" if conditions else ""
+    return f"select {', '.join([*keys, *summed])} from {ALIAS}.{quote_identifier(cube.table)} {where} group by all"
 
 
 def _needed(query: Query) -> set[str]:

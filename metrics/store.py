@@ -119,7 +119,12 @@ class AnalysisCube:
 
     @property
     def key(self) -> str:
-        return f"analyses/{self.name}"
+        return analysis_key(self.name)
+
+
+def analysis_key(name: str) -> str:
+    """Return the name an analysis's sums are listed under among the store's cubes."""
+    return f"analyses/{name}"
 
 
 def build_store(

@@ -241,6 +241,10 @@ class Warehouse:
             problems = [p for name in broken for p in self.inputs[name].problems]
             raise InputError(f"{what} reads {', '.join(broken)}, which cannot be used", problems)
 
+    def usable_inputs(self) -> frozenset[str]:
+        """Return the inputs that can be served (read and checked, perhaps with rows rejected)."""
+        return frozenset(name for name, state in self.inputs.items() if state.usable)
+
     def check_input(self, name: str) -> list[Problem]:
         """Return every contract problem of one input (checked when it was loaded)."""
         return self.inputs[name].problems
