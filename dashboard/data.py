@@ -25,7 +25,9 @@ def engine() -> Engine:
     """Return the engine over the configured data directory, built once per server: it answers from
     the store of the current inputs, building the store first when the inputs changed."""
     settings = Settings.load()
-    return Engine.open(settings.data_dir, settings.min_n, settings.store_dir, build=True)
+    return Engine.open(
+        settings.data_dir, settings.min_n, settings.store_dir, build=True, memory_limit=settings.memory_limit
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

@@ -24,6 +24,7 @@ from metrics import drivers, equity, journeys, kpis, trends, value
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
 from metrics.query import Engine, Filters, Query
+from metrics.settings import DEFAULT_MEMORY_LIMIT
 
 Progress = Callable[[str], None]
 SHARE_ITEMS = ("trust", "ease", "effectiveness", "satisfaction")
@@ -180,6 +181,36 @@ def _answer_all(asked: list[Query], answer: Callable[[Query], object]) -> float:
     return time.perf_counter() - started
 
 
+# What loading the pandas baseline takes at its peak, per response with as many contacts: about
+# 900 bytes measured on the 200,000-response sample (frames, the period labels, Arrow's buffers).
+PANDAS_BYTES_PER_RESPONSE = 1_000
+
+
+def pandas_fits(responses: int) -> str | None:
+    """Return why the pandas baseline is left out at this size, or None when it fits in four fifths
+    of the memory now available."""
+    need = responses * PANDAS_BYTES_PER_RESPONSE
+    available = _available_bytes()
+    if need <= 0.8 * available:
+        return None
+    return (
+        f"pandas would need about {need / 2**30:.0f} GiB for {responses:,} responses; "
+        f"{available / 2**30:.0f} GiB is available"
+    )
+
+
+def _available_bytes() -> int:
+    """Memory a new allocation can have: Linux's MemAvailable (free memory plus the page cache it can
+    drop), else the free pages."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
 def run_bench(
     responses: int,
     contacts: int,
@@ -187,8 +218,11 @@ def run_bench(
     interactions: int = 60,
     min_n: int = 10,
     progress: Progress | None = None,
+    pandas: bool | None = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> dict[str, Any]:
-    """Generate the data in `data_dir` if missing, build the store, measure; return the figures."""
+    """Generate the data in `data_dir` if missing, build the store, measure; return the figures.
+    `pandas` runs the pandas baseline (true), leaves it out (false) or runs it when it fits (None)."""
     say = progress or (lambda _: None)
     if responses < 1 or contacts < 1:
         raise CxError(f"--responses and --contacts must be 1 or more (got {responses:,} and {contacts:,})")
@@ -206,7 +240,7 @@ def run_bench(
 
     say("cold start: opening the store and computing the overview")
     started = time.perf_counter()
-    engine = Engine.open(data_dir, min_n, store_dir)
+    engine = Engine.open(data_dir, min_n, store_dir, memory_limit=memory_limit)
     if engine.store is None:
         raise CxError(f"the store in {store_dir} was not built")
     steps = script(engine, interactions)
@@ -227,20 +261,28 @@ def run_bench(
     every = [ms for page in latencies.values() for ms in page]
     peak_rss_mb = _peak_rss_mb()
 
-    say("the same questions: store, DuckDB scan of the parquet, pandas")
-    scan = Engine.open(data_dir, min_n)
+    skipped = (
+        "left out (--skip-pandas)" if pandas is False else pandas_fits(responses) if pandas is None else None
+    )
+    say("the same questions: store, DuckDB scan of the parquet" + ("" if skipped else ", pandas"))
+    scan = Engine.open(data_dir, min_n, memory_limit=memory_limit)
     asked = questions()
     engine.forget_results()
     fast_s = _answer_all(asked, engine.run)
     scan_s = _answer_all(asked, scan.run)
-    from metrics.bench_pandas import PandasAnswers
+    pandas_s = pandas_load_s = None
+    pandas_matches = None
+    if skipped:
+        say(f"pandas baseline skipped: {skipped}")
+    else:
+        from metrics.bench_pandas import PandasAnswers
 
-    loaded = time.perf_counter()
-    frames = PandasAnswers.load(data_dir)
-    pandas_load_s = time.perf_counter() - loaded
-    pandas_s = _answer_all(asked, frames.answer)
-    pandas_matches = all(frames.agrees(q, engine.run(q)) for q in asked)
-    del frames
+        loaded = time.perf_counter()
+        frames = PandasAnswers.load(data_dir)
+        pandas_load_s = time.perf_counter() - loaded
+        pandas_s = _answer_all(asked, frames.answer)
+        pandas_matches = all(frames.agrees(q, engine.run(q)) for q in asked)
+        del frames
 
     checks = agreement_queries(engine)
     say(f"checking the store against the direct computation on {len(checks)} queries")
@@ -270,10 +312,11 @@ def run_bench(
         "questions": len(asked),
         "questions_store_s": round(fast_s, 3),
         "questions_duckdb_scan_s": round(scan_s, 3),
-        "questions_pandas_s": round(pandas_s, 3),
-        "pandas_load_s": round(pandas_load_s, 1),
+        "questions_pandas_s": None if pandas_s is None else round(pandas_s, 3),
+        "pandas_load_s": None if pandas_load_s is None else round(pandas_load_s, 1),
+        "pandas_skipped": skipped,
         "speedup_vs_duckdb_scan": round(scan_s / fast_s, 1),
-        "speedup_vs_pandas": round(pandas_s / fast_s, 1),
+        "speedup_vs_pandas": None if pandas_s is None else round(pandas_s / fast_s, 1),
         "pandas_matches": pandas_matches,
         "checked_queries": len(checks),
         "fast_path_matches": matches,
@@ -320,19 +363,35 @@ def table(figures: dict[str, Any]) -> str:
             for page, p in figures["pages"].items()
         ),
         ("peak resident memory", f"{figures['peak_rss_mb']} MB"),
+        *_comparison_rows(figures),
+    ]
+    return "\n".join(["| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
+
+
+def _comparison_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """The table's rows comparing the store with the DuckDB scan and, unless it was skipped, pandas."""
+    asked, store, scan = (
+        figures["questions"],
+        figures["questions_store_s"],
+        figures["questions_duckdb_scan_s"],
+    )
+    checked = f"{figures['fast_path_matches']} ({figures['checked_queries']} queries"
+    if figures["pandas_skipped"]:
+        return [
+            (f"{asked} questions: store / DuckDB scan", f"{store} s / {scan} s"),
+            ("speed-up vs DuckDB scan", f"{figures['speedup_vs_duckdb_scan']}x"),
+            ("pandas baseline", f"skipped: {figures['pandas_skipped']}"),
+            ("fast path equals direct computation", f"{checked})"),
+        ]
+    return [
         (
-            f"{figures['questions']} questions: store / DuckDB scan / pandas",
-            f"{figures['questions_store_s']} s / {figures['questions_duckdb_scan_s']} s / "
-            f"{figures['questions_pandas_s']} s (pandas load {figures['pandas_load_s']} s not counted)",
+            f"{asked} questions: store / DuckDB scan / pandas",
+            f"{store} s / {scan} s / {figures['questions_pandas_s']} s "
+            f"(pandas load {figures['pandas_load_s']} s not counted)",
         ),
         (
             "speed-up vs DuckDB scan / pandas",
             f"{figures['speedup_vs_duckdb_scan']}x / {figures['speedup_vs_pandas']}x",
         ),
-        (
-            "fast path equals direct computation",
-            f"{figures['fast_path_matches']} ({figures['checked_queries']} queries; pandas agrees: "
-            f"{figures['pandas_matches']})",
-        ),
+        ("fast path equals direct computation", f"{checked}; pandas agrees: {figures['pandas_matches']})"),
     ]
-    return "\n".join(["| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])

@@ -143,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--interactions", type=int, default=60, help="scripted page changes to time (default 60)"
     )
+    bench.add_argument(
+        "--skip-pandas",
+        action="store_true",
+        help="leave out the pandas baseline (it holds the rows in memory, about 1 GB per million responses; "
+        "left out by itself when that is more than the memory available)",
+    )
     bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     sample = commands.add_parser("sample", help="write the sample inputs of a fictional agency")
@@ -195,7 +201,9 @@ def _run(args: argparse.Namespace) -> int:
         return _build(settings, args.store_dir)
     # Queries read the store when it is built for the current inputs; only `cx build` and the
     # dashboard build it, so a one-off query never waits for a build.
-    engine = Engine.open(settings.data_dir, settings.min_n, settings.store_dir)
+    engine = Engine.open(
+        settings.data_dir, settings.min_n, settings.store_dir, memory_limit=settings.memory_limit
+    )
     if args.command == "report":
         return _report_a11(engine, args)
     if args.command == "check":
@@ -331,6 +339,7 @@ def _build(settings: Settings, store_dir: Path | None) -> int:
         folder,
         build=True,
         progress=lambda m: print(f"  {m}", file=sys.stderr),
+        memory_limit=settings.memory_limit,
     )
     if engine.store is None:
         raise CxError(f"the store could not be built in {folder}")
@@ -353,7 +362,15 @@ def _bench(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="cx-bench-") as scratch:
         folder = args.data_dir or Path(scratch)
-        figures = run_bench(args.responses, args.contacts, folder, args.interactions, progress=progress)
+        figures = run_bench(
+            args.responses,
+            args.contacts,
+            folder,
+            args.interactions,
+            progress=progress,
+            pandas=False if args.skip_pandas else None,
+            memory_limit=Settings.load().memory_limit,
+        )
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0
 

@@ -21,11 +21,11 @@ from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_na
 from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
+from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
 from metrics.store import (
     ALIAS,
     ANALYSIS_GRAIN,
-    BUILD_MEMORY,
     AnalysisCube,
     Cube,
     Progress,
@@ -123,11 +123,14 @@ class Engine:
         store_dir: Path | None = None,
         build: bool = False,
         progress: Progress | None = None,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
-        store of these inputs there when it is built, building it first when `build` is true."""
+        store of these inputs there when it is built, building it first when `build` is true. DuckDB
+        holds at most `memory_limit` in memory, serving or building, and pages the rest to disk."""
         with_store = store_dir is not None
-        engine = cls(Warehouse(data_dir, sealed=not with_store, load=not with_store), load_catalog(), min_n)
+        warehouse = Warehouse(data_dir, sealed=not with_store, load=not with_store, memory_limit=memory_limit)
+        engine = cls(warehouse, load_catalog(), min_n)
         if store_dir is not None:
             engine.use_store(store_dir, build, progress)
         return engine
@@ -149,7 +152,7 @@ class Engine:
         store = open_store(path)
         if store is None and build:
             if not self.warehouse.loaded:
-                self.warehouse = _scratch(self.warehouse.data_dir, path)
+                self.warehouse = _scratch(self.warehouse, path)
                 self.warehouse.load()
             # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
             usable = [
@@ -167,13 +170,17 @@ class Engine:
         read = self.warehouse
         if store is None:
             if read.database is not None:  # the scratch copy goes; the parquet is copied into memory
-                self.warehouse = Warehouse(read.data_dir, sealed=False, load=False)
+                self.warehouse = Warehouse(
+                    read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
+                )
                 read.close()
             return False
         self.forget_results()
         if read.loaded:
             # Serve from the store alone, found or just built: the copy the build read is let go.
-            self.warehouse = Warehouse(read.data_dir, sealed=False, load=False)
+            self.warehouse = Warehouse(
+                read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
+            )
             if read.database is not None:
                 read.close()
         self.warehouse.load_from_store(store.path)
@@ -548,18 +555,19 @@ class Engine:
                 raise QueryError(f"filter on '{dimension}' has no value")
 
 
-def _scratch(data_dir: Path, store: Path) -> Warehouse:
+def _scratch(serving: Warehouse, store: Path) -> Warehouse:
     """Return an unloaded warehouse for building `store`: its copy of the inputs goes to a scratch file
-    beside the store, within BUILD_MEMORY, so a build of any size pages rows to disk instead of holding
-    every input in memory (at 10M responses + 10M contacts in memory: 11.8 GB resident). Where no file
-    can be written there, the copy is held in memory."""
+    beside the store, within the serving warehouse's memory limit, so a build of any size pages rows
+    to disk instead of holding every input in memory (at 10M responses + 10M contacts in memory:
+    11.8 GB resident). Where no file can be written there, the copy is held in memory."""
+    data_dir, limit = serving.data_dir, serving.memory_limit
     scratch = store.with_name(f".{store.stem}.{os.getpid()}.load.duckdb")
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         scratch.unlink(missing_ok=True)
-        return Warehouse(data_dir, sealed=False, load=False, database=scratch, memory_limit=BUILD_MEMORY)
+        return Warehouse(data_dir, sealed=False, load=False, database=scratch, memory_limit=limit)
     except (OSError, duckdb.Error):
-        return Warehouse(data_dir, sealed=False, load=False)
+        return Warehouse(data_dir, sealed=False, load=False, memory_limit=limit)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,14 +11,19 @@ from metrics.errors import CxError
 from metrics.suppression import DEFAULT_MIN_N
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+# What DuckDB may hold in memory, serving or building; beyond it, it pages to disk. Enough for a
+# build of any size at 3 GB; a machine with less memory sets CX_MEMORY_LIMIT lower.
+DEFAULT_MEMORY_LIMIT = "3GB"
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The data directory and the suppression minimum in force."""
+    """The data directory, the suppression minimum and DuckDB's memory limit in force."""
 
     data_dir: Path
     min_n: int
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @property
     def store_dir(self) -> Path:
@@ -36,4 +42,15 @@ class Settings:
             min_n = int(text) if text else DEFAULT_MIN_N
         if min_n < 1:
             raise CxError(f"minimum n: value {min_n} must be 1 or more")
-        return cls(directory, min_n)
+        return cls(directory, min_n, memory_limit(os.environ.get("CX_MEMORY_LIMIT", "")))
+
+
+def memory_limit(text: str) -> str:
+    """Return a memory limit such as `3GB` or `512MB` (the default when `text` is blank), or raise a
+    CxError naming CX_MEMORY_LIMIT."""
+    text = text.strip()
+    if not text:
+        return DEFAULT_MEMORY_LIMIT
+    if not _MEMORY.fullmatch(text):
+        raise CxError(f"CX_MEMORY_LIMIT: value '{text}' is not a size such as 3GB or 512MB")
+    return text

@@ -21,9 +21,6 @@ from metrics.warehouse import STORE_ALIAS, Warehouse
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
 FORMAT = 4
 ALIAS = STORE_ALIAS
-# What DuckDB may hold in memory while it builds a store; the rest is paged to the scratch file the
-# inputs are copied into, and to DuckDB's temporary files (sorts, groupings).
-BUILD_MEMORY = "3GB"
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).

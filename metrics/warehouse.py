@@ -124,6 +124,7 @@ class Warehouse:
         self.sealed = False
         self.loaded = False
         self.database = database
+        self.memory_limit = memory_limit
         self._con = duckdb.connect(str(database) if database else ":memory:")
         if memory_limit:
             self._con.execute("set memory_limit = ?", [memory_limit])

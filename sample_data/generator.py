@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow.parquet as pq
 
 from metrics import contract
 
@@ -241,35 +242,102 @@ def generate(
     contacts: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Write responses, contacts, transactions and collections parquet files; return their row counts."""
+    """Write responses, contacts, transactions and collections parquet files; return their row counts.
+
+    Responses and transactions are drawn and written PART_ROWS at a time, so memory stays bounded
+    however many are asked for; the contacts, which responses are linked to, are drawn at once."""
     say = progress or (lambda _: None)
     n_contacts = responses if contacts is None else contacts
+    out_dir.mkdir(parents=True, exist_ok=True)
     say(f"drawing {n_contacts:,} contacts")
     contact_rows = _contacts(np.random.default_rng([seed, 1]), n_contacts)
-    say(f"drawing {responses:,} responses")
-    response_rows = _responses(np.random.default_rng([seed, 2]), responses, contact_rows)
-    say(f"drawing {round(1.5 * responses):,} transactions")
-    frames = {
-        "contacts": _contacts_frame(contact_rows),
-        "transactions": _transactions(np.random.default_rng([seed, 3]), round(1.5 * responses)),
-        "collections": _collections(np.random.default_rng([seed, 4]), response_rows),
-        "responses": response_rows,  # written last: its presence tells `make sample` the set is complete
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        _write(frame, out_dir / f"{name}.parquet")
-        say(f"wrote {name}.parquet ({frame.height:,} rows)")
-    return {name: frames[name].height for name in contract.INPUTS}
+    counts = {"contacts": _write(out_dir / "contacts.parquet", [_contacts_frame(contact_rows)])}
+    say(f"wrote contacts.parquet ({counts['contacts']:,} rows)")
+
+    n_transactions = round(1.5 * responses)
+    parts = _parts(n_transactions)
+    say(f"drawing {n_transactions:,} transactions" + (f" in {len(parts)} parts" if len(parts) > 1 else ""))
+    counts["transactions"] = _write(
+        out_dir / "transactions.parquet",
+        (_transactions(_rng(seed, 3, k), n, first) for k, (first, n) in enumerate(parts)),
+        lambda k: say(f"  part {k}/{len(parts)}") if len(parts) > 1 else None,
+    )
+    say(f"wrote transactions.parquet ({counts['transactions']:,} rows)")
+
+    parts = _parts(responses)
+    say(f"drawing {responses:,} responses" + (f" in {len(parts)} parts" if len(parts) > 1 else ""))
+    rng = _rng(seed, 2, 0)
+    submitted, links = _links(rng, responses, contact_rows)
+    shares = np.array_split(links, len(parts))
+
+    def collect(written: Path) -> None:
+        """Write the collections, which sum the responses, before the responses are in place."""
+        frame = _collections(np.random.default_rng([seed, 4]), pl.scan_parquet(written))
+        counts["collections"] = _write(out_dir / "collections.parquet", [frame])
+        say(f"wrote collections.parquet ({counts['collections']:,} rows)")
+
+    # Written last: the presence of responses.parquet tells `make sample` the set is complete.
+    counts["responses"] = _write(
+        out_dir / "responses.parquet",
+        (
+            _responses(rng if k == 0 else _rng(seed, 2, k), n, first, contact_rows, submitted, shares[k])
+            for k, (first, n) in enumerate(parts)
+        ),
+        lambda k: say(f"  part {k}/{len(parts)}") if len(parts) > 1 else None,
+        collect,
+    )
+    say(f"wrote responses.parquet ({counts['responses']:,} rows)")
+    return {name: counts[name] for name in contract.INPUTS}
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    """Write `frame` to `path` via a temporary file, so a crash never leaves a half-written input."""
+# Rows drawn at a time: a draw holds a few dozen arrays per row, about 2 GB at this many.
+PART_ROWS = 5_000_000
+
+
+def _parts(n: int) -> list[tuple[int, int]]:
+    """Split `n` rows into parts of at most PART_ROWS: (first row number, rows) per part."""
+    sizes = [len(part) for part in np.array_split(np.arange(n), max(1, -(-n // PART_ROWS)))]
+    firsts = np.cumsum([1, *sizes[:-1]])
+    return [(int(first), size) for first, size in zip(firsts, sizes, strict=True)]
+
+
+def _rng(seed: int, table: int, part: int) -> np.random.Generator:
+    # The first part keeps the stream a set drawn in one go always had, so small sets are unchanged.
+    return np.random.default_rng([seed, table] if part == 0 else [seed, table, part])
+
+
+def _write(
+    path: Path,
+    parts: Iterable[pl.DataFrame],
+    wrote_part: Callable[[int], object] | None = None,
+    before_publishing: Callable[[Path], object] | None = None,
+) -> int:
+    """Write the frames `parts` one after another as the parquet file `path`; return its row count.
+
+    The file is written under a temporary name and renamed into place, so a crash never leaves a
+    half-written input; `before_publishing` is given the temporary file just before the rename."""
     tmp = path.with_name(f".{path.name}.tmp")
+    rows = 0
+    writer: pq.ParquetWriter | None = None
     try:
-        frame.write_parquet(tmp)
+        for number, frame in enumerate(parts, start=1):
+            table = frame.to_arrow()
+            writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += frame.height
+            if wrote_part:
+                wrote_part(number)
+        if writer is None:
+            raise ValueError(f"nothing to write to {path}")
+        writer.close()
+        if before_publishing:
+            before_publishing(tmp)
         os.replace(tmp, path)
     finally:
+        if writer is not None:
+            writer.close()
         tmp.unlink(missing_ok=True)
+    return rows
 
 
 def _pick(rng: np.random.Generator, p: Floats) -> Ints:
@@ -403,16 +471,26 @@ def _contacts_frame(c: _Contacts) -> pl.DataFrame:
     return pl.DataFrame(columns).select(col.name for col in contract.CONTACTS.columns)
 
 
-def _responses(rng: np.random.Generator, n: int, contacts: _Contacts) -> pl.DataFrame:
-    """Survey responses: about a third of answered contacts, the rest from the agency's other surveys."""
+def _links(rng: np.random.Generator, n: int, contacts: _Contacts) -> tuple[Ints, Ints]:
+    """Pick the contacts that get a survey response: about a third of those answered, up to `n`.
+    Return when each contact's response would be submitted, and the picked contacts in order."""
     c = contacts
     end = c.started + (c.wait + c.handle).astype(np.int64) * 1_000_000
     delay = np.clip(np.exp(np.log(6 * 3600) + 1.1 * rng.standard_normal(len(end))), 3600, 10 * 86400)
-    submitted = end + delay.astype(np.int64) * 1_000_000
+    submitted: Ints = end + delay.astype(np.int64) * 1_000_000
     eligible = np.flatnonzero(c.answered & (submitted < END_US))
     n_linked = min(n, round(int(c.answered.sum()) / 3), len(eligible))
-    link = np.sort(rng.choice(eligible, size=n_linked, replace=False))
-    n_other = n - n_linked
+    link: Ints = np.sort(rng.choice(eligible, size=n_linked, replace=False))
+    return submitted, link
+
+
+def _responses(
+    rng: np.random.Generator, n: int, first: int, contacts: _Contacts, submitted: Ints, link: Ints
+) -> pl.DataFrame:
+    """`n` survey responses numbered from `first`: one per contact in `link`, the rest from the
+    agency's other surveys."""
+    c = contacts
+    n_other = n - len(link)
 
     service, day = _when(rng, n_other, "responses", surge=2.5)
     other_equity = _equity(rng, service)
@@ -444,7 +522,7 @@ def _responses(rng: np.random.Generator, n: int, contacts: _Contacts) -> pl.Data
     quarter = QUARTER[(rows["submitted"] - START_US) // DAY_US]
     answers = _answers(rng, rows, equity, quarter, wait_minutes, resolved, spanish_surge)
     columns = {
-        "response_id": _ids("R", np.arange(1, n + 1)),
+        "response_id": _ids("R", np.arange(first, first + n)),
         "submitted_at": pl.Series(rows["submitted"]).cast(pl.Datetime("us")),
         "service": _strings(SERVICES, rows["service"]),
         "channel": _strings(CHANNELS, rows["channel"]),
@@ -561,8 +639,9 @@ def _comments(
     return _nullable(COMMENT_BANK.gather(pick).to_numpy(), rng.random(n) < 0.14, pl.Utf8)
 
 
-def _transactions(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    """Completed transactions; the self-service share climbs from about 45% to about 70%."""
+def _transactions(rng: np.random.Generator, n: int, first: int = 1) -> pl.DataFrame:
+    """`n` completed transactions numbered from `first`; the self-service share climbs from about
+    45% to about 70%."""
     service, day = _when(rng, n, "transactions", surge=2.5)
     quarter = QUARTER[day]
     share = np.clip(0.42 + 0.31 * quarter / 15 + SELF_SERVICE_OFFSET[service], 0.05, 0.95)
@@ -579,7 +658,7 @@ def _transactions(rng: np.random.Generator, n: int) -> pl.DataFrame:
     )
     order = np.argsort(stamps, kind="stable")
     columns = {
-        "transaction_id": _ids("T", np.arange(1, n + 1)),
+        "transaction_id": _ids("T", np.arange(first, first + n)),
         "completed_at": pl.Series(stamps[order]).cast(pl.Datetime("us")),
         "service": _strings(SERVICES, service[order]),
         "channel": _strings(CHANNELS, channel[order]),
@@ -592,7 +671,7 @@ def _transactions(rng: np.random.Generator, n: int) -> pl.DataFrame:
     return pl.DataFrame(columns).select(c.name for c in contract.TRANSACTIONS.columns)
 
 
-def _collections(rng: np.random.Generator, responses: pl.DataFrame) -> pl.DataFrame:
+def _collections(rng: np.random.Generator, responses: pl.LazyFrame) -> pl.DataFrame:
     """One row per service, fiscal quarter and survey channel, consistent with the responses."""
     month = pl.col("submitted_at").dt.month()
     groups = (
@@ -610,6 +689,7 @@ def _collections(rng: np.random.Generator, responses: pl.DataFrame) -> pl.DataFr
             pl.col("survey_version").first(),
         )
         .sort("service", "fiscal_year", "fiscal_quarter", "channel")
+        .collect()
     )
     k = groups.height
     offered = np.ceil(groups["respondents"].to_numpy() / rng.uniform(0.05, 0.25, k)).astype(np.int64)

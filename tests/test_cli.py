@@ -14,6 +14,7 @@ import pytest
 from conftest import write_inputs
 
 from metrics.cli import main
+from metrics.settings import Settings
 
 DIMENSION_LIST = (
     "Dimensions: fiscal_quarter, fiscal_year, month, service, channel, segment, journey_stage, age_band, "
@@ -95,6 +96,25 @@ def test_min_n_comes_from_the_flag_or_the_environment(
     monkeypatch.setenv("CX_MIN_N", "three")
     status, _, err = run(capsys, "query", "trust")
     assert (status, err) == (2, "cx: error: CX_MIN_N: value 'three' is not a whole number\n")
+
+
+def test_memory_limit_comes_from_the_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_inputs(tmp_path, responses=[{"trust": 5}] * 12)
+    monkeypatch.setenv("CX_DATA_DIR", str(folder))
+    monkeypatch.setenv("CX_MEMORY_LIMIT", "512MB")
+    assert Settings.load().memory_limit == "512MB"
+    assert json.loads(run(capsys, "query", "trust", "--format", "json")[1])[0]["value"] == 1.0
+    for bad in ("lots", "3 apples", "-1GB", "3GB; drop table x"):
+        monkeypatch.setenv("CX_MEMORY_LIMIT", bad)
+        status, _, err = run(capsys, "query", "trust")
+        assert (status, err) == (
+            2,
+            f"cx: error: CX_MEMORY_LIMIT: value '{bad}' is not a size such as 3GB or 512MB\n",
+        )
+    monkeypatch.setenv("CX_MEMORY_LIMIT", " ")
+    assert Settings.load().memory_limit == "3GB"
 
 
 def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

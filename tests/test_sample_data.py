@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from metrics import contract
@@ -113,6 +114,31 @@ def test_generate_reports_progress_and_row_counts(tmp_path: Path) -> None:
     assert messages[0] == "drawing 3,000 contacts"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.parquet" for n in contract.INPUTS)
     assert generate(tmp_path, responses=1_000, contacts=2_500)["contacts"] == 2_500
+
+
+def test_a_large_set_is_drawn_and_written_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sample_data.generator.PART_ROWS", 1_000)
+    messages: list[str] = []
+    counts = generate(tmp_path, responses=3_500, contacts=2_000, progress=messages.append)
+    assert counts["responses"] == 3_500 and counts["transactions"] == 5_250 and counts["contacts"] == 2_000
+    assert "drawing 3,500 responses in 4 parts" in messages and "  part 4/4" in messages
+    responses = pl.read_parquet(tmp_path / "responses.parquet")
+    contacts = pl.read_parquet(tmp_path / "contacts.parquet")
+    transactions = pl.read_parquet(tmp_path / "transactions.parquet")
+    # Numbered on across the parts, each contact answered by at most one response, of a real contact.
+    assert responses["response_id"].to_list() == [f"R{n:08d}" for n in range(1, 3_501)]
+    assert transactions["transaction_id"].n_unique() == 5_250
+    linked = responses["contact_id"].drop_nulls()
+    assert 0 < linked.len() == linked.n_unique() and set(linked) <= set(contacts["contact_id"])
+    # The collections have a row per service, fiscal quarter and channel of every part's responses.
+    month = pl.col("submitted_at").dt.month()
+    groups = responses.select(
+        "service",
+        (pl.col("submitted_at").dt.year() + (month >= 10)).alias("fy"),
+        (month + 2) % 12 // 3,
+        "channel",
+    ).n_unique()
+    assert counts["collections"] == groups
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -407,11 +433,26 @@ def test_pattern_naturalization_wait_stage_is_lowest(data: dict[str, pl.DataFram
 
 
 def test_a_failed_write_leaves_no_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def crash(frame: pl.DataFrame, path: Path) -> None:
-        Path(path).write_bytes(b"PAR1 half written")
-        raise OSError("disk full")
+    write_table = pq.ParquetWriter.write_table
+    calls = {"left": 0}
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", crash)
+    def crash(writer: pq.ParquetWriter, table: object) -> None:
+        if calls["left"] == 0:
+            raise OSError("disk full")
+        calls["left"] -= 1
+        write_table(writer, table)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", crash)
     with pytest.raises(OSError, match="disk full"):
-        generate(tmp_path, responses=1_000)
-    assert not list(tmp_path.iterdir())  # neither an input nor the temporary file
+        generate(tmp_path / "first", responses=1_000)
+    assert not list((tmp_path / "first").iterdir())  # neither an input nor the temporary file
+    # Failing in the responses' second part: the files written before stay, without responses.parquet,
+    # which is what marks a complete set.
+    monkeypatch.setattr("sample_data.generator.PART_ROWS", 600)
+    calls["left"] = 1 + 3 + 1
+    with pytest.raises(OSError, match="disk full"):
+        generate(tmp_path / "parts", responses=1_000)
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        "contacts.parquet",
+        "transactions.parquet",
+    ]

@@ -11,7 +11,7 @@ import pytest
 from conftest import EngineFactory
 
 from metrics import store as store_module
-from metrics.bench import agreement_queries, run_bench, same
+from metrics.bench import agreement_queries, pandas_fits, run_bench, same, table
 from metrics.cli import main
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
@@ -207,6 +207,24 @@ def test_a_build_that_cannot_write_answers_from_the_parquet(
     assert list((tmp_path / "store").iterdir()) == []
 
 
+def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = make_engine(min_n=1, responses=[{"trust": 5}] * 3 + [{"trust": 1}]).warehouse.data_dir
+    limits: list[object] = []
+    build = store_module.build_store
+
+    def recording(warehouse: Warehouse, *args: object, **kwargs: object) -> object:
+        limits.append(warehouse.cursor().execute("select current_setting('memory_limit')").fetchone())
+        return build(warehouse, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("metrics.query.build_store", recording)
+    engine = Engine.open(data_dir, 1, tmp_path / "store", build=True, memory_limit="256MB")
+    serving = engine.warehouse.cursor().execute("select current_setting('memory_limit')").fetchone()
+    assert limits == [("244.1 MiB",)] and serving == ("244.1 MiB",)
+    assert engine.store is not None and engine.run(Query.of("trust"))["value"].to_list() == [0.75]
+
+
 def test_bench_runs_small(tmp_path: Path) -> None:
     figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6)
     for key in (
@@ -223,8 +241,38 @@ def test_bench_runs_small(tmp_path: Path) -> None:
         assert key in figures, key
     assert figures["responses"] == 2_000 and figures["interactions"] == 6
     assert figures["fast_path_matches"] is True
-    assert figures["pandas_matches"] is True
+    assert figures["pandas_matches"] is True and figures["pandas_skipped"] is None
+    assert "pandas agrees: True" in table(figures)
     json.dumps(figures)
+
+
+def test_bench_leaves_pandas_out_when_asked_or_when_it_would_not_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("metrics.bench._available_bytes", lambda: 10 * 2**30)
+    assert pandas_fits(8_000_000) is None
+    assert (
+        pandas_fits(100_000_000)
+        == "pandas would need about 93 GiB for 100,000,000 responses; 10 GiB is available"
+    )
+    data_dir = tmp_path / "bench"
+    arguments = [
+        "bench",
+        "--responses",
+        "1500",
+        "--contacts",
+        "1500",
+        "--interactions",
+        "6",
+        "--data-dir",
+        str(data_dir),
+    ]
+    assert main([*arguments, "--skip-pandas", "--json"]) == 0
+    figures = json.loads(capfd.readouterr().out)
+    assert figures["pandas_skipped"] == "left out (--skip-pandas)" and figures["fast_path_matches"] is True
+    assert figures["speedup_vs_pandas"] is None and figures["pandas_matches"] is None
+    assert figures["speedup_vs_duckdb_scan"] > 0
+    assert "| pandas baseline | skipped: left out (--skip-pandas) |" in table(figures)
 
 
 @pytest.mark.parametrize(
