@@ -155,10 +155,11 @@ class Warehouse:
         self._create_models()
         self.loaded = True
 
-    def load_from_store(self, path: Path) -> None:
+    def load_from_store(self, path: Path, models: bool = True) -> None:
         """Serve the inputs and models from a built store file instead of copying the parquet in: the
         store holds the checked copy of every input, what its checks found, and every model as a
-        table, so nothing is read twice and the rows stay on disk."""
+        table, so nothing is read twice and the rows stay on disk. With `models` false, each model is
+        computed from the stored inputs whenever it is read, as from a fresh copy of the parquet."""
         if self.sealed:
             raise CxError("the store must be attached before file access is turned off")
         self._con.execute(f"attach {quote_literal(str(path))} as {STORE_ALIAS} (read_only)")
@@ -173,7 +174,8 @@ class Warehouse:
             raw = quote_identifier("raw_" + name)
             self._con.execute(f"create view {raw} as select * from {STORE_ALIAS}.{raw}")
         self._create_models()
-        self.read_from(STORE_ALIAS)
+        if models:
+            self.read_from(STORE_ALIAS)
         self.loaded = True
 
     def _create_models(self) -> None:
