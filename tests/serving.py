@@ -1,5 +1,5 @@
 """Serve the dashboard on loopback for a test or the load test: one place that starts the server,
-waits until it answers, and stops it."""
+waits until it answers, and stops it, and that names the browser they drive."""
 
 from __future__ import annotations
 
@@ -15,6 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Debian's chromium (`make browser`), headless, with nothing running in the background.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 # The health check answers once the server runs; the pages load the data on the first visit.
 START_SECONDS = 60
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from serving import served
+from serving import CHROMIUM, CHROMIUM_FLAGS, served
 
 from metrics.formatting import format_value
 from metrics.query import Engine, Query
@@ -19,15 +19,6 @@ from metrics.query import Engine, Query
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # The overview is the default page, served at the root.
 PAGES = {

@@ -30,10 +30,10 @@ from protocol import StreamlitSession
 ROOT = Path(__file__).resolve().parents[2]
 # The server is started as the browser tests start it (tests/serving.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from serving import served  # noqa: E402
+from serving import CHROMIUM, CHROMIUM_FLAGS, served  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+# Many browsers at once outgrow a container's small /dev/shm.
+FLAGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
 PAGES = {
     "Overview": "/overview",
     "Trends": "/trends",
