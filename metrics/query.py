@@ -32,8 +32,9 @@ from metrics.store import (
     Store,
     analysis_key,
     build_store,
+    fingerprint,
     open_store,
-    store_path,
+    previous_store,
 )
 from metrics.suppression import DEFAULT_MIN_N, suppress
 from metrics.warehouse import Warehouse
@@ -148,12 +149,19 @@ class Engine:
             self.warehouse.seal()
 
     def _use_store(self, store_dir: Path, build: bool, progress: Progress | None) -> bool:
-        path = store_path(self.warehouse, list(self.catalog.metrics.values()), store_dir)
+        built_from = fingerprint(self.warehouse, list(self.catalog.metrics.values()))
+        path = built_from.path(store_dir)
         store = open_store(path)
+        previous = None
         if store is None and build:
             if not self.warehouse.loaded:
+                # What reads only inputs unchanged since the last build is copied from its store.
+                previous = previous_store(path, built_from)
                 self.warehouse = _scratch(self.warehouse, path)
-                self.warehouse.load()
+                if previous is not None:
+                    self.warehouse.load(previous.store.path, previous.unchanged)
+                else:
+                    self.warehouse.load()
             # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
             usable = [
                 (m, self.dimensions(m))
@@ -162,14 +170,22 @@ class Engine:
             ]
             try:
                 store = build_store(
-                    self.warehouse, usable, self.cube_sql, path, progress, self.analysis_cubes()
+                    self.warehouse,
+                    usable,
+                    self.cube_sql,
+                    path,
+                    built_from,
+                    progress,
+                    self.analysis_cubes(),
+                    previous,
                 )
             except (OSError, duckdb.IOException) as error:
                 # A folder that cannot be written only costs speed: answer from the parquet.
                 warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
         read = self.warehouse
         if store is None:
-            if read.database is not None:  # the scratch copy goes; the parquet is copied into memory
+            # The scratch copy, or one reading an earlier store, goes; the parquet is copied into memory.
+            if read.database is not None or previous is not None:
                 self.warehouse = Warehouse(
                     read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
                 )
@@ -181,8 +197,7 @@ class Engine:
             self.warehouse = Warehouse(
                 read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
             )
-            if read.database is not None:
-                read.close()
+            read.close()
         self.warehouse.load_from_store(store.path)
         self.store = store
         return True

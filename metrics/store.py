@@ -16,11 +16,14 @@ import duckdb
 from metrics.catalog import Metric
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
-from metrics.warehouse import STORE_ALIAS, Warehouse
+from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
-FORMAT = 4
+FORMAT = 5
 ALIAS = STORE_ALIAS
+PREVIOUS = PREVIOUS_ALIAS
+# Python files whose code decides what a store holds besides the SQL: the input checks, the cube queries.
+_CODE_FILES = ("contract.py", "validation.py", "store.py", "query.py")
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
@@ -73,20 +76,79 @@ class Store:
         return next((c for c in self.cubes.get(metric, ()) if dimensions <= c.dimensions), None)
 
 
-def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
-    """Return the file a store of these inputs, metrics and SQL files lives in: its name is their
-    fingerprint, so a change to any of them points to a new file."""
-    digest = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a store is built from: the code (format, DuckDB, grains, metric files, every SQL file,
+    the input checks) and each input's files (path, size, modification time), each as a digest."""
+
+    code: str
+    inputs: dict[str, str]
+
+    def path(self, store_dir: Path) -> Path:
+        """Return the file a store built from this lives in: a change to any part points to a new file."""
+        digest = hashlib.sha256(self.code.encode())
+        for name, value in sorted(self.inputs.items()):
+            digest.update(f"{name} {value}\n".encode())
+        return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
+
+
+def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
+    """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
+    code = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
     for metric in metrics:
-        digest.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
-    for name, state in sorted(warehouse.inputs.items()):
-        for path in state.files:
-            stat = path.stat()
-            digest.update(f"{name} {path.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+        code.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
     for path in sorted(SQL_DIR.rglob("*")):
         if path.is_file():
-            digest.update(str(path.relative_to(SQL_DIR)).encode() + b"\n" + path.read_bytes())
-    return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
+            code.update(str(path.relative_to(SQL_DIR)).encode() + b"\n" + path.read_bytes())
+    for name in _CODE_FILES:
+        code.update(name.encode() + b"\n" + (Path(__file__).parent / name).read_bytes())
+    inputs = {}
+    for name, state in sorted(warehouse.inputs.items()):
+        digest = hashlib.sha256()
+        for path in state.files:
+            stat = path.stat()
+            digest.update(f"{path.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+        inputs[name] = digest.hexdigest()
+    return Fingerprint(code.hexdigest(), inputs)
+
+
+def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
+    """Return the file a store of these inputs, metrics and SQL files lives in."""
+    return fingerprint(warehouse, metrics).path(store_dir)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """An earlier store built by the same code, and the inputs whose files have not changed since:
+    what it holds of those alone is copied into the new store instead of computed again."""
+
+    store: Store
+    unchanged: frozenset[str]
+
+
+def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
+    """Return the most recent other store beside `target` built by the same code from at least one
+    of the same input files, if any."""
+    candidates = sorted(
+        (p for p in target.parent.glob("store-*.duckdb") if p != target),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for path in candidates:
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                rows = con.execute("select kind, name, digest from cx_built").fetchall()
+        except duckdb.Error:  # an older format, or a damaged file: nothing is taken from it
+            continue
+        code = {str(name): str(digest) for kind, name, digest in rows if kind == "code"}
+        inputs = {str(name): str(digest) for kind, name, digest in rows if kind == "input"}
+        if code.get("", "") != built_from.code:
+            continue
+        unchanged = frozenset(n for n, d in built_from.inputs.items() if inputs.get(n) == d)
+        found = open_store(path)
+        if unchanged and found is not None:
+            return Previous(found, unchanged)
+    return None
 
 
 def open_store(path: Path) -> Store | None:
@@ -129,13 +191,16 @@ def build_store(
     metrics: list[tuple[Metric, tuple[str, ...]]],
     cube_sql: CubeSql,
     path: Path,
+    built_from: Fingerprint,
     progress: Progress | None = None,
     analyses: tuple[AnalysisCube, ...] = (),
+    previous: Previous | None = None,
 ) -> Store:
     """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
     model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
     carries; `cube_sql` gives the totals query of a metric at a grain, reading the copied tables) and
-    the `analyses`' sums.
+    the `analyses`' sums. What reads only inputs unchanged since a `previous` store (attached by
+    the warehouse's load) is copied from it instead of computed again.
 
     The file is written under a temporary name and renamed into place, so a reader never sees half a
     store and two builders of the same inputs do not clash."""
@@ -151,6 +216,10 @@ def build_store(
         # instead of reading and checking the parquet again (Warehouse.load_from_store).
         for name in [f"raw_{name}" for name in warehouse.inputs] + list(warehouse.models):
             step = time.perf_counter()
+            if name in warehouse.models and _kept(previous, warehouse.reads[name]):
+                _copy(con, name)
+                say(f"copied {name} from the previous store ({time.perf_counter() - step:.1f}s)")
+                continue
             con.execute(
                 f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
                 + _sorted(con, name, name in warehouse.models)
@@ -159,9 +228,9 @@ def build_store(
         # Metric SQL reads the models by name: while cubes are built they are the copied tables.
         warehouse.read_from(ALIAS)
         try:
-            cubes = _build_cubes(con, metrics, cube_sql, say)
-            cubes += _build_analyses(con, analyses, say)
-            _describe(con, cubes, warehouse)
+            cubes = _build_cubes(con, metrics, cube_sql, say, _reused(previous, warehouse))
+            cubes += _build_analyses(con, analyses, say, _reused(previous, warehouse))
+            _describe(con, cubes, warehouse, built_from)
         finally:
             warehouse.read_from(None)
         con.execute(f"detach {ALIAS}")
@@ -176,6 +245,30 @@ def build_store(
     built = open_store(path)
     assert built is not None
     return built
+
+
+def _kept(previous: Previous | None, reads: frozenset[str]) -> bool:
+    """Whether what reads the inputs `reads` may be copied from the previous store."""
+    return previous is not None and reads <= previous.unchanged
+
+
+def _copy(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Copy a table of the previous store into the new one, rows in the same order."""
+    name = quote_identifier(table)
+    con.execute(f"create table {ALIAS}.{name} as select * from {PREVIOUS}.{name}")
+
+
+# The cubes the previous store holds of a metric or analysis (by key) whose inputs are unchanged, if any.
+Reused = Callable[[str, str], "tuple[Cube, ...] | None"]
+
+
+def _reused(previous: Previous | None, warehouse: Warehouse) -> Reused:
+    def reused(key: str, sql: str) -> tuple[Cube, ...] | None:
+        if previous is None or key not in previous.store.cubes:
+            return None
+        return previous.store.cubes[key] if _kept(previous, warehouse.inputs_read(sql)) else None
+
+    return reused
 
 
 def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
@@ -194,10 +287,20 @@ def _build_cubes(
     metrics: list[tuple[Metric, tuple[str, ...]]],
     cube_sql: CubeSql,
     say: Progress,
+    reused: Reused,
 ) -> list[Cube]:
     cubes: list[Cube] = []
     for number, (metric, dimensions) in enumerate(metrics, start=1):
         step = time.perf_counter()
+        copied = reused(metric.name, metric.sql)
+        if copied is not None:
+            for cube in copied:
+                _copy(con, cube.table)
+            cubes += copied
+            say(
+                f"[{number}/{len(metrics)}] {metric.name}: {len(copied)} cubes copied from the previous store"
+            )
+            continue
         counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
         rows = int(counted[0]) if counted else 0
         grains = dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS)
@@ -226,11 +329,18 @@ def _build_cubes(
 
 
 def _build_analyses(
-    con: duckdb.DuckDBPyConnection, analyses: tuple[AnalysisCube, ...], say: Progress
+    con: duckdb.DuckDBPyConnection, analyses: tuple[AnalysisCube, ...], say: Progress, reused: Reused
 ) -> list[Cube]:
-    cubes = []
+    cubes: list[Cube] = []
     for analysis in analyses:
         step = time.perf_counter()
+        copied = reused(analysis.key, analysis.sql)
+        if copied is not None:
+            for cube in copied:
+                _copy(con, cube.table)
+            cubes += copied
+            say(f"analysis {analysis.name}: copied from the previous store")
+            continue
         table = f"analysis_{analysis.name}"
         con.execute(
             f"create table {ALIAS}.{quote_identifier(table)} as select * from ({analysis.sql}) "
@@ -242,9 +352,16 @@ def _build_analyses(
     return cubes
 
 
-def _describe(con: duckdb.DuckDBPyConnection, cubes: list[Cube], warehouse: Warehouse) -> None:
-    """Record in the file what it holds: its cubes, and what loading each input found (columns,
-    rows rejected, problems), for a start that serves the inputs from the store."""
+def _describe(
+    con: duckdb.DuckDBPyConnection, cubes: list[Cube], warehouse: Warehouse, built_from: Fingerprint
+) -> None:
+    """Record in the file what it holds: its cubes; what loading each input found (columns, rows
+    rejected, problems), for a start that serves the inputs from the store; and what it was built
+    from, for a later build to tell what it can take from it."""
+    con.execute(f"create table {ALIAS}.cx_built (kind varchar, name varchar, digest varchar)")
+    con.execute(f"insert into {ALIAS}.cx_built values ('code', '', ?)", [built_from.code])
+    for name, digest in built_from.inputs.items():
+        con.execute(f"insert into {ALIAS}.cx_built values ('input', ?, ?)", [name, digest])
     con.execute(
         f"create table {ALIAS}.cx_cubes (metric varchar, table_name varchar, dimensions varchar, row_count bigint)"
     )

@@ -102,6 +102,8 @@ def locate(data_dir: Path, spec: contract.Input) -> tuple[str, tuple[Path, ...]]
 
 # The name a built store file is attached under (metrics/store.py writes it).
 STORE_ALIAS = "cx_store"
+# An earlier store a build takes the copies of unchanged inputs from (Warehouse.load).
+PREVIOUS_ALIAS = "cx_previous"
 
 
 class Warehouse:
@@ -148,10 +150,16 @@ class Warehouse:
         if sealed:
             self.seal()
 
-    def load(self) -> None:
-        """Copy every input in, checking it against the contract, and define the models over it."""
+    def load(self, previous: Path | None = None, unchanged: frozenset[str] = frozenset()) -> None:
+        """Copy every input in, checking it against the contract, and define the models over it. The
+        `unchanged` inputs are instead read, checked already, from the `previous` store, attached
+        (as PREVIOUS_ALIAS) for as long as this warehouse is open."""
+        if previous is not None and unchanged:
+            self._con.execute(f"attach {quote_literal(str(previous))} as {PREVIOUS_ALIAS} (read_only)")
+            self._inputs_from(PREVIOUS_ALIAS, unchanged)
         for name, spec in contract.INPUTS.items():
-            self.inputs[name] = self._load_input(spec)
+            if name not in unchanged or previous is None:
+                self.inputs[name] = self._load_input(spec)
         self._create_models()
         self.loaded = True
 
@@ -163,20 +171,27 @@ class Warehouse:
         if self.sealed:
             raise CxError("the store must be attached before file access is turned off")
         self._con.execute(f"attach {quote_literal(str(path))} as {STORE_ALIAS} (read_only)")
-        found = self._con.execute(f"select input, columns, usable, rejected from {STORE_ALIAS}.cx_inputs")
-        for name, columns, usable, rejected in found.fetchall():
-            state = self.inputs[name]
-            state.columns, state.usable, state.rejected = json.loads(columns), bool(usable), int(rejected)
-        problems = self._con.execute(f"select input, source, message from {STORE_ALIAS}.cx_problems")
-        for name, source, message in problems.fetchall():
-            self.inputs[name].problems.append(Problem(source, message))
-        for name in self.inputs:
-            raw = quote_identifier("raw_" + name)
-            self._con.execute(f"create view {raw} as select * from {STORE_ALIAS}.{raw}")
+        self._inputs_from(STORE_ALIAS, frozenset(self.inputs))
         self._create_models()
         if models:
             self.read_from(STORE_ALIAS)
         self.loaded = True
+
+    def _inputs_from(self, store: str, names: frozenset[str]) -> None:
+        """Serve the inputs `names` from the checked copies in an attached store, with what loading
+        each found then (columns, rows rejected, problems)."""
+        found = self._con.execute(f"select input, columns, usable, rejected from {store}.cx_inputs")
+        for name, columns, usable, rejected in found.fetchall():
+            if name in names:
+                state = self.inputs[name]
+                state.columns, state.usable, state.rejected = json.loads(columns), bool(usable), int(rejected)
+        problems = self._con.execute(f"select input, source, message from {store}.cx_problems")
+        for name, source, message in problems.fetchall():
+            if name in names:
+                self.inputs[name].problems.append(Problem(source, message))
+        for name in sorted(names):
+            raw = quote_identifier("raw_" + name)
+            self._con.execute(f"create or replace view {raw} as select * from {store}.{raw}")
 
     def _create_models(self) -> None:
         for layer in ("staging", "marts"):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import EngineFactory
 
@@ -188,6 +190,67 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     # The build copied the inputs into a scratch file beside the store, removed once it was done.
     assert [p.name for p in (tmp_path / "store").iterdir()] == [built.store.path.name]  # type: ignore[union-attr]
     assert built.warehouse.database is None and again.warehouse.database is None
+
+
+def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    store_dir = tmp_path / "store"
+    Engine.open(data_dir, 10, store_dir, build=True)
+
+    def rebuilt(change: str, keep: pl.Expr) -> tuple[Engine, list[str]]:
+        path = data_dir / f"{change}.parquet"
+        pl.read_parquet(path).filter(keep).write_parquet(path)
+        messages: list[str] = []
+        return Engine.open(data_dir, 10, store_dir, build=True, progress=messages.append), messages
+
+    # New collections: only the rates that read them are computed again.
+    engine, messages = rebuilt("collections", pl.col("fiscal_quarter") != 2)
+    copied = {m.split(":")[0].split("] ")[-1] for m in messages if "copied from the previous store" in m}
+    assert {"trust", "ease", "abandonment_rate", "self_service_rate", "analysis driver_moments"} <= copied
+    assert not copied & {"response_rate", "offer_rate"}
+    assert "copied stg_responses from the previous store" in " ".join(messages)
+    # New contacts: what joins responses to contacts is computed again, the rest is copied.
+    engine, messages = rebuilt("contacts", pl.col("channel") != "phone")
+    copied = {m.split(":")[0].split("] ")[-1] for m in messages if "copied from the previous store" in m}
+    assert {"trust", "response_rate", "self_service_rate", "analysis driver_moments"} <= copied
+    assert not copied & {"abandonment_rate", "wait_median", "trust_after_contact"}
+    assert len(list(store_dir.glob("*"))) == 1  # the previous store is removed
+
+    # Whatever was copied, the numbers are those of a build from scratch on the same inputs.
+    fresh = Engine.open(data_dir, 10, tmp_path / "fresh", build=True)
+    assert engine.store is not None and fresh.store is not None
+    assert {m: set(c) for m, c in engine.store.cubes.items()} == {
+        m: set(c) for m, c in fresh.store.cubes.items()
+    }
+    checks = agreement_queries(fresh)
+    assert len(checks) > 60 and all(same(engine.run(q), fresh.run(q)) for q in checks)
+    for name in ("driver_moments",):
+        assert engine.analyse(name, Filters((), None, None))[0].equals(
+            fresh.analyse(name, Filters((), None, None))[0]
+        )
+    assert engine.warehouse.check() == fresh.warehouse.check()
+    assert engine.warehouse.coverage() == fresh.warehouse.coverage()
+
+
+def test_a_rebuild_after_a_code_change_takes_nothing_from_the_previous_store(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = make_engine(min_n=1, responses=[{"trust": 5}, {"trust": 1}]).warehouse.data_dir
+    built = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    assert built.store is not None
+    warehouse = Warehouse(data_dir)
+    metrics = list(built.catalog.metrics.values())
+    target = tmp_path / "store" / "store-next.duckdb"
+    same_code = store_module.previous_store(target, store_module.fingerprint(warehouse, metrics))
+    assert same_code is not None and same_code.unchanged == {
+        "responses",
+        "contacts",
+        "transactions",
+        "collections",
+    }
+    monkeypatch.setattr("metrics.store.GRAINS", store_module.GRAINS[1:])
+    assert store_module.previous_store(target, store_module.fingerprint(warehouse, metrics)) is None
 
 
 def test_a_build_that_cannot_write_answers_from_the_parquet(
