@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import exhibits, filters, sharing, signin, state
+from dashboard import data, exhibits, filters, sharing, signin, state
 from dashboard.pages import PAGES
 from metrics.errors import CxError
 
@@ -19,6 +19,7 @@ pages = {
     for spec in PAGES
 }
 page = st.navigation(list(pages.values()))
+data.ready()  # a first start on new data builds the store: its progress shows here
 sharing.open_saved(pages)
 current = next(key for key, candidate in pages.items() if candidate.title == page.title)
 notices = st.container()

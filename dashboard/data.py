@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Sequence
 
 import polars as pl
@@ -17,17 +20,81 @@ from metrics.settings import Settings
 from metrics.warehouse import InputCoverage
 
 
-@st.cache_resource(
-    show_spinner="Loading the data... On new data the first start also builds the fast store: about "
-    "half a minute for the sample, 10 to 15 minutes for 10 million responses (`cx build` does it ahead)."
-)
-def engine() -> Engine:
-    """Return the engine over the configured data directory, built once per server: it answers from
-    the store of the current inputs, building the store first when the inputs changed."""
-    settings = Settings.load()
-    return Engine.open(
-        settings.data_dir, settings.min_n, settings.store_dir, build=True, memory_limit=settings.memory_limit
+class _Opening:
+    """The engine being opened on a worker thread, once per server, with the steps of the store's
+    build so far: the first start on new data builds the store, minutes at millions of responses."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.engine: Engine | None = None
+        self.error: Exception | None = None
+        threading.Thread(target=self._open, name="cx-open", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            settings = Settings.load()
+            self.engine = Engine.open(
+                settings.data_dir,
+                settings.min_n,
+                settings.store_dir,
+                build=True,
+                progress=self._step,
+                memory_limit=settings.memory_limit,
+            )
+        except Exception as error:  # raised again to the page that asks for the engine
+            self.error = error
+        finally:
+            self.done.set()
+
+    def _step(self, message: str) -> None:
+        self.steps.append(message)
+        print(f"cx build: {message}", file=sys.stderr, flush=True)  # the server's log keeps every step
+
+
+@st.cache_resource(show_spinner=False)
+def _opening() -> _Opening:
+    return _Opening()
+
+
+def ready() -> None:
+    """Wait until the engine is open, showing how the store's build is going meanwhile. The app calls
+    this before anything reads data, outside every cached function: Streamlit would replay elements
+    drawn inside one."""
+    opening = _opening()
+    if opening.done.wait(timeout=2.0):  # a built store opens in about a second: no message for that
+        return
+    shown = st.empty()
+    while not opening.done.wait(timeout=1.0):
+        shown.info(
+            preparing(opening.steps, time.monotonic() - opening.started), icon=":material/hourglass_top:"
+        )
+    shown.empty()
+
+
+def preparing(steps: Sequence[str], seconds: float) -> str:
+    """Return what a visitor reads while the data is prepared: what is going on, how long it has
+    taken and the last step the build reported."""
+    elapsed = f"{int(seconds // 60)} min {int(seconds % 60)} s" if seconds >= 60 else f"{int(seconds)} s"
+    head = (
+        "**Preparing the data for its first use.** On new data the dashboard builds its fast store once: "
+        "about half a minute for the sample, 10 to 15 minutes for 10 million responses (`cx build` does "
+        f"it ahead of time). {elapsed} so far."
     )
+    return f"{head}\n\nNow: {steps[-1]}" if steps else f"{head}\n\nNow: reading and checking the inputs"
+
+
+def engine() -> Engine:
+    """Return the engine over the configured data directory, opened once per server: it answers from
+    the store of the current inputs, building the store first when the inputs changed."""
+    opening = _opening()
+    opening.done.wait()
+    if opening.error is not None:
+        _opening.clear()  # the next visit tries again, after the data or settings are mended
+        raise opening.error
+    assert opening.engine is not None
+    return opening.engine
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

@@ -11,6 +11,8 @@ import streamlit as st
 from conftest import frame, write_inputs
 from streamlit.testing.v1 import AppTest
 
+from dashboard.data import preparing
+
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
@@ -81,3 +83,23 @@ def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     assert any(m.value.startswith("Every input meets the data contract") for m in app.markdown)
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_preparing_says_how_long_and_the_last_step() -> None:
+    early = preparing([], 5.7)
+    assert "5 s so far." in early and early.endswith("Now: reading and checking the inputs")
+    later = preparing(["copied stg_responses (36.1s)", "[3/38] ease: 14 cubes over 6,113 rows (0.4s)"], 192.4)
+    assert "3 min 12 s so far." in later and later.endswith(
+        "Now: [3/38] ease: 14 cubes over 6,113 rows (0.4s)"
+    )
+
+
+def test_a_start_that_fails_says_why_and_the_next_visit_tries_again(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CX_MEMORY_LIMIT", "lots")
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert app.exception[0].message == "CX_MEMORY_LIMIT: value 'lots' is not a size such as 3GB or 512MB"
+    monkeypatch.setenv("CX_MEMORY_LIMIT", "1GB")
+    app = open_page("overview")
+    assert not app.exception and app.metric

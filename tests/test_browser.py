@@ -299,3 +299,24 @@ def test_a_saved_view_reopens_with_the_same_numbers(
             context.close()
     finally:
         shutil.rmtree(folder(sample_dir), ignore_errors=True)
+
+
+def test_a_first_start_on_new_data_shows_the_build_going(
+    page: Page, sample_dir: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
+    with served(data_dir) as url:
+        page.goto(url)
+        note = page.get_by_text("Preparing the data for its first use")
+        expect(note).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("so far.")).to_be_visible()
+        expect(page.get_by_text("Now: ")).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "first_start.png"), full_page=True)
+        # Once built, the page draws as usual and the note is gone.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=300_000)
+        settle(page)
+        expect(note).to_have_count(0)
+        assert page.get_by_test_id("stException").count() == 0
+        assert any((data_dir / ".cx-store").glob("store-*.duckdb"))
