@@ -159,9 +159,9 @@ class Engine:
                 previous = previous_store(path, built_from)
                 self.warehouse = _scratch(self.warehouse, path)
                 if previous is not None:
-                    self.warehouse.load(previous.store.path, previous.unchanged)
+                    self.warehouse.load(previous.store.path, previous.unchanged, progress)
                 else:
-                    self.warehouse.load()
+                    self.warehouse.load(progress=progress)
             # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
             usable = [
                 (m, self.dimensions(m))

@@ -21,7 +21,6 @@ from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 # Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
 FORMAT = 5
 ALIAS = STORE_ALIAS
-PREVIOUS = PREVIOUS_ALIAS
 # Python files whose code decides what a store holds besides the SQL: the input checks, the cube queries.
 _CODE_FILES = ("contract.py", "validation.py", "store.py", "query.py")
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
@@ -228,8 +227,9 @@ def build_store(
         # Metric SQL reads the models by name: while cubes are built they are the copied tables.
         warehouse.read_from(ALIAS)
         try:
-            cubes = _build_cubes(con, metrics, cube_sql, say, _reused(previous, warehouse))
-            cubes += _build_analyses(con, analyses, say, _reused(previous, warehouse))
+            reuse = _reuse(con, previous, warehouse)
+            cubes = _build_cubes(con, metrics, cube_sql, say, reuse)
+            cubes += _build_analyses(con, analyses, say, reuse)
             _describe(con, cubes, warehouse, built_from)
         finally:
             warehouse.read_from(None)
@@ -255,20 +255,25 @@ def _kept(previous: Previous | None, reads: frozenset[str]) -> bool:
 def _copy(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Copy a table of the previous store into the new one, rows in the same order."""
     name = quote_identifier(table)
-    con.execute(f"create table {ALIAS}.{name} as select * from {PREVIOUS}.{name}")
+    con.execute(f"create table {ALIAS}.{name} as select * from {PREVIOUS_ALIAS}.{name}")
 
 
-# The cubes the previous store holds of a metric or analysis (by key) whose inputs are unchanged, if any.
-Reused = Callable[[str, str], "tuple[Cube, ...] | None"]
+# Copies the previous store's cubes of a metric or analysis (by key, with the SQL that reads its
+# inputs) when those inputs are unchanged, and returns them; None when they must be built.
+Reuse = Callable[[str, str], "tuple[Cube, ...] | None"]
 
 
-def _reused(previous: Previous | None, warehouse: Warehouse) -> Reused:
-    def reused(key: str, sql: str) -> tuple[Cube, ...] | None:
+def _reuse(con: duckdb.DuckDBPyConnection, previous: Previous | None, warehouse: Warehouse) -> Reuse:
+    def reuse(key: str, sql: str) -> tuple[Cube, ...] | None:
         if previous is None or key not in previous.store.cubes:
             return None
-        return previous.store.cubes[key] if _kept(previous, warehouse.inputs_read(sql)) else None
+        if not _kept(previous, warehouse.inputs_read(sql)):
+            return None
+        for cube in previous.store.cubes[key]:
+            _copy(con, cube.table)
+        return previous.store.cubes[key]
 
-    return reused
+    return reuse
 
 
 def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
@@ -287,15 +292,13 @@ def _build_cubes(
     metrics: list[tuple[Metric, tuple[str, ...]]],
     cube_sql: CubeSql,
     say: Progress,
-    reused: Reused,
+    reuse: Reuse,
 ) -> list[Cube]:
     cubes: list[Cube] = []
     for number, (metric, dimensions) in enumerate(metrics, start=1):
         step = time.perf_counter()
-        copied = reused(metric.name, metric.sql)
+        copied = reuse(metric.name, metric.sql)
         if copied is not None:
-            for cube in copied:
-                _copy(con, cube.table)
             cubes += copied
             say(
                 f"[{number}/{len(metrics)}] {metric.name}: {len(copied)} cubes copied from the previous store"
@@ -329,15 +332,13 @@ def _build_cubes(
 
 
 def _build_analyses(
-    con: duckdb.DuckDBPyConnection, analyses: tuple[AnalysisCube, ...], say: Progress, reused: Reused
+    con: duckdb.DuckDBPyConnection, analyses: tuple[AnalysisCube, ...], say: Progress, reuse: Reuse
 ) -> list[Cube]:
     cubes: list[Cube] = []
     for analysis in analyses:
         step = time.perf_counter()
-        copied = reused(analysis.key, analysis.sql)
+        copied = reuse(analysis.key, analysis.sql)
         if copied is not None:
-            for cube in copied:
-                _copy(con, cube.table)
             cubes += copied
             say(f"analysis {analysis.name}: copied from the previous store")
             continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -150,7 +152,12 @@ class Warehouse:
         if sealed:
             self.seal()
 
-    def load(self, previous: Path | None = None, unchanged: frozenset[str] = frozenset()) -> None:
+    def load(
+        self,
+        previous: Path | None = None,
+        unchanged: frozenset[str] = frozenset(),
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         """Copy every input in, checking it against the contract, and define the models over it. The
         `unchanged` inputs are instead read, checked already, from the `previous` store, attached
         (as PREVIOUS_ALIAS) for as long as this warehouse is open."""
@@ -159,7 +166,15 @@ class Warehouse:
             self._inputs_from(PREVIOUS_ALIAS, unchanged)
         for name, spec in contract.INPUTS.items():
             if name not in unchanged or previous is None:
+                started = time.perf_counter()
                 self.inputs[name] = self._load_input(spec)
+                if progress:
+                    rows, rejected = self.row_count(name), self.inputs[name].rejected
+                    progress(
+                        f"read and checked {name}: {rows:,} rows"
+                        + (f", {rejected:,} rejected" if rejected else "")
+                        + f" ({time.perf_counter() - started:.1f}s)"
+                    )
         self._create_models()
         self.loaded = True
 

@@ -210,6 +210,10 @@ def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp
     assert {"trust", "ease", "abandonment_rate", "self_service_rate", "analysis driver_moments"} <= copied
     assert not copied & {"response_rate", "offer_rate"}
     assert "copied stg_responses from the previous store" in " ".join(messages)
+    # Only the changed input is read and checked again.
+    kept = pl.read_parquet(data_dir / "collections.parquet").height
+    checked = [m for m in messages if m.startswith("read and checked")]
+    assert len(checked) == 1 and checked[0].startswith(f"read and checked collections: {kept:,} rows (")
     # New contacts: what joins responses to contacts is computed again, the rest is copied.
     engine, messages = rebuilt("contacts", pl.col("channel") != "phone")
     copied = {m.split(":")[0].split("] ")[-1] for m in messages if "copied from the previous store" in m}
