@@ -389,7 +389,7 @@ def _comparison_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         figures["questions_duckdb_scan_s"],
     )
     checked = f"{figures['fast_path_matches']} ({figures['checked_queries']} queries"
-    if figures["pandas_skipped"]:
+    if figures.get("pandas_skipped"):
         return [
             (f"{asked} questions: store / DuckDB scan", f"{store} s / {scan} s"),
             ("speed-up vs DuckDB scan", f"{figures['speedup_vs_duckdb_scan']}x"),
