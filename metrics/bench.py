@@ -250,6 +250,7 @@ def run_bench(
         engine, Interaction("overview", Filters((), steps[0].filters.start, steps[0].filters.end), ())
     )
     cold_start_s = time.perf_counter() - started
+    say(f"cold start: {cold_start_s:.2f}s")
 
     say(f"{interactions} scripted interactions, each computing its page's numbers afresh")
     latencies: dict[str, list[float]] = {}
@@ -262,6 +263,11 @@ def run_bench(
             say(f"  {number}/{interactions}")
     every = [ms for page in latencies.values() for ms in page]
     peak_rss_mb = _peak_rss_mb()
+    # The headline figures as soon as they are measured: the comparisons after them take longest.
+    say(
+        f"interactions: p50 {statistics.median(every):.1f} ms, p95 {_percentile(every, 0.95):.1f} ms, "
+        f"max {max(every):.1f} ms; peak memory so far {peak_rss_mb:.0f} MB"
+    )
 
     skipped = (
         "left out (--skip-pandas)" if pandas is False else pandas_fits(responses) if pandas is None else None

@@ -293,7 +293,14 @@ def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
 
 
 def test_bench_runs_small(tmp_path: Path) -> None:
-    figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6)
+    messages: list[str] = []
+    figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6, progress=messages.append)
+    # The headline figures are reported as soon as they are measured, before the long comparisons.
+    headline = next(m for m in messages if m.startswith("interactions: "))
+    assert f"p95 {figures['interaction_p95_ms']:.1f} ms" in headline
+    assert messages.index(headline) < next(
+        i for i, m in enumerate(messages) if m.startswith("the same questions")
+    )
     for key in (
         "responses",
         "contacts",
