@@ -147,6 +147,8 @@ def test_a_filter_change_goes_into_the_link_that_reopens_the_same_view(
     page.wait_for_url("**channel=website**")
     page.keyboard.press("Escape")
     settle(page)
+    # The copy-link box is drawn last in a run: wait for this run's, not the one before.
+    expect(page.get_by_test_id("stCode")).to_contain_text("channel=website")
     summary = page.locator("p", has_text="against the overall").first.inner_text()
     assert "channel: Website" in summary
     shared = page.url
