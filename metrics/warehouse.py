@@ -161,11 +161,12 @@ class Warehouse:
         """Copy every input in, checking it against the contract, and define the models over it. The
         `unchanged` inputs are instead read, checked already, from the `previous` store, attached
         (as PREVIOUS_ALIAS) for as long as this warehouse is open."""
-        if previous is not None and unchanged:
+        reused = unchanged if previous is not None else frozenset()
+        if previous is not None and reused:
             self._con.execute(f"attach {quote_literal(str(previous))} as {PREVIOUS_ALIAS} (read_only)")
-            self._inputs_from(PREVIOUS_ALIAS, unchanged)
+            self._inputs_from(PREVIOUS_ALIAS, reused)
         for name, spec in contract.INPUTS.items():
-            if name not in unchanged or previous is None:
+            if name not in reused:
                 started = time.perf_counter()
                 self.inputs[name] = self._load_input(spec)
                 if progress:

@@ -255,17 +255,15 @@ def generate(
     say(f"wrote contacts.parquet ({counts['contacts']:,} rows)")
 
     n_transactions = round(1.5 * responses)
-    parts = _parts(n_transactions)
-    say(f"drawing {n_transactions:,} transactions" + (f" in {len(parts)} parts" if len(parts) > 1 else ""))
+    parts = _parts(n_transactions, "transactions", say)
     counts["transactions"] = _write(
         out_dir / "transactions.parquet",
         (_transactions(_rng(seed, 3, k), n, first) for k, (first, n) in enumerate(parts)),
-        lambda k: say(f"  part {k}/{len(parts)}") if len(parts) > 1 else None,
+        _part_done(len(parts), say),
     )
     say(f"wrote transactions.parquet ({counts['transactions']:,} rows)")
 
-    parts = _parts(responses)
-    say(f"drawing {responses:,} responses" + (f" in {len(parts)} parts" if len(parts) > 1 else ""))
+    parts = _parts(responses, "responses", say)
     rng = _rng(seed, 2, 0)
     submitted, links = _links(rng, responses, contact_rows)
     shares = np.array_split(links, len(parts))
@@ -283,7 +281,7 @@ def generate(
             _responses(rng if k == 0 else _rng(seed, 2, k), n, first, contact_rows, submitted, shares[k])
             for k, (first, n) in enumerate(parts)
         ),
-        lambda k: say(f"  part {k}/{len(parts)}") if len(parts) > 1 else None,
+        _part_done(len(parts), say),
         collect,
     )
     say(f"wrote responses.parquet ({counts['responses']:,} rows)")
@@ -295,11 +293,20 @@ def generate(
 PART_ROWS = 5_000_000
 
 
-def _parts(n: int) -> list[tuple[int, int]]:
-    """Split `n` rows into parts of at most PART_ROWS: (first row number, rows) per part."""
-    sizes = [len(part) for part in np.array_split(np.arange(n), max(1, -(-n // PART_ROWS)))]
+def _parts(n: int, kind: str, say: Callable[[str], None]) -> list[tuple[int, int]]:
+    """Split `n` rows into parts of at most PART_ROWS, as even as np.array_split makes them, and say
+    so: (first row number, rows) per part."""
+    count = max(1, -(-n // PART_ROWS))
+    say(f"drawing {n:,} {kind}" + (f" in {count} parts" if count > 1 else ""))
+    size, longer = divmod(n, count)
+    sizes = [size + 1] * longer + [size] * (count - longer)
     firsts = np.cumsum([1, *sizes[:-1]])
-    return [(int(first), size) for first, size in zip(firsts, sizes, strict=True)]
+    return [(int(first), rows) for first, rows in zip(firsts, sizes, strict=True)]
+
+
+def _part_done(count: int, say: Callable[[str], None]) -> Callable[[int], None] | None:
+    """Report each part written, when there are several."""
+    return (lambda number: say(f"  part {number}/{count}")) if count > 1 else None
 
 
 def _rng(seed: int, table: int, part: int) -> np.random.Generator:
