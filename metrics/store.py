@@ -18,10 +18,10 @@ from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
-# Bumped when the layout of the file changes, so an older file is rebuilt rather than misread.
-FORMAT = 5
 ALIAS = STORE_ALIAS
-# Python files whose code decides what a store holds besides the SQL: the input checks, the cube queries.
+# Python files whose code decides what a store holds besides the SQL: the input checks, the cube
+# queries and, in this file, the store's layout. Their text is part of a store's fingerprint, so an
+# older file is rebuilt rather than misread.
 _CODE_FILES = ("contract.py", "validation.py", "store.py", "query.py")
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
@@ -77,8 +77,8 @@ class Store:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What a store is built from: the code (format, DuckDB, grains, metric files, every SQL file,
-    the input checks) and each input's files (path, size, modification time), each as a digest."""
+    """What a store is built from: the code (DuckDB, grains, metric files, every SQL file,
+    the Python of _CODE_FILES) and each input's files (path, size, modification time), each as a digest."""
 
     code: str
     inputs: dict[str, str]
@@ -93,7 +93,7 @@ class Fingerprint:
 
 def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
-    code = hashlib.sha256(f"{FORMAT} {duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
+    code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
     for metric in metrics:
         code.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
     for path in sorted(SQL_DIR.rglob("*")):
