@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from metrics import a11_report as a11
-from metrics import drivers, equity, journeys, kpis, trends, value
+from metrics.analyses import a11_report as a11
+from metrics.analyses import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter

@@ -16,8 +16,8 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
 from dashboard.briefing import Briefing, Exhibit, Figure, png_bytes
+from metrics.analyses.kpis import HEADLINE, describe_tile, tile
 from metrics.formatting import format_value
-from metrics.kpis import HEADLINE, describe_tile, tile
 from metrics.provenance import file_version
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9

@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
+from metrics.analyses.kpis import Tile, describe_tile
 from metrics.catalog import Metric
 from metrics.formatting import format_delta, format_value
-from metrics.kpis import Tile, describe_tile
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 

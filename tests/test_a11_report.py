@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import write_inputs
 
-from metrics.a11_report import COUNT_COLUMNS, a11_report, shown, submission_csv
-from metrics.cli import main
+from cx.cli import main
+from metrics.analyses.a11_report import COUNT_COLUMNS, a11_report, shown, submission_csv
 from metrics.contract import A11_ITEMS, V2_DRIVERS
 from metrics.fiscal import FiscalQuarter
 from metrics.imports.collections import import_collections

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.a11_report import a11_report, shown
-from metrics.equity import breakdown
+from metrics.analyses.a11_report import a11_report, shown
+from metrics.analyses.equity import breakdown
+from metrics.analyses.kpis import tile
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value
-from metrics.kpis import tile
 from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -138,7 +138,7 @@ def test_link_parameters_set_the_view_and_bad_ones_get_a_notice() -> None:
 
 
 def test_value_page_equals_the_value_model_and_carries_adjusted_assumptions(sample_engine: Engine) -> None:
-    from metrics.value import load_assumptions, value
+    from metrics.analyses.value import load_assumptions, value
 
     app = open_page("value", staff_cost="80", cost_phone="20", baseline="FY2025Q4")
     assert not app.exception and not app.warning, [w.value for w in app.warning]
@@ -165,7 +165,7 @@ def test_value_page_names_a_bad_assumption_in_the_link() -> None:
 
 
 def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
-    from metrics.drivers import importance
+    from metrics.analyses.drivers import importance
 
     app = open_page("drivers")
     assert not app.exception
@@ -183,7 +183,7 @@ def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
 
 
 def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> None:
-    from metrics.journeys import journey
+    from metrics.analyses.journeys import journey
 
     app = open_page("journeys", journey_service="Naturalization")
     assert not app.exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,40 @@ from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract_doc import contract_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
+# The engine is the bottom layer: the screen, the command and Streamlit sit above it.
+ABOVE_THE_ENGINE = ("dashboard", "cx", "streamlit")
+
+
+def imported_modules(source: str) -> list[tuple[int, str]]:
+    """Return (line, module) for every import in a module's source, inside functions too."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_the_engine_imports_nothing_above_it_even_inside_a_function() -> None:
+    offending = [
+        f"{path.relative_to(ROOT)}:{line}: import {module}"
+        for path in sorted((ROOT / "metrics").rglob("*.py"))
+        for line, module in imported_modules(path.read_text(encoding="utf-8"))
+        if module.split(".")[0] in ABOVE_THE_ENGINE
+    ]
+    assert offending == []
+
+
+def test_the_import_check_sees_an_import_inside_a_function() -> None:
+    source = "def brief():\n    from dashboard.brief import deck\n    import streamlit as st\n"
+    assert imported_modules(source) == [(2, "dashboard.brief"), (3, "streamlit")]
 
 
 def test_the_metric_engine_is_importable_without_streamlit() -> None:
     code = (
-        "import sys, metrics.cli, metrics.query, metrics.warehouse, metrics.catalog, sample_data.generator, "
-        "metrics.a11_report, metrics.imports.touchpoints, metrics.imports.likert_counts, "
+        "import sys, cx.cli, metrics.query, metrics.warehouse, metrics.catalog, sample_data.generator, "
+        "metrics.analyses.a11_report, metrics.imports.touchpoints, metrics.imports.likert_counts, "
         "metrics.imports.collections; "
         "print('streamlit' in sys.modules)"
     )

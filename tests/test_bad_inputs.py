@@ -311,7 +311,7 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
 
 
 def test_cx_check_counts_the_rejected_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from metrics.cli import main
+    from cx.cli import main
 
     folder = with_responses(tmp_path, frame("responses", [{"ease": 7}, {"ease": 9}, {"ease": 4}]))
     assert main(["check", "--data-dir", str(folder)]) == 1

@@ -19,10 +19,10 @@ from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 from test_suppression_audit import _NOT_STATISTICS, STATISTICS, pages_at
 
+from cx.cli import main
 from dashboard import deck, saved_views
 from dashboard.brief import brief, from_link
 from dashboard.briefing import PNG_PPI, SESSION_KEY, Briefing, csv_bytes, marked, png_bytes, svg_bytes
-from metrics.cli import main
 from metrics.errors import CxError
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
 from metrics.provenance import definitions_version
@@ -163,7 +163,7 @@ def test_the_last_slide_lists_every_line_of_provenance(trends_deck: Any) -> None
 def test_the_key_figures_are_the_headline_tiles_of_the_views_quarter(
     trends_deck: Any, sample_engine: Engine
 ) -> None:
-    from metrics.kpis import HEADLINE, tile
+    from metrics.analyses.kpis import HEADLINE, tile
 
     rows = tables(trends_deck.slides[1])[0]
     assert rows[0] == ["Measure", "Value", "What it means"]

@@ -251,7 +251,7 @@ def test_each_download_button_delivers_its_file(
     # cx brief on the same link writes the same deck: same slides, same tables.
     from pptx import Presentation
 
-    from metrics.cli import main
+    from cx.cli import main
 
     cli_file = tmp_path / "cli.pptx"
     brief = ["brief", "--url", app_url + TRENDS_VIEW, "--out", str(cli_file), "--data-dir", str(sample_dir)]

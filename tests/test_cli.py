@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import write_inputs
 
-from metrics.cli import main
+from cx.cli import main
 from metrics.settings import Settings
 
 DIMENSION_LIST = (

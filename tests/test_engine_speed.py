@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from conftest import EngineFactory
 
-from metrics import drivers, equity, kpis
-from metrics.bench import same
+from cx.bench import same
+from metrics.analyses import drivers, equity, kpis
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as some
 from streamlit.testing.v1 import AppTest
 
+from cx.cli import main
 from dashboard.filters import read_quarter
 from dashboard.state import quoted
-from metrics.cli import main
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Query

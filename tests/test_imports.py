@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from conftest import write_inputs
 
+from metrics.analyses.trends import wording_changes
 from metrics.contract import A11_ITEMS
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
@@ -19,7 +20,6 @@ from metrics.imports.collections import import_collections
 from metrics.imports.likert_counts import import_likert_counts
 from metrics.imports.touchpoints import Target, import_touchpoints
 from metrics.query import Engine, Filters, Query
-from metrics.trends import wording_changes
 from metrics.warehouse import Warehouse
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"

@@ -13,9 +13,9 @@ from conftest import EngineFactory
 from streamlit.testing.v1 import AppTest
 
 import metrics.query
+from cx.cli import main
 from metrics import sandbox
 from metrics.catalog import METRICS_DIR, load_catalog
-from metrics.cli import main
 from metrics.query import Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")

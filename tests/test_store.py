@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 from conftest import EngineFactory
 
+from cx.bench import agreement_queries, pandas_fits, run_bench, same, table
+from cx.cli import main
 from metrics import store as store_module
-from metrics.bench import agreement_queries, pandas_fits, run_bench, same, table
-from metrics.cli import main
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
@@ -323,7 +323,7 @@ def test_bench_runs_small(tmp_path: Path) -> None:
 def test_bench_leaves_pandas_out_when_asked_or_when_it_would_not_fit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("metrics.bench._available_bytes", lambda: 10 * 2**30)
+    monkeypatch.setattr("cx.bench._available_bytes", lambda: 10 * 2**30)
     assert pandas_fits(8_000_000) is None
     assert (
         pandas_fits(100_000_000)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import EngineFactory
 
-from metrics import drivers, journeys
+from metrics.analyses import drivers, journeys
+from metrics.analyses.value import Assumptions, load_assumptions, value
 from metrics.errors import CxError
 from metrics.query import Filters, Query
-from metrics.value import Assumptions, load_assumptions, value
 
 BASELINE = datetime(2024, 11, 15, 10, 0)  # FY2025 Q1
 NOW = datetime(2025, 11, 15, 10, 0)  # FY2026 Q1

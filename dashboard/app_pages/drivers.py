@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
+from metrics.analyses.drivers import EQUAL_SHARE, MIN_COMPLETE, Importance
 from metrics.compare import change
-from metrics.drivers import EQUAL_SHARE, MIN_COMPLETE, Importance
 from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
 from metrics.query import Filters
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
+from metrics.analyses.equity import THEMES
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
-from metrics.equity import THEMES
 from metrics.formatting import format_delta, format_value, suppression_note
 from metrics.query import Query
 

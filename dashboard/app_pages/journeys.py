@@ -9,9 +9,9 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.equity import THEMES
+from metrics.analyses.equity import THEMES
+from metrics.analyses.journeys import STAGES, Moment
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
-from metrics.journeys import STAGES, Moment
 
 
 def render() -> None:

@@ -8,8 +8,8 @@ import streamlit as st
 from dashboard import data, exhibits, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
+from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back
 from metrics.formatting import format_delta, format_value, suppression_note
-from metrics.kpis import HEADLINE, Tile, describe_tile, quarters_back
 
 THEMES = ("trust", "ease", "effectiveness", "emotion")
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, exhibits, state
 from dashboard.filters import read_quarter
-from metrics.a11_report import READINESS, submission_csv
+from metrics.analyses.a11_report import READINESS, submission_csv
 from metrics.errors import CxError
 from metrics.fiscal import latest_complete
 from metrics.formatting import SUPPRESSED, format_value, suppression_note

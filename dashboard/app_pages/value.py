@@ -11,10 +11,10 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
+from metrics.analyses.value import Assumptions, Value, baseline_for
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import SUPPRESSED, format_value
-from metrics.value import Assumptions, Value, baseline_for
 
 
 def render() -> None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from metrics.analyses.equity import THEMES
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
-from metrics.equity import THEMES
 from metrics.query import Engine, Filters
 
 STAGES = tuple(s for s in JOURNEY_STAGES if s != NOT_REPORTED)

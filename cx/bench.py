@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from metrics import drivers, equity, journeys, kpis, trends, value
+from metrics.analyses import drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
@@ -284,7 +284,7 @@ def run_bench(
     if skipped:
         say(f"pandas baseline skipped: {skipped}")
     else:
-        from metrics.bench_pandas import PandasAnswers
+        from cx.bench_pandas import PandasAnswers
 
         loaded = time.perf_counter()
         frames = PandasAnswers.load(data_dir)
@@ -345,7 +345,7 @@ def _scanning(data_dir: Path, store: Path, min_n: int, memory_limit: str) -> Eng
 
 def _cx(arguments: list[str]) -> None:
     """Run a `cx` command in a child process, its progress lines going to our stderr."""
-    done = subprocess.run([sys.executable, "-m", "metrics.cli", *arguments], stdout=sys.stderr, check=False)
+    done = subprocess.run([sys.executable, "-m", "cx.cli", *arguments], stdout=sys.stderr, check=False)
     if done.returncode != 0:
         raise CxError(f"`cx {arguments[0]}` failed with status {done.returncode}")
 

@@ -307,7 +307,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
-    from metrics.a11_report import READINESS, RED, a11_report, submission_csv
+    from metrics.analyses.a11_report import READINESS, RED, a11_report, submission_csv
 
     report = a11_report(engine, FiscalQuarter(args.fiscal_year, args.quarter))
     target = args.out / f"a11-FY{args.fiscal_year}-Q{args.quarter}.csv"
@@ -351,7 +351,7 @@ def _build(settings: Settings, store_dir: Path | None) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import tempfile
 
-    from metrics.bench import run_bench, table
+    from cx.bench import run_bench, table
 
     for flag, count in (("--responses", args.responses), ("--contacts", args.contacts)):
         if count < 1:
