@@ -4,26 +4,47 @@ value, n and 95% interval the engine returns."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from metrics.significance import (
+    ALPHA,
+    fisher_exact_p,
+    holm,
+    needs_exact,
+    normal_p,
+    pooled_z,
+    t_p,
+    welch,
+)
+
 Z95 = 1.959963984540054
-# Aggregates whose value is a proportion of n: they take the two-proportion z-test.
+# Aggregates whose value is a proportion of n: they take the pooled two-proportion test.
 PROPORTIONS = ("share", "ratio")
+# Aggregates whose interval is a mean's normal interval: they take Welch's t-test.
+MEANS = ("mean",)
+FAMILY_NOTE = (
+    "With many groups tested together, a difference is flagged beyond noise only when it stays so after "
+    "Holm's adjustment, which keeps the chance of any false flag on this view under 5%."
+)
 
 
 @dataclass(frozen=True)
 class Difference:
-    """A difference between two statistics, in the value's units, and whether it is beyond noise."""
+    """A difference between two statistics, in the value's units, with its test: the standardised
+    statistic (for ranking), the two-sided p-value (Holm-adjusted where many are shown together)
+    and the test's name."""
 
     delta: float | None
     z: float | None
+    p: float | None = None
+    test: str = ""
 
     @property
     def significant(self) -> bool:
-        """True when the difference is beyond sampling noise at the 95% level (|z| > 1.96)."""
-        return self.z is not None and abs(self.z) > Z95
+        """True when the difference is beyond sampling noise at the 5% level."""
+        return self.p is not None and self.p < ALPHA
 
 
 NONE = Difference(None, None)
@@ -36,51 +57,73 @@ def _usable(row: Row | None) -> bool:
     )
 
 
-def _standard_error(row: Row, aggregate: str) -> float | None:
-    if aggregate in PROPORTIONS:
-        p, n = float(row["value"]), float(row["n"])
-        return math.sqrt(p * (1 - p) / n) if 0 <= p <= 1 else None
+def _proportions(x1: float, n1: float, x2: float, n2: float, delta: float) -> Difference:
+    """Test x1/n1 against x2/n2: Fisher's exact test when an expected count is small, else pooled z."""
+    z = pooled_z(x1, n1, x2, n2)
+    if z is None:
+        return Difference(delta, None)
+    counts = (round(x1), round(n1), round(x2), round(n2))
+    if needs_exact(*counts):
+        return Difference(delta, z, fisher_exact_p(*counts), "Fisher's exact test")
+    return Difference(delta, z, normal_p(z), "pooled two-proportion z-test")
+
+
+def _error(row: Row) -> float | None:
+    """Return the standard error of a statistic from its 95% interval."""
     if row.get("ci_low") is None or row.get("ci_high") is None:
         return None  # counts carry no interval: their changes are not tested
     return (float(row["ci_high"]) - float(row["ci_low"])) / (2 * Z95)
 
 
-def _difference(a: Row, b: Row, aggregate: str) -> Difference:
-    delta = float(a["value"]) - float(b["value"])
-    errors = (_standard_error(a, aggregate), _standard_error(b, aggregate))
-    if errors[0] is None or errors[1] is None:
+def _by_interval(a: Row, b: Row, aggregate: str, delta: float) -> Difference:
+    """Test a difference of means (Welch's t) or quantiles (normal, from the order-statistic intervals)."""
+    errors = (_error(a), _error(b))
+    if errors[0] is None or errors[1] is None or errors[0] ** 2 + errors[1] ** 2 == 0:
         return Difference(delta, None)
-    spread = math.sqrt(errors[0] ** 2 + errors[1] ** 2)
-    return Difference(delta, delta / spread if spread > 0 else None)
+    if aggregate in MEANS:
+        t, df = welch(
+            float(a["value"]), errors[0] ** 2, float(a["n"]), float(b["value"]), errors[1] ** 2, float(b["n"])
+        )
+        return Difference(delta, t, t_p(t, df), "Welch's t-test")
+    z = delta / math.sqrt(errors[0] ** 2 + errors[1] ** 2)
+    return Difference(delta, z, normal_p(z), "normal test on the intervals")
 
 
 def change(current: Row | None, previous: Row | None, aggregate: str) -> Difference:
-    """Return current minus previous, with z from the two independent samples."""
+    """Return current minus previous, tested as two independent samples."""
     if not (_usable(current) and _usable(previous)):
         return NONE
     assert current is not None and previous is not None
-    return _difference(current, previous, aggregate)
+    delta = float(current["value"]) - float(previous["value"])
+    if aggregate in PROPORTIONS:
+        n1, n2 = float(current["n"]), float(previous["n"])
+        return _proportions(float(current["value"]) * n1, n1, float(previous["value"]) * n2, n2, delta)
+    return _by_interval(current, previous, aggregate, delta)
 
 
 def gap(group: Row | None, overall: Row | None, aggregate: str) -> Difference:
-    """Return group minus overall; z compares the group with everyone else (the overall without it).
+    """Return group minus overall; the test compares the group with everyone else (the overall without it).
 
     For proportions the rest is exact (overall successes and n minus the group's); for other
-    statistics the overall's interval stands in for the rest's, which is conservative."""
+    statistics the overall's spread stands in for the rest's, which is conservative."""
     if not (_usable(group) and _usable(overall)):
         return NONE
     assert group is not None and overall is not None
     delta = float(group["value"]) - float(overall["value"])
     if aggregate not in PROPORTIONS:
-        return Difference(delta, _difference(group, overall, aggregate).z)
-    rest_n = float(overall["n"]) - float(group["n"])
+        return _by_interval(group, overall, aggregate, delta)
+    n, total = float(group["n"]), float(overall["n"])
+    rest_n = total - n
     if rest_n <= 0:
         return Difference(delta, None)
-    rest_value = (
-        float(overall["value"]) * float(overall["n"]) - float(group["value"]) * float(group["n"])
-    ) / rest_n
-    rest = {"value": min(max(rest_value, 0.0), 1.0), "n": rest_n}
-    return Difference(delta, _difference(group, rest, aggregate).z)
+    x = float(group["value"]) * n
+    rest_x = min(max(float(overall["value"]) * total - x, 0.0), rest_n)
+    return _proportions(x, n, rest_x, rest_n, delta)
+
+
+def adjusted(differences: Sequence[Difference]) -> list[Difference]:
+    """Return the differences with Holm-adjusted p-values: the family is everything shown together."""
+    return [replace(d, p=p) for d, p in zip(differences, holm([d.p for d in differences]), strict=True)]
 
 
 def target_met(value: float | None, target: float | None, direction: str) -> bool | None:

@@ -2,24 +2,87 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
-from metrics.compare import Z95, change, gap, target_met
+from metrics.compare import Z95, adjusted, change, gap, target_met
+from metrics.query import Engine, Filters
+from metrics.significance import fisher_exact_p, holm, t_p, welch
+
+ONLINE = ("website", "mobile_app")
 
 
-def test_change_in_a_share_uses_the_two_proportion_z_test() -> None:
-    # 0.60 of 400 vs 0.50 of 400: se = sqrt(.6*.4/400 + .5*.5/400) = sqrt(.0006 + .000625) = .035 -> z = 2.857143
+def test_change_in_a_share_uses_the_pooled_two_proportion_z_test() -> None:
+    # 240/400 vs 200/400: pooled 440/800 = .55; se = sqrt(.55*.45*(1/400 + 1/400)) = .0351781 -> z = 2.842676
+    # p = erfc(2.842676 / sqrt 2) = .004474
     result = change({"value": 0.6, "n": 400}, {"value": 0.5, "n": 400}, "share")
     assert result.delta == pytest.approx(0.1)
-    assert result.z == pytest.approx(2.857143, abs=1e-6)
+    assert result.z == pytest.approx(2.842676, abs=1e-6)
+    assert result.p == pytest.approx(0.004474, abs=1e-6)
+    assert result.test == "pooled two-proportion z-test"
     assert result.significant
 
 
 def test_a_small_change_is_noise() -> None:
-    # 0.52 of 100 vs 0.50 of 100: se = sqrt(.2496/100 + .25/100) = .070682 -> z = 0.282955
+    # 52/100 vs 50/100: pooled .51; se = sqrt(.51*.49*.02) = .0706965 -> z = 0.282899
     result = change({"value": 0.52, "n": 100}, {"value": 0.5, "n": 100}, "share")
-    assert result.z == pytest.approx(0.282955, abs=1e-6)
+    assert result.z == pytest.approx(0.282899, abs=1e-6)
     assert not result.significant
+
+
+def test_everyone_at_100_percent_in_a_small_group_is_not_beyond_noise() -> None:
+    # 11 of 11 against 720 of 794: each group's own p(1-p)/n gave z = 9.0 (the 11/11 spread is 0).
+    # Expected failures in the small group: 11 * 85 / 805 = 1.16 < 5, so Fisher's exact test:
+    # p = sum of the hypergeometric chances no larger than that of the table seen = 0.6119.
+    result = change({"value": 1.0, "n": 11}, {"value": 720 / 794, "n": 794}, "share")
+    assert result.test == "Fisher's exact test"
+    assert result.p == pytest.approx(0.6119, abs=1e-4)
+    assert not result.significant
+    # The same group against an overall of 731 of 805 that contains it: the rest is 720 of 794.
+    assert gap({"value": 1.0, "n": 11}, {"value": 731 / 805, "n": 805}, "share").p == pytest.approx(
+        0.6119, abs=1e-4
+    )
+
+
+def test_fisher_exact_on_a_table_worked_by_hand() -> None:
+    # 3 of 3 against 0 of 3: margins 3 successes of 6. Tables a = 0..3 have chances
+    # C(3,a)C(3,3-a)/C(6,3) = 1/20, 9/20, 9/20, 1/20; as unlikely as a = 3: a = 0 and 3 -> p = 0.1.
+    assert fisher_exact_p(3, 3, 0, 3) == pytest.approx(0.1)
+    # 2 of 3 against 1 of 3: every table at most 9/20 -> p = 1.
+    assert fisher_exact_p(2, 3, 1, 3) == pytest.approx(1.0)
+
+
+def test_change_in_a_mean_uses_welch() -> None:
+    # Means 10 (s 5, n 100) and 9 (s 4, n 100): variances of the means .25 and .16;
+    # t = 1 / sqrt(.41) = 1.561738; df = .1681 * 99 / .0881 = 188.8978
+    t, df = welch(10, 0.25, 100, 9, 0.16, 100)
+    assert t == pytest.approx(1.561738, abs=1e-6)
+    assert df == pytest.approx(188.8978, abs=1e-3)
+    now = {"value": 10.0, "n": 100, "ci_low": 10 - Z95 * 0.5, "ci_high": 10 + Z95 * 0.5}
+    before = {"value": 9.0, "n": 100, "ci_low": 9 - Z95 * 0.4, "ci_high": 9 + Z95 * 0.4}
+    result = change(now, before, "mean")
+    assert result.test == "Welch's t-test"
+    assert result.z == pytest.approx(1.561738, abs=1e-6)
+    assert result.p == pytest.approx(t_p(1.561738, 188.8978), abs=1e-6)
+    assert not result.significant
+
+
+def test_student_t_p_values_match_the_tables() -> None:
+    # Two-sided: t = 2.228 at 10 df is the 5% point; t = 2 at 10 df gives .0734; 12.706 at 1 df is 5%.
+    assert t_p(2.228139, 10) == pytest.approx(0.05, abs=1e-6)
+    assert t_p(2.0, 10) == pytest.approx(0.073388, abs=1e-6)
+    assert t_p(12.7062, 1) == pytest.approx(0.05, abs=1e-5)
+
+
+def test_holm_adjusts_a_family_worked_by_hand() -> None:
+    # Sorted .005, .01, .03, .04 times 4, 3, 2, 1: .02, .03, .06, .04 -> running maximum .02, .03, .06, .06
+    assert holm([0.01, 0.04, 0.03, 0.005, None]) == pytest.approx([0.03, 0.06, 0.06, 0.02, None])
+    # Of these four changes each beyond noise alone, two stay so in the family.
+    from metrics.compare import Difference
+
+    family = [Difference(0.1, 2.0, p) for p in (0.01, 0.04, 0.03, 0.005)]
+    assert [d.significant for d in family] == [True, True, True, True]
+    assert [d.significant for d in adjusted(family)] == [True, False, False, True]
 
 
 def test_change_of_a_median_uses_the_intervals() -> None:
@@ -43,10 +106,10 @@ def test_suppressed_or_missing_cells_have_no_change() -> None:
 
 def test_gap_compares_the_group_with_everyone_else() -> None:
     # Overall 0.70 of 1000 (700); group 0.50 of 200 (100) -> rest 600 of 800 = 0.75.
-    # se = sqrt(.5*.5/200 + .75*.25/800) = sqrt(.00125 + .000234375) = .0385276 -> z = -0.25/.0385276 = -6.488857
+    # pooled 700/1000 = .7; se = sqrt(.7*.3*(1/200 + 1/800)) = .0362284 -> z = -0.25/.0362284 = -6.900656
     result = gap({"value": 0.5, "n": 200}, {"value": 0.7, "n": 1000}, "share")
     assert result.delta == pytest.approx(-0.2)
-    assert result.z == pytest.approx(-6.488857, abs=1e-5)
+    assert result.z == pytest.approx(-6.900656, abs=1e-5)
     assert result.significant
 
 
@@ -65,3 +128,15 @@ def test_target_status_follows_the_direction(
     value: float, target: float | None, direction: str, met: bool | None
 ) -> None:
     assert target_met(value, target, direction) is met
+
+
+def test_the_planted_ease_gap_stays_beyond_noise_after_holm(sample_engine: Engine) -> None:
+    # The sample plants an ease gap of about -28 points for rural people aged 65+ online: with every age
+    # band of rural online respondents tested together, 65+ is still flagged, and only below the rest.
+    from metrics.analyses.equity import breakdown
+
+    online = Filters(where=(("channel", ONLINE),))
+    found = breakdown(sample_engine, "ease", "age_band", online, within=[("urbanicity", "Rural")])
+    older = found.groups.filter(pl.col("age_band") == "65+").row(0, named=True)
+    assert older["beyond_noise"] and older["gap"] < -0.1
+    assert older["p"] < 0.05

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.equity import THEMES
+from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.formatting import format_delta, format_value, suppression_note
 from metrics.query import Query
@@ -84,6 +85,7 @@ def render() -> None:
         )
     else:
         st.markdown("No group differs from the rest by more than sampling noise.")
+    st.caption(FAMILY_NOTE)
     threshold = engine.threshold(metric)
     hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
     if hidden:

@@ -9,6 +9,7 @@ from dashboard import data, exhibits, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back
+from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
 
 THEMES = ("trust", "ease", "effectiveness", "emotion")
@@ -71,7 +72,8 @@ def render() -> None:
         )
     else:
         st.caption(
-            "The largest moves beyond sampling noise (95% level) across services and customer segments."
+            "The largest moves beyond sampling noise (95% level) across services and customer segments. "
+            + FAMILY_NOTE
         )
         exhibits.table(
             "What changed this quarter",
@@ -96,6 +98,8 @@ def render() -> None:
                     "current": [m.current for m in moves],
                     "change": [m.difference.delta for m in moves],
                     "z": [m.difference.z for m in moves],
+                    "p_holm": [m.difference.p for m in moves],
+                    "test": [m.difference.test for m in moves],
                 }
             ),
             metrics=THEMES,

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.compare import gap
+from metrics.compare import adjusted, gap
 from metrics.query import Engine, Filters
 
 THEMES = ("trust", "ease", "effectiveness", "emotion")
@@ -22,7 +22,7 @@ class Breakdown:
     metric: str
     dimension: str
     overall: dict[str, Any]
-    groups: pl.DataFrame  # dimension, value, n, ci_low, ci_high, suppressed, gap, z, beyond_noise
+    groups: pl.DataFrame  # dimension, value, n, ci_low, ci_high, suppressed, gap, z, p (Holm), beyond_noise
     ignored_filters: tuple[str, ...]
 
 
@@ -40,7 +40,8 @@ def breakdowns(
     filters: Filters,
     within: Sequence[tuple[str, str]] = (),
 ) -> list[Breakdown]:
-    """Return `breakdown` of each metric of `names`, their questions answered side by side."""
+    """Return `breakdown` of each metric of `names`, their questions answered side by side; a gap is
+    beyond noise when it stays so after Holm's adjustment over every group of every metric asked."""
     narrowed = {d: v for d, v in within}
     asked = []
     for name in names:
@@ -48,14 +49,22 @@ def breakdowns(
         group_query, _ = engine.applicable(filters.query(name, by=[dimension], where=narrowed))
         asked.append((name, ignored, overall_query, group_query))
     results = engine.run_many([q for _, _, overall, group in asked for q in (overall, group)])
-    found = []
-    for i, (name, ignored, _, _) in enumerate(asked):
+    tested = []
+    for i, (name, _, _, _) in enumerate(asked):
         overall, result = results[2 * i].row(0, named=True), results[2 * i + 1]
         aggregate = engine.metric(name).aggregate
-        gaps = [gap(row, overall, aggregate) for row in result.iter_rows(named=True)]
+        tested.append(
+            (overall, result, [gap(row, overall, aggregate) for row in result.iter_rows(named=True)])
+        )
+    # The groups of every metric asked together are shown together (a heat map): one family.
+    family = iter(adjusted([g for _, _, gaps in tested for g in gaps]))
+    found = []
+    for (name, ignored, _, _), (overall, result, raw) in zip(asked, tested, strict=True):
+        gaps = [next(family) for _ in raw]
         groups = result.with_columns(
             pl.Series("gap", [g.delta for g in gaps], dtype=pl.Float64),
             pl.Series("z", [g.z for g in gaps], dtype=pl.Float64),
+            pl.Series("p", [g.p for g in gaps], dtype=pl.Float64),
             pl.Series("beyond_noise", [g.significant for g in gaps], dtype=pl.Boolean),
         )
         found.append(Breakdown(name, dimension, overall, groups, ignored))

@@ -4,13 +4,13 @@ largest moves across services and segments."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 
 from metrics.catalog import Metric
-from metrics.compare import Difference, change, target_met
+from metrics.compare import Difference, adjusted, change, target_met
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_delta, format_value
 from metrics.query import Engine, Filters
@@ -128,7 +128,8 @@ def largest_moves(
     quarter: str,
     limit: int = 8,
 ) -> list[Move]:
-    """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`."""
+    """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`,
+    each tested with Holm's adjustment over every group tested."""
     previous = quarters_back(quarter, 1)
     asked = [
         (engine.metric(name), dimension)
@@ -142,15 +143,15 @@ def largest_moves(
         )[0]
         for metric, dimension in asked
     ]
-    moves = []
+    tested = []
     for (metric, dimension), result in zip(asked, engine.run_many(queries), strict=True):
         by_group: dict[str, dict[str, dict[str, Any]]] = {}
         for row in result.iter_rows(named=True):
             by_group.setdefault(row[dimension], {})[row["fiscal_quarter"]] = row
         for group, cells in by_group.items():
             difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
-            if difference.significant:
-                moves.append(
+            if difference.p is not None:
+                tested.append(
                     Move(
                         metric,
                         dimension,
@@ -160,6 +161,12 @@ def largest_moves(
                         difference,
                     )
                 )
+    # Every group tested is in the family, not only those listed: the list is the largest of them.
+    moves = [
+        replace(move, difference=difference)
+        for move, difference in zip(tested, adjusted([m.difference for m in tested]), strict=True)
+        if difference.significant
+    ]
     moves.sort(key=lambda m: -abs(m.difference.z or 0))
     # A segment served by one service moves exactly as that service: list the move once.
     unique = {(m.metric.name, m.previous, m.current): m for m in reversed(moves)}

@@ -1,0 +1,123 @@
+"""Two-sided p-values of the tests the pages use, and the Holm adjustment for many flags shown
+together. Pure Python: the numbers are small and no statistics library is needed for them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+ALPHA = 0.05
+# Below this expected count in any cell of the 2x2 table the normal approximation of the pooled
+# z-test is poor (the usual rule for chi-square and z tests of proportions): Fisher's exact test.
+MIN_EXPECTED = 5.0
+
+
+def normal_p(z: float) -> float:
+    """Return the two-sided p-value of a standard normal statistic."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def pooled_z(x1: float, n1: float, x2: float, n2: float) -> float | None:
+    """Return the pooled two-proportion z of x1/n1 against x2/n2; None when it is undefined.
+
+    Under 'no difference' both groups share one proportion, so the spread comes from the pooled
+    share: at 0% or 100% in one group it stays positive, unlike each group's own p(1-p)/n."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return 0.0  # everyone in both groups answered alike: no difference at all
+    return (x1 / n1 - x2 / n2) / spread
+
+
+def needs_exact(x1: int, n1: int, x2: int, n2: int) -> bool:
+    """Return whether any expected count of the 2x2 table is under MIN_EXPECTED."""
+    total, successes = n1 + n2, x1 + x2
+    if total == 0:
+        return False
+    failures = total - successes
+    return min(n1, n2) * min(successes, failures) / total < MIN_EXPECTED
+
+
+def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Return the two-sided p-value of Fisher's exact test of x1/n1 against x2/n2: the chance, with
+    the margins fixed, of a table no more likely than the one seen."""
+    successes, total = x1 + x2, n1 + n2
+    low, high = max(0, successes - n2), min(successes, n1)
+
+    def log_chance(a: int) -> float:
+        return _log_choose(n1, a) + _log_choose(n2, successes - a) - _log_choose(total, successes)
+
+    seen = log_chance(x1)
+    # A relative tolerance keeps tables as likely as the one seen, whatever the rounding.
+    p = sum(
+        math.exp(chance)
+        for a in range(low, high + 1)
+        if (chance := log_chance(a)) <= seen + 1e-7 * abs(seen) + 1e-12
+    )
+    return min(1.0, p)
+
+
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def welch(mean1: float, var1: float, n1: float, mean2: float, var2: float, n2: float) -> tuple[float, float]:
+    """Return Welch's t and its Welch-Satterthwaite degrees of freedom, from each group's mean, the
+    variance of that mean (s^2/n) and n."""
+    spread = var1 + var2
+    t = (mean1 - mean2) / math.sqrt(spread)
+    parts = (var1**2 / (n1 - 1) if n1 > 1 else 0.0) + (var2**2 / (n2 - 1) if n2 > 1 else 0.0)
+    df = spread**2 / parts if parts > 0 else math.inf
+    return t, df
+
+
+def t_p(t: float, df: float) -> float:
+    """Return the two-sided p-value of Student's t with `df` degrees of freedom."""
+    if math.isinf(df) or df > 1e6:
+        return normal_p(t)
+    return _incomplete_beta(df / 2, 0.5, df / (df + t * t))
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """Return the regularised incomplete beta function I_x(a, b) by its continued fraction."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _incomplete_beta(b, a, 1 - x)
+    # Lentz's method (Numerical Recipes, betacf).
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1) < 1e-14:
+            break
+    return front * fraction / a
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Return Holm's adjusted p-values, in the same order (None stays None): flagging those under
+    ALPHA keeps the chance of any false flag in the family at most ALPHA."""
+    tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p))
+        adjusted[i] = running
+    return adjusted
