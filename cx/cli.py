@@ -19,7 +19,7 @@ from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import SUPPRESSED, suppression_note
+from metrics.formatting import NO_DATA, SUPPRESSED, suppression_note
 from metrics.imports.likert_counts import COLUMNS as LIKERT_COLUMNS
 from metrics.query import Engine, Query
 from metrics.settings import Settings
@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--from", dest="start", metavar="FY2025Q1", help="first fiscal quarter")
     query.add_argument("--to", dest="end", metavar="FY2026Q4", help="last fiscal quarter (inclusive)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument(
+        "--exact",
+        action="store_true",
+        help="true counts instead of the published (perturbed) ones: for data owners, not a privacy boundary",
+    )
 
     listing = commands.add_parser("metrics", parents=[common], help="list the metric catalog")
     listing.add_argument("--format", choices=("table", "markdown"), default="table")
@@ -202,7 +207,11 @@ def _run(args: argparse.Namespace) -> int:
     # Queries read the store when it is built for the current inputs; only `cx build` and the
     # dashboard build it, so a one-off query never waits for a build.
     engine = Engine.open(
-        settings.data_dir, settings.min_n, settings.store_dir, memory_limit=settings.memory_limit
+        settings.data_dir,
+        settings.min_n,
+        settings.store_dir,
+        memory_limit=settings.memory_limit,
+        exact=getattr(args, "exact", False),
     )
     if args.command == "report":
         return _report_a11(engine, args)
@@ -261,14 +270,15 @@ def _print(result: pl.DataFrame, fmt: str, min_n: int) -> None:
 
 
 def _table(result: pl.DataFrame) -> str:
-    def cell(value: object) -> str:
+    def cell(value: object, row: dict[str, object]) -> str:
         if value is None:
-            return SUPPRESSED
+            # Hidden, no data at all, or a column that does not apply (a count has no interval).
+            return SUPPRESSED if row.get("suppressed") else NO_DATA if row.get("n") == 0 else ""
         if isinstance(value, float):
             return f"{value:.4f}"
         return str(value)
 
-    rows = [[cell(v) for v in row] for row in result.iter_rows()]
+    rows = [[cell(v, row) for v in row.values()] for row in result.iter_rows(named=True)]
     header = list(result.columns)
     widths = [max(len(x) for x in column) for column in zip(header, *rows, strict=False)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]

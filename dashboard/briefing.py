@@ -15,7 +15,7 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
-from metrics.formatting import SUPPRESSED
+from metrics.formatting import NO_DATA, SUPPRESSED
 from metrics.provenance import Provenance
 from metrics.query import Engine, Filters
 
@@ -79,17 +79,31 @@ def csv_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
 
 
 def marked(frame: pl.DataFrame) -> pl.DataFrame:
-    """Return the frame with every statistic of a hidden row written as the suppression symbol; in a
-    frame without a `suppressed` column, a missing statistic is a hidden one."""
+    """Return the frame with every statistic of a hidden row written as the suppression symbol and a
+    value over no rows as "no data"; in a frame without a `suppressed` column, a missing statistic is
+    a hidden one."""
     statistics = [c for c, t in frame.schema.items() if c != "suppressed" and t != pl.String]
     if "suppressed" in frame.columns:
         hidden = [pl.col("suppressed").fill_null(True)] * len(statistics)
     else:
         hidden = [pl.col(c).is_null() for c in statistics]
     return frame.with_columns(
-        pl.when(h).then(pl.lit(SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c)
-        for c, h in zip(statistics, hidden, strict=True)
+        _written(c, h, "suppressed" in frame.columns) for c, h in zip(statistics, hidden, strict=True)
     )
+
+
+def _written(column: str, hidden: pl.Expr, states: bool) -> pl.Expr:
+    if states and column == "value":
+        # A shown row with no value had no rows at all: it says so rather than leave a blank.
+        return (
+            pl.when(hidden)
+            .then(pl.lit(SUPPRESSED))
+            .when(pl.col("value").is_null())
+            .then(pl.lit(NO_DATA))
+            .otherwise(pl.col(column).cast(pl.String))
+            .alias(column)
+        )
+    return pl.when(hidden).then(pl.lit(SUPPRESSED)).otherwise(pl.col(column).cast(pl.String)).alias(column)
 
 
 def export_chart(exhibit: Exhibit, provenance: Provenance) -> alt.TopLevelMixin:

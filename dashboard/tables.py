@@ -8,7 +8,7 @@ import polars as pl
 
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
-from metrics.formatting import SUPPRESSED, format_delta, format_value
+from metrics.formatting import SUPPRESSED, format_delta, format_statistic, format_value
 
 
 def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> pl.DataFrame:
@@ -17,7 +17,7 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
     for row in frame.iter_rows(named=True):
         record = {DIMENSIONS[d].label: str(row[d]) for d in dimensions}
         hidden = bool(row["suppressed"])
-        record[metric.label] = format_value(None if hidden else row["value"], metric.format)
+        record[metric.label] = format_statistic(row["value"], hidden, metric.format)
         if row.get("ci_low") is not None:
             interval = f"{format_value(row['ci_low'], metric.format)} to {format_value(row['ci_high'], metric.format)}"
         else:
@@ -34,8 +34,6 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
 def in_words(frame: pl.DataFrame, fmt: str, columns: Sequence[str]) -> str:
     """Return every row as its group and value, for a chart's text alternative; hidden ones as †."""
     return "; ".join(
-        " ".join(str(row[c]) for c in columns)
-        + " "
-        + format_value(None if row["suppressed"] else row["value"], fmt)
+        " ".join(str(row[c]) for c in columns) + " " + format_statistic(row["value"], row["suppressed"], fmt)
         for row in frame.iter_rows(named=True)
     )

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import charts
 from metrics.analyses.kpis import Tile, describe_tile
 from metrics.catalog import Metric
-from metrics.formatting import format_delta, format_value
+from metrics.formatting import format_delta, format_statistic, format_value
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -22,7 +22,7 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
     with column.container(border=True):
         st.metric(
             metric.label,
-            format_value(value, metric.format),
+            format_statistic(value, tile.current.get("suppressed"), metric.format),
             delta=delta,
             delta_color=_DELTA_COLOURS[metric.direction],  # type: ignore[arg-type]
             help=metric.description,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 SUPPRESSED = "†"  # shown in place of a hidden statistic; every view footnotes it
+NO_DATA = "no data"  # a statistic over no rows at all: nothing to hide, nothing to show
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -27,11 +28,21 @@ def format_value(value: float | None, fmt: str) -> str:
     return f"{value:,.2f}"
 
 
+def format_statistic(value: float | None, suppressed: bool | None, fmt: str) -> str:
+    """Return a statistic as people read it, telling a hidden one (†) from one with no data."""
+    if suppressed:
+        return SUPPRESSED
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA
+    return format_value(value, fmt)
+
+
 def suppression_note(min_n: int) -> str:
     """Return the footnote that explains the suppression symbol."""
     return (
         f"{SUPPRESSED} Hidden to protect privacy: fewer than {min_n} responses, or hidden so that a "
-        "small group cannot be worked out from the total."
+        "small group cannot be worked out from the total. Counts are published adjusted by up to 2, the "
+        "same way in every view, so that comparing views cannot reveal a small group."
     )
 
 

@@ -49,6 +49,8 @@ REMEMBERED_RESULTS = 4096
 T = TypeVar("T")
 R = TypeVar("R")
 _MEASURES = ("value", "weight", "score", "numerator", "denominator")
+# Record keys run over [0, RECORD_KEYS): the modulus of sql/macros/statistics.sql's perturbed().
+RECORD_KEYS = 65536
 _QUANTILES = {"median": 0.5, "p90": 0.9}
 
 
@@ -102,15 +104,18 @@ class Filters:
 
 @dataclass
 class Engine:
-    """Answers queries over one warehouse and catalog with one suppression threshold."""
+    """Answers queries over one warehouse and catalog with one suppression threshold. Counts are
+    published perturbed (the cell-key method, README "Privacy"); `exact` gives the true counts, for
+    data owners only: exact answers are no privacy boundary."""
 
     warehouse: Warehouse
     catalog: Catalog = field(default_factory=load_catalog)
     min_n: int = DEFAULT_MIN_N
+    exact: bool = False
     _columns: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _workers: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
-    _results: OrderedDict[tuple[Query, bool, int], pl.DataFrame] = field(
+    _results: OrderedDict[tuple[Query, bool, int, bool], pl.DataFrame] = field(
         default_factory=OrderedDict, init=False, repr=False
     )
 
@@ -125,13 +130,14 @@ class Engine:
         build: bool = False,
         progress: Progress | None = None,
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        exact: bool = False,
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
         store of these inputs there when it is built, building it first when `build` is true. DuckDB
         holds at most `memory_limit` in memory, serving or building, and pages the rest to disk."""
         with_store = store_dir is not None
         warehouse = Warehouse(data_dir, sealed=not with_store, load=not with_store, memory_limit=memory_limit)
-        engine = cls(warehouse, load_catalog(), min_n)
+        engine = cls(warehouse, load_catalog(), min_n, exact)
         if store_dir is not None:
             engine.use_store(store_dir, build, progress)
         return engine
@@ -254,7 +260,9 @@ class Engine:
         """Return `run` of each query, in order: those cubes answer alike in one statement per stack
         (`_stacks`), the stacks and the other queries side by side (see `each`)."""
         with self._lock:
-            missing = [q for q in dict.fromkeys(queries) if (q, True, self.min_n) not in self._results]
+            missing = [
+                q for q in dict.fromkeys(queries) if (q, True, self.min_n, self.exact) not in self._results
+            ]
         stacks = self._stacks(missing) if self.store and len(missing) > 1 else []
         stacked = {query for stack in stacks for query, _, _ in stack}
         jobs: list[list[tuple[Query, Metric, Cube]] | Query] = [
@@ -291,7 +299,7 @@ class Engine:
         """Return the result of a query, computed once per engine: an engine serves one set of inputs
         and metric files, so a result stays right for its life, and pages ask the same question more
         than once (a chart's metric is also in the grid beside it)."""
-        key = (query, fast, self.min_n)
+        key = (query, fast, self.min_n, self.exact)
         with self._lock:
             if key in self._results:
                 self._results.move_to_end(key)
@@ -300,7 +308,7 @@ class Engine:
         self._remember(key, result)
         return result
 
-    def _remember(self, key: tuple[Query, bool, int], result: pl.DataFrame) -> None:
+    def _remember(self, key: tuple[Query, bool, int, bool], result: pl.DataFrame) -> None:
         with self._lock:
             self._results[key] = result
             while len(self._results) > REMEMBERED_RESULTS:
@@ -323,6 +331,7 @@ class Engine:
         if (start or end) and "fiscal_quarter" not in available:
             raise QueryError(f"metric '{metric.name}' has no fiscal_quarter, so it cannot take a period")
         conditions, params = _conditions(query.where, start, end)
+        params["exact"] = self.exact
         if metric.aggregate in _QUANTILES:
             params["quantile"] = _QUANTILES[metric.aggregate]
         return metric, conditions, params
@@ -373,12 +382,12 @@ class Engine:
             table = self.warehouse.frame(sql, params)
         except duckdb.Error:
             return  # each is then answered alone, and a failure names its metric file
-        min_n = self.min_n
+        min_n, exact = self.min_n, self.exact
         for i, (query, m, _) in enumerate(members):
             part = table.filter(pl.col("cx_part") == i).drop("cx_part")
             # With no breakdown the direct computation returns one row even over no rows: `run` does.
             if query.by or part.height:
-                self._remember((query, True, min_n), self._finished(m, query, part))
+                self._remember((query, True, min_n, exact), self._finished(m, query, part))
 
     def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
@@ -388,6 +397,9 @@ class Engine:
             f"cast({m if m in columns else default} as double) as {m}"
             for m, default in zip(_MEASURES, ("null", "1", "null", "null", "null"), strict=True)
         ]
+        # Each row's record key for the published counts (perturbed() in sql/macros/statistics.sql): a
+        # hash of the whole row, its identifiers included, so nobody without the rows can compute it.
+        measures.append(f"cast(hash(metric_rows) % {RECORD_KEYS} as double) as record_key")
         # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
         # templates are ours; every value a user chose travels as a bound parameter.
         return (
@@ -420,7 +432,7 @@ class Engine:
         if cell:
             group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
             keys.append(f"{group} as cell")
-        return _sum_over(cube, [*keys, "value"], ["counted"], conditions)
+        return _sum_over(cube, [*keys, "value"], ["counted", "keyed"], conditions)
 
     def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the

@@ -1,5 +1,6 @@
-"""Small-cell suppression: hide statistics whose own denominator is under the minimum, and enough
-other cells of a breakdown that a hidden one cannot be worked out from the total."""
+"""Small-cell suppression: hide statistics whose own denominator, true or published, is under the
+minimum, and enough other cells of a breakdown that a hidden one cannot be worked out from the total.
+A cell with no rows is not hidden: it has no data, and says so."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ import polars as pl
 
 DEFAULT_MIN_N = 10
 HIDDEN_COLUMNS = ("value", "n", "ci_low", "ci_high", "mean")
+# The true count beside the published one (sql/aggregates): read here, never shown.
+TRUE_N = "raw_n"
+
+
+def empty(cell: dict[str, object]) -> bool:
+    """Return whether a cell has no rows at all: no data, which is not a hidden cell."""
+    n = cell.get(TRUE_N, cell["n"])
+    return n is None or n == 0
 
 
 def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: int) -> set[int]:
-    """Return the indexes of cells to hide: primary (n < min_n) and complementary ones."""
-    hidden = {i for i, cell in enumerate(cells) if not isinstance(cell["n"], int) or cell["n"] < min_n}
+    """Return the indexes of cells to hide: primary (true or published n under min_n, but not none)
+    and complementary ones, chosen among the cells with data."""
+    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _true_n(cell)) < min_n}
     changed = bool(hidden)
     while changed:
         changed = False
@@ -26,7 +36,7 @@ def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: in
                 lines[tuple(cell[d] for d in by if d != dimension)].append(i)
             for members in lines.values():
                 hidden_here = [i for i in members if i in hidden]
-                shown = [i for i in members if i not in hidden]
+                shown = [i for i in members if i not in hidden and not empty(cells[i])]
                 if len(hidden_here) == 1 and shown:
                     smallest = min(shown, key=lambda i: (_n(cells[i]), i))
                     hidden.add(smallest)
@@ -39,12 +49,20 @@ def _n(cell: dict[str, object]) -> int:
     return n if isinstance(n, int) else 0
 
 
+def _true_n(cell: dict[str, object]) -> int:
+    n = cell.get(TRUE_N, cell["n"])
+    return n if isinstance(n, int) else 0
+
+
 def suppress(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFrame:
-    """Blank the statistics of hidden cells and mark them in a `suppressed` column."""
+    """Blank the statistics of hidden cells and mark them in a `suppressed` column; a cell with no rows
+    keeps n = 0, with no value, and is not marked."""
     cells = result.to_dicts()
     hidden = hidden_rows(cells, by, min_n)
     mask = pl.Series("suppressed", [i in hidden for i in range(len(cells))], dtype=pl.Boolean)
+    nothing = pl.Series("nothing", [empty(cell) for cell in cells], dtype=pl.Boolean)
     blanked = [
         pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in HIDDEN_COLUMNS if c in result.columns
     ]
-    return result.with_columns(blanked).with_columns(mask)
+    counted = pl.when(nothing).then(0).otherwise(pl.col("n")).cast(pl.Int64).alias("n")
+    return result.with_columns(counted).with_columns(blanked).with_columns(mask)

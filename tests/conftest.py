@@ -110,17 +110,20 @@ EngineFactory = Callable[..., Engine]
 
 @pytest.fixture
 def make_engine(tmp_path: Path) -> EngineFactory:
-    """Return a function that writes tiny inputs and opens an engine over them (min n 1 by default)."""
+    """Return a function that writes tiny inputs and opens an engine over them (min n 1 by default).
+    Its counts are exact by default, so known answers are worked out by hand; `exact=False` gives the
+    published (perturbed) counts the pages show."""
 
     def factory(
         min_n: int = 1,
         catalog_dir: Path | None = None,
         sealed: bool = True,
+        exact: bool = True,
         **inputs: Sequence[dict[str, Any]],
     ) -> Engine:
         folder = write_inputs(tmp_path / "data", **inputs)
         catalog = load_catalog(catalog_dir) if catalog_dir else load_catalog()
-        return Engine(Warehouse(folder, sealed), catalog, min_n)
+        return Engine(Warehouse(folder, sealed), catalog, min_n, exact)
 
     return factory
 
@@ -146,3 +149,9 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_engine(sample_dir: Path) -> Engine:
     """An engine over the small sample data with the default suppression minimum."""
     return Engine(Warehouse(sample_dir))
+
+
+@pytest.fixture(scope="session")
+def exact_sample_engine(sample_dir: Path) -> Engine:
+    """The small sample data with true counts (`cx query --exact`): what known sums are checked on."""
+    return Engine(Warehouse(sample_dir), exact=True)

@@ -116,7 +116,7 @@ def test_folder_input_reads_every_file(tmp_path: Path) -> None:
         rows.with_columns((pl.lit(part) + pl.col("response_id")).alias("response_id")).write_parquet(
             folder / "responses" / f"{part}.parquet"
         )
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     assert problems_of(folder) == []
     assert engine.run(Query.of("responses")).row(0, named=True)["value"] == 6
 
@@ -134,7 +134,7 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
 def test_optional_columns_may_be_left_out(tmp_path: Path) -> None:
     folder = with_responses(tmp_path, frame("responses", [{}]))
     frame("contacts", [{}] * 3).drop("age_band", "journey_stage").write_parquet(folder / "contacts.parquet")
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     assert problems_of(folder) == []
     result = engine.run(Query.of("abandonment_rate", by=["age_band"]))
     assert result["age_band"].to_list() == ["Not reported"]
@@ -157,13 +157,13 @@ def test_rows_that_break_a_rule_are_rejected_and_the_rest_served(tmp_path: Path)
         "responses.parquet: column 'response_id': value 'R0004' appears 2 times; ids must be unique",
     ]
     assert (warehouse.inputs["responses"].rejected, warehouse.row_count("responses")) == (3, 2)
-    row = Engine(warehouse, min_n=1).run(Query.of("trust")).row(0, named=True)
+    row = Engine(warehouse, min_n=1, exact=True).run(Query.of("trust")).row(0, named=True)
     assert (row["n"], row["value"]) == (2, pytest.approx(1 / 2))
 
 
 def test_an_unusable_input_fails_only_the_metrics_that_read_it(tmp_path: Path) -> None:
     folder = with_responses(tmp_path, frame("responses", [{"trust": 5}]).drop("segment"))
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     with pytest.raises(InputError) as raised:
         engine.run(Query.of("trust"))
     assert str(raised.value) == (
@@ -184,7 +184,7 @@ def test_a_single_file_and_a_folder_are_read_together(tmp_path: Path) -> None:
     warehouse = Warehouse(folder)
     assert warehouse.inputs["responses"].source == "responses.parquet and responses/"
     assert problems_of(folder) == []
-    row = Engine(warehouse, min_n=1).run(Query.of("trust")).row(0, named=True)
+    row = Engine(warehouse, min_n=1, exact=True).run(Query.of("trust")).row(0, named=True)
     assert (row["n"], row["value"]) == (5, pytest.approx(2 / 5))
 
 
@@ -200,7 +200,7 @@ def test_an_older_file_without_the_new_optional_columns_gets_their_defaults(tmp_
     ).with_columns(pl.lit("count-1").alias("response_id"))
     counts.write_parquet(folder / "responses" / "counts.parquet")
     assert problems_of(folder) == []
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     assert engine.run(Query.of("responses")).row(0, named=True)["value"] == 5
     kinds = engine.warehouse.cursor().sql(
         "select row_kind, count(*) from raw_responses group by 1 order by 1"
@@ -251,7 +251,7 @@ def test_a_file_damaged_inside_is_named_when_loaded_and_the_rest_is_served(tmp_p
     (folder / "contacts.parquet").write_bytes(bytes(damaged))
     (problem,) = problems_of(folder)
     assert problem.startswith("contacts.parquet: cannot be read as parquet (")
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     with pytest.raises(InputError, match="contacts"):
         engine.run(Query.of("wait_median"))
     assert engine.run(Query.of("trust")).row(0, named=True)["n"] == 3
@@ -303,7 +303,7 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
     folder = with_responses(tmp_path, bad)
     (folder / "transactions.parquet").write_bytes(b"PAR1 broken")
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
-    engine = Engine(Warehouse(folder), min_n=1)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
     engine.warehouse.check()
     engine.check_metrics()
     engine.run(Query.of("abandonment_rate"))

@@ -67,6 +67,12 @@ def test_query_filters_period_and_json(capsys: pytest.CaptureFixture[str], tmp_p
         str(folder),
     )
     assert status == 0
+    # Published counts are within 2 of the true ones; `--exact` gives the true ones.
+    published = [(r["channel"], r["n"]) for r in json.loads(out)]
+    assert [c for c, _ in published] == ["phone", "website"] and all(abs(n - 12) <= 2 for _, n in published)
+    status, out, _ = run(
+        capsys, "query", "trust", "--by", "channel", "--exact", "--format", "json", "--data-dir", str(folder)
+    )
     rows = json.loads(out)
     assert [(r["channel"], r["value"], r["n"]) for r in rows] == [("phone", 0.0, 12), ("website", 1.0, 12)]
 
@@ -86,7 +92,18 @@ def test_min_n_comes_from_the_flag_or_the_environment(
     folder = write_inputs(tmp_path, responses=[{"trust": 5}] * 4)
     assert (
         json.loads(
-            run(capsys, "query", "trust", "--format", "json", "--min-n", "3", "--data-dir", str(folder))[1]
+            run(
+                capsys,
+                "query",
+                "trust",
+                "--format",
+                "json",
+                "--exact",
+                "--min-n",
+                "3",
+                "--data-dir",
+                str(folder),
+            )[1]
         )[0]["n"]
         == 4
     )
@@ -137,8 +154,9 @@ def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str]
             str(folder),
         )
         assert status == 0
+        # No row matches: no data (n = 0), which is not a hidden cell.
         assert json.loads(out) == [
-            {"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}
+            {"value": None, "n": 0, "ci_low": None, "ci_high": None, "suppressed": False}
         ]
     # A real value with a quote in it matches exactly, and nothing was dropped.
     status, out, _ = run(
@@ -149,6 +167,7 @@ def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str]
         "service=O'Hare Field Office",
         "--format",
         "json",
+        "--exact",
         "--min-n",
         "1",
         "--data-dir",
@@ -156,9 +175,9 @@ def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str]
     )
     assert json.loads(out)[0]["value"] == 11
     assert (
-        json.loads(run(capsys, "query", "responses", "--format", "json", "--data-dir", str(folder))[1])[0][
-            "n"
-        ]
+        json.loads(
+            run(capsys, "query", "responses", "--format", "json", "--exact", "--data-dir", str(folder))[1]
+        )[0]["n"]
         == 23
     )
 

@@ -53,7 +53,7 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_engine(tiny_data: Path) -> Engine:
-    return Engine(Warehouse(tiny_data), min_n=1)
+    return Engine(Warehouse(tiny_data), min_n=1, exact=True)
 
 
 @FEW

@@ -38,7 +38,7 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 
 def engine_over(folder: Path) -> Engine:
-    return Engine(Warehouse(folder), min_n=1)
+    return Engine(Warehouse(folder), min_n=1, exact=True)
 
 
 def value(engine: Engine, metric: str, **kwargs: Any) -> tuple[float, int]:

@@ -172,8 +172,8 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (9, "A"), (5, "B"), (1, "B")]]
     first = make_engine(min_n=1, responses=rows)  # writes the inputs; its data folder is reused below
     data_dir = first.warehouse.data_dir
-    built = Engine.open(data_dir, 1, tmp_path / "store", build=True)
-    again = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    built = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
+    again = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
     assert again.store is not None and again.store.path == built.store.path  # type: ignore[union-attr]
     # Nothing was copied into memory: the inputs are the store's tables, on disk.
     copied = again.warehouse.cursor().sql(
@@ -268,7 +268,7 @@ def test_a_build_that_cannot_write_answers_from_the_parquet(
 
     monkeypatch.setattr("metrics.query.build_store", cannot_write)
     with pytest.warns(UserWarning, match="No space left on device; answering from the parquet"):
-        engine = Engine.open(data_dir, 1, tmp_path / "store", build=True)
+        engine = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
     assert engine.store is None and engine.warehouse.database is None and engine.warehouse.sealed
     assert engine.run(Query.of("trust"))["value"].to_list() == [0.75]
     assert list((tmp_path / "store").iterdir()) == []
@@ -286,7 +286,7 @@ def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
         return build(warehouse, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr("metrics.query.build_store", recording)
-    engine = Engine.open(data_dir, 1, tmp_path / "store", build=True, memory_limit="256MB")
+    engine = Engine.open(data_dir, 1, tmp_path / "store", build=True, memory_limit="256MB", exact=True)
     serving = engine.warehouse.cursor().execute("select current_setting('memory_limit')").fetchone()
     assert limits == [("244.1 MiB",)] and serving == ("244.1 MiB",)
     assert engine.store is not None and engine.run(Query.of("trust"))["value"].to_list() == [0.75]

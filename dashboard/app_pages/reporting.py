@@ -40,7 +40,8 @@ def render() -> None:
     st.caption(
         f"OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: {quarter} is due by "
         f"{report.due:%B %-d, %Y}. The submission covers every service and channel, so the sidebar's service, "
-        "channel and segment filters do not apply here."
+        "channel and segment filters do not apply here. Its counts are the true ones OMB collects; other "
+        "pages publish counts adjusted by up to 2 to protect privacy, so a total may differ by that much."
     )
     services = report.services
     st.header("Readiness")

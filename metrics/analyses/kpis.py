@@ -63,7 +63,8 @@ def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
 
 def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str, ...]) -> Tile:
     rows = {r["fiscal_quarter"]: r for r in result.iter_rows(named=True)}
-    empty = {"value": None, "n": None, "ci_low": None, "ci_high": None, "suppressed": True}
+    # A quarter with no row has no data under these filters: nothing is hidden there.
+    empty = {"value": None, "n": 0, "ci_low": None, "ci_high": None, "suppressed": False}
     current = rows.get(quarter, empty)
     previous = rows.get(quarters_back(quarter, 1))
     history = []
@@ -102,7 +103,12 @@ def describe_tile(tile: Tile) -> list[str]:
         status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]
         lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
     n = tile.current["n"]
-    lines.append(f"n = {n:,}" if n is not None else "Fewer than the minimum responses: hidden.")
+    if tile.current.get("suppressed"):
+        lines.append("Fewer than the minimum responses: hidden.")
+    elif not n:
+        lines.append(f"No data in {tile.quarter} under these filters.")
+    else:
+        lines.append(f"n = {n:,}")
     if tile.ignored_filters:
         lines.append(f"Not filtered by {', '.join(tile.ignored_filters)} (its data has none).")
     return lines

@@ -1,12 +1,15 @@
 -- One row per group of the breakdown: the $quantile quantile of value (0.5 = median) and the 95%
 -- interval of sql/aggregates/quantile.sql, read off a histogram instead of the sorted values: the
 -- value at rank r is the smallest value whose running count reaches r.
--- Reads totals: the breakdown columns, cell (one value per group), value and counted (rows with it).
+-- n is published perturbed (sql/macros/statistics.sql); raw_n, the true count, is read by suppression only.
+-- Reads totals: the breakdown columns, cell (one value per group), value, counted (rows with it) and
+-- keyed (the sum of their record keys).
 with cumulative as (
     select
         *,
         sum(counted) over (partition by cell order by value) as reached,
-        sum(counted) over (partition by cell) as counted_in_group
+        sum(counted) over (partition by cell) as counted_in_group,
+        sum(keyed) over (partition by cell) as key_in_group
     from totals
 ),
 
@@ -20,23 +23,31 @@ ranks as (
 
 picked as (
     select
-        columns(* exclude (value, counted, reached)),
+        columns(* exclude (value, counted, keyed, reached)),
         min(value) filter (where reached >= floor(position) + 1) as below,
         min(value) filter (where reached >= ceil(position) + 1) as above,
-        min(value) filter (where reached >= greatest(1, floor(counted_in_group * $quantile - spread))) as low,
+        -- No interval where n is too small for the order statistics it needs (not the extremes).
         min(value) filter (
-            where reached >= least(counted_in_group, ceil(counted_in_group * $quantile + spread) + 1)
+            where reached >= floor(counted_in_group * $quantile - spread)
+                and floor(counted_in_group * $quantile - spread) >= 1
+                and ceil(counted_in_group * $quantile + spread) + 1 <= counted_in_group
+        ) as low,
+        min(value) filter (
+            where reached >= ceil(counted_in_group * $quantile + spread) + 1
+                and floor(counted_in_group * $quantile - spread) >= 1
+                and ceil(counted_in_group * $quantile + spread) + 1 <= counted_in_group
         ) as high
     from ranks
     group by all
 )
 
 select
-    columns(* exclude (cell, counted_in_group, position, spread, below, above, low, high)),
+    columns(* exclude (cell, counted_in_group, key_in_group, position, spread, below, above, low, high)),
     -- quantile_cont's linear interpolation between the two order statistics around the position.
     below + (position - floor(position)) * (above - below) as value,
-    cast(counted_in_group as bigint) as n,
+    cast(perturbed(counted_in_group, key_in_group, $exact) as bigint) as n,
     low as ci_low,
     high as ci_high,
-    cast(null as double) as mean
+    cast(null as double) as mean,
+    cast(counted_in_group as bigint) as raw_n
 from picked

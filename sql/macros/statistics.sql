@@ -14,3 +14,16 @@ create or replace macro wilson_high(k, n) as
          + 1.959963984540054 * sqrt(k / n * (1 - k / n) / n + 1.959963984540054 ** 2 / (4 * n * n)))
         / (1 + 1.959963984540054 ** 2 / n))
     end;
+
+-- Cell-key perturbation, the method of national statistics offices' table builders: every row of a
+-- metric carries a record key in [0, 65536), a hash of the whole row (sql/aggregates read it as
+-- record_key); a cell's key is the sum of its rows' keys (weighted by what each row counts) modulo
+-- 65536, so the same rows always make the same key, whichever view, filter or breakdown asks for them.
+-- The published count is the true count plus a noise read off the key: -2, -1, 0, +1 or +2 with
+-- equal chances. An empty cell stays 0 and a cell with rows never falls below 1. With `exact` (the
+-- data owner's `cx query --exact`) the true count is returned.
+create or replace macro perturbed(n, cell_key, exact) as
+    case
+        when exact or n is null or n <= 0 then n
+        else greatest(1, n + floor((cast(cell_key as hugeint) % 65536) * 5 / 65536) - 2)
+    end;
