@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from metrics.analyses import a11_report as a11
-from metrics.analyses import drivers, equity, journeys, kpis, trends, value
+from metrics.analyses import breaks, drivers, equity, journeys, kpis, trends, value
 from metrics.catalog import Metric
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
@@ -215,6 +215,12 @@ def series(
 def wording_changes(filters: Filters, items: tuple[str, ...] = ("trust",)) -> list[trends.WordingChange]:
     """Return where the trust question (or the other `items`) changed."""
     return trends.wording_changes(engine(), filters, items)
+
+
+@st.cache_data(show_spinner=False)
+def population_breaks(name: str, filters: Filters) -> list[breaks.Break]:
+    """Return the quarters where the channels or survey versions behind a measure changed."""
+    return breaks.breaks(engine(), name, filters)
 
 
 @st.cache_data(show_spinner=False)

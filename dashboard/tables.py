@@ -20,8 +20,11 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
         record[metric.label] = format_statistic(row["value"], hidden, metric.format)
         if row.get("ci_low") is not None:
             interval = f"{format_value(row['ci_low'], metric.format)} to {format_value(row['ci_high'], metric.format)}"
+        elif hidden:
+            interval = SUPPRESSED
         else:
-            interval = SUPPRESSED if hidden else ""
+            # A median or p90 over too few values has no order-statistic interval; a count has none at all.
+            interval = "too few for an interval" if metric.aggregate in ("median", "p90") and row["n"] else ""
         record["95% interval"] = interval
         record["n"] = SUPPRESSED if hidden else f"{row['n']:,}"
         if "gap" in row:

@@ -154,6 +154,7 @@ CONTACTS = [
     {"queue_wait_seconds": 300.0, "resolved_first_contact": True},
     {"queue_wait_seconds": 600.0, "resolved_first_contact": None},
     {"queue_wait_seconds": 30.0, "answered": False, "handle_seconds": None, "resolved_first_contact": None},
+    {"queue_wait_seconds": 400.0, "answered": False, "handle_seconds": None, "resolved_first_contact": None},
 ]
 
 
@@ -163,10 +164,12 @@ def test_wait_statistics_leave_out_abandoned_contacts(make_engine: EngineFactory
     assert (median["value"], median["n"]) == (pytest.approx(210.0), 4)  # (120 + 300) / 2
     p90 = one(engine, "wait_p90")
     assert p90["value"] == pytest.approx(510.0)  # 300 + 0.7 * (600 - 300): rank 1 + 0.9 * 3 = 3.7
+    # Service level offered: answered within 300 s (60, 120, 300: 300 s counts as within) out of the 4
+    # answered plus the one abandoned after 300 s (400 s); the caller who hung up at 30 s is left out.
     level = one(engine, "service_level")
-    assert (level["value"], level["n"]) == (pytest.approx(3 / 4), 4)  # 300 s counts as within 5 minutes
+    assert (level["value"], level["n"]) == (pytest.approx(3 / 5), 5)
     abandoned = one(engine, "abandonment_rate")
-    assert (abandoned["value"], abandoned["n"]) == (pytest.approx(1 / 5), 5)
+    assert (abandoned["value"], abandoned["n"]) == (pytest.approx(2 / 6), 6)
     fcr = one(engine, "first_contact_resolution")
     assert (fcr["value"], fcr["n"]) == (pytest.approx(2 / 3), 3)
 
@@ -278,3 +281,12 @@ def test_emotion_from_counts_uses_employee_only_without_humanity_counts(make_eng
         ("A", 4, pytest.approx(3 / 4), pytest.approx(17 / 4)),
         ("B", 5, pytest.approx(2 / 5), pytest.approx(11 / 5)),
     ]
+
+
+def test_a_median_of_too_few_waits_has_no_interval(make_engine: EngineFactory) -> None:
+    # 5 waits: ranks 2.5 -/+ 1.96 * sqrt(5 * .25) = 0.31 and 4.69; rank 0 does not exist, so there is
+    # no 95% order-statistic interval, rather than the shortest and longest waits shown as one.
+    engine = make_engine(contacts=[{"queue_wait_seconds": float(s)} for s in (10, 20, 30, 40, 50)])
+    row = one(engine, "wait_median")
+    assert row["value"] == pytest.approx(30.0)
+    assert (row["ci_low"], row["ci_high"]) == (None, None)

@@ -71,3 +71,37 @@ def test_complementary_suppression_in_two_dimensions() -> None:
 def test_the_threshold_is_configurable(make_engine: EngineFactory, min_n: int) -> None:
     engine = make_engine(min_n=min_n, responses=ages({"25-34": 5}))
     assert engine.run(Query.of("trust"))["suppressed"].to_list() == [min_n > 5]
+
+
+def test_a_statistic_over_no_rows_reads_no_data_not_hidden(make_engine: EngineFactory) -> None:
+    from metrics.formatting import NO_DATA, SUPPRESSED, format_statistic
+
+    engine = make_engine(min_n=10, responses=ages({"25-34": 15, "65+": 3}))
+    (nothing,) = engine.run(Query.of("trust", where={"age_band": "18-24"})).to_dicts()
+    assert (nothing["value"], nothing["n"], nothing["suppressed"]) == (None, 0, False)
+    assert format_statistic(nothing["value"], nothing["suppressed"], "percent") == NO_DATA
+    (small,) = engine.run(Query.of("trust", where={"age_band": "65+"})).to_dicts()
+    assert (
+        small["suppressed"] and format_statistic(small["value"], small["suppressed"], "percent") == SUPPRESSED
+    )
+
+
+def test_an_empty_cell_is_never_the_complement(make_engine: EngineFactory) -> None:
+    # One hidden cell (3) beside a shown one (15) and an empty one (n = 0): the shown one is the only
+    # possible complement; the empty cell says nothing and stays "no data".
+    cells = [
+        {"age_band": "25-34", "n": 15, "raw_n": 15},
+        {"age_band": "55-64", "n": 0, "raw_n": 0},
+        {"age_band": "65+", "n": 4, "raw_n": 3},
+    ]
+    assert hidden_rows(cells, ["age_band"], 10) == {0, 2}
+
+
+def test_a_cell_shown_only_when_true_and_published_counts_reach_the_minimum() -> None:
+    # True 9 published 11: hidden (the true count is under the minimum). True 11 published 9: hidden too.
+    cells = [
+        {"g": "a", "n": 11, "raw_n": 9},
+        {"g": "b", "n": 9, "raw_n": 11},
+        {"g": "c", "n": 30, "raw_n": 31},
+    ]
+    assert hidden_rows(cells, [], 10) == {0, 1}

@@ -85,6 +85,7 @@ def render() -> None:
                     quarter: [format_value(m.current, m.metric.format) for m in moves],
                     "Change": [format_delta(m.difference.delta, m.metric.format) for m in moves],
                     "Direction": ["up" if (m.difference.delta or 0) > 0 else "down" for m in moves],
+                    "Compared": [m.basis.note or "all respondents in both quarters" for m in moves],
                 }
             ),
             numbers=pl.DataFrame(
@@ -100,6 +101,7 @@ def render() -> None:
                     "z": [m.difference.z for m in moves],
                     "p_holm": [m.difference.p for m in moves],
                     "test": [m.difference.test for m in moves],
+                    "basis": [m.basis.note for m in moves],
                 }
             ),
             metrics=THEMES,

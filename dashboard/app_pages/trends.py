@@ -47,17 +47,19 @@ def render() -> None:
     if frame.is_empty():
         st.info("No data for these filters.")
         return
-    # The trust wording frames every survey measure; an item's own wording change is marked on it too.
-    items = ("trust", name) if name in A11_ITEMS and name != "trust" else ("trust",)
-    changes = data.wording_changes(filters, items) if "responses" in engine.inputs(metric) else []
+    # A wording change is marked on the item it affects; a change of the channels or survey versions
+    # behind a measure (its population) on that measure.
+    changes = data.wording_changes(filters, (name,)) if name in A11_ITEMS else []
+    moved = data.population_breaks(name, filters)
     marks = [
         (
-            c.quarter
-            if grain == "fiscal_quarter"
-            else FiscalQuarter.parse(c.quarter).start.strftime("%Y-%m"),
-            c.describe(),
+            quarter if grain == "fiscal_quarter" else FiscalQuarter.parse(quarter).start.strftime("%Y-%m"),
+            text,
         )
-        for c in changes
+        for quarter, text in [
+            *((c.quarter, c.describe()) for c in changes),
+            *((b.quarter, b.describe()) for b in moved),
+        ]
     ]
     st.caption(f"{metric.description} {describe(filters)}.")
     columns = [grain, *([by_split] if by_split else [])]
@@ -73,6 +75,11 @@ def render() -> None:
     )
     if changes:
         st.markdown("**Question changes** (dashed lines): " + " ".join(f"{c.describe()}." for c in changes))
+    if moved:
+        st.markdown(
+            "**Who was asked changed** (dashed lines), so a change across these quarters is not like for "
+            "like: " + " ".join(f"{b.describe()}." for b in moved)
+        )
     hidden = frame.filter(pl.col("suppressed"))
     if hidden.height:
         st.caption(

@@ -9,8 +9,9 @@ from typing import Any
 
 import polars as pl
 
+from metrics.analyses.breaks import SAME, Basis, basis, populations
 from metrics.catalog import Metric
-from metrics.compare import Difference, adjusted, change, target_met
+from metrics.compare import NONE, Difference, adjusted, change, target_met
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_delta, format_value
 from metrics.query import Engine, Filters
@@ -32,6 +33,7 @@ class Tile:
     target_met: bool | None
     history: tuple[tuple[str, float | None], ...]  # (quarter, value) oldest first; None when hidden
     ignored_filters: tuple[str, ...]  # filters this metric's rows cannot take
+    basis: Basis = SAME  # what the change compares when the population changed between the quarters
 
 
 def quarters_back(quarter: str, count: int) -> str:
@@ -50,10 +52,37 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         for name in names
     ]
     results = engine.run_many([query for query, _ in asked])
-    return [
+    found = [
         _tile(engine.metric(name), quarter, result, ignored)
         for name, (_, ignored), result in zip(names, asked, results, strict=True)
     ]
+    return engine.each(lambda t: like_for_like(engine, t, filters), found)
+
+
+def like_for_like(engine: Engine, tile: Tile, filters: Filters) -> Tile:
+    """Return the tile with its change on the population asked in both quarters, or marked not
+    comparable, when the channels or survey versions behind the measure differ between them."""
+    previous = quarters_back(tile.quarter, 1)
+    found = populations(engine, tile.metric.name, filters, start=previous, end=tile.quarter)
+    empty: frozenset[tuple[str, ...]] = frozenset()
+    common = basis(engine, tile.metric.name, found.get((previous,), empty), found.get((tile.quarter,), empty))
+    if common == SAME or tile.change.delta is None:
+        return tile
+    if not common.comparable:
+        return replace(tile, change=NONE, basis=common)
+    narrowed, _ = engine.applicable(
+        filters.query(
+            tile.metric.name,
+            by=["fiscal_quarter"],
+            where=dict(common.where),
+            start=previous,
+            end=tile.quarter,
+        )
+    )
+    rows = {r["fiscal_quarter"]: r for r in engine.run(narrowed).iter_rows(named=True)}
+    return replace(
+        tile, change=change(rows.get(tile.quarter), rows.get(previous), tile.metric.aggregate), basis=common
+    )
 
 
 def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
@@ -85,14 +114,18 @@ def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str
 
 
 def describe_change(tile: Tile) -> str:
-    """Say in words how the value moved and whether that is beyond sampling noise."""
+    """Say in words how the value moved and whether that is beyond sampling noise, and on what basis
+    when the population behind the measure changed between the quarters."""
+    if not tile.basis.comparable:
+        return f"No like-for-like change on the previous quarter: {tile.basis.note}."
     if tile.change.delta is None:
-        return "No comparison with the previous quarter (one of them is hidden or missing)."
+        return "No comparison with the previous quarter (one of them is hidden or has no data)."
     moved = format_delta(tile.change.delta, tile.metric.format)
+    on = f" ({tile.basis.note})" if tile.basis.note else ""
     if tile.change.z is None:
-        return f"{moved} on the previous quarter."
+        return f"{moved} on the previous quarter{on}."
     verdict = "beyond sampling noise" if tile.change.significant else "within sampling noise"
-    return f"{moved} on the previous quarter: {verdict}."
+    return f"{moved} on the previous quarter{on}: {verdict}."
 
 
 def describe_tile(tile: Tile) -> list[str]:
@@ -124,6 +157,7 @@ class Move:
     previous: float
     current: float
     difference: Difference
+    basis: Basis = SAME  # the like-for-like basis when the group's population changed
 
 
 def largest_moves(
@@ -135,7 +169,8 @@ def largest_moves(
     limit: int = 8,
 ) -> list[Move]:
     """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`,
-    each tested with Holm's adjustment over every group tested."""
+    each tested with Holm's adjustment over every group tested. A group whose channels or survey
+    versions changed is compared like for like, or left out when no part of it was asked in both."""
     previous = quarters_back(quarter, 1)
     asked = [
         (engine.metric(name), dimension)
@@ -150,11 +185,29 @@ def largest_moves(
         for metric, dimension in asked
     ]
     tested = []
+    empty: frozenset[tuple[str, ...]] = frozenset()
     for (metric, dimension), result in zip(asked, engine.run_many(queries), strict=True):
+        found = populations(engine, metric.name, filters, by=[dimension], start=previous, end=quarter)
         by_group: dict[str, dict[str, dict[str, Any]]] = {}
         for row in result.iter_rows(named=True):
             by_group.setdefault(row[dimension], {})[row["fiscal_quarter"]] = row
         for group, cells in by_group.items():
+            common = basis(
+                engine, metric.name, found.get((group, previous), empty), found.get((group, quarter), empty)
+            )
+            if not common.comparable:
+                continue  # no like-for-like change: not a move
+            if common != SAME:
+                narrowed, _ = engine.applicable(
+                    filters.query(
+                        metric.name,
+                        by=["fiscal_quarter"],
+                        where={dimension: group, **dict(common.where)},
+                        start=previous,
+                        end=quarter,
+                    )
+                )
+                cells = {r["fiscal_quarter"]: r for r in engine.run(narrowed).iter_rows(named=True)}
             difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
             if difference.p is not None:
                 tested.append(
@@ -165,6 +218,7 @@ def largest_moves(
                         cells[previous]["value"],
                         cells[quarter]["value"],
                         difference,
+                        common,
                     )
                 )
     # Every group tested is in the family, not only those listed: the list is the largest of them.

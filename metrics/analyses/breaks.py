@@ -1,0 +1,151 @@
+"""Breaks: where the population behind a measure changes between quarters (the channels it was asked
+in, the survey version that asked it), and the like-for-like basis a change is then computed on."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from metrics.query import Engine, Filters
+
+# What a measure's population is made of: a channel moving to another survey version changes which
+# items its respondents answer and how the trust question is worded.
+STRATA = ("channel", "survey_version")
+Stratum = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a change between two quarters compares: the whole population when it is the same in both,
+    else the part asked in both (`where` narrows to it), or nothing when no part was."""
+
+    comparable: bool
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    note: str = ""
+
+
+SAME = Basis(True)
+
+
+@dataclass(frozen=True)
+class Break:
+    """A quarter whose population for a measure differs from the quarter before."""
+
+    quarter: str
+    added: tuple[str, ...]  # strata asked this quarter and not the one before, in words
+    removed: tuple[str, ...]  # strata asked the quarter before and no longer
+
+    def describe(self) -> str:
+        """Say what changed in a sentence."""
+        parts = [f"now also asked in {', '.join(self.added)}"] if self.added else []
+        parts += [f"no longer asked in {', '.join(self.removed)}"] if self.removed else []
+        return f"{self.quarter}: " + "; ".join(parts)
+
+
+def strata_of(engine: Engine, name: str) -> tuple[str, ...]:
+    """Return the dimensions of STRATA the measure's rows carry."""
+    return tuple(d for d in STRATA if d in engine.dimensions(engine.metric(name)))
+
+
+def populations(
+    engine: Engine,
+    name: str,
+    filters: Filters,
+    by: Sequence[str] = (),
+    start: str | None = None,
+    end: str | None = None,
+) -> dict[tuple[str, ...], frozenset[Stratum]]:
+    """Return, per group of `by` and quarter (the key's last part), the strata with rows for the measure."""
+    dims = strata_of(engine, name)
+    query, _ = engine.applicable(filters.query(name, by=[*by, "fiscal_quarter", *dims], start=start, end=end))
+    found: dict[tuple[str, ...], set[Stratum]] = {}
+    for row in engine.run(query).iter_rows(named=True):
+        if row["suppressed"] or row["n"]:  # a hidden cell has rows; a cell with none has no data
+            key = (*(row[d] for d in by), row["fiscal_quarter"])
+            found.setdefault(key, set()).add(tuple(row[d] for d in dims))
+    return {key: frozenset(strata) for key, strata in found.items()}
+
+
+def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:
+    """Return the like-for-like basis of a change from `before` to `after`."""
+    if before == after:
+        return SAME
+    dims = strata_of(engine, name)
+    common = before & after
+    changed = (before | after) - common
+    narrowing = _rectangle(common, changed, len(dims))
+    if narrowing is None:
+        return Basis(False, note=f"not comparable: {_changes(engine, before, after)}")
+    kept = set(itertools.product(*narrowing)) & common
+    others = len({s[0] for s in before | after} - {s[0] for s in kept})
+    return Basis(
+        True,
+        tuple(zip(dims, narrowing, strict=True)),
+        f"like for like on {_listed(engine, kept)}, asked the same way in both quarters"
+        + (f"; {others} other channel{'s' if others != 1 else ''} left out" if others else ""),
+    )
+
+
+def _rectangle(
+    common: frozenset[Stratum], changed: frozenset[Stratum], width: int
+) -> tuple[tuple[str, ...], ...] | None:
+    """Return each stratum dimension's values to narrow to: the largest set of common strata that
+    filters can pick out (they take each dimension's values independently) without picking up a
+    stratum asked in one quarter alone; None when there is none."""
+    if not common:
+        return None
+    candidates = [common] + [
+        frozenset(s for s in common if s[-1] == last) for last in {s[-1] for s in common}
+    ]
+    best: tuple[tuple[str, ...], ...] | None = None
+    best_size = 0
+    for part in candidates:
+        values = tuple(tuple(sorted({s[i] for s in part})) for i in range(width))
+        if set(itertools.product(*values)) & changed:
+            continue
+        if len(part) > best_size:
+            best, best_size = values, len(part)
+    return best
+
+
+def breaks(engine: Engine, name: str, filters: Filters) -> list[Break]:
+    """Return the quarters in which the measure's population changed from the quarter before."""
+    found = populations(engine, name, filters, start=filters.start, end=filters.end)
+    quarters = sorted(found)
+    return [
+        Break(
+            after[0],
+            (_listed(engine, found[after] - found[before]),) if found[after] - found[before] else (),
+            (_listed(engine, found[before] - found[after]),) if found[before] - found[after] else (),
+        )
+        for before, after in itertools.pairwise(quarters)
+        if found[before] != found[after]
+    ]
+
+
+def _changes(engine: Engine, before: frozenset[Stratum], after: frozenset[Stratum]) -> str:
+    parts = []
+    if gone := before - after:
+        parts.append(f"{_listed(engine, gone)} no longer asked")
+    if new := after - before:
+        parts.append(f"{_listed(engine, new)} newly asked")
+    return "; ".join(parts)
+
+
+def _listed(engine: Engine, strata: set[Stratum] | frozenset[Stratum]) -> str:
+    """Return strata as people read them, grouped by survey version: 'Phone, Website (survey v1)'."""
+    labels = _channel_labels(engine)
+    versions: dict[str, list[str]] = {}
+    for channel, *version in sorted(strata):
+        versions.setdefault(version[0] if version else "", []).append(labels.get(channel, channel))
+    return "; ".join(
+        ", ".join(channels) + (f" (survey {version})" if version else "")
+        for version, channels in versions.items()
+    )
+
+
+def _channel_labels(engine: Engine) -> dict[str, str]:
+    return {
+        str(k): str(v) for k, v in engine.warehouse.seed("channels").select("channel", "label").iter_rows()
+    }

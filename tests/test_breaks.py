@@ -1,0 +1,82 @@
+"""Breaks: when the channels or survey versions behind a measure change between quarters, a change is
+compared like for like or called not comparable, never the raw one; Trends lists the break."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from conftest import EngineFactory
+
+from metrics.analyses.breaks import breaks
+from metrics.analyses.kpis import describe_change, largest_moves, tiles
+from metrics.compare import change
+from metrics.query import Filters, Query
+
+Q1, Q2 = datetime(2024, 11, 15, 12), datetime(2025, 2, 15, 12)  # FY2025 Q1 and Q2
+
+
+def answers(
+    when: datetime, channel: str, version: str, positive: int, total: int, **item: Any
+) -> list[dict[str, Any]]:
+    return [
+        {"submitted_at": when, "channel": channel, "survey_version": version, "trust": 5, **item}
+        | ({"effectiveness": 5 if i < positive else 2} if version == "v1" else {})
+        for i in range(total)
+    ]
+
+
+def switched(make_engine: EngineFactory) -> Any:
+    # FY2025 Q1: website 10 of 20 effective, phone 18 of 20 (both on v1). FY2025 Q2: website 12 of 20;
+    # phone moved to v2, which does not ask effectiveness. Raw: 28/40 = 70% -> 12/20 = 60%, -10 pts.
+    # Like for like on the website: 50% -> 60%, +10 pts.
+    return make_engine(
+        responses=answers(Q1, "website", "v1", 10, 20)
+        + answers(Q1, "phone", "v1", 18, 20)
+        + answers(Q2, "website", "v1", 12, 20)
+        + answers(Q2, "phone", "v2", 0, 20)
+    )
+
+
+def test_a_switch_to_v2_compares_the_channels_asked_in_both_quarters(make_engine: EngineFactory) -> None:
+    engine = switched(make_engine)
+    (tile,) = tiles(engine, ("effectiveness",), Filters(), "FY2025 Q2")
+    assert tile.current["value"] == pytest.approx(0.6)  # the quarter's own figure is unchanged
+    assert tile.change.delta == pytest.approx(0.10)  # not the raw -0.10
+    assert tile.basis.where == (("channel", ("website",)), ("survey_version", ("v1",)))
+    assert "like for like on Website (survey v1)" in describe_change(tile)
+    assert "1 other channel left out" in describe_change(tile)
+
+
+def test_no_stratum_asked_in_both_quarters_is_not_comparable(make_engine: EngineFactory) -> None:
+    engine = make_engine(responses=answers(Q1, "website", "v1", 10, 20) + answers(Q2, "website", "v2", 0, 20))
+    (tile,) = tiles(engine, ("trust",), Filters(), "FY2025 Q2")
+    assert tile.change.delta is None and not tile.basis.comparable
+    assert describe_change(tile) == (
+        "No like-for-like change on the previous quarter: not comparable: Website (survey v1) no longer "
+        "asked; Website (survey v2) newly asked."
+    )
+
+
+def test_a_group_whose_population_changed_moves_like_for_like(make_engine: EngineFactory) -> None:
+    # Website 100 of 200 in both quarters; phone 190 of 200 in FY2025 Q1, then moved to v2. The raw
+    # change, 290/400 = 72.5% -> 50%, is far beyond noise; like for like (the website) nothing moved.
+    engine = make_engine(
+        responses=answers(Q1, "website", "v1", 100, 200)
+        + answers(Q1, "phone", "v1", 190, 200)
+        + answers(Q2, "website", "v1", 100, 200)
+        + answers(Q2, "phone", "v2", 0, 200)
+    )
+    raw = engine.run(Query.of("effectiveness", by=["fiscal_quarter"])).to_dicts()
+    assert change(raw[1], raw[0], "share").significant
+    assert largest_moves(engine, ("effectiveness",), ("service", "segment"), Filters(), "FY2025 Q2") == []
+
+
+def test_trends_lists_the_quarter_the_population_changed(make_engine: EngineFactory) -> None:
+    engine = switched(make_engine)
+    (found,) = breaks(engine, "effectiveness", Filters())
+    assert found.describe() == "FY2025 Q2: no longer asked in Phone (agent) (survey v1)"
+    assert [b.describe() for b in breaks(engine, "trust", Filters())] == [
+        "FY2025 Q2: now also asked in Phone (agent) (survey v2); no longer asked in Phone (agent) (survey v1)"
+    ]
