@@ -24,7 +24,8 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
             metric.label,
             format_statistic(value, tile.current.get("suppressed"), metric.format),
             delta=delta,
-            delta_color=_DELTA_COLOURS[metric.direction],  # type: ignore[arg-type]
+            # Colour says "beyond noise": a change within noise is drawn grey, whichever way it goes.
+            delta_color=_DELTA_COLOURS[metric.direction] if tile.change.significant else "off",  # type: ignore[arg-type]
             help=metric.description,
         )
         if len(history) > 1:

@@ -114,10 +114,10 @@ def test_catalog_search_narrows_the_list(sample_engine: Engine) -> None:
     app.text_input(key="q").input("wait").run()
     labels = sorted(e.label.split(" · ")[0] for e in app.expander)
     assert labels == [
-        "Answered within 5 minutes",
         "Ease after a contact",
         "Mean wait",
         "Median wait",
+        "Service level (5 minutes)",
         "Trust after a contact",
         "Wait, 90th percentile",
     ]

@@ -3,6 +3,7 @@ and each is screenshotted into tests/artifacts/ for people to look at."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -322,3 +323,42 @@ def test_a_first_start_on_new_data_shows_the_build_going(
         expect(note).to_have_count(0)
         assert page.get_by_test_id("stException").count() == 0
         assert any((data_dir / ".cx-store").glob("store-*.duckdb"))
+
+
+def test_a_page_shows_what_cx_query_gives_for_the_same_view(
+    page: Page, app_url: str, sample_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Published counts are perturbed: the page and the default `cx query` must still say the same.
+    from cx.cli import main
+
+    open_view(
+        page,
+        app_url
+        + f"/equity?from={LATEST}&to={LATEST}&service=Passport+Services&metric=ease&by=age_band".replace(
+            " ", "+"
+        ),
+    )
+    summary = page.locator("p", has_text="against the overall").first.inner_text()
+    capsys.readouterr()
+    period = LATEST.replace(" ", "")
+    assert (
+        main(
+            [
+                "query",
+                "ease",
+                "--where",
+                "service=Passport Services",
+                "--from",
+                period,
+                "--to",
+                period,
+                "--format",
+                "json",
+                "--data-dir",
+                str(sample_dir),
+            ]
+        )
+        == 0
+    )
+    (overall,) = json.loads(capsys.readouterr().out)
+    assert f"{format_value(overall['value'], 'percent')} (n = {overall['n']:,})" in summary

@@ -82,7 +82,7 @@ def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozense
     return Basis(
         True,
         tuple(zip(dims, narrowing, strict=True)),
-        f"like for like on {_listed(engine, kept)}, asked the same way in both quarters"
+        f"like for like on {_briefly(engine, kept)}, asked the same way in both quarters"
         + (f"; {others} other channel{'s' if others != 1 else ''} left out" if others else ""),
     )
 
@@ -143,6 +143,14 @@ def _listed(engine: Engine, strata: set[Stratum] | frozenset[Stratum]) -> str:
         ", ".join(channels) + (f" (survey {version})" if version else "")
         for version, channels in versions.items()
     )
+
+
+def _briefly(engine: Engine, strata: set[Stratum]) -> str:
+    """Return a few strata by name, many by how many: a tile's caption stays short."""
+    if len(strata) <= 3:
+        return _listed(engine, strata)
+    versions = sorted({s[1] for s in strata if len(s) > 1})
+    return f"the {len(strata)} channels" + (f" on survey {' and '.join(versions)}" if versions else "")
 
 
 def _channel_labels(engine: Engine) -> dict[str, str]:
