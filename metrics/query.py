@@ -505,6 +505,12 @@ class Engine:
                 f"sql/analyses/{name}.sql: the query failed: {str(error).splitlines()[0]}"
             ) from error
 
+    def published(self, count: float, cell_key: float) -> int:
+        """Return a count an analysis summed itself as the pages publish it: perturbed by its cell key
+        (the sum of its rows' record keys), the same way as every metric's counts, or true when exact."""
+        params: dict[str, object] = {"n": count, "cell_key": cell_key, "exact": self.exact}
+        return int(self.warehouse.frame(read_sql(Path("aggregates") / "published_count.sql"), params)["n"][0])
+
     def analysis_cubes(self) -> tuple[AnalysisCube, ...]:
         """Return what the store keeps of each summable analysis (a `-- keys:` line): its sums per
         cell of the analysis grain, as far as its base view carries the grain's dimensions."""

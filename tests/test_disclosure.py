@@ -309,3 +309,21 @@ def test_no_differencing_route_recovers_a_hidden_count(
     assert open_without_noise >= 30 and open_routes >= 20, (open_without_noise, open_routes)
     # A lucky guess is no recovery, but a route that mostly lands on the truth would be one.
     assert hits <= 0.4 * open_routes, (hits, open_routes)
+
+
+def test_the_drivers_count_is_published_like_every_other(published: Engine, exact_engine: Engine) -> None:
+    # The drivers page sums its own count (respondents who answered trust and all six drivers): it is
+    # perturbed too, or two filters' counts would give a small group's count by subtraction.
+    from metrics.analyses.drivers import importance
+    from metrics.query import Filters
+
+    services = published.run(Query.of("responses", by=["service"]))["service"].to_list()
+    pairs = [
+        (
+            importance(published, Filters(where=(("service", (s,)),))).n,
+            importance(exact_engine, Filters(where=(("service", (s,)),))).n,
+        )
+        for s in services
+    ]
+    assert all(abs(shown - true) <= NOISE for shown, true in pairs)
+    assert any(shown != true for shown, true in pairs)

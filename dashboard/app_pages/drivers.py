@@ -99,7 +99,9 @@ def _importance(filters: Filters) -> None:
         "not proof of cause."
     )
     if found.hidden_reason:
-        st.info(f"No ranking: {found.hidden_reason} (n = {found.n:,}; at least {MIN_COMPLETE} needed).")
+        # A count under the privacy minimum is not shown, here as everywhere.
+        counted = f"n = {found.n:,}" if found.n >= data.engine().min_n else f"under {data.engine().min_n}"
+        st.info(f"No ranking: {found.hidden_reason} ({counted}; at least {MIN_COMPLETE} needed).")
         return
     table = found.drivers.with_columns(
         pl.col("driver").map_elements(lambda d: data.metric(d).label, return_dtype=pl.String).alias("label")

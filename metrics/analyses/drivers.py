@@ -33,7 +33,7 @@ MIN_COMPLETE = 100
 class Importance:
     """Drivers ranked by importance for one set of filters."""
 
-    n: int  # respondents who answered trust (five-point) and all six drivers
+    n: int  # respondents who answered trust (five-point) and all six drivers, as published
     r_squared: float | None  # what the six drivers explain together
     drivers: pl.DataFrame  # driver, importance, ci_low, ci_high, rank, performance, performance_n, quadrant
     hidden_reason: str | None  # why importance is not shown, when it is not
@@ -50,9 +50,11 @@ def importance(engine: Engine, filters: Filters) -> Importance:
     analysed, performed = engine.each(_call, jobs)
     moments, ignored = cast(tuple[pl.DataFrame, tuple[str, ...]], analysed)
     performance = cast(dict[str, dict[str, object]], performed)
-    n = int(moments["n"].sum()) if moments.height else 0
+    exact = int(moments["n"].sum()) if moments.height else 0
+    # The count shown is published like every other (perturbed); the floor is checked on the true one.
+    n = engine.published(exact, float(moments["keyed"].sum())) if exact else 0
     floor = max(MIN_COMPLETE, engine.min_n)
-    if n < floor:
+    if exact < floor:
         reason = f"fewer than {floor} respondents answered trust and all six drivers on the five-point scale"
         return Importance(n, None, _table(None, None, performance), reason, ignored)
     buckets = [_sums(row) for row in moments.iter_rows(named=True)]

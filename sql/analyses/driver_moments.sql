@@ -17,7 +17,9 @@ with complete as (
         cast(transparency as double) as transparency,
         cast(employee as double) as employee,
         cast(humanity as double) as humanity,
-        cast(weight as double) as weight
+        cast(weight as double) as weight,
+        -- The record key of the published count (sql/macros/statistics.sql's perturbed()).
+        cast(hash(response_id) % 65536 as double) as record_key
     from analysis_rows
     where trust_scale = 'five_point'
         and trust is not null
@@ -34,6 +36,7 @@ select
     cell,
     bucket,
     sum(weight) as n,
+    sum(weight * record_key) as keyed,
     sum(weight * trust) as s_trust,
     sum(weight * effectiveness) as s_effectiveness,
     sum(weight * ease) as s_ease,
