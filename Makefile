@@ -6,9 +6,6 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= sample_data
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
-# axe-core checks every page for accessibility violations in the browser tests.
-AXE_VERSION := 4.14.1
-AXE := $(VENV)/axe/axe-core-$(AXE_VERSION).min.js
 
 .PHONY: install run sample test check lint types lock browser clean load
 
@@ -38,15 +35,8 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# Fetched from the npm registry as a tarball, so no Node.js is needed.
-$(AXE): | $(STAMP)
-	@mkdir -p $(dir $(AXE))
-	$(BIN)/python -c "import io, tarfile, urllib.request; \
-	  data = urllib.request.urlopen('https://registry.npmjs.org/axe-core/-/axe-core-$(AXE_VERSION).tgz', timeout=120).read(); \
-	  open('$(AXE)', 'wb').write(tarfile.open(fileobj=io.BytesIO(data)).extractfile('package/axe.min.js').read())"
-
-test: $(STAMP) browser $(AXE)
-	CX_AXE=$(AXE) $(BIN)/python -m pytest
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
 
 # Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
 SESSIONS ?= 25

@@ -4,7 +4,6 @@ and each is screenshotted into tests/artifacts/ for people to look at."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -81,13 +80,10 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def axe_script() -> Path:
-    """Return axe-core's script, fetched by `make test` (CX_AXE names it)."""
-    found = os.environ.get("CX_AXE") or next(
-        iter(sorted((ROOT / ".venv" / "axe").glob("axe-core-*.min.js"))), None
-    )
-    if not found or not Path(found).exists():
-        raise RuntimeError("axe-core is missing: run `make test`, which fetches it")
-    return Path(found)
+    """Return axe-core's script, as the locked axe-playwright-python package ships it."""
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
 
 def open_view(page: Page, url: str) -> None:
