@@ -17,7 +17,7 @@ import polars as pl
 from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
-from metrics.errors import CxError
+from metrics.errors import CxError, QueryError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import NO_DATA, SUPPRESSED, suppression_note
 from metrics.imports.likert_counts import COLUMNS as LIKERT_COLUMNS
@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("metrics", parents=[common], help="list the metric catalog")
     listing.add_argument("--format", choices=("table", "markdown"), default="table")
-    commands.add_parser("dimensions", parents=[common], help="list the dimensions")
+    dimensions = commands.add_parser("dimensions", parents=[common], help="list the dimensions")
+    dimensions.add_argument("--values", metavar="DIM", help="list the values one dimension takes in the data")
     commands.add_parser("check", parents=[common], help="validate the inputs and every metric file")
     commands.add_parser("contract", help="print the data contract as Markdown")
 
@@ -198,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "metrics":
         return _metrics(args.format)
-    if args.command == "dimensions":
+    if args.command == "dimensions" and not args.values:
         for dimension in DIMENSIONS.values():
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
         return 0
@@ -217,9 +218,15 @@ def _run(args: argparse.Namespace) -> int:
         return _report_a11(engine, args)
     if args.command == "check":
         return _check(engine)
+    if args.command == "dimensions":
+        if args.values not in DIMENSIONS:
+            raise QueryError(f"unknown dimension '{args.values}'; dimensions: {', '.join(DIMENSIONS)}")
+        print("\n".join(engine.values(args.values)))
+        return 0
     where: dict[str, list[str]] = {}
     for dimension, value in args.where:
         where.setdefault(dimension, []).append(value)
+    engine.check_values(where)
     result = engine.run(Query.of(args.metric, args.by, where, args.start, args.end))
     _print(result, args.format, engine.threshold(engine.metric(args.metric)))
     return 0
@@ -250,6 +257,8 @@ def _check(engine: Engine) -> int:
     print(f"metrics {len(engine.catalog.metrics)} files in sql/metrics/")
     for problem in problems:
         print(f"problem: {problem}")
+    for warning in engine.empty_metrics():
+        print(f"warning: {warning}")
     print("cx check: no problems" if not problems else f"cx check: {len(problems)} problem(s)")
     return 1 if problems else 0
 

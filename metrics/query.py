@@ -547,6 +547,50 @@ class Engine:
         keys = tuple(k.strip() for k in header.get("keys", "").split(",") if k.strip())
         return _Analysis(text, base, keys)
 
+    def values(self, dimension: str) -> tuple[str, ...]:
+        """Return the values a dimension takes in the data: the groups of every count metric (the
+        volumes of each input) whose rows carry it, in display order."""
+        names = [
+            m.name
+            for m in self.catalog.metrics.values()
+            if m.aggregate == "count"
+            and self.inputs(m) <= self.warehouse.usable_inputs()
+            and dimension in self.dimensions(m)
+        ]
+        found = {
+            str(v)
+            for result in self.run_many([Query.of(n, by=[dimension]) for n in names])
+            for v in result[dimension]
+        }
+        found.discard("None")
+        return tuple(sorted(found, key=lambda v: sort_key(dimension, v)))
+
+    def check_values(self, where: Mapping[str, Sequence[str]]) -> None:
+        """Raise QueryError naming the first filter value the data never holds, with the known ones: a
+        typo (`channel=Phone` for `phone`) is an error, not an empty answer. Periods are checked apart."""
+        for dimension, values in where.items():
+            if dimension not in DIMENSIONS or DIMENSIONS[dimension].kind == "time":
+                continue
+            known = self.values(dimension)
+            for value in values:
+                if known and value not in known:
+                    raise QueryError(
+                        f"filter on '{dimension}': unknown value '{value}'; known values: {', '.join(known)}"
+                    )
+
+    def empty_metrics(self) -> list[Problem]:
+        """Return a warning for each metric whose rows are empty on the data (a filter on a value that
+        never occurs, say): it would show "no data" everywhere."""
+        usable = [
+            m for m in self.catalog.metrics.values() if self.inputs(m) <= self.warehouse.usable_inputs()
+        ]
+        results = self.run_many([Query.of(m.name) for m in usable])
+        return [
+            Problem(source_name(m.path), "returns no rows on the data: check its filters")
+            for m, result in zip(usable, results, strict=True)
+            if result.height == 1 and not result["n"][0] and not result["suppressed"][0]
+        ]
+
     def check_metrics(self) -> list[Problem]:
         """Return every problem of every metric file: header, SQL that does not bind, missing columns."""
         problems = list(self.catalog.problems)

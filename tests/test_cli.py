@@ -140,7 +140,7 @@ def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str]
         responses=[{"service": "Passport Services"}] * 12 + [{"service": "O'Hare Field Office"}] * 11,
     )
     for hostile in ("x' OR 1=1 --", "x'); drop view stg_responses; --"):
-        status, out, _ = run(
+        status, out, err = run(
             capsys,
             "query",
             "responses",
@@ -153,11 +153,12 @@ def test_sql_in_a_where_value_is_only_a_value(capsys: pytest.CaptureFixture[str]
             "--data-dir",
             str(folder),
         )
-        assert status == 0
-        # No row matches: no data (n = 0), which is not a hidden cell.
-        assert json.loads(out) == [
-            {"value": None, "n": 0, "ci_low": None, "ci_high": None, "suppressed": False}
-        ]
+        # The value is named as unknown (checked against the data, never spliced into SQL).
+        assert (status, out) == (2, "")
+        assert err == (
+            f"cx: error: filter on 'service': unknown value '{hostile}'; known values: O'Hare Field Office, "
+            "Passport Services\n"
+        )
     # A real value with a quote in it matches exactly, and nothing was dropped.
     status, out, _ = run(
         capsys,
@@ -309,3 +310,36 @@ def test_import_refuses_bad_requests(
     assert err.startswith("cx: error: " + (str(IMPORTS) + "/" if kind == "collections" else "") + message), (
         err
     )
+
+
+def test_a_filter_value_the_data_never_holds_is_an_error_listing_the_known_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = write_inputs(tmp_path, responses=[{"channel": "phone"}, {"channel": "website"}] * 6)
+    status, out, err = run(capsys, "query", "trust", "--where", "channel=Phone", "--data-dir", str(folder))
+    assert (status, out) == (2, "")
+    assert err == "cx: error: filter on 'channel': unknown value 'Phone'; known values: phone, website\n"
+    status, out, _ = run(capsys, "dimensions", "--values", "channel", "--data-dir", str(folder))
+    assert (status, out) == (0, "phone\nwebsite\n")
+    status, _, err = run(capsys, "dimensions", "--values", "chanel", "--data-dir", str(folder))
+    assert status == 2 and "unknown dimension 'chanel'" in err
+
+
+def test_check_warns_of_a_metric_that_returns_no_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics.catalog import load_catalog
+
+    folder = write_inputs(tmp_path / "data", responses=[{"channel": "phone", "trust": 5}] * 12)
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    (metrics / "trust_by_fax.sql").write_text(
+        "-- label: Trust by fax\n-- description: Trust among fax respondents.\n-- unit: share\n"
+        "-- format: percent\n-- direction: higher_is_better\n-- theme: Trust\n-- owner: Test\n"
+        "-- aggregate: share\n\n-- One row per answer by fax.\nselect *, case when trust >= 4 then 1 else 0 end "
+        "as value from stg_responses where channel = 'Fax' and trust is not null\n"
+    )
+    monkeypatch.setattr("metrics.query.load_catalog", lambda: load_catalog(metrics))
+    status, out, _ = run(capsys, "check", "--data-dir", str(folder))
+    assert status == 0
+    assert "warning: trust_by_fax.sql: returns no rows on the data: check its filters" in out
