@@ -67,6 +67,10 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
         raise CxError(f"the {page} page showed nothing to brief (is sign-in in the way?)")
     found = app.session_state[SESSION_KEY]
     assert isinstance(found, Briefing)
+    if not found.exhibits:
+        # A deck of no figures would read as an answer: say what the page said instead.
+        said = " ".join(i.value for i in app.info) or "no figures for this view"
+        raise CxError(f"the {page} page has nothing to brief for this view: {said}")
     provenance = dataclasses.replace(found.provenance, link=shown_link, generated_at=datetime.now(UTC))
     return dataclasses.replace(found, provenance=provenance)
 

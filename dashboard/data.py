@@ -272,6 +272,12 @@ def journey(service: str, filters: Filters) -> journeys.Journey:
 
 
 @st.cache_data(show_spinner=False)
+def journey_default_service(filters: Filters) -> str | None:
+    """Return the service with the most survey responses under the filters."""
+    return journeys.default_service(engine(), filters)
+
+
+@st.cache_data(show_spinner=False)
 def journey_by_segment(
     service: str, theme: str, filters: Filters
 ) -> tuple[pl.DataFrame, dict[str, journeys.Moment | None]]:

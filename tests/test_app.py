@@ -231,3 +231,27 @@ def test_reporting_counts_equal_the_report_and_the_query_api(
         if "†" not in set(cells["Respondents"]):
             assert sum(int(c.replace(",", "")) for c in cells["Respondents"]) == row["n"]
     assert "cx report a11 --fiscal-year 2026 --quarter 4" in " ".join(c.value for c in app.caption)
+
+
+def test_journeys_follows_the_sidebar_service_and_concludes_nothing_from_no_data(
+    sample_engine: Engine,
+) -> None:
+    from metrics.analyses.journeys import default_service
+
+    # The sidebar names one service: the page shows that service, not its own default.
+    app = open_page("journeys", service="Passport Services")
+    assert not app.exception
+    assert app.caption[0].value.startswith("Passport Services;")
+    assert not [s for s in app.selectbox if s.label == "Service"]
+    # With no sidebar service, the default is the service with the most responses.
+    app = open_page("journeys")
+    largest = default_service(sample_engine, Filters(start="FY2023 Q1", end=LATEST))
+    assert app.selectbox(key="journey_service").value == largest
+    assert any(m.value.startswith("**Lowest stage:") for m in app.markdown)
+    # A view with no answers says so and names no moment.
+    app = open_page(
+        "journeys", service="Passport Services", channel="paper", **{"from": LATEST, "to": LATEST}
+    )
+    texts = [m.value for m in app.markdown]
+    assert not any("moment" in t.lower() for t in texts), texts
+    assert app.info[0].value.startswith("No survey answers to show for Passport Services")

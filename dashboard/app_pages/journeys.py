@@ -18,15 +18,44 @@ def render() -> None:
     """Draw the page."""
     exhibits.title("Where in the journey do we lose people? Customer journeys")
     filters = current()
-    services = data.options()["services"]
+    # The sidebar's service filter wins: the page offers only the services it names.
+    chosen = dict(filters.where).get("service")
+    services = list(chosen) if chosen else data.options()["services"]
     if not services:
         st.info("No survey responses yet.")
         return
-    service = state.select("Service", services, "journey_service", default=services[0])
+    if len(services) == 1:
+        service = services[0]
+    else:
+        largest = data.journey_default_service(filters)
+        service = state.select(
+            "Service",
+            services,
+            "journey_service",
+            default=largest if largest in services else services[0],
+            help="The service with the most survey responses comes first; the sidebar's service filter "
+            "narrows the list.",
+        )
     found = data.journey(service, filters)
     labels = {n: data.metric(n).label for n in THEMES}
     st.caption(f"{service}; {describe(filters, besides='service')}.")
+    if found.empty:
+        st.info(
+            f"No survey answers to show for {service} under these filters, so no stage can be named. "
+            "Widen the period or the filters."
+        )
+        return
     st.markdown(_moment_text(found.moment, "the four themes on average"))
+    if found.lowest is not None:
+        st.markdown(
+            f"**Lowest stage: {found.lowest[0]}**, at {format_value(found.lowest[1], 'percent')} on the four "
+            "themes on average."
+        )
+    st.caption(
+        "How the moment that matters is chosen: the stage where the average of the four themes falls "
+        "most from the stage before it, comparing only themes shown at both stages. The lowest stage can "
+        "differ: a journey can start low and never fall."
+    )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
     exhibits.chart(

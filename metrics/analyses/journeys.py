@@ -1,6 +1,6 @@
 """Customer journeys: a service's stages in order (learn, apply, wait, decision, follow-up) with the
-four theme scores and the responses behind each, and the moment that matters: the stage where the
-experience drops most from the stage before."""
+four theme scores and the responses behind each, the moment that matters (the stage where the
+experience drops most from the stage before) and the lowest stage."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ class Journey:
     responses: dict[str, int | None]  # stage -> responses (None when hidden)
     moment: Moment | None
     ignored_filters: tuple[str, ...]
+    lowest: tuple[str, float] | None = None  # the stage with the lowest average theme score, and it
+
+    @property
+    def empty(self) -> bool:
+        """True when no stage has a score to show: nothing to conclude from."""
+        return not self.scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).height
 
 
 def journey(engine: Engine, service: str, filters: Filters) -> Journey:
@@ -55,7 +61,28 @@ def journey(engine: Engine, service: str, filters: Filters) -> Journey:
         row["journey_stage"]: (None if row["suppressed"] else row["n"])
         for row in counted.iter_rows(named=True)
     }
-    return Journey(service, scores, responses, moment_that_matters(scores), tuple(dict.fromkeys(ignored)))
+    return Journey(
+        service,
+        scores,
+        responses,
+        moment_that_matters(scores),
+        tuple(dict.fromkeys(ignored)),
+        lowest_stage(scores),
+    )
+
+
+def default_service(engine: Engine, filters: Filters) -> str | None:
+    """Return the service with the most survey responses under the filters (a journey page's default)."""
+    query, _ = engine.applicable(filters.query("responses", by=["service"]))
+    shown = engine.run(query).filter(~pl.col("suppressed") & (pl.col("n") > 0))
+    return str(shown.sort(["n", "service"], descending=[True, False])["service"][0]) if shown.height else None
+
+
+def lowest_stage(scores: pl.DataFrame) -> tuple[str, float] | None:
+    """Return the stage whose average of the themes shown there is lowest, and that average."""
+    shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
+    averages = shown.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
+    return (str(averages["journey_stage"][0]), float(averages["value"][0])) if averages.height else None
 
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
