@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from metrics.analyses import a11_report as a11
-from metrics.analyses import breaks, drivers, equity, journeys, kpis, trends, value
+from metrics.analyses import breaks, drivers, equity, headline, journeys, kpis, trends, value
 from metrics.catalog import Metric
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
@@ -193,6 +193,12 @@ def tiles_or_problems(names: tuple[str, ...], filters: Filters, quarter: str) ->
         return list(tiles(names, filters, quarter))
     except CxError:
         return [tile_or_problem(name, filters, quarter) for name in names]
+
+
+@st.cache_data(show_spinner=False)
+def answer(filters: Filters, quarter: str) -> str:
+    """Return the overview's answer in words: trust this quarter, on the quarter, the year and to date."""
+    return headline.describe_answer(headline.answer(engine(), filters, quarter))
 
 
 @st.cache_data(show_spinner=False)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.analyses.a11_report import a11_report, shown
 from metrics.analyses.equity import breakdown
-from metrics.analyses.kpis import tile
+from metrics.analyses.kpis import quarters_back, tile
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value
 from metrics.query import Engine, Filters, Query
@@ -255,3 +255,13 @@ def test_journeys_follows_the_sidebar_service_and_concludes_nothing_from_no_data
     texts = [m.value for m in app.markdown]
     assert not any("moment" in t.lower() for t in texts), texts
     assert app.info[0].value.startswith("No survey answers to show for Passport Services")
+
+
+def test_the_overview_states_the_answer_first(sample_engine: Engine) -> None:
+    from metrics.analyses.headline import answer, describe_answer
+
+    app = open_page("overview")
+    expected = describe_answer(answer(sample_engine, Filters(start="FY2023 Q1", end=LATEST), LATEST))
+    assert app.markdown[0].value == f"**{expected}**"
+    assert expected.startswith("Trust is ") and f"on {quarters_back(LATEST, 4)}" in expected
+    assert "sampling noise" in expected and "FY2026 to date" in expected

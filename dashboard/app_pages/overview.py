@@ -23,6 +23,8 @@ def render() -> None:
         st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
         return
     exhibits.title(f"Is trust up? Customer experience in {quarter}")
+    # The answer first, in a sentence a leader can repeat; the tiles below carry the detail.
+    st.markdown(f"**{data.answer(filters, quarter)}**")
     st.caption(
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."

@@ -1,0 +1,146 @@
+"""The overview's answer in words: the headline measure in a quarter against the quarter before, the
+same quarter a year earlier and, for the fiscal year to date, the same quarters a year earlier; each
+change like for like and tested, so the sentence never says more than the data does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from metrics.analyses.breaks import SAME, Basis, basis, populations
+from metrics.analyses.kpis import quarters_back
+from metrics.catalog import Metric
+from metrics.compare import NONE, Difference, change
+from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_delta, format_statistic
+from metrics.query import Engine, Filters
+
+Period = tuple[str, str]  # first and last fiscal quarter, inclusive
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One change of the answer: what it is against, the tested difference and its basis."""
+
+    against: str  # e.g. "FY2026 Q3", "FY2025 Q4", "the same quarters of FY2025"
+    value: float | None  # the measure over the period compared (like for like where narrowed)
+    difference: Difference
+    basis: Basis
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The headline measure in a quarter, the fiscal year to date, and how both moved."""
+
+    metric: Metric
+    quarter: str
+    current: dict[str, Any]
+    on_quarter: Comparison
+    on_year: Comparison
+    year_to_date: dict[str, Any] | None  # None in a fiscal year's first quarter (it is the quarter)
+    on_year_to_date: Comparison | None
+
+
+def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> Answer:
+    """Return the answer for the headline measure `name` in `quarter` under the filters."""
+    metric = engine.metric(name)
+    current = _value(engine, name, filters, (quarter, quarter))
+    first = FiscalQuarter.parse(quarter)
+    opening = FiscalQuarter(first.year, 1).label
+    year_to_date = _value(engine, name, filters, (opening, quarter)) if opening != quarter else None
+    return Answer(
+        metric,
+        quarter,
+        current,
+        _compare(
+            engine,
+            name,
+            filters,
+            (quarter, quarter),
+            (quarters_back(quarter, 1),) * 2,
+            quarters_back(quarter, 1),
+        ),
+        _compare(
+            engine,
+            name,
+            filters,
+            (quarter, quarter),
+            (quarters_back(quarter, 4),) * 2,
+            quarters_back(quarter, 4),
+        ),
+        year_to_date,
+        None
+        if year_to_date is None
+        else _compare(
+            engine,
+            name,
+            filters,
+            (opening, quarter),
+            (quarters_back(opening, 4), quarters_back(quarter, 4)),
+            f"the same quarters of FY{first.year - 1}",
+        ),
+    )
+
+
+def describe_answer(found: Answer) -> str:
+    """Say the answer in a sentence a leader can repeat."""
+    metric, fmt = found.metric, found.metric.format
+    now = format_statistic(found.current.get("value"), found.current.get("suppressed"), fmt)
+    text = f"{metric.label} is {now} in {found.quarter}"
+    if found.current.get("value") is None:
+        return text + "."
+    moves = [_moved(c, fmt) for c in (found.on_quarter, found.on_year)]
+    text += ": " + ", and ".join(moves) + "."
+    if found.year_to_date is not None and found.on_year_to_date is not None:
+        so_far = format_statistic(found.year_to_date.get("value"), found.year_to_date.get("suppressed"), fmt)
+        fiscal_year = FiscalQuarter.parse(found.quarter).year
+        text += f" For FY{fiscal_year} to date it is {so_far}, {_moved(found.on_year_to_date, fmt)}."
+    return text
+
+
+def _moved(comparison: Comparison, fmt: str) -> str:
+    if not comparison.basis.comparable:
+        return f"not comparable with {comparison.against} (the channels or survey asked changed)"
+    difference = comparison.difference
+    if difference.delta is None:
+        return f"no comparison with {comparison.against} (hidden or no data)"
+    if difference.delta == 0:
+        way = "unchanged on"
+    else:
+        way = (
+            ("up " if difference.delta > 0 else "down ")
+            + format_delta(abs(difference.delta), fmt)[1:]
+            + " on"
+        )
+    if difference.p is None:
+        verdict = ""
+    else:
+        verdict = " (beyond sampling noise)" if difference.significant else " (within sampling noise)"
+    like = " like for like" if comparison.basis.note else ""
+    return f"{way} {comparison.against}{like}{verdict}"
+
+
+def _value(
+    engine: Engine, name: str, filters: Filters, period: Period, **where: tuple[str, ...]
+) -> dict[str, Any]:
+    query, _ = engine.applicable(filters.query(name, where=where, start=period[0], end=period[1]))
+    return engine.run(query).row(0, named=True)
+
+
+def _compare(
+    engine: Engine, name: str, filters: Filters, now: Period, then: Period, against: str
+) -> Comparison:
+    """Return the change from `then` to `now`, on the population asked in both periods."""
+    found = populations(engine, name, filters, start=then[0], end=now[1])
+    strata = [
+        frozenset(s for (q,), part in found.items() if first <= q <= last for s in part)
+        for first, last in (then, now)
+    ]
+    if not (strata[0] and strata[1]):
+        return Comparison(against, None, NONE, SAME)  # no data in a period: nothing to compare
+    common = basis(engine, name, strata[0], strata[1])
+    if not common.comparable:
+        return Comparison(against, None, NONE, common)
+    where = dict(common.where)
+    before, after = (_value(engine, name, filters, p, **where) for p in (then, now))
+    return Comparison(against, before["value"], change(after, before, engine.metric(name).aggregate), common)

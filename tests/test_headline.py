@@ -1,0 +1,36 @@
+"""The overview's answer in words, worked out by hand on a tiny dataset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conftest import EngineFactory
+
+from metrics.analyses.headline import answer, describe_answer
+from metrics.query import Filters
+
+
+def trust(when: datetime, positive: int, total: int) -> list[dict[str, object]]:
+    return [{"submitted_at": when, "trust": 5 if i < positive else 2} for i in range(total)]
+
+
+def test_the_answer_on_the_quarter_the_year_and_the_year_to_date(make_engine: EngineFactory) -> None:
+    engine = make_engine(
+        responses=trust(datetime(2024, 11, 15), 10, 20)  # FY2025 Q1: 50%
+        + trust(datetime(2025, 8, 15), 12, 20)  # FY2025 Q4: 60%
+        + trust(datetime(2025, 11, 15), 16, 20)  # FY2026 Q1: 80%
+    )
+    # 16/20 against 12/20: pooled .7, z = .2 / sqrt(.7 * .3 * .1) = 1.380, p = .168: within noise.
+    # 16/20 against 10/20: pooled .65, z = .3 / sqrt(.65 * .35 * .1) = 1.989, p = .047: beyond noise.
+    # FY2026 Q1 opens its fiscal year: no year to date apart from the quarter.
+    found = answer(engine, Filters(), "FY2026 Q1")
+    assert describe_answer(found) == (
+        "Trust is 80.0% in FY2026 Q1: up 20.0 pts on FY2025 Q4 (within sampling noise), and up 30.0 pts on "
+        "FY2025 Q1 (beyond sampling noise)."
+    )
+    # FY2025 Q4: 12/20 on 0 answers in FY2025 Q3 and FY2024 Q4; the year to date is (10 + 12) / 40 = 55%.
+    assert describe_answer(answer(engine, Filters(), "FY2025 Q4")) == (
+        "Trust is 60.0% in FY2025 Q4: no comparison with FY2025 Q3 (hidden or no data), and no comparison "
+        "with FY2024 Q4 (hidden or no data). For FY2025 to date it is 55.0%, no comparison with the same "
+        "quarters of FY2024 (hidden or no data)."
+    )
