@@ -16,8 +16,7 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
 from dashboard.briefing import Briefing, Exhibit, Figure, png_bytes
-from metrics.analyses.kpis import HEADLINE, describe_tile, tile
-from metrics.formatting import format_value
+from metrics.analyses.kpis import HEADLINE, describe_tile, tile, tile_value
 from metrics.provenance import file_version
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
@@ -77,7 +76,7 @@ def _headline(briefing: Briefing) -> list[Figure]:
         figures.append(
             Figure(
                 found.metric.label,
-                format_value(found.current["value"], found.metric.format),
+                tile_value(found),
                 " ".join(describe_tile(found)),
             )
         )

@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
-from metrics.analyses.kpis import Tile, describe_tile
+from metrics.analyses.kpis import Tile, describe_tile, tile_value
 from metrics.catalog import Metric
-from metrics.formatting import format_delta, format_statistic, format_value
+from metrics.formatting import NOT_APPLICABLE, format_delta, format_value
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -16,13 +16,13 @@ _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "n
 def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
     """Draw one tile in `column`."""
     metric = tile.metric
-    value = tile.current["value"]
     delta = format_delta(tile.change.delta, metric.format) if tile.change.delta is not None else None
-    history = [(q, v) for q, v in tile.history if v is not None]
+    # A measure that does not apply to the view gets no line either: it would be as meaningless.
+    history = [(q, v) for q, v in tile.history if v is not None] if tile.state != NOT_APPLICABLE else []
     with column.container(border=True):
         st.metric(
             metric.label,
-            format_statistic(value, tile.current.get("suppressed"), metric.format),
+            tile_value(tile),
             delta=delta,
             # Colour says "beyond noise": a change within noise is drawn grey, whichever way it goes.
             delta_color=_DELTA_COLOURS[metric.direction] if tile.change.significant else "off",  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics import sandbox
+from metrics.dimensions import DIMENSIONS
 from metrics.errors import Problem
 from metrics.sqlfiles import SQL_DIR
 
@@ -38,7 +39,7 @@ AGGREGATES: dict[str, tuple[str, ...]] = {
     "p90": ("value",),
 }
 REQUIRED_KEYS = ("label", "description", "unit", "format", "direction", "theme", "owner", "aggregate")
-OPTIONAL_KEYS = ("target", "min_n")
+OPTIONAL_KEYS = ("target", "min_n", "compares")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _HEADER_LINE = re.compile(r"^--\s?([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
@@ -61,6 +62,7 @@ class Metric:
     path: Path
     target: float | None = None
     min_n: int | None = None
+    compares: str | None = None  # a dimension whose groups the metric compares: no meaning within one
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
     min_n = _number(header.get("min_n"), "min_n", int, problem)
     if min_n is not None and min_n < 1:
         problem(f"header key 'min_n': value {min_n} must be 1 or more")
+    if "compares" in header and header["compares"] not in DIMENSIONS:
+        problem(
+            f"header key 'compares': value '{header['compares']}' is not a dimension ({', '.join(DIMENSIONS)})"
+        )
     body = "\n".join(lines[body_start:])
     sql = body.strip().rstrip(";").strip()
     if not sql:
@@ -162,6 +168,7 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
         path=path,
         target=target,
         min_n=min_n,
+        compares=header.get("compares"),
     )
     return metric, []
 

@@ -6,6 +6,10 @@ import math
 
 SUPPRESSED = "†"  # shown in place of a hidden statistic; every view footnotes it
 NO_DATA = "no data"  # a statistic over no rows at all: nothing to hide, nothing to show
+NOT_ASKED = "not asked"  # survey answers exist in the view, but none to this item: the survey did not ask it
+NOT_APPLICABLE = (
+    "not applicable"  # the measure has no meaning in this view (self-service rate in one channel)
+)
 
 
 def format_value(value: float | None, fmt: str) -> str:

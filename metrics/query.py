@@ -547,13 +547,13 @@ class Engine:
         keys = tuple(k.strip() for k in header.get("keys", "").split(",") if k.strip())
         return _Analysis(text, base, keys)
 
-    def values(self, dimension: str) -> tuple[str, ...]:
-        """Return the values a dimension takes in the data: the groups of every count metric (the
-        volumes of each input) whose rows carry it, in display order."""
+    def values(self, dimension: str, metric: str | None = None) -> tuple[str, ...]:
+        """Return the values a dimension takes in the data, in display order: in one metric's rows, or
+        in the groups of every count metric (the volumes of each input) whose rows carry it."""
         names = [
             m.name
             for m in self.catalog.metrics.values()
-            if m.aggregate == "count"
+            if (m.name == metric if metric else m.aggregate == "count")
             and self.inputs(m) <= self.warehouse.usable_inputs()
             and dimension in self.dimensions(m)
         ]

@@ -265,3 +265,19 @@ def test_the_overview_states_the_answer_first(sample_engine: Engine) -> None:
     assert app.markdown[0].value == f"**{expected}**"
     assert expected.startswith("Trust is ") and f"on {quarters_back(LATEST, 4)}" in expected
     assert "sampling noise" in expected and "FY2026 to date" in expected
+
+
+def test_tiles_tell_not_applicable_and_not_asked_from_hidden() -> None:
+    # The app has no contacts and one channel has no self-service rate: neither prints a figure or †.
+    app = open_page("overview", channel="mobile_app")
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Median wait"] == "not applicable" and metrics["Self-service rate"] == "not applicable"
+    captions = " ".join(c.value for c in app.caption)
+    assert "Median wait does not apply to channel Mobile app: its data has none." in captions
+    assert "Self-service rate compares one channel with another: it does not apply within one." in captions
+    # Kiosk surveys of Vessel Registration stopped asking ease, effectiveness and emotion.
+    app = open_page("overview", service="Vessel Registration", channel="self_service_kiosk")
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Trust"] != "not asked"  # trust is asked (a figure, or † in this small sample)
+    assert {metrics[m] for m in ("Ease", "Effectiveness", "Emotion")} == {"not asked"}

@@ -96,13 +96,16 @@ def test_bad_metric_files_are_each_named_with_every_problem() -> None:
     catalog = load_catalog(FIXTURES / "bad_metrics")
     folder = "tests/fixtures/bad_metrics"
     assert [str(p) for p in catalog.problems] == [
+        f"{folder}/bad_compares.sql: header key 'compares': value 'chanel' is not a dimension ("
+        + ", ".join(DIMENSIONS)
+        + ")",
         f"{folder}/bad_values.sql: header key 'format': value 'percentage' is not one of percent, number, integer, "
         "duration",
         f"{folder}/bad_values.sql: header key 'direction': value 'up' is not one of higher_is_better, "
         "lower_is_better, neutral",
         f"{folder}/bad_values.sql: header key 'min_n': value 'ten' is not a whole number",
         f"{folder}/unknown_key.sql: line 1: unknown header key 'lable'; known keys: label, description, unit, "
-        "format, direction, theme, owner, aggregate, target, min_n",
+        "format, direction, theme, owner, aggregate, target, min_n, compares",
         f"{folder}/unknown_key.sql: missing header key 'label'",
     ]
     assert sorted(catalog.metrics) == ["broken_sql", "good_metric", "no_value_column"]

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data, exhibits, state
 from dashboard.filters import current
+from metrics.analyses.kpis import tile_value
 from metrics.errors import CxError
 from metrics.formatting import format_value
 
@@ -33,7 +34,7 @@ def render() -> None:
         with st.expander(f"{metric.label} · {metric.theme}"):
             try:
                 tile = data.tile(metric.name, filters, filters.end or "")
-                latest = format_value(tile.current["value"], metric.format)
+                latest = tile_value(tile)
             except CxError as error:
                 latest = f"unavailable: {error}"
             st.markdown(

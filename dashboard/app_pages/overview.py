@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, exhibits, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
-from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back
+from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back, tile_value
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
 
@@ -45,14 +45,7 @@ def render() -> None:
             else:
                 tiles.unavailable(data.metric(name), tile, column)
     shown = [t for t in results if isinstance(t, Tile)]
-    exhibits.figures(
-        [
-            Figure(
-                t.metric.label, format_value(t.current["value"], t.metric.format), " ".join(describe_tile(t))
-            )
-            for t in shown
-        ]
-    )
+    exhibits.figures([Figure(t.metric.label, tile_value(t), " ".join(describe_tile(t))) for t in shown])
     with st.expander("Numbers behind the eight-quarter lines"):
         exhibits.table(
             "The last eight quarters",

@@ -135,7 +135,7 @@ def _changes(engine: Engine, before: frozenset[Stratum], after: frozenset[Stratu
 
 def _listed(engine: Engine, strata: set[Stratum] | frozenset[Stratum]) -> str:
     """Return strata as people read them, grouped by survey version: 'Phone, Website (survey v1)'."""
-    labels = _channel_labels(engine)
+    labels = channel_labels(engine)
     versions: dict[str, list[str]] = {}
     for channel, *version in sorted(strata):
         versions.setdefault(version[0] if version else "", []).append(labels.get(channel, channel))
@@ -153,7 +153,8 @@ def _briefly(engine: Engine, strata: set[Stratum]) -> str:
     return f"the {len(strata)} channels" + (f" on survey {' and '.join(versions)}" if versions else "")
 
 
-def _channel_labels(engine: Engine) -> dict[str, str]:
+def channel_labels(engine: Engine) -> dict[str, str]:
+    """Return the people-facing name of each channel key (sql/seeds/channels.csv)."""
     return {
         str(k): str(v) for k, v in engine.warehouse.seed("channels").select("channel", "label").iter_rows()
     }

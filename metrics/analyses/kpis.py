@@ -9,16 +9,26 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import SAME, Basis, basis, populations
+from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations
 from metrics.catalog import Metric
 from metrics.compare import NONE, Difference, adjusted, change, target_met
+from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import format_delta, format_value
+from metrics.formatting import (
+    NO_DATA,
+    NOT_APPLICABLE,
+    NOT_ASKED,
+    SUPPRESSED,
+    format_delta,
+    format_statistic,
+    format_value,
+)
 from metrics.query import Engine, Filters
 
 HISTORY_QUARTERS = 8
 # The overview's tiles, and the key figures of a briefing from a page without figures of its own.
 HEADLINE = ("trust", "ease", "effectiveness", "emotion", "wait_median", "self_service_rate")
+SHOWN = "shown"
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,8 @@ class Tile:
     history: tuple[tuple[str, float | None], ...]  # (quarter, value) oldest first; None when hidden
     ignored_filters: tuple[str, ...]  # filters this metric's rows cannot take
     basis: Basis = SAME  # what the change compares when the population changed between the quarters
+    state: str = SHOWN  # SHOWN, or why there is no value: hidden, no data, not asked, not applicable
+    note: str = ""  # why, in words, when the state is not asked or not applicable
 
 
 def quarters_back(quarter: str, count: int) -> str:
@@ -56,7 +68,49 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         _tile(engine.metric(name), quarter, result, ignored)
         for name, (_, ignored), result in zip(names, asked, results, strict=True)
     ]
-    return engine.each(lambda t: like_for_like(engine, t, filters), found)
+    return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
+
+
+def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
+    """Return the tile with its state: a measure that does not apply to the view, an item the view's
+    surveys did not ask, a hidden value and no data are each told apart."""
+    metric, where = tile.metric, dict(filters.where)
+    if metric.compares and len(where.get(metric.compares, ())) == 1:
+        label = DIMENSIONS[metric.compares].label.lower()
+        note = f"{metric.label} compares one {label} with another: it does not apply within one."
+        return replace(tile, state=NOT_APPLICABLE, note=note, change=NONE)
+    for dimension, chosen in where.items():
+        if dimension in engine.dimensions(metric) and DIMENSIONS[dimension].kind != "time":
+            known = engine.values(dimension, metric.name)
+            if known and not set(chosen) & set(known):
+                named = [channel_labels(engine).get(c, c) if dimension == "channel" else c for c in chosen]
+                note = (
+                    f"{metric.label} does not apply to {DIMENSIONS[dimension].label.lower()} "
+                    f"{', '.join(named)}: its data has none."
+                )
+                return replace(tile, state=NOT_APPLICABLE, note=note, change=NONE)
+    if tile.current.get("suppressed"):
+        return replace(tile, state=SUPPRESSED)
+    if tile.current.get("n"):
+        return tile
+    if "responses" in engine.inputs(metric) and _surveyed(engine, filters, tile.quarter):
+        note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
+        return replace(tile, state=NOT_ASKED, note=note)
+    return replace(tile, state=NO_DATA)
+
+
+def _surveyed(engine: Engine, filters: Filters, quarter: str) -> bool:
+    """Return whether anyone answered a survey in the quarter under the filters."""
+    query, _ = engine.applicable(filters.query("responses", start=quarter, end=quarter))
+    row = engine.run(query).row(0, named=True)
+    return bool(row["suppressed"] or row["n"])
+
+
+def tile_value(tile: Tile) -> str:
+    """Return the tile's value as people read it, or the word for why there is none."""
+    if tile.state in (NOT_ASKED, NOT_APPLICABLE):
+        return tile.state
+    return format_statistic(tile.current["value"], tile.current.get("suppressed"), tile.metric.format)
 
 
 def like_for_like(engine: Engine, tile: Tile, filters: Filters) -> Tile:
@@ -131,6 +185,8 @@ def describe_change(tile: Tile) -> str:
 def describe_tile(tile: Tile) -> list[str]:
     """Say in words what a tile shows under its value: change, target, n and filters it cannot take."""
     metric = tile.metric
+    if tile.state in (NOT_ASKED, NOT_APPLICABLE):
+        return [tile.note]
     lines = [describe_change(tile)]
     if metric.target is not None:
         status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]

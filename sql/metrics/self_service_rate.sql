@@ -7,6 +7,7 @@
 -- owner: Digital Services
 -- aggregate: share
 -- target: 0.65
+-- compares: channel
 
 -- One row per completed transaction.
 select
