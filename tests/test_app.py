@@ -281,3 +281,12 @@ def test_tiles_tell_not_applicable_and_not_asked_from_hidden() -> None:
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Trust"] != "not asked"  # trust is asked (a figure, or † in this small sample)
     assert {metrics[m] for m in ("Ease", "Effectiveness", "Emotion")} == {"not asked"}
+
+
+def test_trends_says_where_a_line_stops_and_why() -> None:
+    app = open_page("trends", metric="ease", service="Vessel Registration", channel="self_service_kiosk")
+    assert not app.exception
+    stops = [c.value for c in app.caption if "has no data after" in c.value]
+    assert len(stops) == 1 and stops[0].endswith(": the surveys answered after it did not ask this item."), (
+        stops
+    )

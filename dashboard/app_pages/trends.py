@@ -11,6 +11,7 @@ from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value, suppression_note
+from metrics.query import Filters
 
 GRAIN_LABELS = {"fiscal_quarter": "Fiscal quarter", "month": "Month"}
 NO_SPLIT = "none"
@@ -80,6 +81,8 @@ def render() -> None:
             "**Who was asked changed** (dashed lines), so a change across these quarters is not like for "
             "like: " + " ".join(f"{b.describe()}." for b in moved)
         )
+    if grain == "fiscal_quarter" and not by_split and filters.end:
+        _say_where_the_line_stops(frame, name, metric.label, filters)
     hidden = frame.filter(pl.col("suppressed"))
     if hidden.height:
         st.caption(
@@ -88,6 +91,23 @@ def render() -> None:
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: this measure's data has no such column.")
     st.caption(suppression_note(engine.threshold(metric)))
+
+
+def _say_where_the_line_stops(frame: pl.DataFrame, name: str, label: str, filters: Filters) -> None:
+    """Say where a measure's data ends before the period does, and why when the surveys went on."""
+    with_data = frame.filter(pl.col("suppressed") | (pl.col("n") > 0))["fiscal_quarter"].to_list()
+    if not with_data or not filters.end or max(with_data) >= filters.end:
+        return
+    last = max(with_data)
+    why = "no answers or records in the later quarters"
+    if "responses" in data.engine().inputs(data.metric(name)):
+        surveyed, _ = data.series("responses", filters, "fiscal_quarter", None)
+        later = surveyed.filter(
+            (pl.col("fiscal_quarter") > last) & (pl.col("suppressed") | (pl.col("n") > 0))
+        )
+        if later.height:
+            why = "the surveys answered after it did not ask this item"
+    st.caption(f"{label} has no data after {last}: {why}.")
 
 
 def _alt_text(frame: pl.DataFrame, metric: object, grain: str, split: str | None) -> str:
