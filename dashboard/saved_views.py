@@ -16,7 +16,20 @@ from dashboard.pages import PAGES
 from metrics.errors import CxError
 
 FOLDER = "saved_views"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,59}$")
+# Ordinary title characters; a link key keeps only the letters and digits (`key_of`).
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-+&'.,():]{0,59}$")
+NAME_RULE = (
+    "1 to 60 characters: letters, digits, spaces and - _ + & ' . , ( ), starting with a letter or digit"
+)
+
+
+class ViewExists(CxError):
+    """A view of that name (or link key) is saved already: replacing it must be asked for."""
+
+    def __init__(self, view: SavedView) -> None:
+        by = f" by {view.saved_by}" if view.saved_by else ""
+        super().__init__(f"a view named “{view.name}” was saved{by} on {view.saved_at}")
+        self.view = view
 
 
 @dataclass(frozen=True)
@@ -29,21 +42,19 @@ class SavedView:
     params: dict[str, list[str]]
     link: str
     saved_at: str
+    saved_by: str = ""  # who saved it, when sign-in is on
 
 
 def key_of(name: str) -> str:
-    """Return the link key of a view name: lower case, spaces as hyphens."""
-    return re.sub(r"[ _]+", "-", name.strip().lower())
+    """Return the link key of a view name: lower-case letters and digits, anything else as one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
 
 
 def check_name(name: str) -> str:
     """Return the name cleaned of outer spaces, or raise a CxError saying what a name may hold."""
     cleaned = name.strip()
     if not _NAME.match(cleaned):
-        raise CxError(
-            f"view name {name!r}: use 1 to 60 letters, digits, spaces, hyphens or underscores, "
-            "starting with a letter or digit"
-        )
+        raise CxError(f"view name {name!r}: use {NAME_RULE}")
     return cleaned
 
 
@@ -52,8 +63,17 @@ def folder(data_dir: Path) -> Path:
     return data_dir / FOLDER
 
 
-def save(data_dir: Path, name: str, page: str, params: dict[str, list[str]], link: str) -> SavedView:
-    """Save (or replace) a view; written to a temporary file and renamed, so a reader never sees half."""
+def save(
+    data_dir: Path,
+    name: str,
+    page: str,
+    params: dict[str, list[str]],
+    link: str,
+    replace: bool = False,
+    saved_by: str = "",
+) -> SavedView:
+    """Save a view; written to a temporary file and renamed, so a reader never sees half. A view of
+    the same link key is replaced only with `replace`, else ViewExists names it."""
     cleaned = check_name(name)
     if page not in {p.url_path for p in PAGES}:
         raise CxError(f"view {cleaned!r}: page {page!r} is not a page of the dashboard")
@@ -64,7 +84,16 @@ def save(data_dir: Path, name: str, page: str, params: dict[str, list[str]], lin
         {k: [str(v) for v in values] for k, values in params.items()},
         link,
         datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        saved_by,
     )
+    existing = folder(data_dir) / f"{view.key}.json"
+    if existing.is_file() and not replace:
+        try:
+            found: SavedView | None = _read(existing)
+        except CxError:
+            found = None  # a damaged file of that name is replaced: it cannot be opened anyway
+        if found is not None:
+            raise ViewExists(found)
     target = folder(data_dir)
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -117,6 +146,7 @@ def _read(path: Path) -> SavedView:
             params={str(k): [str(v) for v in values] for k, values in dict(raw["params"]).items()},
             link=str(raw.get("link", "")),
             saved_at=str(raw.get("saved_at", "")),
+            saved_by=str(raw.get("saved_by", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CxError(f"{path}: not a readable saved view ({error})") from error

@@ -68,15 +68,54 @@ def _saved(page: str) -> None:
             placeholder="e.g. Quarterly trust brief",
             help="Keeps the page, filters and choices (not the numbers) under this name.",
         )
+        st.caption(f"Names: {saved_views.NAME_RULE}.")
+        replace = st.checkbox("Replace a saved view of the same name", key="_view_replace")
         if st.form_submit_button("Save view", icon=":material/bookmark_add:"):
             try:
-                view = saved_views.save(data_dir, name, page, state.choices(), state.link())
+                view = saved_views.save(
+                    data_dir, name, page, state.choices(), state.link(), replace=replace, saved_by=_who()
+                )
+            except saved_views.ViewExists as taken:
+                st.warning(f"Not saved: {taken}. Tick “Replace” to replace it, or choose another name.")
             except CxError as error:
                 st.error(str(error))
             else:
                 st.success(f"Saved “{view.name}”: open it from the list below or with ?view={view.key}.")
     views = saved_views.listing(data_dir)
-    if views:
-        st.markdown("\n".join(f"- [{v.name}](?view={v.key})" for v in views))
-    else:
+    if not views:
         st.markdown("None yet: saved views are listed here.")
+        return
+    st.markdown(
+        "\n".join(
+            f"- [{_plain(v.name)}](?view={v.key})"
+            + (f" · {_plain(v.saved_by)}, " if v.saved_by else " · ")
+            + v.saved_at
+            for v in views
+        )
+    )
+    with st.popover("Delete a saved view", icon=":material/delete:"):
+        doomed = st.selectbox(
+            "View to delete",
+            [v.key for v in views],
+            key="_view_delete",
+            format_func={v.key: v.name for v in views}.__getitem__,
+        )
+        if st.button("Delete it", key="_view_delete_button", type="primary"):
+            try:
+                saved_views.delete(data_dir, doomed)
+            except CxError as error:
+                st.error(str(error))
+            else:
+                st.success("Deleted.")
+                st.rerun()
+
+
+def _who() -> str:
+    """Return who is signed in, when sign-in is on; saved views record it."""
+    user = st.user
+    return str(user.get("name") or user.get("email") or "") if user.get("is_logged_in") else ""
+
+
+def _plain(text: str) -> str:
+    """Return a name with Markdown's special characters escaped, so it shows as typed."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>&" else c for c in text)

@@ -356,7 +356,7 @@ def test_a_saved_view_reopens_the_same_numbers_in_the_app_and_in_cx_brief(
 
 
 def test_saved_views_check_names_skip_damaged_files_and_name_unknown_ones(tmp_path: Path) -> None:
-    with pytest.raises(CxError, match="use 1 to 60 letters"):
+    with pytest.raises(CxError, match="use 1 to 60 characters: letters, digits, spaces and"):
         saved_views.save(tmp_path, "<script>", "trends", {}, "")
     with pytest.raises(CxError, match="page 'admin' is not a page"):
         saved_views.save(tmp_path, "ok", "admin", {}, "")
@@ -369,6 +369,54 @@ def test_saved_views_check_names_skip_damaged_files_and_name_unknown_ones(tmp_pa
     assert saved_views.load(tmp_path, "Weekly trust").params == {"metric": ["trust"]}
     with pytest.raises(CxError, match=r"'../etc/passwd' is not a saved view \(saved views: weekly-trust\)"):
         saved_views.load(tmp_path, "../etc/passwd")
+
+
+def test_a_view_of_the_same_name_is_replaced_only_when_asked_and_views_can_be_deleted(tmp_path: Path) -> None:
+    first = saved_views.save(
+        tmp_path, "Trust & ease: Q4 (rural+)", "trends", {"metric": ["trust"]}, "", saved_by="Ana"
+    )
+    assert (first.key, first.name, first.saved_by) == (
+        "trust-ease-q4-rural",
+        "Trust & ease: Q4 (rural+)",
+        "Ana",
+    )
+    # "Trust & ease - Q4 rural" has the same link key: saving it would silently replace the first.
+    with pytest.raises(
+        saved_views.ViewExists, match=r"a view named “Trust & ease: Q4 \(rural\+\)” was saved by Ana on "
+    ):
+        saved_views.save(tmp_path, "Trust & ease - Q4 rural", "equity", {}, "")
+    assert saved_views.load(tmp_path, first.key).page == "trends"
+    replaced = saved_views.save(tmp_path, "Trust & ease - Q4 rural", "equity", {}, "", replace=True)
+    assert saved_views.load(tmp_path, first.key) == replaced
+    assert saved_views.save(tmp_path, "O'Brien's view", "trends", {}, "").key == "o-brien-s-view"
+    saved_views.delete(tmp_path, first.key)
+    assert [v.key for v in saved_views.listing(tmp_path)] == ["o-brien-s-view"]
+    with pytest.raises(CxError, match="is not a saved view"):
+        saved_views.delete(tmp_path, first.key)
+
+
+def test_the_sidebar_asks_before_replacing_and_deletes_a_view(sample_dir: Path) -> None:
+    folder = saved_views.folder(sample_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    assert any("Names: 1 to 60 characters" in c.value for c in app.sidebar.caption)
+    app = _submit_view(app, "Trust & ease")
+    assert any("Saved “Trust & ease”" in s.value for s in app.sidebar.success)
+    app = _submit_view(app, "Trust & ease")
+    assert any("Not saved: a view named “Trust & ease” was saved" in w.value for w in app.sidebar.warning)
+    app.sidebar.checkbox(key="_view_replace").check()
+    app = _submit_view(app, "Trust & ease")
+    assert any("Saved “Trust & ease”" in s.value for s in app.sidebar.success)
+    app.sidebar.selectbox(key="_view_delete").select("trust-ease")
+    app.sidebar.button(key="_view_delete_button").click().run()
+    assert saved_views.listing(sample_dir) == []
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _submit_view(app: AppTest, name: str) -> AppTest:
+    app.sidebar.text_input(key="_view_name").input(name)
+    return next(b for b in app.sidebar.button if b.label == "Save view").click().run()
 
 
 def test_an_unknown_view_in_a_link_gets_a_notice_and_the_page(sample_dir: Path) -> None:
