@@ -79,7 +79,7 @@ def preparing(steps: Sequence[str], seconds: float) -> str:
     elapsed = f"{int(seconds // 60)} min {int(seconds % 60)} s" if seconds >= 60 else f"{int(seconds)} s"
     head = (
         "**Preparing the data for its first use.** On new data the dashboard builds its fast store once: "
-        "about half a minute for the sample, 10 to 15 minutes for 10 million responses, an hour for 100 million (`cx build` does "
+        "about half a minute for the sample, about 10 minutes for 10 million responses, an hour for 100 million (`cx build` does "
         f"it ahead of time). {elapsed} so far."
     )
     return f"{head}\n\nNow: {steps[-1]}" if steps else f"{head}\n\nNow: reading and checking the inputs"

@@ -1,4 +1,6 @@
-"""Where the SQL files live and how to read them: the one place that knows the sql/ folder."""
+"""Where the SQL files live and how to read them: SQL_DIR is the one definition of the sql/ folder,
+which the modules that walk a layer of it (the warehouse's macros, seeds and models, the catalog's
+metrics, the engine's analyses, the store's fingerprint, the sandbox's known names) build on."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ TRUST_ANSWERS = [5, 4, 3, 2, 1, 4, 5, None, 4, 2]  # 9 valid; 5 answer 4 or 5; s
 
 
 def test_wilson_interval_matches_the_domain_example(make_engine: EngineFactory) -> None:
-    # 7 of 50 positive -> 14.0%, interval 6.9508% to 26.1862% (DOMAIN.md).
+    # 7 of 50 positive -> 14.0%, 95% Wilson interval 6.9508% to 26.1862% (sql/macros/statistics.sql).
     engine = make_engine(responses=[{"trust": 5 if i < 7 else 2} for i in range(50)])
     row = one(engine, "trust")
     assert row["value"] == pytest.approx(0.14)
