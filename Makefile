@@ -7,7 +7,7 @@ DATA_DIR ?= sample_data
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run sample test check lint types lock browser clean load
+.PHONY: install run sample test test-fast check lint types lock browser clean load
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The quick loop while working: everything but the browser and the slow tests (under 2 minutes).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 # Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
 SESSIONS ?= 25

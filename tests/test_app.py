@@ -35,6 +35,7 @@ def sample_environment(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow
 def test_every_page_runs_without_exception_or_notice(page: str) -> None:
     app = open_page(page)
     assert not app.exception

@@ -13,6 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data import preparing
 
+# Each starts the app on fresh data, building its store: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 

@@ -268,6 +268,7 @@ def test_the_png_decodes_at_the_svgs_size_at_200_ppi_with_provenance(trends: Bri
 @pytest.mark.parametrize(
     "page", ["overview", "equity", "journeys", "drivers", "value", "reporting", "catalog"]
 )
+@pytest.mark.slow
 def test_every_page_exports_a_deck_with_a_slide_per_exhibit(page: str) -> None:
     app = AppTest.from_file(APP, default_timeout=120)
     app.switch_page(f"app_pages/{page}.py")
@@ -431,6 +432,7 @@ def test_an_unknown_view_in_a_link_gets_a_notice_and_the_page(sample_dir: Path) 
 @pytest.mark.parametrize(
     "page", ["overview", "trends", "equity", "journeys", "drivers", "value", "reporting"]
 )
+@pytest.mark.slow
 def test_no_export_shows_a_statistic_when_every_denominator_is_under_the_minimum(
     pages_at: Any, page: str
 ) -> None:

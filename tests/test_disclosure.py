@@ -111,6 +111,7 @@ def test_the_same_cell_shows_the_same_number_in_every_view(published: Engine) ->
     assert len(seen) == 1, seen
 
 
+@pytest.mark.slow
 def test_the_fast_path_publishes_what_the_rows_do(sample_dir: Path, tmp_path: Path) -> None:
     engine = Engine.open(sample_dir, min_n=MIN_N, store_dir=tmp_path / "store", build=True)
     assert engine.store is not None
@@ -276,6 +277,7 @@ def attacks(exact: Engine, truth: Engine) -> Iterator[Attack]:
             )
 
 
+@pytest.mark.slow
 def test_no_differencing_route_recovers_a_hidden_count(
     published: Engine, exact_engine: Engine, truth: Engine
 ) -> None:

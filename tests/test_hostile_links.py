@@ -111,6 +111,7 @@ def tiny_environment(tiny_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 @FEW
 @given(command=some.sampled_from(COMMANDS), rest=some.lists(argument, max_size=6))
+@pytest.mark.slow
 def test_any_command_line_ends_with_a_status_and_a_message(
     tiny_environment: None, command: str, rest: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -199,6 +200,7 @@ def test_a_hostile_link_is_not_reflected(sample_app: None, page: str, trick: str
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=some.dictionaries(some.sampled_from(PARAMS), hostile_text, max_size=4))
+@pytest.mark.slow
 def test_random_links_never_raise(sample_app: None, values: dict[str, str]) -> None:
     app = AppTest.from_file(APP, default_timeout=120)
     for key, value in values.items():

@@ -3,7 +3,6 @@ the store follows its inputs; the benchmark runs at a small size and finds the t
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -12,13 +11,15 @@ import polars as pl
 import pytest
 from conftest import EngineFactory
 
-from cx.bench import agreement_queries, pandas_fits, run_bench, same, table
-from cx.cli import main
+from cx.bench import agreement_queries, same
 from metrics import store as store_module
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
 from metrics.warehouse import Warehouse
+
+# Each builds a store from the sample: run by `make test`, left out of `make test-fast`.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -290,75 +291,3 @@ def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
     serving = engine.warehouse.cursor().execute("select current_setting('memory_limit')").fetchone()
     assert limits == [("244.1 MiB",)] and serving == ("244.1 MiB",)
     assert engine.store is not None and engine.run(Query.of("trust"))["value"].to_list() == [0.75]
-
-
-def test_bench_runs_small(tmp_path: Path) -> None:
-    messages: list[str] = []
-    figures = run_bench(2_000, 2_000, tmp_path / "bench", interactions=6, progress=messages.append)
-    # The headline figures are reported as soon as they are measured, before the long comparisons.
-    headline = next(m for m in messages if m.startswith("interactions: "))
-    assert f"p95 {figures['interaction_p95_ms']:.1f} ms" in headline
-    assert messages.index(headline) < next(
-        i for i, m in enumerate(messages) if m.startswith("the same questions")
-    )
-    for key in (
-        "responses",
-        "contacts",
-        "cold_start_s",
-        "interaction_p50_ms",
-        "interaction_p95_ms",
-        "peak_rss_mb",
-        "speedup_vs_duckdb_scan",
-        "speedup_vs_pandas",
-        "fast_path_matches",
-    ):
-        assert key in figures, key
-    assert figures["responses"] == 2_000 and figures["interactions"] == 6
-    assert figures["fast_path_matches"] is True
-    assert figures["pandas_matches"] is True and figures["pandas_skipped"] is None
-    assert "pandas agrees: True" in table(figures)
-    json.dumps(figures)
-
-
-def test_bench_leaves_pandas_out_when_asked_or_when_it_would_not_fit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("cx.bench._available_bytes", lambda: 10 * 2**30)
-    assert pandas_fits(8_000_000) is None
-    assert (
-        pandas_fits(100_000_000)
-        == "pandas would need about 93 GiB for 100,000,000 responses; 10 GiB is available"
-    )
-    data_dir = tmp_path / "bench"
-    arguments = [
-        "bench",
-        "--responses",
-        "1500",
-        "--contacts",
-        "1500",
-        "--interactions",
-        "6",
-        "--data-dir",
-        str(data_dir),
-    ]
-    assert main([*arguments, "--skip-pandas", "--json"]) == 0
-    figures = json.loads(capfd.readouterr().out)
-    assert figures["pandas_skipped"] == "left out (--skip-pandas)" and figures["fast_path_matches"] is True
-    assert figures["speedup_vs_pandas"] is None and figures["pandas_matches"] is None
-    assert figures["speedup_vs_duckdb_scan"] > 0
-    assert "| pandas baseline | skipped: left out (--skip-pandas) |" in table(figures)
-
-
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (["bench", "--responses", "-5"], "--responses: value -5 must be 1 or more"),
-        (["bench", "--contacts", "0"], "--contacts: value 0 must be 1 or more"),
-        (["bench", "--responses", "10", "--interactions", "0"], "--interactions: value 0 must be 1 or more"),
-    ],
-)
-def test_bench_refuses_bad_sizes(
-    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    assert main([*arguments, "--data-dir", str(tmp_path)]) == 2
-    assert message in capsys.readouterr().err

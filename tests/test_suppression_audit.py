@@ -63,6 +63,7 @@ def engine(sample_dir: Path) -> Engine:
     return Engine(Warehouse(sample_dir), min_n=MIN_N)
 
 
+@pytest.mark.slow
 def test_every_metric_by_every_dimension(engine: Engine) -> None:
     hidden = 0
     for name, metric in engine.catalog.metrics.items():
@@ -130,6 +131,7 @@ _DIGIT = re.compile(r"\d")
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow
 def test_a_minimum_over_every_denominator_hides_every_statistic(pages_at: Any, page: str) -> None:
     app = pages_at(page, 10**9)
     for tile in app.metric:
@@ -160,6 +162,7 @@ SMALL_CELLS = {
 
 
 @pytest.mark.parametrize("page", list(SMALL_CELLS))
+@pytest.mark.slow
 def test_page_tables_and_charts_hold_no_small_or_derivable_cell(pages_at: Any, page: str) -> None:
     app = pages_at(page, MIN_N, **SMALL_CELLS[page])
     met_hidden = False
