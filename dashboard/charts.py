@@ -9,6 +9,7 @@ import polars as pl
 
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
+from metrics.formatting import format_value
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -21,10 +22,17 @@ def axis_title(metric: Metric) -> str:
 
 
 def trend(
-    frame: pl.DataFrame, metric: Metric, grain: str, split: str | None, marks: Sequence[tuple[str, str]] = ()
+    frame: pl.DataFrame,
+    metric: Metric,
+    grain: str,
+    split: str | None,
+    marks: Sequence[tuple[str, str]] = (),
+    events: Sequence[tuple[str, str]] = (),
+    target: float | None = None,
 ) -> alt.LayerChart | alt.FacetChart:
-    """Line of the metric by period with its 95% interval band, one colour per split group, and a rule
-    at each period in `marks` (period, what changed)."""
+    """Line of the metric by period with its 95% interval band, one colour per split group, a dashed
+    rule at each period in `marks` (period, what changed), a solid labelled rule at each of `events`
+    (period, what happened) and a horizontal rule at the `target`."""
     fmt = _FORMATS[metric.format]
     shown = frame.filter(~pl.col("suppressed")).to_pandas()
     order = DIMENSIONS[grain].order
@@ -60,8 +68,28 @@ def trend(
         layers.append(
             alt.Chart(changes)
             .mark_rule(strokeDash=[4, 4], color="#555555")
-            .encode(x=f"{grain}:O", tooltip=[alt.Tooltip("change:N", title="Question changed")])
+            .encode(x=f"{grain}:O", tooltip=[alt.Tooltip("change:N", title="What changed")])
         )
+    if events:
+        happened = pl.DataFrame({grain: [e[0] for e in events], "event": [e[1] for e in events]}).to_pandas()
+        rule = alt.Chart(happened).encode(x=f"{grain}:O", tooltip=[alt.Tooltip("event:N", title="Event")])
+        layers += [
+            rule.mark_rule(color=PALETTE[5], strokeWidth=2),
+            rule.mark_text(align="left", baseline="top", dx=4, dy=4, color=PALETTE[5], fontSize=11).encode(
+                text="event:N", y=alt.value(0)
+            ),
+        ]
+    if target is not None:
+        goal = pl.DataFrame({"target": [target], "label": [f"Target {format_value(target, metric.format)}"]})
+        rule = alt.Chart(goal.to_pandas()).encode(
+            y=alt.Y("target:Q", scale=y_scale), tooltip=[alt.Tooltip("label:N", title="")]
+        )
+        layers += [
+            rule.mark_rule(strokeDash=[2, 2], color=PALETTE[2]),
+            rule.mark_text(align="left", baseline="bottom", dy=-3, color=PALETTE[2], fontSize=11).encode(
+                text="label:N", x=alt.value(4)
+            ),
+        ]
     return alt.layer(*layers).properties(height=380)
 
 

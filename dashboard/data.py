@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
+from metrics import events as events_file
 from metrics.analyses import a11_report as a11
 from metrics.analyses import breaks, drivers, equity, headline, journeys, kpis, trends, value
 from metrics.catalog import Metric
@@ -221,6 +222,12 @@ def series(
 def wording_changes(filters: Filters, items: tuple[str, ...] = ("trust",)) -> list[trends.WordingChange]:
     """Return where the trust question (or the other `items`) changed."""
     return trends.wording_changes(engine(), filters, items)
+
+
+@st.cache_data(show_spinner=False)
+def events() -> tuple[events_file.Event, ...]:
+    """Return the events of config/events.toml (a bad file raises CxError naming it)."""
+    return events_file.load_events()
 
 
 @st.cache_data(show_spinner=False)

@@ -291,3 +291,14 @@ def test_trends_says_where_a_line_stops_and_why() -> None:
     assert len(stops) == 1 and stops[0].endswith(": the surveys answered after it did not ask this item."), (
         stops
     )
+
+
+def test_trends_draws_the_target_and_the_events_of_the_services_shown() -> None:
+    app = open_page("trends", metric="self_service_rate", service="Passport Services")
+    assert not app.exception
+    assert any(c.value == "Dotted line: the target, 65.0%." for c in app.caption)
+    events = [m.value for m in app.markdown if m.value.startswith("**Events**")]
+    assert events == ["**Events** (solid lines): FY2025 Q3: Online passport renewal redesigned."]
+    app = open_page("trends", metric="trust")
+    events = [m.value for m in app.markdown if m.value.startswith("**Events**")]
+    assert events and "Hurricane season" in events[0] and "passport" in events[0]

@@ -9,6 +9,8 @@ from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
+from metrics.errors import CxError
+from metrics.events import Event
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value, suppression_note
 from metrics.query import Filters
@@ -62,18 +64,25 @@ def render() -> None:
             *((b.quarter, b.describe()) for b in moved),
         ]
     ]
+    happened = _events(filters, grain)
     st.caption(f"{metric.description} {describe(filters)}.")
     columns = [grain, *([by_split] if by_split else [])]
     shown = data.labelled(frame)
     exhibits.chart(
         f"{metric.label} by {GRAIN_LABELS[grain].lower()}"
         + (f" and {DIMENSIONS[by_split].label.lower()}" if by_split else ""),
-        charts.trend(shown, metric, grain, by_split, marks),
+        charts.trend(
+            shown, metric, grain, by_split, marks, [(p, e.text) for p, e in happened], metric.target
+        ),
         tables.readable(shown, metric, columns),
         _alt_text(frame, metric, grain, by_split),
         numbers=frame,
         metrics=[name],
     )
+    if metric.target is not None:
+        st.caption(f"Dotted line: the target, {format_value(metric.target, metric.format)}.")
+    if happened:
+        st.markdown("**Events** (solid lines): " + " ".join(f"{p}: {e.text}." for p, e in happened))
     if changes:
         st.markdown("**Question changes** (dashed lines): " + " ".join(f"{c.describe()}." for c in changes))
     if moved:
@@ -91,6 +100,24 @@ def render() -> None:
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: this measure's data has no such column.")
     st.caption(suppression_note(engine.threshold(metric)))
+
+
+def _events(filters: Filters, grain: str) -> list[tuple[str, Event]]:
+    """Return the events of the filtered services within the period, each at its quarter or month; a
+    bad events file is named in a warning and the page goes on without events."""
+    try:
+        found = data.events()
+    except CxError as error:
+        st.warning(f"Events are not shown: {error}")
+        return []
+    chosen = dict(filters.where).get("service", ())
+    return [
+        (e.quarter if grain == "fiscal_quarter" else e.date.strftime("%Y-%m"), e)
+        for e in found
+        if e.touches(chosen)
+        and (not filters.start or e.quarter >= filters.start)
+        and (not filters.end or e.quarter <= filters.end)
+    ]
 
 
 def _say_where_the_line_stops(frame: pl.DataFrame, name: str, label: str, filters: Filters) -> None:
