@@ -273,6 +273,20 @@ def value_figures(filters: Filters, quarter: str, assumptions: value.Assumptions
 
 
 @st.cache_data(show_spinner=False)
+def unusual_baseline(filters: Filters, baseline: str) -> list[str]:
+    """Return what is unusual about a baseline quarter against its neighbours."""
+    return value.unusual_baseline(engine(), filters, baseline)
+
+
+@st.cache_data(show_spinner=False)
+def value_year_to_date(
+    filters: Filters, quarter: str, assumptions: value.Assumptions
+) -> tuple[str, dict[str, float | None]]:
+    """Return the fiscal year to date and the sums of the headline value figures over it."""
+    return value.year_to_date(engine(), filters, quarter, assumptions)
+
+
+@st.cache_data(show_spinner=False)
 def assumptions() -> value.Assumptions:
     """Return the shipped value assumptions (config/value_assumptions.toml)."""
     return value.load_assumptions()

@@ -19,7 +19,7 @@ FOLDER = "saved_views"
 # Ordinary title characters; a link key keeps only the letters and digits (`key_of`).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-+&'.,():]{0,59}$")
 NAME_RULE = (
-    "1 to 60 characters: letters, digits, spaces and - _ + & ' . , ( ), starting with a letter or digit"
+    "1 to 60 characters: letters, digits, spaces and - _ + & ' . , : ( ), starting with a letter or digit"
 )
 
 

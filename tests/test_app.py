@@ -28,6 +28,11 @@ def open_page(page: str, **params: str | list[str]) -> AppTest:
     return app.run()
 
 
+def notices(app: AppTest) -> list[str]:
+    """Return the page's notices, leaving out what the data itself warrants (an unusual baseline)."""
+    return [w.value for w in app.warning if "is an unusual quarter" not in w.value]
+
+
 @pytest.fixture(autouse=True)
 def sample_environment(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CX_DATA_DIR", str(sample_dir))
@@ -39,7 +44,7 @@ def sample_environment(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_every_page_runs_without_exception_or_notice(page: str) -> None:
     app = open_page(page)
     assert not app.exception
-    assert not app.warning, [w.value for w in app.warning]
+    assert not notices(app), notices(app)
     assert app.title[0].value.endswith("?") or "?" in app.title[0].value  # titles say what the page answers
 
 
@@ -142,7 +147,7 @@ def test_value_page_equals_the_value_model_and_carries_adjusted_assumptions(samp
     from metrics.analyses.value import load_assumptions, value
 
     app = open_page("value", staff_cost="80", cost_phone="20", baseline="FY2025Q4")
-    assert not app.exception and not app.warning, [w.value for w in app.warning]
+    assert not app.exception and not notices(app), notices(app)
     shipped = load_assumptions()
     adjusted = shipped.adjusted(
         baseline_quarter="FY2025 Q4", staff_hourly_cost=80.0, cost_per_transaction={"phone": 20.0}
@@ -302,3 +307,15 @@ def test_trends_draws_the_target_and_the_events_of_the_services_shown() -> None:
     app = open_page("trends", metric="trust")
     events = [m.value for m in app.markdown if m.value.startswith("**Events**")]
     assert events and "Hurricane season" in events[0] and "passport" in events[0]
+
+
+def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date() -> None:
+    # The default baseline of FY2026 Q4 is FY2025 Q4, the sample's disaster surge.
+    app = open_page("value")
+    assert not app.exception
+    assert any(m.value.startswith("**Baseline: FY2025 Q4** (four quarters before") for m in app.markdown)
+    warned = [w.value for w in app.warning if "unusual quarter" in w.value]
+    assert len(warned) == 1 and "the mean wait in FY2025 Q4" in warned[0], warned
+    assert any("**FY2026 to date (FY2026 Q1 to FY2026 Q4):**" in c.value for c in app.caption)
+    calm = open_page("value", baseline="FY2024Q4")
+    assert not [w.value for w in calm.warning if "unusual quarter" in w.value]

@@ -4,6 +4,8 @@ assumption on the page, adjustable, and carried in the link."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -43,7 +45,23 @@ def render() -> None:
                 else ""
             )
         )
-        _headline(figures)
+        chosen = (
+            "four quarters before: the same season a year earlier"
+            if figures.baseline == baseline_for(quarter, replace(assumptions, baseline_quarter=None))
+            else "chosen under Assumptions"
+        )
+        st.markdown(f"**Baseline: {figures.baseline}** ({chosen}; change it under *Assumptions* below).")
+        unusual = data.unusual_baseline(filters, figures.baseline)
+        if unusual:
+            st.warning(
+                f"The baseline {figures.baseline} is an unusual quarter: "
+                + "; ".join(unusual)
+                + ". A saving "
+                "measured against it is then largely that quarter passing, not the service improving: "
+                "compare with another baseline before quoting it.",
+                icon=":material/warning:",
+            )
+        _headline(figures, data.value_year_to_date(filters, quarter, assumptions), unusual)
         _workings(figures, assumptions)
         _channels(figures)
         if figures.gaps:
@@ -63,8 +81,9 @@ def _count(amount: float | None, unit: str) -> str:
     return SUPPRESSED if amount is None else f"{amount:,.0f} {unit}".strip()
 
 
-def _headline(v: Value) -> None:
-    """The four figures a leader quotes, each with what it rests on."""
+def _headline(v: Value, to_date: tuple[str, dict[str, float | None]], unusual: list[str]) -> None:
+    """The four figures a leader quotes, each with what it rests on and its fiscal year to date."""
+    span, sums = to_date
     cards = (
         (
             "Cost avoided by the self-service shift",
@@ -87,15 +106,25 @@ def _headline(v: Value) -> None:
             "a negative figure is time lost to longer waits",
         ),
     )
+    so_far = (
+        _money(sums["cost_avoided"]),
+        _count(sums["staff_hours_freed"], "hours"),
+        _count(sums["contacts_avoided"], "contacts"),
+        _count(sums["customer_hours_saved"], "hours"),
+    )
+    caveat = f" The baseline is unusual: {'; '.join(unusual)}." if unusual else ""
     exhibits.figures(
-        [Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}.") for label, shown, note in cards]
+        [
+            Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}; {span}: {total}.{caveat}")
+            for (label, shown, note), total in zip(cards, so_far, strict=True)
+        ]
     )
     # Two to a row: four to a row cut the labels and values short on a laptop screen.
-    for row in (cards[:2], cards[2:]):
-        for column, (label, shown, note) in zip(st.columns(2), row, strict=True):
+    for row, totals in ((cards[:2], so_far[:2]), (cards[2:], so_far[2:])):
+        for column, (label, shown, note), total in zip(st.columns(2), row, totals, strict=True):
             with column.container(border=True):
                 st.metric(label, shown)
-                st.caption(note)
+                st.caption(f"{note}.  \n**{span}:** {total}, each quarter against its own baseline.")
 
 
 def _workings(v: Value, a: Assumptions) -> None:

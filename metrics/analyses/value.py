@@ -22,11 +22,21 @@ import polars as pl
 
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_value
 from metrics.query import Engine, Filters
 from metrics.sqlfiles import SQL_DIR
 
 ASSUMPTIONS_FILE = SQL_DIR.parent / "config" / "value_assumptions.toml"
 BASELINE_QUARTERS_BACK = 4
+# A baseline quarter whose input differs from the mean of its two neighbouring quarters by more than
+# this share of it is called unusual: a saving against it is mostly the unusual quarter passing.
+UNUSUAL = 0.25
+# The inputs the figures are measured against at the baseline, by metric, as people name them.
+_BASELINE_INPUTS = {
+    "wait_mean": "mean wait",
+    "contacts": "contact volume",
+    "self_service_rate": "self-service rate",
+}
 
 
 @dataclass(frozen=True)
@@ -253,3 +263,45 @@ def _product(a: float | None, b: float | None) -> float | None:
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
+
+
+def unusual_baseline(engine: Engine, filters: Filters, baseline: str) -> list[str]:
+    """Say which of the baseline's inputs differ from the mean of its two neighbouring quarters by
+    more than UNUSUAL of it (a surge, an outage): a saving measured against it would mostly be that
+    quarter passing, not the service improving."""
+    before, after = FiscalQuarter.parse(baseline).previous().label, FiscalQuarter.parse(baseline).next().label
+    kept = Filters(tuple((d, v) for d, v in filters.where if d != "channel"), before, after)
+    found = []
+    for name, words in _BASELINE_INPUTS.items():
+        query, _ = engine.applicable(kept.query(name, by=["fiscal_quarter"]))
+        rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
+        raw = [rows.get(q, {}).get("value") for q in (before, baseline, after)]
+        if any(v is None for v in raw) or any(rows[q]["suppressed"] for q in (before, baseline, after)):
+            continue
+        values = [float(v) for v in raw if v is not None]
+        usual = (values[0] + values[2]) / 2
+        if usual and abs(values[1] - usual) > UNUSUAL * abs(usual):
+            fmt = engine.metric(name).format
+            found.append(
+                f"the {words} in {baseline} ({format_value(values[1], fmt)}) is "
+                f"{'above' if values[1] > usual else 'below'} its neighbouring quarters' {before} and {after} "
+                f"({format_value(usual, fmt)} on average) by {abs(values[1] / usual - 1):.0%}"
+            )
+    return found
+
+
+def year_to_date(
+    engine: Engine, filters: Filters, quarter: str, assumptions: Assumptions
+) -> tuple[str, dict[str, float | None]]:
+    """Return the fiscal year to date (as words) and the sums over its quarters of the four headline
+    figures, each quarter against its own baseline; a figure missing in any quarter is None."""
+    last = FiscalQuarter.parse(quarter)
+    quarters = [FiscalQuarter(last.year, q).label for q in range(1, last.quarter + 1)]
+    each = [value(engine, filters, q, assumptions) for q in quarters]
+    names = ("cost_avoided", "staff_hours_freed", "contacts_avoided", "customer_hours_saved")
+    sums: dict[str, float | None] = {}
+    for name in names:
+        parts = [getattr(v, name) for v in each]
+        sums[name] = None if any(p is None for p in parts) else float(sum(parts))
+    span = quarters[0] if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
+    return f"FY{last.year} to date ({span})", sums
