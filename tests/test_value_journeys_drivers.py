@@ -159,3 +159,21 @@ def test_too_few_complete_answers_hide_the_ranking(make_engine: EngineFactory) -
     found = drivers.importance(engine, Filters())
     assert found.hidden_reason is not None and "100" in found.hidden_reason
     assert found.drivers["importance"].is_null().all()
+
+
+def test_an_unusual_baseline_is_named_with_its_numbers(make_engine: EngineFactory) -> None:
+    from metrics.analyses.value import unusual_baseline
+
+    # FY2025 Q1, Q2, Q3: ten answered contacts each, waiting 60 s, 120 s, 70 s. The baseline FY2025 Q2's
+    # mean wait of 120 s is 85% above its neighbours' 65 s (more than 25%); the contact volume is not.
+    waits = {datetime(2024, 11, 15): 60.0, datetime(2025, 2, 15): 120.0, datetime(2025, 5, 15): 70.0}
+    engine = make_engine(
+        contacts=[
+            {"started_at": day, "queue_wait_seconds": wait} for day, wait in waits.items() for _ in range(10)
+        ]
+    )
+    assert unusual_baseline(engine, Filters(), "FY2025 Q2") == [
+        "the mean wait in FY2025 Q2 (2m 00s) is above its neighbouring quarters' FY2025 Q1 and FY2025 Q3 "
+        "(1m 05s on average) by 85%"
+    ]
+    assert unusual_baseline(engine, Filters(), "FY2025 Q1") == []  # no quarter before it: nothing to judge by
