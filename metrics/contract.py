@@ -267,7 +267,7 @@ RESPONSES = Input(
 
 CONTACTS = Input(
     name="contacts",
-    grain="One row per contact-centre or in-person interaction that entered a queue.",
+    grain="One row per contact-center or in-person interaction that entered a queue.",
     key="contact_id",
     columns=(
         Column("contact_id", "VARCHAR", "Unique id of the contact."),

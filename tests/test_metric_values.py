@@ -10,7 +10,7 @@ from conftest import EngineFactory, one
 from metrics.query import Query
 
 # Wilson 95% bounds below were worked out with z = 1.959964:
-#   centre = (p + z^2/2n) / (1 + z^2/n),  half = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
+#   center = (p + z^2/2n) / (1 + z^2/n),  half = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
 TRUST_ANSWERS = [5, 4, 3, 2, 1, 4, 5, None, 4, 2]  # 9 valid; 5 answer 4 or 5; sum 30
 
 

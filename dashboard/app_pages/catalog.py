@@ -20,12 +20,15 @@ def render() -> None:
     search = (
         state.text("Search the metrics", "q", placeholder="e.g. wait, trust, self-service").strip().lower()
     )
-    metrics = [
-        m
-        for m in engine.catalog.metrics.values()
-        if not search
-        or any(search in text.lower() for text in (m.name, m.label, m.description, m.theme, m.owner))
-    ]
+    metrics = sorted(
+        (
+            m
+            for m in engine.catalog.metrics.values()
+            if not search
+            or any(search in text.lower() for text in (m.name, m.label, m.description, m.theme, m.owner))
+        ),
+        key=lambda m: m.label.lower(),  # as a reader looks for them: by label
+    )
     st.caption(
         f"{len(metrics)} of {len(engine.catalog.metrics)} metrics. Latest values are for {filters.end} under the "
         "sidebar filters. Each metric is one SQL file in sql/metrics/."

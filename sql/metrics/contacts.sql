@@ -1,10 +1,10 @@
 -- label: Contacts
--- description: Number of contact-centre and in-person contacts that entered a queue, answered or abandoned.
+-- description: Number of contact-center and in-person contacts that entered a queue, answered or abandoned.
 -- unit: contacts
 -- format: integer
 -- direction: neutral
 -- theme: Volume
--- owner: Contact Centre Operations
+-- owner: Contact Center Operations
 -- aggregate: count
 
 -- One row per contact.

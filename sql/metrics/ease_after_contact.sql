@@ -1,5 +1,5 @@
 -- label: Ease after a contact
--- description: Ease (share answering 4 or 5 on the five-point scale) among respondents whose response is linked to an answered contact-centre or in-person contact, so it can be broken down by how long they waited (wait_band).
+-- description: Ease (share answering 4 or 5 on the five-point scale) among respondents whose response is linked to an answered contact-center or in-person contact, so it can be broken down by how long they waited (wait_band).
 -- unit: share of respondents
 -- format: percent
 -- direction: higher_is_better

@@ -4,7 +4,7 @@
 -- format: percent
 -- direction: higher_is_better
 -- theme: Operations
--- owner: Contact Centre Operations
+-- owner: Contact Center Operations
 -- aggregate: share
 -- target: 0.75
 

@@ -1,10 +1,10 @@
 -- label: Service level (5 minutes)
--- description: Service level offered, as contact centres report it: contacts answered within 5 minutes (300 seconds) of entering the queue, out of contacts answered plus those abandoned after waiting more than 5 minutes. A caller who hung up sooner is left out (the industry's convention: the centre had no fair chance to answer).
+-- description: Service level offered, as contact centers report it: contacts answered within 5 minutes (300 seconds) of entering the queue, out of contacts answered plus those abandoned after waiting more than 5 minutes. A caller who hung up sooner is left out (the industry's convention: the center had no fair chance to answer).
 -- unit: share of contacts offered
 -- format: percent
 -- direction: higher_is_better
 -- theme: Operations
--- owner: Contact Centre Operations
+-- owner: Contact Center Operations
 -- aggregate: share
 -- target: 0.80
 

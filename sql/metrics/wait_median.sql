@@ -4,7 +4,7 @@
 -- format: duration
 -- direction: lower_is_better
 -- theme: Operations
--- owner: Contact Centre Operations
+-- owner: Contact Center Operations
 -- aggregate: median
 
 -- One row per answered contact.
