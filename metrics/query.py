@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -533,19 +534,12 @@ class Engine:
         return tuple(found)
 
     def _analysis(self, name: str) -> _Analysis:
+        source = f"sql/analyses/{name}.sql"
         text = read_sql(Path("analyses") / f"{name}.sql")
-        header = {
-            key.strip(): value.strip()
-            for line in text.splitlines()
-            if line.startswith("-- ") and ":" in line
-            for key, value in [line[3:].split(":", 1)]
-            if key.strip() in ("reads", "keys")
-        }
-        base = header.get("reads", "")
-        if base not in self.warehouse.reads:
-            raise CxError(f"sql/analyses/{name}.sql: '-- reads:' names no known view ({base!r})")
-        keys = tuple(k.strip() for k in header.get("keys", "").split(",") if k.strip())
-        return _Analysis(text, base, keys)
+        analysis = parse_analysis(text, source)
+        if analysis.base not in self.warehouse.reads:
+            raise CxError(f"{source}: '-- reads:' names no known view ({analysis.base!r})")
+        return analysis
 
     def values(self, dimension: str, metric: str | None = None) -> tuple[str, ...]:
         """Return the values a dimension takes in the data, in display order: in one metric's rows, or
@@ -654,6 +648,34 @@ class _Analysis:
     text: str
     base: str
     keys: tuple[str, ...]
+
+
+ANALYSIS_KEYS = ("reads", "keys")
+_HEADER_LINE = re.compile(r"^-- ([A-Za-z_]+):(.*)$")
+
+
+def parse_analysis(text: str, source: str) -> _Analysis:
+    """Read an analysis file's header as strictly as a metric's: its leading `-- key: value` lines;
+    an unknown, repeated or empty key, or no `reads`, is an error naming the file, line and key."""
+    header: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _HEADER_LINE.match(line)
+        if not found:
+            break  # the header ends at the first line that is not `-- key: value`
+        key, value = found.group(1), found.group(2).strip()
+        if key not in ANALYSIS_KEYS:
+            raise CxError(
+                f"{source}: line {number}: unknown header key '{key}'; known keys: {', '.join(ANALYSIS_KEYS)}"
+            )
+        if key in header:
+            raise CxError(f"{source}: line {number}: header key '{key}' is given twice")
+        if not value:
+            raise CxError(f"{source}: line {number}: header key '{key}' has no value")
+        header[key] = value
+    if "reads" not in header:
+        raise CxError(f"{source}: missing header key 'reads' (the view the analysis reads)")
+    keys = tuple(k.strip() for k in header.get("keys", "").split(",") if k.strip())
+    return _Analysis(text, header["reads"], keys)
 
 
 def _sum_over(cube: Cube, keys: Sequence[str], sums: Sequence[str], conditions: Sequence[str]) -> str:

@@ -4,6 +4,7 @@ wait band, and the drivers of trust, each on a tiny dataset worked out by hand."
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,13 +69,32 @@ def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: Eng
     assert found.moved_to_self_service == pytest.approx(0)
 
 
-def test_the_shipped_assumptions_load_and_a_bad_file_is_named(tmp_path: Any) -> None:
+def test_the_shipped_assumptions_load() -> None:
     shipped = load_assumptions()
     assert shipped.staff_hourly_cost > 0 and shipped.cost_per_transaction["phone"] > 0
-    bad = tmp_path / "value.toml"
-    bad.write_text('staff_hourly_cost = 50\n[handle_minutes]\nphone = "nine"\n', encoding="utf-8")
-    with pytest.raises(CxError, match=r"value.toml.*handle_minutes.phone"):
-        load_assumptions(bad)
+
+
+BAD_ASSUMPTIONS = Path(__file__).resolve().parent / "fixtures" / "bad_assumptions"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad_baseline", "'baseline_quarter': 'FY2025 Q5' is not a fiscal quarter; write it like FY2025Q1"),
+        ("missing_staff_cost", "'staff_hourly_cost' is missing"),
+        ("negative", "'staff_hourly_cost' must be a number of 0 or more, not -5"),
+        ("not_a_number", "'handle_minutes.phone' must be a number of 0 or more, not 'nine'"),
+        ("not_a_table", "'cost_per_transaction' must be a table of channel = number"),
+        ("not_toml", "cannot read the value assumptions: Invalid value (at line 1, column 21)"),
+        ("unknown_channel", "'cost_per_transaction.pigeon': 'pigeon' is not a channel (computer, mobile, "),
+        ("unknown_key", "unknown key 'staff_cost'; known keys: baseline_quarter, staff_hourly_cost, "),
+    ],
+)
+def test_a_bad_assumptions_file_is_named_with_its_key(name: str, message: str) -> None:
+    path = BAD_ASSUMPTIONS / f"{name}.toml"
+    with pytest.raises(CxError) as raised:
+        load_assumptions(path)
+    assert str(raised.value).startswith(f"{path}: {message}")
 
 
 def test_trust_after_contact_by_wait_band_by_hand(make_engine: EngineFactory) -> None:
@@ -177,3 +197,32 @@ def test_an_unusual_baseline_is_named_with_its_numbers(make_engine: EngineFactor
         "(1m 05s on average) by 85%"
     ]
     assert unusual_baseline(engine, Filters(), "FY2025 Q1") == []  # no quarter before it: nothing to judge by
+
+
+BAD_ANALYSES = Path(__file__).resolve().parent / "fixtures" / "bad_analyses"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("unknown_key", "line 2: unknown header key 'key'; known keys: reads, keys"),
+        ("twice", "line 2: header key 'reads' is given twice"),
+        ("empty_value", "line 2: header key 'keys' has no value"),
+        ("no_reads", "missing header key 'reads' (the view the analysis reads)"),
+    ],
+)
+def test_an_analysis_header_is_read_strictly(name: str, message: str) -> None:
+    from metrics.query import parse_analysis
+
+    source = f"tests/fixtures/bad_analyses/{name}.sql"
+    with pytest.raises(CxError) as raised:
+        parse_analysis((BAD_ANALYSES / f"{name}.sql").read_text(encoding="utf-8"), source)
+    assert str(raised.value) == f"{source}: {message}"
+
+
+def test_the_shipped_analysis_header_reads_its_view_and_keys() -> None:
+    from metrics.query import parse_analysis
+    from metrics.sqlfiles import SQL_DIR
+
+    found = parse_analysis((SQL_DIR / "analyses" / "driver_moments.sql").read_text(encoding="utf-8"), "x")
+    assert (found.base, found.keys) == ("stg_responses", ("bucket",))

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value
@@ -28,6 +29,9 @@ from metrics.sqlfiles import SQL_DIR
 
 ASSUMPTIONS_FILE = SQL_DIR.parent / "config" / "value_assumptions.toml"
 BASELINE_QUARTERS_BACK = 4
+# The keys of config/value_assumptions.toml, and the channels its tables may name (the contract's).
+_ASSUMPTION_KEYS = ("baseline_quarter", "staff_hourly_cost", "cost_per_transaction", "handle_minutes")
+CHANNELS: tuple[str, ...] = DIMENSIONS["channel"].order or ()
 # A baseline quarter whose input differs from the mean of its two neighbouring quarters by more than
 # this share of it is called unusual: a saving against it is mostly the unusual quarter passing.
 UNUSUAL = 0.25
@@ -69,6 +73,9 @@ def load_assumptions(path: Path = ASSUMPTIONS_FILE) -> Assumptions:
             raise CxError(f"{path}: '{key}' must be a number of 0 or more, not {value!r}")
         return float(value)
 
+    for key in raw:
+        if key not in _ASSUMPTION_KEYS:
+            raise CxError(f"{path}: unknown key '{key}'; known keys: {', '.join(_ASSUMPTION_KEYS)}")
     baseline = str(raw.get("baseline_quarter") or "").strip() or None
     if baseline is not None:
         try:
@@ -80,6 +87,11 @@ def load_assumptions(path: Path = ASSUMPTIONS_FILE) -> Assumptions:
         entries = raw.get(table, {})
         if not isinstance(entries, dict):
             raise CxError(f"{path}: '{table}' must be a table of channel = number")
+        for channel in entries:
+            if channel not in CHANNELS:
+                raise CxError(
+                    f"{path}: '{table}.{channel}': '{channel}' is not a channel ({', '.join(CHANNELS)})"
+                )
         tables[table] = {str(k): number(v, f"{table}.{k}") for k, v in entries.items()}
     if "staff_hourly_cost" not in raw:
         raise CxError(f"{path}: 'staff_hourly_cost' is missing")
