@@ -30,7 +30,6 @@ from metrics.warehouse import Warehouse
 
 Progress = Callable[[str], None]
 SHARE_ITEMS = ("trust", "ease", "effectiveness", "satisfaction")
-THEMES = ("trust", "ease", "effectiveness", "emotion")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     if step.page == "overview":
         names = ("responses", "response_rate", "trust", "ease", "effectiveness", "emotion")
         tiles = kpis.tiles(engine, (*names, "wait_median", "self_service_rate"), f, quarter)
-        return tiles, kpis.largest_moves(engine, THEMES, ("service", "segment"), f, quarter)
+        return tiles, kpis.largest_moves(engine, kpis.THEME_METRICS, ("service", "segment"), f, quarter)
     if step.page == "trends":
         split = c[2] or None
         return trends.series(engine, c[0], f, c[1], split), trends.wording_changes(engine, f)
@@ -92,12 +91,17 @@ def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
         choice: tuple[str, ...] = ()
         if page == "trends":
             split = rng.choice(("", "channel", "age_band", "segment"))
-            choice = (rng.choice(THEMES), rng.choice(trends.GRAINS), split)
+            choice = (rng.choice(kpis.THEME_METRICS), rng.choice(trends.GRAINS), split)
         elif page == "equity":
             within = rng.choice(("", "urbanicity"))
-            choice = (rng.choice(THEMES), rng.choice(EQUITY_DIMENSIONS), within, "Rural" if within else "")
+            choice = (
+                rng.choice(kpis.THEME_METRICS),
+                rng.choice(EQUITY_DIMENSIONS),
+                within,
+                "Rural" if within else "",
+            )
         elif page == "journeys":
-            choice = (rng.choice(services), rng.choice(THEMES))
+            choice = (rng.choice(services), rng.choice(kpis.THEME_METRICS))
         elif page == "drivers":
             choice = (rng.choice(("trust_after_contact", "ease_after_contact")), rng.choice(("", "channel")))
         steps.append(Interaction(page, filters, choice))

@@ -139,7 +139,7 @@ def _importance_table(table: pl.DataFrame) -> pl.DataFrame:
                 for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
             "Performance (share 4-5)": [format_value(v, "percent") for v in table["performance"]],
-            "n (performance)": [SUPPRESSED if n is None else f"{n:,}" for n in table["performance_n"]],
+            "n (performance)": [format_value(n, "integer") for n in table["performance_n"]],
             "Quadrant": [q or SUPPRESSED for q in table["quadrant"]],
         }
     )
@@ -281,11 +281,11 @@ def _checklist_table(table: pl.DataFrame) -> pl.DataFrame:
         {
             "Driver": table["label"],
             "Went well (among those who trusted)": [format_value(v, "percent") for v in table["went_well"]],
-            "n": [SUPPRESSED if n is None else f"{n:,}" for n in table["went_well_n"]],
+            "n": [format_value(n, "integer") for n in table["went_well_n"]],
             "Could improve (among those who did not)": [
                 format_value(v, "percent") for v in table["could_improve"]
             ],
-            "n ": [SUPPRESSED if n is None else f"{n:,}" for n in table["could_improve_n"]],
+            "n ": [format_value(n, "integer") for n in table["could_improve_n"]],
         }
     )
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.equity import THEMES
+from metrics.analyses.kpis import THEME_METRICS
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.formatting import format_delta, format_value, suppression_note
@@ -98,14 +98,14 @@ def render() -> None:
     st.header(f"The four themes by {_label(dimension).lower()}")
     computed = data.theme_grid(dimension, filters, within)
     grid = data.labelled(computed)
-    labels = {n: data.metric(n).label for n in THEMES}
+    labels = {n: data.metric(n).label for n in THEME_METRICS}
     exhibits.chart(
         f"The four themes by {_label(dimension).lower()}{who}",
         charts.heatmap(grid, dimension, labels),
         _grid_table(grid, dimension, labels),
         _grid_alt(grid, dimension, labels),
         numbers=computed,
-        metrics=THEMES,
+        metrics=THEME_METRICS,
         table_title="Numbers behind the heat map",
     )
     st.caption(suppression_note(threshold))

@@ -9,9 +9,9 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.equity import THEMES
 from metrics.analyses.journeys import STAGES, Moment
-from metrics.formatting import SUPPRESSED, format_value, suppression_note
+from metrics.analyses.kpis import THEME_METRICS
+from metrics.formatting import format_value, suppression_note
 
 
 def render() -> None:
@@ -37,7 +37,7 @@ def render() -> None:
             "narrows the list.",
         )
     found = data.journey(service, filters)
-    labels = {n: data.metric(n).label for n in THEMES}
+    labels = {n: data.metric(n).label for n in THEME_METRICS}
     st.caption(f"{service}; {describe(filters, besides='service')}.")
     if found.empty:
         st.info(
@@ -65,18 +65,20 @@ def render() -> None:
         f"Lines of the four themes across the journey stages of {service}: "
         + tables.in_words(scores, "percent", ["journey_stage", "theme"]),
         numbers=scores,
-        metrics=THEMES,
+        metrics=THEME_METRICS,
     )
-    volume = " · ".join(
-        f"{stage}: {SUPPRESSED if n is None else f'{n:,}'}" for stage, n in found.responses.items()
-    )
+    volume = " · ".join(f"{stage}: {format_value(n, 'integer')}" for stage, n in found.responses.items())
     st.markdown(f"**Responses per stage** · {volume}")
     if found.ignored_filters:
         st.caption(f"Not filtered by {', '.join(found.ignored_filters)}: survey answers have no such column.")
 
     st.header("Is the moment that matters the same for every segment?")
     theme = state.select(
-        "Theme to compare", list(THEMES), "journey_theme", default="trust", format_func=lambda n: labels[n]
+        "Theme to compare",
+        list(THEME_METRICS),
+        "journey_theme",
+        default="trust",
+        format_func=lambda n: labels[n],
     )
     by_segment, moments = data.journey_by_segment(service, theme, filters)
     metric = data.metric(theme)
@@ -148,7 +150,7 @@ def _stage_table(scores: pl.DataFrame, responses: dict[str, int | None], themes:
             for row in scores.filter(pl.col("theme") == theme).iter_rows(named=True)
         }
         table[theme] = [values.get(stage, "no answers") for stage in table["Stage"]]
-    table["Responses"] = [SUPPRESSED if responses[s] is None else f"{responses[s]:,}" for s in table["Stage"]]
+    table["Responses"] = [format_value(responses[s], "integer") for s in table["Stage"]]
     return pl.DataFrame(table)
 
 

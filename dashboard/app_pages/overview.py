@@ -8,11 +8,9 @@ import streamlit as st
 from dashboard import data, exhibits, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
-from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back, tile_value
+from metrics.analyses.kpis import HEADLINE, THEME_METRICS, Tile, describe_tile, quarters_back, tile_value
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
-
-THEMES = ("trust", "ease", "effectiveness", "emotion")
 
 
 def render() -> None:
@@ -58,7 +56,7 @@ def render() -> None:
     themes = tuple(
         name
         for name, tile in zip(HEADLINE, results, strict=True)
-        if name in THEMES and isinstance(tile, Tile)
+        if name in THEME_METRICS and isinstance(tile, Tile)
     )
     moves = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else []
     if not moves:
@@ -99,7 +97,7 @@ def render() -> None:
                     "basis": [m.basis.note for m in moves],
                 }
             ),
-            metrics=THEMES,
+            metrics=THEME_METRICS,
         )
     st.caption(suppression_note(data.engine().min_n))
 

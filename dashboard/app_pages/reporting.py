@@ -108,7 +108,7 @@ def render() -> None:
 
 
 def _count(value: int | None) -> str:
-    return SUPPRESSED if value is None else f"{value:,}"
+    return format_value(value, "integer")
 
 
 render()

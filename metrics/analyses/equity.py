@@ -9,10 +9,9 @@ from typing import Any
 
 import polars as pl
 
+from metrics.analyses.kpis import THEME_METRICS
 from metrics.compare import adjusted, gap
 from metrics.query import Engine, Filters
-
-THEMES = ("trust", "ease", "effectiveness", "emotion")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,9 @@ def theme_grid(
 ) -> pl.DataFrame:
     """Return one row per group and theme: value, n, suppressed, gap and whether it is beyond noise."""
     frames = []
-    for name, found in zip(THEMES, breakdowns(engine, THEMES, dimension, filters, within), strict=True):
+    for name, found in zip(
+        THEME_METRICS, breakdowns(engine, THEME_METRICS, dimension, filters, within), strict=True
+    ):
         part = found.groups
         frames.append(
             part.select(dimension, "value", "n", "suppressed", "gap", "beyond_noise").with_columns(

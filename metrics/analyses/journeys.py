@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.equity import THEMES
+from metrics.analyses.kpis import THEME_METRICS
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
 from metrics.query import Engine, Filters
 
@@ -46,14 +46,16 @@ def journey(engine: Engine, service: str, filters: Filters) -> Journey:
     """Return the theme scores per stage of `service`, its responses per stage and the moment that matters."""
     ignored: tuple[str, ...] = ()
     queries = []
-    for name in (*THEMES, "responses"):
+    for name in (*THEME_METRICS, "responses"):
         query, dropped = engine.applicable(
             filters.query(name, by=["journey_stage"], where={"service": service})
         )
-        ignored += dropped if name in THEMES else ()
+        ignored += dropped if name in THEME_METRICS else ()
         queries.append(query)
     *themes, counted = [_in_stage_order(result) for result in engine.run_many(queries)]
-    frames = [f.with_columns(pl.lit(name).alias("metric")) for name, f in zip(THEMES, themes, strict=True)]
+    frames = [
+        f.with_columns(pl.lit(name).alias("metric")) for name, f in zip(THEME_METRICS, themes, strict=True)
+    ]
     scores = pl.concat(
         [f.select("journey_stage", "metric", "value", "n", "ci_low", "ci_high", "suppressed") for f in frames]
     )
@@ -93,7 +95,7 @@ def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
     present = [s for s in STAGES if any(stage == s for stage, _ in values)]
     best: Moment | None = None
     for previous, stage in itertools.pairwise(present):
-        common = [m for m in THEMES if (previous, m) in values and (stage, m) in values]
+        common = [m for m in THEME_METRICS if (previous, m) in values and (stage, m) in values]
         if not common:
             continue
         drop = sum(values[(previous, m)] - values[(stage, m)] for m in common) / len(common)
