@@ -60,6 +60,8 @@ VETERAN_STATUS: tuple[str, ...] = ("Veteran", "Not a veteran", NOT_REPORTED)
 SURVEY_VERSIONS: tuple[str, ...] = ("v1", "v2")
 TRUST_SCALES: tuple[str, ...] = ("five_point", "thumbs")
 SURVEY_TYPES: tuple[str, ...] = ("likert_scale", "thumbs_up_down")
+# How a survey type reads to people.
+SURVEY_TYPE_WORDS = {"likert_scale": "five-point scale", "thumbs_up_down": "thumbs up or down"}
 # A responses row is one respondent's answers, or an aggregated count of one answer to one A-11 item.
 ROW_KINDS: tuple[str, ...] = ("respondent", "answer_count")
 

@@ -209,7 +209,7 @@ def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:
     narrowed = app.selectbox(key="value")
     assert narrowed.value == "in_person" and "In person" in narrowed.options
     assert not {"in_person", "phone", "website"} & set(narrowed.options)
-    assert any("among channel in person" in m.value.lower() for m in app.markdown)
+    assert any("among in person (channel)" in m.value.lower() for m in app.markdown)
 
 
 def test_reporting_counts_equal_the_report_and_the_query_api(

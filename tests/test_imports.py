@@ -206,7 +206,7 @@ def test_a_wording_change_in_the_counts_shows_in_trends(data_dir: Path) -> None:
     (change,) = wording_changes(engine_over(data_dir), Filters(), ("trust", "ease"))
     assert change.describe() == (
         "FY2025 Q2: trust question now asked as “This interaction increased my trust in the agency. "
-        "(likert scale)”; no longer “I trust the agency to fulfill its duties. (likert scale)”"
+        "(five-point scale)”; no longer “I trust the agency to fulfill its duties. (five-point scale)”"
     )
 
 

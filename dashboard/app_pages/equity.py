@@ -59,7 +59,7 @@ def render() -> None:
     who = ""
     if within:
         shown = data.channel_label(within[0][1]) if within[0][0] == "channel" else within[0][1]
-        who = f" among {_label(within[0][0]).lower()} {shown}"
+        who = f" among {shown} ({_label(within[0][0]).lower()})"
     st.markdown(
         f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
         f"**{format_value(overall['value'], metric.format)}** (n = {format_value(overall['n'], 'integer')}) for {scope}."

@@ -86,7 +86,7 @@ def render() -> None:
             {
                 "Service": counts["service"],
                 "Question": [QUESTIONS.get(q, q.capitalize()) for q in counts["question"]],
-                "Answer": counts["answer"],
+                "Answer": [_answer(a) for a in counts["answer"]],
                 "Respondents": [_count(v) for v in counts["answers"]],
                 "Answered or shown": [_count(v) for v in counts["answered"]],
             }
@@ -105,6 +105,17 @@ def render() -> None:
         + "; ".join(f"{SHOWN_AS[k]} ({k}) = {v.lower()}" for k, v in READINESS.items())
         + "."
     )
+
+
+def _answer(answer: str) -> str:
+    """Return an answer as people read it: the scale's ends named, thumbs and drivers in words."""
+    words = {
+        "1": "1 (strongly disagree)",
+        "5": "5 (strongly agree)",
+        "up": "Thumbs up",
+        "down": "Thumbs down",
+    }
+    return words.get(answer, answer.replace("_", " ").capitalize())
 
 
 def _count(value: int | None) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
 GRAINS = ("fiscal_quarter", "month")
@@ -58,9 +59,12 @@ def _item_changes(engine: Engine, filters: Filters, item: str) -> list[WordingCh
         wording = wording.filter(pl.col("fiscal_quarter") <= filters.end)
     described = (
         wording.with_columns(
-            (pl.col("question_text") + " (" + pl.col("survey_type").str.replace_all("_", " ") + ")").alias(
-                "asked"
-            )
+            (
+                pl.col("question_text")
+                + " ("
+                + pl.col("survey_type").replace(SURVEY_TYPE_WORDS).str.replace_all("_", " ")
+                + ")"
+            ).alias("asked")
         )
         .group_by("fiscal_quarter")
         .agg(pl.col("asked").unique().sort())
