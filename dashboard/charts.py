@@ -13,12 +13,25 @@ from metrics.formatting import format_value
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-_FORMATS = {"percent": ".1%", "duration": ",.0f", "integer": ",.0f", "number": ",.2f"}
+_FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f"}
+# Waits are computed in seconds and read in minutes, as the tables print them (4m 05s).
+_STATISTICS = ("value", "ci_low", "ci_high", "gap")
 
 
 def axis_title(metric: Metric) -> str:
-    """Return the y-axis title: the label and, where not obvious, the unit."""
-    return metric.label + (" (seconds)" if metric.format == "duration" else "")
+    """Return a chart axis title: the metric's label, with the unit a duration is drawn in."""
+    return metric.label + (" (minutes)" if metric.format == "duration" else "")
+
+
+def _drawn(frame: pl.DataFrame, metric: Metric) -> pl.DataFrame:
+    """Return the statistics as a chart draws them: a duration's seconds as minutes."""
+    if metric.format != "duration":
+        return frame
+    return frame.with_columns(pl.col(c) / 60 for c in _STATISTICS if c in frame.columns)
+
+
+def _scaled(value: float | None, metric: Metric) -> float | None:
+    return value / 60 if value is not None and metric.format == "duration" else value
 
 
 def trend(
@@ -34,7 +47,9 @@ def trend(
     rule at each period in `marks` (period, what changed), a solid labelled rule at each of `events`
     (period, what happened) and a horizontal rule at the `target`."""
     fmt = _FORMATS[metric.format]
-    shown = frame.filter(~pl.col("suppressed")).to_pandas()
+    shown = _drawn(frame.filter(~pl.col("suppressed")), metric).to_pandas()
+    target_label = f"Target {format_value(target, metric.format)}" if target is not None else ""
+    target = _scaled(target, metric)
     order = DIMENSIONS[grain].order
     x = alt.X(
         f"{grain}:O",
@@ -80,7 +95,7 @@ def trend(
             ),
         ]
     if target is not None:
-        goal = pl.DataFrame({"target": [target], "label": [f"Target {format_value(target, metric.format)}"]})
+        goal = pl.DataFrame({"target": [target], "label": [target_label]})
         rule = alt.Chart(goal.to_pandas()).encode(
             y=alt.Y("target:Q", scale=y_scale), tooltip=[alt.Tooltip("label:N", title="")]
         )
@@ -99,8 +114,9 @@ def groups(
     """Each group's value with its 95% interval against a rule at the overall; groups beyond noise are
     drawn as filled diamonds, the others as open circles, so the flag does not rely on colour."""
     fmt = _FORMATS[metric.format]
+    overall = _scaled(overall, metric)
     shown = (
-        frame.filter(~pl.col("suppressed"))
+        _drawn(frame.filter(~pl.col("suppressed")), metric)
         .with_columns(
             pl.when(pl.col("beyond_noise"))
             .then(pl.lit("Gap beyond noise"))
@@ -191,7 +207,7 @@ def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> al
     shown = pl.DataFrame(
         {
             "quarter": [q for q, v in history if v is not None],
-            "value": [v for _, v in history if v is not None],
+            "value": [_scaled(v, metric) for _, v in history if v is not None],
         },
         schema={"quarter": pl.String, "value": pl.Float64},
     ).to_pandas()

@@ -1,0 +1,28 @@
+"""Charts draw what the tables say: a wait in minutes, as the tables print it (4m 05s), not seconds."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard import charts
+from metrics.catalog import load_catalog
+
+
+def test_a_wait_is_drawn_in_minutes_with_its_target_named_in_the_tables_words() -> None:
+    metric = load_catalog().metrics["wait_median"]
+    frame = pl.DataFrame(
+        {
+            "fiscal_quarter": ["FY2025 Q1"],
+            "value": [150.0],
+            "n": [40],
+            "ci_low": [120.0],
+            "ci_high": [180.0],
+            "suppressed": [False],
+        }
+    )
+    spec = charts.trend(frame, metric, "fiscal_quarter", None, target=240.0).to_dict()
+    drawn = next(iter(spec["datasets"].values()))[0]
+    assert (drawn["value"], drawn["ci_low"], drawn["ci_high"]) == (2.5, 2.0, 3.0)
+    assert charts.axis_title(metric) == "Median wait (minutes)"
+    goal = next(d for d in spec["datasets"].values() if d and "target" in d[0])[0]
+    assert (goal["target"], goal["label"]) == (4.0, "Target 4m 00s")
