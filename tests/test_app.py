@@ -319,3 +319,10 @@ def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date() -> None
     assert any("**FY2026 to date (FY2026 Q1 to FY2026 Q4):**" in c.value for c in app.caption)
     calm = open_page("value", baseline="FY2024Q4")
     assert not [w.value for w in calm.warning if "unusual quarter" in w.value]
+
+
+def test_measure_lists_lead_with_the_headline_and_end_with_the_checklist() -> None:
+    app = open_page("trends")
+    options = app.selectbox(key="metric").options
+    assert options[:6] == ["Trust", "Ease", "Effectiveness", "Emotion", "Median wait", "Self-service rate"]
+    assert all(o.startswith(("Went well", "Could improve")) for o in options[-14:])

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.kpis import THEME_METRICS
+from metrics.analyses.kpis import THEME_METRICS, reading_order
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.formatting import format_delta, format_value, suppression_note
@@ -22,7 +22,7 @@ def render() -> None:
     exhibits.title("Where are we failing whom? Equity and customer segments")
     filters = current()
     engine = data.engine()
-    names = [n for n, m in engine.catalog.metrics.items() if "age_band" in engine.dimensions(m)]
+    names = reading_order([m for m in engine.catalog.metrics.values() if "age_band" in engine.dimensions(m)])
     columns = st.columns(4)
     with columns[0]:
         name = state.select(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
+from metrics.analyses.kpis import reading_order
 from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
@@ -24,7 +25,7 @@ def render() -> None:
     exhibits.title("How has it moved? Trends over time")
     filters = current()
     engine = data.engine()
-    names = list(engine.catalog.metrics)
+    names = reading_order(list(engine.catalog.metrics.values()))
     name = state.select(
         "Measure", names, "metric", default="trust", format_func=lambda n: data.metric(n).label
     )

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations
-from metrics.catalog import Metric
+from metrics.catalog import THEMES, Metric
 from metrics.compare import NONE, Difference, adjusted, change, target_met
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
@@ -31,6 +31,19 @@ HISTORY_QUARTERS = 8
 THEME_METRICS = ("trust", "ease", "effectiveness", "emotion")
 HEADLINE = (*THEME_METRICS, "wait_median", "self_service_rate")
 SHOWN = "shown"
+
+
+def reading_order(metrics: Sequence[Metric]) -> list[str]:
+    """Return metric names as a leader looks for them: the headline measures first, then by theme
+    (the catalog's order, the v2 checklist items of the Drivers theme last), then by label."""
+    themes = [t for t in THEMES if t != "Drivers"] + ["Drivers"]
+
+    def key(m: Metric) -> tuple[int, int, str]:
+        headline = HEADLINE.index(m.name) if m.name in HEADLINE else len(HEADLINE)
+        theme = themes.index(m.theme) if m.theme in themes else len(themes)
+        return headline, theme, m.label.lower()
+
+    return [m.name for m in sorted(metrics, key=key)]
 
 
 @dataclass(frozen=True)
