@@ -89,7 +89,8 @@ def _importance(filters: Filters) -> None:
     """Importance against performance, with the fix-first quadrant."""
     st.header("Which drivers matter most, and how are we doing on them?")
     found: Importance = data.driver_importance(filters)
-    st.markdown(
+    # The answer leads; the method is there for whoever asks how.
+    st.expander("How this is computed").markdown(
         "**How importance is computed.** For respondents who answered trust on the five-point scale and all six "
         "drivers, trust is regressed on every subset of the drivers; each driver is credited with its average "
         "gain in explained variance (R²) over all orders of entry (relative importance, the LMG or Shapley "
