@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data, state
 from metrics.fiscal import FiscalQuarter, latest_complete
+from metrics.provenance import data_as_of
 from metrics.query import Filters
 
 _FILTERS = "_filters"
@@ -26,6 +27,8 @@ def sidebar() -> Filters:
         return Filters()
     latest = latest_complete(quarters, date.today()) or quarters[-1]
     with st.sidebar:
+        # Every page says how fresh its data is, before anything is read off it.
+        st.caption(f"Data as of: {data_as_of(data.coverage())}.")
         st.header("Filters")
         start = state.select("From quarter", quarters, "from", default=quarters[0], read=read_quarter)
         end = state.select(

@@ -326,3 +326,9 @@ def test_measure_lists_lead_with_the_headline_and_end_with_the_checklist() -> No
     options = app.selectbox(key="metric").options
     assert options[:6] == ["Trust", "Ease", "Effectiveness", "Emotion", "Median wait", "Self-service rate"]
     assert all(o.startswith(("Went well", "Could improve")) for o in options[-14:])
+
+
+@pytest.mark.parametrize("page", ["overview", "trends", "reporting", "catalog"])
+def test_every_page_says_how_fresh_its_data_is(page: str) -> None:
+    app = open_page(page)
+    assert app.sidebar.caption[0].value.startswith(f"Data as of: records through {LATEST}; files last changed ")
