@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -107,6 +108,12 @@ def run(query: Query) -> pl.DataFrame:
 def metric(name: str) -> Metric:
     """Return a metric of the catalog."""
     return engine().metric(name)
+
+
+@st.cache_resource(show_spinner=False)
+def print_css() -> str:
+    """Return the print stylesheet, read once per server."""
+    return (Path(__file__).parent / "print.css").read_text(encoding="utf-8")
 
 
 @st.cache_data(show_spinner=False)

@@ -331,4 +331,6 @@ def test_measure_lists_lead_with_the_headline_and_end_with_the_checklist() -> No
 @pytest.mark.parametrize("page", ["overview", "trends", "reporting", "catalog"])
 def test_every_page_says_how_fresh_its_data_is(page: str) -> None:
     app = open_page(page)
-    assert app.sidebar.caption[0].value.startswith(f"Data as of: records through {LATEST}; files last changed ")
+    assert app.sidebar.caption[0].value.startswith(
+        f"Data as of: records through {LATEST}; files last changed "
+    )

@@ -358,3 +358,15 @@ def test_a_page_shows_what_cx_query_gives_for_the_same_view(
     )
     (overall,) = json.loads(capsys.readouterr().out)
     assert f"{format_value(overall['value'], 'percent')} (n = {overall['n']:,})" in summary
+
+
+def test_a_page_prints_without_the_sidebar_and_buttons(page: Page, app_url: str) -> None:
+    open_view(page, app_url)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_test_id("stDownloadButton").first).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    printed = page.pdf(path=str(ARTIFACTS / "overview-print.pdf"), format="Letter")
+    assert printed[:4] == b"%PDF"
