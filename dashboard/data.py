@@ -226,6 +226,13 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
+def where_it_stops(name: str, filters: Filters) -> str | None:
+    """Return where a measure's quarterly line stops before the period does, and why."""
+    frame, _ = series(name, filters, "fiscal_quarter", None)
+    return trends.where_it_stops(engine(), name, filters, frame)
+
+
+@st.cache_data(show_spinner=False)
 def wording_changes(filters: Filters, items: tuple[str, ...] = ("trust",)) -> list[trends.WordingChange]:
     """Return where the trust question (or the other `items`) changed."""
     return trends.wording_changes(engine(), filters, items)

@@ -87,8 +87,8 @@ def _saved(page: str) -> None:
         return
     st.markdown(
         "\n".join(
-            f"- [{_plain(v.name)}](?view={v.key})"
-            + (f" · {_plain(v.saved_by)}, " if v.saved_by else " · ")
+            f"- [{state.inert(v.name)}](?view={v.key})"
+            + (f" · {state.inert(v.saved_by)}, " if v.saved_by else " · ")
             + v.saved_at
             for v in views
         )
@@ -114,8 +114,3 @@ def _who() -> str:
     """Return who is signed in, when sign-in is on; saved views record it."""
     user = st.user
     return str(user.get("name") or user.get("email") or "") if user.get("is_logged_in") else ""
-
-
-def _plain(text: str) -> str:
-    """Return a name with Markdown's special characters escaped, so it shows as typed."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>&" else c for c in text)

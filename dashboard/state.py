@@ -177,9 +177,14 @@ def quoted(value: str, limit: int = 40) -> str:
     """Return a value from a link as a notice may quote it: short, one line, and inert as Markdown and
     HTML (entities for <, > and &, a backslash before other punctuation), since links come from anyone."""
     short = value if len(value) <= limit else value[:limit] + "…"
-    text = "".join(c if c.isprintable() else "?" for c in short)
+    return "'" + inert("".join(c if c.isprintable() else "?" for c in short)) + "'"
+
+
+def inert(text: str) -> str:
+    """Return text that Markdown and HTML show as typed: entities for <, > and &, a backslash before
+    other punctuation."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "'" + _PUNCTUATION.sub(r"\\\1", text) + "'"
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def _name(key: str) -> str:

@@ -36,6 +36,18 @@ class Event:
         return not self.services or not services or bool(set(self.services) & set(services))
 
 
+def events_in(
+    events: Sequence[Event], services: Sequence[str], start: str | None, end: str | None
+) -> list[Event]:
+    """Return the events that touch a view of `services` (none chosen: every service) within the
+    period from `start` to `end` (fiscal quarter labels)."""
+    return [
+        e
+        for e in events
+        if e.touches(services) and (not start or e.quarter >= start) and (not end or e.quarter <= end)
+    ]
+
+
 def load_events(path: Path = EVENTS_FILE) -> tuple[Event, ...]:
     """Read the events file (none when it does not exist); raise CxError naming the file, the event
     and the key that is wrong."""

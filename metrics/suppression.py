@@ -24,7 +24,7 @@ def empty(cell: dict[str, object]) -> bool:
 def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: int) -> set[int]:
     """Return the indexes of cells to hide: primary (true or published n under min_n, but not none)
     and complementary ones, chosen among the cells with data."""
-    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _true_n(cell)) < min_n}
+    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _n(cell, TRUE_N)) < min_n}
     changed = bool(hidden)
     while changed:
         changed = False
@@ -44,13 +44,9 @@ def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: in
     return hidden
 
 
-def _n(cell: dict[str, object]) -> int:
-    n = cell["n"]
-    return n if isinstance(n, int) else 0
-
-
-def _true_n(cell: dict[str, object]) -> int:
-    n = cell.get(TRUE_N, cell["n"])
+def _n(cell: dict[str, object], column: str = "n") -> int:
+    """Return a cell's published count (or, with TRUE_N, its true one where the result carries it)."""
+    n = cell.get(column, cell["n"])
     return n if isinstance(n, int) else 0
 
 

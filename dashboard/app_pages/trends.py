@@ -11,7 +11,7 @@ from metrics.analyses.kpis import reading_order
 from metrics.contract import A11_ITEMS
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
-from metrics.events import Event
+from metrics.events import Event, events_in
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value, suppression_note
 from metrics.query import Filters
@@ -92,7 +92,9 @@ def render() -> None:
             "like: " + " ".join(f"{b.describe()}." for b in moved)
         )
     if grain == "fiscal_quarter" and not by_split and filters.end:
-        _say_where_the_line_stops(frame, name, metric.label, filters)
+        stops = data.where_it_stops(name, filters)
+        if stops:
+            st.caption(stops)
     hidden = frame.filter(pl.col("suppressed"))
     if hidden.height:
         st.caption(
@@ -111,31 +113,8 @@ def _events(filters: Filters, grain: str) -> list[tuple[str, Event]]:
     except CxError as error:
         st.warning(f"Events are not shown: {error}")
         return []
-    chosen = dict(filters.where).get("service", ())
-    return [
-        (e.quarter if grain == "fiscal_quarter" else e.date.strftime("%Y-%m"), e)
-        for e in found
-        if e.touches(chosen)
-        and (not filters.start or e.quarter >= filters.start)
-        and (not filters.end or e.quarter <= filters.end)
-    ]
-
-
-def _say_where_the_line_stops(frame: pl.DataFrame, name: str, label: str, filters: Filters) -> None:
-    """Say where a measure's data ends before the period does, and why when the surveys went on."""
-    with_data = frame.filter(pl.col("suppressed") | (pl.col("n") > 0))["fiscal_quarter"].to_list()
-    if not with_data or not filters.end or max(with_data) >= filters.end:
-        return
-    last = max(with_data)
-    why = "no answers or records in the later quarters"
-    if "responses" in data.engine().inputs(data.metric(name)):
-        surveyed, _ = data.series("responses", filters, "fiscal_quarter", None)
-        later = surveyed.filter(
-            (pl.col("fiscal_quarter") > last) & (pl.col("suppressed") | (pl.col("n") > 0))
-        )
-        if later.height:
-            why = "the surveys answered after it did not ask this item"
-    st.caption(f"{label} has no data after {last}: {why}.")
+    shown = events_in(found, dict(filters.where).get("service", ()), filters.start, filters.end)
+    return [(e.quarter if grain == "fiscal_quarter" else e.date.strftime("%Y-%m"), e) for e in shown]
 
 
 def _alt_text(frame: pl.DataFrame, metric: object, grain: str, split: str | None) -> str:

@@ -4,8 +4,6 @@ assumption on the page, adjustable, and carried in the link."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -13,7 +11,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
-from metrics.analyses.value import Assumptions, Value, baseline_for
+from metrics.analyses.value import Assumptions, Value, baseline_for, default_baseline
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import SUPPRESSED, format_value
@@ -47,7 +45,7 @@ def render() -> None:
         )
         chosen = (
             "four quarters before: the same season a year earlier"
-            if figures.baseline == baseline_for(quarter, replace(assumptions, baseline_quarter=None))
+            if figures.baseline == default_baseline(quarter)
             else "chosen under Assumptions"
         )
         st.markdown(f"**Baseline: {figures.baseline}** ({chosen}; change it under *Assumptions* below).")

@@ -33,13 +33,13 @@ class Break:
     """A quarter whose population for a measure differs from the quarter before."""
 
     quarter: str
-    added: tuple[str, ...]  # strata asked this quarter and not the one before, in words
-    removed: tuple[str, ...]  # strata asked the quarter before and no longer
+    added: str  # strata asked this quarter and not the one before, in words ("" when none)
+    removed: str  # strata asked the quarter before and no longer ("" when none)
 
     def describe(self) -> str:
         """Say what changed in a sentence."""
-        parts = [f"now also asked in {', '.join(self.added)}"] if self.added else []
-        parts += [f"no longer asked in {', '.join(self.removed)}"] if self.removed else []
+        parts = [f"now also asked in {self.added}"] if self.added else []
+        parts += [f"no longer asked in {self.removed}"] if self.removed else []
         return f"{self.quarter}: " + "; ".join(parts)
 
 
@@ -67,6 +67,13 @@ def populations(
     return {key: frozenset(strata) for key, strata in found.items()}
 
 
+def surveyed(engine: Engine, filters: Filters, start: str | None, end: str | None) -> set[str]:
+    """Return the quarters from `start` to `end` in which anyone answered a survey under the filters
+    (a hidden count still means someone did)."""
+    query, _ = engine.applicable(filters.query("responses", by=["fiscal_quarter"], start=start, end=end))
+    return {r["fiscal_quarter"] for r in engine.run(query).iter_rows(named=True) if r["suppressed"] or r["n"]}
+
+
 def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:
     """Return the like-for-like basis of a change from `before` to `after`."""
     if before == after:
@@ -76,13 +83,13 @@ def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozense
     changed = (before | after) - common
     narrowing = _rectangle(common, changed, len(dims))
     if narrowing is None:
-        return Basis(False, note=f"not comparable: {_changes(engine, before, after)}")
+        return Basis(False, note=f"not comparable: {_changes(channel_labels(engine), before, after)}")
     kept = set(itertools.product(*narrowing)) & common
     others = len({s[0] for s in before | after} - {s[0] for s in kept})
     return Basis(
         True,
         tuple(zip(dims, narrowing, strict=True)),
-        f"like for like on {_briefly(engine, kept)}, asked the same way in both quarters"
+        f"like for like on {_briefly(channel_labels(engine), kept)}, asked the same way in both quarters"
         + (f"; {others} other channel{'s' if others != 1 else ''} left out" if others else ""),
     )
 
@@ -112,30 +119,29 @@ def _rectangle(
 def breaks(engine: Engine, name: str, filters: Filters) -> list[Break]:
     """Return the quarters in which the measure's population changed from the quarter before."""
     found = populations(engine, name, filters, start=filters.start, end=filters.end)
-    quarters = sorted(found)
+    quarters, labels = sorted(found), channel_labels(engine)
     return [
         Break(
             after[0],
-            (_listed(engine, found[after] - found[before]),) if found[after] - found[before] else (),
-            (_listed(engine, found[before] - found[after]),) if found[before] - found[after] else (),
+            _listed(labels, found[after] - found[before]),
+            _listed(labels, found[before] - found[after]),
         )
         for before, after in itertools.pairwise(quarters)
         if found[before] != found[after]
     ]
 
 
-def _changes(engine: Engine, before: frozenset[Stratum], after: frozenset[Stratum]) -> str:
+def _changes(labels: dict[str, str], before: frozenset[Stratum], after: frozenset[Stratum]) -> str:
     parts = []
     if gone := before - after:
-        parts.append(f"{_listed(engine, gone)} no longer asked")
+        parts.append(f"{_listed(labels, gone)} no longer asked")
     if new := after - before:
-        parts.append(f"{_listed(engine, new)} newly asked")
+        parts.append(f"{_listed(labels, new)} newly asked")
     return "; ".join(parts)
 
 
-def _listed(engine: Engine, strata: set[Stratum] | frozenset[Stratum]) -> str:
+def _listed(labels: dict[str, str], strata: set[Stratum] | frozenset[Stratum]) -> str:
     """Return strata as people read them, grouped by survey version: 'Phone, Website (survey v1)'."""
-    labels = channel_labels(engine)
     versions: dict[str, list[str]] = {}
     for channel, *version in sorted(strata):
         versions.setdefault(version[0] if version else "", []).append(labels.get(channel, channel))
@@ -145,10 +151,10 @@ def _listed(engine: Engine, strata: set[Stratum] | frozenset[Stratum]) -> str:
     )
 
 
-def _briefly(engine: Engine, strata: set[Stratum]) -> str:
+def _briefly(labels: dict[str, str], strata: set[Stratum]) -> str:
     """Return a few strata by name, many by how many: a tile's caption stays short."""
     if len(strata) <= 3:
-        return _listed(engine, strata)
+        return _listed(labels, strata)
     versions = sorted({s[1] for s in strata if len(s) > 1})
     return f"the {len(strata)} channels" + (f" on survey {' and '.join(versions)}" if versions else "")
 

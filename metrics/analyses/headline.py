@@ -23,7 +23,6 @@ class Comparison:
     """One change of the answer: what it is against, the tested difference and its basis."""
 
     against: str  # e.g. "FY2026 Q3", "FY2025 Q4", "the same quarters of FY2025"
-    value: float | None  # the measure over the period compared (like for like where narrowed)
     difference: Difference
     basis: Basis
 
@@ -137,10 +136,10 @@ def _compare(
         for first, last in (then, now)
     ]
     if not (strata[0] and strata[1]):
-        return Comparison(against, None, NONE, SAME)  # no data in a period: nothing to compare
+        return Comparison(against, NONE, SAME)  # no data in a period: nothing to compare
     common = basis(engine, name, strata[0], strata[1])
     if not common.comparable:
-        return Comparison(against, None, NONE, common)
+        return Comparison(against, NONE, common)
     where = dict(common.where)
     before, after = (_value(engine, name, filters, p, **where) for p in (then, now))
-    return Comparison(against, before["value"], change(after, before, engine.metric(name).aggregate), common)
+    return Comparison(against, change(after, before, engine.metric(name).aggregate), common)

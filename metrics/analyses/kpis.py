@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations
+from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations, surveyed
 from metrics.catalog import THEMES, Metric
 from metrics.compare import NONE, Difference, adjusted, change, target_met
 from metrics.dimensions import DIMENSIONS
@@ -98,7 +98,8 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         if dimension in engine.dimensions(metric) and DIMENSIONS[dimension].kind != "time":
             known = engine.values(dimension, metric.name)
             if known and not set(chosen) & set(known):
-                named = [channel_labels(engine).get(c, c) if dimension == "channel" else c for c in chosen]
+                labels = channel_labels(engine) if dimension == "channel" else {}
+                named = [labels.get(c, c) for c in chosen]
                 note = (
                     f"{metric.label} does not apply to {DIMENSIONS[dimension].label.lower()} "
                     f"{', '.join(named)}: its data has none."
@@ -108,17 +109,10 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         return replace(tile, state=SUPPRESSED)
     if tile.current.get("n"):
         return tile
-    if "responses" in engine.inputs(metric) and _surveyed(engine, filters, tile.quarter):
+    if "responses" in engine.inputs(metric) and surveyed(engine, filters, tile.quarter, tile.quarter):
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)
-
-
-def _surveyed(engine: Engine, filters: Filters, quarter: str) -> bool:
-    """Return whether anyone answered a survey in the quarter under the filters."""
-    query, _ = engine.applicable(filters.query("responses", start=quarter, end=quarter))
-    row = engine.run(query).row(0, named=True)
-    return bool(row["suppressed"] or row["n"])
 
 
 def tile_value(tile: Tile) -> str:
@@ -139,19 +133,21 @@ def like_for_like(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         return tile
     if not common.comparable:
         return replace(tile, change=NONE, basis=common)
-    narrowed, _ = engine.applicable(
-        filters.query(
-            tile.metric.name,
-            by=["fiscal_quarter"],
-            where=dict(common.where),
-            start=previous,
-            end=tile.quarter,
-        )
-    )
-    rows = {r["fiscal_quarter"]: r for r in engine.run(narrowed).iter_rows(named=True)}
+    rows = narrowed(engine, tile.metric.name, filters, dict(common.where), previous, tile.quarter)
     return replace(
         tile, change=change(rows.get(tile.quarter), rows.get(previous), tile.metric.aggregate), basis=common
     )
+
+
+def narrowed(
+    engine: Engine, name: str, filters: Filters, where: dict[str, tuple[str, ...]], start: str, end: str
+) -> dict[str, dict[str, Any]]:
+    """Return the measure's row per quarter from `start` to `end` under the filters narrowed by `where`
+    (a like-for-like basis, a group)."""
+    query, _ = engine.applicable(
+        filters.query(name, by=["fiscal_quarter"], where=where, start=start, end=end)
+    )
+    return {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
 
 
 def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
@@ -269,16 +265,8 @@ def largest_moves(
             if not common.comparable:
                 continue  # no like-for-like change: not a move
             if common != SAME:
-                narrowed, _ = engine.applicable(
-                    filters.query(
-                        metric.name,
-                        by=["fiscal_quarter"],
-                        where={dimension: group, **dict(common.where)},
-                        start=previous,
-                        end=quarter,
-                    )
-                )
-                cells = {r["fiscal_quarter"]: r for r in engine.run(narrowed).iter_rows(named=True)}
+                where = {dimension: (group,), **dict(common.where)}
+                cells = narrowed(engine, metric.name, filters, where, previous, quarter)
             difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
             if difference.p is not None:
                 tested.append(

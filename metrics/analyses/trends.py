@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from metrics.analyses.breaks import surveyed
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -23,6 +24,21 @@ def series(
     by = [grain] + ([split] if split else [])
     query, ignored = engine.applicable(filters.query(name, by=by))
     return engine.run(query), ignored
+
+
+def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFrame) -> str | None:
+    """Say where a measure's quarterly series ends before the period does, and why when the surveys
+    went on without asking it; None when the line runs to the period's end."""
+    with_data = frame.filter(pl.col("suppressed") | (pl.col("n") > 0))["fiscal_quarter"].to_list()
+    if not with_data or not filters.end or max(with_data) >= filters.end:
+        return None
+    last = max(with_data)
+    why = "no answers or records in the later quarters"
+    if "responses" in engine.inputs(engine.metric(name)) and any(
+        q > last for q in surveyed(engine, filters, last, filters.end)
+    ):
+        why = "the surveys answered after it did not ask this item"
+    return f"{engine.metric(name).label} has no data after {last}: {why}."
 
 
 @dataclass(frozen=True)

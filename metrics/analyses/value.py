@@ -132,9 +132,12 @@ class Value:
 
 
 def baseline_for(quarter: str, assumptions: Assumptions) -> str:
-    """Return the baseline quarter: the assumption's, else four quarters before `quarter`."""
-    if assumptions.baseline_quarter:
-        return assumptions.baseline_quarter
+    """Return the baseline quarter: the assumption's, else the default one."""
+    return assumptions.baseline_quarter or default_baseline(quarter)
+
+
+def default_baseline(quarter: str) -> str:
+    """Return the default baseline: four quarters before `quarter` (the same season a year earlier)."""
     baseline = FiscalQuarter.parse(quarter)
     for _ in range(BASELINE_QUARTERS_BACK):
         baseline = baseline.previous()
