@@ -24,7 +24,9 @@ def empty(cell: dict[str, object]) -> bool:
 def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: int) -> set[int]:
     """Return the indexes of cells to hide: primary (true or published n under min_n, but not none)
     and complementary ones, chosen among the cells with data."""
-    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _n(cell, TRUE_N)) < min_n}
+    hidden = {
+        i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _n(cell, TRUE_N)) < min_n
+    }
     changed = bool(hidden)
     while changed:
         changed = False
