@@ -108,19 +108,32 @@ def trend(
     return alt.layer(*layers).properties(height=380)
 
 
+# How a group stands against the overall on the Equity page: a shape and a colour each, so the
+# difference never rests on colour alone.
+GAP_STATES = {
+    "Below, beyond noise": ("triangle-down", PALETTE[5]),
+    "Above, beyond noise": ("triangle-up", PALETTE[0]),
+    "Within noise": ("circle", "#71767a"),
+}
+
+
 def groups(
     frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None
 ) -> alt.LayerChart | alt.FacetChart:
-    """Each group's value with its 95% interval against a rule at the overall; groups beyond noise are
-    drawn as filled diamonds, the others as open circles, so the flag does not rely on colour."""
+    """Each group's value with its 95% interval against a rule at the overall; groups below and above
+    it beyond noise are drawn as down and up triangles in two colours, the others as grey circles. A
+    share's axis runs from 0 to 100% and any other from zero, so a small gap is not drawn as a chasm."""
     fmt = _FORMATS[metric.format]
     overall = _scaled(overall, metric)
+    below, above, within = GAP_STATES
     shown = (
         _drawn(frame.filter(~pl.col("suppressed")), metric)
         .with_columns(
-            pl.when(pl.col("beyond_noise"))
-            .then(pl.lit("Gap beyond noise"))
-            .otherwise(pl.lit("Within noise"))
+            pl.when(pl.col("beyond_noise") & (pl.col("gap") < 0))
+            .then(pl.lit(below))
+            .when(pl.col("beyond_noise"))
+            .then(pl.lit(above))
+            .otherwise(pl.lit(within))
             .alias("gap_status")
         )
         .to_pandas()
@@ -129,7 +142,7 @@ def groups(
     # The heading names the dimension; a rotated axis title would only be truncated.
     y = alt.Y(f"{dimension}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=260))
     x_axis = alt.Axis(format=fmt, title=axis_title(metric))
-    x_scale = alt.Scale(zero=False, nice=True)
+    x_scale = alt.Scale(domain=[0, 1]) if metric.format == "percent" else alt.Scale(zero=True, nice=True)
     tooltip = [
         alt.Tooltip(f"{dimension}:N", title=DIMENSIONS[dimension].label),
         alt.Tooltip("value:Q", title=metric.label, format=fmt),
@@ -141,16 +154,17 @@ def groups(
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
         x=alt.X("ci_low:Q", axis=x_axis, scale=x_scale), x2="ci_high:Q"
     )
-    points = base.mark_point(size=140, strokeWidth=2, filled=True).encode(
+    states = list(GAP_STATES)
+    points = base.mark_point(size=160, strokeWidth=2, filled=True).encode(
         x=alt.X("value:Q", axis=x_axis, scale=x_scale),
         shape=alt.Shape(
             "gap_status:N",
-            scale=alt.Scale(domain=["Gap beyond noise", "Within noise"], range=["diamond", "circle"]),
+            scale=alt.Scale(domain=states, range=[shape for shape, _ in GAP_STATES.values()]),
             title=None,
         ),
         color=alt.Color(
             "gap_status:N",
-            scale=alt.Scale(domain=["Gap beyond noise", "Within noise"], range=[PALETTE[5], PALETTE[0]]),
+            scale=alt.Scale(domain=states, range=[colour for _, colour in GAP_STATES.values()]),
             title=None,
         ),
         tooltip=tooltip,

@@ -127,6 +127,7 @@ def number(
     maximum: float = 1_000_000.0,
     step: float = 0.5,
     help: str | None = None,
+    format: str | None = None,
 ) -> float:
     """A number box whose value lives in the URL parameter `key` only when it differs from `default`,
     so links stay short and carry just what a person adjusted."""
@@ -149,7 +150,11 @@ def number(
             else:
                 chosen = given
         st.session_state[key] = chosen
-    return float(st.number_input(label, min_value=minimum, max_value=maximum, step=step, key=key, help=help))
+    return float(
+        st.number_input(
+            label, min_value=minimum, max_value=maximum, step=step, key=key, help=help, format=format
+        )
+    )
 
 
 def take(key: str) -> list[str]:

@@ -29,7 +29,11 @@ def readable(frame: pl.DataFrame, metric: Metric, dimensions: Sequence[str]) -> 
         record["n"] = SUPPRESSED if hidden else f"{row['n']:,}"
         if "gap" in row:
             record["Gap to overall"] = SUPPRESSED if hidden else format_delta(row["gap"], metric.format)
-            record["Beyond noise"] = "" if hidden else ("yes" if row["beyond_noise"] else "no")
+            record["Beyond noise"] = (
+                ""
+                if hidden
+                else ("no" if not row["beyond_noise"] else "below" if row["gap"] < 0 else "above")
+            )
         rows.append(record)
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 

@@ -121,6 +121,24 @@ def gap(group: Row | None, overall: Row | None, aggregate: str) -> Difference:
     return _proportions(x, n, rest_x, rest_n, delta)
 
 
+def gap_interval(group: Row | None, overall: Row | None, aggregate: str) -> tuple[float, float] | None:
+    """Return the 95% interval of a proportion's gap to an overall that contains it (None otherwise).
+
+    With w the group's share of the overall, group - overall = (1 - w) (group - rest), so the gap's
+    standard error is (1 - w) times the unpooled error of the group against the rest."""
+    if aggregate not in PROPORTIONS or not (_usable(group) and _usable(overall)):
+        return None
+    assert group is not None and overall is not None
+    p, n, total = float(group["value"]), float(group["n"]), float(overall["n"])
+    rest_n = total - n
+    if rest_n <= 0:
+        return None
+    rest = min(max((float(overall["value"]) * total - p * n) / rest_n, 0.0), 1.0)
+    delta = p - float(overall["value"])
+    error = (rest_n / total) * math.sqrt(p * (1 - p) / n + rest * (1 - rest) / rest_n)
+    return delta - Z95 * error, delta + Z95 * error
+
+
 def adjusted(differences: Sequence[Difference]) -> list[Difference]:
     """Return the differences with Holm-adjusted p-values: the family is everything shown together."""
     return [replace(d, p=p) for d, p in zip(differences, holm([d.p for d in differences]), strict=True)]

@@ -56,3 +56,42 @@ def sort_key(dimension: str, value: str | None) -> tuple[int, str]:
     # "Not reported" always closes a list, after any value the order does not know.
     last = value == contract.NOT_REPORTED
     return (len(order or ()) + (1 if last else 0), value)
+
+
+# How one group of a dimension reads after "customers" in a sentence ("customers aged 65+"), so
+# titles and lists built from choices read as words, not as a label glued to a value.
+_PHRASES = {
+    "fiscal_quarter": "in {value}",
+    "fiscal_year": "in {value}",
+    "month": "in {value}",
+    "service": "using {value}",
+    "channel": "served via {value}",
+    "segment": "in the {value} segment",
+    "journey_stage": "at the {value} stage",
+    "age_band": "aged {value}",
+    "race_ethnicity": "identifying as {value}",
+    "income_band": "with household income {lower}",
+    "urbanicity": "in {lower} areas",
+    "language": "preferring {value}",
+    "survey_version": "answering survey {value}",
+    "trust_scale": "answering trust on the {value} scale",
+    "wait_band": "who waited {lower}",
+}
+_VALUE_PHRASES = {
+    ("disability", "Yes"): "with a disability",
+    ("disability", "No"): "without a disability",
+    ("veteran_status", "Veteran"): "who are veterans",
+    ("veteran_status", "Not a veteran"): "who are not veterans",
+}
+
+
+def phrase(dimension: str, value: str, shown: str | None = None) -> str:
+    """Return a group as words that follow "customers": phrase("age_band", "65+") is "aged 65+".
+    `shown` is the value as a reader knows it (a channel's label) when it differs from the key."""
+    if value == contract.NOT_REPORTED:
+        return f"who did not report their {DIMENSIONS[dimension].label.lower()}"
+    if (dimension, value) in _VALUE_PHRASES:
+        return _VALUE_PHRASES[dimension, value]
+    text = shown or value
+    template = _PHRASES.get(dimension, DIMENSIONS[dimension].label.lower() + " {value}")
+    return template.format(value=text, lower=text.lower())

@@ -112,6 +112,11 @@ def test_equity_shows_the_rural_older_online_gap(sample_engine: Engine) -> None:
     shown = dict(zip(table["Urban / suburban / rural"], table["Trust"], strict=True))
     assert shown["Rural"] == format_value(rural["value"], "percent")
     assert any("Gaps beyond sampling noise" in m.value and "Rural" in m.value for m in app.markdown)
+    # The overall is the people the groups are drawn from, and the page says so: everyone aged 65+.
+    older = sample_engine.run(filters.query("trust", where={"age_band": "65+"})).row(0, named=True)
+    assert expected.overall["value"] == older["value"]
+    said = f"against the overall **{format_value(older['value'], 'percent')}** for all customers aged 65\\+"
+    assert any(said in m.value for m in app.markdown), [m.value for m in app.markdown]
 
 
 def test_catalog_search_narrows_the_list(sample_engine: Engine) -> None:
@@ -209,7 +214,7 @@ def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:
     narrowed = app.selectbox(key="value")
     assert narrowed.value == "in_person" and "In person" in narrowed.options
     assert not {"in_person", "phone", "website"} & set(narrowed.options)
-    assert any("among in person (channel)" in m.value.lower() for m in app.markdown)
+    assert any("customers served via in person" in m.value.lower() for m in app.markdown)
 
 
 def test_reporting_counts_equal_the_report_and_the_query_api(

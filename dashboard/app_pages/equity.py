@@ -9,7 +9,7 @@ from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.kpis import THEME_METRICS, reading_order
 from metrics.compare import FAMILY_NOTE
-from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
+from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import format_delta, format_value, suppression_note
 from metrics.query import Query
 
@@ -56,13 +56,15 @@ def render() -> None:
     result = data.breakdown(name, dimension, filters, within)
     overall = result.overall
     scope = describe(filters)
-    who = ""
+    who, population = "", "everyone in the view"
     if within:
         shown = data.channel_label(within[0][1]) if within[0][0] == "channel" else within[0][1]
-        who = f" among {shown} ({_label(within[0][0]).lower()})"
+        words = phrase(within[0][0], within[0][1], shown)
+        who, population = f", customers {words}", f"all customers {words}"
     st.markdown(
-        f"**{metric.label}** by {_label(dimension).lower()}{who}, against the overall "
-        f"**{format_value(overall['value'], metric.format)}** (n = {format_value(overall['n'], 'integer')}) for {scope}."
+        f"**{metric.label}** by {_label(dimension).lower()}{state.inert(who)}, against the overall "
+        f"**{format_value(overall['value'], metric.format)}** for {state.inert(population)} "
+        f"(n = {format_value(overall['n'], 'integer')}) in {scope}."
     )
     groups = data.labelled(result.groups)
     exhibits.chart(
@@ -75,12 +77,22 @@ def render() -> None:
     )
     flagged = groups.filter(pl.col("beyond_noise"))
     if flagged.height:
+        sides = [
+            (side, flagged.filter(test))
+            for side, test in (("Below", pl.col("gap") < 0), ("Above", pl.col("gap") >= 0))
+        ]
         st.markdown(
-            "**Gaps beyond sampling noise:** "
-            + "; ".join(
-                f"{row[dimension]} {format_value(row['value'], metric.format)} "
-                f"({format_delta(row['gap'], metric.format)} against the overall)"
-                for row in flagged.iter_rows(named=True)
+            "**Gaps beyond sampling noise.** "
+            + " ".join(
+                f"{side} the overall: "
+                + "; ".join(
+                    f"{state.inert(str(row[dimension]))} {format_value(row['value'], metric.format)} "
+                    f"({format_delta(row['gap'], metric.format)})"
+                    for row in rows.iter_rows(named=True)
+                )
+                + "."
+                for side, rows in sides
+                if rows.height
             )
         )
     else:
@@ -89,7 +101,9 @@ def render() -> None:
     threshold = engine.threshold(metric)
     hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
     if hidden:
-        st.markdown(f"**Hidden:** {', '.join(map(str, hidden))}: fewer than {threshold} responses †.")
+        st.markdown(
+            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than {threshold} responses †."
+        )
     if result.ignored_filters:
         st.caption(
             f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."

@@ -5,12 +5,15 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, exhibits, tiles
+from dashboard import data, exhibits, state, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
+from dashboard.pages import PAGES
+from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import HEADLINE, THEME_METRICS, Tile, describe_tile, quarters_back, tile_value
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.query import Filters
 
 
 def render() -> None:
@@ -99,7 +102,103 @@ def render() -> None:
             ),
             metrics=THEME_METRICS,
         )
+    failing_whom(filters)
     st.caption(suppression_note(data.engine().min_n))
+
+
+_EQUITY = next(p for p in PAGES if p.url_path == "equity")
+
+
+def failing_whom(filters: Filters) -> None:
+    """The largest equity gaps of the view, worse served first, each with a link to its Equity view."""
+    st.header("Where are we failing whom?")
+    with st.columns([1, 3])[0]:
+        floor = state.number(
+            "Smallest gap worth listing (points)",
+            "floor",
+            default=DEFAULT_FLOOR * 100,
+            minimum=1.0,
+            maximum=50.0,
+            step=1.0,
+            format="%.0f",
+            help="A gap smaller than this is not listed however certain: with many answers, a one-point "
+            "gap is beyond noise and still not news.",
+        )
+    with st.spinner("Comparing every equity group with its peers…"):
+        found = data.equity_gaps(filters, floor / 100)
+    st.caption(
+        "Each equity group against the people it is one of: everyone in the view, or all who share one "
+        "other trait with it (another equity group, a channel, a service, a segment or a quarter), for "
+        f"{describe(filters)}. Listed when the gap is at least {floor:g} points and stays beyond sampling "
+        f"noise after Holm's adjustment over all {found.tested:,} comparisons; ranked by how wide the gap "
+        "surely is (the end of its 95% interval nearest zero). People who did not report a trait are "
+        "not ranked."
+    )
+    if not found.tested:
+        st.info("No equity group has enough answers in this view to be compared with its peers.")
+        return
+    labels = data.channel_labels()
+    for heading, listed, none in (
+        ("Served worse than their peers", found.below, "No group is served worse than its peers"),
+        ("Served better than their peers", found.above[:4], "No group is served better than its peers"),
+    ):
+        st.subheader(heading)
+        if not listed:
+            st.markdown(f"{none} by {floor:g} points or more beyond sampling noise in this view.")
+            continue
+        for rank, found_gap in enumerate(listed[:LISTED], 1):
+            st.markdown(_gap_line(rank, found_gap, labels))
+            st.page_link(
+                _EQUITY.script,
+                label="See it on the Equity page",
+                icon=":material/arrow_forward:",
+                query_params=_equity_view(found_gap, filters),
+            )
+    shown = [*found.below, *found.above]
+    with st.expander(f"All {len(shown)} gaps listed, with their numbers"):
+        exhibits.table("Where are we failing whom", _gap_table(shown, labels), metrics=found.metrics)
+
+
+def _gap_line(rank: int, found: Gap, labels: dict[str, str]) -> str:
+    metric = data.metric(found.metric)
+    low, high = found.interval or (None, None)
+    return (
+        f"**{rank}\\. {metric.label}, {state.inert(who(found, labels))}**: "
+        f"{format_value(found.row['value'], metric.format)} (n = {format_value(found.row['n'], 'integer')}) "
+        f"against {format_value(found.reference['value'], metric.format)} for "
+        f"{state.inert(compared_with(found, labels))}: **{format_delta(found.difference.delta, metric.format)}** "
+        f"(95% interval {format_delta(low, metric.format)} to {format_delta(high, metric.format)})."
+    )
+
+
+def _gap_table(shown: list[Gap], labels: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "Measure": [data.metric(g.metric).label for g in shown],
+            "Who": [who(g, labels) for g in shown],
+            "Value": [format_value(g.row["value"], "percent") for g in shown],
+            "n": [format_value(g.row["n"], "integer") for g in shown],
+            "Compared with": [compared_with(g, labels) for g in shown],
+            "Their value": [format_value(g.reference["value"], "percent") for g in shown],
+            "Gap": [format_delta(g.difference.delta, "percent") for g in shown],
+            "Gap 95% interval": [
+                " to ".join(format_delta(v, "percent") for v in g.interval) if g.interval else "n/a"
+                for g in shown
+            ],
+        }
+    )
+
+
+def _equity_view(found: Gap, filters: Filters) -> dict[str, str | list[str]]:
+    """Return the Equity page's choices for the view a gap was found in, split by its group."""
+    start, end = filters.start, filters.end
+    params: dict[str, str | list[str]] = {"metric": found.metric, "by": found.dimension}
+    if found.context and found.context[0] == "fiscal_quarter":
+        start = end = found.context[1]
+    elif found.context:
+        params |= {"within": found.context[0], "value": found.context[1]}
+    params |= {"from": str(start), "to": str(end)}
+    return params | {d: list(values) for d, values in filters.where}
 
 
 render()

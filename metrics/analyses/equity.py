@@ -16,7 +16,8 @@ from metrics.query import Engine, Filters
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A metric by the groups of one dimension, against the overall under the same page filters."""
+    """A metric by the groups of one dimension, against the overall of the people they are drawn from
+    (the page filters, narrowed to one group of another dimension when asked)."""
 
     metric: str
     dimension: str
@@ -28,7 +29,8 @@ class Breakdown:
 def breakdown(
     engine: Engine, name: str, dimension: str, filters: Filters, within: Sequence[tuple[str, str]] = ()
 ) -> Breakdown:
-    """Return each group of `dimension` (among rows matching `within`) against the overall of `filters`."""
+    """Return each group of `dimension` (among rows matching `within`) against the overall of the same
+    rows: `filters` narrowed by `within`."""
     return breakdowns(engine, (name,), dimension, filters, within)[0]
 
 
@@ -44,7 +46,8 @@ def breakdowns(
     narrowed = {d: v for d, v in within}
     asked = []
     for name in names:
-        overall_query, ignored = engine.applicable(filters.query(name))
+        # The groups are compared with the people they are drawn from: everyone `within` narrows to.
+        overall_query, ignored = engine.applicable(filters.query(name, where=narrowed))
         group_query, _ = engine.applicable(filters.query(name, by=[dimension], where=narrowed))
         asked.append((name, ignored, overall_query, group_query))
     results = engine.run_many([q for _, _, overall, group in asked for q in (overall, group)])

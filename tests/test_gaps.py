@@ -1,0 +1,93 @@
+"""The overview's ranked equity gaps, worked out by hand on a tiny dataset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from conftest import EngineFactory
+
+from metrics.analyses.gaps import compared_with, gaps, who
+from metrics.dimensions import phrase
+from metrics.query import Engine, Filters
+
+QUARTER = Filters(start="FY2025 Q1", end="FY2025 Q1")
+
+
+def people(age: str, area: str, positive: int, total: int) -> list[dict[str, object]]:
+    return [
+        {
+            "submitted_at": datetime(2024, 11, 15),
+            "age_band": age,
+            "urbanicity": area,
+            "trust": 5 if i < positive else 2,
+        }
+        for i in range(total)
+    ]
+
+
+@pytest.fixture
+def engine(make_engine: EngineFactory) -> Engine:
+    # Trust: 80 of 100 in every cell but rural people aged 65+, where 40 of 100 trust.
+    return make_engine(
+        responses=people("18-24", "Urban", 80, 100)
+        + people("18-24", "Rural", 80, 100)
+        + people("65+", "Urban", 80, 100)
+        + people("65+", "Rural", 40, 100)
+    )
+
+
+def test_gaps_are_ranked_within_the_people_a_group_is_one_of(engine: Engine) -> None:
+    found = gaps(engine, QUARTER, names=("trust",))
+    # Overall 280/400 = 70%. Alone: 65+ and rural 120/200 = 60% (-10 pts), 18-24 and urban 80% (+10).
+    # Within one another: 65+ among rural 40% against rural 60% (-20), the same people as rural among
+    # 65+ (kept once); 18-24 among rural and urban among 65+ 80% against 60% (+20); the others 0.
+    # Everyone answered on the website about one service in one segment: those traits add nothing.
+    # 12 comparisons: 4 groups alone, 4 cells seen from both traits.
+    assert found.tested == 12
+    below = [(g.dimension, g.group, g.context, round(g.difference.delta or 0, 4)) for g in found.below]
+    assert below == [
+        ("age_band", "65+", ("urbanicity", "Rural"), -0.2),
+        ("age_band", "65+", None, -0.1),
+        ("urbanicity", "Rural", None, -0.1),
+    ]
+    above = {(g.dimension, g.group, g.context, round(g.difference.delta or 0, 4)) for g in found.above}
+    assert above == {
+        ("age_band", "18-24", ("urbanicity", "Rural"), 0.2),
+        ("urbanicity", "Urban", ("age_band", "65+"), 0.2),
+        ("age_band", "18-24", None, 0.1),
+        ("urbanicity", "Urban", None, 0.1),
+    }
+    first = found.below[0]
+    assert (first.row["value"], first.row["n"], first.reference["value"], first.reference["n"]) == (
+        0.4,
+        100,
+        0.6,
+        200,
+    )
+    # 65+ alone: w = 200/400, 60% against the rest's 80%: se = .5 sqrt(.6 x .4 / 200 + .8 x .2 / 200)
+    # = .022361, so -.1 +/- 1.96 x .022361 = -.1438 to -.0562; pooled z = -4.364 (p = 1.3e-5, x12 Holm).
+    alone = found.below[1]
+    assert alone.interval == pytest.approx((-0.14383, -0.05617), abs=1e-5)
+    assert alone.difference.significant and alone.difference.p is not None and alone.difference.p < 0.001
+    assert who(first, {}) == "customers aged 65+ in rural areas"
+    assert compared_with(first, {}) == "all customers in rural areas"
+    assert compared_with(alone, {}) == "everyone in the view"
+
+
+def test_a_gap_under_the_floor_is_not_listed(engine: Engine) -> None:
+    found = gaps(engine, QUARTER, floor=0.15, names=("trust",))
+    assert [g.difference.delta for g in found.below] == [pytest.approx(-0.2)]
+    assert len(found.above) == 2
+
+
+def test_no_gap_is_concluded_from_no_data(engine: Engine) -> None:
+    found = gaps(engine, Filters(start="FY2026 Q1", end="FY2026 Q1"), names=("trust",))
+    assert (found.tested, found.below, found.above) == (0, (), ())
+
+
+def test_a_group_reads_as_words() -> None:
+    assert phrase("urbanicity", "Rural") == "in rural areas"
+    assert phrase("disability", "Yes") == "with a disability"
+    assert phrase("channel", "mobile_app", "Mobile app") == "served via Mobile app"
+    assert phrase("age_band", "Not reported") == "who did not report their age band"
