@@ -101,15 +101,18 @@ def change(current: Row | None, previous: Row | None, aggregate: str) -> Differe
     return _by_interval(current, previous, aggregate, delta)
 
 
-def gap(group: Row | None, overall: Row | None, aggregate: str) -> Difference:
+def gap(group: Row | None, overall: Row | None, aggregate: str, smallest: int = 1) -> Difference:
     """Return group minus overall; the test compares the group with everyone else (the overall without it).
 
     For proportions the rest is exact (overall successes and n minus the group's); for other
-    statistics the overall's spread stands in for the rest's, which is conservative."""
+    statistics the overall's spread stands in for the rest's, which is conservative. A rest of fewer
+    than `smallest` (the suppression minimum) is not tested: the test would speak of a hidden group."""
     if not (_usable(group) and _usable(overall)):
         return NONE
     assert group is not None and overall is not None
     delta = float(group["value"]) - float(overall["value"])
+    if float(overall["n"]) - float(group["n"]) < smallest:
+        return Difference(delta, None)
     if aggregate not in PROPORTIONS:
         return _by_interval(group, overall, aggregate, delta)
     n, total = float(group["n"]), float(overall["n"])
@@ -121,7 +124,9 @@ def gap(group: Row | None, overall: Row | None, aggregate: str) -> Difference:
     return _proportions(x, n, rest_x, rest_n, delta)
 
 
-def gap_interval(group: Row | None, overall: Row | None, aggregate: str) -> tuple[float, float] | None:
+def gap_interval(
+    group: Row | None, overall: Row | None, aggregate: str, smallest: int = 1
+) -> tuple[float, float] | None:
     """Return the 95% interval of a proportion's gap to an overall that contains it (None otherwise).
 
     With w the group's share of the overall, group - overall = (1 - w) (group - rest), so the gap's
@@ -131,7 +136,7 @@ def gap_interval(group: Row | None, overall: Row | None, aggregate: str) -> tupl
     assert group is not None and overall is not None
     p, n, total = float(group["value"]), float(group["n"]), float(overall["n"])
     rest_n = total - n
-    if rest_n <= 0:
+    if rest_n < max(smallest, 1):
         return None
     rest = min(max((float(overall["value"]) * total - p * n) / rest_n, 0.0), 1.0)
     delta = p - float(overall["value"])

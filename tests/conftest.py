@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from serving import CHROMIUM, CHROMIUM_FLAGS, served
 
 from metrics import contract
 from metrics.catalog import load_catalog
@@ -155,3 +157,30 @@ def sample_engine(sample_dir: Path) -> Engine:
 def exact_sample_engine(sample_dir: Path) -> Engine:
     """The small sample data with true counts (`cx query --exact`): what known sums are checked on."""
     return Engine(Warehouse(sample_dir), exact=True)
+
+
+# The browser tests' server and Chromium, shared by every browser test module.
+@pytest.fixture(scope="session")
+def app_url(sample_dir: Path) -> Iterator[str]:
+    """Serve the dashboard over the small sample data and return its address."""
+    with served(sample_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Launch Debian's headless Chromium (the browser tests need `make browser` or .ci/run first)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context, as a new visitor would have."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()

@@ -6,94 +6,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from serving import CHROMIUM, CHROMIUM_FLAGS, served
+from browsing import ARTIFACTS, LATEST, PAGES, axe_script, main_text, open_view, screenshot, settle
+from playwright.sync_api import Browser, Page, expect
+from serving import served
 
 from metrics.formatting import format_value
 from metrics.query import Engine, Query
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-# The overview is the default page, served at the root.
-PAGES = {
-    "overview": "/",
-    "trends": "/trends",
-    "equity": "/equity",
-    "journeys": "/journeys",
-    "drivers": "/drivers",
-    "value": "/value",
-    "reporting": "/reporting",
-    "catalog": "/catalog",
-}
-LATEST = "FY2026 Q4"
-
-
-@pytest.fixture(scope="session")
-def app_url(sample_dir: Path) -> Iterator[str]:
-    """Serve the dashboard over the small sample data and return its address."""
-    with served(sample_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's headless Chromium (the browser tests need `make browser` or .ci/run first)."""
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A page in a fresh browser context, as a new visitor would have."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
-
-
-def settle(page: Page) -> None:
-    """Wait until the app has finished its run: the copy-link box is the last thing a run draws, and
-    Streamlit shows its status widget while a run is going."""
-    page.locator("[data-testid=stSidebar] [data-testid=stCode]").wait_for(timeout=90_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000, polling=200
-    )
-    page.wait_for_load_state("networkidle")
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under tests/artifacts/ once the page has settled."""
-    settle(page)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def axe_script() -> Path:
-    """Return axe-core's script, as the locked axe-playwright-python package ships it."""
-    import axe_playwright_python
-
-    return Path(axe_playwright_python.__file__).parent / "axe.min.js"
-
-
-def open_view(page: Page, url: str) -> None:
-    """Open a view and wait until the app has finished drawing it."""
-    page.goto(url)
-    settle(page)
-
-
-def main_text(page: Page) -> str:
-    return page.get_by_test_id("stMain").inner_text()
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -91,3 +91,16 @@ def test_a_group_reads_as_words() -> None:
     assert phrase("disability", "Yes") == "with a disability"
     assert phrase("channel", "mobile_app", "Mobile app") == "served via Mobile app"
     assert phrase("age_band", "Not reported") == "who did not report their age band"
+
+
+def test_a_gap_against_a_rest_too_small_to_show_is_not_tested(make_engine: EngineFactory) -> None:
+    # 21 people without a disability all trust; the 4 with one do not. Against everyone (25), the 21 are
+    # +16 pts, but "everyone else" is the 4: under the minimum of 10, that test would speak of them.
+    rows = [
+        {"submitted_at": datetime(2024, 11, 15), "disability": d, "trust": t}
+        for d, t, count in (("No", 5, 21), ("Yes", 2, 4))
+        for _ in range(count)
+    ]
+    assert gaps(make_engine(min_n=10, responses=rows), QUARTER, names=("trust",)).above == ()
+    shown = gaps(make_engine(min_n=1, responses=rows), QUARTER, names=("trust",)).above
+    assert [(g.group, round(g.difference.delta or 0, 2)) for g in shown] == [("No", 0.16)]

@@ -34,3 +34,13 @@ def test_the_answer_on_the_quarter_the_year_and_the_year_to_date(make_engine: En
         "with FY2024 Q4 (hidden or no data). For FY2025 to date it is 55.0%, no comparison with the same "
         "quarters of FY2024 (hidden or no data)."
     )
+
+
+def test_the_answer_says_hidden_and_no_data_in_words(make_engine: EngineFactory) -> None:
+    engine = make_engine(min_n=10, responses=trust(datetime(2025, 11, 15), 3, 5))  # FY2026 Q1: 5 answers
+    assert describe_answer(answer(engine, Filters(), "FY2026 Q1")) == (
+        "Trust in FY2026 Q1 is hidden to protect privacy: too few answers in this view."
+    )
+    assert describe_answer(answer(engine, Filters(), "FY2026 Q2")) == (
+        "No one answered the trust question in FY2026 Q2 in this view."
+    )

@@ -54,9 +54,14 @@ def breakdowns(
     tested = []
     for i, (name, _, _, _) in enumerate(asked):
         overall, result = results[2 * i].row(0, named=True), results[2 * i + 1]
-        aggregate = engine.metric(name).aggregate
+        metric = engine.metric(name)
+        smallest = engine.threshold(metric)
         tested.append(
-            (overall, result, [gap(row, overall, aggregate) for row in result.iter_rows(named=True)])
+            (
+                overall,
+                result,
+                [gap(row, overall, metric.aggregate, smallest) for row in result.iter_rows(named=True)],
+            )
         )
     # The groups of every metric asked together are shown together (a heat map): one family.
     family = iter(adjusted([g for _, _, gaps in tested for g in gaps]))

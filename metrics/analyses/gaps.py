@@ -120,7 +120,8 @@ def _compare(
     engine: Engine, name: str, plan: dict[tuple[str, ...], Query], results: dict[tuple[str, ...], Any]
 ) -> Iterator[Gap]:
     """Yield each equity group against everyone in the view, and against those sharing one trait."""
-    aggregate = engine.metric(name).aggregate
+    metric = engine.metric(name)
+    aggregate, smallest = metric.aggregate, engine.threshold(metric)
     overall = results[()].row(0, named=True) if results[()].height else None
     alone = {by[0]: _rows(results[by], by) for by in plan if len(by) == 1}
     compared: list[tuple[str, str, tuple[str, str] | None, dict[str, Any], dict[str, Any] | None]] = []
@@ -138,7 +139,7 @@ def _compare(
     for dimension, group, within, row, reference in compared:
         # A group that is everyone it would be compared with has no one to differ from.
         if reference is not None and not _everyone(row, reference):
-            yield _gap(name, dimension, group, within, row, reference, aggregate)
+            yield _gap(name, dimension, group, within, row, reference, aggregate, smallest)
 
 
 def _everyone(rows: dict[str, Any] | None, of: dict[str, Any] | None) -> bool:
@@ -164,6 +165,7 @@ def _gap(
     row: dict[str, Any],
     reference: dict[str, Any] | None,
     aggregate: str,
+    smallest: int,
 ) -> Gap:
     return Gap(
         name,
@@ -172,8 +174,8 @@ def _gap(
         context,
         row,
         reference or {},
-        gap(row, reference, aggregate),
-        gap_interval(row, reference, aggregate),
+        gap(row, reference, aggregate, smallest),
+        gap_interval(row, reference, aggregate, smallest),
     )
 
 

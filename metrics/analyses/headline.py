@@ -86,8 +86,12 @@ def describe_answer(found: Answer) -> str:
     metric, fmt = found.metric, found.metric.format
     now = format_statistic(found.current.get("value"), found.current.get("suppressed"), fmt)
     text = f"{metric.label} is {now} in {found.quarter}"
+    if found.current.get("suppressed"):
+        return (
+            f"{metric.label} in {found.quarter} is hidden to protect privacy: too few answers in this view."
+        )
     if found.current.get("value") is None:
-        return text + "."
+        return f"No one answered the {metric.label.lower()} question in {found.quarter} in this view."
     moves = [_moved(c, fmt) for c in (found.on_quarter, found.on_year)]
     text += ": " + ", and ".join(moves) + "."
     if found.year_to_date is not None and found.on_year_to_date is not None:
