@@ -240,3 +240,60 @@ def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> al
         .configure_view(stroke=None)
     )
     return chart
+
+
+def shares_over_time(frame: pl.DataFrame, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
+    """Several share measures by quarter on one 0 to 100% axis, one colour and shape each, each line
+    named at its end. `frame`: quarter, measure (a name of `labels`), value (null where hidden)."""
+    shown = frame.filter(pl.col("value").is_not_null()).with_columns(
+        pl.col("measure").replace_strict(labels, default=None).alias("label")
+    )
+    order = list(dict.fromkeys(frame["quarter"].to_list()))
+    names = list(labels.values())
+    base = alt.Chart(shown.to_pandas()).encode(
+        x=alt.X("quarter:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("value:Q", title="Share", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("label:N", title=None, sort=names, scale=alt.Scale(range=PALETTE)),
+    )
+    lines = base.mark_line(strokeWidth=2).encode(
+        shape=alt.Shape("label:N", sort=names, title=None),
+        tooltip=[
+            alt.Tooltip("label:N", title="Measure"),
+            alt.Tooltip("quarter:O", title="Quarter"),
+            alt.Tooltip("value:Q", title="Value", format=".1%"),
+        ],
+    )
+    points = base.mark_point(size=40, filled=True).encode(shape=alt.Shape("label:N", sort=names, title=None))
+    return alt.layer(lines, points).properties(height=260)
+
+
+def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Each listed gap with its 95% interval against a rule at zero, worse-served groups as down
+    triangles and better-served as up ones (GAP_STATES), in the list's order. `frame`: label, gap,
+    low, high, side ("below" or "above")."""
+    below, above, _ = GAP_STATES
+    shown = frame.with_columns(
+        pl.when(pl.col("side") == "below").then(pl.lit(below)).otherwise(pl.lit(above)).alias("status")
+    ).to_pandas()
+    y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
+    axis = alt.Axis(format="+.0%", title="Gap to the people compared with (points)")
+    base = alt.Chart(shown).encode(y=y)
+    bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(x=alt.X("low:Q", axis=axis), x2="high:Q")
+    states = [below, above]
+    points = base.mark_point(size=160, filled=True).encode(
+        x=alt.X("gap:Q", axis=axis),
+        shape=alt.Shape(
+            "status:N", scale=alt.Scale(domain=states, range=[GAP_STATES[s][0] for s in states]), title=None
+        ),
+        color=alt.Color(
+            "status:N", scale=alt.Scale(domain=states, range=[GAP_STATES[s][1] for s in states]), title=None
+        ),
+        tooltip=[
+            alt.Tooltip("label:N", title="Who"),
+            alt.Tooltip("gap:Q", title="Gap", format="+.1%"),
+            alt.Tooltip("low:Q", title="95% interval from", format="+.1%"),
+            alt.Tooltip("high:Q", title="to", format="+.1%"),
+        ],
+    )
+    zero = alt.Chart(pl.DataFrame({"zero": [0.0]}).to_pandas()).mark_rule(color="#1b1b1b").encode(x="zero:Q")
+    return alt.layer(bars, points, zero).properties(height=alt.Step(34))

@@ -54,11 +54,10 @@ def briefing() -> Briefing:
 def finish() -> Briefing:
     """Complete this run's briefing with the link and choices of the view; call after state.finish."""
     found = briefing()
-    page_choices = {k: v for k, v in state.choices().items() if k not in KEYS}
     found.provenance = dataclasses.replace(
         found.provenance,
         link=state.link(),
-        choices="; ".join(f"{k} = {', '.join(v)}" for k, v in page_choices.items()),
+        choices=state.described(leave_out=KEYS),
     )
     return found
 

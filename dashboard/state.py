@@ -28,6 +28,7 @@ class _Run:
     raw: dict[str, list[str]]
     declared: dict[str, bool] = field(default_factory=dict)  # key -> takes several values
     defaults: dict[str, Any] = field(default_factory=dict)  # key -> value left out of the link
+    shown: dict[str, tuple[str, Callable[[Any], str]]] = field(default_factory=dict)  # key -> label, words
     notices: list[str] = field(default_factory=list)
 
 
@@ -53,6 +54,7 @@ def _seed(
     `read` turns another spelling a person may type into the option's own (FY2025Q1 -> FY2025 Q1)."""
     run = _run()
     run.declared[key] = multi
+    run.shown[key] = (label, shown)
     valid = {str(o): o for o in options}
     current = st.session_state.get(key)
     if current is not None and (all(str(v) in valid for v in current) if multi else str(current) in valid):
@@ -134,6 +136,7 @@ def number(
     run = _run()
     run.declared[key] = False
     run.defaults[key] = float(default)
+    run.shown[key] = (label, "{:g}".format)
     if key not in st.session_state:
         chosen = float(default)
         values = run.raw.get(key)
@@ -163,6 +166,20 @@ def take(key: str) -> list[str]:
     run = _run()
     run.declared.setdefault(key, False)
     return list(run.raw.get(key, []))
+
+
+def described(leave_out: Sequence[str] = ()) -> str:
+    """Return the page's choices as a reader sees them ("Measure: Ease; Break down by: Age band"),
+    without the keys of `leave_out` (the sidebar's, which the filters line says)."""
+    run = _run()
+    parts = []
+    for key, (label, shown) in run.shown.items():
+        value = st.session_state.get(key)
+        if key in leave_out or value is None or value == "" or value == []:
+            continue
+        words = ", ".join(shown(v) for v in value) if isinstance(value, list) else shown(value)
+        parts.append(f"{label}: {words}")
+    return "; ".join(parts)
 
 
 def choices() -> dict[str, list[str]]:

@@ -155,7 +155,7 @@ def test_the_last_slide_lists_every_line_of_provenance(trends_deck: Any) -> None
     assert rows["Metric definitions"].startswith(definitions_version())
     assert rows["Suppression"] == suppression_note(10)
     assert rows["Period"] == "FY2026 Q1 to FY2026 Q4"
-    assert rows["Choices"] == "metric = trust; grain = fiscal_quarter; split = channel"
+    assert rows["Choices"] == "Measure: Trust; Period: Fiscal quarter; Split by: Channel"
     assert rows["Data as of"].startswith("records through FY2026 Q4")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", rows["Generated at"])
 

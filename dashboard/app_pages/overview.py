@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, exhibits, state, tiles
+from dashboard import charts, data, exhibits, state, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
@@ -47,13 +47,6 @@ def render() -> None:
                 tiles.unavailable(data.metric(name), tile, column)
     shown = [t for t in results if isinstance(t, Tile)]
     exhibits.figures([Figure(t.metric.label, tile_value(t), " ".join(describe_tile(t))) for t in shown])
-    with st.expander("Numbers behind the eight-quarter lines"):
-        exhibits.table(
-            "The last eight quarters",
-            tiles.history_table(shown),
-            numbers=tiles.history_numbers(shown),
-            metrics=[t.metric.name for t in shown],
-        )
 
     st.header("What changed this quarter")
     themes = tuple(
@@ -103,7 +96,42 @@ def render() -> None:
             metrics=THEME_METRICS,
         )
     failing_whom(filters)
+    eight_quarters(shown)
     st.caption(suppression_note(data.engine().min_n))
+
+
+def eight_quarters(shown: list[Tile]) -> None:
+    """The tiles' share measures over their last eight quarters on one full axis, for the page and deck."""
+    # Without one quarter shown there is no line to draw: the tiles already say why.
+    shares = [t for t in shown if t.metric.format == "percent" and any(v is not None for _, v in t.history)]
+    if not shares:
+        return
+    st.header("The last eight quarters")
+    numbers = tiles.history_numbers(shown)
+    long = numbers.unpivot(index="quarter", on=[t.metric.name for t in shares], variable_name="measure")
+    labels = {t.metric.name: t.metric.label for t in shares}
+    exhibits.chart(
+        "The last eight quarters",
+        charts.shares_over_time(long, labels),
+        tiles.history_table(shown),
+        "Line chart of the last eight quarters: "
+        + "; ".join(
+            f"{t.metric.label} from {tile_history_end(t, 0)} to {tile_history_end(t, -1)}" for t in shares
+        )
+        + ".",
+        numbers=numbers,
+        metrics=[t.metric.name for t in shown],
+        table_title="Numbers behind the eight-quarter lines",
+    )
+
+
+def tile_history_end(tile: Tile, end: int) -> str:
+    """Return a tile's first (0) or last (-1) quarter on its line, with its value."""
+    known = [(q, v) for q, v in tile.history if v is not None]
+    if not known:
+        return "hidden"
+    quarter, value = known[end]
+    return f"{format_value(value, tile.metric.format)} in {quarter}"
 
 
 _EQUITY = next(p for p in PAGES if p.url_path == "equity")
@@ -154,9 +182,52 @@ def failing_whom(filters: Filters) -> None:
                 icon=":material/arrow_forward:",
                 query_params=_equity_view(found_gap, filters),
             )
-    shown = [*found.below, *found.above]
-    with st.expander(f"All {len(shown)} gaps listed, with their numbers"):
-        exhibits.table("Where are we failing whom", _gap_table(shown, labels), metrics=found.metrics)
+    sides = [(g, "below") for g in found.below] + [(g, "above") for g in found.above]
+    if sides:
+        _gap_chart(sides, labels, found.metrics)
+
+
+def _gap_chart(sides: list[tuple[Gap, str]], labels: dict[str, str], names: tuple[str, ...]) -> None:
+    """Every gap listed (and those past the first few) as a chart with its table, for the page and deck."""
+    shown = [g for g, _ in sides]
+    frame = pl.DataFrame(
+        {
+            "label": [f"{data.metric(g.metric).label}: {who(g, labels)}" for g in shown],
+            "gap": [g.difference.delta for g in shown],
+            "low": [(g.interval or (None, None))[0] for g in shown],
+            "high": [(g.interval or (None, None))[1] for g in shown],
+            "side": [side for _, side in sides],
+        },
+        schema={
+            "label": pl.String,
+            "gap": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "side": pl.String,
+        },
+    )
+    exhibits.chart(
+        "Where are we failing whom",
+        charts.gaps(frame),
+        _gap_table(shown, labels),
+        f"Dot chart of the {len(shown)} gaps listed, with 95% intervals: "
+        + "; ".join(
+            f"{label} {format_delta(gap, 'percent')}"
+            for label, gap in zip(frame["label"], frame["gap"], strict=True)
+        )
+        + ".",
+        numbers=frame.with_columns(
+            pl.Series("metric", [g.metric for g in shown]),
+            pl.Series("value", [g.row["value"] for g in shown], dtype=pl.Float64),
+            pl.Series("n", [g.row["n"] for g in shown], dtype=pl.Int64),
+            pl.Series("reference", [g.reference["value"] for g in shown], dtype=pl.Float64),
+            pl.Series("reference_n", [g.reference["n"] for g in shown], dtype=pl.Int64),
+            pl.Series("p_holm", [g.difference.p for g in shown], dtype=pl.Float64),
+            pl.Series("test", [g.difference.test for g in shown]),
+        ),
+        metrics=names,
+        table_title=f"All {len(shown)} gaps listed, with their numbers",
+    )
 
 
 def _gap_line(rank: int, found: Gap, labels: dict[str, str]) -> str:
