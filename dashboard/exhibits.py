@@ -93,11 +93,19 @@ def chart(
 
 
 def table(
-    heading: str, shown: pl.DataFrame, numbers: pl.DataFrame | None = None, metrics: Sequence[str] = ()
+    heading: str,
+    shown: pl.DataFrame,
+    numbers: pl.DataFrame | None = None,
+    metrics: Sequence[str] = (),
+    wrap: bool = False,
 ) -> None:
-    """Draw a table of the page with its CSV download."""
+    """Draw a table of the page with its CSV download. A short table of long text `wrap`s: drawn as a
+    plain table whose cells wrap to the page's width (and a phone's), not a grid scrolled sideways."""
     exhibit = Exhibit(heading, shown, shown if numbers is None else numbers, None, "", tuple(metrics))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    if wrap:
+        st.table(shown.to_pandas().set_index(shown.columns[0]))
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch")
     _downloads(exhibit)
 
 

@@ -52,7 +52,7 @@ def test_a_rejected_row_is_counted_and_the_rest_served(data_dir: Path) -> None:
     assert warning.value.startswith(
         "1 problem in contacts. Rows left out because they break a rule: 1 of contacts; the other rows are served."
     )
-    sources = app.dataframe[-2].value
+    sources = app.table[0].value.reset_index()
     assert dict(zip(sources["Input"], sources["Rows rejected"], strict=True))["contacts"] == "1"
     assert app.dataframe[-1].value.to_dict("records") == [
         {"File": "contacts.parquet", "Problem": "column 'queue_wait_seconds': value -5.0 is below 0 (1 row)"}

@@ -87,7 +87,7 @@ def render() -> None:
             "Channels": [", ".join(labels.get(c, c) for c in r.channels) for r in rows],
         }
     )
-    exhibits.table("Data sources", sources)
+    exhibits.table("Data sources", sources, wrap=True)
 
     st.header("Data quality")
     problems = data.input_problems()

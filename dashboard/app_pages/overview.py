@@ -94,6 +94,7 @@ def render() -> None:
                 }
             ),
             metrics=THEME_METRICS,
+            wrap=True,  # a few rows: wrapped to the page, and to a phone's width
         )
     failing_whom(filters)
     eight_quarters(shown)

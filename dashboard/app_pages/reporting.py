@@ -73,6 +73,7 @@ def render() -> None:
                 "Survey type": [t.replace("_", " ") for t in services["survey_type"]],
             }
         ),
+        wrap=True,
     )
     counts = report.counts
     st.header("Answer counts")
