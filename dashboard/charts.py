@@ -86,12 +86,19 @@ def trend(
             .encode(x=f"{grain}:O", tooltip=[alt.Tooltip("change:N", title="What changed")])
         )
     if events:
-        happened = pl.DataFrame({grain: [e[0] for e in events], "event": [e[1] for e in events]}).to_pandas()
+        # Each label on its own line from the top (in pixels), so events a quarter apart do not overprint.
+        happened = pl.DataFrame(
+            {
+                grain: [e[0] for e in events],
+                "event": [e[1] for e in events],
+                "line": [4 + 15 * i for i in range(len(events))],
+            }
+        ).to_pandas()
         rule = alt.Chart(happened).encode(x=f"{grain}:O", tooltip=[alt.Tooltip("event:N", title="Event")])
         layers += [
             rule.mark_rule(color=PALETTE[5], strokeWidth=2),
-            rule.mark_text(align="left", baseline="top", dx=4, dy=4, color=PALETTE[5], fontSize=11).encode(
-                text="event:N", y=alt.value(0)
+            rule.mark_text(align="left", baseline="top", dx=4, color=PALETTE[5], fontSize=11).encode(
+                text="event:N", y=alt.Y("line:Q", scale=None, axis=None)
             ),
         ]
     if target is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.briefing import SESSION_KEY
 from metrics.analyses.a11_report import a11_report, shown
 from metrics.analyses.equity import breakdown
 from metrics.analyses.kpis import quarters_back, tile
@@ -322,6 +323,15 @@ def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date() -> None
     warned = [w.value for w in app.warning if "unusual quarter" in w.value]
     assert len(warned) == 1 and "the mean wait in FY2025 Q4" in warned[0], warned
     assert any("**FY2026 to date (FY2026 Q1 to FY2026 Q4):**" in c.value for c in app.caption)
+    # The working is a table the deck and CSV carry, and its results are the figures on the cards.
+    working = app.table[0].value
+    cards = {m.label: m.value for m in app.metric}
+    assert working.loc["Cost avoided", "Result"] == cards["Cost avoided by the self-service shift"]
+    assert working.loc["Customer hours saved", "Result"] == cards["Customer hours saved waiting"]
+    assert "FY2025 Q4" in working.loc["Customer hours saved", "Worked out as"]
+    found = app.session_state[SESSION_KEY]
+    assert any(e.title.startswith("How the figures are worked out") for e in found.exhibits)
+    assert all("The baseline is unusual" in f.detail for f in found.figures)
     calm = open_page("value", baseline="FY2024Q4")
     assert not [w.value for w in calm.warning if "unusual quarter" in w.value]
 

@@ -130,18 +130,50 @@ def _workings(v: Value, a: Assumptions) -> None:
     st.header("How the figures are worked out")
     share_now = format_value(v.self_service_share, "percent")
     share_then = format_value(v.baseline_self_service_share, "percent")
-    st.markdown(
-        f"- **Moved to self-service** = transactions in {v.quarter} ({_count(v.transactions, '')}) x the rise in the "
-        f"self-service share ({share_then} in {v.baseline} to {share_now}) = **{_count(v.moved_to_self_service, 'transactions')}**.\n"
-        f"- **Cost avoided** = moved x (mean cost of an assisted transaction {_money2(v.assisted_cost)} - of a "
-        f"self-service one {_money2(v.self_service_cost)}, each weighted by {v.quarter}'s channel mix) = **{_money(v.cost_avoided)}**.\n"
-        f"- **Staff hours freed** = moved x the mean handle minutes of an assisted transaction / 60 = "
-        f"**{_count(v.staff_hours_freed, 'hours')}**, at {_money2(a.staff_hourly_cost)} an hour.\n"
-        f"- **Contacts avoided** = (contacts per transaction {_ratio(v.baseline_contacts_per_transaction)} in "
-        f"{v.baseline} - {_ratio(v.contacts_per_transaction)} now) x transactions now = **{_count(v.contacts_avoided, 'contacts')}**.\n"
-        f"- **Customer hours saved** = (mean wait {format_value(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
-        f"{format_value(v.mean_wait, 'duration')} now) x {_count(v.answered_contacts, 'answered contacts')} / 3600 = "
-        f"**{_count(v.customer_hours_saved, 'hours')}**."
+    rows = (
+        (
+            "Moved to self-service",
+            f"transactions in {v.quarter} ({_count(v.transactions, '')}) x the rise in the self-service share "
+            f"({share_then} in {v.baseline} to {share_now})",
+            _count(v.moved_to_self_service, "transactions"),
+        ),
+        (
+            "Cost avoided",
+            f"moved x (mean cost of an assisted transaction {_money2(v.assisted_cost)} - of a self-service one "
+            f"{_money2(v.self_service_cost)}, each weighted by {v.quarter}'s channel mix)",
+            _money(v.cost_avoided),
+        ),
+        (
+            "Staff hours freed",
+            f"moved x the mean handle minutes of an assisted transaction / 60, at {_money2(a.staff_hourly_cost)} "
+            "an hour",
+            _count(v.staff_hours_freed, "hours"),
+        ),
+        (
+            "Contacts avoided",
+            f"(contacts per transaction {_ratio(v.baseline_contacts_per_transaction)} in {v.baseline} - "
+            f"{_ratio(v.contacts_per_transaction)} now) x transactions now",
+            _count(v.contacts_avoided, "contacts"),
+        ),
+        (
+            "Customer hours saved",
+            f"(mean wait {format_value(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
+            f"{format_value(v.mean_wait, 'duration')} now) x {_count(v.answered_contacts, 'answered contacts')} "
+            "/ 3600",
+            _count(v.customer_hours_saved, "hours"),
+        ),
+    )
+    # A table, not bullets: the deck and the CSV carry the working with the figures.
+    exhibits.table(
+        f"How the figures are worked out, {v.quarter} against {v.baseline}",
+        pl.DataFrame(
+            {
+                "Figure": [r[0] for r in rows],
+                "Worked out as": [r[1] for r in rows],
+                "Result": [r[2] for r in rows],
+            }
+        ),
+        wrap=True,
     )
     st.caption(
         "Costs and handle minutes are assumptions from config/value_assumptions.toml (illustrative defaults: "
