@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import data, exhibits, state
 from dashboard.filters import read_quarter
 from metrics.analyses.a11_report import READINESS, submission_csv
+from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.errors import CxError
 from metrics.fiscal import latest_complete
 from metrics.formatting import SUPPRESSED, format_value, suppression_note
@@ -70,7 +71,12 @@ def render() -> None:
                     )
                 ],
                 "Trust question": services["trust_question_text"],
-                "Survey type": [t.replace("_", " ") for t in services["survey_type"]],
+                "Survey type": [
+                    ", ".join(SURVEY_TYPE_WORDS.get(k, k.replace("_", " ")) for k in t.split(", "))
+                    if t
+                    else ""
+                    for t in services["survey_type"]
+                ],
             }
         ),
         wrap=True,
