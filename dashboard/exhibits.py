@@ -85,6 +85,8 @@ def chart(
 ) -> None:
     """Draw an Altair chart with its text alternative, the table of its numbers in an expander and
     its downloads. `numbers` are the computed values for the CSV (default: the table as shown)."""
+    # Legends go under the plot, so on a phone the plot keeps the width a side legend would take.
+    drawn = drawn.configure_legend(orient="bottom", columns=2, labelLimit=320)
     exhibit = Exhibit(heading, table, table if numbers is None else numbers, drawn, alt, tuple(metrics))
     st.altair_chart(drawn, width="stretch", alt=alt)
     with st.expander(table_title):
