@@ -151,6 +151,7 @@ PARAMS = (
     "q",
     "split",
     "grain",
+    "floor",
 )
 
 
