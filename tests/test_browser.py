@@ -280,7 +280,10 @@ def test_a_page_shows_what_cx_query_gives_for_the_same_view(
         == 0
     )
     (overall,) = json.loads(capsys.readouterr().out)
-    assert f"{format_value(overall['value'], 'percent')} (n = {overall['n']:,})" in summary
+    assert (
+        f"{format_value(overall['value'], 'percent')} for everyone in the view (n = {overall['n']:,})"
+        in summary
+    )
 
 
 def test_a_page_prints_without_the_sidebar_and_buttons(page: Page, app_url: str) -> None:
