@@ -360,22 +360,9 @@ COLLECTIONS = Input(
 
 INPUTS: dict[str, Input] = {i.name: i for i in (RESPONSES, CONTACTS, TRANSACTIONS, COLLECTIONS)}
 
-_POLARS_TYPES = {
-    "VARCHAR": "String",
-    "TINYINT": "Int8",
-    "INTEGER": "Int32",
-    "BIGINT": "Int64",
-    "DOUBLE": "Float64",
-    "BOOLEAN": "Boolean",
-    "TIMESTAMP": "Datetime",
-}
-
 
 def polars_schema(spec: Input) -> dict[str, object]:
     """Return the Polars schema (column -> dtype) that writes an input exactly to contract."""
-    import polars as pl
+    from metrics.types import POLARS_TYPES
 
-    def dtype(name: str) -> object:
-        return pl.Datetime("us") if name == "Datetime" else getattr(pl, name)
-
-    return {c.name: dtype(_POLARS_TYPES[c.type]) for c in spec.columns}
+    return {c.name: POLARS_TYPES[c.type] for c in spec.columns}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metrics import contract
+from metrics.sqlfiles import read_seed
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,8 @@ class Dimension:
     order: tuple[str, ...] | None = None  # display order; None sorts values as text
 
 
-WAIT_BANDS = ("Under 2 min", "2-5 min", "5-10 min", "10-20 min", "20 min or more")
+# The bands of a contact's wait, in order: sql/seeds/wait_bands.csv, which the mart joins too.
+WAIT_BANDS = tuple(row["wait_band"] for row in read_seed("wait_bands"))
 
 DIMENSIONS: dict[str, Dimension] = {
     d.name: d

@@ -11,23 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from metrics.formatting import suppression_note
-from metrics.sqlfiles import SQL_DIR
+from metrics.sqlfiles import SQL_DIR, definitions_digest
 from metrics.warehouse import InputCoverage
-
-# Everything under sql/ shapes a number: metric files, the staging and mart views, macros and seeds.
-_DEFINITION_SUFFIXES = (".sql", ".csv")
 
 
 def definitions_version(folder: Path = SQL_DIR) -> str:
-    """Return a short fingerprint of every definition file: it changes when any metric's SQL, a view
-    it reads or a seed changes, so two exports with the same fingerprint were computed the same way."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.suffix in _DEFINITION_SUFFIXES):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return "sql-" + digest.hexdigest()[:12]
+    """Return a short fingerprint of every definition file: two exports with the same fingerprint
+    were computed the same way."""
+    return "sql-" + definitions_digest(folder)[:12]
 
 
 def file_version(path: Path) -> str:

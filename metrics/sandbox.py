@@ -18,7 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from metrics import contract
-from metrics.sqlfiles import SQL_DIR
+from metrics.sqlfiles import SQL_DIR, seeds
 
 # Table functions a metric may call: they make rows from arguments, never from files.
 _TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -59,9 +59,9 @@ def readable_tables() -> frozenset[str]:
     """Return the names a metric may read: the models of sql/staging and sql/marts, the seeds and the
     raw inputs (the views the warehouse builds under those names)."""
     models = {p.stem for layer in ("staging", "marts") for p in (SQL_DIR / layer).glob("*.sql")}
-    seeds = {p.stem for p in (SQL_DIR / "seeds").glob("*.csv")}
+    tables = set(seeds())
     raw = {f"raw_{name}" for name in contract.INPUTS}
-    return frozenset(models | seeds | raw)
+    return frozenset(models | tables | raw)
 
 
 def check(sql: str, first_line: int = 1) -> list[Violation]:

@@ -4,10 +4,38 @@ metrics, the engine's analyses, the store's fingerprint, the sandbox's known nam
 
 from __future__ import annotations
 
+import csv
+import hashlib
 from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# Everything under sql/ that shapes a number: metric files, staging and mart views, macros and seeds.
+_DEFINITION_SUFFIXES = (".sql", ".csv")
+
+
+def seeds() -> tuple[str, ...]:
+    """Return the seed tables: one per CSV file of sql/seeds/, named for the file."""
+    return tuple(sorted(p.stem for p in (SQL_DIR / "seeds").glob("*.csv")))
+
+
+def read_seed(name: str) -> list[dict[str, str]]:
+    """Return a seed's rows as text, in file order, for Python that needs them before any database."""
+    with (SQL_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def definitions_digest(folder: Path = SQL_DIR) -> str:
+    """Return the SHA-256 of every definition file under `folder` (names and contents): it changes
+    when any metric's SQL, a view it reads, a macro or a seed changes. Exports name it; stores are
+    keyed by it."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in _DEFINITION_SUFFIXES):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 @cache

@@ -15,7 +15,7 @@ import duckdb
 
 from metrics.catalog import Metric
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
-from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
+from metrics.sqlfiles import definitions_digest, quote_identifier, quote_literal
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
 ALIAS = STORE_ALIAS
@@ -96,9 +96,7 @@ def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
     for metric in metrics:
         code.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
-    for path in sorted(SQL_DIR.rglob("*")):
-        if path.is_file():
-            code.update(str(path.relative_to(SQL_DIR)).encode() + b"\n" + path.read_bytes())
+    code.update(definitions_digest().encode())
     for name in _CODE_FILES:
         code.update(name.encode() + b"\n" + (Path(__file__).parent / name).read_bytes())
     inputs = {}

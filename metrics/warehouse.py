@@ -15,40 +15,9 @@ import polars as pl
 
 from metrics import contract
 from metrics.errors import CxError, InputError, Problem
-from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal
+from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal, seeds
+from metrics.types import polars_type
 from metrics.validation import check_columns, reject_rows, shorten
-
-_SEEDS = ("channels",)
-# DuckDB result types read straight into polars (Warehouse.frame); any other comes through Arrow.
-_POLARS_TYPES: dict[str, pl.DataType] = {
-    "VARCHAR": pl.String(),
-    "DOUBLE": pl.Float64(),
-    "FLOAT": pl.Float32(),
-    "BIGINT": pl.Int64(),
-    "INTEGER": pl.Int32(),
-    "SMALLINT": pl.Int16(),
-    "TINYINT": pl.Int8(),
-    "UBIGINT": pl.UInt64(),
-    "UINTEGER": pl.UInt32(),
-    "BOOLEAN": pl.Boolean(),
-    "DATE": pl.Date(),
-    "TIMESTAMP": pl.Datetime("us"),
-    "HUGEINT": pl.Int128(),
-}
-_DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
-
-
-def _polars_type(duckdb_type: str) -> pl.DataType | None:
-    """Return the polars type of a DuckDB result type (lists of them too), or None when it has none
-    here (Warehouse.frame then reads the result through Arrow)."""
-    if duckdb_type.endswith("[]"):
-        inner = _polars_type(duckdb_type[:-2])
-        return pl.List(inner) if inner is not None else None
-    decimal = _DECIMAL.fullmatch(duckdb_type)
-    if decimal:
-        return pl.Decimal(int(decimal[1]), int(decimal[2]))
-    return _POLARS_TYPES.get(duckdb_type)
-
 
 _ENCODING = re.compile(r'value "(.*)" is not valid UTF8')
 
@@ -134,7 +103,7 @@ class Warehouse:
             self._con.execute("set memory_limit = ?", [memory_limit])
         for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
             self._con.execute(macro_file.read_text(encoding="utf-8"))
-        for seed in _SEEDS:
+        for seed in seeds():
             path = SQL_DIR / "seeds" / f"{seed}.csv"
             self._con.execute(
                 f"create table {quote_identifier(seed)} as "
@@ -145,7 +114,7 @@ class Warehouse:
         }
         # Which inputs each view reads, so a query on a broken input fails with its problems.
         self.reads: dict[str, frozenset[str]] = {f"raw_{name}": frozenset({name}) for name in self.inputs}
-        self.reads.update({seed: frozenset() for seed in _SEEDS})
+        self.reads.update({seed: frozenset() for seed in seeds()})
         self.models: dict[str, Path] = {}
         if load:
             self.load()
@@ -250,7 +219,7 @@ class Warehouse:
         cursor = self.cursor()
         result = cursor.execute(sql, params or {})
         description = result.description or []
-        schema = {str(column[0]): _polars_type(str(column[1])) for column in description}
+        schema = {str(column[0]): polars_type(str(column[1])) for column in description}
         if None in schema.values():
             result.close()
             return pl.DataFrame(pl.from_arrow(self.cursor().sql(sql, params=params or {}).to_arrow_table()))
@@ -258,8 +227,8 @@ class Warehouse:
 
     def seed(self, name: str) -> pl.DataFrame:
         """Return a seed table of sql/seeds/ (e.g. `channels`: label and self-service flag per channel)."""
-        if name not in _SEEDS:
-            raise KeyError(f"no seed '{name}'; seeds: {', '.join(_SEEDS)}")
+        if name not in seeds():
+            raise KeyError(f"no seed '{name}'; seeds: {', '.join(seeds())}")
         return self.frame(f"select * from {quote_identifier(name)}")
 
     def inputs_read(self, sql: str) -> frozenset[str]:

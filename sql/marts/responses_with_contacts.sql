@@ -19,13 +19,10 @@ select
     contacts.handle_seconds as contact_handle_seconds,
     contacts.answered as contact_answered,
     contacts.resolved_first_contact as contact_resolved_first_contact,
-    case
-        when contacts.queue_wait_seconds is null then null
-        when contacts.queue_wait_seconds < 120 then 'Under 2 min'
-        when contacts.queue_wait_seconds < 300 then '2-5 min'
-        when contacts.queue_wait_seconds < 600 then '5-10 min'
-        when contacts.queue_wait_seconds < 1200 then '10-20 min'
-        else '20 min or more'
-    end as wait_band
+    -- The bands are sql/seeds/wait_bands.csv, which pages also read for their order.
+    wait_bands.wait_band
 from responses
 left join contacts on responses.contact_id = contacts.contact_id
+left join wait_bands
+    on contacts.queue_wait_seconds >= wait_bands.from_seconds
+    and (contacts.queue_wait_seconds < wait_bands.below_seconds or wait_bands.below_seconds is null)
