@@ -313,6 +313,7 @@ def _import(args: argparse.Namespace) -> int:
             args.channel,
             args.survey_type,
             args.segment,
+            Settings.load(args.data_dir).time_zone,
         )
         if not target.service:
             raise CxError("--service: give the service's name")

@@ -29,6 +29,8 @@ CHANNELS: tuple[str, ...] = (
     "live_chat",
     "sms_text_messages",
     "social_media",
+    "other_digital",
+    "other_non_digital",
     "other",
 )
 

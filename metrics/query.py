@@ -194,7 +194,11 @@ class Engine:
             # The scratch copy, or one reading an earlier store, goes; the parquet is copied into memory.
             if read.database is not None or previous is not None:
                 self.warehouse = Warehouse(
-                    read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
+                    read.data_dir,
+                    sealed=False,
+                    load=False,
+                    memory_limit=read.memory_limit,
+                    time_zone=read.time_zone,
                 )
                 read.close()
             return False
@@ -202,7 +206,11 @@ class Engine:
         if read.loaded:
             # Serve from the store alone, found or just built: the copy the build read is let go.
             self.warehouse = Warehouse(
-                read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit
+                read.data_dir,
+                sealed=False,
+                load=False,
+                memory_limit=read.memory_limit,
+                time_zone=read.time_zone,
             )
             read.close()
         self.warehouse.load_from_store(store.path)
@@ -631,14 +639,16 @@ def _scratch(serving: Warehouse, store: Path) -> Warehouse:
     beside the store, within the serving warehouse's memory limit, so a build of any size pages rows
     to disk instead of holding every input in memory (at 10M responses + 10M contacts in memory:
     11.8 GB resident). Where no file can be written there, the copy is held in memory."""
-    data_dir, limit = serving.data_dir, serving.memory_limit
+    data_dir, limit, zone = serving.data_dir, serving.memory_limit, serving.time_zone
     scratch = store.with_name(f".{store.stem}.{os.getpid()}.load.duckdb")
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         scratch.unlink(missing_ok=True)
-        return Warehouse(data_dir, sealed=False, load=False, database=scratch, memory_limit=limit)
+        return Warehouse(
+            data_dir, sealed=False, load=False, database=scratch, memory_limit=limit, time_zone=zone
+        )
     except (OSError, duckdb.Error):
-        return Warehouse(data_dir, sealed=False, load=False, memory_limit=limit)
+        return Warehouse(data_dir, sealed=False, load=False, memory_limit=limit, time_zone=zone)
 
 
 @dataclass(frozen=True)

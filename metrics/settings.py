@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from metrics.errors import CxError
 from metrics.suppression import DEFAULT_MIN_N
@@ -14,6 +15,10 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # What DuckDB may hold in memory, serving or building; beyond it, it pages to disk. Enough for a
 # build of any size at 3 GB; a machine with less memory sets CX_MEMORY_LIMIT lower.
 DEFAULT_MEMORY_LIMIT = "3GB"
+# The agency's time zone: timestamps given in UTC or with an offset are converted to it before they
+# are dated to a fiscal quarter (a Touchpoints upload at 01:30 UTC on October 1 is still September 30
+# in Washington). Timestamps without a zone are taken as already in it.
+DEFAULT_TIME_ZONE = "America/New_York"
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
@@ -24,6 +29,7 @@ class Settings:
     data_dir: Path
     min_n: int
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @property
     def store_dir(self) -> Path:
@@ -42,7 +48,7 @@ class Settings:
             min_n = int(text) if text else DEFAULT_MIN_N
         if min_n < 1:
             raise CxError(f"minimum n: value {min_n} must be 1 or more")
-        return cls(directory, min_n, memory_limit(os.environ.get("CX_MEMORY_LIMIT", "")))
+        return cls(directory, min_n, memory_limit(os.environ.get("CX_MEMORY_LIMIT", "")), agency_time_zone())
 
 
 def memory_limit(text: str) -> str:
@@ -54,3 +60,14 @@ def memory_limit(text: str) -> str:
     if not _MEMORY.fullmatch(text):
         raise CxError(f"CX_MEMORY_LIMIT: value '{text}' is not a size such as 3GB or 512MB")
     return text
+
+
+def agency_time_zone(text: str | None = None) -> str:
+    """Return the agency's time zone: `text`, else CX_TIMEZONE, else America/New_York; a name the
+    time zone database does not know is a CxError naming CX_TIMEZONE."""
+    name = (os.environ.get("CX_TIMEZONE", "") if text is None else text).strip() or DEFAULT_TIME_ZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CxError(f"CX_TIMEZONE: value '{name}' is not a time zone such as America/New_York") from None
+    return name

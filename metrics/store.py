@@ -93,7 +93,8 @@ class Fingerprint:
 
 def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
-    code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN}".encode())
+    # The time zone dates zoned timestamps to quarters: another zone is another store.
+    code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode())
     for metric in metrics:
         code.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
     code.update(definitions_digest().encode())

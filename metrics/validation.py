@@ -32,7 +32,15 @@ _READABLE_AS: dict[str, tuple[str, ...]] = {
     "BIGINT": _INTEGERS + _FLOATS,
     "DOUBLE": _INTEGERS + _FLOATS,
     "BOOLEAN": ("BOOLEAN",),
-    "TIMESTAMP": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"),
+    # With a zone, a timestamp is converted to the agency's time zone as it is read (warehouse).
+    "TIMESTAMP": (
+        "TIMESTAMP",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_S",
+        "DATE",
+        "TIMESTAMP WITH TIME ZONE",
+    ),
 }
 _TYPE_WORDS = {
     "VARCHAR": "text",

@@ -15,6 +15,7 @@ import polars as pl
 
 from metrics import contract
 from metrics.errors import CxError, InputError, Problem
+from metrics.settings import agency_time_zone
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal, seeds
 from metrics.types import polars_type
 from metrics.validation import check_columns, reject_rows, shorten
@@ -87,13 +88,16 @@ class Warehouse:
         load: bool = True,
         database: Path | None = None,
         memory_limit: str | None = None,
+        time_zone: str | None = None,
     ) -> None:
         """Find the inputs of `data_dir` and, unless `load` is false, copy them in; unless `sealed` is
         false, file access is turned off at once. The engine opens a warehouse unloaded and unsealed
         to serve it from a built store instead (`load_from_store`), or loads it and builds the store:
         then into a scratch `database` file under a `memory_limit` (e.g. "4GB"), so rows that do not
-        fit are paged out to disk instead of held in memory."""
+        fit are paged out to disk instead of held in memory. Timestamps with a zone are converted to
+        `time_zone` (default: the agency's, metrics/settings.py) as they are copied in."""
         self.data_dir = Path(data_dir)
+        self.time_zone = agency_time_zone(time_zone)
         self.sealed = False
         self.loaded = False
         self.database = database
@@ -347,18 +351,36 @@ class Warehouse:
         Reading files together fills a column one file lacks with null, so files are grouped by the
         optional columns they leave out and each group gets its own defaults."""
         optional = [c.name for c in spec.columns if c.optional and c.name in found]
+        local = self._local_times(spec, found)
         if not optional or len(files) == 1:
-            return f"select *{_defaults(spec, found)} from {_scan(files)}"
+            return f"select *{local}{_defaults(spec, found)} from {_scan(files)}"
         groups: dict[tuple[str, ...], list[Path]] = {}
         for path in files:
             described = self._con.execute(f"describe select * from {_scan((path,))}").fetchall()
             columns = {str(row[0]) for row in described}
             groups.setdefault(tuple(c for c in optional if c not in columns), []).append(path)
         parts = [
-            f"select *{_defaults(spec, found, missing)} from {_scan(tuple(group))}"
+            f"select *{local}{_defaults(spec, found, missing)} from {_scan(tuple(group))}"
             for missing, group in groups.items()
         ]
         return "\nunion all by name\n".join(parts)
+
+    def _local_times(self, spec: contract.Input, found: dict[str, str]) -> str:
+        """Return the REPLACE clause that turns each timestamp stored with a zone into the agency's
+        local time, which fiscal quarters are read from."""
+        zoned = [
+            c.name
+            for c in spec.columns
+            if c.type == "TIMESTAMP" and found.get(c.name, "").upper().startswith("TIMESTAMP WITH TIME ZONE")
+        ]
+        if not zoned:
+            return ""
+        zone = quote_literal(self.time_zone)
+        return (
+            " replace ("
+            + ", ".join(f"timezone({zone}, {quote_identifier(c)}) as {quote_identifier(c)}" for c in zoned)
+            + ")"
+        )
 
     def _create_view(self, model_file: Path) -> None:
         name = model_file.stem

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from conftest import frame, write_inputs
 
-from metrics.errors import InputError
+from metrics.errors import CxError, InputError
 from metrics.query import Engine, Query
 from metrics.warehouse import Warehouse
 
@@ -328,3 +328,35 @@ def test_cx_check_counts_the_rejected_rows(tmp_path: Path, capsys: pytest.Captur
         "rejected",
     ]
     assert "problem: responses.parquet: column 'ease': value 7 is outside 1-5 (1 row)" in lines
+
+
+def test_a_timestamp_with_a_zone_is_read_in_the_agencys_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+
+    # 03:00 UTC on January 1 is 22:00 on December 31 in Washington (FY2025 Q1) and 19:00 in
+    # Los Angeles; 06:00 UTC is 01:00 on January 1 in Washington (FY2025 Q2).
+    zoned = frame(
+        "responses", [{"submitted_at": datetime(2025, 1, 1, 3)}, {"submitted_at": datetime(2025, 1, 1, 6)}]
+    ).with_columns(pl.col("submitted_at").dt.replace_time_zone("UTC"))
+    folder = with_responses(tmp_path, zoned)
+    engine = Engine(Warehouse(folder), min_n=1, exact=True)
+    assert engine.warehouse.check() == []
+    by_quarter = engine.run(Query.of("responses", by=["fiscal_quarter"]))
+    assert dict(zip(by_quarter["fiscal_quarter"], by_quarter["n"], strict=True)) == {
+        "FY2025 Q1": 1,
+        "FY2025 Q2": 1,
+    }
+    local = engine.warehouse.frame("select submitted_at from stg_responses order by 1")[
+        "submitted_at"
+    ].to_list()
+    assert local == [datetime(2024, 12, 31, 22), datetime(2025, 1, 1, 1)]
+    monkeypatch.setenv("CX_TIMEZONE", "America/Los_Angeles")
+    west = Engine(Warehouse(folder), min_n=1, exact=True).run(Query.of("responses", by=["fiscal_quarter"]))
+    assert west["fiscal_quarter"].to_list() == ["FY2025 Q1"] and west["n"].to_list() == [2]
+    monkeypatch.setenv("CX_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(
+        CxError, match="CX_TIMEZONE: value 'Mars/Olympus' is not a time zone such as America/New_York"
+    ):
+        Warehouse(folder)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import write_inputs
 
@@ -270,19 +271,29 @@ def test_import_touchpoints_prints_what_it_did(capsys: pytest.CaptureFixture[str
         "--service",
         "Passport Services",
     ]
-    args += ["--fiscal-year", "2025", "--quarter", "1", "--data-dir", str(folder)]
+    args += [
+        "--fiscal-year",
+        "2025",
+        "--quarter",
+        "1",
+        "--channel",
+        "other_digital",
+        "--data-dir",
+        str(folder),
+    ]
     status, out, _ = run(capsys, *args)
     assert status == 1  # some lines were rejected
     lines = out.splitlines()
-    assert lines[0] == "touchpoints_thumbs.csv: 8 rows read; 5 imported, 0 already imported, 3 rejected."
-    assert [line.split(":")[0] for line in lines[1:4]] == [
-        f"touchpoints_thumbs.csv line {n}" for n in (6, 7, 8)
-    ]
+    assert lines[0] == "touchpoints_thumbs.csv: 8 rows read; 6 imported, 0 already imported, 2 rejected."
+    assert [line.split(":")[0] for line in lines[1:3]] == [f"touchpoints_thumbs.csv line {n}" for n in (6, 7)]
     assert lines[-1].startswith(f"Wrote {folder / 'responses' / 'imported-touchpoints-'}")
+    # Touchpoints' own channel keys are channels like any other.
+    written = Path(lines[-1].removeprefix("Wrote ").split(" ")[0].rstrip("."))
+    assert set(pl.read_parquet(written)["channel"]) == {"other_digital"}
     status, out, _ = run(capsys, *args)
     assert (
         out.splitlines()[0]
-        == "touchpoints_thumbs.csv: 8 rows read; 0 imported, 5 already imported, 3 rejected."
+        == "touchpoints_thumbs.csv: 8 rows read; 0 imported, 6 already imported, 2 rejected."
     )
 
 

@@ -5,6 +5,7 @@ files untouched and nothing half-written when an import fails."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,28 +50,34 @@ def value(engine: Engine, metric: str, **kwargs: Any) -> tuple[float, int]:
 def test_touchpoints_import_names_each_rejected_line(data_dir: Path) -> None:
     before = (FIXTURES / "touchpoints_thumbs.csv").read_bytes()
     outcome = import_touchpoints(FIXTURES / "touchpoints_thumbs.csv", data_dir, PASSPORTS)
-    assert outcome.report()[:4] == [
-        "touchpoints_thumbs.csv: 8 rows read; 5 imported, 0 already imported, 3 rejected.",
+    report = outcome.report()
+    # created_at is the upload time: line 8's 2025-01-01 does not move it out of FY2025 Q1.
+    assert report[:3] == [
+        "touchpoints_thumbs.csv: 8 rows read; 6 imported, 0 already imported, 2 rejected.",
         "touchpoints_thumbs.csv line 6: question_1 (trust): value '3' is not 0 (thumbs down) or 1 (thumbs up) "
         "on the thumbs_up_down scale",
         "touchpoints_thumbs.csv line 7: has 6 values; the header line has 18 columns",
-        "touchpoints_thumbs.csv line 8: created_at: 2025-01-01 is in FY2025 Q2, not FY2025 Q1 "
-        "(2024-10-01 to 2024-12-31)",
     ]
+    assert (
+        "created_at is when Touchpoints received the upload, not when the customer answered: the rows are "
+        "dated 2024-10-01, the first day of FY2025 Q1." in report
+    )
     assert outcome.written is not None and outcome.written.parent == data_dir / "responses"
     assert (FIXTURES / "touchpoints_thumbs.csv").read_bytes() == before
     engine = engine_over(data_dir)
     assert engine.warehouse.check() == []
-    # Thumbs up on lines 2 and 4; down on 3, 9 and 10 (two respondents who answered alike).
-    assert value(engine, "trust_thumbs") == (pytest.approx(2 / 5), 5)
-    assert value(engine, "responses") == (5, 5)
+    # Thumbs up on lines 2 and 4; down on 3, 8, 9 and 10 (two respondents who answered alike).
+    assert value(engine, "trust_thumbs") == (pytest.approx(2 / 6), 6)
+    assert value(engine, "responses") == (6, 6)
     assert value(engine, "went_well_ease") == (1.0, 2)
     assert value(engine, "went_well_efficiency") == (0.0, 2)
     assert value(engine, "went_well_transparency") == (0.0, 1)  # null on line 4: not offered
-    assert value(engine, "could_improve_efficiency") == (1.0, 3)
-    assert value(engine, "could_improve_ease") == (pytest.approx(1 / 3), 3)
-    imported = pl.read_parquet(outcome.written).sort("submitted_at")
-    assert imported["comment"].to_list()[-1] == "Waited a long time,\nthen it worked"
+    # Negative answers on lines 3, 8, 9 and 10: efficiency on 3, 9 and 10, ease on 3.
+    assert value(engine, "could_improve_efficiency") == (0.75, 4)
+    assert value(engine, "could_improve_ease") == (0.25, 4)
+    imported = pl.read_parquet(outcome.written)
+    assert "Waited a long time,\nthen it worked" in imported["comment"].to_list()
+    assert set(imported["submitted_at"]) == {datetime(2024, 10, 1)}  # the quarter named, not the upload
     assert set(imported["age_band"]) == {"Not reported"} and set(imported["channel"]) == {"other"}
     assert set(imported["survey_version"]) == {"v2"}
 
@@ -81,11 +88,11 @@ def test_importing_the_same_file_twice_adds_nothing(data_dir: Path) -> None:
     again = import_touchpoints(FIXTURES / "touchpoints_thumbs.csv", data_dir, PASSPORTS)
     assert (
         again.report()[0]
-        == "touchpoints_thumbs.csv: 8 rows read; 0 imported, 5 already imported, 3 rejected."
+        == "touchpoints_thumbs.csv: 8 rows read; 0 imported, 6 already imported, 2 rejected."
     )
     assert again.written is None and again.report()[-1] == "Nothing new to write."
     assert files_in(data_dir) == after_first
-    assert value(engine_over(data_dir), "responses") == (5, 5)
+    assert value(engine_over(data_dir), "responses") == (6, 6)
 
 
 def test_touchpoints_on_the_five_point_scale(tmp_path: Path, data_dir: Path) -> None:
@@ -326,3 +333,58 @@ def test_figures_from_counts_equal_figures_from_the_same_answers_as_rows(tmp_pat
                     assert have[key] is None, (metric, by, key)
                 elif key in want:
                     assert have[key] == pytest.approx(want[key], abs=1e-12, rel=0), (metric, by, key)
+
+
+def test_an_upload_after_the_quarter_imports_into_the_quarter_named(tmp_path: Path, data_dir: Path) -> None:
+    # Uploaded in January (created_at), answered in FY2025 Q1: every row goes to FY2025 Q1.
+    header = (FIXTURES / "touchpoints_thumbs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    export = tmp_path / "uploaded.csv"
+    lines = [header]
+    for i, created in enumerate(
+        ("2025-01-06 14:00:00 UTC", "2025-01-20 09:30:00 UTC", "2025-01-31 23:00:00 UTC")
+    ):
+        cells = dict.fromkeys(header.split(","), "null") | {"external_id": f"u{i}", "question_1": "1"}
+        cells["created_at"] = created
+        lines.append(",".join(cells.values()))
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = import_touchpoints(export, data_dir, PASSPORTS)
+    assert (outcome.imported, outcome.rejected) == (3, [])
+    assert value(engine_over(data_dir), "responses", by=["fiscal_quarter"]) == (3, 3)
+    assert engine_over(data_dir).run(Query.of("responses", by=["fiscal_quarter"]))[
+        "fiscal_quarter"
+    ].to_list() == ["FY2025 Q1"]
+
+
+@pytest.mark.parametrize(
+    ("written", "local", "reason"),
+    [
+        # 03:00 UTC on January 1 is 22:00 on December 31 in Washington: still FY2025 Q1.
+        ("2025-01-01 03:00:00 UTC", datetime(2024, 12, 31, 22, 0), None),
+        ("2025-01-01T03:00:00Z", datetime(2024, 12, 31, 22, 0), None),
+        # 06:00 UTC is 01:00 on January 1 in Washington: FY2025 Q2, named as such.
+        (
+            "2025-01-01 06:00:00+00:00",
+            datetime(2025, 1, 1, 1, 0),
+            "submitted_at: 2025-01-01 (in America/New_York) is in FY2025 Q2, not FY2025 Q1 (2024-10-01 to 2024-12-31)",
+        ),
+        ("2024-12-31 23:30:00", datetime(2024, 12, 31, 23, 30), None),  # no zone: already local
+    ],
+)
+def test_a_true_submission_time_is_read_in_the_agencys_time_zone(
+    tmp_path: Path, data_dir: Path, written: str, local: datetime, reason: str | None
+) -> None:
+    from metrics.imports.touchpoints import local_time
+
+    assert local_time(written, "America/New_York") == local
+    header = (FIXTURES / "touchpoints_thumbs.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    cells = dict.fromkeys([*header.split(","), "submitted_at"], "null") | {
+        "external_id": "z",
+        "question_1": "1",
+    }
+    cells["submitted_at"] = written
+    export = tmp_path / "answered.csv"
+    export.write_text(",".join(cells) + "\n" + ",".join(cells.values()) + "\n", encoding="utf-8")
+    outcome = import_touchpoints(export, data_dir, PASSPORTS)
+    assert [r.reason for r in outcome.rejected] == ([reason] if reason else [])
+    if reason is None:
+        assert pl.read_parquet(outcome.written)["submitted_at"].to_list() == [local]

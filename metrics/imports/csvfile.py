@@ -35,6 +35,7 @@ class CsvFile:
     records: tuple[Record, ...]
     rejected: tuple[Rejection, ...]
     ignored_columns: tuple[str, ...]
+    columns: tuple[str, ...] = ()  # the header, in the file's order
 
 
 def read_csv(
@@ -86,4 +87,4 @@ def read_csv(
             )
             continue
         records.append(Record(start, dict(zip(header, fields, strict=True))))
-    return CsvFile(tuple(records), tuple(rejected), extra)
+    return CsvFile(tuple(records), tuple(rejected), extra, tuple(header))

@@ -2,26 +2,36 @@
 
 Every value arrives as text and "null" means not offered. The export carries no service, quarter,
 channel, segment or equity: the service and quarter are given, channel and segment default to `other`
-and `Not reported`, equity is `Not reported`."""
+and `Not reported`, equity is `Not reported`.
+
+Its `created_at` is when the row reached Touchpoints (uploads are due after the quarter ends), not
+when the customer answered: rows are dated to the first day of the quarter named, unless the file
+has a true `submitted_at`, which is then used and checked against that quarter. A time given in UTC
+or with an offset is converted to the agency's time zone first."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from metrics import contract
 from metrics.fiscal import FiscalQuarter
 from metrics.imports import store
 from metrics.imports.csvfile import Record, Rejection, read_csv
 from metrics.imports.rows import response_row, responses_frame, stable_id
+from metrics.settings import DEFAULT_TIME_ZONE
 
 DRIVER_COLUMNS = tuple(f"{side}_{d}" for side in ("positive", "negative") for d in contract.V2_DRIVERS)
 COLUMNS = ("external_id", "question_1", *DRIVER_COLUMNS, "question_4")
-# Touchpoints names the submission time created_at; either name is read when the column is there.
+# Read when there: created_at (the upload time, kept only to tell rows apart) and submitted_at (when
+# the customer answered, where a file carries it).
 DATE_COLUMNS = ("created_at", "submitted_at")
+UPLOADED = "created_at"
+ANSWERED = "submitted_at"
 NULL = "null"
 DEFAULT_CHANNEL = "other"  # the export does not say which channel the survey followed
 DEFAULT_SURVEY_TYPE = "thumbs_up_down"  # the Touchpoints v2 template asks trust as thumbs up/down
@@ -36,6 +46,7 @@ class Target:
     channel: str = DEFAULT_CHANNEL
     survey_type: str = DEFAULT_SURVEY_TYPE
     segment: str = contract.NOT_REPORTED
+    time_zone: str = DEFAULT_TIME_ZONE  # the agency's: times in UTC or with an offset become local
 
 
 def import_touchpoints(path: Path, data_dir: Path, target: Target) -> store.Outcome:
@@ -46,6 +57,11 @@ def import_touchpoints(path: Path, data_dir: Path, target: Target) -> store.Outc
     if csv.ignored_columns:
         outcome.notes.append(
             f"Columns not in the Touchpoints format were ignored: {', '.join(csv.ignored_columns)}."
+        )
+    if UPLOADED in csv.columns and ANSWERED not in csv.columns:
+        outcome.notes.append(
+            f"{UPLOADED} is when Touchpoints received the upload, not when the customer answered: the rows "
+            f"are dated {target.quarter.start:%Y-%m-%d}, the first day of {target.quarter}."
         )
     known = set(store.existing(data_dir, contract.RESPONSES, ["response_id"])["response_id"].to_list())
     seen_content: Counter[str] = Counter()
@@ -120,7 +136,7 @@ def _row(record: Record, target: Target) -> tuple[dict[str, Any], list[str]]:
             reasons.append(
                 f"{column}: value '{text}' is not 1 (selected), 0 (not selected) or null (not offered)"
             )
-    submitted = _submitted(values, target.quarter, reasons)
+    submitted = _submitted(values, target, reasons)
     comment = values["question_4"]
     row = response_row(
         submitted_at=submitted,
@@ -136,22 +152,40 @@ def _row(record: Record, target: Target) -> tuple[dict[str, Any], list[str]]:
     return row, reasons
 
 
-def _submitted(values: dict[str, str], quarter: FiscalQuarter, reasons: list[str]) -> datetime:
-    """Return when the response came in: its date when the export has one, else the quarter's first day."""
-    column = next((c for c in DATE_COLUMNS if values.get(c, "") not in ("", NULL)), None)
+def _submitted(values: dict[str, str], target: Target, reasons: list[str]) -> datetime:
+    """Return when the customer answered: the file's submitted_at, in the agency's local time and
+    within the quarter, else the quarter's first day (created_at is the upload, not the answer)."""
+    quarter = target.quarter
     start = datetime(quarter.start.year, quarter.start.month, quarter.start.day)
-    if column is None:
+    text = values.get(ANSWERED, "")
+    if text in ("", NULL):
         return start
-    text = values[column]
-    try:
-        # Touchpoints writes "2025-01-14 15:32:10 UTC"; the wall-clock time is kept as written.
-        moment = datetime.fromisoformat(text.removesuffix(" UTC").replace(" ", "T", 1)).replace(tzinfo=None)
-    except ValueError:
-        reasons.append(f"{column}: value '{text}' is not a date such as 2025-01-14 or 2025-01-14 15:32:10")
+    moment = local_time(text, target.time_zone)
+    if moment is None:
+        reasons.append(
+            f"{ANSWERED}: value '{text}' is not a time such as 2025-01-14, 2025-01-14 15:32:10 or "
+            "2025-01-14 15:32:10 UTC"
+        )
         return start
     if FiscalQuarter.of(moment.date()) != quarter:
         reasons.append(
-            f"{column}: {moment:%Y-%m-%d} is in {FiscalQuarter.of(moment.date())}, not {quarter} "
-            f"({quarter.start:%Y-%m-%d} to {quarter.end:%Y-%m-%d})"
+            f"{ANSWERED}: {moment:%Y-%m-%d} (in {target.time_zone}) is in {FiscalQuarter.of(moment.date())}, "
+            f"not {quarter} ({quarter.start:%Y-%m-%d} to {quarter.end:%Y-%m-%d})"
         )
     return moment
+
+
+def local_time(text: str, time_zone: str) -> datetime | None:
+    """Return a written time as the agency's wall-clock time: one in UTC ("... UTC", "Z") or with an
+    offset is converted to `time_zone`; one without is taken as already local. None if unreadable."""
+    written = text.strip()
+    utc = written.endswith(" UTC")
+    try:
+        moment = datetime.fromisoformat(written.removesuffix(" UTC").replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if utc:
+        moment = moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)
