@@ -7,7 +7,7 @@ DATA_DIR ?= sample_data
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run sample test test-fast check lint types lock browser clean load
+.PHONY: install run sample test test-fast check lint types lock browser clean load golden
 
 install: $(STAMP)
 
@@ -24,6 +24,14 @@ $(DATA_DIR)/responses.parquet: | $(STAMP)
 	$(BIN)/cx sample --out $(DATA_DIR)
 
 sample: $(DATA_DIR)/responses.parquet
+
+# Rewrites the golden A-11 submission (the sample's FY2025 Q1) that a test compares byte for byte;
+# read the diff before committing it.
+golden: $(STAMP)
+	rm -rf .golden-sample && $(BIN)/cx sample --out .golden-sample
+	$(BIN)/cx report a11 --fiscal-year 2025 --quarter 1 --data-dir .golden-sample --out .golden-out || true
+	mkdir -p tests/golden && cp .golden-out/a11-FY2025-Q1.csv tests/golden/ && rm -rf .golden-sample .golden-out
+	git diff --stat -- tests/golden
 
 run: $(STAMP) sample
 	CX_DATA_DIR=$(DATA_DIR) $(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true

@@ -327,24 +327,32 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
-    from metrics.analyses.a11_report import READINESS, RED, a11_report, submission_csv
+    from metrics.analyses.a11_report import READINESS, RED, a11_report, respondents_csv, submission_csv
 
     report = a11_report(engine, FiscalQuarter(args.fiscal_year, args.quarter))
-    target = args.out / f"a11-FY{args.fiscal_year}-Q{args.quarter}.csv"
+    stem = f"a11-FY{args.fiscal_year}-Q{args.quarter}"
     args.out.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        temporary.write_text(submission_csv(report), encoding="utf-8")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    written = []
+    for target, text in (
+        (args.out / f"{stem}.csv", submission_csv(report)),
+        (args.out / f"{stem}-responses.csv", respondents_csv(report)),
+    ):
+        temporary = target.with_name(f".{target.name}.tmp")
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(target)
     print(f"A-11 Section 280 submission for {report.quarter}, due {report.due:%Y-%m-%d}:")
     for row in report.services.iter_rows(named=True):
         status = f"{row['readiness'].upper()} ({READINESS[row['readiness']]})"
         print(f"  {status:31} {row['service']}: {row['reasons']}")
     print(
-        f"Wrote {target}. It carries the true counts, small cells included, because it goes to OMB; the "
-        f"Reporting page hides counts under the minimum ({engine.min_n})."
+        f"Wrote {written[0]} ({report.details.height} collection details: one per service, channel and trust "
+        f"question as worded and scaled) and {written[1]} ({report.respondents.height} v2 respondents). They "
+        "carry the true counts, small cells included, because they go to OMB; the Reporting page hides "
+        f"counts under the minimum ({engine.min_n})."
     )
     return 1 if (report.services["readiness"] == RED).any() else 0
 

@@ -331,6 +331,20 @@ TRANSACTIONS = Input(
     ),
 )
 
+# What an A-11 collection detail names besides its volumes and trust question (GSA Touchpoints'
+# collection details): optional columns of the collections input, each reported missing by the
+# submission's readiness check when a quarter leaves it out.
+COLLECTION_DETAILS: dict[str, str] = {
+    "organization": "The agency submitting, as OMB knows it, e.g. `Department of State`.",
+    "service_provider": "The High-Impact Service Provider the service belongs to.",
+    "transaction_point": "Where in the service the survey is offered, e.g. `Passport renewal submitted`.",
+    "service_stage": "The stage of the service the transaction point belongs to, e.g. `Apply`.",
+    "survey_title": "The survey's title as the customer sees it.",
+    "omb_control_number": "The Paperwork Reduction Act control number of the survey, e.g. `1405-0231`.",
+    "federal_register_url": "The Federal Register notice of the collection.",
+    "reflection_text": "What the service learned from the quarter's feedback and will do about it.",
+}
+
 COLLECTIONS = Input(
     name="collections",
     grain="One row per service, fiscal quarter and survey channel.",
@@ -356,6 +370,10 @@ COLLECTIONS = Input(
             "publishable",
             "BOOLEAN",
             "true when the collection's paperwork clearance allows public release.",
+        ),
+        *(
+            Column(name, "VARCHAR", description, null_means="not given", omitted_is_null=True)
+            for name, description in COLLECTION_DETAILS.items()
         ),
     ),
 )

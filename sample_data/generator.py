@@ -61,6 +61,17 @@ SEGMENT_P = np.array(
 # Quarter index at which each service's assisted and offline surveys move to the v2 format.
 V2_FROM = np.array([5, 6, 6, 5, 6, 5])  # FY2024 Q2 or Q3
 SERVICE_EFFECT = np.array([0.05, -0.1, 0.15, -0.15, 0.0, 0.1])
+# What each service's collection details name (A-11 via Touchpoints), for a fictional agency.
+ORGANIZATION = "Department of Public Services"
+PROVIDERS = (
+    "Bureau of Travel Documents",
+    "Office of Citizenship",
+    "Maritime Registry Office",
+    "Emergency Assistance Administration",
+    "Office of Business Services",
+    "Office of Human Resources",
+)
+OMB_NUMBERS = ("9000-0101", "9000-0102", "9000-0103", "9000-0104", "9000-0105", "9000-0106")
 TRUST_TEXT_V1 = "This interaction increased my trust in the agency."
 TRUST_TEXT_V2 = "I trust the agency to fulfill its duties."
 
@@ -718,4 +729,25 @@ def _collections(rng: np.random.Generator, responses: pl.LazyFrame) -> pl.DataFr
         .otherwise(pl.lit("likert_scale"))
         .alias("survey_type"),
         (pl.col("service") != SERVICES[HR]).alias("publishable"),
+        pl.lit(ORGANIZATION).alias("organization"),
+        pl.col("service")
+        .replace_strict(dict(zip(SERVICES, PROVIDERS, strict=True)))
+        .alias("service_provider"),
+        pl.when(pl.col("channel").is_in(["website", "mobile_app"]))
+        .then(pl.col("service") + pl.lit(": online request submitted"))
+        .when(pl.col("channel").is_in(["phone", "live_chat", "in_person"]))
+        .then(pl.col("service") + pl.lit(": call, chat or visit completed"))
+        .otherwise(pl.col("service") + pl.lit(": request completed"))
+        .alias("transaction_point"),
+        pl.lit("Apply").alias("service_stage"),
+        (pl.col("service") + pl.lit(" customer feedback")).alias("survey_title"),
+        pl.col("service")
+        .replace_strict(dict(zip(SERVICES, OMB_NUMBERS, strict=True)))
+        .alias("omb_control_number"),
+        pl.lit("https://www.federalregister.gov/d/2023-00000").alias("federal_register_url"),
+        (
+            pl.lit("Customers told us where waits and forms cost them time; ")
+            + pl.col("service")
+            + pl.lit(" is acting on the top theme this quarter.")
+        ).alias("reflection_text"),
     )

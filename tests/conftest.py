@@ -77,6 +77,14 @@ COLLECTION_DEFAULTS: dict[str, Any] = {
     "trust_question_text": "I trust the agency to fulfill its duties.",
     "survey_type": "likert_scale",
     "publishable": True,
+    "organization": "Department of State",
+    "service_provider": "Bureau of Consular Affairs",
+    "transaction_point": "Passport renewal submitted",
+    "service_stage": "Apply",
+    "survey_title": "Passport customer survey",
+    "omb_control_number": "1405-0231",
+    "federal_register_url": "https://www.federalregister.gov/d/2023-00001",
+    "reflection_text": "Renewals online cut the wait.",
 }
 DEFAULTS = {
     "responses": RESPONSE_DEFAULTS,

@@ -11,7 +11,14 @@ import pytest
 from conftest import write_inputs
 
 from cx.cli import main
-from metrics.analyses.a11_report import COUNT_COLUMNS, a11_report, shown, submission_csv
+from metrics.analyses.a11_report import (
+    COUNT_COLUMNS,
+    DETAIL_COLUMNS,
+    a11_report,
+    shown,
+    submission_csv,
+    summary_csv,
+)
 from metrics.contract import A11_ITEMS, V2_DRIVERS
 from metrics.fiscal import FiscalQuarter
 from metrics.imports.collections import import_collections
@@ -41,7 +48,7 @@ def submission_rows(text: str) -> dict[str, dict[str, str]]:
 def test_submission_counts_and_readiness_by_hand(imported: Path) -> None:
     report = a11_report(Engine(Warehouse(imported), exact=True), Q1)
     assert report.due.isoformat() == "2025-01-30"
-    rows = submission_rows(submission_csv(report))
+    rows = submission_rows(summary_csv(report))
     passports, naturalization = rows["Passport Services"], rows["Naturalization"]
     assert [passports[f"trust_{a}"] for a in range(1, 6)] == ["1", "2", "0", "1", "3"]
     assert [passports[f"ease_{a}"] for a in range(1, 6)] == ["0", "2", "0", "4", "0"]
@@ -57,9 +64,10 @@ def test_submission_counts_and_readiness_by_hand(imported: Path) -> None:
         "green",
         "trust answered, drivers answered, customers served and offered known",
     )
-    assert (naturalization["trust_thumbs_up"], naturalization["trust_thumbs_down"]) == ("2", "3")
+    # Thumbs down on lines 3, 8, 9 and 10 of the export (created_at does not date a row).
+    assert (naturalization["trust_thumbs_up"], naturalization["trust_thumbs_down"]) == ("2", "4")
     assert (naturalization["went_well_ease"], naturalization["could_improve_efficiency"]) == ("2", "3")
-    assert naturalization["respondents"] == "5" and naturalization["response_rate"] == ""
+    assert naturalization["respondents"] == "6" and naturalization["response_rate"] == ""
     assert naturalization["readiness"] == "red"
     assert naturalization["reasons"] == (
         "customers served and offered unknown: import them with `cx import collections`"
@@ -99,21 +107,21 @@ def test_readiness_names_every_reason(tmp_path: Path) -> None:
 def test_pages_see_small_cells_hidden_and_the_file_keeps_them(imported: Path) -> None:
     report = a11_report(Engine(Warehouse(imported), exact=True), Q1)
     hidden = shown(report, min_n=7)
-    rows = submission_rows(submission_csv(hidden, hidden_marked=True))
-    # Naturalization has 5 respondents (< 7): hidden, and Passport's 7 with it, or 5 = total - 7.
+    rows = submission_rows(summary_csv(hidden, hidden_marked=True))
+    # Naturalization has 6 respondents (< 7): hidden, and Passport's 7 with it, or 6 = total - 7.
     assert rows["Naturalization"]["respondents"] == rows["Passport Services"]["respondents"] == "†"
     assert rows["Naturalization"]["response_rate"] == ""  # unknown, not hidden
     # Passport's trust (7 answers) stays; its ease (6 answers) is hidden, every answer with it.
     assert [rows["Passport Services"][f"trust_{a}"] for a in range(1, 6)] == ["1", "2", "0", "1", "3"]
     assert [rows["Passport Services"][f"ease_{a}"] for a in range(1, 6)] == ["†"] * 5
     assert rows["Naturalization"]["trust_thumbs_up"] == "†"
-    assert submission_rows(submission_csv(report))["Naturalization"]["respondents"] == "5"
+    assert submission_rows(summary_csv(report))["Naturalization"]["respondents"] == "6"
 
 
 def test_report_counts_equal_the_query_api(sample_dir: Path) -> None:
     engine = Engine(Warehouse(sample_dir), min_n=1, exact=True)
     quarter = FiscalQuarter(2026, 4)
-    rows = submission_rows(submission_csv(a11_report(engine, quarter)))
+    rows = submission_rows(summary_csv(a11_report(engine, quarter)))
     period = {"start": quarter.label, "end": quarter.label}
 
     def by_service(metric: str) -> dict[str, dict[str, float]]:
@@ -177,9 +185,117 @@ def test_cli_writes_the_full_submission_and_says_why(
     ]
     assert printed[2].startswith("  GREEN (Ready)")
     assert printed[-1] == (
-        f"Wrote {out / 'a11-FY2025-Q1.csv'}. It carries the true counts, small cells included, because it goes "
-        "to OMB; the Reporting page hides counts under the minimum (10)."
+        f"Wrote {out / 'a11-FY2025-Q1.csv'} (2 collection details: one per service, channel and trust question "
+        f"as worded and scaled) and {out / 'a11-FY2025-Q1-responses.csv'} (6 v2 respondents). They carry the "
+        "true counts, small cells included, because they go to OMB; the Reporting page hides counts under the "
+        "minimum (10)."
     )
-    rows = submission_rows((out / "a11-FY2025-Q1.csv").read_text(encoding="utf-8"))
-    assert rows["Naturalization"]["respondents"] == "5"  # under 10, yet in the file
-    assert sorted(p.name for p in out.iterdir()) == ["a11-FY2025-Q1.csv"]
+    details = list(csv.DictReader(io.StringIO((out / "a11-FY2025-Q1.csv").read_text(encoding="utf-8"))))
+    # Every field of a Touchpoints collection detail our data has, under its name, in its order.
+    assert list(details[0])[: len(DETAIL_COLUMNS)] == [name for name, _ in DETAIL_COLUMNS]
+    assert list(details[0])[len(DETAIL_COLUMNS) :] == [name for name, _, _ in COUNT_COLUMNS]
+    by_service = {row["service_name"]: row for row in details}
+    assert by_service["Naturalization"]["volume_of_respondents"] == "6"  # under 10, yet in the file
+    assert by_service["Passport Services"]["omb_control_number"] == "1405-0231"
+    assert by_service["Passport Services"]["cx_collection_quarter"] == "1"
+    respondents = list(csv.DictReader(io.StringIO((out / "a11-FY2025-Q1-responses.csv").read_text())))
+    assert len(respondents) == 6 and {r["service_name"] for r in respondents} == {"Naturalization"}
+    assert {r["question_4"] for r in respondents} == {""}  # comments are not exported
+    assert sorted(p.name for p in out.iterdir()) == ["a11-FY2025-Q1-responses.csv", "a11-FY2025-Q1.csv"]
+
+
+def test_a_channel_asking_trust_two_ways_gives_two_details_by_hand(tmp_path: Path) -> None:
+    # Passport Services, FY2025 Q1. Website: one collection (thumbs) and 3 respondents, 2 thumbs up.
+    # Phone: a collection worded A (five-point) with 2 respondents answering 5 and 4, and aggregated
+    # counts worded B: 4 answering 2 and 1 answering 5. Phone is two details, A and B, not one pooled.
+    a, b = "I trust the agency to fulfill its duties.", "This interaction increased my trust in the agency."
+    folder = write_inputs(
+        tmp_path / "data",
+        responses=[
+            {"channel": "website", "trust_scale": "thumbs", "survey_version": "v2", "trust": t}
+            for t in (1, 1, 0)
+        ]
+        + [{"channel": "phone", "trust": t} for t in (5, 4)]
+        + [
+            {"channel": "phone", "row_kind": "answer_count", "question_text": b, "trust": t, "weight": w}
+            for t, w in ((2, 4), (5, 1))
+        ],
+        collections=[
+            {"channel": "website", "survey_type": "thumbs_up_down", "trust_question_text": a},
+            {"channel": "phone", "customers_served": 400, "customers_offered": 40, "trust_question_text": a},
+        ],
+    )
+    report = a11_report(Engine(Warehouse(folder), exact=True), Q1)
+    rows = list(csv.DictReader(io.StringIO(submission_csv(report))))
+    shape = [
+        (
+            r["channel"],
+            r["trust_question_text"],
+            r["survey_type"],
+            r["volume_of_customers"],
+            r["volume_of_respondents"],
+        )
+        for r in rows
+    ]
+    assert shape == [
+        ("phone", a, "likert_scale", "400", "2"),
+        ("phone", b, "likert_scale", "", "5"),  # no collection words it so: no volumes to give it
+        ("website", a, "thumbs_up_down", "1000", "3"),
+    ]
+    phone_a, phone_b, website = rows
+    assert [phone_a[f"trust_{n}"] for n in range(1, 6)] == ["0", "0", "0", "1", "1"]
+    assert [phone_b[f"trust_{n}"] for n in range(1, 6)] == ["0", "4", "0", "0", "1"]
+    assert (website["trust_thumbs_up"], website["trust_thumbs_down"]) == ("2", "1")
+    assert phone_b["transaction_point"] == "" and phone_a["transaction_point"] == "Passport renewal submitted"
+    (service,) = report.services.to_dicts()
+    assert service["readiness"] == "yellow"
+    assert (
+        "trust question worded or scaled more than one way in one channel this quarter (phone)"
+        in service["reasons"]
+    )
+    # The respondent-level file holds the v2 respondents only: the three on the website.
+    assert sorted(report.respondents["question_1"]) == [0, 1, 1]
+    assert set(report.respondents["channel"]) == {"website"}
+
+
+def test_readiness_names_every_missing_collection_field(tmp_path: Path) -> None:
+    folder = write_inputs(
+        tmp_path / "data",
+        responses=[{"trust": 5, "ease": 4}],
+        collections=[{"omb_control_number": None, "reflection_text": None}],
+    )
+    (row,) = a11_report(Engine(Warehouse(folder), exact=True), Q1).services.to_dicts()
+    assert (row["readiness"], row["reasons"]) == (
+        "yellow",
+        "collection details not given in the collections input: omb_control_number, reflection_text",
+    )
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "a11-FY2025-Q1.csv"
+
+
+@pytest.mark.slow
+def test_the_sample_submission_matches_its_golden_file(tmp_path: Path) -> None:
+    """The submission for the sample's FY2025 Q1, byte for byte. A change to it is reviewed: rewrite it
+    with `make golden` and read the diff before committing."""
+    from sample_data.generator import generate
+
+    generate(tmp_path / "sample")
+    out = tmp_path / "out"
+    main(
+        [
+            "report",
+            "a11",
+            "--fiscal-year",
+            "2025",
+            "--quarter",
+            "1",
+            "--data-dir",
+            str(tmp_path / "sample"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert (out / "a11-FY2025-Q1.csv").read_bytes() == GOLDEN.read_bytes(), (
+        "the sample's FY2025 Q1 submission changed: run `make golden` and read the diff"
+    )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, exhibits, state
 from dashboard.filters import read_quarter
-from metrics.analyses.a11_report import READINESS, submission_csv
+from metrics.analyses.a11_report import READINESS, summary_csv
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.errors import CxError
 from metrics.fiscal import latest_complete
@@ -100,15 +100,17 @@ def render() -> None:
         ),
     )
     st.download_button(
-        f"Download the {quarter} submission (CSV, small cells hidden)",
-        submission_csv(report, hidden_marked=True),
-        file_name=f"a11-{quarter.replace(' ', '-')}.csv",
+        f"Download the {quarter} summary by service (CSV, small cells hidden)",
+        summary_csv(report, hidden_marked=True),
+        file_name=f"a11-{quarter.replace(' ', '-')}-summary.csv",
         mime="text/csv",
         icon=":material/download:",
     )
     st.caption(
-        f"{suppression_note(min_n)} The file sent to OMB carries every count: the person submitting writes it "
-        f"with `cx report a11 --fiscal-year {quarter[2:6]} --quarter {quarter[-1]}`. Readiness: "
+        f"{suppression_note(min_n)} The submission itself (one collection detail per service, channel and "
+        "trust question, as Touchpoints collects it, with every count) and the v2 respondents' answers are "
+        f"written by the person submitting with `cx report a11 --fiscal-year {quarter[2:6]} --quarter "
+        f"{quarter[-1]}`. Readiness: "
         + "; ".join(f"{SHOWN_AS[k]} ({k}) = {v.lower()}" for k, v in READINESS.items())
         + "."
     )

@@ -5,15 +5,16 @@ The submission carries true counts (it goes to OMB); `shown` hides small cells f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from metrics.contract import A11_ITEMS, V2_DRIVERS
+from metrics.contract import A11_ITEMS, COLLECTION_DETAILS, V2_DRIVERS
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import SUPPRESSED
@@ -31,6 +32,30 @@ COUNT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     *((f"went_well_{d}", "went_well", d) for d in V2_DRIVERS),
     *((f"could_improve_{d}", "could_improve", d) for d in V2_DRIVERS),
 )
+# The columns of a collection detail in GSA Touchpoints' CSV, in its order (those our data has), then
+# whether the collection may be published; the answer counts follow (COUNT_COLUMNS).
+DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("organization_name", "organization"),
+    ("cx_collection_fiscal_year", "fiscal_year"),
+    ("cx_collection_quarter", "quarter"),
+    ("cx_collection_name", "survey_title"),
+    ("cx_collection_service_provider_name", "service_provider"),
+    ("service_name", "service"),
+    ("transaction_point", "transaction_point"),
+    ("channel", "channel"),
+    ("service_stage_name", "service_stage"),
+    ("volume_of_customers", "customers_served"),
+    ("volume_of_customers_provided_survey_opportunity", "customers_offered"),
+    ("volume_of_respondents", "respondents"),
+    ("omb_control_number", "omb_control_number"),
+    ("federal_register_url", "federal_register_url"),
+    ("reflection_text", "reflection_text"),
+    ("survey_type", "survey_type"),
+    ("survey_title", "survey_title"),
+    ("trust_question_text", "trust_question_text"),
+    ("publishable", "publishable"),
+)
+DETAIL_KEY = ("service", "channel", "trust_question_text", "survey_type")
 SUMMARY_COLUMNS = (
     "fiscal_quarter",
     "service",
@@ -48,13 +73,18 @@ SUMMARY_COLUMNS = (
 
 @dataclass(frozen=True)
 class A11Report:
-    """One quarter's submission: a row per service (`services`) and its answer counts (`counts`)."""
+    """One quarter's submission: a collection detail per service, channel and trust question as worded
+    and scaled (`details`, with its answer counts `detail_counts`), the v2 respondents' answers
+    (`respondents`), and per service its readiness (`services`) and answer counts (`counts`)."""
 
     quarter: FiscalQuarter
     services: pl.DataFrame  # SUMMARY_COLUMNS, then `ready_*` helpers
     counts: pl.DataFrame  # service, question, answer, answers, answered
     hidden: frozenset[tuple[str, str]] = frozenset()  # (service, statistic) pairs `shown` hid
     hidden_services: frozenset[str] = frozenset()  # services whose respondents `shown` hid
+    details: pl.DataFrame = field(default_factory=pl.DataFrame)  # DETAIL_KEY, volumes, collection fields
+    detail_counts: pl.DataFrame = field(default_factory=pl.DataFrame)  # DETAIL_KEY, question, answer, ...
+    respondents: pl.DataFrame = field(default_factory=pl.DataFrame)  # Touchpoints' respondent columns
 
     @property
     def due(self) -> date:
@@ -62,7 +92,28 @@ class A11Report:
         return self.quarter.end + timedelta(days=30)
 
     def submission(self) -> pl.DataFrame:
-        """Return the submission: one row per service, summary then every count column."""
+        """Return the submission in the shape OMB collects through Touchpoints: one row per collection
+        detail, its fields under Touchpoints' names, then every answer count (0 where nobody gave it)."""
+        counts = {
+            (*(row[k] for k in DETAIL_KEY), row["question"], row["answer"]): row["answers"]
+            for row in self.detail_counts.iter_rows(named=True)
+        }
+        details = self.details.with_columns(
+            pl.lit(str(self.quarter.year)).alias("fiscal_year"),
+            pl.lit(str(self.quarter.quarter)).alias("quarter"),
+        )
+        columns: dict[str, list[Any]] = {name: details[source].to_list() for name, source in DETAIL_COLUMNS}
+        keys = [tuple(row[k] for k in DETAIL_KEY) for row in details.iter_rows(named=True)]
+        for name, question, answer in COUNT_COLUMNS:
+            columns[name] = [counts.get((*key, question, answer), 0) for key in keys]
+        schema = {name: details.schema[source] for name, source in DETAIL_COLUMNS} | {
+            c: pl.Int64 for c, _, _ in COUNT_COLUMNS
+        }
+        return pl.DataFrame(columns, schema=schema)
+
+    def summary(self) -> pl.DataFrame:
+        """Return the summary the Reporting page offers: one row per service, readiness then every
+        count column."""
         wide = {
             (row["service"], row["question"], row["answer"]): row["answers"]
             for row in self.counts.iter_rows(named=True)
@@ -87,9 +138,21 @@ def a11_report(engine: Engine, quarter: FiscalQuarter) -> A11Report:
     engine.warehouse.require(frozenset({"responses", "collections"}), "the A-11 report")
     params: dict[str, object] = {"fiscal_quarter": quarter.label}
     services = _frame(engine, "a11_services.sql", params)
-    counts = _frame(engine, "a11_answer_counts.sql", params)
+    detail_counts = _frame(engine, "a11_answer_counts.sql", params)
     if services.is_empty():
         raise CxError(f"no survey responses or collections in {quarter}: nothing to report")
+    details = _details(_frame(engine, "a11_collections.sql", params), detail_counts)
+    counts = (
+        detail_counts.group_by("service", "question", "answer", maintain_order=True)
+        .agg(pl.col("answers").sum(), pl.col("answered").sum())
+        .sort("service", "question", "answer")
+    )
+    missing = _missing_fields(details)
+    services = services.with_columns(
+        pl.col("service")
+        .replace_strict(missing, default=[], return_dtype=pl.List(pl.String))
+        .alias("missing_fields")
+    )
     judged = [_readiness(row) for row in services.iter_rows(named=True)]
     services = services.with_columns(
         pl.lit(quarter.label).alias("fiscal_quarter"),
@@ -99,7 +162,37 @@ def a11_report(engine: Engine, quarter: FiscalQuarter) -> A11Report:
         pl.col("trust_wordings").list.join(" | ").alias("trust_question_text"),
         pl.col("survey_types").list.join(", ").alias("survey_type"),
     )
-    return A11Report(quarter, services, counts)
+    respondents = _frame(engine, "a11_responses.sql", params)
+    return A11Report(
+        quarter, services, counts, details=details, detail_counts=detail_counts, respondents=respondents
+    )
+
+
+def _details(collections: pl.DataFrame, detail_counts: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per collection detail: each collection with its respondents, and each trust
+    question as worded and scaled in a channel that no collection names, without volumes. A
+    respondent answers the trust question, so a detail's respondents are those who answered it."""
+    respondents = (
+        detail_counts.filter(pl.col("question").is_in(["trust", "trust_thumbs"]))
+        .group_by(DETAIL_KEY, maintain_order=True)
+        .agg(pl.col("answered").first().alias("respondents"))
+    )
+    return (
+        collections.join(respondents, on=list(DETAIL_KEY), how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col("respondents").fill_null(0))
+        .sort(list(DETAIL_KEY), nulls_last=True)
+    )
+
+
+def _missing_fields(details: pl.DataFrame) -> dict[str, list[str]]:
+    """Return, per service, the collection-detail fields (COLLECTION_DETAILS) its collections leave
+    empty (a detail without a collection is already not ready: its volumes are unknown)."""
+    missing: dict[str, list[str]] = {}
+    for row in details.filter(pl.col("customers_offered").is_not_null()).iter_rows(named=True):
+        for name in COLLECTION_DETAILS:
+            if row[name] is None and name not in missing.setdefault(row["service"], []):
+                missing[row["service"]].append(name)
+    return missing
 
 
 def _frame(engine: Engine, name: str, params: dict[str, object]) -> pl.DataFrame:
@@ -113,6 +206,10 @@ def _readiness(row: dict[str, Any]) -> tuple[str, list[str]]:
         red.append("no answers to the trust question, which A-11 requires")
     if row["customers_offered"] is None:
         red.append("customers served and offered unknown: import them with `cx import collections`")
+    if row["missing_fields"]:
+        yellow.append(
+            "collection details not given in the collections input: " + ", ".join(row["missing_fields"])
+        )
     if not row["driver_answers"]:
         yellow.append("drivers missing: no answers beyond the trust question")
     if row["channels_asked_two_ways"]:
@@ -169,7 +266,9 @@ def shown(report: A11Report, min_n: int) -> A11Report:
         for c in ("answers", "answered")
     )
     hidden_services = frozenset(s for s, flag in zip(services["service"], hide, strict=True) if flag)
-    return A11Report(report.quarter, services, counts, frozenset(hidden), hidden_services)
+    return dataclasses.replace(
+        report, services=services, counts=counts, hidden=frozenset(hidden), hidden_services=hidden_services
+    )
 
 
 def _statistic(question: str, answer: str) -> str:
@@ -185,10 +284,21 @@ def _hidden(services: Sequence[str], n: Sequence[int | None], min_n: int) -> lis
     return [i in hidden for i in range(len(cells))]
 
 
-def submission_csv(report: A11Report, hidden_marked: bool = False) -> str:
-    """Return the submission as CSV; `hidden_marked` writes the cells `shown` hid as the suppression
-    symbol (an unknown value, such as a response rate without customers offered, stays empty)."""
-    frame = report.submission()
+def submission_csv(report: A11Report) -> str:
+    """Return the submission as OMB collects it (a collection detail per row), with the true counts."""
+    return report.submission().write_csv()
+
+
+def respondents_csv(report: A11Report) -> str:
+    """Return the v2 respondents' answers in Touchpoints' respondent format, for its upload."""
+    return report.respondents.write_csv()
+
+
+def summary_csv(report: A11Report, hidden_marked: bool = False) -> str:
+    """Return the per-service summary as CSV; `hidden_marked` writes the cells `shown` hid as the
+    suppression symbol (an unknown value, such as a response rate without customers offered, stays
+    empty)."""
+    frame = report.summary()
     if not hidden_marked:
         return frame.write_csv()
     text = frame.with_columns(pl.all().cast(pl.String))

@@ -23,7 +23,7 @@ REQUIRED = (
     "survey_type",
     "publishable",
 )
-OPTIONAL = ("channel",)
+OPTIONAL = ("channel", *contract.COLLECTION_DETAILS)
 KEY = ("service", "fiscal_year", "fiscal_quarter", "channel")
 DEFAULT_CHANNEL = "other"  # as the likert-counts import, so response rates join them
 
@@ -49,7 +49,12 @@ def import_collections(path: Path, data_dir: Path, channel: str = DEFAULT_CHANNE
             continue
         first_line[key] = record.line
         if key in known:
-            differs = [c for c in columns if known[key][c] != row[c]]
+            # A detail the new file leaves out (None) is not a different figure.
+            differs = [
+                c
+                for c in columns
+                if known[key][c] != row[c] and not (c in contract.COLLECTION_DETAILS and row[c] is None)
+            ]
             if differs:
                 before = ", ".join(f"{c} {known[key][c]!r}" for c in differs)
                 outcome.rejected.append(
@@ -90,6 +95,8 @@ def _row(record: Record, channel: str) -> tuple[dict[str, Any], list[str]]:
         "trust_question_text": values.text(found, "trust_question_text", reasons),
         "survey_type": values.text(found, "survey_type", reasons, contract.SURVEY_TYPES),
         "publishable": values.boolean(found, "publishable", reasons),
+        # What Touchpoints' collection detail names besides the volumes: text, empty when not given.
+        **{name: found.get(name, "").strip() or None for name in contract.COLLECTION_DETAILS},
     }
     served, offered = row["customers_served"], row["customers_offered"]
     if isinstance(served, int) and isinstance(offered, int) and offered > served:

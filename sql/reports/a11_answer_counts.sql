@@ -1,15 +1,50 @@
--- One row per service, question and answer in fiscal quarter $fiscal_quarter: how many respondents gave
--- the answer (`answers`) and how many answered the question or were shown the driver (`answered`).
--- Five-point items answer '1'..'5'; thumbs trust answers 'up' or 'down'; the v2 checklists
--- ('went_well', 'could_improve') answer with the driver selected.
-with responses as (
+-- One row per collection detail (service, channel, trust wording and scale), question and answer in
+-- fiscal quarter $fiscal_quarter: how many respondents gave the answer (`answers`) and how many
+-- answered the question or were shown the driver (`answered`). Five-point items answer '1'..'5';
+-- thumbs trust answers 'up' or 'down'; the v2 checklists ('went_well', 'could_improve') answer with
+-- the driver selected. A respondent saw the trust question its collection words; an answer-count row
+-- carries its own wording (the wording of the trust counts beside it, for the other items).
+with quarter_responses as (
     select * from stg_responses
     where fiscal_quarter = $fiscal_quarter
 ),
 
+collections as (
+    select service, channel, trust_question_text
+    from stg_collections
+    where fiscal_quarter = $fiscal_quarter
+),
+
+counted_wording as (
+    select service, channel, min(question_text) as question_text
+    from quarter_responses
+    where row_kind = 'answer_count' and trust is not null
+    group by all
+),
+
+responses as (
+    select
+        quarter_responses.*,
+        {
+            'service': quarter_responses.service,
+            'channel': quarter_responses.channel,
+            'trust_question_text': case
+                when quarter_responses.row_kind = 'answer_count' and quarter_responses.trust is not null
+                    then quarter_responses.question_text
+                else coalesce(collections.trust_question_text, counted_wording.question_text)
+            end,
+            'survey_type': case when quarter_responses.trust_scale = 'thumbs' then 'thumbs_up_down' else 'likert_scale' end
+        } as detail
+    from quarter_responses
+    left join collections
+        on quarter_responses.service = collections.service and quarter_responses.channel = collections.channel
+    left join counted_wording
+        on quarter_responses.service = counted_wording.service and quarter_responses.channel = counted_wording.channel
+),
+
 items as (
     select
-        service,
+        detail,
         weight,
         case when trust_scale = 'five_point' then trust end as trust,
         satisfaction,
@@ -30,7 +65,7 @@ item_answers as (
 
 thumbs as (
     select
-        service,
+        detail,
         weight,
         'trust_thumbs' as question,
         case when trust = 1 then 'up' else 'down' end as answer
@@ -41,7 +76,7 @@ thumbs as (
 
 checklists as (
     select
-        service,
+        detail,
         weight,
         positive_effectiveness as went_well_effectiveness,
         positive_ease as went_well_ease,
@@ -62,13 +97,13 @@ checklists as (
 
 checklist_cells as (
     unpivot checklists
-    on columns(* exclude (service, weight))
+    on columns(* exclude (detail, weight))
     into name cell value selected
 ),
 
 drivers as (
     select
-        service,
+        detail,
         weight,
         selected,
         case when cell like 'went_well_%' then 'went_well' else 'could_improve' end as question,
@@ -78,7 +113,7 @@ drivers as (
 
 counted as (
     select
-        service,
+        detail,
         question,
         cast(answer as varchar) as answer,
         sum(weight) as answers,
@@ -87,7 +122,7 @@ counted as (
     group by all
     union all
     select
-        service,
+        detail,
         question,
         answer,
         sum(weight) as answers,
@@ -96,7 +131,7 @@ counted as (
     group by all
     union all
     select
-        service,
+        detail,
         question,
         answer,
         sum(weight * selected) as answers,
@@ -107,10 +142,13 @@ counted as (
 )
 
 select
-    service,
+    detail.service as service,
+    detail.channel as channel,
+    detail.trust_question_text as trust_question_text,
+    detail.survey_type as survey_type,
     question,
     answer,
     cast(answers as bigint) as answers,
-    cast(coalesce(shown, sum(answers) over (partition by service, question)) as bigint) as answered
+    cast(coalesce(shown, sum(answers) over (partition by detail, question)) as bigint) as answered
 from counted
-order by service, question, answer
+order by service, channel, trust_question_text, survey_type, question, answer

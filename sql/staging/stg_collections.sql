@@ -13,7 +13,15 @@ typed as (
         cast(customers_offered as bigint) as customers_offered,
         cast(trust_question_text as varchar) as trust_question_text,
         cast(survey_type as varchar) as survey_type,
-        cast(publishable as boolean) as publishable
+        cast(publishable as boolean) as publishable,
+        cast(organization as varchar) as organization,
+        cast(service_provider as varchar) as service_provider,
+        cast(transaction_point as varchar) as transaction_point,
+        cast(service_stage as varchar) as service_stage,
+        cast(survey_title as varchar) as survey_title,
+        cast(omb_control_number as varchar) as omb_control_number,
+        cast(federal_register_url as varchar) as federal_register_url,
+        cast(reflection_text as varchar) as reflection_text
     from source
 )
 
