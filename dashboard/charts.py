@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import altair as alt
 import polars as pl
 
+from metrics.analyses.drivers import EQUAL_SHARE, FIX_FIRST, QUADRANTS
+from metrics.analyses.journeys import STAGES, Moment
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
 from metrics.formatting import format_value
@@ -304,3 +306,176 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     )
     zero = alt.Chart(pl.DataFrame({"zero": [0.0]}).to_pandas()).mark_rule(color="#1b1b1b").encode(x="zero:Q")
     return alt.layer(bars, points, zero).properties(height=alt.Step(34))
+
+
+def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Each driver's importance to trust (with its 95% interval) against its performance, coloured by
+    quadrant, with dashed rules at an equal share of importance and at the median performance, and
+    the fix-first corner named. `table`: a ranked `Importance.drivers` with a `label` per driver."""
+    shown = table.filter(pl.col("importance").is_not_null() & pl.col("performance").is_not_null())
+    frame = shown.to_pandas()
+    median = float(shown["performance"].median() or 0.0)  # type: ignore[arg-type]
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "importance:Q",
+            title="Importance to trust (share of explained variance)",
+            axis=alt.Axis(format=".0%"),
+        ),
+        y=alt.Y(
+            "performance:Q",
+            title="Performance (share answering 4 or 5)",
+            axis=alt.Axis(format=".0%"),
+            scale=alt.Scale(zero=False),
+        ),
+    )
+    fmt = _FORMATS["percent"]
+    tooltip = [
+        alt.Tooltip("label:N", title="Driver"),
+        alt.Tooltip("importance:Q", title="Importance", format=fmt),
+        alt.Tooltip("ci_low:Q", title="95% interval from", format=fmt),
+        alt.Tooltip("ci_high:Q", title="95% interval to", format=fmt),
+        alt.Tooltip("performance:Q", title="Performance", format=fmt),
+        alt.Tooltip("quadrant:N", title="Quadrant"),
+    ]
+    colour = alt.Color(
+        "quadrant:N",
+        title="Quadrant",
+        scale=alt.Scale(
+            domain=list(QUADRANTS.values()), range=[PALETTE[5], PALETTE[2], PALETTE[1], PALETTE[0]]
+        ),
+    )
+    interval = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)
+    points = base.mark_point(filled=True, size=140).encode(
+        color=colour, shape=alt.Shape("quadrant:N", legend=None), tooltip=tooltip
+    )
+    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(text="label:N")
+    rules = (
+        alt.Chart(pl.DataFrame({"x": [EQUAL_SHARE]}).to_pandas())
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(x="x:Q")
+    )
+    hline = (
+        alt.Chart(pl.DataFrame({"y": [median]}).to_pandas())
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(y="y:Q")
+    )
+    corner = (
+        alt.Chart(
+            pl.DataFrame(
+                {"x": [shown["ci_high"].max()], "y": [shown["performance"].min()], "t": [FIX_FIRST]}
+            ).to_pandas()
+        )
+        .mark_text(align="right", baseline="bottom", fontWeight="bold", color=PALETTE[5], dy=-4)
+        .encode(x="x:Q", y="y:Q", text="t:N")
+    )
+    return alt.layer(rules, hline, interval, points, labels, corner).properties(height=420)
+
+
+def checklist(table: pl.DataFrame) -> alt.Chart:
+    """Paired bars of each driver's share saying it went well (among those who trusted) and could
+    improve (among those who did not), drivers in the table's order; hidden shares are left out.
+    `table`: a `v2_checklist` with a `label` per driver."""
+    long = pl.concat(
+        [
+            table.select(
+                "label",
+                pl.col(f"{side}").alias("value"),
+                pl.col(f"{side}_ci_low").alias("ci_low"),
+                pl.col(f"{side}_ci_high").alias("ci_high"),
+                pl.lit(title).alias("side"),
+            )
+            for side, title in (
+                ("went_well", "Went well (trusted)"),
+                ("could_improve", "Could improve (did not)"),
+            )
+        ]
+    ).filter(pl.col("value").is_not_null())
+    fmt = _FORMATS["percent"]
+    chart: alt.Chart = (
+        alt.Chart(long.to_pandas())
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=table["label"].to_list()),
+            yOffset=alt.YOffset("side:N"),
+            x=alt.X("value:Q", title="Share selecting the driver", axis=alt.Axis(format=".0%")),
+            color=alt.Color("side:N", title=None, scale=alt.Scale(range=[PALETTE[0], PALETTE[1]])),
+            tooltip=[
+                alt.Tooltip("label:N", title="Driver"),
+                alt.Tooltip("side:N", title="Answer"),
+                alt.Tooltip("value:Q", title="Share", format=fmt),
+                alt.Tooltip("ci_low:Q", title="95% interval from", format=fmt),
+                alt.Tooltip("ci_high:Q", title="95% interval to", format=fmt),
+            ],
+        )
+        .properties(height=alt.Step(16))
+    )
+    return chart
+
+
+def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt.FacetChart:
+    """Each theme's share positive across the journey stages in order, with its 95% interval band, and
+    the moment that matters shaded. `scores`: a `Journey.scores` with a `theme` label per metric."""
+    frame = scores.filter(~pl.col("suppressed")).to_pandas()
+    x = alt.X("journey_stage:O", title="Journey stage", sort=list(STAGES), axis=alt.Axis(labelAngle=0))
+    colour = alt.Color("theme:N", title="Theme", scale=alt.Scale(range=PALETTE))
+    base = alt.Chart(frame).encode(x=x, color=colour)
+    band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("value:Q", title="Share positive", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("journey_stage:O", title="Stage"),
+            alt.Tooltip("theme:N", title="Theme"),
+            alt.Tooltip("value:Q", title="Share positive", format=_FORMATS["percent"]),
+            alt.Tooltip("n:Q", title="n", format=","),
+        ],
+    )
+    layers: list[alt.Chart] = [band, line]
+    if moment is not None:
+        highlight = pl.DataFrame(
+            {"journey_stage": [moment.stage], "label": ["Moment that matters"]}
+        ).to_pandas()
+        layers.insert(
+            0,
+            alt.Chart(highlight)
+            .mark_rule(color=PALETTE[5], strokeWidth=28, opacity=0.18)
+            .encode(x=x, tooltip=[alt.Tooltip("label:N", title="")]),
+        )
+    return alt.layer(*layers).properties(height=360)
+
+
+def transactions_by_channel(table: pl.DataFrame, baseline: str, quarter: str) -> alt.Chart:
+    """Paired bars of each channel's transactions at the baseline and in the quarter, channels in the
+    table's order; hidden counts are left out. `table`: a `Value.channels` with a `label` per channel."""
+    long = pl.concat(
+        [
+            table.select(
+                "label",
+                "self_service",
+                pl.col("baseline_transactions").alias("transactions"),
+                pl.lit(baseline).alias("quarter"),
+            ),
+            table.select("label", "self_service", "transactions", pl.lit(quarter).alias("quarter")),
+        ]
+    ).filter(pl.col("transactions").is_not_null())
+    chart: alt.Chart = (
+        alt.Chart(long.to_pandas())
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=table["label"].to_list(), axis=alt.Axis(labelLimit=220)),
+            yOffset=alt.YOffset("quarter:N", sort=[baseline, quarter]),
+            x=alt.X("transactions:Q", title="Transactions"),
+            color=alt.Color(
+                "quarter:N",
+                title="Quarter",
+                sort=[baseline, quarter],
+                scale=alt.Scale(range=PALETTE[:2]),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Channel"),
+                alt.Tooltip("quarter:N", title="Quarter"),
+                alt.Tooltip("transactions:Q", title="Transactions", format=","),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
+    return chart

@@ -332,6 +332,12 @@ def journey_by_segment(
     return journeys.by_segment(engine(), service, theme, filters)
 
 
+@st.cache_data(show_spinner=False)
+def by_wait(name: str, filters: Filters, split: str | None) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return a measure by wait band (and by `split`), with the filters its answers cannot take."""
+    return drivers.by_wait(engine(), name, filters, split)
+
+
 @st.cache_data(show_spinner="Ranking the drivers of trust...")
 def driver_importance(filters: Filters) -> drivers.Importance:
     """Return the drivers of trust ranked by relative importance, with performance."""

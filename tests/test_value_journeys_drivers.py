@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 from conftest import EngineFactory
 
@@ -226,3 +227,35 @@ def test_the_shipped_analysis_header_reads_its_view_and_keys() -> None:
 
     found = parse_analysis((SQL_DIR / "analyses" / "driver_moments.sql").read_text(encoding="utf-8"), "x")
     assert (found.base, found.keys) == ("stg_responses", ("bucket",))
+
+
+def test_page_rules_known_by_hand() -> None:
+    from metrics.analyses.drivers import fix_first, wait_cost
+    from metrics.analyses.journeys import offered, opening
+    from metrics.analyses.value import baseline_choices
+
+    # 80 of 100 trust after under 2 minutes, 40 of 100 after 20 minutes or more (a hidden band between):
+    # pooled .6, z = -.4 / sqrt(.6 x .4 x .02) = -5.77, so the 40-point cost is beyond noise.
+    bands = pl.DataFrame(
+        {
+            "wait_band": ["Under 2 min", "5-10 min", "20 min or more"],
+            "value": [0.8, None, 0.4],
+            "n": [100, 3, 100],
+            "suppressed": [False, True, False],
+        }
+    )
+    cost = wait_cost(bands, "share")
+    assert cost is not None
+    assert (cost.shortest["wait_band"], cost.longest["wait_band"]) == ("Under 2 min", "20 min or more")
+    assert cost.difference.delta == pytest.approx(-0.4) and cost.difference.significant
+    assert wait_cost(bands.head(1), "share") is None  # one band: nothing to compare
+    ranked = pl.DataFrame(
+        {"driver": ["ease", "humanity", "efficiency"], "quadrant": ["Fix first", "Maintain", "Fix first"]}
+    )
+    assert fix_first(ranked) == ["ease", "efficiency"]
+    # The sidebar's services win; the page opens on the largest service when it is offered.
+    narrowed = Filters(where=(("service", ("Naturalization",)),))
+    assert offered(narrowed, ["Passport Services", "Naturalization"]) == ["Naturalization"]
+    assert opening(["Naturalization"], "Passport Services") == "Naturalization"
+    assert opening(["Naturalization", "Passport Services"], "Passport Services") == "Passport Services"
+    assert baseline_choices(["FY2025 Q3", "FY2025 Q4", "FY2026 Q1"], "FY2025 Q4") == ["FY2025 Q3"]

@@ -3,14 +3,12 @@ ranked by their relative importance to trust against how well each performs."""
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.drivers import EQUAL_SHARE, MIN_COMPLETE, Importance
-from metrics.compare import change
+from metrics.analyses.drivers import MIN_COMPLETE, WAIT_MEASURES, Importance, answered, fix_first, wait_cost
 from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
 from metrics.query import Filters
 
@@ -35,9 +33,9 @@ def _waits(filters: Filters) -> None:
     with left:
         name = state.select(
             "Measure",
-            ["trust_after_contact", "ease_after_contact"],
+            list(WAIT_MEASURES),
             "wait_metric",
-            default="trust_after_contact",
+            default=WAIT_MEASURES[0],
             format_func=lambda n: data.metric(n).label,
         )
     with right:
@@ -45,9 +43,10 @@ def _waits(filters: Filters) -> None:
             "Split by", list(SPLITS), "wait_split", default="none", format_func=lambda s: SPLITS[s]
         )
     metric = data.metric(name)
-    by = ["wait_band", *([split] if split != "none" else [])]
-    query, ignored = data.engine().applicable(filters.query(name, by=by))
-    result = data.labelled(data.run(query))
+    split_by = split if split != "none" else None
+    by = ["wait_band", *([split_by] if split_by else [])]
+    found, ignored = data.by_wait(name, filters, split_by)
+    result = data.labelled(found)
     if result.filter(~pl.col("suppressed")).is_empty():
         st.info(
             f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 format "
@@ -55,31 +54,24 @@ def _waits(filters: Filters) -> None:
         )
         return
     exhibits.chart(
-        f"{metric.label} by wait before answer" + (" and channel" if split != "none" else ""),
-        charts.trend(result, metric, "wait_band", split if split != "none" else None),
+        f"{metric.label} by wait before answer" + (" and channel" if split_by else ""),
+        charts.trend(result, metric, "wait_band", split_by),
         tables.readable(result, metric, by),
         f"{metric.label} by wait before answer"
-        + (" and channel" if split != "none" else "")
+        + (" and channel" if split_by else "")
         + ": "
         + tables.in_words(result, metric.format, by),
         numbers=result,
         metrics=[name],
     )
-    overall = (
-        result
-        if split == "none"
-        else data.run(data.engine().applicable(filters.query(name, by=["wait_band"]))[0])
-    )
-    shown = overall.filter(~pl.col("suppressed"))
-    if shown.height >= 2:
-        first, last = shown.row(0, named=True), shown.row(-1, named=True)
-        # Two separate groups of respondents: the two-sample test of a change applies.
-        difference = change(last, first, metric.aggregate)
-        verdict = "beyond sampling noise" if difference.significant else "within sampling noise"
+    cost = wait_cost(data.by_wait(name, filters, None)[0], metric.aggregate)
+    if cost is not None:
+        first, last = cost.shortest, cost.longest
+        verdict = "beyond sampling noise" if cost.difference.significant else "within sampling noise"
         st.markdown(
             f"**{last['wait_band']}** against **{first['wait_band']}**: "
             f"{format_value(last['value'], metric.format)} against {format_value(first['value'], metric.format)}, "
-            f"**{format_delta(difference.delta, metric.format)}** ({verdict})."
+            f"**{format_delta(cost.difference.delta, metric.format)}** ({verdict})."
         )
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: these answers have no such column.")
@@ -110,11 +102,11 @@ def _importance(filters: Filters) -> None:
     r_squared = found.r_squared or 0.0
     st.markdown(
         f"The six drivers together explain **{r_squared:.0%}** of the variation in trust (n = {found.n:,}). "
-        + _fix_first(table)
+        + _fix_first_sentence([data.metric(d).label for d in fix_first(table)])
     )
     exhibits.chart(
         "Importance to trust against performance",
-        _quadrant_chart(table),
+        charts.quadrants(table),
         _importance_table(table),
         "Scatter of driver importance against performance: "
         + "; ".join(
@@ -146,8 +138,7 @@ def _importance_table(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _fix_first(table: pl.DataFrame) -> str:
-    fix = table.filter(pl.col("quadrant") == "Fix first")["label"].to_list()
+def _fix_first_sentence(fix: list[str]) -> str:
     if not fix:
         return "No driver is both above-average in importance and below the median in performance."
     return (
@@ -156,71 +147,11 @@ def _fix_first(table: pl.DataFrame) -> str:
     )
 
 
-def _quadrant_chart(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
-    shown = table.filter(pl.col("importance").is_not_null() & pl.col("performance").is_not_null())
-    frame = shown.to_pandas()
-    median = float(shown["performance"].median() or 0.0)  # type: ignore[arg-type]
-    base = alt.Chart(frame).encode(
-        x=alt.X(
-            "importance:Q",
-            title="Importance to trust (share of explained variance)",
-            axis=alt.Axis(format=".0%"),
-        ),
-        y=alt.Y(
-            "performance:Q",
-            title="Performance (share answering 4 or 5)",
-            axis=alt.Axis(format=".0%"),
-            scale=alt.Scale(zero=False),
-        ),
-    )
-    tooltip = [
-        alt.Tooltip("label:N", title="Driver"),
-        alt.Tooltip("importance:Q", title="Importance", format=".1%"),
-        alt.Tooltip("ci_low:Q", title="95% interval from", format=".1%"),
-        alt.Tooltip("ci_high:Q", title="95% interval to", format=".1%"),
-        alt.Tooltip("performance:Q", title="Performance", format=".1%"),
-        alt.Tooltip("quadrant:N", title="Quadrant"),
-    ]
-    colour = alt.Color(
-        "quadrant:N",
-        title="Quadrant",
-        scale=alt.Scale(
-            domain=["Fix first", "Keep it up", "Watch", "Maintain"],
-            range=[charts.PALETTE[5], charts.PALETTE[2], charts.PALETTE[1], charts.PALETTE[0]],
-        ),
-    )
-    interval = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)
-    points = base.mark_point(filled=True, size=140).encode(
-        color=colour, shape=alt.Shape("quadrant:N", legend=None), tooltip=tooltip
-    )
-    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(text="label:N")
-    rules = (
-        alt.Chart(pl.DataFrame({"x": [EQUAL_SHARE]}).to_pandas())
-        .mark_rule(strokeDash=[4, 4], color="#555555")
-        .encode(x="x:Q")
-    )
-    hline = (
-        alt.Chart(pl.DataFrame({"y": [median]}).to_pandas())
-        .mark_rule(strokeDash=[4, 4], color="#555555")
-        .encode(y="y:Q")
-    )
-    corner = (
-        alt.Chart(
-            pl.DataFrame(
-                {"x": [shown["ci_high"].max()], "y": [shown["performance"].min()], "t": ["Fix first"]}
-            ).to_pandas()
-        )
-        .mark_text(align="right", baseline="bottom", fontWeight="bold", color=charts.PALETTE[5], dy=-4)
-        .encode(x="x:Q", y="y:Q", text="t:N")
-    )
-    return alt.layer(rules, hline, interval, points, labels, corner).properties(height=420)
-
-
 def _checklist(filters: Filters) -> None:
     """v2 surveys: what went well for those who trusted, what could improve for those who did not."""
     st.header("What customers say went well and could improve (v2 surveys)")
     table = data.v2_checklist(filters)
-    if table.filter(pl.col("went_well").is_not_null() | pl.col("could_improve").is_not_null()).is_empty():
+    if not answered(table):
         st.info("No v2 survey answers for these filters.")
         return
     table = table.with_columns(
@@ -228,44 +159,9 @@ def _checklist(filters: Filters) -> None:
         .map_elements(lambda d: d.replace("_", " ").capitalize(), return_dtype=pl.String)
         .alias("label")
     )
-    long = pl.concat(
-        [
-            table.select(
-                "label",
-                pl.col(f"{side}").alias("value"),
-                pl.col(f"{side}_ci_low").alias("ci_low"),
-                pl.col(f"{side}_ci_high").alias("ci_high"),
-                pl.lit(title).alias("side"),
-            )
-            for side, title in (
-                ("went_well", "Went well (trusted)"),
-                ("could_improve", "Could improve (did not)"),
-            )
-        ]
-    ).filter(pl.col("value").is_not_null())
-    chart = (
-        alt.Chart(long.to_pandas())
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=table["label"].to_list()),
-            yOffset=alt.YOffset("side:N"),
-            x=alt.X("value:Q", title="Share selecting the driver", axis=alt.Axis(format=".0%")),
-            color=alt.Color(
-                "side:N", title=None, scale=alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]])
-            ),
-            tooltip=[
-                alt.Tooltip("label:N", title="Driver"),
-                alt.Tooltip("side:N", title="Answer"),
-                alt.Tooltip("value:Q", title="Share", format=".1%"),
-                alt.Tooltip("ci_low:Q", title="95% interval from", format=".1%"),
-                alt.Tooltip("ci_high:Q", title="95% interval to", format=".1%"),
-            ],
-        )
-        .properties(height=alt.Step(16))
-    )
     exhibits.chart(
         "What went well and what could improve (v2 surveys)",
-        chart,
+        charts.checklist(table),
         _checklist_table(table),
         "Bars of the share selecting each driver: "
         + "; ".join(

@@ -3,13 +3,12 @@ scores and the responses behind each, the moment that matters, and the same acro
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.journeys import STAGES, Moment
+from metrics.analyses.journeys import STAGES, Moment, offered, opening
 from metrics.analyses.kpis import THEME_METRICS
 from metrics.formatting import format_value, suppression_note
 
@@ -19,20 +18,18 @@ def render() -> None:
     exhibits.title("Where in the journey do we lose people? Customer journeys")
     filters = current()
     # The sidebar's service filter wins: the page offers only the services it names.
-    chosen = dict(filters.where).get("service")
-    services = list(chosen) if chosen else data.options()["services"]
+    services = offered(filters, data.options()["services"])
     if not services:
         st.info("No survey responses yet.")
         return
     if len(services) == 1:
         service = services[0]
     else:
-        largest = data.journey_default_service(filters)
         service = state.select(
             "Service",
             services,
             "journey_service",
-            default=largest if largest in services else services[0],
+            default=opening(services, data.journey_default_service(filters)),
             help="The service with the most survey responses comes first; the sidebar's service filter "
             "narrows the list.",
         )
@@ -60,7 +57,7 @@ def render() -> None:
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
     exhibits.chart(
         f"The four themes across the journey of {service}",
-        _stage_chart(scores, found.moment),
+        charts.journey(scores, found.moment),
         _stage_table(scores, found.responses, list(labels.values())),
         f"Lines of the four themes across the journey stages of {service}: "
         + tables.in_words(scores, "percent", ["journey_stage", "theme"]),
@@ -111,35 +108,6 @@ def _moment_text(moment: Moment | None, what: str, short: bool = False) -> str:
         f"**The moment that matters: {moment.stage}.** Scores fall most from {moment.previous} to "
         f"{moment.stage}: down {points} on {what}."
     )
-
-
-def _stage_chart(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt.FacetChart:
-    frame = scores.filter(~pl.col("suppressed")).to_pandas()
-    x = alt.X("journey_stage:O", title="Journey stage", sort=list(STAGES), axis=alt.Axis(labelAngle=0))
-    colour = alt.Color("theme:N", title="Theme", scale=alt.Scale(range=charts.PALETTE))
-    base = alt.Chart(frame).encode(x=x, color=colour)
-    band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2="ci_high:Q")
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("value:Q", title="Share positive", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-        tooltip=[
-            alt.Tooltip("journey_stage:O", title="Stage"),
-            alt.Tooltip("theme:N", title="Theme"),
-            alt.Tooltip("value:Q", title="Share positive", format=".1%"),
-            alt.Tooltip("n:Q", title="n", format=","),
-        ],
-    )
-    layers: list[alt.Chart] = [band, line]
-    if moment is not None:
-        highlight = pl.DataFrame(
-            {"journey_stage": [moment.stage], "label": ["Moment that matters"]}
-        ).to_pandas()
-        layers.insert(
-            0,
-            alt.Chart(highlight)
-            .mark_rule(color=charts.PALETTE[5], strokeWidth=28, opacity=0.18)
-            .encode(x=x, tooltip=[alt.Tooltip("label:N", title="")]),
-        )
-    return alt.layer(*layers).properties(height=360)
 
 
 def _stage_table(scores: pl.DataFrame, responses: dict[str, int | None], themes: list[str]) -> pl.DataFrame:

@@ -4,16 +4,14 @@ assumption on the page, adjustable, and carried in the link."""
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
-from metrics.analyses.value import Assumptions, Value, baseline_for, default_baseline
+from metrics.analyses.value import Assumptions, Value, baseline_choices, baseline_for
 from metrics.errors import CxError
-from metrics.fiscal import FiscalQuarter
 from metrics.formatting import SUPPRESSED, format_value
 
 
@@ -45,7 +43,7 @@ def render() -> None:
         )
         chosen = (
             "four quarters before: the same season a year earlier"
-            if figures.baseline == default_baseline(quarter)
+            if figures.on_default_baseline
             else "chosen under Assumptions"
         )
         st.markdown(f"**Baseline: {figures.baseline}** ({chosen}; change it under *Assumptions* below).")
@@ -195,38 +193,6 @@ def _channels(v: Value) -> None:
     table = v.channels.with_columns(
         pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String).alias("label")
     )
-    long = pl.concat(
-        [
-            table.select(
-                "label",
-                "self_service",
-                pl.col("baseline_transactions").alias("transactions"),
-                pl.lit(v.baseline).alias("quarter"),
-            ),
-            table.select("label", "self_service", "transactions", pl.lit(v.quarter).alias("quarter")),
-        ]
-    ).filter(pl.col("transactions").is_not_null())
-    chart = (
-        alt.Chart(long.to_pandas())
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=table["label"].to_list(), axis=alt.Axis(labelLimit=220)),
-            yOffset=alt.YOffset("quarter:N", sort=[v.baseline, v.quarter]),
-            x=alt.X("transactions:Q", title="Transactions"),
-            color=alt.Color(
-                "quarter:N",
-                title="Quarter",
-                sort=[v.baseline, v.quarter],
-                scale=alt.Scale(range=charts.PALETTE[:2]),
-            ),
-            tooltip=[
-                alt.Tooltip("label:N", title="Channel"),
-                alt.Tooltip("quarter:N", title="Quarter"),
-                alt.Tooltip("transactions:Q", title="Transactions", format=","),
-            ],
-        )
-        .properties(height=alt.Step(14))
-    )
     described = "; ".join(
         f"{row['label']} {_count(row['baseline_transactions'], '')}-> {_count(row['transactions'], '')}".replace(
             "  ", " "
@@ -235,7 +201,7 @@ def _channels(v: Value) -> None:
     )
     exhibits.chart(
         f"Transactions by channel, {v.baseline} and {v.quarter}",
-        chart,
+        charts.transactions_by_channel(table, v.baseline, v.quarter),
         pl.DataFrame(
             {
                 "Channel": table["label"],
@@ -263,7 +229,7 @@ def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
     link parameter (`baseline`, `staff_cost`, `cost_<channel>`, `minutes_<channel>`)."""
     options = data.options()
     self_service = data.self_service_channels()
-    earlier = [q for q in options["quarters"] if FiscalQuarter.parse(q) < FiscalQuarter.parse(quarter)]
+    earlier = baseline_choices(options["quarters"], quarter)
     with st.expander("Assumptions: adjust them here; the link carries what you change", expanded=False):
         columns = st.columns(2)
         with columns[0]:

@@ -1,6 +1,6 @@
 """What drives trust: each driver's share of the explained variance in trust (relative importance),
 with a jackknife interval, set against how well the driver performs; for v2 surveys, the went-well
-and could-improve shares per driver.
+and could-improve shares per driver; and what waiting costs, the longest wait band against the shortest.
 
 Importance is the LMG decomposition (Lindeman, Merenda and Gold 1980; equal to the Shapley value of
 R-squared): regress the five-point trust answer on every subset of the six drivers, and credit each
@@ -13,18 +13,28 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
 
-from metrics.compare import Z95
+from metrics.compare import Z95, Difference, change
 from metrics.query import Engine, Filters
 
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "employee", "humanity")
 _VARIABLES = ("trust", *DRIVERS)
 # A driver above an equal share of the explained variance counts as important (the quadrant line).
 EQUAL_SHARE = 1 / len(DRIVERS)
+# Each quadrant by (important, performing at or above the median driver), the most urgent first.
+QUADRANTS = {
+    (True, False): "Fix first",
+    (True, True): "Keep it up",
+    (False, False): "Watch",
+    (False, True): "Maintain",
+}
+FIX_FIRST = QUADRANTS[(True, False)]
+# The measures waits are set against: only answers linked to an answered contact have a wait.
+WAIT_MEASURES = ("trust_after_contact", "ease_after_contact")
 # Fewer complete answers than this give importances too unstable to rank, whatever the privacy floor.
 MIN_COMPLETE = 100
 
@@ -193,15 +203,14 @@ def quadrant(table: pl.DataFrame) -> pl.Series:
             names.append(None)
             continue
         high, strong = float(importance_value) > EQUAL_SHARE, float(performance_value) >= float(median)  # type: ignore[arg-type]
-        names.append(
-            {
-                (True, False): "Fix first",
-                (True, True): "Keep it up",
-                (False, False): "Watch",
-                (False, True): "Maintain",
-            }[(high, strong)]
-        )
+        names.append(QUADRANTS[(high, strong)])
     return pl.Series("quadrant", names, dtype=pl.String)
+
+
+def fix_first(table: pl.DataFrame) -> list[str]:
+    """Return the drivers to fix first, in the table's order: more important than an equal share and
+    performing below the median driver."""
+    return table.filter(pl.col("quadrant") == FIX_FIRST)["driver"].to_list()
 
 
 def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
@@ -221,3 +230,38 @@ def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
             row[f"{side}_ci_high"] = None if result["suppressed"] else result["ci_high"]
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def answered(checklist: pl.DataFrame) -> bool:
+    """True when a `v2_checklist` holds a share to show on either side."""
+    return not checklist.filter(
+        pl.col("went_well").is_not_null() | pl.col("could_improve").is_not_null()
+    ).is_empty()
+
+
+def by_wait(
+    engine: Engine, name: str, filters: Filters, split: str | None
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return a measure by wait band (and by `split`), with the filters its answers cannot take."""
+    query, ignored = engine.applicable(filters.query(name, by=["wait_band", *([split] if split else [])]))
+    return engine.run(query), ignored
+
+
+@dataclass(frozen=True)
+class WaitCost:
+    """The longest wait band shown against the shortest: what waiting costs."""
+
+    shortest: dict[str, Any]  # the shortest wait band's row
+    longest: dict[str, Any]
+    difference: Difference  # longest minus shortest, tested
+
+
+def wait_cost(by_band: pl.DataFrame, aggregate: str) -> WaitCost | None:
+    """Compare the longest wait band shown with the shortest, of a result by wait band in band order;
+    None when fewer than two bands are shown."""
+    shown = by_band.filter(~pl.col("suppressed"))
+    if shown.height < 2:
+        return None
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    # Two separate groups of respondents: the two-sample test of a change applies.
+    return WaitCost(first, last, change(last, first, aggregate))

@@ -5,6 +5,7 @@ experience drops most from the stage before) and the lowest stage."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -78,6 +79,18 @@ def default_service(engine: Engine, filters: Filters) -> str | None:
     query, _ = engine.applicable(filters.query("responses", by=["service"]))
     shown = engine.run(query).filter(~pl.col("suppressed") & (pl.col("n") > 0))
     return str(shown.sort(["n", "service"], descending=[True, False])["service"][0]) if shown.height else None
+
+
+def offered(filters: Filters, services: Sequence[str]) -> list[str]:
+    """Return the services a journey page offers: the filters' services win over every service there is."""
+    chosen = dict(filters.where).get("service")
+    return list(chosen) if chosen else list(services)
+
+
+def opening(offered: Sequence[str], largest: str | None) -> str:
+    """Return the service a journey page opens on: the one with the most responses when it is offered,
+    else the first offered."""
+    return largest if largest is not None and largest in offered else offered[0]
 
 
 def lowest_stage(scores: pl.DataFrame) -> tuple[str, float] | None:

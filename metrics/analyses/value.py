@@ -13,7 +13,7 @@ and may be overridden by the caller; none of them ever reaches SQL."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,16 @@ class Value:
     channels: pl.DataFrame  # channel, self_service, transactions, baseline_transactions, cost, handle_minutes
     gaps: tuple[str, ...]
     ignored_filters: tuple[str, ...]
+
+    @property
+    def on_default_baseline(self) -> bool:
+        """True when the baseline is the default one: the same season a year earlier."""
+        return self.baseline == default_baseline(self.quarter)
+
+
+def baseline_choices(quarters: Sequence[str], quarter: str) -> list[str]:
+    """Return the quarters that may be the baseline of `quarter`: those before it."""
+    return [q for q in quarters if FiscalQuarter.parse(q) < FiscalQuarter.parse(quarter)]
 
 
 def baseline_for(quarter: str, assumptions: Assumptions) -> str:
