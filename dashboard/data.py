@@ -13,7 +13,7 @@ import streamlit as st
 
 from metrics import events as events_file
 from metrics.analyses import a11_report as a11
-from metrics.analyses import breaks, drivers, equity, gaps, headline, journeys, kpis, trends, value
+from metrics.analyses import breaks, drivers, equity, gaps, headline, journeys, kpis, release, trends, value
 from metrics.catalog import Metric
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
@@ -215,6 +215,12 @@ def largest_moves(
 ) -> list[kpis.Move]:
     """Return the largest significant moves of the quarter."""
     return kpis.largest_moves(engine(), tuple(names), tuple(dimensions), filters, quarter)
+
+
+@st.cache_data(show_spinner=False)
+def internal_only(filters: Filters) -> str:
+    """Return the view's release note: why its survey numbers are internal only, or empty."""
+    return release.release_note(release.internal_only(engine(), filters))
 
 
 @st.cache_data(show_spinner=False)

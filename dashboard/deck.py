@@ -109,6 +109,7 @@ def _title_slide(deck: Deck, briefing: Briefing) -> None:
     )
     frame = subtitle.text_frame
     lines = [
+        *([provenance.release] if provenance.release else []),
         f"{provenance.page} · {provenance.filters}",
         f"Period: {provenance.period}",
         f"Data as of: {provenance.data_as_of}",

@@ -35,6 +35,7 @@ def begin(page: str, title: str) -> None:
         min_n=engine.min_n,
         link="",
         generated_at=datetime.now(UTC),
+        release=data.internal_only(filters) if filters.end is not None else "",
     )
     st.session_state[SESSION_KEY] = Briefing(page, title, filters, engine, provenance)
 

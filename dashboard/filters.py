@@ -27,8 +27,10 @@ def sidebar() -> Filters:
         return Filters()
     latest = latest_complete(quarters, date.today()) or quarters[-1]
     with st.sidebar:
-        # Every page says how fresh its data is, before anything is read off it.
+        # Every page says how fresh its data is, before anything is read off it, and whether its survey
+        # numbers may leave the agency (filled in once the filters are known).
         st.caption(f"Data as of: {data_as_of(data.coverage())}.")
+        release = st.empty()
         st.header("Filters")
         start = state.select("From quarter", quarters, "from", default=quarters[0], read=read_quarter)
         end = state.select(
@@ -54,6 +56,9 @@ def sidebar() -> Filters:
     )
     filters = Filters(where, start, end)
     st.session_state[_FILTERS] = filters
+    note = data.internal_only(filters)
+    if note:
+        release.caption(f":material/lock: **{note}**")
     return filters
 
 

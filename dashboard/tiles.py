@@ -13,8 +13,8 @@ from metrics.formatting import NOT_APPLICABLE, format_delta, format_value
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
 
-def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
-    """Draw one tile in `column`."""
+def show(tile: Tile, column: st.delta_generator.DeltaGenerator, note: str = "") -> None:
+    """Draw one tile in `column`, with a `note` under its lines (e.g. that it is internal only)."""
     metric = tile.metric
     delta = format_delta(tile.change.delta, metric.format) if tile.change.delta is not None else None
     # A measure that does not apply to the view gets no line either: it would be as meaningless.
@@ -36,7 +36,7 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator) -> None:
                 alt=f"{metric.label} over the last {len(history)} quarters: "
                 + ", ".join(f"{q} {format_value(v, metric.format)}" for q, v in history),
             )
-        lines = describe_tile(tile)
+        lines = [*describe_tile(tile), *([note] if note else [])]
         st.caption("  \n".join(lines))
 
 

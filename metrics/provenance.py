@@ -51,6 +51,7 @@ class Provenance:
     link: str
     generated_at: datetime
     choices: str = ""  # the page's own choices (measure, breakdown ...), as the link carries them
+    release: str = ""  # why the view's survey numbers are internal only; empty when they may be published
 
     @property
     def suppression(self) -> str:
@@ -60,6 +61,7 @@ class Provenance:
     def lines(self) -> list[tuple[str, str]]:
         """Return the provenance as (label, text) pairs, in the order every export shows them."""
         return [
+            *([("Release", self.release)] if self.release else []),
             ("Page", self.page),
             ("Filters", self.filters),
             *([("Choices", self.choices)] if self.choices else []),

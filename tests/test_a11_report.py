@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import write_inputs
@@ -299,3 +300,29 @@ def test_the_sample_submission_matches_its_golden_file(tmp_path: Path) -> None:
     assert (out / "a11-FY2025-Q1.csv").read_bytes() == GOLDEN.read_bytes(), (
         "the sample's FY2025 Q1 submission changed: run `make golden` and read the diff"
     )
+
+
+def test_a_survey_not_cleared_for_release_makes_a_view_internal_only(make_engine: Any) -> None:
+    from metrics.analyses.release import internal_only, release_note
+    from metrics.query import Filters
+
+    # Employee HR Services' phone survey is not publishable in FY2025 Q1 only.
+    engine = make_engine(
+        responses=[{"trust": 5}],
+        collections=[
+            {"service": "Employee HR Services", "channel": "phone", "publishable": False},
+            {"service": "Employee HR Services", "channel": "website", "fiscal_quarter": 2},
+            {"service": "Passport Services", "channel": "phone", "publishable": True},
+        ],
+    )
+    q1 = Filters(start="FY2025 Q1", end="FY2025 Q1")
+    assert internal_only(engine, q1) == ("Employee HR Services",)
+    assert internal_only(engine, Filters(start="FY2025 Q2", end="FY2025 Q4")) == ()
+    assert (
+        internal_only(engine, Filters((("service", ("Passport Services",)),), "FY2025 Q1", "FY2025 Q1")) == ()
+    )
+    assert internal_only(engine, Filters((("channel", ("website",)),), "FY2025 Q1", "FY2025 Q1")) == ()
+    assert release_note(("Employee HR Services",)) == (
+        "Internal only: the survey of Employee HR Services is not cleared for public release."
+    )
+    assert release_note(()) == ""

@@ -349,3 +349,27 @@ def test_every_page_says_how_fresh_its_data_is(page: str) -> None:
     assert app.sidebar.caption[0].value.startswith(
         f"Data as of: records through {LATEST}; files last changed "
     )
+
+
+def test_a_survey_not_cleared_for_release_is_marked_internal_only() -> None:
+    import io
+
+    from pptx import Presentation
+
+    from dashboard import deck
+    from dashboard.briefing import csv_bytes
+
+    note = "Internal only: the survey of Employee HR Services is not cleared for public release."
+    app = open_page("overview")  # every service, Employee HR Services' unpublishable survey among them
+    assert any(note in c.value for c in app.sidebar.caption)
+    marked = [c.value for c in app.caption if c.value.endswith("Internal only.")]
+    assert len(marked) == 4  # trust, ease, effectiveness and emotion: waits and transactions are no survey
+    found = app.session_state[SESSION_KEY]
+    assert found.provenance.release == note
+    assert csv_bytes(found.exhibits[0], found.provenance).decode().startswith(f"# Release: {note}\n")
+    title = Presentation(io.BytesIO(deck.build(found))).slides[0]
+    assert any(note in shape.text_frame.text for shape in title.shapes if shape.has_text_frame)
+    # One publishable service: nothing is marked.
+    clear = open_page("overview", service="Passport Services")
+    assert not any("Internal only" in c.value for c in [*clear.caption, *clear.sidebar.caption])
+    assert clear.session_state[SESSION_KEY].provenance.release == ""

@@ -11,6 +11,7 @@ from dashboard.filters import current, describe
 from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import HEADLINE, THEME_METRICS, Tile, describe_tile, quarters_back, tile_value
+from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
 from metrics.query import Filters
@@ -39,10 +40,12 @@ def render() -> None:
             f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
             + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
         )
+    internal = exhibits.briefing().provenance.release
     for names, row in ((HEADLINE[:3], results[:3]), (HEADLINE[3:], results[3:])):
         for name, tile, column in zip(names, row, st.columns(3), strict=True):
             if isinstance(tile, Tile):
-                tiles.show(tile, column)
+                surveyed = internal and from_surveys(data.engine(), tile.metric)
+                tiles.show(tile, column, note="Internal only." if surveyed else "")
             else:
                 tiles.unavailable(data.metric(name), tile, column)
     shown = [t for t in results if isinstance(t, Tile)]
