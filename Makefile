@@ -43,12 +43,13 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Every core runs tests (pytest-xdist): each worker has its own sample data, store and server.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # The quick loop while working: everything but the browser and the slow tests (under 2 minutes).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n auto -m "not browser and not slow"
 
 # Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
 SESSIONS ?= 25

@@ -367,7 +367,9 @@ def test_a_survey_not_cleared_for_release_is_marked_internal_only() -> None:
     found = app.session_state[SESSION_KEY]
     assert found.provenance.release == note
     assert csv_bytes(found.exhibits[0], found.provenance).decode().startswith(f"# Release: {note}\n")
-    title = Presentation(io.BytesIO(deck.build(found))).slides[0]
+    # The deck's title slide says it too (the Reporting page's deck: tables only, quick to build).
+    reporting = open_page("reporting").session_state[SESSION_KEY]
+    title = Presentation(io.BytesIO(deck.build(reporting))).slides[0]
     assert any(note in shape.text_frame.text for shape in title.shapes if shape.has_text_frame)
     # One publishable service: nothing is marked.
     clear = open_page("overview", service="Passport Services")
