@@ -14,12 +14,13 @@ import streamlit as st
 from metrics import events as events_file
 from metrics.analyses import a11_report as a11
 from metrics.analyses import breaks, drivers, equity, gaps, headline, journeys, kpis, release, trends, value
-from metrics.catalog import Metric
+from metrics.catalog import Metric, load_catalog
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
-from metrics.warehouse import InputCoverage
+from metrics.store import store_path, wait_for_store
+from metrics.warehouse import InputCoverage, Warehouse
 
 
 class _Opening:
@@ -37,11 +38,21 @@ class _Opening:
     def _open(self) -> None:
         try:
             settings = Settings.load()
+            if settings.build == "never":
+                # Serve only: wait for the store `cx build` writes rather than build one here.
+                unloaded = Warehouse(
+                    settings.data_dir, sealed=False, load=False, memory_limit=settings.memory_limit
+                )
+                wait_for_store(
+                    store_path(unloaded, list(load_catalog().metrics.values()), settings.store_dir),
+                    self._step,
+                )
+                unloaded.close()
             self.engine = Engine.open(
                 settings.data_dir,
                 settings.min_n,
                 settings.store_dir,
-                build=True,
+                build=settings.build != "never",
                 progress=self._step,
                 memory_limit=settings.memory_limit,
             )

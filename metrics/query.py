@@ -29,10 +29,13 @@ from metrics.store import (
     ANALYSIS_GRAIN,
     AnalysisCube,
     Cube,
+    Fingerprint,
     Progress,
     Store,
     analysis_key,
+    build_lock,
     build_store,
+    clean_scratch,
     fingerprint,
     open_store,
     previous_store,
@@ -159,59 +162,71 @@ class Engine:
         built_from = fingerprint(self.warehouse, list(self.catalog.metrics.values()))
         path = built_from.path(store_dir)
         store = open_store(path)
+        if store is not None or not build:
+            return self._serve(store, read_previous=False)
+        try:
+            with build_lock(store_dir, progress):
+                clean_scratch(store_dir)
+                # Another process may have built it while this one waited for the lock.
+                store = open_store(path)
+                if store is not None:
+                    return self._serve(store, read_previous=False)
+                store, read_previous = self._build(path, built_from, progress)
+        except OSError as error:  # no lock where no file can be written: it only costs speed
+            warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
+            return self._serve(None, read_previous=False)
+        return self._serve(store, read_previous)
+
+    def _build(
+        self, path: Path, built_from: Fingerprint, progress: Progress | None
+    ) -> tuple[Store | None, bool]:
+        """Build the store at `path`; return it (None when its folder cannot be written) and whether
+        the warehouse read an earlier store to build it."""
         previous = None
-        if store is None and build:
-            if not self.warehouse.loaded:
-                # What reads only inputs unchanged since the last build is copied from its store.
-                previous = previous_store(path, built_from)
-                self.warehouse = _scratch(self.warehouse, path)
-                if previous is not None:
-                    self.warehouse.load(previous.store.path, previous.unchanged, progress)
-                else:
-                    self.warehouse.load(progress=progress)
-            # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
-            usable = [
-                (m, self.dimensions(m))
-                for m in self.catalog.metrics.values()
-                if self.inputs(m) <= self.warehouse.usable_inputs()
-            ]
-            try:
-                store = build_store(
-                    self.warehouse,
-                    usable,
-                    self.cube_sql,
-                    path,
-                    built_from,
-                    progress,
-                    self.analysis_cubes(),
-                    previous,
-                )
-            except (OSError, duckdb.IOException) as error:
-                # A folder that cannot be written only costs speed: answer from the parquet.
-                warnings.warn(f"no store in {store_dir}: {error}; answering from the parquet", stacklevel=2)
+        if not self.warehouse.loaded:
+            # What reads only inputs unchanged since the last build is copied from its store.
+            previous = previous_store(path, built_from)
+            self.warehouse = _scratch(self.warehouse, path)
+            if previous is not None:
+                self.warehouse.load(previous.store.path, previous.unchanged, progress)
+            else:
+                self.warehouse.load(progress=progress)
+        # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
+        usable = [
+            (m, self.dimensions(m))
+            for m in self.catalog.metrics.values()
+            if self.inputs(m) <= self.warehouse.usable_inputs()
+        ]
+        try:
+            store = build_store(
+                self.warehouse,
+                usable,
+                self.cube_sql,
+                path,
+                built_from,
+                progress,
+                self.analysis_cubes(),
+                previous,
+            )
+        except (OSError, duckdb.IOException) as error:
+            # A folder that cannot be written only costs speed: answer from the parquet.
+            warnings.warn(f"no store in {path.parent}: {error}; answering from the parquet", stacklevel=2)
+            return None, previous is not None
+        return store, previous is not None
+
+    def _serve(self, store: Store | None, read_previous: bool) -> bool:
+        """Serve from `store`, or from the parquet when there is none; return whether a store is used."""
         read = self.warehouse
         if store is None:
             # The scratch copy, or one reading an earlier store, goes; the parquet is copied into memory.
-            if read.database is not None or previous is not None:
-                self.warehouse = Warehouse(
-                    read.data_dir,
-                    sealed=False,
-                    load=False,
-                    memory_limit=read.memory_limit,
-                    time_zone=read.time_zone,
-                )
+            if read.database is not None or read_previous:
+                self.warehouse = _reopened(read)
                 read.close()
             return False
         self.forget_results()
         if read.loaded:
             # Serve from the store alone, found or just built: the copy the build read is let go.
-            self.warehouse = Warehouse(
-                read.data_dir,
-                sealed=False,
-                load=False,
-                memory_limit=read.memory_limit,
-                time_zone=read.time_zone,
-            )
+            self.warehouse = _reopened(read)
             read.close()
         self.warehouse.load_from_store(store.path)
         self.store = store
@@ -632,6 +647,13 @@ class Engine:
         for dimension, values in query.where:
             if not values:
                 raise QueryError(f"filter on '{dimension}' has no value")
+
+
+def _reopened(read: Warehouse) -> Warehouse:
+    """Return a fresh, unloaded warehouse over the same inputs and settings as `read`."""
+    return Warehouse(
+        read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit, time_zone=read.time_zone
+    )
 
 
 def _scratch(serving: Warehouse, store: Path) -> Warehouse:

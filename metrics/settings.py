@@ -19,6 +19,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 # are dated to a fiscal quarter (a Touchpoints upload at 01:30 UTC on October 1 is still September 30
 # in Washington). Timestamps without a zone are taken as already in it.
 DEFAULT_TIME_ZONE = "America/New_York"
+BUILD_MODES = ("auto", "never")
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
@@ -30,6 +31,9 @@ class Settings:
     min_n: int
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     time_zone: str = DEFAULT_TIME_ZONE
+    # "auto": a server builds the store its data needs; "never": it waits for one built by `cx build`
+    # (one build for many servers that share the store folder).
+    build: str = "auto"
 
     @property
     def store_dir(self) -> Path:
@@ -48,7 +52,12 @@ class Settings:
             min_n = int(text) if text else DEFAULT_MIN_N
         if min_n < 1:
             raise CxError(f"minimum n: value {min_n} must be 1 or more")
-        return cls(directory, min_n, memory_limit(os.environ.get("CX_MEMORY_LIMIT", "")), agency_time_zone())
+        build = os.environ.get("CX_BUILD", "").strip().lower() or "auto"
+        if build not in BUILD_MODES:
+            raise CxError(f"CX_BUILD: value '{build}' is not one of {', '.join(BUILD_MODES)}")
+        return cls(
+            directory, min_n, memory_limit(os.environ.get("CX_MEMORY_LIMIT", "")), agency_time_zone(), build
+        )
 
 
 def memory_limit(text: str) -> str:

@@ -3,11 +3,13 @@ mart models as tables and, per metric, cubes of the sums its statistic is comput
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ ALIAS = STORE_ALIAS
 # Python files whose code decides what a store holds besides the SQL: the input checks, the cube
 # queries and, in this file, the store's layout. Their text is part of a store's fingerprint, so an
 # older file is rebuilt rather than misread.
-_CODE_FILES = ("contract.py", "validation.py", "store.py", "query.py")
+_CODE_FILES = ("contract.py", "validation.py", "warehouse.py", "types.py", "store.py", "query.py")
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
@@ -383,3 +385,57 @@ def _describe(
             con.execute(
                 f"insert into {ALIAS}.cx_problems values (?, ?, ?)", [name, problem.source, problem.message]
             )
+
+
+def clean_scratch(store_dir: Path) -> list[Path]:
+    """Remove what builds that died left in `store_dir`: scratch copies of the inputs
+    (`.store-*.<pid>.load.duckdb`) and half-written stores (`.store-*.<pid>.tmp`) of processes no
+    longer running. Return what was removed."""
+    removed = []
+    for path in store_dir.glob(".store-*"):
+        parts = path.name.split(".")
+        pid = next((int(p) for p in reversed(parts) if p.isdigit()), None)
+        if pid is None or _running(pid):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True
+
+
+@contextmanager
+def build_lock(store_dir: Path, progress: Progress | None = None) -> Iterator[None]:
+    """Hold the store folder's build lock: two processes that start a build at once do not both
+    build; the second waits here, then finds the store the first built."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    with (store_dir / ".build.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress is not None:
+                progress("another process is building the store; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def wait_for_store(path: Path, progress: Progress | None = None, poll: float = 5.0) -> None:
+    """Wait until the store at `path` is there, for a server that never builds its own (CX_BUILD=never):
+    `cx build` on the same inputs, metric files and code writes it, renamed into place whole."""
+    if path.is_file():
+        return
+    if progress is not None:
+        progress(f"waiting for `cx build` to build the store {path.name} in {path.parent} (CX_BUILD=never)")
+    while not path.is_file():
+        time.sleep(poll)

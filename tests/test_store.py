@@ -189,7 +189,7 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
         assert again.run(query).equals(first.run(query))
     assert again.warehouse.sealed
     # The build copied the inputs into a scratch file beside the store, removed once it was done.
-    assert [p.name for p in (tmp_path / "store").iterdir()] == [built.store.path.name]  # type: ignore[union-attr]
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [".build.lock", built.store.path.name]  # type: ignore[union-attr]
     assert built.warehouse.database is None and again.warehouse.database is None
 
 
@@ -220,7 +220,7 @@ def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp
     copied = {m.split(":")[0].split("] ")[-1] for m in messages if "copied from the previous store" in m}
     assert {"trust", "response_rate", "self_service_rate", "analysis driver_moments"} <= copied
     assert not copied & {"abandonment_rate", "wait_median", "trust_after_contact"}
-    assert len(list(store_dir.glob("*"))) == 1  # the previous store is removed
+    assert len(list(store_dir.glob("store-*"))) == 1  # the previous store is removed
 
     # Whatever was copied, the numbers are those of a build from scratch on the same inputs.
     fresh = Engine.open(data_dir, 10, tmp_path / "fresh", build=True)
@@ -272,7 +272,7 @@ def test_a_build_that_cannot_write_answers_from_the_parquet(
         engine = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
     assert engine.store is None and engine.warehouse.database is None and engine.warehouse.sealed
     assert engine.run(Query.of("trust"))["value"].to_list() == [0.75]
-    assert list((tmp_path / "store").iterdir()) == []
+    assert [p.name for p in (tmp_path / "store").iterdir()] == [".build.lock"]  # the lock only
 
 
 def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
@@ -291,3 +291,78 @@ def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
     serving = engine.warehouse.cursor().execute("select current_setting('memory_limit')").fetchone()
     assert limits == [("244.1 MiB",)] and serving == ("244.1 MiB",)
     assert engine.store is not None and engine.run(Query.of("trust"))["value"].to_list() == [0.75]
+
+
+def test_a_dead_builds_scratch_is_cleaned_and_two_builds_at_once_build_one_store(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from metrics.store import clean_scratch
+
+    rows = [{"trust": t} for t in (5, 4, 1)]
+    data_dir = make_engine(min_n=1, responses=rows).warehouse.data_dir
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    # A build killed mid-way left its scratch copy and half a store; a running build's are kept.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    gone = int(dead.stdout)
+    left = [store_dir / f".store-abc.{gone}.load.duckdb", store_dir / f".store-abc.duckdb.{gone}.tmp"]
+    mine = store_dir / f".store-abc.{os.getpid()}.load.duckdb"
+    for path in (*left, mine):
+        path.write_bytes(b"scratch")
+    assert sorted(clean_scratch(store_dir)) == sorted(left)
+    assert mine.exists()
+    mine.unlink()
+    # Two processes start on the same new data at once: one builds, the other waits and serves it.
+    script = (
+        "import sys; from pathlib import Path; from metrics.query import Engine; "
+        "e = Engine.open(Path(sys.argv[1]), 1, Path(sys.argv[2]), build=True, progress=lambda m: print(m, flush=True)); "
+        "print('served', e.run(__import__('metrics.query', fromlist=['Query']).Query.of('trust'))['n'][0])"
+    )
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(data_dir), str(store_dir)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    said = [p.communicate(timeout=120)[0] for p in starts]
+    assert all(p.returncode == 0 for p in starts) and all("served 3" in s for s in said)
+    assert sum("store built in" in s for s in said) == 1, said
+    assert sum("another process is building the store; waiting for it" in s for s in said) <= 1
+    assert len(list(store_dir.glob("store-*.duckdb"))) == 1
+
+
+def test_a_serve_only_server_waits_for_the_store_cx_build_writes(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from metrics.catalog import load_catalog
+    from metrics.errors import CxError
+    from metrics.settings import Settings
+    from metrics.store import store_path, wait_for_store
+
+    data_dir = make_engine(min_n=1, responses=[{"trust": 5}, {"trust": 1}]).warehouse.data_dir
+    store_dir = tmp_path / "store"
+    path = store_path(
+        Warehouse(data_dir, sealed=False, load=False), list(load_catalog().metrics.values()), store_dir
+    )
+    said: list[str] = []
+    waiting = threading.Thread(target=wait_for_store, args=(path, said.append, 0.05))
+    waiting.start()
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive() and said == [
+        f"waiting for `cx build` to build the store {path.name} in {store_dir} (CX_BUILD=never)"
+    ]
+    built = Engine.open(data_dir, 1, store_dir, build=True)  # what `cx build` does
+    waiting.join(timeout=10)
+    assert not waiting.is_alive() and built.store is not None and built.store.path == path
+    monkeypatch.setenv("CX_BUILD", "never")
+    assert Settings.load(str(data_dir)).build == "never"
+    monkeypatch.setenv("CX_BUILD", "sometimes")
+    with pytest.raises(CxError, match="CX_BUILD: value 'sometimes' is not one of auto, never"):
+        Settings.load(str(data_dir))
