@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EngineFactory
+from conftest import EngineFactory, write_inputs
 
 from cx.bench import agreement_queries, same
 from metrics import store as store_module
@@ -366,3 +366,22 @@ def test_a_serve_only_server_waits_for_the_store_cx_build_writes(
     monkeypatch.setenv("CX_BUILD", "sometimes")
     with pytest.raises(CxError, match="CX_BUILD: value 'sometimes' is not one of auto, never"):
         Settings.load(str(data_dir))
+
+
+def test_a_server_keeps_answering_when_a_newer_build_replaces_its_store(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    rows = [{"trust": t} for t in (5, 4, 1)]
+    data_dir = make_engine(min_n=1, responses=rows).warehouse.data_dir
+    store_dir = tmp_path / "store"
+    serving = Engine.open(data_dir, 1, store_dir, build=True, exact=True)
+    assert serving.store is not None
+    old = serving.store.path
+    # New data arrives; another process (here, another engine) builds its store and removes the old one.
+    write_inputs(data_dir, responses=[{"trust": t} for t in (5, 4, 1, 5)])
+    newer = Engine.open(data_dir, 1, store_dir, build=True, exact=True)
+    assert newer.store is not None and newer.store.path != old and not old.exists()
+    # The running server still answers from the store it opened, whole, until it is restarted.
+    assert serving.run(Query.of("trust", where={"channel": "website"}))["n"].to_list() == [3]
+    assert serving.direct(Query.of("trust"))["n"].to_list() == [3]
+    assert newer.run(Query.of("trust"))["n"].to_list() == [4]
