@@ -232,6 +232,9 @@ def test_reporting_counts_equal_the_report_and_the_query_api(
     responses = exact_sample_engine.run(Query.of("responses", by=["service"], start=LATEST, end=LATEST))
     assert list(readiness["Respondents"]) == [f"{int(v):,}" for v in responses["value"]]
     assert set(readiness["Readiness"]) <= {"✖ Not ready", "▲ Check before sending", "✔ Ready"}
+    publishable = dict(zip(readiness["Service"], readiness["Publishable"], strict=True))
+    assert publishable.pop("Employee HR Services") == "no: internal only"
+    assert set(publishable.values()) == {"yes"}
     counts = app.dataframe[0].value
     assert len(counts) == expected.counts.height
     shown_counts = [("†" if v is None else f"{v:,}") for v in expected.counts["answers"]]

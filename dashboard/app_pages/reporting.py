@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, exhibits, state
 from dashboard.filters import read_quarter
-from metrics.analyses.a11_report import READINESS, summary_csv
+from metrics.analyses.a11_report import READINESS, summary_csv, unpublishable
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.errors import CxError
 from metrics.fiscal import latest_complete
@@ -76,6 +76,10 @@ def render() -> None:
                     if t
                     else ""
                     for t in services["survey_type"]
+                ],
+                # The submission carries the flag; the service's numbers elsewhere are internal only.
+                "Publishable": [
+                    "no: internal only" if s in unpublishable(report) else "yes" for s in services["service"]
                 ],
             }
         ),

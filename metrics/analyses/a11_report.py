@@ -184,6 +184,12 @@ def _details(collections: pl.DataFrame, detail_counts: pl.DataFrame) -> pl.DataF
     )
 
 
+def unpublishable(report: A11Report) -> frozenset[str]:
+    """Return the services with a collection this quarter that is not cleared for public release."""
+    found = report.details.filter(pl.col("publishable").not_().fill_null(False))
+    return frozenset(found["service"].to_list())
+
+
 def _missing_fields(details: pl.DataFrame) -> dict[str, list[str]]:
     """Return, per service, the collection-detail fields (COLLECTION_DETAILS) its collections leave
     empty (a detail without a collection is already not ready: its volumes are unknown)."""
