@@ -42,6 +42,24 @@ def imported(tmp_path: Path) -> Path:
     return folder
 
 
+def report_q1(data_dir: Path, out: Path) -> int:
+    """Run `cx report a11` for FY2025 Q1 of `data_dir` into `out`; return its exit status."""
+    return main(
+        [
+            "report",
+            "a11",
+            "--fiscal-year",
+            "2025",
+            "--quarter",
+            "1",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+        ]
+    )
+
+
 def submission_rows(text: str) -> dict[str, dict[str, str]]:
     return {row["service"]: row for row in csv.DictReader(io.StringIO(text))}
 
@@ -150,20 +168,7 @@ def test_cli_writes_the_full_submission_and_says_why(
     capsys: pytest.CaptureFixture[str], imported: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    status = main(
-        [
-            "report",
-            "a11",
-            "--fiscal-year",
-            "2025",
-            "--quarter",
-            "1",
-            "--data-dir",
-            str(imported),
-            "--out",
-            str(out),
-        ]
-    )
+    status = report_q1(imported, out)
     printed = capsys.readouterr().out.splitlines()
     assert status == 1  # Naturalization is not ready
     assert printed[0] == "A-11 Section 280 submission for FY2025 Q1, due 2025-01-30:"
@@ -283,20 +288,7 @@ def test_the_sample_submission_matches_its_golden_file(tmp_path: Path) -> None:
 
     generate(tmp_path / "sample")
     out = tmp_path / "out"
-    main(
-        [
-            "report",
-            "a11",
-            "--fiscal-year",
-            "2025",
-            "--quarter",
-            "1",
-            "--data-dir",
-            str(tmp_path / "sample"),
-            "--out",
-            str(out),
-        ]
-    )
+    report_q1(tmp_path / "sample", out)
     assert (out / "a11-FY2025-Q1.csv").read_bytes() == GOLDEN.read_bytes(), (
         "the sample's FY2025 Q1 submission changed: run `make golden` and read the diff"
     )

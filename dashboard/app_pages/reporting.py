@@ -45,6 +45,7 @@ def render() -> None:
         "pages publish counts adjusted by up to 2 to protect privacy, so a total may differ by that much."
     )
     services = report.services
+    internal = unpublishable(report)
     st.header("Readiness")
     exhibits.table(
         f"Readiness to submit {quarter}",
@@ -78,9 +79,7 @@ def render() -> None:
                     for t in services["survey_type"]
                 ],
                 # The submission carries the flag; the service's numbers elsewhere are internal only.
-                "Publishable": [
-                    "no: internal only" if s in unpublishable(report) else "yes" for s in services["service"]
-                ],
+                "Publishable": ["no: internal only" if s in internal else "yes" for s in services["service"]],
             }
         ),
         wrap=True,
