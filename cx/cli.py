@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     chosen.add_argument("--view", metavar="NAME", help="a saved view (listed in the dashboard's sidebar)")
     chosen.add_argument("--url", metavar="LINK", help="a dashboard link, e.g. the copy-link box's")
     brief.add_argument("--out", type=Path, required=True, help="the deck to write, e.g. deck.pptx")
+    brief.add_argument(
+        "--as",
+        dest="person",
+        metavar="ADDRESS",
+        help="the e-mail address the deck is for: with an access file, it shows only their services",
+    )
 
     build = commands.add_parser(
         "build", parents=[common], help="build the store the dashboard answers from (fast path)"
@@ -194,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
         # The deck is built by running the page itself, so only this command loads Streamlit.
         from dashboard.brief import write
 
-        slides = write(settings, args.out, view=args.view, link=args.url)
+        slides = write(settings, args.out, view=args.view, link=args.url, person=args.person)
         print(f"cx brief: wrote {args.out} ({slides} slides)")
         return 0
     if args.command == "metrics":

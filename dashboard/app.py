@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, exhibits, filters, sharing, signin, state
+from dashboard import access, data, exhibits, filters, sharing, signin, state
 from dashboard.pages import PAGES
 from metrics.errors import CxError
 
@@ -22,13 +22,17 @@ pages = {
 }
 page = st.navigation(list(pages.values()))
 data.ready()  # a first start on new data builds the store: its progress shows here
+access.gate(data.viewer)  # with an access file, each person sees only the services it grants them
 sharing.open_saved(pages)
 current = next(key for key, candidate in pages.items() if candidate.title == page.title)
 notices = st.container()
 filters.sidebar()
 exhibits.begin(current, page.title)
 try:
-    page.run()
+    if filters.withheld():
+        st.info("Choose from the services you may see in the sidebar.", icon=":material/lock:")
+    else:
+        page.run()
 except CxError as error:
     # A broken input or metric file stops this page's analysis, not the app: say what and where.
     st.error("This page cannot be shown with the current data. Metrics and data lists every problem.")

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from dashboard import deck, saved_views
 from dashboard.briefing import SESSION_KEY, Briefing
 from dashboard.pages import PAGES, page_at
+from metrics.access import load_access
 from metrics.errors import CxError
 from metrics.settings import Settings
 
@@ -31,8 +32,18 @@ def from_link(link: str) -> tuple[str, dict[str, list[str]]]:
     return spec.url_path, parse_qs(parts.query, keep_blank_values=True)
 
 
-def brief(settings: Settings, view: str | None = None, link: str | None = None) -> Briefing:
-    """Run the page of a saved view or a link and return what it showed, ready for the deck."""
+def brief(
+    settings: Settings, view: str | None = None, link: str | None = None, person: str | None = None
+) -> Briefing:
+    """Run the page of a saved view or a link and return what it showed, ready for the deck. With an
+    access file, the page runs as `person` (an e-mail address) and shows only their services."""
+    access = load_access()
+    if access is not None and not person:
+        raise CxError(
+            f"{access.path} limits who sees which services: give --as ADDRESS, the person the deck is for"
+        )
+    if access is not None and access.services_for(person) == frozenset():
+        raise CxError(f"--as {person}: {access.path} grants this address no service, so it may see no figure")
     if view is not None:
         saved = saved_views.load(settings.data_dir, view)
         page, params, shown_link = saved.page, saved.params, saved.link
@@ -40,7 +51,7 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
         page, params = from_link(link)
         shown_link = link.strip()
         if "view" in params:
-            return brief(settings, view=params["view"][0])
+            return brief(settings, view=params["view"][0], person=person)
     else:
         raise CxError("brief: give a saved view (--view NAME) or a link (--url LINK)")
     # The page reads its settings from the environment, as the served app does.
@@ -53,6 +64,10 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
 
     print(f"Opening the {page} page with {len(params)} link parameter(s)...", file=sys.stderr)
     app = AppTest.from_file(str(APP), default_timeout=900)
+    if access is not None:
+        # No one signs in here: whoever runs `cx brief` holds the data, and names whom the deck is for.
+        app.secrets["auth"] = {"cx_brief": {}}
+        app.user = {"is_logged_in": True, "email": person, "name": person}
     for key, values in params.items():
         app.query_params[key] = values
     app.switch_page(next(p.script for p in PAGES if p.url_path == page))
@@ -75,11 +90,13 @@ def brief(settings: Settings, view: str | None = None, link: str | None = None) 
     return dataclasses.replace(found, provenance=provenance)
 
 
-def write(settings: Settings, out: Path, view: str | None = None, link: str | None = None) -> int:
-    """Write the deck of a view or link to `out`; return the number of slides."""
+def write(
+    settings: Settings, out: Path, view: str | None = None, link: str | None = None, person: str | None = None
+) -> int:
+    """Write the deck of a view or link to `out` (as `person` sees it); return the number of slides."""
     if out.parent and not out.parent.is_dir():
         raise CxError(f"--out {out}: folder {out.parent} does not exist")
-    found = brief(settings, view, link)
+    found = brief(settings, view, link, person)
     charts = sum(1 for e in found.exhibits if e.chart is not None)
     print(f"Rendering {len(found.exhibits)} exhibit(s), {charts} chart image(s)...", file=sys.stderr)
     composed = deck.compose(found)

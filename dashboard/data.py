@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from dashboard import access
 from metrics import events as events_file
 from metrics.analyses import a11_report as a11
 from metrics.analyses import breaks, drivers, equity, gaps, headline, journeys, kpis, release, trends, value
@@ -98,7 +99,7 @@ def preparing(steps: Sequence[str], seconds: float) -> str:
     return f"{head}\n\nNow: {steps[-1]}" if steps else f"{head}\n\nNow: reading and checking the inputs"
 
 
-def engine() -> Engine:
+def _opened() -> Engine:
     """Return the engine over the configured data directory, opened once per server: it answers from
     the store of the current inputs, building the store first when the inputs changed."""
     opening = _opening()
@@ -110,10 +111,32 @@ def engine() -> Engine:
     return opening.engine
 
 
-@st.cache_data(show_spinner=False, max_entries=2000)
+def viewer() -> frozenset[str] | None:
+    """Return the services the person looking may see (None: every service), by the access file."""
+    return access.scope(_services())
+
+
+@st.cache_data(show_spinner=False)
+def _services() -> tuple[str, ...]:
+    """Return every service in the data (which the access file is checked against)."""
+    return _opened().values("service")
+
+
+def engine() -> Engine:
+    """Return the engine as the person looking may use it: confined to the services they may see.
+    A cached function that takes no Filters takes `viewer()` as an argument too, so one person's
+    answers are never served to another; Filters carry the services already (`filters.sidebar`)."""
+    return _opened().confined(viewer())
+
+
 def run(query: Query) -> pl.DataFrame:
-    """Return a query's result; the engine is shared, each call takes its own cursor."""
-    return engine().run(query)
+    """Return a query's result as the person looking may see it."""
+    return _run(query, viewer())
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _run(query: Query, scope: frozenset[str] | None) -> pl.DataFrame:
+    return _opened().confined(scope).run(query)
 
 
 def metric(name: str) -> Metric:
@@ -127,17 +150,22 @@ def print_css() -> str:
     return (Path(__file__).parent / "print.css").read_text(encoding="utf-8")
 
 
-@st.cache_data(show_spinner=False)
 def options() -> dict[str, list[str]]:
-    """Return the choices the filters offer: quarters, services, channels and segments in the data."""
-    coverage = engine().warehouse.coverage()
+    """Return the choices the filters offer: quarters, services (those the person may see), channels
+    and segments in the data."""
+    return _options(viewer())
+
+
+@st.cache_data(show_spinner=False)
+def _options(scope: frozenset[str] | None) -> dict[str, list[str]]:
+    coverage = _opened().warehouse.coverage()
     quarters = sorted({q for r in coverage for q in (r.first_quarter, r.last_quarter) if q})
     every = _quarters_between(quarters[0], quarters[-1]) if quarters else []
     responses = next(r for r in coverage if r.input == "responses")
     segments = run(Query.of("responses", by=["segment"]))["segment"].to_list() if responses.usable else []
     return {
         "quarters": every,
-        "services": sorted({s for r in coverage for s in r.services}),
+        "services": sorted({s for r in coverage for s in r.services if scope is None or s in scope}),
         "channels": sorted({c for r in coverage for c in r.channels}),
         "segments": segments,
     }
@@ -367,8 +395,13 @@ def v2_checklist(filters: Filters) -> pl.DataFrame:
     return drivers.v2_checklist(engine(), filters)
 
 
-@st.cache_data(show_spinner=False)
 def a11_report(quarter: str) -> a11.A11Report:
-    """Return the quarter's A-11 submission as pages show it: small cells hidden."""
-    current = engine()
+    """Return the quarter's A-11 submission as pages show it: small cells hidden, and only the
+    services the person may see."""
+    return _a11_report(quarter, viewer())
+
+
+@st.cache_data(show_spinner=False)
+def _a11_report(quarter: str, scope: frozenset[str] | None) -> a11.A11Report:
+    current = _opened().confined(scope)
     return a11.shown(a11.a11_report(current, FiscalQuarter.parse(quarter)), current.min_n)

@@ -12,6 +12,7 @@ from metrics.provenance import data_as_of
 from metrics.query import Filters
 
 _FILTERS = "_filters"
+_WITHHELD = "_withheld"
 # The link parameters the sidebar sets; every other parameter is a page's own choice.
 KEYS = ("from", "to", "service", "channel", "segment")
 # What an unfiltered page covers, in words.
@@ -41,7 +42,11 @@ def sidebar() -> Filters:
             help="The overview shows this quarter; FY2025 Q1 is October to December 2024.",
             read=read_quarter,
         )
-        services = state.multiselect("Service", options["services"], "service")
+        limited = data.viewer() is not None
+        withheld = state.withhold("service", options["services"]) if limited else []
+        services = state.multiselect(
+            "Service", options["services"], "service", placeholder="All you may see" if limited else "All"
+        )
         channels = state.multiselect(
             "Channel", options["channels"], "channel", format_func=data.channel_label
         )
@@ -49,6 +54,16 @@ def sidebar() -> Filters:
     if FiscalQuarter.parse(start) > FiscalQuarter.parse(end):
         state.notice(f"The period starts ({start}) after it ends ({end}); showing {end} to {start}.")
         start, end = end, start
+    if withheld:
+        names = ", ".join(state.quoted(v) for v in withheld[:3])
+        state.notice(
+            f"This link shows {names}, which is not among the services you may see: nothing of it is shown."
+        )
+    # Someone who may see some services only sees them even with none chosen: the filters say so
+    # (in words, in links' provenance) and every cached answer is keyed by them.
+    allowed = data.viewer()
+    if not services and allowed is not None:
+        services = sorted(allowed)
     where = tuple(
         (dimension, tuple(values))
         for dimension, values in (("service", services), ("channel", channels), ("segment", segments))
@@ -56,6 +71,8 @@ def sidebar() -> Filters:
     )
     filters = Filters(where, start, end)
     st.session_state[_FILTERS] = filters
+    # A link that asked only for services the person may not see shows nothing else in their place.
+    st.session_state[_WITHHELD] = bool(withheld) and not state.choices().get("service")
     note = data.internal_only(filters)
     if note:
         release.caption(f":material/lock: **{note}**")
@@ -68,6 +85,11 @@ def read_quarter(text: str) -> str:
         return FiscalQuarter.parse(text).label
     except ValueError:
         return text
+
+
+def withheld() -> bool:
+    """Return whether this run's link asked only for services the person may not see."""
+    return bool(st.session_state.get(_WITHHELD, False))
 
 
 def current() -> Filters:

@@ -81,7 +81,13 @@ def _saved(page: str) -> None:
                 st.error(str(error))
             else:
                 st.success(f"Saved “{view.name}”: open it from the list below or with ?view={view.key}.")
-    views = saved_views.listing(data_dir)
+    allowed = data.viewer()
+    # A view of a service the person may not see is not theirs to open, list or delete.
+    views = [
+        v
+        for v in saved_views.listing(data_dir)
+        if allowed is None or all(s in allowed for s in v.params.get("service", []))
+    ]
     if not views:
         st.markdown("None yet: saved views are listed here.")
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -166,6 +166,17 @@ def take(key: str) -> list[str]:
     run = _run()
     run.declared.setdefault(key, False)
     return list(run.raw.get(key, []))
+
+
+def withhold(key: str, allowed: Collection[str]) -> list[str]:
+    """Take out of the link's `key` values those not in `allowed` before a widget reads them, and
+    return them: a link may ask for what the person looking may not see."""
+    run = _run()
+    asked = run.raw.get(key, [])
+    withheld = [v for v in asked if v not in allowed]
+    if withheld:
+        run.raw[key] = [v for v in asked if v in allowed]
+    return withheld
 
 
 def described(leave_out: Sequence[str] = ()) -> str:

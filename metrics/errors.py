@@ -25,6 +25,10 @@ class QueryError(CxError):
     """A query that cannot run as asked: unknown metric, dimension, value or period."""
 
 
+class AccessError(QueryError):
+    """A question about a service the person asking may not see (the access file)."""
+
+
 class InputError(CxError):
     """A query that reads an input that is missing or failed its data-contract checks."""
 

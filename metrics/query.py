@@ -3,6 +3,7 @@ applies small-cell suppression. The one place where metric SQL meets user choice
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import re
@@ -20,7 +21,7 @@ import polars as pl
 
 from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_name
 from metrics.dimensions import DIMENSIONS, sort_key
-from metrics.errors import CxError, Problem, QueryError
+from metrics.errors import AccessError, CxError, Problem, QueryError
 from metrics.fiscal import FiscalQuarter
 from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
@@ -124,6 +125,8 @@ class Engine:
     )
 
     store: Store | None = field(default=None, init=False, repr=False)
+    # The services this engine answers about (None: every one): see `confined`.
+    scope: frozenset[str] | None = field(default=None, init=False)
 
     @classmethod
     def open(
@@ -276,13 +279,63 @@ class Engine:
         dropped = tuple(d for d, _ in query.where if d not in available)
         return Query(query.metric, query.by, kept, query.start, query.end), dropped
 
+    def confined(self, services: frozenset[str] | None) -> Engine:
+        """Return an engine that answers only about `services` (None: every service), over this one's
+        warehouse, store and remembered results. Every question it is asked is narrowed to those
+        services before it runs (`_within`), so its totals, "all services", tiles, tables and exports
+        are theirs alone, whatever a page or a link asks; the remembered results stay shared, as a
+        narrowed question is a different question."""
+        if services is None:
+            return self
+        twin = copy.copy(self)
+        twin.scope = frozenset(services)
+        return twin
+
+    def may_see(self, service: str) -> bool:
+        """Return whether this engine answers about `service`."""
+        return self.scope is None or service in self.scope
+
+    def visible(self, frame: pl.DataFrame, column: str = "service") -> pl.DataFrame:
+        """Return the rows of a frame read beside the metrics (the A-11 report, the release rule,
+        question wording) about services this engine answers about; `column` names the service."""
+        if self.scope is None:
+            return frame
+        return frame.filter(pl.col(column).is_in(sorted(self.scope)))
+
+    def _within(
+        self, where: tuple[tuple[str, tuple[str, ...]], ...]
+    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Return filters narrowed to the engine's services: a service filter keeps the services it
+        may see (none left is an AccessError), and a question without one gets one."""
+        if self.scope is None:
+            return where
+        if not self.scope:
+            raise AccessError("you may see no service: the access file grants you none")
+        narrowed = []
+        for dimension, values in where:
+            if dimension == "service":
+                kept = tuple(v for v in values if v in self.scope)
+                if not kept:
+                    raise AccessError(f"not among the services you may see: {', '.join(values)}")
+                values = kept
+            narrowed.append((dimension, values))
+        if not any(d == "service" for d, _ in where):
+            narrowed.append(("service", tuple(sorted(self.scope))))
+        return tuple(narrowed)
+
+    def _narrowed(self, query: Query) -> Query:
+        if self.scope is None:
+            return query
+        return Query(query.metric, query.by, self._within(query.where), query.start, query.end)
+
     def run(self, query: Query) -> pl.DataFrame:
         """Return one row per group: the `by` columns, value, n, ci_low, ci_high, suppressed (and mean)."""
-        return self._remembered(query, fast=True)
+        return self._remembered(self._narrowed(query), fast=True)
 
     def run_many(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
         """Return `run` of each query, in order: those cubes answer alike in one statement per stack
         (`_stacks`), the stacks and the other queries side by side (see `each`)."""
+        queries = [self._narrowed(q) for q in queries]
         with self._lock:
             missing = [
                 q for q in dict.fromkeys(queries) if (q, True, self.min_n, self.exact) not in self._results
@@ -312,7 +365,7 @@ class Engine:
 
     def direct(self, query: Query) -> pl.DataFrame:
         """Return what `run` returns, computed from the metric's rows even when a cube could answer."""
-        return self._remembered(query, fast=False)
+        return self._remembered(self._narrowed(query), fast=False)
 
     def forget_results(self) -> None:
         """Drop every remembered result (the benchmark times each change from a cold start)."""
@@ -350,6 +403,11 @@ class Engine:
         metric = self.metric(query.metric)
         self.warehouse.require(self.inputs(metric), f"metric '{metric.name}'")
         available = self.dimensions(metric)
+        if self.scope is not None and "service" not in available:
+            raise AccessError(
+                f"metric '{metric.name}' is not broken down by service, so it is not shown to someone "
+                "who may see only some services"
+            )
         self._check_dimensions(metric, query, available)
         start, end = _period(query.start, query.end)
         if (start or end) and "fiscal_quarter" not in available:
@@ -506,8 +564,14 @@ class Engine:
         available = self._describe(
             f"view {analysis.base}", f"select * from {quote_identifier(analysis.base)}"
         )
-        kept = tuple((d, v) for d, v in filters.where if d in available and d in DIMENSIONS)
-        dropped = tuple(d for d, _ in filters.where if d not in dict(kept))
+        if self.scope is not None and "service" not in available:
+            raise AccessError(
+                f"analysis '{name}' is not broken down by service, so it is not shown to someone "
+                "who may see only some services"
+            )
+        where = self._within(filters.where)
+        kept = tuple((d, v) for d, v in where if d in available and d in DIMENSIONS)
+        dropped = tuple(d for d, _ in where if d not in dict(kept))
         start, end = _period(filters.start, filters.end)
         conditions, params = _conditions(kept, start, end)
         needed = {d for d, _ in kept} | ({"fiscal_quarter"} if start or end else set())

@@ -69,6 +69,18 @@ def render() -> None:
         )
 
     st.header("Data sources")
+    if data.viewer() is not None:
+        # The inputs' row counts and problems cover every service: not for someone who may see some.
+        st.markdown(
+            "The inputs' sizes and data-quality checks cover every service, so they are shown only to "
+            "people who may see every service; `cx check` gives them to the data's owners."
+        )
+        return
+    _sources()
+
+
+def _sources() -> None:
+    """The inputs' coverage and the data-quality panel."""
     rows = data.coverage()
     labels = data.channel_labels()
     sources = pl.DataFrame(

@@ -162,7 +162,7 @@ def a11_report(engine: Engine, quarter: FiscalQuarter) -> A11Report:
         pl.col("trust_wordings").list.join(" | ").alias("trust_question_text"),
         pl.col("survey_types").list.join(", ").alias("survey_type"),
     )
-    respondents = _frame(engine, "a11_responses.sql", params)
+    respondents = _frame(engine, "a11_responses.sql", params, column="service_name")
     return A11Report(
         quarter, services, counts, details=details, detail_counts=detail_counts, respondents=respondents
     )
@@ -201,8 +201,9 @@ def _missing_fields(details: pl.DataFrame) -> dict[str, list[str]]:
     return missing
 
 
-def _frame(engine: Engine, name: str, params: dict[str, object]) -> pl.DataFrame:
-    return engine.warehouse.frame(read_sql(Path("reports") / name), params)
+def _frame(engine: Engine, name: str, params: dict[str, object], column: str = "service") -> pl.DataFrame:
+    """Return a report query's rows about the services the engine answers about."""
+    return engine.visible(engine.warehouse.frame(read_sql(Path("reports") / name), params), column)
 
 
 def _readiness(row: dict[str, Any]) -> tuple[str, list[str]]:

@@ -22,7 +22,7 @@ def internal_only(engine: Engine, filters: Filters) -> tuple[str, ...]:
         "services": list(chosen.get("service", ())),
         "channels": list(chosen.get("channel", ())),
     }
-    found = engine.warehouse.frame(read_sql(Path("reports") / "internal_only.sql"), params)
+    found = engine.visible(engine.warehouse.frame(read_sql(Path("reports") / "internal_only.sql"), params))
     return tuple(found["service"].to_list())
 
 

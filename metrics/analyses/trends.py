@@ -65,7 +65,9 @@ def wording_changes(
 
 
 def _item_changes(engine: Engine, filters: Filters, item: str) -> list[WordingChange]:
-    wording = engine.warehouse.frame("select * from question_wording").filter(pl.col("item") == item)
+    wording = engine.visible(engine.warehouse.frame("select * from question_wording")).filter(
+        pl.col("item") == item
+    )
     for dimension, values in filters.where:
         if dimension in ("service", "channel"):
             wording = wording.filter(pl.col(dimension).is_in(list(values)))
