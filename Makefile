@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= sample_data
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
+HAPROXY := /usr/sbin/haproxy
 
-.PHONY: install run sample test test-fast check lint types lock browser clean load golden
+.PHONY: install run sample test test-fast check lint types lock browser proxy serve clean load golden
 
 install: $(STAMP)
 
@@ -43,19 +44,33 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# `make serve` (and its tests) put Debian's haproxy in front of the replicas; install it when missing.
+proxy:
+	@test -x $(HAPROXY) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's haproxy for make serve..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy >/dev/null; }
+
+# REPLICAS Streamlit servers (default: one per core) behind HAProxy on $(PORT), sessions kept on one
+# server by a cookie; the store is built once, by `cx build`, before they start (cx/serve.py).
+serve: $(STAMP) sample proxy
+	$(BIN)/cx serve --replicas $(or $(REPLICAS),$(shell nproc)) --port $(PORT) --data-dir $(DATA_DIR)
+
 # Every core runs tests (pytest-xdist): each worker has its own sample data, store and server.
-test: $(STAMP) browser
+test: $(STAMP) browser proxy
 	$(BIN)/python -m pytest -n auto
 
 # The quick loop while working: everything but the browser and the slow tests (under 2 minutes).
-test-fast: $(STAMP)
+test-fast: $(STAMP) proxy
 	$(BIN)/python -m pytest -n auto -m "not browser and not slow"
 
 # Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
+# With REPLICAS=N, against N replicas behind HAProxy (`cx serve`) instead of one server.
 SESSIONS ?= 25
 SECONDS ?= 60
-load: $(STAMP) sample browser
-	$(BIN)/python tests/load/load_test.py --sessions $(SESSIONS) --seconds $(SECONDS) --data-dir $(DATA_DIR)
+load: $(STAMP) sample browser $(if $(REPLICAS),proxy)
+	$(BIN)/python tests/load/load_test.py --sessions $(SESSIONS) --seconds $(SECONDS) --data-dir $(DATA_DIR) \
+	  $(if $(REPLICAS),--replicas $(REPLICAS))
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -140,6 +140,25 @@ def _parser() -> argparse.ArgumentParser:
         "--store-dir", type=Path, help="folder of the store (default: $CX_STORE_DIR or DATA_DIR/.cx-store)"
     )
 
+    serve = commands.add_parser(
+        "serve", parents=[common], help="serve the dashboard on several Streamlit replicas behind HAProxy"
+    )
+    serve.add_argument(
+        "--replicas", type=int, help="Streamlit servers to start (default: one per core, as `nproc` says)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8501, help="HAProxy's port, the one people open (default 8501)"
+    )
+    serve.add_argument(
+        "--replica-port",
+        type=int,
+        default=8601,
+        help="the first replica's loopback port, the others' follow it (default 8601; 0: any free ports)",
+    )
+    serve.add_argument(
+        "--stats-port", type=int, default=8404, help="HAProxy's statistics page, on loopback (default 8404)"
+    )
+
     bench = commands.add_parser(
         "bench", help="measure the dashboard at scale against a DuckDB scan and pandas"
     )
@@ -211,6 +230,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "build":
         return _build(settings, args.store_dir)
+    if args.command == "serve":
+        from cx.serve import serve
+
+        return serve(settings, args.replicas, args.port, args.stats_port, args.replica_port)
     # Queries read the store when it is built for the current inputs; only `cx build` and the
     # dashboard build it, so a one-off query never waits for a build.
     engine = Engine.open(

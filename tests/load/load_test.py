@@ -6,7 +6,14 @@ By default each session speaks Streamlit's websocket protocol as a browser does 
 the server runs every script and sends every element, with no browser drawing them, so the figure
 is the server's. A change is timed from the request to the end of the run it starts. `--browser`
 drives real Chromium contexts instead (on a small machine the browsers, not the app, are then the
-bottleneck). An error is a run that raises or does not finish within two minutes, or a lost session."""
+bottleneck). An error is a run that raises or does not finish within two minutes, or a lost session.
+
+`--mix` makes the sessions behave like people sent a link: each opens the same shared link, reads for
+5-15 s between filter changes, and now and then downloads a table's CSV (asked for over the protocol
+as the browser asks, then fetched from its /media/ address with the session's cookie, so through a
+proxy it must reach the replica that made it). `--room N` has N people open one shared link within
+5 s and reports how long each waited for the whole page. `--replicas N` serves N replicas behind
+HAProxy (`cx serve`) instead of one server."""
 
 from __future__ import annotations
 
@@ -18,19 +25,24 @@ import re
 import statistics
 import sys
 import time
+import urllib.request
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, urlparse
+from urllib.parse import quote_plus, urljoin, urlparse
 
 from playwright.async_api import Browser, Page, async_playwright
-from protocol import StreamlitSession
+from protocol import StreamlitSession, Widget
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 # The server is started as the browser tests start it (tests/serving.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from serving import CHROMIUM, CHROMIUM_FLAGS, served  # noqa: E402
+from serving import CHROMIUM, CHROMIUM_FLAGS, served, served_replicas  # noqa: E402
 
 # Many browsers at once outgrow a container's small /dev/shm.
 FLAGS = [*CHROMIUM_FLAGS, "--disable-dev-shm-usage"]
@@ -45,6 +57,14 @@ PAGES = {
 QUARTERS = [f"FY{year} Q{q}" for year in (2025, 2026) for q in (1, 2, 3, 4)]
 SERVICES = ("Passport Services", "Naturalization", "Disaster Assistance", "Vessel Registration")
 TIMEOUT_MS = 120_000
+# A link someone shared: the overview of one service up to one quarter (dashboard/filters.py's keys).
+SHARED_LINK = "service=Passport+Services&to=FY2026+Q2"
+# --mix: seconds a person reads a page before changing a filter, and how often a change is followed
+# by a CSV download.
+READING = (5.0, 15.0)
+DOWNLOAD_SHARE = 0.25
+# --room: everyone arrives within this many seconds.
+ARRIVALS = 5.0
 
 
 @dataclass
@@ -213,15 +233,190 @@ def protocol_action(person: StreamlitSession, rng: random.Random) -> tuple[str, 
     return kind, person.go_to(rng.choice([p for p in person.pages if p != here]))
 
 
-async def protocol_run(url: str, sessions: int, seconds: float, actions: int | None, think: float) -> Tally:
-    """Run `sessions` protocol sessions at once against `url`, after one warm-up visit."""
+async def protocol_run(
+    url: str, sessions: int, seconds: float, actions: int | None, think: float, warm: int
+) -> Tally:
+    """Run `sessions` protocol sessions at once against `url`, after a warm-up visit per replica."""
     tally = Tally()
-    warm = StreamlitSession(url)
-    await warm.open()
-    await warm.close()
+    await warm_up(url, warm)
     until = time.monotonic() + seconds
     await asyncio.gather(*(protocol_session(url, i, until, actions, think, tally) for i in range(sessions)))
     return tally
+
+
+async def mix_run(url: str, sessions: int, seconds: float, link: str, warm: int) -> Tally:
+    """Run `sessions` people sent `link` at once against `url` (--mix)."""
+    tally = Tally()
+    await warm_up(url, warm)
+    until = time.monotonic() + seconds
+    await asyncio.gather(*(mix_session(url, i, until, link, tally) for i in range(sessions)))
+    return tally
+
+
+class _Tap:
+    """The websocket as StreamlitSession reads it, noting the session's id on the way: a download
+    request must name the session it belongs to. Only the first messages are parsed twice."""
+
+    def __init__(self, connection: ClientConnection, person: Visitor) -> None:
+        self.connection = connection
+        self.person = person
+        self.response = connection.response
+
+    async def send(self, message: bytes) -> None:
+        await self.connection.send(message)
+
+    async def recv(self) -> bytes:
+        data = await self.connection.recv()
+        if not self.person.session_id:
+            message = ForwardMsg()
+            message.ParseFromString(data)  # type: ignore[arg-type]
+            if message.WhichOneof("type") == "new_session":
+                self.person.session_id = message.new_session.initialize.session_id
+        return data  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+@dataclass
+class Visitor(StreamlitSession):
+    """A protocol session that can also download: it keeps the proxy's cookie, its session id and the
+    download buttons the last run drew (label, deferred file id or /media/ address)."""
+
+    session_id: str = ""
+    cookie: str = ""
+    downloads: list[tuple[str, str, bool]] = field(default_factory=list)  # label, file, deferred
+
+    async def open(self, query_string: str = "") -> float:
+        """Connect and run the app's first page with `query_string`; return the run's seconds."""
+        address = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        connection = await connect(address, subprotocols=["streamlit"], max_size=None)  # type: ignore[list-item]
+        assert connection.response is not None
+        # HAProxy names the replica in a cookie on the handshake; a download must go back there.
+        self.cookie = "; ".join(c.split(";")[0] for c in connection.response.headers.get_all("Set-Cookie"))
+        self.connection = _Tap(connection, self)  # type: ignore[assignment]
+        self.query_string = query_string
+        return await self.rerun()
+
+    async def rerun(self) -> float:
+        self.downloads = []
+        return await super().rerun()
+
+    def _read_element(self, received: ForwardMsg, drawn: dict[str, Widget]) -> None:
+        super()._read_element(received, drawn)
+        element = received.delta.new_element
+        if element.WhichOneof("type") == "download_button":
+            button = element.download_button
+            deferred = button.HasField("deferred_file_id")
+            self.downloads.append(
+                (button.label, button.deferred_file_id if deferred else button.url, deferred)
+            )
+
+    async def download(self, label: str, rng: random.Random) -> float:
+        """Press one of the download buttons `label` as the browser does: ask the server to make the
+        file (the app makes them on click), then fetch it from the /media/ address it answers with.
+        Return the seconds from the click to the last byte."""
+        assert self.connection is not None
+        _, file, deferred = rng.choice([d for d in self.downloads if d[0] == label])
+        started = time.monotonic()
+        if deferred:
+            request = BackMsg()
+            operation = request.backend_operation_request
+            operation.request_id = uuid.uuid4().hex
+            operation.session_id = self.session_id
+            operation.deferred_file.file_id = file
+            await self.connection.send(request.SerializeToString())
+            while True:
+                received = ForwardMsg()
+                received.ParseFromString(await self.connection.recv())  # type: ignore[arg-type]
+                answer = received.backend_operation_response
+                if received.WhichOneof("type") == "backend_operation_response" and (
+                    answer.request_id == operation.request_id
+                ):
+                    break
+            if answer.error_msg:
+                raise RuntimeError(f"download {label}: the server said {answer.error_msg}")
+            file = answer.deferred_file.url
+        body = await asyncio.to_thread(self._fetch, urljoin(self.url + "/", file))
+        if label == "CSV" and b"\n# Page:" not in b"\n" + body[:4000]:
+            raise RuntimeError(f"download {label}: {file} is not a CSV export: {body[:60]!r}")
+        return time.monotonic() - started
+
+    def _fetch(self, url: str) -> bytes:
+        request = urllib.request.Request(url, headers={"Cookie": self.cookie} if self.cookie else {})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_MS / 1000) as response:
+            return bytes(response.read())
+
+
+def filter_change(person: StreamlitSession, rng: random.Random) -> tuple[str, Coroutine[Any, Any, float]]:
+    """Pick a sidebar filter to change: the period end, the services or the channels."""
+    kind = rng.choice(["quarter", "service", "channel"])
+    if kind == "quarter":
+        return kind, person.choose("To quarter", rng.choice(person.widgets["To quarter"].options[-8:]))
+    label = "Service" if kind == "service" else "Channel"
+    options = person.widgets[label].options
+    return kind, person.choose(label, rng.sample(options, rng.randint(0, min(2, len(options)))))
+
+
+async def mix_session(url: str, number: int, until: float, link: str, tally: Tally) -> None:
+    """One person sent a link: open it, read, change a filter, now and then download a CSV."""
+    rng = random.Random(number)
+    person = Visitor(url)
+    try:
+        started = time.monotonic()
+        await asyncio.wait_for(person.open(link), TIMEOUT_MS / 1000)
+        tally.add("open", time.monotonic() - started)
+        while True:
+            await asyncio.sleep(min(rng.uniform(*READING), max(0.0, until - time.monotonic())))
+            if time.monotonic() >= until:
+                break
+            kind, change = filter_change(person, rng)
+            tally.add(kind, await asyncio.wait_for(change, TIMEOUT_MS / 1000))
+            if person.exceptions:
+                tally.errors += [f"session {number} {kind}: {e}" for e in person.exceptions]
+                person.exceptions.clear()
+            if rng.random() < DOWNLOAD_SHARE and any(label == "CSV" for label, _, _ in person.downloads):
+                tally.add("download", await asyncio.wait_for(person.download("CSV", rng), TIMEOUT_MS / 1000))
+    except Exception as error:  # a lost connection, a timeout or a failed download: one error, session over
+        tally.errors.append(f"session {number}: {type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        await person.close()
+
+
+async def room_run(url: str, people: int, link: str, warm: int) -> tuple[Tally, float]:
+    """Have `people` open one shared link within ARRIVALS seconds; return each one's seconds from
+    arriving to the page fully sent, and the seconds from the first arrival to the last page."""
+    tally = Tally()
+    await warm_up(url, warm)
+    rng = random.Random(0)
+    delays = sorted(rng.uniform(0, ARRIVALS) for _ in range(people))
+
+    async def arrive(number: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        person = StreamlitSession(url)
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(person.open(link), TIMEOUT_MS / 1000)
+            tally.add("open", time.monotonic() - started)
+            tally.errors += [f"person {number}: {e}" for e in person.exceptions]
+        except Exception as error:
+            tally.errors.append(f"person {number}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        finally:
+            await person.close()
+
+    first = time.monotonic()
+    await asyncio.gather(*(arrive(i, d) for i, d in enumerate(delays)))
+    return tally, time.monotonic() - first
+
+
+async def warm_up(url: str, replicas: int) -> None:
+    """One visit per replica first, as a served app has had: each server opens its engine once."""
+    visits = [StreamlitSession(url) for _ in range(replicas)]
+    try:
+        # Held open together, so HAProxy (leastconn) sends each to another replica.
+        await asyncio.gather(*(visit.open() for visit in visits))
+    finally:
+        await asyncio.gather(*(visit.close() for visit in visits))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -234,13 +429,14 @@ def percentile(values: list[float], share: float) -> float:
 
 def report(tally: Tally, sessions: int, seconds: float, mode: str) -> dict[str, object]:
     """Summarise a run: errors, then median and 95th percentile seconds of the filter and page changes
-    (opening the app is reported apart, per action)."""
-    changes = [v for k, v in tally.by_kind.items() if k != "open" for v in v]
+    (opening the app and downloads are reported apart, per action)."""
+    changes = [v for k, v in tally.by_kind.items() if k not in ("open", "download") for v in v]
     return {
         "sessions": sessions,
         "seconds": seconds,
         "mode": mode,
         "changes": len(changes),
+        "changes_per_minute": round(len(changes) / (seconds / 60), 1) if seconds else None,
         "errors": len(tally.errors),
         "error_list": tally.errors[:20],
         "median_s": round(statistics.median(changes), 3) if changes else None,
@@ -262,21 +458,68 @@ def main() -> int:
     )
     parser.add_argument("--browser", action="store_true", help="drive Chromium contexts, not the protocol")
     parser.add_argument("--url", help="an app already served (default: serve one over --data-dir)")
+    parser.add_argument(
+        "--replicas", type=int, help="serve this many replicas behind HAProxy (`cx serve`), not one server"
+    )
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="people sent a shared link: open it, read 5-15 s between filter changes, sometimes download a CSV",
+    )
+    parser.add_argument(
+        "--room", type=int, metavar="N", help="N people open the shared link within 5 s; time each page"
+    )
+    parser.add_argument(
+        "--link",
+        default=SHARED_LINK,
+        help=f"the shared link's query string, opened on the overview (default {SHARED_LINK})",
+    )
     args = parser.parse_args()
+    if args.browser and (args.mix or args.room):
+        parser.error("--mix and --room speak the protocol; leave out --browser")
+    if args.url and args.replicas:
+        parser.error("--url names an app already served; --replicas serves one: give one of them")
+    warm = args.replicas or 1
+    served_by = args.url or (f"{args.replicas} replica(s) behind HAProxy" if args.replicas else "one server")
 
-    def drive(url: str) -> Tally:
+    def drive(url: str) -> dict[str, object]:
+        if args.room:
+            tally, whole = asyncio.run(room_run(url, args.room, args.link, warm))
+            opened = tally.by_kind.get("open", [])
+            return {
+                "mode": "room",
+                "people": args.room,
+                "link": args.link,
+                "served": served_by,
+                "drawn": len(opened),
+                "errors": len(tally.errors),
+                "error_list": tally.errors[:20],
+                "median_s": round(statistics.median(opened), 3) if opened else None,
+                "p95_s": round(percentile(opened, 0.95), 3),
+                "max_s": round(max(opened), 3) if opened else None,
+                "last_page_after_s": round(whole, 3),
+            }
         if args.browser:
-            return asyncio.run(browser_run(url, args.sessions, args.seconds, args.actions))
-        return asyncio.run(protocol_run(url, args.sessions, args.seconds, args.actions, args.think))
+            tally = asyncio.run(browser_run(url, args.sessions, args.seconds, args.actions))
+        elif args.mix:
+            tally = asyncio.run(mix_run(url, args.sessions, args.seconds, args.link, warm))
+        else:
+            tally = asyncio.run(
+                protocol_run(url, args.sessions, args.seconds, args.actions, args.think, warm)
+            )
+        mode = "browser" if args.browser else "mix" if args.mix else "protocol"
+        return {**report(tally, args.sessions, args.seconds, mode), "served": served_by}
 
     if args.url:
-        tally = drive(args.url)
+        summary = drive(args.url)
+    elif args.replicas:
+        with served_replicas(args.data_dir, args.replicas) as replicas:
+            summary = drive(replicas.url)
     else:
         with served(args.data_dir) as url:
-            tally = drive(url)
-    summary = report(tally, args.sessions, args.seconds, "browser" if args.browser else "protocol")
+            summary = drive(url)
     print(json.dumps(summary, indent=2))
-    return 1 if tally.errors else 0
+    return 1 if summary["errors"] else 0
 
 
 if __name__ == "__main__":
