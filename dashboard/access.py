@@ -13,6 +13,10 @@ from metrics.access import Access, access_path, load_access
 from metrics.errors import CxError
 
 
+class AccessFileError(CxError):
+    """The access file cannot be used: unreadable, malformed, or without sign-in to apply it."""
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _access(path: str, changed: int, known: tuple[str, ...]) -> Access | None:
     """Return the access file, read once per version (`changed` is its modification time, so an
@@ -33,11 +37,14 @@ def scope(known: tuple[str, ...]) -> frozenset[str] | None:
         changed = path.stat().st_mtime_ns
     except FileNotFoundError:
         return None
-    access = _access(str(path), changed, known)
+    try:
+        access = _access(str(path), changed, known)
+    except CxError as error:
+        raise AccessFileError(str(error)) from error
     if access is None:
         return None
     if signin.providers() is None:
-        raise CxError(
+        raise AccessFileError(
             f"{path} limits who sees which services, but sign-in is not configured (no [auth] in "
             ".streamlit/secrets.toml), so nobody can be told apart: nothing is shown"
         )
@@ -53,7 +60,7 @@ def gate(viewer: Callable[[], frozenset[str] | None]) -> None:
     no service: nothing else is drawn for them."""
     try:
         allowed = viewer()
-    except CxError as error:
+    except AccessFileError as error:
         st.error("The dashboard's access file cannot be used, so nothing is shown. Tell its owner:")
         st.text(str(error))
         st.stop()

@@ -342,12 +342,66 @@ class Engine:
             ]
         stacks = self._stacks(missing) if self.store and len(missing) > 1 else []
         stacked = {query for stack in stacks for query, _, _ in stack}
-        jobs: list[list[tuple[Query, Metric, Cube]] | Query] = [
+        shared = self._shared_reads([q for q in missing if q not in stacked]) if len(missing) > 1 else []
+        read_once = {query for group in shared for query in group}
+        jobs: list[list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query] = [
             *stacks,
-            *(q for q in missing if q not in stacked),
+            *shared,
+            *(q for q in missing if q not in stacked and q not in read_once),
         ]
-        self.each(lambda job: self.run(job) if isinstance(job, Query) else self._run_stack(job), jobs)
+        self.each(self._job, jobs)
         return [self.run(query) for query in queries]
+
+    def _job(self, job: list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query) -> None:
+        if isinstance(job, Query):
+            self.run(job)
+        elif isinstance(job, tuple):
+            self._run_shared_read(job)
+        else:
+            self._run_stack(job)
+
+    def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
+        """Group the queries no cube answers that read one metric's rows under the same filters and
+        period, each with its own breakdown (one equity group within another under a page filter, for
+        the overview's gaps), into groups of two or more that read the rows once (`_run_shared_read`)."""
+        groups: dict[tuple[object, ...], list[Query]] = {}
+        for query in queries:
+            try:
+                metric, conditions, params = self._prepare(query)
+            except CxError:
+                continue  # answered alone, so the error names its query
+            if metric.aggregate in _QUANTILES or (
+                self.store and self.store.cube(metric.name, _needed(query))
+            ):
+                continue
+            groups.setdefault((metric.name, tuple(conditions), tuple(params.items())), []).append(query)
+        return [tuple(members) for members in groups.values() if len(members) > 1]
+
+    def _run_shared_read(self, members: tuple[Query, ...]) -> None:
+        """Answer queries of one metric under the same filters in one statement and remember each
+        result: the rows are read once into totals by every dimension any of them breaks down by (an
+        ad hoc cube), each query's totals are summed from those, and all are finished together. Every
+        total is a sum, so this equals reading the rows once per query."""
+        metric, conditions, params = self._prepare(members[0])
+        every = list(dict.fromkeys(d for query in members for d in query.by))
+        keys = ", ".join(map(quote_identifier, every))
+        parts = "\nunion all by name\n".join(
+            f"select {i} as cx_part, {''.join(quote_identifier(d) + ', ' for d in query.by)}"
+            f"sum(columns(* exclude ({keys}))) from fine group by all"
+            for i, query in enumerate(members)
+        )
+        sql = (
+            f"{self._input_sql(metric, every, conditions)},\nfine as materialized (\n{_totals(metric)}\n),\n"
+            f"totals as (\n{parts}\n)\nselect * from (\n{_finish(metric)}\n)"
+        )
+        try:
+            table = self.warehouse.frame(sql, params)
+        except duckdb.Error:
+            return  # each is then answered alone, and a failure names its metric file
+        for i, query in enumerate(members):
+            part = table.filter(pl.col("cx_part") == i).drop("cx_part")
+            if query.by or part.height:
+                self._remember((query, True, self.min_n, self.exact), self._finished(metric, query, part))
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return `function` of each item, in order, computed on the engine's worker threads: a page

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -37,10 +38,13 @@ _QUARTER = ("fiscal_year", "fiscal_quarter")
 # a grain covered by a cube already built is summed from that cube instead of from the rows. The
 # first serves every page filter and breakdown except equity; each equity dimension gets one with
 # the page filters, and all of them together with the quarter serve one equity dimension within
-# another; the quarterly ones are short enough for quantiles, whose cubes hold every value.
+# another. That one is long (every combination of seven traits), so each pair of equity dimensions
+# with the quarter gets one too, summed from it: the overview's gaps compare every group within every
+# other. The quarterly ones are short enough for quantiles, whose cubes hold every value.
 GRAINS: tuple[tuple[str, ...], ...] = (
     (*TIME_DIMENSIONS, *_PAGE, *_SURVEY),
     (*_QUARTER, *EQUITY_DIMENSIONS),
+    *((*_QUARTER, *pair) for pair in combinations(EQUITY_DIMENSIONS, 2)),
     *((*TIME_DIMENSIONS, *_PAGE, equity) for equity in EQUITY_DIMENSIONS),
     (*_QUARTER, *_PAGE),
     *((*_QUARTER, page) for page in _PAGE),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -14,6 +15,7 @@ from cx.bench import same
 from metrics.analyses import drivers, equity, kpis
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
+from metrics.warehouse import Warehouse
 
 
 def _engine(make_engine: EngineFactory, min_n: int = 1) -> Engine:
@@ -45,6 +47,31 @@ def test_run_many_answers_in_order_as_run_does(make_engine: EngineFactory) -> No
     }
     assert together[1].row(0, named=True)["value"] == 0.75
     assert together[3].filter(pl.col("age_band") == "65+")["value"].to_list() == [0.0]
+
+
+def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One equity group within another under a page filter (no cube carries it): the overview's gaps
+    ask it for every pair of equity dimensions. Read once for all, the answers equal each read alone."""
+    pairs = [("age_band", "urbanicity"), ("language", "fiscal_quarter"), ("disability", "income_band"), ()]
+    queries = [
+        Query.of(metric, by, {"channel": "phone"}, "FY2025 Q1", "FY2026 Q4")
+        for metric in ("trust", "wait_mean")
+        for by in pairs
+    ]
+    together = Engine(Warehouse(sample_dir))
+    assert [len(group) for group in together._shared_reads(queries)] == [4, 4]
+
+    def refuse(query: Query, fast: bool) -> pl.DataFrame:
+        raise AssertionError(f"{query} was read alone")
+
+    monkeypatch.setattr(together, "_run", refuse)
+    shared = together.run_many(queries)
+    alone = Engine(Warehouse(sample_dir))
+    for query, result in zip(queries, shared, strict=True):
+        assert result.equals(alone.direct(query)), query
+    assert shared[0].filter(pl.col("value").is_not_null()).height > 10  # not a set of empty answers
 
 
 def test_each_raises_the_first_error_and_keeps_working(make_engine: EngineFactory) -> None:
