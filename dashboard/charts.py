@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 import altair as alt
 import polars as pl
@@ -18,6 +24,45 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 _FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f"}
 # Waits are computed in seconds and read in minutes, as the tables print them (4m 05s).
 _STATISTICS = ("value", "ci_low", "ci_high", "gap")
+# Charts kept built: a page run asks for the same charts of the same results again and again, and
+# building one took longer than the rest of a warm run.
+_KEPT = 256
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_built: OrderedDict[bytes, bytes] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _once_per_result(build: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Return `build` remembering its last `_KEPT` charts by the pickled bytes of their arguments:
+    equal bytes are equal results and choices, so an equal chart. Not Streamlit's cache, whose key
+    reads only the first and last ten rows of a polars frame. A chart is kept pickled and each call
+    gets its own copy: nothing is shared between runs, and the garbage collector Streamlit runs after
+    every run walks one object per kept chart rather than the few hundred of a built one."""
+
+    @functools.wraps(build)
+    def remembered(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            asked = pickle.dumps((build.__name__, args, sorted(kwargs.items())), pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # an argument pickle cannot write
+            return build(*args, **kwargs)
+        key = hashlib.blake2b(asked).digest()
+        with _lock:
+            kept = _built.get(key)
+            if kept is not None:
+                _built.move_to_end(key)
+        if kept is None:
+            kept = pickle.dumps(build(*args, **kwargs), pickle.HIGHEST_PROTOCOL)
+            with _lock:
+                _built[key] = kept
+                while len(_built) > _KEPT:
+                    _built.popitem(last=False)
+        # A copy from the kept bytes even the first time: every copy of a chart then pickles alike,
+        # and exhibits.py finds the chart's specification by those bytes.
+        return pickle.loads(kept)  # type: ignore[no-any-return]
+
+    return remembered
 
 
 def axis_title(metric: Metric) -> str:
@@ -36,6 +81,7 @@ def _scaled(value: float | None, metric: Metric) -> float | None:
     return value / 60 if value is not None and metric.format == "duration" else value
 
 
+@_once_per_result
 def trend(
     frame: pl.DataFrame,
     metric: Metric,
@@ -62,7 +108,7 @@ def trend(
     colour = (
         alt.Color(f"{split}:N", title=DIMENSIONS[split].label, scale=alt.Scale(range=PALETTE))
         if split
-        else alt.value(PALETTE[0])
+        else alt.ColorValue(PALETTE[0])
     )
     tooltip = [
         alt.Tooltip(f"{grain}:O", title=DIMENSIONS[grain].label),
@@ -76,7 +122,7 @@ def trend(
     y_axis = alt.Axis(format=fmt, title=axis_title(metric))
     y_scale = alt.Scale(zero=False, nice=True)
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("ci_low:Q", axis=y_axis, scale=y_scale), y2="ci_high:Q"
+        y=alt.Y("ci_low:Q", axis=y_axis, scale=y_scale), y2=alt.Y2("ci_high:Q")
     )
     line = base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=y_axis, scale=y_scale), tooltip=tooltip)
     layers: list[alt.Chart] = [band, line]
@@ -85,7 +131,7 @@ def trend(
         layers.append(
             alt.Chart(changes)
             .mark_rule(strokeDash=[4, 4], color="#555555")
-            .encode(x=f"{grain}:O", tooltip=[alt.Tooltip("change:N", title="What changed")])
+            .encode(x=alt.X(f"{grain}:O"), tooltip=[alt.Tooltip("change:N", title="What changed")])
         )
     if events:
         # Each label on its own line from the top (in pixels), so events a quarter apart do not overprint.
@@ -96,11 +142,13 @@ def trend(
                 "line": [4 + 15 * i for i in range(len(events))],
             }
         ).to_pandas()
-        rule = alt.Chart(happened).encode(x=f"{grain}:O", tooltip=[alt.Tooltip("event:N", title="Event")])
+        rule = alt.Chart(happened).encode(
+            x=alt.X(f"{grain}:O"), tooltip=[alt.Tooltip("event:N", title="Event")]
+        )
         layers += [
             rule.mark_rule(color=PALETTE[5], strokeWidth=2),
             rule.mark_text(align="left", baseline="top", dx=4, color=PALETTE[5], fontSize=11).encode(
-                text="event:N", y=alt.Y("line:Q", scale=None, axis=None)
+                text=alt.Text("event:N"), y=alt.Y("line:Q", scale=None, axis=None)
             ),
         ]
     if target is not None:
@@ -111,7 +159,8 @@ def trend(
         layers += [
             rule.mark_rule(strokeDash=[2, 2], color=PALETTE[2]),
             rule.mark_text(align="left", baseline="bottom", dy=-3, color=PALETTE[2], fontSize=11).encode(
-                text="label:N", x=alt.value(4)
+                text=alt.Text("label:N"),
+                x=alt.XValue(4),  # type: ignore[no-untyped-call]  # Altair leaves this one untyped
             ),
         ]
     return alt.layer(*layers).properties(height=380)
@@ -126,6 +175,7 @@ GAP_STATES = {
 }
 
 
+@_once_per_result
 def groups(
     frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None
 ) -> alt.LayerChart | alt.FacetChart:
@@ -161,7 +211,7 @@ def groups(
     ]
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
-        x=alt.X("ci_low:Q", axis=x_axis, scale=x_scale), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", axis=x_axis, scale=x_scale), x2=alt.X2("ci_high:Q")
     )
     states = list(GAP_STATES)
     points = base.mark_point(size=160, strokeWidth=2, filled=True).encode(
@@ -183,11 +233,12 @@ def groups(
         layers.append(
             alt.Chart(pl.DataFrame({"overall": [overall]}).to_pandas())
             .mark_rule(color="#1b1b1b", strokeDash=[6, 3])
-            .encode(x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="Overall", format=fmt)])
+            .encode(x=alt.X("overall:Q"), tooltip=[alt.Tooltip("overall:Q", title="Overall", format=fmt)])
         )
     return alt.layer(*layers).properties(height=alt.Step(40))
 
 
+@_once_per_result
 def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
     """A heat-map table: themes across, groups down, each cell's share written in it; hidden cells
     show the suppression symbol on grey."""
@@ -217,12 +268,13 @@ def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.L
         ],
     )
     text = base.mark_text(fontSize=13).encode(
-        text="label:N",
-        color=alt.condition("datum.value > 0.75", alt.value("white"), alt.value("#1b1b1b")),
+        text=alt.Text("label:N"),
+        color=alt.ColorValue("#1b1b1b", condition={"test": "datum.value > 0.75", "value": "white"}),
     )
     return alt.layer(rect, text).properties(height=alt.Step(34))
 
 
+@_once_per_result
 def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> alt.Chart:
     """A small line of the last quarters for a KPI tile: no axes, a tooltip per quarter. Hidden
     quarters are left out, not drawn as zero."""
@@ -251,6 +303,7 @@ def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> al
     return chart
 
 
+@_once_per_result
 def shares_over_time(frame: pl.DataFrame, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
     """Several share measures by quarter on one 0 to 100% axis, one colour and shape each, each line
     named at its end. `frame`: quarter, measure (a name of `labels`), value (null where hidden)."""
@@ -276,6 +329,7 @@ def shares_over_time(frame: pl.DataFrame, labels: dict[str, str]) -> alt.LayerCh
     return alt.layer(lines, points).properties(height=260)
 
 
+@_once_per_result
 def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Each listed gap with its 95% interval against a rule at zero, worse-served groups as down
     triangles and better-served as up ones (GAP_STATES), in the list's order. `frame`: label, gap,
@@ -287,7 +341,9 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
     axis = alt.Axis(format="+.0%", title="Gap to the people compared with (points)")
     base = alt.Chart(shown).encode(y=y)
-    bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(x=alt.X("low:Q", axis=axis), x2="high:Q")
+    bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
+        x=alt.X("low:Q", axis=axis), x2=alt.X2("high:Q")
+    )
     states = [below, above]
     points = base.mark_point(size=160, filled=True).encode(
         x=alt.X("gap:Q", axis=axis),
@@ -304,10 +360,15 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
             alt.Tooltip("high:Q", title="to", format="+.1%"),
         ],
     )
-    zero = alt.Chart(pl.DataFrame({"zero": [0.0]}).to_pandas()).mark_rule(color="#1b1b1b").encode(x="zero:Q")
+    zero = (
+        alt.Chart(pl.DataFrame({"zero": [0.0]}).to_pandas())
+        .mark_rule(color="#1b1b1b")
+        .encode(x=alt.X("zero:Q"))
+    )
     return alt.layer(bars, points, zero).properties(height=alt.Step(34))
 
 
+@_once_per_result
 def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Each driver's importance to trust (with its 95% interval) against its performance, coloured by
     quadrant, with dashed rules at an equal share of importance and at the median performance, and
@@ -344,20 +405,22 @@ def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
             domain=list(QUADRANTS.values()), range=[PALETTE[5], PALETTE[2], PALETTE[1], PALETTE[0]]
         ),
     )
-    interval = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)
+    interval = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), color=colour)
     points = base.mark_point(filled=True, size=140).encode(
         color=colour, shape=alt.Shape("quadrant:N", legend=None), tooltip=tooltip
     )
-    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(text="label:N")
+    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(
+        text=alt.Text("label:N")
+    )
     rules = (
         alt.Chart(pl.DataFrame({"x": [EQUAL_SHARE]}).to_pandas())
         .mark_rule(strokeDash=[4, 4], color="#555555")
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     hline = (
         alt.Chart(pl.DataFrame({"y": [median]}).to_pandas())
         .mark_rule(strokeDash=[4, 4], color="#555555")
-        .encode(y="y:Q")
+        .encode(y=alt.Y("y:Q"))
     )
     corner = (
         alt.Chart(
@@ -366,11 +429,12 @@ def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
             ).to_pandas()
         )
         .mark_text(align="right", baseline="bottom", fontWeight="bold", color=PALETTE[5], dy=-4)
-        .encode(x="x:Q", y="y:Q", text="t:N")
+        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("t:N"))
     )
     return alt.layer(rules, hline, interval, points, labels, corner).properties(height=420)
 
 
+@_once_per_result
 def checklist(table: pl.DataFrame) -> alt.Chart:
     """Paired bars of each driver's share saying it went well (among those who trusted) and could
     improve (among those who did not), drivers in the table's order; hidden shares are left out.
@@ -412,6 +476,7 @@ def checklist(table: pl.DataFrame) -> alt.Chart:
     return chart
 
 
+@_once_per_result
 def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt.FacetChart:
     """Each theme's share positive across the journey stages in order, with its 95% interval band, and
     the moment that matters shaded. `scores`: a `Journey.scores` with a `theme` label per metric."""
@@ -419,7 +484,7 @@ def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt
     x = alt.X("journey_stage:O", title="Journey stage", sort=list(STAGES), axis=alt.Axis(labelAngle=0))
     colour = alt.Color("theme:N", title="Theme", scale=alt.Scale(range=PALETTE))
     base = alt.Chart(frame).encode(x=x, color=colour)
-    band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2="ci_high:Q")
+    band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
     line = base.mark_line(point=True).encode(
         y=alt.Y("value:Q", title="Share positive", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
         tooltip=[
@@ -443,6 +508,7 @@ def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt
     return alt.layer(*layers).properties(height=360)
 
 
+@_once_per_result
 def transactions_by_channel(table: pl.DataFrame, baseline: str, quarter: str) -> alt.Chart:
     """Paired bars of each channel's transactions at the baseline and in the quarter, channels in the
     table's order; hidden counts are left out. `table`: a `Value.channels` with a `label` per channel."""

@@ -4,17 +4,41 @@ run goes so the briefing deck holds exactly what the page showed."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import streamlit as st
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from dashboard import data, state
 from dashboard.briefing import SESSION_KEY, Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
 from dashboard.filters import KEYS, current, describe
 from metrics.provenance import Provenance, data_as_of, definitions_version
+
+
+@dataclass(frozen=True)
+class _Specified:
+    """What st.altair_chart draws from a chart: its Vega-Lite specification (JSON, without the
+    data) and its datasets (Arrow bytes by name), with the chart as drawn, pickled."""
+
+    spec: str
+    datasets: tuple[tuple[str, bytes], ...]
+    drawn: bytes
+
+
+# Vega-Lite specifications kept, one per chart: a run that shows the same numbers again draws from
+# the kept specification.
+_KEPT = 256
+_specs: OrderedDict[tuple[bytes, bool], _Specified] = OrderedDict()
+_lock = threading.Lock()
 
 
 def begin(page: str, title: str) -> None:
@@ -86,13 +110,47 @@ def chart(
 ) -> None:
     """Draw an Altair chart with its text alternative, the table of its numbers in an expander and
     its downloads. `numbers` are the computed values for the CSV (default: the table as shown)."""
-    # Legends go under the plot, so on a phone the plot keeps the width a side legend would take.
-    drawn = drawn.configure_legend(orient="bottom", columns=2, labelLimit=320)
+    drawn = plot(drawn, alt, legend_below=True)
     exhibit = Exhibit(heading, table, table if numbers is None else numbers, drawn, alt, tuple(metrics))
-    st.altair_chart(drawn, width="stretch", alt=alt)
     with st.expander(table_title):
         st.dataframe(table, hide_index=True, width="stretch")
     _downloads(exhibit)
+
+
+def plot(chart: Any, alt: str, legend_below: bool = False) -> Any:
+    """Draw an Altair chart at the width of its column, as st.altair_chart does, and return it as
+    drawn (with its legends below the plot when `legend_below`)."""
+    drawn, found = _specified(chart, legend_below)
+    spec = json.loads(found.spec)
+    spec["datasets"] = dict(found.datasets)
+    st.vega_lite_chart(spec=spec, width="stretch", alt=alt)
+    return drawn
+
+
+def _specified(chart: Any, legend_below: bool) -> tuple[Any, _Specified]:
+    """Return the chart as drawn and its specification, made once per chart (by its pickled bytes)
+    with Streamlit's own conversion (its theme, the data as Arrow): converting validates the chart
+    against the Vega-Lite schema and writes its data, which took most of a warm page run. Kept as
+    text and bytes, a few objects for the garbage collector Streamlit runs after every run
+    (tests/test_page_speed.py checks the element drawn is st.altair_chart's)."""
+    pickled = pickle.dumps(chart, pickle.HIGHEST_PROTOCOL)
+    key = (hashlib.blake2b(pickled).digest(), legend_below)
+    with _lock:
+        found = _specs.get(key)
+        if found is not None:
+            _specs.move_to_end(key)
+    if found is not None:
+        return (pickle.loads(found.drawn) if legend_below else chart), found
+    # Legends go under the plot, so on a phone the plot keeps the width a side legend would take.
+    drawn = chart.configure_legend(orient="bottom", columns=2, labelLimit=320) if legend_below else chart
+    spec = _convert_altair_to_vega_lite_spec(drawn)
+    datasets = tuple(spec.pop("datasets", {}).items())
+    found = _Specified(json.dumps(spec), datasets, pickle.dumps(drawn, pickle.HIGHEST_PROTOCOL))
+    with _lock:
+        _specs[key] = found
+        while len(_specs) > _KEPT:
+            _specs.popitem(last=False)
+    return drawn, found
 
 
 def table(

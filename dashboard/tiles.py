@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, exhibits
 from metrics.analyses.kpis import Tile, describe_tile, tile_value
 from metrics.catalog import Metric
 from metrics.formatting import NOT_APPLICABLE, format_delta, format_value
@@ -30,10 +30,9 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator, note: str = "") 
         )
         if len(history) > 1:
             # Our own sparkline rather than st.metric's: it carries a text alternative for screen readers.
-            st.altair_chart(
+            exhibits.plot(
                 charts.sparkline(history, metric),
-                width="stretch",
-                alt=f"{metric.label} over the last {len(history)} quarters: "
+                f"{metric.label} over the last {len(history)} quarters: "
                 + ", ".join(f"{q} {format_value(v, metric.format)}" for q, v in history),
             )
         lines = [*describe_tile(tile), *([note] if note else [])]

@@ -33,13 +33,13 @@ def render() -> None:
         f"{len(metrics)} of {len(engine.catalog.metrics)} metrics. Latest values are for {filters.end} under the "
         "sidebar filters. Each metric is one SQL file in sql/metrics/."
     )
+    # Every metric's tile at once, whatever the search: computed side by side, and a search reuses them.
+    names = tuple(sorted(engine.catalog.metrics))
+    found = dict(zip(names, data.tiles_or_problems(names, filters, filters.end or ""), strict=True))
     for metric in metrics:
         with st.expander(f"{metric.label} · {metric.theme}"):
-            try:
-                tile = data.tile(metric.name, filters, filters.end or "")
-                latest = tile_value(tile)
-            except CxError as error:
-                latest = f"unavailable: {error}"
+            tile = found[metric.name]
+            latest = f"unavailable: {tile}" if isinstance(tile, CxError) else tile_value(tile)
             st.markdown(
                 f"{metric.description}\n\n"
                 f"- **Latest ({filters.end}):** {latest}\n"

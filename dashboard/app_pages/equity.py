@@ -26,7 +26,7 @@ def render() -> None:
     columns = st.columns(4)
     with columns[0]:
         name = state.select(
-            "Measure", names, "metric", default="trust", format_func=lambda n: data.metric(n).label
+            "Measure", names, "metric", default="trust", format_func=lambda n: engine.metric(n).label
         )
     metric = data.metric(name)
     with columns[1]:

@@ -104,7 +104,8 @@ def render() -> None:
     )
     st.download_button(
         f"Download the {quarter} summary by service (CSV, small cells hidden)",
-        summary_csv(report, hidden_marked=True),
+        # Written on click, not on every run.
+        lambda: summary_csv(report, hidden_marked=True),
         file_name=f"a11-{quarter.replace(' ', '-')}-summary.csv",
         mime="text/csv",
         icon=":material/download:",

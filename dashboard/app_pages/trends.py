@@ -27,7 +27,7 @@ def render() -> None:
     engine = data.engine()
     names = reading_order(list(engine.catalog.metrics.values()))
     name = state.select(
-        "Measure", names, "metric", default="trust", format_func=lambda n: data.metric(n).label
+        "Measure", names, "metric", default="trust", format_func=lambda n: engine.metric(n).label
     )
     metric = data.metric(name)
     dimensions = engine.dimensions(metric)
