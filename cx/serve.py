@@ -255,7 +255,7 @@ def _say(line: str) -> None:
 def _wait_healthy(child: Child, url: str, deadline: float, stop: _Stop) -> bool:
     """Wait until `url` answers its health check; False when a signal came first. A process that
     stops or does not answer by `deadline` is a CxError with its last output."""
-    while not _healthy(url):
+    while not healthy(url):
         if child.process.poll() is not None:
             raise CxError(
                 f"{child.name} stopped before it answered on {url} (exit status "
@@ -268,7 +268,8 @@ def _wait_healthy(child: Child, url: str, deadline: float, stop: _Stop) -> bool:
     return True
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """Return whether the Streamlit server at `url` answers its health check."""
     try:
         with urllib.request.urlopen(f"{url}{HEALTH}", timeout=2) as response:
             return bool(response.status == 200)

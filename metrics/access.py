@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from metrics.configfiles import read_tables
 from metrics.errors import CxError
 from metrics.sqlfiles import SQL_DIR
 
@@ -82,16 +82,7 @@ def load_access(path: Path | None = None) -> Access | None:
     path = path or access_path()
     if not path.exists():
         return None
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise CxError(f"{path}: cannot read the access file: {error}") from error
-    unknown = sorted(set(raw) - {"grant"})
-    if unknown:
-        raise CxError(f"{path}: unknown key '{unknown[0]}'; the file holds [[grant]] tables only")
-    entries = raw.get("grant", [])
-    if not isinstance(entries, list):
-        raise CxError(f"{path}: 'grant' must be [[grant]] tables")
+    entries = read_tables(path, "grant", "access file")
     return Access(path, tuple(_grant(path, i, entry) for i, entry in enumerate(entries, start=1)))
 
 

@@ -5,11 +5,11 @@ with the file and the event's number."""
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from metrics.configfiles import read_tables
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
 from metrics.sqlfiles import SQL_DIR
@@ -53,16 +53,7 @@ def load_events(path: Path = EVENTS_FILE) -> tuple[Event, ...]:
     and the key that is wrong."""
     if not path.exists():
         return ()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise CxError(f"{path}: cannot read the events: {error}") from error
-    unknown = sorted(set(raw) - {"event"})
-    if unknown:
-        raise CxError(f"{path}: unknown key '{unknown[0]}'; the file holds [[event]] tables only")
-    entries = raw.get("event", [])
-    if not isinstance(entries, list):
-        raise CxError(f"{path}: 'event' must be [[event]] tables")
+    entries = read_tables(path, "event", "events")
     return tuple(_event(path, i, entry) for i, entry in enumerate(entries, start=1))
 
 

@@ -86,6 +86,24 @@ COLLECTION_DEFAULTS: dict[str, Any] = {
     "federal_register_url": "https://www.federalregister.gov/d/2023-00001",
     "reflection_text": "Renewals online cut the wait.",
 }
+# Sign-in settings an AppTest gives the app ([auth] in secrets), and the sample's services as the access
+# tests name them: one limited to Passport Services must see none of the others.
+OIDC = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-long-random-secret-for-the-tests-only-0123456789",
+    "client_id": "cx-dashboard",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://login.example.gov/.well-known/openid-configuration",
+}
+PASSPORTS = "Passport Services"
+OTHERS = (
+    "Naturalization",
+    "Disaster Assistance",
+    "Vessel Registration",
+    "Employee HR Services",
+    "Business Licensing",
+)
+
 DEFAULTS = {
     "responses": RESPONSE_DEFAULTS,
     "contacts": CONTACT_DEFAULTS,

@@ -12,11 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from cx.serve import healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 # Debian's chromium (`make browser`), headless, with nothing running in the background.
@@ -59,7 +60,7 @@ def served(data_dir: Path) -> Iterator[str]:
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + START_SECONDS
-            while not _healthy(url):
+            while not healthy(url):
                 if time.monotonic() > deadline or server.poll() is not None:
                     output.seek(0)
                     said = output.read().decode(errors="replace")[-4000:]
@@ -69,14 +70,6 @@ def served(data_dir: Path) -> Iterator[str]:
         finally:
             server.terminate()
             server.wait(timeout=20)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from conftest import OIDC, OTHERS, PASSPORTS
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
@@ -26,22 +27,7 @@ from metrics.settings import Settings
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 BAD_ACCESS = Path(__file__).resolve().parent / "fixtures" / "bad_access"
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "access.example.toml"
-PASSPORTS = "Passport Services"
-OTHERS = (
-    "Naturalization",
-    "Disaster Assistance",
-    "Vessel Registration",
-    "Employee HR Services",
-    "Business Licensing",
-)
 PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "reporting", "catalog")
-OIDC = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-secret-for-the-tests-only-0123456789",
-    "client_id": "cx-dashboard",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "https://login.example.gov/.well-known/openid-configuration",
-}
 GRANTS = f"""
 [[grant]]
 who = ["@cx-office.example.gov"]

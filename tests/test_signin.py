@@ -7,17 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import OIDC
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "reporting", "catalog")
-OIDC = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-secret-for-the-tests-only-0123456789",
-    "client_id": "cx-dashboard",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "https://login.example.gov/.well-known/openid-configuration",
-}
 
 
 @pytest.fixture(autouse=True)

@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from browsing import ARTIFACTS, settle
+from conftest import OTHERS, PASSPORTS
 from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import Browser, Page
 from pptx import Presentation
 from serving import Replicas, free_port, served_replicas
 
-PASSPORTS = "Passport Services"
-OTHERS = (
-    "Naturalization",
-    "Disaster Assistance",
-    "Vessel Registration",
-    "Employee HR Services",
-    "Business Licensing",
-)
 PAT = "pat@passports.example.gov"
 SIGN_IN_TITLE = "Who are you? Sign in to see the CX dashboard"
 
