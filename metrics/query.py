@@ -19,10 +19,11 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from metrics import composition
 from metrics.catalog import AGGREGATES, Catalog, Metric, load_catalog, source_name
+from metrics.composition import GRAIN_COLUMN, QUANTILES
 from metrics.dimensions import DIMENSIONS, sort_key
 from metrics.errors import AccessError, CxError, Problem, QueryError
-from metrics.fiscal import FiscalQuarter
 from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
 from metrics.store import (
@@ -53,10 +54,6 @@ _WORKER_NAME = "cx-query"
 REMEMBERED_RESULTS = 4096
 T = TypeVar("T")
 R = TypeVar("R")
-_MEASURES = ("value", "weight", "score", "numerator", "denominator")
-# Record keys run over [0, RECORD_KEYS): the modulus of sql/macros/statistics.sql's perturbed().
-RECORD_KEYS = 65536
-_QUANTILES = {"median": 0.5, "p90": 0.9}
 
 
 @dataclass(frozen=True)
@@ -196,7 +193,7 @@ class Engine:
                 self.warehouse.load(progress=progress)
         # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
         usable = [
-            (m, self.dimensions(m))
+            (m, self.dimensions(m), tuple(self.columns(m)))
             for m in self.catalog.metrics.values()
             if self.inputs(m) <= self.warehouse.usable_inputs()
         ]
@@ -204,7 +201,6 @@ class Engine:
             store = build_store(
                 self.warehouse,
                 usable,
-                self.cube_sql,
                 path,
                 built_from,
                 progress,
@@ -370,9 +366,7 @@ class Engine:
                 metric, conditions, params = self._prepare(query)
             except CxError:
                 continue  # answered alone, so the error names its query
-            if metric.aggregate in _QUANTILES or (
-                self.store and self.store.cube(metric.name, _needed(query))
-            ):
+            if metric.aggregate in QUANTILES or (self.store and self.store.cube(metric.name, _needed(query))):
                 continue
             groups.setdefault((metric.name, tuple(conditions), tuple(params.items())), []).append(query)
         return [tuple(members) for members in groups.values() if len(members) > 1]
@@ -391,8 +385,8 @@ class Engine:
             for i, query in enumerate(members)
         )
         sql = (
-            f"{self._input_sql(metric, every, conditions)},\nfine as materialized (\n{_totals(metric)}\n),\n"
-            f"totals as (\n{parts}\n)\nselect * from (\n{_finish(metric)}\n)"
+            f"{composition.input_sql(metric.sql, list(self.columns(metric)), every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
+            f"totals as (\n{parts}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         )
         try:
             table = self.warehouse.frame(sql, params)
@@ -449,7 +443,10 @@ class Engine:
         metric, conditions, params = self._prepare(query)
         table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
         if table is None:
-            table = self._execute(metric, self._direct_sql(metric, query.by, conditions), params)
+            direct = composition.direct_sql(
+                metric.sql, list(self.columns(metric)), metric.aggregate, query.by, conditions
+            )
+            table = self._execute(metric, direct, params)
         return self._finished(metric, query, table)
 
     def _prepare(self, query: Query) -> tuple[Metric, list[str], dict[str, object]]:
@@ -463,13 +460,13 @@ class Engine:
                 "who may see only some services"
             )
         self._check_dimensions(metric, query, available)
-        start, end = _period(query.start, query.end)
+        start, end = composition.period(query.start, query.end)
         if (start or end) and "fiscal_quarter" not in available:
             raise QueryError(f"metric '{metric.name}' has no fiscal_quarter, so it cannot take a period")
-        conditions, params = _conditions(query.where, start, end)
+        conditions, params = composition.conditions(query.where, start, end)
         params["exact"] = self.exact
-        if metric.aggregate in _QUANTILES:
-            params["quantile"] = _QUANTILES[metric.aggregate]
+        if metric.aggregate in QUANTILES:
+            params["quantile"] = QUANTILES[metric.aggregate]
         return metric, conditions, params
 
     def _finished(self, metric: Metric, query: Query, table: pl.DataFrame) -> pl.DataFrame:
@@ -491,7 +488,7 @@ class Engine:
             except CxError:
                 continue  # answered alone, so the error names its query
             cube = self.store.cube(metric.name, _needed(query)) if self.store else None
-            if cube is None or metric.aggregate in _QUANTILES:
+            if cube is None or metric.aggregate in QUANTILES:
                 continue
             key: tuple[object, ...] = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
             kinds.setdefault(key, []).append((query, metric, cube))
@@ -513,7 +510,7 @@ class Engine:
             f"select {i} as cx_part, * from ({self._rollup(m, cube, first.by, conditions, cell=False)})"
             for i, (_, m, cube) in enumerate(members)
         )
-        sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{_finish(metric)}\n)"
+        sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         try:
             table = self.warehouse.frame(sql, params)
         except duckdb.Error:
@@ -525,59 +522,35 @@ class Engine:
             if query.by or part.height:
                 self._remember((query, True, min_n, exact), self._finished(m, query, part))
 
-    def _input_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
-        """Return the CTEs `metric_rows` (the metric file's rows) and `metric_input` (its breakdown
-        columns and measures, filtered), which every aggregate reads."""
-        columns = self.columns(metric)
-        measures = [
-            f"cast({m if m in columns else default} as double) as {m}"
-            for m, default in zip(_MEASURES, ("null", "1", "null", "null", "null"), strict=True)
-        ]
-        # Each row's record key for the published counts (perturbed() in sql/macros/statistics.sql): a
-        # hash of the whole row, its identifiers included, so nobody without the rows can compute it.
-        measures.append(f"cast(hash(metric_rows) % {RECORD_KEYS} as double) as record_key")
-        # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
-        # templates are ours; every value a user chose travels as a bound parameter.
-        return (
-            f"with metric_rows as (\n{metric.sql}\n),\n"
-            f"metric_input as (\n  select {', '.join([*map(quote_identifier, by), *measures])}\n"
-            f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)"
-        )
-
-    def _direct_sql(self, metric: Metric, by: Sequence[str], conditions: Sequence[str]) -> str:
-        prefix = self._input_sql(metric, by, conditions)
-        if metric.aggregate in _QUANTILES:
-            return f"{prefix}\nselect * from (\n{read_sql(Path('aggregates') / 'quantile.sql')}\n)"
-        return f"{prefix},\ntotals as (\n{_totals(metric)}\n)\nselect * from (\n{_finish(metric)}\n)"
-
-    def cube_sql(self, metric: Metric, grain: tuple[str, ...], finer: Cube | None = None) -> str:
-        """Return the query of a metric's cube at `grain`: its totals grouped by those dimensions,
-        summed from a `finer` cube when one is given, else computed from the metric's rows."""
-        if finer is not None:
-            return self._rollup(metric, finer, grain, [], cell=False)
-        return f"{self._input_sql(metric, grain, ())}\nselect * from (\n{_totals(metric)}\n)"
-
     def _rollup(
         self, metric: Metric, cube: Cube, by: Sequence[str], conditions: Sequence[str], cell: bool
     ) -> str:
         """Return the totals of a cube's rows that pass `conditions`, summed again over `by`. A quantile
         cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
-        if metric.aggregate not in _QUANTILES:
+        if metric.aggregate not in QUANTILES:
             return self._summed(cube, by, conditions)
         keys = list(map(quote_identifier, by))
         if cell:
             group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
             keys.append(f"{group} as cell")
-        return _sum_over(cube, [*keys, "value"], ["counted", "keyed"], conditions)
+        return composition.sum_over(
+            _table(cube), [*keys, "value"], ["counted", "keyed"], conditions, cube.grain
+        )
 
     def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the
-        cube): every column that is neither one of its dimensions nor a key is a sum, summed again."""
-        described = self._describe(
-            f"cube {cube.table}", f"select * from {ALIAS}.{quote_identifier(cube.table)}"
+        cube): every column that is neither a dimension nor a key is a sum, summed again. A metric's
+        cube table holds every grain of the metric, and the dimensions of the others besides."""
+        described = self._describe(f"cube {cube.table}", f"select * from {_table(cube)}")
+        others = DIMENSIONS if cube.grain is not None else ()
+        sums = [
+            c
+            for c in described
+            if c not in cube.dimensions and c not in keys and c not in others and c != GRAIN_COLUMN
+        ]
+        return composition.sum_over(
+            _table(cube), list(map(quote_identifier, keys)), sums, conditions, cube.grain
         )
-        sums = [c for c in described if c not in cube.dimensions and c not in keys]
-        return _sum_over(cube, list(map(quote_identifier, keys)), sums, conditions)
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]
@@ -589,11 +562,7 @@ class Engine:
         if cube is None:
             return None
         totals = self._rollup(metric, cube, query.by, conditions, cell=True)
-        finish = (
-            read_sql(Path("aggregates") / "quantile_histogram.sql")
-            if metric.aggregate in _QUANTILES
-            else _finish(metric)
-        )
+        finish = composition.finish(metric.aggregate, from_cube=True)
         table = self._execute(metric, f"with totals as (\n{totals}\n)\nselect * from (\n{finish}\n)", params)
         # With no breakdown the direct computation always returns one row, even over no rows.
         return table if query.by or table.height else None
@@ -626,8 +595,8 @@ class Engine:
         where = self._within(filters.where)
         kept = tuple((d, v) for d, v in where if d in available and d in DIMENSIONS)
         dropped = tuple(d for d, _ in where if d not in dict(kept))
-        start, end = _period(filters.start, filters.end)
-        conditions, params = _conditions(kept, start, end)
+        start, end = composition.period(filters.start, filters.end)
+        conditions, params = composition.conditions(kept, start, end)
         needed = {d for d, _ in kept} | ({"fiscal_quarter"} if start or end else set())
         cube = self.store.cube(analysis_key(name), needed) if fast and self.store and analysis.keys else None
         if cube is not None:
@@ -828,11 +797,8 @@ def parse_analysis(text: str, source: str) -> _Analysis:
     return _Analysis(text, header["reads"], keys)
 
 
-def _sum_over(cube: Cube, keys: Sequence[str], sums: Sequence[str], conditions: Sequence[str]) -> str:
-    """Return the query summing `sums` of a cube's rows that pass `conditions`, grouped by `keys`."""
-    summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
-    where = f"where {' and '.join(conditions)}" if conditions else ""
-    return f"select {', '.join([*keys, *summed])} from {ALIAS}.{quote_identifier(cube.table)} {where} group by all"
+def _table(cube: Cube) -> str:
+    return f"{ALIAS}.{quote_identifier(cube.table)}"
 
 
 def _needed(query: Query) -> set[str]:
@@ -843,66 +809,12 @@ def _needed(query: Query) -> set[str]:
     return needed
 
 
-def _totals(metric: Metric) -> str:
-    return read_sql(Path("aggregates") / "totals" / f"{_template(metric)}.sql")
-
-
-def _finish(metric: Metric) -> str:
-    return read_sql(Path("aggregates") / f"{metric.aggregate}.sql")
-
-
-def _template(metric: Metric) -> str:
-    return "quantile" if metric.aggregate in _QUANTILES else metric.aggregate
-
-
 def _similar(name: str, known: list[str]) -> list[str]:
     """Return up to three known names that start with `name` or look like it."""
     found = [k for k in known if k.startswith(name.lower())] + difflib.get_close_matches(
         name.lower(), known, n=3
     )
     return list(dict.fromkeys(found))[:3]
-
-
-def _conditions(
-    where: Sequence[tuple[str, Sequence[str]]], start: str | None, end: str | None
-) -> tuple[list[str], dict[str, object]]:
-    """Return the where-clause conditions and their bound parameters for filters and a period.
-    Dimension names are checked against DIMENSIONS by the caller; values are only ever parameters."""
-    conditions: list[str] = []
-    params: dict[str, object] = {}
-    for i, (dimension, values) in enumerate(where):
-        names = []
-        for j, value in enumerate(values):
-            params[f"w{i}_{j}"] = _normalise(dimension, value)
-            names.append(f"$w{i}_{j}")
-        conditions.append(f"{quote_identifier(dimension)} in ({', '.join(names)})")
-    if start:
-        params["period_start"] = start
-        conditions.append("fiscal_quarter >= $period_start")
-    if end:
-        params["period_end"] = end
-        conditions.append("fiscal_quarter <= $period_end")
-    return conditions, params
-
-
-def _normalise(dimension: str, value: str) -> str:
-    if dimension == "fiscal_quarter":
-        try:
-            return FiscalQuarter.parse(value).label
-        except ValueError as error:
-            raise QueryError(f"filter on fiscal_quarter: {error}") from None
-    return value
-
-
-def _period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
-    try:
-        first = FiscalQuarter.parse(start) if start else None
-        last = FiscalQuarter.parse(end) if end else None
-    except ValueError as error:
-        raise QueryError(f"period: {error}") from None
-    if first and last and first > last:
-        raise QueryError(f"period: {first} is after {last}")
-    return (first.label if first else None), (last.label if last else None)
 
 
 def _in_display_order(result: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:

@@ -10,13 +10,15 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
 import duckdb
 
+from metrics import composition
 from metrics.catalog import Metric
+from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.sqlfiles import definitions_digest, quote_identifier, quote_literal
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
@@ -25,7 +27,15 @@ ALIAS = STORE_ALIAS
 # Python files whose code decides what a store holds besides the SQL: the input checks, the cube
 # queries and, in this file, the store's layout. Their text is part of a store's fingerprint, so an
 # older file is rebuilt rather than misread.
-_CODE_FILES = ("contract.py", "validation.py", "warehouse.py", "types.py", "store.py", "query.py")
+_CODE_FILES = (
+    "contract.py",
+    "validation.py",
+    "warehouse.py",
+    "types.py",
+    "store.py",
+    "query.py",
+    "composition.py",
+)
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
@@ -59,12 +69,14 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Cube:
-    """One metric's totals grouped by some dimensions: a table of the store."""
+    """One metric's totals grouped by some dimensions: the rows of one grain of the metric's cube
+    table (`grain`), or a table of its own (an analysis's sums: grain None)."""
 
     metric: str
     table: str
     dimensions: frozenset[str]
     rows: int
+    grain: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,15 +173,13 @@ def open_store(path: Path) -> Store | None:
         return None
     with duckdb.connect(str(path), read_only=True) as con:
         cubes: dict[str, list[Cube]] = {}
-        for metric, table, dimensions, rows in con.execute(
-            "select metric, table_name, dimensions, row_count from cx_cubes order by metric, row_count"
+        for metric, table, dimensions, rows, grain in con.execute(
+            "select metric, table_name, dimensions, row_count, grain from cx_cubes order by metric, row_count"
         ).fetchall():
-            cubes.setdefault(metric, []).append(Cube(metric, table, frozenset(json.loads(dimensions)), rows))
+            cubes.setdefault(metric, []).append(
+                Cube(metric, table, frozenset(json.loads(dimensions)), rows, grain)
+            )
     return Store(path, {m: tuple(c) for m, c in cubes.items()})
-
-
-# The totals query of a metric at a grain: from its rows, or summed from a finer cube when given.
-CubeSql = Callable[[Metric, tuple[str, ...], "Cube | None"], str]
 
 
 @dataclass(frozen=True)
@@ -192,8 +202,7 @@ def analysis_key(name: str) -> str:
 
 def build_store(
     warehouse: Warehouse,
-    metrics: list[tuple[Metric, tuple[str, ...]]],
-    cube_sql: CubeSql,
+    metrics: list[tuple[Metric, tuple[str, ...], tuple[str, ...]]],
     path: Path,
     built_from: Fingerprint,
     progress: Progress | None = None,
@@ -202,8 +211,7 @@ def build_store(
 ) -> Store:
     """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
     model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
-    carries; `cube_sql` gives the totals query of a metric at a grain, reading the copied tables) and
-    the `analyses`' sums. What reads only inputs unchanged since a `previous` store (attached by
+    carries and the columns of its rows) and the `analyses`' sums. What reads only inputs unchanged since a `previous` store (attached by
     the warehouse's load) is copied from it instead of computed again.
 
     The file is written under a temporary name and renamed into place, so a reader never sees half a
@@ -233,7 +241,7 @@ def build_store(
         warehouse.read_from(ALIAS)
         try:
             reuse = _reuse(con, previous, warehouse)
-            cubes = _build_cubes(con, metrics, cube_sql, say, reuse)
+            cubes = _build_cubes(con, metrics, say, reuse)
             cubes += _build_analyses(con, analyses, say, reuse)
             _describe(con, cubes, warehouse, built_from)
         finally:
@@ -269,13 +277,17 @@ Reuse = Callable[[str, str], "tuple[Cube, ...] | None"]
 
 
 def _reuse(con: duckdb.DuckDBPyConnection, previous: Previous | None, warehouse: Warehouse) -> Reuse:
+    copied: set[str] = set()  # metrics of the same totals share a table: it is copied once
+
     def reuse(key: str, sql: str) -> tuple[Cube, ...] | None:
         if previous is None or key not in previous.store.cubes:
             return None
         if not _kept(previous, warehouse.inputs_read(sql)):
             return None
-        for cube in previous.store.cubes[key]:
-            _copy(con, cube.table)
+        for table in dict.fromkeys(cube.table for cube in previous.store.cubes[key]):
+            if table not in copied:
+                _copy(con, table)
+                copied.add(table)
         return previous.store.cubes[key]
 
     return reuse
@@ -294,13 +306,17 @@ def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
 
 def _build_cubes(
     con: duckdb.DuckDBPyConnection,
-    metrics: list[tuple[Metric, tuple[str, ...]]],
-    cube_sql: CubeSql,
+    metrics: list[tuple[Metric, tuple[str, ...], tuple[str, ...]]],
     say: Progress,
     reuse: Reuse,
 ) -> list[Cube]:
+    """Build each metric's cube table: its totals at every grain of GRAINS its rows carry, in one
+    statement that reads the rows once (composition.cube_sql), less the grains too long to be worth
+    keeping. Metrics whose totals are the same (a median and a 90th percentile of the same rows)
+    share one table."""
     cubes: list[Cube] = []
-    for number, (metric, dimensions) in enumerate(metrics, start=1):
+    built: dict[tuple[str, str, tuple[str, ...]], tuple[Cube, ...]] = {}
+    for number, (metric, dimensions, columns) in enumerate(metrics, start=1):
         step = time.perf_counter()
         copied = reuse(metric.name, metric.sql)
         if copied is not None:
@@ -309,31 +325,51 @@ def _build_cubes(
                 f"[{number}/{len(metrics)}] {metric.name}: {len(copied)} cubes copied from the previous store"
             )
             continue
-        counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
-        rows = int(counted[0]) if counted else 0
-        grains = dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS)
-        built: list[Cube] = []
-        for index, grain in enumerate(g for g in grains if g):
-            finer = min((c for c in built if set(grain) <= c.dimensions), key=lambda c: c.rows, default=None)
-            table = f"cube_{metric.name}_{index}"
-            # Sorted by its dimensions, so a period filter skips whole blocks of the table.
-            con.execute(
-                f"create table {ALIAS}.{quote_identifier(table)} as "
-                f"select * from ({cube_sql(metric, grain, finer)}) "
-                f"order by {', '.join(map(quote_identifier, grain))}"
-            )
-            size = con.execute(f"select count(*) from {ALIAS}.{quote_identifier(table)}").fetchone()
-            built.append(Cube(metric.name, table, frozenset(grain), int(size[0]) if size else 0))
-        kept = [c for c in built if c.rows <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
-        for cube in built:
-            if cube not in kept:
-                con.execute(f"drop table {ALIAS}.{quote_identifier(cube.table)}")
+        same = (composition.template(metric.aggregate), metric.sql, dimensions)
+        if same in built:
+            cubes += [replace(c, metric=metric.name) for c in built[same]]
+            say(f"[{number}/{len(metrics)}] {metric.name}: the cubes of a metric with the same totals")
+            continue
+        grains = [
+            g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS) if g
+        ]
+        kept = _cube_table(con, metric, grains, columns) if grains else ()
+        built[same] = kept
         cubes += kept
-        say(
-            f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes over {rows:,} rows "
-            f"({time.perf_counter() - step:.1f}s)"
-        )
+        say(f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes ({time.perf_counter() - step:.1f}s)")
     return cubes
+
+
+def _cube_table(
+    con: duckdb.DuckDBPyConnection, metric: Metric, grains: list[tuple[str, ...]], columns: tuple[str, ...]
+) -> tuple[Cube, ...]:
+    """Build one metric's cube table `cube_<metric>` and return its cubes, one per grain kept: a grain
+    is kept when it has at most MAX_CUBE_SHARE of the metric's rows, or at most MIN_CUBE_ROWS rows.
+    A long grain nearly as long as the rows it sums is no faster to read than the rows, but a short
+    one always is, however short its rows (a metric may join or group many rows into few)."""
+    counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
+    rows = int(counted[0]) if counted else 0
+    described = con.execute(
+        f"describe {composition.input_sql(metric.sql, columns, (), ())}\n"
+        f"select * from (\n{composition.totals(metric.aggregate)}\n)"
+    ).fetchall()
+    sums = [str(r[0]) for r in described if r[0] != "value"]
+    con.execute(
+        f"create or replace temp table cx_cube as "
+        f"{composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums)}"
+    )
+    sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())
+    kept = [i for i in range(len(grains)) if sizes.get(i, 0) <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
+    table = f"cube_{metric.name}"
+    every = list(dict.fromkeys(d for grain in grains for d in grain))
+    # Sorted by grain, then by its dimensions, so a grain's rows and a period's are whole blocks.
+    order = ", ".join([GRAIN_COLUMN, *map(quote_identifier, every)])
+    con.execute(
+        f"create table {ALIAS}.{quote_identifier(table)} as select * from cx_cube "
+        f"where {GRAIN_COLUMN} in ({', '.join(map(str, kept)) or 'null'}) order by {order}"
+    )
+    con.execute("drop table cx_cube")
+    return tuple(Cube(metric.name, table, frozenset(grains[i]), sizes.get(i, 0), i) for i in kept)
 
 
 def _build_analyses(
@@ -369,12 +405,13 @@ def _describe(
     for name, digest in built_from.inputs.items():
         con.execute(f"insert into {ALIAS}.cx_built values ('input', ?, ?)", [name, digest])
     con.execute(
-        f"create table {ALIAS}.cx_cubes (metric varchar, table_name varchar, dimensions varchar, row_count bigint)"
+        f"create table {ALIAS}.cx_cubes "
+        "(metric varchar, table_name varchar, dimensions varchar, row_count bigint, grain integer)"
     )
     for cube in cubes:
         con.execute(
-            f"insert into {ALIAS}.cx_cubes values (?, ?, ?, ?)",
-            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows],
+            f"insert into {ALIAS}.cx_cubes values (?, ?, ?, ?, ?)",
+            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows, cube.grain],
         )
     con.execute(
         f"create table {ALIAS}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"

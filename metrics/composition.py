@@ -1,0 +1,215 @@
+"""How a metric's question becomes SQL: the rows its aggregate reads, the totals and finishing step of
+each aggregate (sql/aggregates/), sums over a cube, the filters and the period. Pure functions of
+their arguments, with no connection and no state: the engine, answering, and the store, building
+cubes, compose the same SQL from here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from metrics.errors import CxError, QueryError
+from metrics.fiscal import FiscalQuarter
+from metrics.sqlfiles import quote_identifier, read_sql
+
+# The measures a metric's rows may carry, each with what it is when they do not: a row counts once.
+MEASURES = (
+    ("value", "null"),
+    ("weight", "1"),
+    ("score", "null"),
+    ("numerator", "null"),
+    ("denominator", "null"),
+)
+# Record keys run over [0, RECORD_KEYS): the modulus of sql/macros/statistics.sql's perturbed().
+RECORD_KEYS = 65536
+QUANTILES = {"median": 0.5, "p90": 0.9}
+# The column of a metric's cube table that says which grain (grouping) a row belongs to.
+GRAIN_COLUMN = "cx_grain"
+_GROUPED = "group by all"
+
+
+def template(aggregate: str) -> str:
+    """Return the name of the totals template an aggregate's cubes and direct answers are summed by."""
+    return "quantile" if aggregate in QUANTILES else aggregate
+
+
+def totals(aggregate: str) -> str:
+    """Return the totals template of an aggregate: one row per group, every column a sum."""
+    return read_sql(Path("aggregates") / "totals" / f"{template(aggregate)}.sql")
+
+
+def finish(aggregate: str, from_cube: bool = False) -> str:
+    """Return the finishing step that turns totals into value, n and interval. A quantile's cube
+    keeps a histogram, read off by its own step."""
+    if aggregate in QUANTILES:
+        return read_sql(Path("aggregates") / ("quantile_histogram.sql" if from_cube else "quantile.sql"))
+    return read_sql(Path("aggregates") / f"{aggregate}.sql")
+
+
+def input_sql(metric_sql: str, columns: Sequence[str], by: Sequence[str], conditions: Sequence[str]) -> str:
+    """Return the CTEs `metric_rows` (the metric file's rows, whose columns are `columns`) and
+    `metric_input` (the breakdown columns and measures, filtered), which every aggregate reads."""
+    measures = [f"cast({m if m in columns else default} as double) as {m}" for m, default in MEASURES]
+    # Each row's record key for the published counts (perturbed() in sql/macros/statistics.sql): a
+    # hash of the whole row, its identifiers included, so nobody without the rows can compute it.
+    measures.append(f"cast(hash(metric_rows) % {RECORD_KEYS} as double) as record_key")
+    # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
+    # templates are ours; every value a user chose travels as a bound parameter.
+    return (
+        f"with metric_rows as (\n{metric_sql}\n),\n"
+        f"metric_input as (\n  select {', '.join([*map(quote_identifier, by), *measures])}\n"
+        f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)"
+    )
+
+
+def direct_sql(
+    metric_sql: str, columns: Sequence[str], aggregate: str, by: Sequence[str], conditions: Sequence[str]
+) -> str:
+    """Return the query answering a breakdown from the metric's rows, with no cube."""
+    prefix = input_sql(metric_sql, columns, by, conditions)
+    if aggregate in QUANTILES:
+        return f"{prefix}\nselect * from (\n{finish(aggregate)}\n)"
+    return f"{prefix},\ntotals as (\n{totals(aggregate)}\n)\nselect * from (\n{finish(aggregate)}\n)"
+
+
+def sum_over(
+    table: str, keys: Sequence[str], sums: Sequence[str], conditions: Sequence[str], grain: int | None = None
+) -> str:
+    """Return the query summing the columns `sums` of a table's rows (of one `grain` of a metric's cube
+    table) that pass `conditions`, grouped by `keys` (SQL expressions)."""
+    summed = [f"sum({quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+    kept = [*([f"{GRAIN_COLUMN} = {int(grain)}"] if grain is not None else []), *conditions]
+    where = f"where {' and '.join(kept)}" if kept else ""
+    return f"select {', '.join([*keys, *summed])} from {table} {where} group by all"
+
+
+def summed_from(grains: Sequence[tuple[str, ...]]) -> list[int | None]:
+    """Return, for each grain in order, the earlier grain it is summed from (the covering one with the
+    fewest dimensions), or None for a grain read from the rows."""
+    finer: list[int | None] = []
+    for i, grain in enumerate(grains):
+        covering = [j for j in range(i) if set(grain) <= set(grains[j])]
+        finer.append(min(covering, key=lambda j: len(grains[j])) if covering else None)
+    return finer
+
+
+def cube_sql(
+    metric_sql: str,
+    columns: Sequence[str],
+    aggregate: str,
+    grains: Sequence[tuple[str, ...]],
+    sums: Sequence[str],
+) -> str:
+    """Return the query of a metric's cube table: its totals at every grain, each row tagged with its
+    grain's index in GRAIN_COLUMN. The grains no other grain covers are grouped in one read of the rows
+    (GROUPING SETS); each of the others is summed from the one it is covered by (`summed_from`), all of
+    one such grain's followers again in one statement. `sums` are the totals' sum columns. A quantile's
+    totals also keep each value, so `value` is part of every grain."""
+    extra = ["value"] if aggregate in QUANTILES else []
+    finer = summed_from(grains)
+
+    def root(i: int) -> int:
+        while (parent := finer[i]) is not None:
+            i = parent
+        return i
+
+    roots = [i for i, parent in enumerate(finer) if parent is None]
+    read = list(dict.fromkeys(d for i in roots for d in grains[i]))
+    keyed = [*read, *extra]
+    first = _grouping_sets(
+        totals(aggregate), template(aggregate), keyed, [[*grains[i], *extra] for i in roots]
+    )
+    parts = [
+        f"select case cx_set {_cases(keyed, [[*grains[i], *extra] for i in roots], roots)} end "
+        f"as {GRAIN_COLUMN}, * exclude (cx_set) from cx_sets"
+    ]
+    for r in roots:
+        followers = [i for i, parent in enumerate(finer) if parent is not None and root(i) == r]
+        if not followers:
+            continue
+        sets = [[*grains[i], *extra] for i in followers]
+        grouped = [d for d in [*grains[r], *extra] if any(d in s for s in sets)]
+        parts.append(
+            f"select case grouping_id({', '.join(map(quote_identifier, grouped))}) "
+            f"{_cases(grouped, sets, followers)} end as {GRAIN_COLUMN}, "
+            + ", ".join(
+                [
+                    *map(quote_identifier, grouped),
+                    *(f"sum({quote_identifier(s)}) as {quote_identifier(s)}" for s in sums),
+                ]
+            )
+            + f" from cx_sets where cx_set = {_grouping_id(keyed, [*grains[r], *extra])} "
+            f"group by grouping sets ({_sets(sets)})"
+        )
+    union = "\nunion all by name\n".join(parts)
+    return f"{input_sql(metric_sql, columns, read, ())},\ncx_sets as materialized (\n{first}\n)\n{union}"
+
+
+def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Sequence[str]]) -> str:
+    """Return a totals template grouped by `sets` instead of by all its columns, with the grouping's
+    id as `cx_set`. A template is one select ending in `group by all`; anything else is named."""
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
+    if not body.startswith("select\n") or not body.endswith(_GROUPED):
+        raise CxError(
+            f"sql/aggregates/totals/{name}.sql: a totals template is one `select` ending in `{_GROUPED}`"
+        )
+    identified = f"select\n    grouping_id({', '.join(map(quote_identifier, keys))}) as cx_set,\n"
+    return identified + body[len("select\n") : -len(_GROUPED)] + f"group by grouping sets ({_sets(sets)})"
+
+
+def _sets(sets: Sequence[Sequence[str]]) -> str:
+    return ", ".join("(" + ", ".join(map(quote_identifier, s)) + ")" for s in sets)
+
+
+def _grouping_id(keys: Sequence[str], grouped: Sequence[str]) -> int:
+    """Return what grouping_id(keys) is for the rows grouped by `grouped`: one bit per key, the first
+    key the highest, set where the key is not grouped."""
+    return sum(1 << (len(keys) - 1 - k) for k, key in enumerate(keys) if key not in grouped)
+
+
+def _cases(keys: Sequence[str], sets: Sequence[Sequence[str]], indexes: Sequence[int]) -> str:
+    return " ".join(f"when {_grouping_id(keys, s)} then {i}" for s, i in zip(sets, indexes, strict=True))
+
+
+def conditions(
+    where: Sequence[tuple[str, Sequence[str]]], start: str | None, end: str | None
+) -> tuple[list[str], dict[str, object]]:
+    """Return the where-clause conditions and their bound parameters for filters and a period.
+    Dimension names are checked against DIMENSIONS by the caller; values are only ever parameters."""
+    found: list[str] = []
+    params: dict[str, object] = {}
+    for i, (dimension, values) in enumerate(where):
+        names = []
+        for j, value in enumerate(values):
+            params[f"w{i}_{j}"] = _normalise(dimension, value)
+            names.append(f"$w{i}_{j}")
+        found.append(f"{quote_identifier(dimension)} in ({', '.join(names)})")
+    if start:
+        params["period_start"] = start
+        found.append("fiscal_quarter >= $period_start")
+    if end:
+        params["period_end"] = end
+        found.append("fiscal_quarter <= $period_end")
+    return found, params
+
+
+def _normalise(dimension: str, value: str) -> str:
+    if dimension == "fiscal_quarter":
+        try:
+            return FiscalQuarter.parse(value).label
+        except ValueError as error:
+            raise QueryError(f"filter on fiscal_quarter: {error}") from None
+    return value
+
+
+def period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """Return a period's first and last fiscal quarter as labels, checked: each parses and the first
+    is not after the last."""
+    try:
+        first = FiscalQuarter.parse(start) if start else None
+        last = FiscalQuarter.parse(end) if end else None
+    except ValueError as error:
+        raise QueryError(f"period: {error}") from None
+    if first and last and first > last:
+        raise QueryError(f"period: {first} is after {last}")
+    return (first.label if first else None), (last.label if last else None)
