@@ -7,8 +7,10 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -40,6 +42,8 @@ _CODE_FILES = (
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
 MAX_CUBE_SHARE = 0.25
+# How many metrics' cubes are built at once.
+BUILDERS = max(1, min(4, os.cpu_count() or 1))
 MIN_CUBE_ROWS = 20_000
 _PAGE = ("service", "channel", "segment")
 _SURVEY = ("journey_stage", "survey_version", "trust_scale", "wait_band")
@@ -314,30 +318,49 @@ def _build_cubes(
     statement that reads the rows once (composition.cube_sql), less the grains too long to be worth
     keeping. Metrics whose totals are the same (a median and a 90th percentile of the same rows)
     share one table."""
-    cubes: list[Cube] = []
-    built: dict[tuple[str, str, tuple[str, ...]], tuple[Cube, ...]] = {}
-    for number, (metric, dimensions, columns) in enumerate(metrics, start=1):
-        step = time.perf_counter()
+    found: dict[str, tuple[Cube, ...]] = {}
+    building: dict[
+        tuple[str, str, tuple[str, ...]], tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]
+    ] = {}
+    shared: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for metric, dimensions, columns in metrics:
         copied = reuse(metric.name, metric.sql)
         if copied is not None:
-            cubes += copied
-            say(
-                f"[{number}/{len(metrics)}] {metric.name}: {len(copied)} cubes copied from the previous store"
-            )
+            found[metric.name] = copied
+            say(f"{metric.name}: {len(copied)} cubes copied from the previous store")
             continue
         same = (composition.template(metric.aggregate), metric.sql, dimensions)
-        if same in built:
-            cubes += [replace(c, metric=metric.name) for c in built[same]]
-            say(f"[{number}/{len(metrics)}] {metric.name}: the cubes of a metric with the same totals")
+        if same in building:
+            shared[metric.name] = same
             continue
         grains = [
             g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS) if g
         ]
-        kept = _cube_table(con, metric, grains, columns) if grains else ()
-        built[same] = kept
-        cubes += kept
-        say(f"[{number}/{len(metrics)}] {metric.name}: {len(kept)} cubes ({time.perf_counter() - step:.1f}s)")
-    return cubes
+        building[same] = (metric, grains, columns)
+    done = 0
+    lock = threading.Lock()
+
+    def build(job: tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]) -> tuple[Cube, ...]:
+        nonlocal done
+        metric, grains, columns = job
+        step = time.perf_counter()
+        kept = _cube_table(con.cursor(), metric, grains, columns) if grains else ()
+        with lock:
+            done += 1
+            say(
+                f"[{done}/{len(building)}] {metric.name}: {len(kept)} cubes ({time.perf_counter() - step:.1f}s)"
+            )
+        return kept
+
+    # Two metrics' statements side by side keep both cores busy: one small statement does not.
+    with ThreadPoolExecutor(BUILDERS) as workers:
+        results = dict(zip(building, workers.map(build, building.values()), strict=True))
+    for same, (metric, _, _) in building.items():
+        found[metric.name] = results[same]
+    for name, same in shared.items():
+        found[name] = tuple(replace(c, metric=name) for c in results[same])
+        say(f"{name}: the cubes of {building[same][0].name}, whose totals are the same")
+    return [cube for metric, _, _ in metrics for cube in found[metric.name]]
 
 
 def _cube_table(
