@@ -24,6 +24,11 @@ def test_bench_runs_small(tmp_path: Path) -> None:
     assert messages.index(headline) < next(
         i for i, m in enumerate(messages) if m.startswith("the same questions")
     )
+    # The build and the first page are measured for real: a fresh build, a server started on the data.
+    assert figures["build_s"] > 0 and figures["build_peak_rss_mb"] > 0
+    assert figures["first_page_s"] > 0
+    assert any(m.startswith("first page: ") and m.endswith("s") for m in messages)
+    assert "first page (server start on new data to the overview drawn)" in table(figures)
     for key in (
         "responses",
         "contacts",

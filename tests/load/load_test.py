@@ -2,7 +2,7 @@
 pages for a while; report errors and latency. Not part of the test suite: `make load` runs it (25
 sessions, 60 s); tests/test_load_smoke.py runs two sessions briefly.
 
-By default each session speaks Streamlit's websocket protocol as a browser does (tests/load/protocol.py):
+By default each session speaks Streamlit's websocket protocol as a browser does (cx/protocol.py):
 the server runs every script and sends every element, with no browser drawing them, so the figure
 is the server's. A change is timed from the request to the end of the run it starts. `--browser`
 drives real Chromium contexts instead (on a small machine the browsers, not the app, are then the
@@ -34,10 +34,11 @@ from typing import Any
 from urllib.parse import quote_plus, urljoin, urlparse
 
 from playwright.async_api import Browser, Page, async_playwright
-from protocol import StreamlitSession, Widget
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import ClientConnection, connect
+
+from cx.protocol import StreamlitSession, Widget
 
 ROOT = Path(__file__).resolve().parents[2]
 # The server is started as the browser tests start it (tests/serving.py).

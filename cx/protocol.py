@@ -1,6 +1,7 @@
 """A Streamlit session spoken over its websocket protocol, as the browser speaks it: ask for a run
 with the address's query string, the page and the widgets' values, and read the messages the run
-sends back until it finishes. No browser: the load test measures the server, not Chromium."""
+sends back until it finishes. No browser: the load test and `cx bench`'s first page measure the
+server, not Chromium."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ class StreamlitSession:
         drawn: dict[str, Widget] = {}
         while True:
             received = ForwardMsg()
-            received.ParseFromString(await self.connection.recv())  # type: ignore[arg-type]
+            received.ParseFromString(await self.connection.recv())
             kind = received.WhichOneof("type")
             if kind == "delta" and received.delta.WhichOneof("type") == "new_element":
                 self._read_element(received, drawn)
