@@ -11,9 +11,9 @@ from typing import Any
 from metrics import sandbox
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import Problem
-from metrics.sqlfiles import SQL_DIR
+from metrics.sqlfiles import METRICS_FOLDER, SQL_DIR
 
-METRICS_DIR = SQL_DIR / "metrics"
+METRICS_DIR = SQL_DIR / METRICS_FOLDER
 
 FORMATS = ("percent", "number", "integer", "duration")
 DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")

@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The folder of sql/ that holds one file per metric.
+METRICS_FOLDER = "metrics"
 # Everything under sql/ that shapes a number: metric files, staging and mart views, macros and seeds.
 _DEFINITION_SUFFIXES = (".sql", ".csv")
 
@@ -25,12 +27,13 @@ def read_seed(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def definitions_digest(folder: Path = SQL_DIR) -> str:
-    """Return the SHA-256 of every definition file under `folder` (names and contents): it changes
-    when any metric's SQL, a view it reads, a macro or a seed changes. Exports name it; stores are
-    keyed by it."""
+def definitions_digest(folder: Path = SQL_DIR, skip: str | None = None) -> str:
+    """Return the SHA-256 of every definition file under `folder` (names and contents), less those in
+    its subfolder `skip`: it changes when any metric's SQL, a view it reads, a macro or a seed
+    changes. Exports name it; stores are keyed by it, with each metric file apart."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.suffix in _DEFINITION_SUFFIXES):
+    files = (p for p in folder.rglob("*") if p.suffix in _DEFINITION_SUFFIXES)
+    for path in sorted(p for p in files if skip is None or p.relative_to(folder).parts[0] != skip):
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

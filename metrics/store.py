@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from metrics import composition
 from metrics.catalog import Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
-from metrics.sqlfiles import definitions_digest, quote_identifier, quote_literal
+from metrics.sqlfiles import METRICS_FOLDER, definitions_digest, quote_identifier, quote_literal
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
 ALIAS = STORE_ALIAS
@@ -99,17 +99,21 @@ class Store:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What a store is built from: the code (DuckDB, grains, metric files, every SQL file,
-    the Python of _CODE_FILES) and each input's files (path, size, modification time), each as a digest."""
+    """What a store is built from: the code (DuckDB, grains, every SQL file but the metric files,
+    the Python of _CODE_FILES), each metric (its aggregate and SQL) and each input's files (path,
+    size, modification time), each as a digest."""
 
     code: str
     inputs: dict[str, str]
+    metrics: dict[str, str] = field(default_factory=dict)
 
     def path(self, store_dir: Path) -> Path:
         """Return the file a store built from this lives in: a change to any part points to a new file."""
         digest = hashlib.sha256(self.code.encode())
         for name, value in sorted(self.inputs.items()):
             digest.update(f"{name} {value}\n".encode())
+        for name, value in sorted(self.metrics.items()):
+            digest.update(f"metric {name} {value}\n".encode())
         return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
 
 
@@ -117,9 +121,9 @@ def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
     # The time zone dates zoned timestamps to quarters: another zone is another store.
     code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode())
-    for metric in metrics:
-        code.update(f"{metric.name} {metric.aggregate}\n{metric.sql}\n".encode())
-    code.update(definitions_digest().encode())
+    # Each metric file is a digest of its own, so a build after one changed takes every other
+    # metric's cubes from the previous store (previous_store).
+    code.update(definitions_digest(skip=METRICS_FOLDER).encode())
     for name in _CODE_FILES:
         code.update(name.encode() + b"\n" + (Path(__file__).parent / name).read_bytes())
     inputs = {}
@@ -129,7 +133,13 @@ def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
             stat = path.stat()
             digest.update(f"{path.resolve()} {stat.st_size} {stat.st_mtime_ns}\n".encode())
         inputs[name] = digest.hexdigest()
-    return Fingerprint(code.hexdigest(), inputs)
+    return Fingerprint(code.hexdigest(), inputs, {m.name: metric_digest(m) for m in metrics})
+
+
+def metric_digest(metric: Metric) -> str:
+    """Return the digest of what a metric's cubes are computed from: its aggregate and its SQL (not
+    its header: a new label or target changes no number)."""
+    return hashlib.sha256(f"{metric.aggregate}\n{metric.sql}".encode()).hexdigest()
 
 
 def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> Path:
@@ -139,11 +149,13 @@ def store_path(warehouse: Warehouse, metrics: list[Metric], store_dir: Path) -> 
 
 @dataclass(frozen=True)
 class Previous:
-    """An earlier store built by the same code, and the inputs whose files have not changed since:
-    what it holds of those alone is copied into the new store instead of computed again."""
+    """An earlier store built by the same code, the inputs whose files have not changed since and the
+    metrics whose files have not: what it holds of those alone is copied into the new store instead
+    of computed again."""
 
     store: Store
     unchanged: frozenset[str]
+    metrics: frozenset[str] = frozenset()
 
 
 def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
@@ -162,12 +174,14 @@ def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
             continue
         code = {str(name): str(digest) for kind, name, digest in rows if kind == "code"}
         inputs = {str(name): str(digest) for kind, name, digest in rows if kind == "input"}
+        metrics = {str(name): str(digest) for kind, name, digest in rows if kind == "metric"}
         if code.get("", "") != built_from.code:
             continue
         unchanged = frozenset(n for n, d in built_from.inputs.items() if inputs.get(n) == d)
+        same = frozenset(n for n, d in built_from.metrics.items() if metrics.get(n) == d)
         found = open_store(path)
         if unchanged and found is not None:
-            return Previous(found, unchanged)
+            return Previous(found, unchanged, same)
     return None
 
 
@@ -286,6 +300,9 @@ def _reuse(con: duckdb.DuckDBPyConnection, previous: Previous | None, warehouse:
     def reuse(key: str, sql: str) -> tuple[Cube, ...] | None:
         if previous is None or key not in previous.store.cubes:
             return None
+        # A metric file that changed is computed again (analyses are part of the code: unchanged).
+        if not key.startswith(analysis_key("")) and key not in previous.metrics:
+            return None
         if not _kept(previous, warehouse.inputs_read(sql)):
             return None
         for table in dict.fromkeys(cube.table for cube in previous.store.cubes[key]):
@@ -383,7 +400,8 @@ def _cube_table(
     )
     sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())
     kept = [i for i in range(len(grains)) if sizes.get(i, 0) <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
-    table = f"cube_{metric.name}"
+    # Named by what it holds, so a changed metric's new table never meets the copy of its old one.
+    table = f"cube_{metric.name}_{metric_digest(metric)[:12]}"
     every = list(dict.fromkeys(d for grain in grains for d in grain))
     # Sorted by grain, then by its dimensions, so a grain's rows and a period's are whole blocks.
     order = ", ".join([GRAIN_COLUMN, *map(quote_identifier, every)])
@@ -427,6 +445,8 @@ def _describe(
     con.execute(f"insert into {ALIAS}.cx_built values ('code', '', ?)", [built_from.code])
     for name, digest in built_from.inputs.items():
         con.execute(f"insert into {ALIAS}.cx_built values ('input', ?, ?)", [name, digest])
+    for name, digest in built_from.metrics.items():
+        con.execute(f"insert into {ALIAS}.cx_built values ('metric', ?, ?)", [name, digest])
     con.execute(
         f"create table {ALIAS}.cx_cubes "
         "(metric varchar, table_name varchar, dimensions varchar, row_count bigint, grain integer)"

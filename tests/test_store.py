@@ -13,6 +13,7 @@ from conftest import EngineFactory, write_inputs
 
 from cx.bench import agreement_queries, same
 from metrics import store as store_module
+from metrics.catalog import METRICS_DIR, load_catalog
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
@@ -191,6 +192,40 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     # The build copied the inputs into a scratch file beside the store, removed once it was done.
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [".build.lock", built.store.path.name]  # type: ignore[union-attr]
     assert built.warehouse.database is None and again.warehouse.database is None
+
+
+def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    metrics_dir = tmp_path / "metrics"
+    shutil.copytree(METRICS_DIR, metrics_dir)
+    store_dir = tmp_path / "store"
+
+    def opened(messages: list[str]) -> Engine:
+        engine = Engine(Warehouse(data_dir, sealed=False, load=False), load_catalog(metrics_dir), 10)
+        assert engine.use_store(store_dir, build=True, progress=messages.append)
+        return engine
+
+    before = opened([])
+    # Trust counts only "strongly agree"; a new file counts ease's rows again under its own name.
+    trust = metrics_dir / "trust.sql"
+    trust.write_text(trust.read_text().replace("trust >= 4", "trust >= 5"))
+    ease = (metrics_dir / "ease.sql").read_text()
+    (metrics_dir / "ease_again.sql").write_text(ease.replace("-- label: Ease", "-- label: Ease again"))
+    messages: list[str] = []
+    after = opened(messages)
+
+    computed = {m.split("] ")[1].split(":")[0] for m in messages if m.startswith("[")}
+    assert computed == {"trust", "ease_again"}
+    copied = {m.split(":")[0] for m in messages if m.endswith("copied from the previous store")}
+    assert {"ease", "emotion", "wait_median", "responses"} <= copied and "trust" not in copied
+    assert any(m.startswith("copied stg_responses from the previous store") for m in messages)
+    assert not [m for m in messages if m.startswith("read and checked")]  # no input is read again
+    query = Query.of("trust", ["service"], {}, "FY2026 Q1", "FY2026 Q4")
+    assert same(after.run(query), after.direct(query))
+    assert not same(after.run(query), before.run(query))  # strongly agree only: fewer positive
+    assert same(after.run(Query.of("ease_again", ["channel"])), after.run(Query.of("ease", ["channel"])))
+    assert len(list(store_dir.glob("store-*"))) == 1
 
 
 def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp_path: Path) -> None:
