@@ -26,6 +26,8 @@ access.gate(data.viewer)  # with an access file, each person sees only the servi
 sharing.open_saved(pages)
 current = next(key for key, candidate in pages.items() if candidate.title == page.title)
 notices = st.container()
+if (newer := data.newer_build()) is not None:  # an earlier store answers while the newest is prepared
+    notices.info(newer, icon=":material/update:")
 filters.sidebar()
 exhibits.begin(current, page.title)
 try:

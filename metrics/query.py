@@ -146,6 +146,19 @@ class Engine:
             engine.use_store(store_dir, build, progress)
         return engine
 
+    @classmethod
+    def serving(
+        cls, warehouse: Warehouse, store: Store, catalog: Catalog, min_n: int = DEFAULT_MIN_N
+    ) -> Engine:
+        """Return an engine answering from a built `store` as it is, over an open, unloaded warehouse
+        (`Warehouse(data_dir, sealed=False, load=False)`), which is sealed here."""
+        engine = cls(warehouse, catalog, min_n)
+        try:
+            engine._serve(store, read_previous=False)
+        finally:
+            engine.warehouse.seal()
+        return engine
+
     def use_store(self, store_dir: Path, build: bool = False, progress: Progress | None = None) -> bool:
         """Read from the store of these inputs, metric files and SQL in `store_dir`, building it when
         missing and `build` is true; return whether a store is in use. The warehouse must be open

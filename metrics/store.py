@@ -161,28 +161,57 @@ class Previous:
 def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
     """Return the most recent other store beside `target` built by the same code from at least one
     of the same input files, if any."""
+    for path, earlier in _earlier(target, built_from):
+        unchanged = frozenset(n for n, d in built_from.inputs.items() if earlier.inputs.get(n) == d)
+        found = open_store(path)
+        if unchanged and found is not None:
+            return Previous(found, unchanged, _same_metrics(built_from, earlier))
+    return None
+
+
+def latest_store(target: Path, built_from: Fingerprint) -> tuple[Store, Fingerprint] | None:
+    """Return the most recent other store beside `target` built by the same code, whatever its inputs
+    and metric files, with what it was built from: what a server serves while the store of `target`
+    is built. Only its cubes of metrics whose files have not changed are kept: the others answer
+    from its rows, by their current files."""
+    for path, earlier in _earlier(target, built_from):
+        found = open_store(path)
+        if found is not None:
+            same = _same_metrics(built_from, earlier)
+            cubes = {k: c for k, c in found.cubes.items() if k in same or k.startswith(analysis_key(""))}
+            return Store(found.path, cubes), earlier
+    return None
+
+
+def _earlier(target: Path, built_from: Fingerprint) -> Iterator[tuple[Path, Fingerprint]]:
+    """Yield the other stores beside `target` built by the same code, most recent first."""
     candidates = sorted(
         (p for p in target.parent.glob("store-*.duckdb") if p != target),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
     for path in candidates:
-        try:
-            with duckdb.connect(str(path), read_only=True) as con:
-                rows = con.execute("select kind, name, digest from cx_built").fetchall()
-        except duckdb.Error:  # an older format, or a damaged file: nothing is taken from it
-            continue
-        code = {str(name): str(digest) for kind, name, digest in rows if kind == "code"}
-        inputs = {str(name): str(digest) for kind, name, digest in rows if kind == "input"}
-        metrics = {str(name): str(digest) for kind, name, digest in rows if kind == "metric"}
-        if code.get("", "") != built_from.code:
-            continue
-        unchanged = frozenset(n for n, d in built_from.inputs.items() if inputs.get(n) == d)
-        same = frozenset(n for n, d in built_from.metrics.items() if metrics.get(n) == d)
-        found = open_store(path)
-        if unchanged and found is not None:
-            return Previous(found, unchanged, same)
-    return None
+        earlier = built_with(path)
+        if earlier is not None and earlier.code == built_from.code:
+            yield path, earlier
+
+
+def built_with(path: Path) -> Fingerprint | None:
+    """Return what the store at `path` was built from, or None when it cannot be read (an older
+    format, a damaged or vanished file)."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute("select kind, name, digest from cx_built").fetchall()
+    except (duckdb.Error, OSError):
+        return None
+    parts: dict[str, dict[str, str]] = {"code": {}, "input": {}, "metric": {}}
+    for kind, name, digest in rows:
+        parts.setdefault(str(kind), {})[str(name)] = str(digest)
+    return Fingerprint(parts["code"].get("", ""), parts["input"], parts["metric"])
+
+
+def _same_metrics(now: Fingerprint, earlier: Fingerprint) -> frozenset[str]:
+    return frozenset(n for n, d in now.metrics.items() if earlier.metrics.get(n) == d)
 
 
 def open_store(path: Path) -> Store | None:
@@ -369,9 +398,12 @@ def _build_cubes(
             )
         return kept
 
-    # Two metrics' statements side by side keep both cores busy: one small statement does not.
+    # Two metrics' statements side by side keep both cores busy: one small statement does not. A
+    # quantile's cubes keep every value and take longest (minutes at 10M rows): they start first,
+    # so the others are built beside them rather than after.
+    order = sorted(building, key=lambda same: same[0] != "quantile")
     with ThreadPoolExecutor(BUILDERS) as workers:
-        results = dict(zip(building, workers.map(build, building.values()), strict=True))
+        results = dict(zip(order, workers.map(build, [building[same] for same in order]), strict=True))
     for same, (metric, _, _) in building.items():
         found[metric.name] = results[same]
     for name, same in shared.items():

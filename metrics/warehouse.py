@@ -100,6 +100,9 @@ class Warehouse:
         self.time_zone = agency_time_zone(time_zone)
         self.sealed = False
         self.loaded = False
+        # When the rows served are those of a store built earlier than the input files now on disk
+        # (metrics/interim.py): no file is said to have changed later than that store was written.
+        self.files_until: float | None = None
         self.database = database
         self.memory_limit = memory_limit
         self._con = duckdb.connect(str(database) if database else ":memory:")
@@ -268,6 +271,8 @@ class Warehouse:
         for name, state in self.inputs.items():
             row = found.get(name, {})
             modified = max((f.stat().st_mtime for f in state.files), default=None)
+            if modified is not None and self.files_until is not None:
+                modified = min(modified, self.files_until)
             records.append(
                 InputCoverage(
                     input=name,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 from browsing import ARTIFACTS, LATEST, PAGES, axe_script, main_text, open_view, screenshot, settle
 from playwright.sync_api import Browser, Page, expect
@@ -15,6 +17,7 @@ from serving import served
 
 from metrics.formatting import format_value
 from metrics.query import Engine, Query
+from metrics.store import build_lock
 
 pytestmark = pytest.mark.browser
 
@@ -243,6 +246,38 @@ def test_a_first_start_on_new_data_shows_the_build_going(
         expect(note).to_have_count(0)
         assert page.get_by_test_id("stException").count() == 0
         assert any((data_dir / ".cx-store").glob("store-*.duckdb"))
+
+
+def test_while_newer_data_is_prepared_the_pages_show_the_earlier_and_say_so(
+    page: Page, sample_dir: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
+    contacts = data_dir / "contacts.parquet"
+    pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
+    with served(data_dir) as url:
+        # Another process holds the build: the server's own waits, and the earlier store answers.
+        with build_lock(data_dir / ".cx-store"):
+            page.goto(url)
+            expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=60_000)
+            note = page.get_by_test_id("stAlert").filter(has_text="Shown: the data prepared on")
+            expect(note).to_be_visible()
+            expect(note).to_contain_text("the data of contacts changed since")
+            expect(page.get_by_text("Preparing the data for its first use")).to_have_count(0)
+            settle(page)
+            screenshot(page, "newer_data_prepared")
+        # Once the newer store is in place, a page drawn afresh shows it and no note.
+        deadline = time.monotonic() + 180
+        while True:
+            page.reload()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=60_000)
+            settle(page)
+            if page.get_by_text("Shown: the data prepared on").count() == 0:
+                break
+            assert time.monotonic() < deadline, "the newer store was not in place within 3 minutes"
+            time.sleep(2)
+        assert page.get_by_test_id("stException").count() == 0
 
 
 def test_a_page_shows_what_cx_query_gives_for_the_same_view(

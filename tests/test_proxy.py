@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 from browsing import open_view, screenshot, settle
-from load.protocol import StreamlitSession
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from serving import Replicas, served_replicas
 
 from cx import serve
 from cx.cli import main
+from cx.protocol import StreamlitSession
 from metrics.errors import CxError
 
 TRENDS_VIEW = "/trends?from=FY2026+Q1&to=FY2026+Q4&service=Passport+Services&metric=trust&split=channel"

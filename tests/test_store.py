@@ -15,6 +15,7 @@ from cx.bench import agreement_queries, same
 from metrics import store as store_module
 from metrics.catalog import METRICS_DIR, load_catalog
 from metrics.errors import QueryError
+from metrics.interim import interim
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
 from metrics.warehouse import Warehouse
@@ -226,6 +227,40 @@ def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path
     assert not same(after.run(query), before.run(query))  # strongly agree only: fewer positive
     assert same(after.run(Query.of("ease_again", ["channel"])), after.run(Query.of("ease", ["channel"])))
     assert len(list(store_dir.glob("store-*"))) == 1
+
+
+def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_metric_files(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    metrics_dir = tmp_path / "metrics"
+    shutil.copytree(METRICS_DIR, metrics_dir)
+    store_dir = tmp_path / "store"
+    assert interim(data_dir, store_dir, catalog=load_catalog(metrics_dir)) is None  # nothing built yet
+    Engine(Warehouse(data_dir, sealed=False, load=False), load_catalog(metrics_dir)).use_store(
+        store_dir, True
+    )
+    assert interim(data_dir, store_dir, catalog=load_catalog(metrics_dir)) is None  # the current one is built
+
+    trust = metrics_dir / "trust.sql"
+    trust.write_text(trust.read_text().replace("trust >= 4", "trust >= 5"))
+    contacts = data_dir / "contacts.parquet"
+    pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
+    shown = interim(data_dir, store_dir, catalog=load_catalog(metrics_dir))
+    assert shown is not None and shown.engine.store is not None
+    assert shown.metrics_changed == ("trust",) and shown.inputs_changed == ("contacts",)
+    # The edited metric has no cube there: it is answered from the earlier store's rows, by its new file.
+    assert "trust" not in shown.engine.store.cubes and "ease" in shown.engine.store.cubes
+    query = Query.of("trust", ["channel"], {}, "FY2026 Q1", "FY2026 Q4")
+    assert same(shown.engine.run(query), shown.engine.direct(query))
+    strongly = shown.engine.run(Query.of("trust"))["value"][0]
+    assert strongly < 0.5 < Engine.open(sample_dir).run(Query.of("trust"))["value"][0]
+    # The contacts are those of the earlier files until the newer store is built, and so is their date.
+    [listed] = [c for c in shown.engine.warehouse.coverage() if c.input == "contacts"]
+    assert listed.modified is not None and listed.modified.timestamp() <= shown.built.timestamp()
+    phone = Query.of("abandonment_rate", [], {"channel": "phone"})
+    assert shown.engine.run(phone)["n"][0] > 0
 
 
 def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,58 @@
+"""What a server answers from while the store of its current inputs and metric files is built: the
+most recent earlier store built by the same code. A metric file edited or added since is answered
+from that store's rows by its current file (its old cubes are left out); an input changed since is
+shown as it was when that store was built, and the page says so until the new store is in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from metrics.catalog import Catalog, load_catalog
+from metrics.query import Engine
+from metrics.settings import DEFAULT_MEMORY_LIMIT
+from metrics.store import fingerprint, latest_store
+from metrics.suppression import DEFAULT_MIN_N
+from metrics.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class Interim:
+    """An engine over an earlier store, and how that store differs from the one being built."""
+
+    engine: Engine
+    built: dt.datetime  # when the earlier store was written, in UTC
+    inputs_changed: tuple[str, ...]  # inputs whose files changed since it was built
+    metrics_changed: tuple[str, ...]  # metric files added or changed since (answered from rows)
+
+
+def interim(
+    data_dir: Path,
+    store_dir: Path,
+    min_n: int = DEFAULT_MIN_N,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    catalog: Catalog | None = None,
+) -> Interim | None:
+    """Return an engine over the most recent earlier store in `store_dir` built by the same code,
+    when the store of the current inputs and metric files is not built yet; None when it is, or when
+    there is no such earlier store (a first start, or new code: the page then waits for the build)."""
+    warehouse = Warehouse(data_dir, sealed=False, load=False, memory_limit=memory_limit)
+    catalog = catalog or load_catalog()
+    now = fingerprint(warehouse, list(catalog.metrics.values()))
+    target = now.path(store_dir)
+    found = None if target.is_file() else latest_store(target, now)
+    if found is None:
+        warehouse.close()
+        return None
+    store, earlier = found
+    written = store.path.stat().st_mtime
+    warehouse.files_until = written  # its rows are those of the files as they were then
+    engine = Engine.serving(warehouse, store, catalog, min_n)
+    built = dt.datetime.fromtimestamp(written, dt.UTC)
+    return Interim(
+        engine,
+        built,
+        tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d)),
+        tuple(sorted(n for n, d in now.metrics.items() if earlier.metrics.get(n) != d)),
+    )

@@ -1,0 +1,76 @@
+"""While a newer store is prepared, the dashboard answers from the earlier one and says which data it
+shows; once the newer store is in place, the pages switch to it and the note goes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from metrics.query import Engine
+from metrics.store import build_lock
+
+# Each builds stores from the sample: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+SHOWN = "Shown: the data prepared on"
+
+
+@pytest.fixture
+def changed_data(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The sample with its store built, then its contacts changed: the store is one input behind."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
+    contacts = data_dir / "contacts.parquet"
+    pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
+    monkeypatch.setenv("CX_DATA_DIR", str(data_dir))
+    monkeypatch.setattr("dashboard.data.SWITCH_GRACE_S", 0)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield data_dir
+    # The server's opening thread ends before its data goes: DuckDB must not be cut off mid-build.
+    for thread in threading.enumerate():
+        if thread.name == "cx-open":
+            thread.join(timeout=180)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def overview() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.switch_page("app_pages/overview.py")
+    return app.run()
+
+
+def notes(app: AppTest) -> list[str]:
+    return [i.value for i in app.info if SHOWN in i.value]
+
+
+def test_the_earlier_store_answers_while_the_newer_one_is_prepared(changed_data: Path) -> None:
+    # Another process holds the build: the server's own build waits, and the earlier store answers.
+    with build_lock(changed_data / ".cx-store"):
+        deadline = time.monotonic() + 60
+        while "another process is building the store" not in (note := notes(app := overview())[0]):
+            assert time.monotonic() < deadline, note
+            time.sleep(0.5)
+        assert not app.exception
+        assert app.metric, "the overview's tiles are drawn from the earlier store"
+        assert "the data of contacts changed since: the figures are those of the earlier files" in note
+        assert "Newer data is being prepared" in note
+        assert not [i for i in app.info if "Preparing the data for its first use" in i.value]
+    # The lock is let go: the server builds the newer store, switches to it, and the note goes.
+    deadline = time.monotonic() + 180
+    while notes(app := overview()):
+        assert time.monotonic() < deadline, "the newer store was not in place within 3 minutes"
+        time.sleep(1)
+    assert not app.exception and app.metric
+    assert len(list((changed_data / ".cx-store").glob("store-*.duckdb"))) == 1
