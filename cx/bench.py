@@ -25,7 +25,7 @@ import polars as pl
 
 from cx.protocol import StreamlitSession
 from cx.serve import APP, healthy
-from metrics.analyses import drivers, equity, journeys, kpis, trends, value
+from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, trends, value
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
@@ -55,7 +55,13 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     if step.page == "overview":
         names = ("responses", "response_rate", "trust", "ease", "effectiveness", "emotion")
         tiles = kpis.tiles(engine, (*names, "wait_median", "self_service_rate"), f, quarter)
-        return tiles, kpis.largest_moves(engine, kpis.THEME_METRICS, ("service", "segment"), f, quarter)
+        # The answer in words and the equity gaps searched over every group, as the page shows them.
+        return (
+            tiles,
+            headline.answer(engine, f, quarter),
+            kpis.largest_moves(engine, kpis.THEME_METRICS, ("service", "segment"), f, quarter),
+            gaps.gaps(engine, f),
+        )
     if step.page == "trends":
         split = c[2] or None
         return trends.series(engine, c[0], f, c[1], split), trends.wording_changes(engine, f)
@@ -361,7 +367,7 @@ def _scanning(data_dir: Path, store: Path, min_n: int, memory_limit: str) -> Eng
     parquet the store holds and computing each model again per question: no cube, no stored model.
     It reads the store's copy rather than copying the parquet in again, which at 100M responses
     would take a quarter of an hour and more memory than the machine has."""
-    warehouse = Warehouse(data_dir, sealed=False, load=False, memory_limit=memory_limit)
+    warehouse = Warehouse.unloaded(data_dir, memory_limit)
     warehouse.load_from_store(store, models=False)
     warehouse.seal()
     return Engine(warehouse, load_catalog(), min_n)

@@ -49,9 +49,7 @@ class _Opening:
             settings = Settings.load()
             if settings.build == "never":
                 # Serve only: wait for the store `cx build` writes rather than build one here.
-                unloaded = Warehouse(
-                    settings.data_dir, sealed=False, load=False, memory_limit=settings.memory_limit
-                )
+                unloaded = Warehouse.unloaded(settings.data_dir, settings.memory_limit)
                 wait_for_store(
                     store_path(unloaded, list(load_catalog().metrics.values()), settings.store_dir),
                     self._step,

@@ -105,44 +105,49 @@ def cube_sql(
     (GROUPING SETS); each of the others is summed from the one it is covered by (`summed_from`), all of
     one such grain's followers again in one statement. `sums` are the totals' sum columns. A quantile's
     totals also keep each value, so `value` is part of every grain."""
-    extra = ["value"] if aggregate in QUANTILES else []
+    extra = ("value",) if aggregate in QUANTILES else ()
+    keyed = [(*grain, *extra) for grain in grains]
     finer = summed_from(grains)
-
-    def root(i: int) -> int:
-        while (parent := finer[i]) is not None:
-            i = parent
-        return i
-
     roots = [i for i, parent in enumerate(finer) if parent is None]
     read = list(dict.fromkeys(d for i in roots for d in grains[i]))
-    keyed = [*read, *extra]
-    first = _grouping_sets(
-        totals(aggregate), template(aggregate), keyed, [[*grains[i], *extra] for i in roots]
-    )
+    every = [*read, *extra]
+    first = _grouping_sets(totals(aggregate), template(aggregate), every, [keyed[i] for i in roots])
     parts = [
-        f"select case cx_set {_cases(keyed, [[*grains[i], *extra] for i in roots], roots)} end "
+        f"select case cx_set {_cases(every, [keyed[i] for i in roots], roots)} end "
         f"as {GRAIN_COLUMN}, * exclude (cx_set) from cx_sets"
     ]
     for r in roots:
-        followers = [i for i, parent in enumerate(finer) if parent is not None and root(i) == r]
-        if not followers:
-            continue
-        sets = [[*grains[i], *extra] for i in followers]
-        grouped = [d for d in [*grains[r], *extra] if any(d in s for s in sets)]
-        parts.append(
-            f"select case grouping_id({', '.join(map(quote_identifier, grouped))}) "
-            f"{_cases(grouped, sets, followers)} end as {GRAIN_COLUMN}, "
-            + ", ".join(
-                [
-                    *map(quote_identifier, grouped),
-                    *(f"sum({quote_identifier(s)}) as {quote_identifier(s)}" for s in sums),
-                ]
-            )
-            + f" from cx_sets where cx_set = {_grouping_id(keyed, [*grains[r], *extra])} "
-            f"group by grouping sets ({_sets(sets)})"
-        )
+        followers = [i for i in range(len(grains)) if finer[i] is not None and _root(finer, i) == r]
+        if followers:
+            parts.append(_followers(every, keyed[r], [keyed[i] for i in followers], followers, sums))
     union = "\nunion all by name\n".join(parts)
     return f"{input_sql(metric_sql, columns, read, ())},\ncx_sets as materialized (\n{first}\n)\n{union}"
+
+
+def _root(finer: Sequence[int | None], i: int) -> int:
+    """Return the grain read from the rows that grain `i` is summed from, through any others."""
+    while (parent := finer[i]) is not None:
+        i = parent
+    return i
+
+
+def _followers(
+    every: Sequence[str],
+    root: Sequence[str],
+    sets: Sequence[Sequence[str]],
+    indexes: Sequence[int],
+    sums: Sequence[str],
+) -> str:
+    """Return the totals of the grains `indexes` (grouped by `sets`), summed from the rows of the
+    grain `root` among the grouping sets of `every` key, each tagged with its grain."""
+    grouped = [d for d in root if any(d in s for s in sets)]
+    keys = ", ".join(map(quote_identifier, grouped))
+    summed = ", ".join(f"sum({quote_identifier(s)}) as {quote_identifier(s)}" for s in sums)
+    return (
+        f"select case grouping_id({keys}) {_cases(grouped, sets, indexes)} end as {GRAIN_COLUMN}, "
+        f"{keys}, {summed} from cx_sets where cx_set = {_grouping_id(every, root)} "
+        f"group by grouping sets ({_sets(sets)})"
+    )
 
 
 def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Sequence[str]]) -> str:

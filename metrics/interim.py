@@ -37,7 +37,7 @@ def interim(
     """Return an engine over the most recent earlier store in `store_dir` built by the same code,
     when the store of the current inputs and metric files is not built yet; None when it is, or when
     there is no such earlier store (a first start, or new code: the page then waits for the build)."""
-    warehouse = Warehouse(data_dir, sealed=False, load=False, memory_limit=memory_limit)
+    warehouse = Warehouse.unloaded(data_dir, memory_limit)
     catalog = catalog or load_catalog()
     now = fingerprint(warehouse, list(catalog.metrics.values()))
     target = now.path(store_dir)

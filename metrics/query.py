@@ -30,8 +30,6 @@ from metrics.store import (
     ALIAS,
     ANALYSIS_GRAIN,
     AnalysisCube,
-    Cube,
-    Fingerprint,
     Progress,
     Store,
     analysis_key,
@@ -42,6 +40,7 @@ from metrics.store import (
     open_store,
     previous_store,
 )
+from metrics.storefile import Cube, Fingerprint
 from metrics.suppression import DEFAULT_MIN_N, suppress
 from metrics.warehouse import Warehouse
 
@@ -115,6 +114,9 @@ class Engine:
     min_n: int = DEFAULT_MIN_N
     exact: bool = False
     _columns: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _prepared: dict[tuple[Query, bool, bool], tuple[Metric, list[str], dict[str, object]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _workers: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _results: OrderedDict[tuple[Query, bool, int, bool], pl.DataFrame] = field(
@@ -139,11 +141,10 @@ class Engine:
         """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
         store of these inputs there when it is built, building it first when `build` is true. DuckDB
         holds at most `memory_limit` in memory, serving or building, and pages the rest to disk."""
-        with_store = store_dir is not None
-        warehouse = Warehouse(data_dir, sealed=not with_store, load=not with_store, memory_limit=memory_limit)
-        engine = cls(warehouse, load_catalog(), min_n, exact)
-        if store_dir is not None:
-            engine.use_store(store_dir, build, progress)
+        if store_dir is None:
+            return cls(Warehouse(data_dir, memory_limit=memory_limit), load_catalog(), min_n, exact)
+        engine = cls(Warehouse.unloaded(data_dir, memory_limit), load_catalog(), min_n, exact)
+        engine.use_store(store_dir, build, progress)
         return engine
 
     @classmethod
@@ -151,7 +152,7 @@ class Engine:
         cls, warehouse: Warehouse, store: Store, catalog: Catalog, min_n: int = DEFAULT_MIN_N
     ) -> Engine:
         """Return an engine answering from a built `store` as it is, over an open, unloaded warehouse
-        (`Warehouse(data_dir, sealed=False, load=False)`), which is sealed here."""
+        (`Warehouse.unloaded`), which is sealed here."""
         engine = cls(warehouse, catalog, min_n)
         try:
             engine._serve(store, read_previous=False)
@@ -463,7 +464,21 @@ class Engine:
         return self._finished(metric, query, table)
 
     def _prepare(self, query: Query) -> tuple[Metric, list[str], dict[str, object]]:
-        """Check a query against its metric; return the metric, its conditions and bound parameters."""
+        """Check a query against its metric; return the metric, its conditions and bound parameters.
+        A query is checked once per engine: planning a page's questions asks again for each."""
+        key = (query, self.scope is not None, self.exact)
+        with self._lock:
+            found = self._prepared.get(key)
+        if found is None:
+            found = self._checked(query)
+            with self._lock:
+                if len(self._prepared) >= REMEMBERED_RESULTS:
+                    self._prepared.clear()
+                self._prepared[key] = found
+        metric, conditions, params = found
+        return metric, list(conditions), dict(params)
+
+    def _checked(self, query: Query) -> tuple[Metric, list[str], dict[str, object]]:
         metric = self.metric(query.metric)
         self.warehouse.require(self.inputs(metric), f"metric '{metric.name}'")
         available = self.dimensions(metric)
@@ -751,9 +766,7 @@ class Engine:
 
 def _reopened(read: Warehouse) -> Warehouse:
     """Return a fresh, unloaded warehouse over the same inputs and settings as `read`."""
-    return Warehouse(
-        read.data_dir, sealed=False, load=False, memory_limit=read.memory_limit, time_zone=read.time_zone
-    )
+    return Warehouse.unloaded(read.data_dir, read.memory_limit, read.time_zone)
 
 
 def _scratch(serving: Warehouse, store: Path) -> Warehouse:
@@ -766,11 +779,9 @@ def _scratch(serving: Warehouse, store: Path) -> Warehouse:
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         scratch.unlink(missing_ok=True)
-        return Warehouse(
-            data_dir, sealed=False, load=False, database=scratch, memory_limit=limit, time_zone=zone
-        )
+        return Warehouse.unloaded(data_dir, limit, zone, database=scratch)
     except (OSError, duckdb.Error):
-        return Warehouse(data_dir, sealed=False, load=False, memory_limit=limit, time_zone=zone)
+        return Warehouse.unloaded(data_dir, limit, zone)
 
 
 @dataclass(frozen=True)

@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
 import duckdb
 
-from metrics import composition
+from metrics import composition, storefile
 from metrics.catalog import Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.sqlfiles import METRICS_FOLDER, definitions_digest, quote_identifier, quote_literal
+from metrics.storefile import Cube, Fingerprint
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
 ALIAS = STORE_ALIAS
 # Python files whose code decides what a store holds besides the SQL: the input checks, the cube
-# queries and, in this file, the store's layout. Their text is part of a store's fingerprint, so an
-# older file is rebuilt rather than misread.
+# queries and the store's layout (this file, storefile.py). Their text is part of a store's
+# fingerprint, so an older file is rebuilt rather than misread.
 _CODE_FILES = (
     "contract.py",
     "validation.py",
@@ -37,6 +37,7 @@ _CODE_FILES = (
     "store.py",
     "query.py",
     "composition.py",
+    "storefile.py",
 )
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
@@ -72,18 +73,6 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Cube:
-    """One metric's totals grouped by some dimensions: the rows of one grain of the metric's cube
-    table (`grain`), or a table of its own (an analysis's sums: grain None)."""
-
-    metric: str
-    table: str
-    dimensions: frozenset[str]
-    rows: int
-    grain: int | None = None
-
-
-@dataclass(frozen=True)
 class Store:
     """A built store file: where it is and its cubes per metric (shortest first), and per analysis as
     `analyses/<name>`. The checked inputs, what their checks found and the models are in it too
@@ -95,26 +84,6 @@ class Store:
     def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
         """Return the shortest cube of `metric` that carries every one of `dimensions`, if any."""
         return next((c for c in self.cubes.get(metric, ()) if dimensions <= c.dimensions), None)
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a store is built from: the code (DuckDB, grains, every SQL file but the metric files,
-    the Python of _CODE_FILES), each metric (its aggregate and SQL) and each input's files (path,
-    size, modification time), each as a digest."""
-
-    code: str
-    inputs: dict[str, str]
-    metrics: dict[str, str] = field(default_factory=dict)
-
-    def path(self, store_dir: Path) -> Path:
-        """Return the file a store built from this lives in: a change to any part points to a new file."""
-        digest = hashlib.sha256(self.code.encode())
-        for name, value in sorted(self.inputs.items()):
-            digest.update(f"{name} {value}\n".encode())
-        for name, value in sorted(self.metrics.items()):
-            digest.update(f"metric {name} {value}\n".encode())
-        return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
 
 
 def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
@@ -191,23 +160,9 @@ def _earlier(target: Path, built_from: Fingerprint) -> Iterator[tuple[Path, Fing
         reverse=True,
     )
     for path in candidates:
-        earlier = built_with(path)
+        earlier = storefile.read_built(path)
         if earlier is not None and earlier.code == built_from.code:
             yield path, earlier
-
-
-def built_with(path: Path) -> Fingerprint | None:
-    """Return what the store at `path` was built from, or None when it cannot be read (an older
-    format, a damaged or vanished file)."""
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            rows = con.execute("select kind, name, digest from cx_built").fetchall()
-    except (duckdb.Error, OSError):
-        return None
-    parts: dict[str, dict[str, str]] = {"code": {}, "input": {}, "metric": {}}
-    for kind, name, digest in rows:
-        parts.setdefault(str(kind), {})[str(name)] = str(digest)
-    return Fingerprint(parts["code"].get("", ""), parts["input"], parts["metric"])
 
 
 def _same_metrics(now: Fingerprint, earlier: Fingerprint) -> frozenset[str]:
@@ -216,17 +171,8 @@ def _same_metrics(now: Fingerprint, earlier: Fingerprint) -> frozenset[str]:
 
 def open_store(path: Path) -> Store | None:
     """Read a built store's description, or None when there is none at `path`."""
-    if not path.is_file():
-        return None
-    with duckdb.connect(str(path), read_only=True) as con:
-        cubes: dict[str, list[Cube]] = {}
-        for metric, table, dimensions, rows, grain in con.execute(
-            "select metric, table_name, dimensions, row_count, grain from cx_cubes order by metric, row_count"
-        ).fetchall():
-            cubes.setdefault(metric, []).append(
-                Cube(metric, table, frozenset(json.loads(dimensions)), rows, grain)
-            )
-    return Store(path, {m: tuple(c) for m, c in cubes.items()})
+    cubes = storefile.read_cubes(path)
+    return None if cubes is None else Store(path, cubes)
 
 
 @dataclass(frozen=True)
@@ -258,8 +204,9 @@ def build_store(
 ) -> Store:
     """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
     model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
-    carries and the columns of its rows) and the `analyses`' sums. What reads only inputs unchanged since a `previous` store (attached by
-    the warehouse's load) is copied from it instead of computed again.
+    carries and the columns of its rows) and the `analyses`' sums. What reads only inputs and metric
+    files unchanged since a `previous` store (attached by the warehouse's load) is copied from it
+    instead of computed again.
 
     The file is written under a temporary name and renamed into place, so a reader never sees half a
     store and two builders of the same inputs do not clash."""
@@ -271,26 +218,14 @@ def build_store(
     con = warehouse.cursor()
     try:
         con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
-        # The checked copy of each input goes in too: a later start serves it from here, on disk,
-        # instead of reading and checking the parquet again (Warehouse.load_from_store).
-        for name in [f"raw_{name}" for name in warehouse.inputs] + list(warehouse.models):
-            step = time.perf_counter()
-            if name in warehouse.models and _kept(previous, warehouse.reads[name]):
-                _copy(con, name)
-                say(f"copied {name} from the previous store ({time.perf_counter() - step:.1f}s)")
-                continue
-            con.execute(
-                f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
-                + _sorted(con, name, name in warehouse.models)
-            )
-            say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
+        _copy_tables(con, warehouse, previous, say)
         # Metric SQL reads the models by name: while cubes are built they are the copied tables.
         warehouse.read_from(ALIAS)
         try:
             reuse = _reuse(con, previous, warehouse)
             cubes = _build_cubes(con, metrics, say, reuse)
             cubes += _build_analyses(con, analyses, say, reuse)
-            _describe(con, cubes, warehouse, built_from)
+            storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
         finally:
             warehouse.read_from(None)
         con.execute(f"detach {ALIAS}")
@@ -305,6 +240,25 @@ def build_store(
     built = open_store(path)
     assert built is not None
     return built
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, previous: Previous | None, say: Progress
+) -> None:
+    """Copy every model into the store as a table, and the checked copy of each input too: a later
+    start serves it from there, on disk, instead of reading and checking the parquet again
+    (Warehouse.load_from_store). A model that reads only unchanged inputs comes from `previous`."""
+    for name in [f"raw_{name}" for name in warehouse.inputs] + list(warehouse.models):
+        step = time.perf_counter()
+        if name in warehouse.models and _kept(previous, warehouse.reads[name]):
+            _copy(con, name)
+            say(f"copied {name} from the previous store ({time.perf_counter() - step:.1f}s)")
+            continue
+        con.execute(
+            f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
+            + _sorted(con, name, name in warehouse.models)
+        )
+        say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
 
 
 def _kept(previous: Previous | None, reads: frozenset[str]) -> bool:
@@ -354,6 +308,10 @@ def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
     return f" order by {', '.join(map(quote_identifier, keys))}" if keys else ""
 
 
+Job = tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]  # a metric, its grains, its rows' columns
+Totals = tuple[str, str, tuple[str, ...]]  # what a metric's cubes sum: template, SQL, dimensions
+
+
 def _build_cubes(
     con: duckdb.DuckDBPyConnection,
     metrics: list[tuple[Metric, tuple[str, ...], tuple[str, ...]]],
@@ -365,10 +323,8 @@ def _build_cubes(
     keeping. Metrics whose totals are the same (a median and a 90th percentile of the same rows)
     share one table."""
     found: dict[str, tuple[Cube, ...]] = {}
-    building: dict[
-        tuple[str, str, tuple[str, ...]], tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]
-    ] = {}
-    shared: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    building: dict[Totals, Job] = {}
+    shared: dict[str, Totals] = {}
     for metric, dimensions, columns in metrics:
         copied = reuse(metric.name, metric.sql)
         if copied is not None:
@@ -383,10 +339,24 @@ def _build_cubes(
             g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS) if g
         ]
         building[same] = (metric, grains, columns)
+    built = _side_by_side(con, building, say)
+    for same, (metric, _, _) in building.items():
+        found[metric.name] = built[same]
+    for name, same in shared.items():
+        found[name] = tuple(replace(c, metric=name) for c in built[same])
+        say(f"{name}: the cubes of {building[same][0].name}, whose totals are the same")
+    return [cube for metric, _, _ in metrics for cube in found[metric.name]]
+
+
+def _side_by_side(
+    con: duckdb.DuckDBPyConnection, building: dict[Totals, Job], say: Progress
+) -> dict[Totals, tuple[Cube, ...]]:
+    """Build the cube tables of `building`, BUILDERS at once, each on its own cursor: one small
+    statement does not keep two cores busy, two metrics' statements side by side do."""
     done = 0
     lock = threading.Lock()
 
-    def build(job: tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]) -> tuple[Cube, ...]:
+    def build(job: Job) -> tuple[Cube, ...]:
         nonlocal done
         metric, grains, columns = job
         step = time.perf_counter()
@@ -398,18 +368,11 @@ def _build_cubes(
             )
         return kept
 
-    # Two metrics' statements side by side keep both cores busy: one small statement does not. A
-    # quantile's cubes keep every value and take longest (minutes at 10M rows): they start first,
+    # A quantile's cubes keep every value and take longest (minutes at 10M rows): they start first,
     # so the others are built beside them rather than after.
     order = sorted(building, key=lambda same: same[0] != "quantile")
     with ThreadPoolExecutor(BUILDERS) as workers:
-        results = dict(zip(order, workers.map(build, [building[same] for same in order]), strict=True))
-    for same, (metric, _, _) in building.items():
-        found[metric.name] = results[same]
-    for name, same in shared.items():
-        found[name] = tuple(replace(c, metric=name) for c in results[same])
-        say(f"{name}: the cubes of {building[same][0].name}, whose totals are the same")
-    return [cube for metric, _, _ in metrics for cube in found[metric.name]]
+        return dict(zip(order, workers.map(build, [building[same] for same in order]), strict=True))
 
 
 def _cube_table(
@@ -467,40 +430,11 @@ def _build_analyses(
     return cubes
 
 
-def _describe(
-    con: duckdb.DuckDBPyConnection, cubes: list[Cube], warehouse: Warehouse, built_from: Fingerprint
-) -> None:
-    """Record in the file what it holds: its cubes; what loading each input found (columns, rows
-    rejected, problems), for a start that serves the inputs from the store; and what it was built
-    from, for a later build to tell what it can take from it."""
-    con.execute(f"create table {ALIAS}.cx_built (kind varchar, name varchar, digest varchar)")
-    con.execute(f"insert into {ALIAS}.cx_built values ('code', '', ?)", [built_from.code])
-    for name, digest in built_from.inputs.items():
-        con.execute(f"insert into {ALIAS}.cx_built values ('input', ?, ?)", [name, digest])
-    for name, digest in built_from.metrics.items():
-        con.execute(f"insert into {ALIAS}.cx_built values ('metric', ?, ?)", [name, digest])
-    con.execute(
-        f"create table {ALIAS}.cx_cubes "
-        "(metric varchar, table_name varchar, dimensions varchar, row_count bigint, grain integer)"
-    )
-    for cube in cubes:
-        con.execute(
-            f"insert into {ALIAS}.cx_cubes values (?, ?, ?, ?, ?)",
-            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows, cube.grain],
-        )
-    con.execute(
-        f"create table {ALIAS}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
-    )
-    con.execute(f"create table {ALIAS}.cx_problems (input varchar, source varchar, message varchar)")
-    for name, state in warehouse.inputs.items():
-        con.execute(
-            f"insert into {ALIAS}.cx_inputs values (?, ?, ?, ?)",
-            [name, json.dumps(state.columns), state.usable, state.rejected],
-        )
-        for problem in state.problems:
-            con.execute(
-                f"insert into {ALIAS}.cx_problems values (?, ?, ?)", [name, problem.source, problem.message]
-            )
+def _stored_inputs(warehouse: Warehouse) -> list[storefile.StoredInput]:
+    return [
+        storefile.StoredInput(name, s.columns, s.usable, s.rejected, tuple(s.problems))
+        for name, s in warehouse.inputs.items()
+    ]
 
 
 def clean_scratch(store_dir: Path) -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics import contract
+from metrics import contract, storefile
 from metrics.errors import CxError, InputError, Problem
 from metrics.settings import agency_time_zone
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal, seeds
@@ -108,14 +107,7 @@ class Warehouse:
         self._con = duckdb.connect(str(database) if database else ":memory:")
         if memory_limit:
             self._con.execute("set memory_limit = ?", [memory_limit])
-        for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
-            self._con.execute(macro_file.read_text(encoding="utf-8"))
-        for seed in seeds():
-            path = SQL_DIR / "seeds" / f"{seed}.csv"
-            self._con.execute(
-                f"create table {quote_identifier(seed)} as "
-                f"select * from read_csv({quote_literal(str(path))}, header = true)"
-            )
+        self._define_macros_and_seeds()
         self.inputs = {
             name: InputState(spec, *locate(self.data_dir, spec), {}) for name, spec in contract.INPUTS.items()
         }
@@ -127,6 +119,35 @@ class Warehouse:
             self.load()
         if sealed:
             self.seal()
+
+    @classmethod
+    def unloaded(
+        cls,
+        data_dir: Path,
+        memory_limit: str | None = None,
+        time_zone: str | None = None,
+        database: Path | None = None,
+    ) -> Warehouse:
+        """Return a warehouse over `data_dir` with nothing copied in and file access still on: to
+        serve from a built store (`load_from_store`), or to load the inputs and build one."""
+        return cls(
+            data_dir,
+            sealed=False,
+            load=False,
+            database=database,
+            memory_limit=memory_limit,
+            time_zone=time_zone,
+        )
+
+    def _define_macros_and_seeds(self) -> None:
+        for macro_file in sorted((SQL_DIR / "macros").glob("*.sql")):
+            self._con.execute(macro_file.read_text(encoding="utf-8"))
+        for seed in seeds():
+            path = SQL_DIR / "seeds" / f"{seed}.csv"
+            self._con.execute(
+                f"create table {quote_identifier(seed)} as "
+                f"select * from read_csv({quote_literal(str(path))}, header = true)"
+            )
 
     def load(
         self,
@@ -172,15 +193,11 @@ class Warehouse:
     def _inputs_from(self, store: str, names: frozenset[str]) -> None:
         """Serve the inputs `names` from the checked copies in an attached store, with what loading
         each found then (columns, rows rejected, problems)."""
-        found = self._con.execute(f"select input, columns, usable, rejected from {store}.cx_inputs")
-        for name, columns, usable, rejected in found.fetchall():
+        for name, found in storefile.read_inputs(self._con, store).items():
             if name in names:
                 state = self.inputs[name]
-                state.columns, state.usable, state.rejected = json.loads(columns), bool(usable), int(rejected)
-        problems = self._con.execute(f"select input, source, message from {store}.cx_problems")
-        for name, source, message in problems.fetchall():
-            if name in names:
-                self.inputs[name].problems.append(Problem(source, message))
+                state.columns, state.usable, state.rejected = found.columns, found.usable, found.rejected
+                state.problems.extend(found.problems)
         for name in sorted(names):
             raw = quote_identifier("raw_" + name)
             self._con.execute(f"create or replace view {raw} as select * from {store}.{raw}")

@@ -1,0 +1,144 @@
+"""The store file's own tables, read and written here alone: its cubes (`cx_cubes`), what it was
+built from (`cx_built`: the code, each input's files and each metric as digests) and what loading each
+input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics.errors import Problem
+
+
+@dataclass(frozen=True)
+class Cube:
+    """One metric's totals grouped by some dimensions: the rows of one grain of the metric's cube
+    table (`grain`), or a table of its own (an analysis's sums: grain None)."""
+
+    metric: str
+    table: str
+    dimensions: frozenset[str]
+    rows: int
+    grain: int | None = None
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a store is built from: the code (DuckDB, grains, every SQL file but the metric files,
+    the Python of _CODE_FILES), each metric (its aggregate and SQL) and each input's files (path,
+    size, modification time), each as a digest."""
+
+    code: str
+    inputs: dict[str, str]
+    metrics: dict[str, str] = field(default_factory=dict)
+
+    def path(self, store_dir: Path) -> Path:
+        """Return the file a store built from this lives in: a change to any part points to a new file."""
+        digest = hashlib.sha256(self.code.encode())
+        for name, value in sorted(self.inputs.items()):
+            digest.update(f"{name} {value}\n".encode())
+        for name, value in sorted(self.metrics.items()):
+            digest.update(f"metric {name} {value}\n".encode())
+        return store_dir / f"store-{digest.hexdigest()[:20]}.duckdb"
+
+
+@dataclass(frozen=True)
+class StoredInput:
+    """What loading one input found: its columns (name -> type), whether it is usable, how many rows
+    were rejected and the problems."""
+
+    name: str
+    columns: dict[str, str]
+    usable: bool
+    rejected: int
+    problems: tuple[Problem, ...]
+
+
+def write(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    cubes: Iterable[Cube],
+    inputs: Iterable[StoredInput],
+    built_from: Fingerprint,
+) -> None:
+    """Record in the store attached as `alias` what it holds, what it was built from (for a later
+    build to tell what it can take from it) and what loading each input found."""
+    con.execute(f"create table {alias}.cx_built (kind varchar, name varchar, digest varchar)")
+    con.execute(f"insert into {alias}.cx_built values ('code', '', ?)", [built_from.code])
+    for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
+        for name, digest in digests.items():
+            con.execute(f"insert into {alias}.cx_built values (?, ?, ?)", [kind, name, digest])
+    con.execute(
+        f"create table {alias}.cx_cubes "
+        "(metric varchar, table_name varchar, dimensions varchar, row_count bigint, grain integer)"
+    )
+    for cube in cubes:
+        con.execute(
+            f"insert into {alias}.cx_cubes values (?, ?, ?, ?, ?)",
+            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows, cube.grain],
+        )
+    con.execute(
+        f"create table {alias}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
+    )
+    con.execute(f"create table {alias}.cx_problems (input varchar, source varchar, message varchar)")
+    for found in inputs:
+        con.execute(
+            f"insert into {alias}.cx_inputs values (?, ?, ?, ?)",
+            [found.name, json.dumps(found.columns), found.usable, found.rejected],
+        )
+        for problem in found.problems:
+            con.execute(
+                f"insert into {alias}.cx_problems values (?, ?, ?)",
+                [found.name, problem.source, problem.message],
+            )
+
+
+def read_cubes(path: Path) -> dict[str, tuple[Cube, ...]] | None:
+    """Return the cubes of the store at `path` by metric (or analysis key), shortest first; None when
+    there is no store there."""
+    if not path.is_file():
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        cubes: dict[str, list[Cube]] = {}
+        for metric, table, dimensions, rows, grain in con.execute(
+            "select metric, table_name, dimensions, row_count, grain from cx_cubes order by metric, row_count"
+        ).fetchall():
+            cubes.setdefault(metric, []).append(
+                Cube(metric, table, frozenset(json.loads(dimensions)), rows, grain)
+            )
+    return {m: tuple(c) for m, c in cubes.items()}
+
+
+def read_built(path: Path) -> Fingerprint | None:
+    """Return what the store at `path` was built from, or None when it cannot be read (an older
+    format, a damaged or vanished file)."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute("select kind, name, digest from cx_built").fetchall()
+    except (duckdb.Error, OSError):
+        return None
+    parts: dict[str, dict[str, str]] = {"code": {}, "input": {}, "metric": {}}
+    for kind, name, digest in rows:
+        parts.setdefault(str(kind), {})[str(name)] = str(digest)
+    return Fingerprint(parts["code"].get("", ""), parts["input"], parts["metric"])
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, StoredInput]:
+    """Return what loading each input found, from the store attached as `alias`."""
+    problems: dict[str, list[Problem]] = {}
+    for name, source, message in con.execute(
+        f"select input, source, message from {alias}.cx_problems"
+    ).fetchall():
+        problems.setdefault(str(name), []).append(Problem(source, message))
+    found = con.execute(f"select input, columns, usable, rejected from {alias}.cx_inputs").fetchall()
+    return {
+        str(name): StoredInput(
+            str(name), json.loads(columns), bool(usable), int(rejected), tuple(problems.get(name, ()))
+        )
+        for name, columns, usable, rejected in found
+    }
