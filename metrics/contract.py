@@ -101,6 +101,7 @@ class Column:
     maximum: float | None = None
     default: str | None = None  # set when the column may be left out of the file
     omitted_is_null: bool = False  # a nullable column that may be left out: every row is then null
+    free_text: bool = False  # what customers wrote: personal details are redacted as it is read
 
     @property
     def nullable(self) -> bool:
@@ -232,7 +233,14 @@ RESPONSES = Input(
         _item("humanity", "I was treated fairly and with respect"),
         *(_driver("positive", d) for d in V2_DRIVERS),
         *(_driver("negative", d) for d in V2_DRIVERS),
-        Column("comment", "VARCHAR", "Free-text comment.", null_means="no comment"),
+        Column(
+            "comment",
+            "VARCHAR",
+            "Free-text comment. Personal details (e-mail addresses, phone numbers, ID and case numbers, "
+            "street addresses, links, names) are replaced by what they were, e.g. `[phone]`, as it is read.",
+            null_means="no comment",
+            free_text=True,
+        ),
         Column(
             "contact_id",
             "VARCHAR",

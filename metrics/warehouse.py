@@ -14,6 +14,7 @@ import polars as pl
 
 from metrics import contract, storefile
 from metrics.errors import CxError, InputError, Problem
+from metrics.redaction import redact
 from metrics.settings import agency_time_zone
 from metrics.sqlfiles import SQL_DIR, quote_identifier, quote_literal, seeds
 from metrics.types import polars_type
@@ -33,6 +34,7 @@ class InputState:
     problems: list[Problem] = field(default_factory=list)
     usable: bool = False  # read, with every contract column of a readable type
     rejected: int = 0  # rows left out because they break a value rule (counted in problems)
+    redacted: int = 0  # distinct free texts whose personal details were replaced as they were read
 
     @property
     def found(self) -> bool:
@@ -168,9 +170,15 @@ class Warehouse:
                 self.inputs[name] = self._load_input(spec)
                 if progress:
                     rows, rejected = self.row_count(name), self.inputs[name].rejected
+                    redacted = self.inputs[name].redacted
                     progress(
                         f"read and checked {name}: {rows:,} rows"
                         + (f", {rejected:,} rejected" if rejected else "")
+                        + (
+                            f", personal details redacted from {redacted:,} distinct comments"
+                            if redacted
+                            else ""
+                        )
                         + f" ({time.perf_counter() - started:.1f}s)"
                     )
         self._create_models()
@@ -348,10 +356,37 @@ class Warehouse:
                 checked = reject_rows(self._con, source, spec, f"raw_{spec.name}", state.columns)
                 state.problems += checked.problems
                 state.rejected = checked.rejected
+                state.redacted = self._redact(spec, table)
                 state.usable = True
                 return state
         self._con.execute(f"create or replace table {table} as {_empty_relation(spec)}")
         return state
+
+    def _redact(self, spec: contract.Input, table: str) -> int:
+        """Replace the personal details in an input's free-text columns (metrics/redaction.py), each
+        distinct text once; return how many distinct texts changed."""
+        changed = 0
+        for column in (c for c in spec.columns if c.free_text):
+            name = quote_identifier(column.name)
+            found = [
+                str(row[0])
+                for row in self._con.execute(
+                    f"select distinct {name} from {table} where {name} is not null"
+                ).fetchall()
+            ]
+            pairs = [(raw, clean) for raw, clean in zip(found, redact(found), strict=True) if clean != raw]
+            if not pairs:
+                continue
+            replaced = pl.DataFrame(pairs, schema={"raw": pl.Utf8, "clean": pl.Utf8}, orient="row")
+            self._con.register("cx_redacted", replaced)
+            try:
+                self._con.execute(
+                    f"update {table} set {name} = cx_redacted.clean from cx_redacted where {table}.{name} = cx_redacted.raw"
+                )
+            finally:
+                self._con.unregister("cx_redacted")
+            changed += len(pairs)
+        return changed
 
     def seal(self) -> None:
         """Turn file and network access off and lock the configuration, once the inputs are found.

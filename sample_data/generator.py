@@ -226,19 +226,57 @@ CUTS = (-1.6, -0.9, 0.0, 1.1)  # latent -> 1..5; above 0 is a 4 or 5
 ITEM_MISSING = dict(zip(ITEMS[2:], (0.05, 0.07, 0.1, 0.12, 0.2, 0.15), strict=True))
 WAIT_SLOPE = 0.3  # trust latent lost per log-unit of queue wait
 
+# Fake personal details some customers put in their comments (every one invented): they are
+# redacted when the data is read (metrics/redaction.py), and the tests check none reaches the store.
+PLANTED_DETAILS = (
+    "(202) 555-0143",
+    "Maria Gonzalez",
+    "jordan.lee@example.com",
+    "IOE0912345678",
+    "431-27-5903",
+    "Robert Smith",
+    "José Pérez",
+    "202-555-0199",
+    "1600 Pennsylvania Avenue",
+    "https://example.com/my-case",
+)
 COMMENTS: tuple[tuple[str, ...], ...] = (
     (
         "Quick and easy, thank you.",
         "Clear instructions and fast service.",
         "Everything worked the first time.",
     ),
-    ("The agent was very helpful and polite.", "Staff were patient and answered all my questions."),
+    (
+        "The agent was very helpful and polite.",
+        "Staff were patient and answered all my questions.",
+        "Mr. Robert Smith at the counter was very helpful.",
+    ),
     ("The new online renewal was simple.", "Renewing online took me ten minutes."),
-    ("I waited on hold far too long.", "It took a long time before anyone answered."),
-    ("The online form was confusing and hard to finish.", "I could not work out how to upload my documents."),
-    ("No había nadie que hablara español.", "Necesitaba ayuda en español y esperé mucho tiempo."),
-    ("No updates on my case for months.", "Nobody could tell me the status of my application."),
-    ("I had to contact you several times to get an answer.", "The instructions were unclear."),
+    (
+        "I waited on hold far too long.",
+        "It took a long time before anyone answered.",
+        "I waited on hold far too long. Call me back at (202) 555-0143, my name is Maria Gonzalez.",
+    ),
+    (
+        "The online form was confusing and hard to finish.",
+        "I could not work out how to upload my documents.",
+        "The online form kept rejecting my upload. Email me at jordan.lee@example.com.",
+    ),
+    (
+        "No había nadie que hablara español.",
+        "Necesitaba ayuda en español y esperé mucho tiempo.",
+        "Esperé mucho tiempo para hablar en español. Me llamo José Pérez, llámeme al 202-555-0199.",
+    ),
+    (
+        "No updates on my case for months.",
+        "Nobody could tell me the status of my application.",
+        "No updates on case number IOE0912345678 for months. My SSN is 431-27-5903.",
+    ),
+    (
+        "I had to contact you several times to get an answer.",
+        "The instructions were unclear.",
+        "I had to write several times from 1600 Pennsylvania Avenue NW; see https://example.com/my-case.",
+    ),
 )
 COMMENT_BANK = pl.Series([text for group in COMMENTS for text in group], dtype=pl.Utf8)
 COMMENT_OFFSET = np.cumsum([0] + [len(group) for group in COMMENTS[:-1]])

@@ -17,6 +17,7 @@ import polars as pl
 from metrics import contract
 from metrics.errors import CxError
 from metrics.imports.csvfile import Rejection
+from metrics.redaction import redact
 from metrics.validation import check_values
 from metrics.warehouse import locate
 
@@ -86,6 +87,9 @@ def write(data_dir: Path, spec: contract.Input, rows: pl.DataFrame, kind: str) -
     if rows.is_empty():
         return None
     _check(spec, rows)
+    # What customers wrote is written without their personal details, as the warehouse reads it.
+    for column in (c.name for c in spec.columns if c.free_text and c.name in rows.columns):
+        rows = rows.with_columns(pl.Series(column, redact(rows[column].to_list()), dtype=pl.Utf8))
     digest = hashlib.sha256(rows.write_csv().encode("utf-8")).hexdigest()[:16]
     folder = data_dir / spec.name
     target = folder / f"imported-{kind}-{digest}.parquet"
