@@ -29,6 +29,7 @@ from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, tr
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
+from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters, Query
 from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.warehouse import Warehouse
@@ -59,7 +60,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
         return (
             tiles,
             headline.answer(engine, f, quarter),
-            kpis.largest_moves(engine, kpis.THEME_METRICS, ("service", "segment"), f, quarter),
+            kpis.largest_moves(engine, THEME_METRICS, ("service", "segment"), f, quarter),
             gaps.gaps(engine, f),
         )
     if step.page == "trends":
@@ -104,17 +105,17 @@ def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
         choice: tuple[str, ...] = ()
         if page == "trends":
             split = rng.choice(("", "channel", "age_band", "segment"))
-            choice = (rng.choice(kpis.THEME_METRICS), rng.choice(trends.GRAINS), split)
+            choice = (rng.choice(THEME_METRICS), rng.choice(trends.GRAINS), split)
         elif page == "equity":
             within = rng.choice(("", "urbanicity"))
             choice = (
-                rng.choice(kpis.THEME_METRICS),
+                rng.choice(THEME_METRICS),
                 rng.choice(EQUITY_DIMENSIONS),
                 within,
                 "Rural" if within else "",
             )
         elif page == "journeys":
-            choice = (rng.choice(services), rng.choice(kpis.THEME_METRICS))
+            choice = (rng.choice(services), rng.choice(THEME_METRICS))
         elif page == "drivers":
             choice = (rng.choice(("trust_after_contact", "ease_after_contact")), rng.choice(("", "channel")))
         steps.append(Interaction(page, filters, choice))

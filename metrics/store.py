@@ -21,6 +21,7 @@ from metrics import composition, storefile
 from metrics.catalog import Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
+from metrics.measures import GAP_METRICS
 from metrics.sqlfiles import METRICS_FOLDER, definitions_digest, quote_identifier, quote_literal
 from metrics.storefile import Cube, Fingerprint
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
@@ -55,7 +56,8 @@ _QUARTER = ("fiscal_year", "fiscal_quarter")
 # the page filters, and all of them together with the quarter serve one equity dimension within
 # another. That one is long (every combination of seven traits), so each pair of equity dimensions
 # with the quarter gets one too, summed from it: the overview's gaps compare every group within every
-# other. The quarterly ones are short enough for quantiles, whose cubes hold every value.
+# other (under a page filter too: COMPARED_GRAINS, for the measures it compares). The quarterly ones
+# are short enough for quantiles, whose cubes hold every value.
 GRAINS: tuple[tuple[str, ...], ...] = (
     (*TIME_DIMENSIONS, *_PAGE, *_SURVEY),
     (*_QUARTER, *EQUITY_DIMENSIONS),
@@ -64,6 +66,12 @@ GRAINS: tuple[tuple[str, ...], ...] = (
     (*_QUARTER, *_PAGE),
     *((*_QUARTER, page) for page in _PAGE),
     _QUARTER,
+)
+# The measures the pages compare one group within another (the overview's gap search, the Equity
+# page) under a page filter get a cube of every pair of equity dimensions with the page filters and
+# the quarter; the others read the rows for it, as those cubes cost their build a pass each.
+COMPARED_GRAINS: tuple[tuple[str, ...], ...] = tuple(
+    (*_QUARTER, *_PAGE, *pair) for pair in combinations(EQUITY_DIMENSIONS, 2)
 )
 # The grouping an analysis's sums are kept at (sql/analyses/, those with a `-- keys:` line): the page
 # filters and the quarter, which is every filter a page gives an analysis.
@@ -89,7 +97,9 @@ class Store:
 def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
     # The time zone dates zoned timestamps to quarters: another zone is another store.
-    code = hashlib.sha256(f"{duckdb.__version__} {GRAINS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode())
+    code = hashlib.sha256(
+        f"{duckdb.__version__} {GRAINS} {COMPARED_GRAINS} {GAP_METRICS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode()
+    )
     # Each metric file is a digest of its own, so a build after one changed takes every other
     # metric's cubes from the previous store (previous_store).
     code.update(definitions_digest(skip=METRICS_FOLDER).encode())
@@ -335,10 +345,7 @@ def _build_cubes(
         if same in building:
             shared[metric.name] = same
             continue
-        grains = [
-            g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in GRAINS) if g
-        ]
-        building[same] = (metric, grains, columns)
+        building[same] = (metric, grains_of(metric.name, dimensions), columns)
     built = _side_by_side(con, building, say)
     for same, (metric, _, _) in building.items():
         found[metric.name] = built[same]
@@ -346,6 +353,13 @@ def _build_cubes(
         found[name] = tuple(replace(c, metric=name) for c in built[same])
         say(f"{name}: the cubes of {building[same][0].name}, whose totals are the same")
     return [cube for metric, _, _ in metrics for cube in found[metric.name]]
+
+
+def grains_of(metric: str, dimensions: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Return the grains of a metric's cubes, finest first: those of GRAINS (and, for a measure the
+    pages compare group within group, COMPARED_GRAINS) cut to the dimensions its rows carry."""
+    every = [GRAINS[0], GRAINS[1], *(COMPARED_GRAINS if metric in GAP_METRICS else ()), *GRAINS[2:]]
+    return [g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in every) if g]
 
 
 def _side_by_side(

@@ -43,6 +43,9 @@ QUERIES = [
         "ease", ["age_band", "urbanicity"], {"channel": ["phone", "in_person"]}, "FY2026 Q4", "FY2026 Q4"
     ),
     Query.of("emotion", ["segment"], {"age_band": "65+"}),
+    Query.of(
+        "trust", ["race_ethnicity"], {"urbanicity": "Rural", "channel": ["phone"]}, "FY2026 Q1", "FY2026 Q4"
+    ),
     Query.of("wait_median", ["fiscal_quarter"], {"channel": "phone"}, "FY2025 Q1", "FY2025 Q4"),
     Query.of("wait_p90", ["service", "channel"], {}, "FY2026 Q4", "FY2026 Q4"),
     Query.of("wait_mean", ["month"], {"service": "Naturalization"}),
@@ -71,8 +74,12 @@ def test_cubes_answer_page_questions(fast_engine: Engine) -> None:
         ("ease", {"age_band", "urbanicity", "fiscal_quarter"}),
     ):
         assert fast_engine.store.cube(metric, dims) is not None, metric
-    # Two equity dimensions with a service filter are in no cube: such a query reads the stored rows.
-    assert fast_engine.store.cube("ease", {"age_band", "urbanicity", "service"}) is None
+    # Two equity dimensions under a page filter: a cube for the measures the pages compare group
+    # within group, the stored rows for the others.
+    pair = {"age_band", "urbanicity", "service", "channel", "segment", "fiscal_quarter"}
+    assert fast_engine.store.cube("ease", pair) is not None
+    assert fast_engine.store.cube("trust_after_contact", pair) is not None
+    assert fast_engine.store.cube("satisfaction", {"age_band", "urbanicity", "service"}) is None
     query = Query.of("ease", ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
     assert same(fast_engine.run(query), fast_engine.direct(query))
 

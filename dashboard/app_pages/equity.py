@@ -7,10 +7,11 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.kpis import THEME_METRICS, reading_order
+from metrics.analyses.kpis import reading_order
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.measures import THEME_METRICS
 from metrics.query import Query
 
 NOBODY = "none"

@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.journeys import STAGES, Moment, offered, opening
-from metrics.analyses.kpis import THEME_METRICS
 from metrics.formatting import format_value, suppression_note
+from metrics.measures import THEME_METRICS
 
 
 def render() -> None:

@@ -10,10 +10,11 @@ from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
-from metrics.analyses.kpis import HEADLINE, THEME_METRICS, Tile, describe_tile, quarters_back, tile_value
+from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back, tile_value
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.measures import THEME_METRICS
 from metrics.query import Filters
 
 

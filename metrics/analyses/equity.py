@@ -9,8 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.kpis import THEME_METRICS
 from metrics.compare import adjusted, gap
+from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
 
 

@@ -12,14 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from metrics import contract
-from metrics.analyses.kpis import THEME_METRICS
 from metrics.compare import Difference, adjusted, gap, gap_interval
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
+from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
 
-# The measures searched: the four themes, and trust and ease asked after a contact, where callers
-# who waited tell a story the pooled measures dilute.
-GAP_METRICS = (*THEME_METRICS, "trust_after_contact", "ease_after_contact")
 # The traits a group is compared within, besides everyone in the view.
 CONTEXTS = (*EQUITY_DIMENSIONS, "channel", "service", "segment", "fiscal_quarter")
 # A gap smaller than this (in points of a share) is not listed however certain: with a large n, a

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.kpis import THEME_METRICS
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
+from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
 
 STAGES = tuple(s for s in JOURNEY_STAGES if s != NOT_REPORTED)

@@ -23,12 +23,11 @@ from metrics.formatting import (
     format_statistic,
     format_value,
 )
+from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
 
 HISTORY_QUARTERS = 8
 # The overview's tiles, and the key figures of a briefing from a page without figures of its own.
-# The four A-11 themes a leader reads first: the metrics the overview, equity and journey pages compare.
-THEME_METRICS = ("trust", "ease", "effectiveness", "emotion")
 HEADLINE = (*THEME_METRICS, "wait_median", "self_service_rate")
 SHOWN = "shown"
 

@@ -1,0 +1,12 @@
+"""The measures the pages lead with, named once: the four A-11 themes a leader reads first, and the
+measures the overview's gap search and the Equity page compare one group within another. The store
+gives the latter cubes of every pair of equity dimensions under the page filters, so those
+comparisons never read the rows."""
+
+from __future__ import annotations
+
+# The four A-11 themes a leader reads first: the metrics the overview, equity and journey pages compare.
+THEME_METRICS = ("trust", "ease", "effectiveness", "emotion")
+# The measures the gap search compares: the four themes, and trust and ease asked after a contact,
+# where callers who waited tell a story the pooled measures dilute.
+GAP_METRICS = (*THEME_METRICS, "trust_after_contact", "ease_after_contact")
