@@ -83,6 +83,18 @@ def sum_over(
     return f"select {', '.join([*keys, *summed])} from {table} {where} group by all"
 
 
+def histogram_over(
+    table: str, by: Sequence[str], conditions: Sequence[str], grain: int | None, cell: bool
+) -> str:
+    """Return the query summing a quantile cube's histogram (rows per value) over the groups `by`;
+    with `cell`, each group's rows get one value to partition by (sql/aggregates/quantile_histogram.sql)."""
+    keys = list(map(quote_identifier, by))
+    if cell:
+        group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
+        keys.append(f"{group} as cell")
+    return sum_over(table, [*keys, "value"], ["counted", "keyed"], conditions, grain)
+
+
 def summed_from(grains: Sequence[tuple[str, ...]]) -> list[int | None]:
     """Return, for each grain in order, the earlier grain it is summed from (the covering one with the
     fewest dimensions), or None for a grain read from the rows."""

@@ -557,13 +557,7 @@ class Engine:
         cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
         if metric.aggregate not in QUANTILES:
             return self._summed(cube, by, conditions)
-        keys = list(map(quote_identifier, by))
-        if cell:
-            group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
-            keys.append(f"{group} as cell")
-        return composition.sum_over(
-            _table(cube), [*keys, "value"], ["counted", "keyed"], conditions, cube.grain
-        )
+        return composition.histogram_over(_table(cube), by, conditions, cube.grain, cell)
 
     def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the
