@@ -11,11 +11,12 @@ from typing import Any
 from metrics import sandbox
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import Problem
-from metrics.sqlfiles import METRICS_FOLDER, SQL_DIR
+from metrics.sqlfiles import METRICS_FOLDER, SQL_DIR, THEMES_FOLDER
 
 METRICS_DIR = SQL_DIR / METRICS_FOLDER
 
 FORMATS = ("percent", "number", "integer", "duration")
+VOICE = "Voice of the customer"  # the theme every comment theme (sql/themes/) is listed under
 DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")
 THEMES = (
     "Trust",
@@ -28,6 +29,7 @@ THEMES = (
     "Volume",
     "Operations",
     "Digital",
+    VOICE,
 )
 # How the engine turns a metric's rows into a statistic, and the columns each way needs.
 AGGREGATES: dict[str, tuple[str, ...]] = {
@@ -38,6 +40,10 @@ AGGREGATES: dict[str, tuple[str, ...]] = {
     "median": ("value",),  # order-statistic interval
     "p90": ("value",),
 }
+# Comment themes (sql/themes/): what customers wrote about, as a share of comments.
+THEME_PREFIX = "theme_"
+THEME_REQUIRED_KEYS = ("label", "description", "owner", "direction")
+THEME_OPTIONAL_KEYS = ("target", "min_n")
 REQUIRED_KEYS = ("label", "description", "unit", "format", "direction", "theme", "owner", "aggregate")
 OPTIONAL_KEYS = ("target", "min_n", "compares")
 
@@ -74,15 +80,67 @@ class Catalog:
 
 
 def load_catalog(folder: Path = METRICS_DIR) -> Catalog:
-    """Read every `*.sql` file of `folder`; adding a file adds a metric."""
+    """Read every `*.sql` file of `folder`, then every comment theme of the `themes` folder beside it
+    (sql/themes/ beside sql/metrics/); adding a file adds a metric."""
     metrics: dict[str, Metric] = {}
     problems: list[Problem] = []
-    for path in sorted(folder.glob("*.sql")):
-        metric, found = parse_metric(path)
+    parsed = [parse_metric(p) for p in sorted(folder.glob("*.sql"))]
+    parsed += [parse_theme(p) for p in sorted((folder.parent / THEMES_FOLDER).glob("*.sql"))]
+    for metric, found in parsed:
         problems += found
         if metric is not None:
             metrics[metric.name] = metric
     return Catalog(metrics, tuple(problems))
+
+
+def parse_theme(path: Path) -> tuple[Metric | None, list[Problem]]:
+    """Parse one comment theme: a header (label, description, owner, direction; target and min_n
+    optional) and a condition on a response row, true when its (redacted) `comment` is about the
+    theme. It becomes the metric `theme_<file name>`: the share of comments about it, over the
+    responses with a comment, with every dimension, interval and small-cell rule of a metric."""
+    source = source_name(path)
+    problems: list[Problem] = []
+
+    def problem(message: str) -> None:
+        problems.append(Problem(source, message))
+
+    if not _NAME.match(path.stem):
+        problem(f"file name '{path.stem}' is not a theme name: use lowercase letters, digits and _")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header, body_start = _header(lines, THEME_REQUIRED_KEYS, THEME_OPTIONAL_KEYS, problem)
+    if "direction" in header and header["direction"] not in DIRECTIONS:
+        problem(
+            f"header key 'direction': value '{header['direction']}' is not one of {', '.join(DIRECTIONS)}"
+        )
+    target = _number(header.get("target"), "target", float, problem)
+    min_n = _number(header.get("min_n"), "min_n", int, problem)
+    if min_n is not None and min_n < 1:
+        problem(f"header key 'min_n': value {min_n} must be 1 or more")
+    condition = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    if not condition:
+        problem("no condition after the header: the body is a condition on a response's `comment`")
+    # The condition starts on the second line of the query, as on line body_start + 1 of the file.
+    sql = f"select *, case when (\n{condition}\n) then 1 else 0 end as value\nfrom stg_responses\nwhere comment is not null"
+    for violation in sandbox.check(sql, first_line=body_start):
+        problem(str(violation))
+    if problems:
+        return None, problems
+    metric = Metric(
+        name=f"{THEME_PREFIX}{path.stem}",
+        label=header["label"],
+        description=header["description"],
+        unit="share of comments",
+        format="percent",
+        direction=header["direction"],
+        theme=VOICE,
+        owner=header["owner"],
+        aggregate="share",
+        sql=sql,
+        path=path,
+        target=target,
+        min_n=min_n,
+    )
+    return metric, []
 
 
 def source_name(path: Path) -> str:
@@ -104,33 +162,7 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
     if not _NAME.match(path.stem):
         problem(f"file name '{path.stem}' is not a metric name: use lowercase letters, digits and _")
     lines = path.read_text(encoding="utf-8").splitlines()
-    header: dict[str, str] = {}
-    body_start = len(lines)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            body_start = number
-            break
-        if not line.startswith("--"):
-            body_start = number - 1
-            break
-        match = _HEADER_LINE.match(line)
-        if not match:
-            problem(f"line {number}: header lines are `-- key: value`; got {line.strip()!r}")
-            continue
-        key, value = match.group(1), match.group(2)
-        if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
-            problem(
-                f"line {number}: unknown header key '{key}'; known keys: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}"
-            )
-        elif key in header:
-            problem(f"line {number}: header key '{key}' is given twice")
-        elif not value:
-            problem(f"line {number}: header key '{key}' has no value")
-        else:
-            header[key] = value
-    for key in REQUIRED_KEYS:
-        if key not in header and not any(f"'{key}'" in p.message for p in problems):
-            problem(f"missing header key '{key}'")
+    header, body_start = _header(lines, REQUIRED_KEYS, OPTIONAL_KEYS, problem)
     for key, allowed in (("format", FORMATS), ("direction", DIRECTIONS), ("theme", THEMES)):
         if key in header and header[key] not in allowed:
             problem(f"header key '{key}': value '{header[key]}' is not one of {', '.join(allowed)}")
@@ -171,6 +203,43 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
         compares=header.get("compares"),
     )
     return metric, []
+
+
+def _header(
+    lines: list[str], required: tuple[str, ...], optional: tuple[str, ...], problem: Callable[[str], None]
+) -> tuple[dict[str, str], int]:
+    """Read a file's leading `-- key: value` lines strictly; return the header and where the body
+    starts (0-based line index). Each unknown, repeated, empty or missing key is a problem."""
+    header: dict[str, str] = {}
+    seen: set[str] = set()
+    body_start = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            body_start = number
+            break
+        if not line.startswith("--"):
+            body_start = number - 1
+            break
+        match = _HEADER_LINE.match(line)
+        if not match:
+            problem(f"line {number}: header lines are `-- key: value`; got {line.strip()!r}")
+            continue
+        key, value = match.group(1), match.group(2)
+        seen.add(key)
+        if key not in required + optional:
+            problem(
+                f"line {number}: unknown header key '{key}'; known keys: {', '.join(required + optional)}"
+            )
+        elif key in header:
+            problem(f"line {number}: header key '{key}' is given twice")
+        elif not value:
+            problem(f"line {number}: header key '{key}' has no value")
+        else:
+            header[key] = value
+    for key in required:
+        if key not in seen:  # a key given with a problem is named by that problem alone
+            problem(f"missing header key '{key}'")
+    return header, body_start
 
 
 def _number(text: str | None, key: str, kind: type[int] | type[float], problem: Callable[[str], None]) -> Any:

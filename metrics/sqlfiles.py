@@ -12,6 +12,8 @@ from pathlib import Path
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # The folder of sql/ that holds one file per metric.
 METRICS_FOLDER = "metrics"
+# The folder of sql/ that holds one file per comment theme (each a metric too).
+THEMES_FOLDER = "themes"
 # Everything under sql/ that shapes a number: metric files, staging and mart views, macros and seeds.
 _DEFINITION_SUFFIXES = (".sql", ".csv")
 
@@ -27,13 +29,13 @@ def read_seed(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def definitions_digest(folder: Path = SQL_DIR, skip: str | None = None) -> str:
+def definitions_digest(folder: Path = SQL_DIR, skip: tuple[str, ...] = ()) -> str:
     """Return the SHA-256 of every definition file under `folder` (names and contents), less those in
-    its subfolder `skip`: it changes when any metric's SQL, a view it reads, a macro or a seed
+    its subfolders `skip`: it changes when any metric's SQL, a view it reads, a macro or a seed
     changes. Exports name it; stores are keyed by it, with each metric file apart."""
     digest = hashlib.sha256()
     files = (p for p in folder.rglob("*") if p.suffix in _DEFINITION_SUFFIXES)
-    for path in sorted(p for p in files if skip is None or p.relative_to(folder).parts[0] != skip):
+    for path in sorted(p for p in files if p.relative_to(folder).parts[0] not in skip):
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

@@ -22,7 +22,13 @@ from metrics.catalog import Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.measures import GAP_METRICS
-from metrics.sqlfiles import METRICS_FOLDER, definitions_digest, quote_identifier, quote_literal
+from metrics.sqlfiles import (
+    METRICS_FOLDER,
+    THEMES_FOLDER,
+    definitions_digest,
+    quote_identifier,
+    quote_literal,
+)
 from metrics.storefile import Cube, Fingerprint
 from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
 
@@ -102,7 +108,7 @@ def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     )
     # Each metric file is a digest of its own, so a build after one changed takes every other
     # metric's cubes from the previous store (previous_store).
-    code.update(definitions_digest(skip=METRICS_FOLDER).encode())
+    code.update(definitions_digest(skip=(METRICS_FOLDER, THEMES_FOLDER)).encode())
     for name in _CODE_FILES:
         code.update(name.encode() + b"\n" + (Path(__file__).parent / name).read_bytes())
     inputs = {}

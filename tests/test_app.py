@@ -127,8 +127,10 @@ def test_catalog_search_narrows_the_list(sample_engine: Engine) -> None:
     labels = sorted(e.label.split(" · ")[0] for e in app.expander)
     assert labels == [
         "Ease after a contact",
+        "Long holds",  # a comment theme: "waiting on hold"
         "Mean wait",
         "Median wait",
+        "No news while waiting",
         "Service level (5 minutes)",
         "Trust after a contact",
         "Wait, 90th percentile",

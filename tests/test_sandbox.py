@@ -108,8 +108,10 @@ HOSTILE = {
 
 
 def hostile_folder(folder: Path, **bodies: str) -> Path:
-    """Return a metric folder holding the shipped metrics and the given hostile files."""
+    """Return a metric folder holding the shipped metrics and the given hostile files, with the
+    shipped comment themes beside it."""
     shutil.copytree(METRICS_DIR, folder)
+    shutil.copytree(METRICS_DIR.parent / "themes", folder.parent / "themes")
     for name, body in bodies.items():
         (folder / f"{name}.sql").write_text(HEADER + body + "\n", encoding="utf-8")
     return folder
@@ -127,7 +129,8 @@ def test_a_hostile_metric_file_is_named_with_its_line_and_left_out(tmp_path: Pat
 def test_every_shipped_metric_passes_the_sandbox() -> None:
     catalog = load_catalog()
     assert catalog.problems == ()
-    assert len(catalog.metrics) == len(list(METRICS_DIR.glob("*.sql")))
+    shipped = [*METRICS_DIR.glob("*.sql"), *(METRICS_DIR.parent / "themes").glob("*.sql")]
+    assert len(catalog.metrics) == len(shipped)
 
 
 def test_a_read_only_select_with_ctes_and_table_functions_is_admitted() -> None:
