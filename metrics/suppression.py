@@ -58,6 +58,8 @@ def suppress(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFram
     cells = result.to_dicts()
     hidden = hidden_rows(cells, by, min_n)
     mask = pl.Series("suppressed", [i in hidden for i in range(len(cells))], dtype=pl.Boolean)
+    if not hidden and not any(empty(cell) for cell in cells):
+        return result.with_columns(mask.alias("suppressed"), pl.col("n").cast(pl.Int64))  # nothing to blank
     nothing = pl.Series("nothing", [empty(cell) for cell in cells], dtype=pl.Boolean)
     blanked = [
         pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in HIDDEN_COLUMNS if c in result.columns
