@@ -98,47 +98,30 @@ def parse_theme(path: Path) -> tuple[Metric | None, list[Problem]]:
     optional) and a condition on a response row, true when its (redacted) `comment` is about the
     theme. It becomes the metric `theme_<file name>`: the share of comments about it, over the
     responses with a comment, with every dimension, interval and small-cell rule of a metric."""
-    source = source_name(path)
-    problems: list[Problem] = []
-
-    def problem(message: str) -> None:
-        problems.append(Problem(source, message))
-
-    if not _NAME.match(path.stem):
-        problem(f"file name '{path.stem}' is not a theme name: use lowercase letters, digits and _")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header, body_start = _header(lines, THEME_REQUIRED_KEYS, THEME_OPTIONAL_KEYS, problem)
-    if "direction" in header and header["direction"] not in DIRECTIONS:
-        problem(
-            f"header key 'direction': value '{header['direction']}' is not one of {', '.join(DIRECTIONS)}"
-        )
-    target = _number(header.get("target"), "target", float, problem)
-    min_n = _number(header.get("min_n"), "min_n", int, problem)
-    if min_n is not None and min_n < 1:
-        problem(f"header key 'min_n': value {min_n} must be 1 or more")
-    condition = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    read = _read(path, "theme", THEME_REQUIRED_KEYS, THEME_OPTIONAL_KEYS, (("direction", DIRECTIONS),))
+    condition = "\n".join(read.lines[read.body_start :]).strip().rstrip(";").strip()
     if not condition:
-        problem("no condition after the header: the body is a condition on a response's `comment`")
+        read.problem("no condition after the header: the body is a condition on a response's `comment`")
     # The condition starts on the second line of the query, as on line body_start + 1 of the file.
     sql = f"select *, case when (\n{condition}\n) then 1 else 0 end as value\nfrom stg_responses\nwhere comment is not null"
-    for violation in sandbox.check(sql, first_line=body_start):
-        problem(str(violation))
-    if problems:
-        return None, problems
+    for violation in sandbox.check(sql, first_line=read.body_start):
+        read.problem(str(violation))
+    if read.problems:
+        return None, read.problems
     metric = Metric(
         name=f"{THEME_PREFIX}{path.stem}",
-        label=header["label"],
-        description=header["description"],
+        label=read.header["label"],
+        description=read.header["description"],
         unit="share of comments",
         format="percent",
-        direction=header["direction"],
+        direction=read.header["direction"],
         theme=VOICE,
-        owner=header["owner"],
+        owner=read.header["owner"],
         aggregate="share",
         sql=sql,
         path=path,
-        target=target,
-        min_n=min_n,
+        target=read.target,
+        min_n=read.min_n,
     )
     return metric, []
 
@@ -153,56 +136,82 @@ def source_name(path: Path) -> str:
 
 def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
     """Parse one metric file; return the metric, or None with every problem found in it."""
-    source = source_name(path)
-    problems: list[Problem] = []
-
-    def problem(message: str) -> None:
-        problems.append(Problem(source, message))
-
-    if not _NAME.match(path.stem):
-        problem(f"file name '{path.stem}' is not a metric name: use lowercase letters, digits and _")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header, body_start = _header(lines, REQUIRED_KEYS, OPTIONAL_KEYS, problem)
-    for key, allowed in (("format", FORMATS), ("direction", DIRECTIONS), ("theme", THEMES)):
-        if key in header and header[key] not in allowed:
-            problem(f"header key '{key}': value '{header[key]}' is not one of {', '.join(allowed)}")
-    if "aggregate" in header and header["aggregate"] not in AGGREGATES:
-        problem(
-            f"header key 'aggregate': value '{header['aggregate']}' is not one of {', '.join(AGGREGATES)}"
+    allowed = (
+        ("format", FORMATS),
+        ("direction", DIRECTIONS),
+        ("theme", THEMES),
+        ("aggregate", tuple(AGGREGATES)),
+    )
+    read = _read(path, "metric", REQUIRED_KEYS, OPTIONAL_KEYS, allowed)
+    if "compares" in read.header and read.header["compares"] not in DIMENSIONS:
+        read.problem(
+            f"header key 'compares': value '{read.header['compares']}' is not a dimension ({', '.join(DIMENSIONS)})"
         )
-    target = _number(header.get("target"), "target", float, problem)
-    min_n = _number(header.get("min_n"), "min_n", int, problem)
-    if min_n is not None and min_n < 1:
-        problem(f"header key 'min_n': value {min_n} must be 1 or more")
-    if "compares" in header and header["compares"] not in DIMENSIONS:
-        problem(
-            f"header key 'compares': value '{header['compares']}' is not a dimension ({', '.join(DIMENSIONS)})"
-        )
-    body = "\n".join(lines[body_start:])
+    body = "\n".join(read.lines[read.body_start :])
     sql = body.strip().rstrip(";").strip()
     if not sql:
-        problem("no SQL after the header: the body is a select returning one row per unit counted")
-    for violation in sandbox.check(body, first_line=body_start + 1):
-        problem(str(violation))
-    if problems:
-        return None, problems
+        read.problem("no SQL after the header: the body is a select returning one row per unit counted")
+    for violation in sandbox.check(body, first_line=read.body_start + 1):
+        read.problem(str(violation))
+    if read.problems:
+        return None, read.problems
     metric = Metric(
         name=path.stem,
-        label=header["label"],
-        description=header["description"],
-        unit=header["unit"],
-        format=header["format"],
-        direction=header["direction"],
-        theme=header["theme"],
-        owner=header["owner"],
-        aggregate=header["aggregate"],
+        label=read.header["label"],
+        description=read.header["description"],
+        unit=read.header["unit"],
+        format=read.header["format"],
+        direction=read.header["direction"],
+        theme=read.header["theme"],
+        owner=read.header["owner"],
+        aggregate=read.header["aggregate"],
         sql=sql,
         path=path,
-        target=target,
-        min_n=min_n,
-        compares=header.get("compares"),
+        target=read.target,
+        min_n=read.min_n,
+        compares=read.header.get("compares"),
     )
     return metric, []
+
+
+@dataclass
+class _Read:
+    """A metric or theme file's header, read and checked: what both kinds of file share."""
+
+    source: str
+    lines: list[str]
+    header: dict[str, str]
+    body_start: int  # 0-based index of the body's first line
+    problems: list[Problem]
+    target: float | None
+    min_n: int | None
+
+    def problem(self, message: str) -> None:
+        self.problems.append(Problem(self.source, message))
+
+
+def _read(
+    path: Path,
+    kind: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    allowed: tuple[tuple[str, tuple[str, ...]], ...],
+) -> _Read:
+    """Read a metric or theme file's header strictly: its name, keys, the values of `allowed` keys,
+    and the optional target and min_n; every problem is kept, named with the file."""
+    read = _Read(source_name(path), path.read_text(encoding="utf-8").splitlines(), {}, 0, [], None, None)
+    if not _NAME.match(path.stem):
+        read.problem(f"file name '{path.stem}' is not a {kind} name: use lowercase letters, digits and _")
+    read.header, read.body_start = _header(read.lines, required, optional, read.problem)
+    header = read.header
+    for key, values in allowed:
+        if key in header and header[key] not in values:
+            read.problem(f"header key '{key}': value '{header[key]}' is not one of {', '.join(values)}")
+    read.target = _number(header.get("target"), "target", float, read.problem)
+    read.min_n = _number(header.get("min_n"), "min_n", int, read.problem)
+    if read.min_n is not None and read.min_n < 1:
+        read.problem(f"header key 'min_n': value {read.min_n} must be 1 or more")
+    return read
 
 
 def _header(
