@@ -9,7 +9,6 @@ import os
 import platform
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import duckdb
 import polars as pl
 
 from cx.protocol import StreamlitSession
-from cx.serve import APP, healthy
+from cx.serve import healthy, replica_ports, streamlit_command
 from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, trends, value
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
@@ -181,9 +180,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
-def _peak_rss_mb() -> float:
+def _peak_rss_mb(usage: resource.struct_rusage | None = None) -> float:
+    """Return the peak resident memory of `usage` (this process's own when None) in MB."""
+    peak = (usage or resource.getrusage(resource.RUSAGE_SELF)).ru_maxrss
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
@@ -394,27 +394,19 @@ def _measured_build(data_dir: Path, store_dir: Path) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise CxError(f"`cx build` failed with status {child.returncode}")
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    return seconds, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return seconds, _peak_rss_mb(usage)
 
 
 def first_page(data_dir: Path, store_dir: Path, min_n: int) -> float:
     """Start a dashboard server over `data_dir` with its store in `store_dir` and return the seconds
     from its start to the overview drawn for a first visitor (who waits while the server builds a
     missing store). The visitor speaks the browser's protocol (cx/protocol.py)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    [port] = replica_ports(1, 0)
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CX_DATA_DIR": str(data_dir), "CX_STORE_DIR": str(store_dir), "CX_MIN_N": str(min_n)}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
-        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(streamlit_command(port), env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             while not healthy(url):
                 if server.poll() is not None or time.perf_counter() - started > SERVER_START_S:

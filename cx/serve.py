@@ -117,6 +117,18 @@ def replica_ports(count: int, first: int) -> list[int]:
     return list(range(first, first + count))
 
 
+def streamlit_command(port: int) -> list[str]:
+    """Return the command serving the dashboard on loopback `port`. No file watcher: a server serves
+    the code it started with (a new release restarts it), never reruns people's pages because a
+    source file changed under it."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
 def serve(settings: Settings, replicas: int | None, port: int, stats_port: int, first_port: int) -> int:
     """Build the store, start the replicas and HAProxy in front of them, wait until they answer, then run
     until SIGINT or SIGTERM (passed on to them) or until HAProxy or every replica stops; stop them all.
@@ -176,15 +188,7 @@ def _run(plan: _Plan, scratch: Path, stop: _Stop, children: list[Child]) -> int:
     env = {"CX_DATA_DIR": str(data_dir), "CX_BUILD": "never", "CX_MIN_N": str(plan.min_n)}
     replicas = []
     for number, replica_port in enumerate(plan.replica_ports, start=1):
-        # No file watcher: a replica serves the code it started with (a new release restarts it),
-        # never reruns people's pages because a source file changed under it.
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(APP),
-            "--server.port", str(replica_port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
-        replicas.append(_start(f"replica {number}", command, env, replica_port))
+        replicas.append(_start(f"replica {number}", streamlit_command(replica_port), env, replica_port))
     children += replicas
     deadline = time.monotonic() + START_SECONDS
     for replica in replicas:
