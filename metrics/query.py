@@ -631,6 +631,10 @@ class Engine:
                 f"  {'where ' + ' and '.join(conditions) if conditions else ''}\n)\n"
                 f"select {kept_columns} from (\n{analysis.text}\n)"
             )
+        if analysis.keys:
+            # Grouped sums come back in whatever order DuckDB's threads finish them: put them in key
+            # order so the same question gives the same frame, from the store or from the rows.
+            sql = f"select * from (\n{sql}\n) order by {', '.join(map(quote_identifier, analysis.keys))}"
         try:
             return self.warehouse.frame(sql, params), dropped
         except duckdb.Error as error:

@@ -100,7 +100,9 @@ def test_analysis_sums_from_the_store_equal_the_rows(fast_engine: Engine, filter
     assert fast_engine.store.cube("analyses/driver_moments", needed) is not None
     stored, _ = fast_engine.analyse("driver_moments", filters)
     read, _ = fast_engine.analyse("driver_moments", filters, fast=False)
-    assert same(stored.sort("bucket"), read.sort("bucket"))
+    # Both come back in key order, so the same question gives the same frame either way.
+    assert stored["bucket"].is_sorted() and read["bucket"].is_sorted()
+    assert same(stored, read)
     if filters.where != (("service", ("no such service",)),):
         assert stored.height > 0 and stored["n"].sum() > 0
 
