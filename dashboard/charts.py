@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import ParamSpec, TypeVar
 
 import altair as alt
@@ -177,11 +178,12 @@ GAP_STATES = {
 
 @_once_per_result
 def groups(
-    frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None
+    frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None, top: float = 1.0
 ) -> alt.LayerChart | alt.FacetChart:
     """Each group's value with its 95% interval against a rule at the overall; groups below and above
     it beyond noise are drawn as down and up triangles in two colours, the others as grey circles. A
-    share's axis runs from 0 to 100% and any other from zero, so a small gap is not drawn as a chasm."""
+    share's axis runs from 0 to 100% (or to `top`, for shares that are all small: share_axis_top) and
+    any other from zero, so a small gap is not drawn as a chasm."""
     fmt = _FORMATS[metric.format]
     overall = _scaled(overall, metric)
     below, above, within = GAP_STATES
@@ -201,7 +203,7 @@ def groups(
     # The heading names the dimension; a rotated axis title would only be truncated.
     y = alt.Y(f"{dimension}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=260))
     x_axis = alt.Axis(format=fmt, title=axis_title(metric))
-    x_scale = alt.Scale(domain=[0, 1]) if metric.format == "percent" else alt.Scale(zero=True, nice=True)
+    x_scale = alt.Scale(domain=[0, top]) if metric.format == "percent" else alt.Scale(zero=True, nice=True)
     tooltip = [
         alt.Tooltip(f"{dimension}:N", title=DIMENSIONS[dimension].label),
         alt.Tooltip("value:Q", title=metric.label, format=fmt),
@@ -303,10 +305,19 @@ def sparkline(history: Sequence[tuple[str, float | None]], metric: Metric) -> al
     return chart
 
 
+def share_axis_top(values: Iterable[float | None]) -> float:
+    """Return where a share axis may stop when every share drawn is small (comment themes, a few
+    percent each): the next 10% above the largest, at least 10%, still from zero; else 100%."""
+    largest = max((v for v in values if v is not None), default=1.0)
+    return min(1.0, max(0.1, math.ceil(largest * 10 + 1e-9) / 10))
+
+
 @_once_per_result
-def shares_over_time(frame: pl.DataFrame, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
-    """Several share measures by quarter on one 0 to 100% axis, one colour and shape each, each line
-    named at its end. `frame`: quarter, measure (a name of `labels`), value (null where hidden)."""
+def shares_over_time(
+    frame: pl.DataFrame, labels: dict[str, str], top: float = 1.0
+) -> alt.LayerChart | alt.FacetChart:
+    """Several share measures by quarter on one axis from 0 to 100% (or to `top`: share_axis_top), one
+    colour and shape each. `frame`: quarter, measure (a name of `labels`), value (null where hidden)."""
     shown = frame.filter(pl.col("value").is_not_null()).with_columns(
         pl.col("measure").replace_strict(labels, default=None).alias("label")
     )
@@ -314,7 +325,7 @@ def shares_over_time(frame: pl.DataFrame, labels: dict[str, str]) -> alt.LayerCh
     names = list(labels.values())
     base = alt.Chart(shown.to_pandas()).encode(
         x=alt.X("quarter:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title="Share", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("value:Q", title="Share", scale=alt.Scale(domain=[0, top]), axis=alt.Axis(format="%")),
         color=alt.Color("label:N", title=None, sort=names, scale=alt.Scale(range=PALETTE)),
     )
     lines = base.mark_line(strokeWidth=2).encode(

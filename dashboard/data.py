@@ -14,7 +14,19 @@ import streamlit as st
 from dashboard import access
 from metrics import events as events_file
 from metrics.analyses import a11_report as a11
-from metrics.analyses import breaks, drivers, equity, gaps, headline, journeys, kpis, release, trends, value
+from metrics.analyses import (
+    breaks,
+    drivers,
+    equity,
+    gaps,
+    headline,
+    journeys,
+    kpis,
+    release,
+    trends,
+    value,
+    voice,
+)
 from metrics.catalog import Metric, load_catalog
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
@@ -468,3 +480,15 @@ def a11_report(quarter: str) -> a11.A11Report:
 def _a11_report(quarter: str, scope: frozenset[str] | None) -> a11.A11Report:
     current = _opened().confined(scope)
     return a11.shown(a11.a11_report(current, FiscalQuarter.parse(quarter)), current.min_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def verbatims(
+    filters: Filters,
+    group: tuple[str, str] | None,
+    theme: str | None,
+    trust: str | None,
+    limit: int = voice.SHOWN,
+) -> voice.Verbatims:
+    """Return the newest comments the view may list (metrics/analyses/voice.py)."""
+    return voice.verbatims(engine(), filters, group, theme, trust, limit)

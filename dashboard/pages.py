@@ -28,6 +28,7 @@ PAGES = (
     PageSpec("equity", "Equity and segments", ":material/diversity_3:"),
     PageSpec("journeys", "Journeys", ":material/route:"),
     PageSpec("drivers", "What drives trust", ":material/hub:"),
+    PageSpec("voice", "What customers say", ":material/forum:"),
     PageSpec("value", "Value", ":material/savings:"),
     PageSpec("reporting", "A-11 reporting", ":material/assignment_turned_in:"),
     PageSpec("catalog", "Metrics and data", ":material/menu_book:"),

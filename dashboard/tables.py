@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from dashboard.state import inert
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
 from metrics.formatting import SUPPRESSED, format_delta, format_statistic, format_value
@@ -43,4 +44,27 @@ def in_words(frame: pl.DataFrame, fmt: str, columns: Sequence[str]) -> str:
     return "; ".join(
         " ".join(str(row[c]) for c in columns) + " " + format_statistic(row["value"], row["suppressed"], fmt)
         for row in frame.iter_rows(named=True)
+    )
+
+
+def gaps_in_words(groups: pl.DataFrame, dimension: str, metric: Metric) -> str:
+    """Return the groups of a breakdown (equity.Breakdown.groups) whose gap to the overall is beyond
+    sampling noise, below then above it, as a sentence; or that none is."""
+    flagged = groups.filter(pl.col("beyond_noise"))
+    if not flagged.height:
+        return "No group differs from the rest by more than sampling noise."
+    sides = [
+        (side, flagged.filter(test))
+        for side, test in (("Below", pl.col("gap") < 0), ("Above", pl.col("gap") >= 0))
+    ]
+    return "**Gaps beyond sampling noise.** " + " ".join(
+        f"{side} the overall: "
+        + "; ".join(
+            f"{inert(str(row[dimension]))} {format_value(row['value'], metric.format)} "
+            f"({format_delta(row['gap'], metric.format)})"
+            for row in rows.iter_rows(named=True)
+        )
+        + "."
+        for side, rows in sides
+        if rows.height
     )

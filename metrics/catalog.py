@@ -69,6 +69,7 @@ class Metric:
     target: float | None = None
     min_n: int | None = None
     compares: str | None = None  # a dimension whose groups the metric compares: no meaning within one
+    condition: str | None = None  # a comment theme's condition on a response row (sql/themes/)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def parse_theme(path: Path) -> tuple[Metric | None, list[Problem]]:
         path=path,
         target=read.target,
         min_n=read.min_n,
+        condition=condition,
     )
     return metric, []
 

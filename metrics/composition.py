@@ -10,7 +10,7 @@ from pathlib import Path
 
 from metrics.errors import CxError, QueryError
 from metrics.fiscal import FiscalQuarter
-from metrics.sqlfiles import quote_identifier, read_sql
+from metrics.sqlfiles import quote_identifier, quote_literal, read_sql
 
 # The measures a metric's rows may carry, each with what it is when they do not: a row counts once.
 MEASURES = (
@@ -230,3 +230,12 @@ def period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
     if first and last and first > last:
         raise QueryError(f"period: {first} is after {last}")
     return (first.label if first else None), (last.label if last else None)
+
+
+def comment_rows(view: str, tags: Sequence[tuple[str, str]], conditions: Sequence[str]) -> str:
+    """Return the rows of `view` with a comment that pass `conditions`, each with the list `themes` of
+    the tags whose condition (SQL over the row, from a theme file) holds: `tags` pairs a tag with it."""
+    cases = [f"case when (\n{condition}\n) then {quote_literal(tag)} end" for tag, condition in tags]
+    themes = f"list_filter([{', '.join(cases)}], lambda t: t is not null)" if cases else "[]::varchar[]"
+    where = ["comment is not null", "comment <> ''", *conditions]
+    return f"select *, {themes} as themes\nfrom {quote_identifier(view)}\nwhere {' and '.join(where)}"

@@ -606,20 +606,14 @@ class Engine:
         sums per cell of the page filters, and a page's question adds up the cells that pass."""
         analysis = self._analysis(name)
         self.warehouse.require(self.warehouse.reads[analysis.base], f"analysis '{name}'")
-        available = self._describe(
-            f"view {analysis.base}", f"select * from {quote_identifier(analysis.base)}"
-        )
+        available = self.view_columns(analysis.base)
         if self.scope is not None and "service" not in available:
             raise AccessError(
                 f"analysis '{name}' is not broken down by service, so it is not shown to someone "
                 "who may see only some services"
             )
-        where = self._within(filters.where)
-        kept = tuple((d, v) for d, v in where if d in available and d in DIMENSIONS)
-        dropped = tuple(d for d, _ in where if d not in dict(kept))
-        start, end = composition.period(filters.start, filters.end)
-        conditions, params = composition.conditions(kept, start, end)
-        needed = {d for d, _ in kept} | ({"fiscal_quarter"} if start or end else set())
+        conditions, params, filtered, dropped = self.row_filters(available, filters)
+        needed = set(filtered) | ({"fiscal_quarter"} if filters.start or filters.end else set())
         cube = self.store.cube(analysis_key(name), needed) if fast and self.store and analysis.keys else None
         if cube is not None:
             sql = self._summed(cube, analysis.keys, conditions)
@@ -641,6 +635,23 @@ class Engine:
             raise CxError(
                 f"sql/analyses/{name}.sql: the query failed: {str(error).splitlines()[0]}"
             ) from error
+
+    def row_filters(
+        self, columns: Iterable[str], filters: Filters
+    ) -> tuple[list[str], dict[str, object], tuple[str, ...], tuple[str, ...]]:
+        """Return the where-clause conditions and bound parameters that keep the rows of a view with
+        `columns` passing `filters`, narrowed to this engine's services; the dimensions filtered on;
+        and the filter dimensions the view does not carry (left out, as on pages)."""
+        where = self._within(filters.where)
+        kept = tuple((d, v) for d, v in where if d in columns and d in DIMENSIONS)
+        dropped = tuple(d for d, _ in where if d not in dict(kept))
+        start, end = composition.period(filters.start, filters.end)
+        conditions, params = composition.conditions(kept, start, end)
+        return conditions, params, tuple(d for d, _ in kept), dropped
+
+    def view_columns(self, view: str) -> dict[str, str]:
+        """Return the columns (name -> type) of a view of the warehouse, or of the store it serves."""
+        return self._describe(f"view {view}", f"select * from {quote_identifier(view)}")
 
     def published(self, count: float, cell_key: float) -> int:
         """Return a count an analysis summed itself as the pages publish it: perturbed by its cell key

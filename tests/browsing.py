@@ -7,19 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from dashboard.pages import PAGES as APP_PAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # The overview is the default page, served at the root.
-PAGES = {
-    "overview": "/",
-    "trends": "/trends",
-    "equity": "/equity",
-    "journeys": "/journeys",
-    "drivers": "/drivers",
-    "value": "/value",
-    "reporting": "/reporting",
-    "catalog": "/catalog",
-}
+PAGES = {p.url_path: "/" if p.default else f"/{p.url_path}" for p in APP_PAGES}
 LATEST = "FY2026 Q4"
 
 

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import brief, saved_views
 from dashboard.briefing import SESSION_KEY, csv_bytes
+from dashboard.pages import PAGES as APP_PAGES
 from metrics.access import load_access
 from metrics.analyses import a11_report, release
 from metrics.errors import AccessError, CxError
@@ -27,7 +28,7 @@ from metrics.settings import Settings
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 BAD_ACCESS = Path(__file__).resolve().parent / "fixtures" / "bad_access"
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "access.example.toml"
-PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "reporting", "catalog")
+PAGES = tuple(p.url_path for p in APP_PAGES)  # every page of the app, in menu order
 GRANTS = f"""
 [[grant]]
 who = ["@cx-office.example.gov"]

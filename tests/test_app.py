@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.briefing import SESSION_KEY
+from dashboard.pages import PAGES as APP_PAGES
 from metrics.analyses.a11_report import a11_report, shown
 from metrics.analyses.equity import breakdown
 from metrics.analyses.kpis import quarters_back, tile
@@ -17,7 +18,7 @@ from metrics.formatting import format_value
 from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ("overview", "trends", "equity", "journeys", "drivers", "value", "reporting", "catalog")
+PAGES = tuple(p.url_path for p in APP_PAGES)  # every page of the app, in menu order
 LATEST = "FY2026 Q4"  # the sample's last quarter, long complete
 
 

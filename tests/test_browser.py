@@ -332,3 +332,45 @@ def test_a_page_prints_without_the_sidebar_and_buttons(page: Page, app_url: str)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     printed = page.pdf(path=str(ARTIFACTS / "overview-print.pdf"), format="Letter")
     assert printed[:4] == b"%PDF"
+
+
+def test_what_customers_say_shows_the_surge_and_lists_comments_by_theme_but_none_for_a_small_group(
+    page: Page, app_url: str, sample_engine: Engine
+) -> None:
+    open_view(page, app_url + "/voice?service=Disaster+Assistance")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What are customers telling us?")
+    # The planted surge: the numbers behind the themes' lines put long holds at their peak in FY2025 Q4.
+    surge = sample_engine.run(
+        Query.of("theme_long_hold", by=["fiscal_quarter"], where={"service": "Disaster Assistance"})
+    )
+    peak = surge.sort("value", descending=True).row(0, named=True)
+    assert peak["fiscal_quarter"] == "FY2025 Q4"
+    chart = page.locator('[role="graphics-document"][aria-label*="Long holds peaks at"]').first
+    said = (chart.get_attribute("aria-label") or "").split("Long holds peaks at ")[1].split(";")[0]
+    assert said.endswith("in FY2025 Q4"), said
+    screenshot(page, "voice-disaster")
+
+    open_view(page, app_url + "/voice?service=Passport+Services")
+    about = page.get_by_role("combobox", name="About")
+    about.scroll_into_view_if_needed()  # far down the page: its options open in view
+    about.click()
+    page.get_by_role("option", name="Praise for online renewal").click()
+    page.wait_for_url("**say=theme_new_renewal**")
+    settle(page)
+    table = page.get_by_test_id("stTable")
+    rows = table.locator("tbody tr")
+    assert rows.count() > 0
+    assert all("Praise for online renewal" in rows.nth(i).inner_text() for i in range(rows.count()))
+    screenshot(page, "voice-comments-by-theme")
+    button = page.get_by_role("button", name=re.compile(r"Download these comments \(CSV, newest [0-9,]+\)"))
+    with page.expect_download(timeout=60_000) as started:
+        button.click()
+    lines = csv_rows(Path(started.value.path()).read_bytes())
+    assert lines[0] == "fiscal_quarter,trust_answer,themes,comment"
+    assert len(lines) - 1 >= rows.count() and all("Praise for online renewal" in line for line in lines[1:])
+
+    # Narrowed to a group whose comments all come from classes under the minimum, nothing is listed.
+    open_view(page, app_url + "/voice?service=Passport+Services&from_group=race_ethnicity&group=Asian")
+    text = main_text(page)
+    assert "None of this view's comments can be listed" in text or "No comments in this view" in text
+    assert page.get_by_test_id("stTable").count() == 0

@@ -10,7 +10,7 @@ from dashboard.filters import current, describe
 from metrics.analyses.kpis import reading_order
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
-from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.formatting import format_value, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Query
 
@@ -76,28 +76,7 @@ def render() -> None:
         numbers=result.groups,
         metrics=[name],
     )
-    flagged = groups.filter(pl.col("beyond_noise"))
-    if flagged.height:
-        sides = [
-            (side, flagged.filter(test))
-            for side, test in (("Below", pl.col("gap") < 0), ("Above", pl.col("gap") >= 0))
-        ]
-        st.markdown(
-            "**Gaps beyond sampling noise.** "
-            + " ".join(
-                f"{side} the overall: "
-                + "; ".join(
-                    f"{state.inert(str(row[dimension]))} {format_value(row['value'], metric.format)} "
-                    f"({format_delta(row['gap'], metric.format)})"
-                    for row in rows.iter_rows(named=True)
-                )
-                + "."
-                for side, rows in sides
-                if rows.height
-            )
-        )
-    else:
-        st.markdown("No group differs from the rest by more than sampling noise.")
+    st.markdown(tables.gaps_in_words(groups, dimension, metric))
     st.caption(FAMILY_NOTE)
     threshold = engine.threshold(metric)
     hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()

@@ -1,0 +1,97 @@
+"""What customers say (the "What customers say" page): the comment themes (sql/themes/) as measures,
+and the redacted comments a view may list, under the rules that keep a comment from being tied to a
+group of fewer than the privacy minimum (sql/voice/verbatims.sql says how)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from metrics import composition
+from metrics.catalog import VOICE, Metric
+from metrics.dimensions import EQUITY_DIMENSIONS
+from metrics.errors import QueryError
+from metrics.query import Engine, Filters
+from metrics.sqlfiles import read_sql
+
+# The groups a list of comments can be narrowed to, besides the sidebar's filters. A segment is part
+# of every comment's class already; an equity group takes the comments of its dimension's slot.
+GROUPS = ("segment", *EQUITY_DIMENSIONS)
+# How a comment's author answered the trust question, as the list can be narrowed by it.
+TRUST_ANSWERS = ("positive", "negative", "neutral", "not answered")
+BASE_VIEW = "stg_responses"
+SHOWN = 25  # comments a page lists at once
+DOWNLOADED = 5000  # comments its CSV holds at most, newest first
+
+
+@dataclass(frozen=True)
+class Verbatims:
+    """The newest comments a view may list: `rows` (fiscal_quarter, trust_answer, themes as labels,
+    comment), and how many in all the rules let it list (`matching`)."""
+
+    rows: pl.DataFrame
+    matching: int
+    ignored_filters: tuple[str, ...]
+
+
+def themes(engine: Engine) -> list[Metric]:
+    """Return the comment themes of the catalog, in the order of their files' names."""
+    return sorted((m for m in engine.catalog.metrics.values() if m.theme == VOICE), key=lambda m: m.name)
+
+
+def slot(dimension: str | None) -> int:
+    """Return the slot a list narrowed by `dimension` takes its comments from: -1 (every comment) for
+    no group or a segment, which every comment's class already carries."""
+    return EQUITY_DIMENSIONS.index(dimension) if dimension in EQUITY_DIMENSIONS else -1
+
+
+def verbatims(
+    engine: Engine,
+    filters: Filters,
+    group: tuple[str, str] | None = None,
+    theme: str | None = None,
+    trust: str | None = None,
+    limit: int = SHOWN,
+) -> Verbatims:
+    """Return the newest comments under the filters, narrowed to one `group` (a dimension of GROUPS
+    and its value), one `theme` (a theme metric's name) and one `trust` answer, at most `limit`."""
+    known = {m.name: m for m in themes(engine)}
+    if group is not None and group[0] not in GROUPS:
+        raise QueryError(f"comments cannot be narrowed by {group[0]!r}: choose one of {', '.join(GROUPS)}")
+    if theme is not None and theme not in known:
+        raise QueryError(f"no comment theme {theme!r}: the themes are {', '.join(known) or 'none'}")
+    if trust is not None and trust not in TRUST_ANSWERS:
+        raise QueryError(f"no trust answer {trust!r}: choose one of {', '.join(TRUST_ANSWERS)}")
+    engine.warehouse.require(frozenset({"responses"}), "the comments")
+    narrowed = Filters(
+        (
+            *((d, v) for d, v in filters.where if group is None or d != group[0]),
+            *([(group[0], (group[1],))] if group else []),
+        ),
+        filters.start,
+        filters.end,
+    )
+    conditions, params, _, dropped = engine.row_filters(engine.view_columns(BASE_VIEW), narrowed)
+    tags = [(m.name, m.condition) for m in known.values() if m.condition]
+    rows = composition.comment_rows(BASE_VIEW, tags, conditions)
+    sql = f"with voice_rows as (\n{rows}\n)\nselect * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)"
+    params |= {
+        "min_n": engine.min_n,
+        "slot": slot(group[0] if group else None),
+        "slots": len(EQUITY_DIMENSIONS),
+        "theme": theme or "",
+        "trust": trust or "",
+        "limit": limit,
+    }
+    found = engine.warehouse.frame(sql, params)
+    matching = int(found["matching"][0]) if found.height else 0
+    labels = {name: m.label for name, m in known.items()}
+    shown = found.select(
+        "fiscal_quarter",
+        "trust_answer",
+        pl.col("themes").list.eval(pl.element().replace_strict(labels, default=pl.element())).list.join("; "),
+        "comment",
+    )
+    return Verbatims(shown, matching, dropped)

@@ -1,0 +1,213 @@
+"""What customers say: the comments a view may list, by hand on tiny inputs (the class rule, the
+equity slots, theme and trust), on the sample (no list ties a comment to a small group, whatever two
+lists are compared; no planted personal detail survives), and the page under AppTest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from conftest import EngineFactory
+from streamlit.testing.v1 import AppTest
+
+from metrics.analyses import voice
+from metrics.analyses.kpis import tile
+from metrics.dimensions import EQUITY_DIMENSIONS
+from metrics.errors import QueryError
+from metrics.formatting import format_value
+from metrics.query import Engine, Filters
+from sample_data.generator import PLANTED_DETAILS
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+HOLD = "I waited on hold far too long."
+OTHER = "Quick and easy."
+
+
+def comments(n: int, text: str, start: datetime, **row: Any) -> list[dict[str, Any]]:
+    """Return `n` responses commenting `text`, a day apart from `start`, with the other answers of `row`."""
+    return [{"comment": text, "submitted_at": start + timedelta(days=i), "trust": 5} | row for i in range(n)]
+
+
+def test_a_comment_is_listed_only_where_its_class_reaches_the_minimum(make_engine: EngineFactory) -> None:
+    start = datetime(2024, 11, 1, 9, 0)
+    rows = [
+        *comments(2, HOLD, start),  # class A: website, trust 5 (positive), FY2025 Q1: three comments
+        *comments(1, OTHER, start + timedelta(days=5)),
+        *comments(2, HOLD, start, trust=1),  # class B: the same but negative: two comments
+        *comments(1, HOLD, start, channel="phone"),  # class C: one comment by phone
+        {"comment": None, "trust": 5},  # no comment: never listed, not counted
+    ]
+    engine = make_engine(min_n=3, responses=rows)
+    everyone = voice.verbatims(engine, Filters())
+    # Only class A reaches three; newest first.
+    assert everyone.matching == 3
+    assert everyone.rows["comment"].to_list() == [OTHER, HOLD, HOLD]
+    assert everyone.rows["trust_answer"].to_list() == ["positive"] * 3
+    assert everyone.rows["themes"].to_list() == ["", "Long holds", "Long holds"]
+    # A theme narrows the list, not the class: class A still holds three comments.
+    assert voice.verbatims(engine, Filters(), theme="theme_long_hold").matching == 2
+    assert voice.verbatims(engine, Filters(), trust="negative").matching == 0
+    # At a minimum of two, class B is listed too; class C never is.
+    two = make_engine(min_n=2, responses=rows)
+    assert voice.verbatims(two, Filters()).matching == 5
+    assert voice.verbatims(two, Filters(), trust="negative").rows["comment"].to_list() == [HOLD, HOLD]
+    assert voice.verbatims(two, Filters((("channel", ("phone",)),))).matching == 0
+
+
+def test_each_comment_is_listed_under_one_kind_of_equity_group_only(make_engine: EngineFactory) -> None:
+    # Forty comments in one class, every one of the same equity groups (the defaults).
+    start = datetime(2024, 11, 1, 9, 0)
+    engine = make_engine(min_n=1, responses=comments(40, HOLD, start))
+    everyone = voice.verbatims(engine, Filters(), limit=100)
+    assert everyone.matching == 40
+    defaults = engine.warehouse.frame("select * from stg_responses limit 1").row(0, named=True)
+    listed = [
+        voice.verbatims(engine, Filters(), group=(d, defaults[d]), limit=100).matching
+        for d in EQUITY_DIMENSIONS
+    ]
+    # Each comment is in exactly one dimension's list: the lists add up to everyone's, none overlaps.
+    assert sum(listed) == 40
+    slots = engine.warehouse.frame(
+        "select hash(response_id || ':voice') % $slots as slot, count(*) as n from stg_responses group by slot",
+        {"slots": len(EQUITY_DIMENSIONS)},
+    )
+    by_hand = dict(zip(slots["slot"].to_list(), slots["n"].to_list(), strict=True))
+    assert listed == [by_hand.get(i, 0) for i in range(len(EQUITY_DIMENSIONS))]
+    # A segment is part of every class: narrowing to it takes nothing away.
+    assert voice.verbatims(engine, Filters(), group=("segment", "Travelers")).matching == 40
+
+
+def test_bad_choices_are_named(make_engine: EngineFactory) -> None:
+    engine = make_engine(responses=comments(1, HOLD, datetime(2024, 11, 1)))
+    with pytest.raises(QueryError, match="cannot be narrowed by 'service'"):
+        voice.verbatims(engine, Filters(), group=("service", "Passport Services"))
+    with pytest.raises(QueryError, match="no comment theme 'theme_nope'"):
+        voice.verbatims(engine, Filters(), theme="theme_nope")
+    with pytest.raises(QueryError, match="no trust answer 'happy'"):
+        voice.verbatims(engine, Filters(), trust="happy")
+
+
+def _classes(engine: Engine) -> pl.DataFrame:
+    """Every comment of the sample with its trust answer and equity slot, worked out apart from the
+    page's SQL (the slot's hash is DuckDB's: nobody can compute it without the rows)."""
+    rows = engine.warehouse.frame(
+        "select comment, service, channel, segment, fiscal_quarter, trust, trust_scale, "
+        f"hash(response_id || ':voice') % {len(EQUITY_DIMENSIONS)} as slot, {', '.join(EQUITY_DIMENSIONS)} "
+        "from stg_responses where comment is not null and comment <> ''"
+    )
+    answer = (
+        pl.when(pl.col("trust").is_null())
+        .then(pl.lit("not answered"))
+        .when(pl.col("trust_scale") == "thumbs")
+        .then(pl.when(pl.col("trust") == 1).then(pl.lit("positive")).otherwise(pl.lit("negative")))
+        .when(pl.col("trust") >= 4)
+        .then(pl.lit("positive"))
+        .when(pl.col("trust") <= 2)
+        .then(pl.lit("negative"))
+        .otherwise(pl.lit("neutral"))
+    )
+    return rows.with_columns(answer.alias("trust_answer"))
+
+
+def test_every_list_of_the_sample_keeps_to_classes_of_the_minimum(sample_engine: Engine) -> None:
+    minimum = sample_engine.min_n
+    rows = _classes(sample_engine)
+    base = ["service", "channel", "segment", "fiscal_quarter", "trust_answer"]
+
+    def listable(frame: pl.DataFrame) -> pl.DataFrame:
+        sizes = frame.group_by(base).len()
+        return frame.join(sizes, on=base).filter(pl.col("len") >= minimum)
+
+    everyone = voice.verbatims(sample_engine, Filters(), limit=voice.DOWNLOADED)
+    expected = listable(rows)
+    assert 0 < expected.height < rows.height  # some comments are listed, some are not
+    assert everyone.matching == expected.height
+    assert set(everyone.rows["comment"]) <= set(expected["comment"])
+    # Narrowed to an equity group: the comments of its dimension's slot, of classes of the minimum
+    # within the group.
+    groups = 0
+    for dimension in ("age_band", "language", "disability"):
+        for value in sorted(rows[dimension].unique().to_list()):
+            group = voice.verbatims(
+                sample_engine, Filters(), group=(dimension, value), limit=voice.DOWNLOADED
+            )
+            mine = rows.filter(
+                (pl.col(dimension) == value) & (pl.col("slot") == EQUITY_DIMENSIONS.index(dimension))
+            )
+            within = listable(rows.filter(pl.col(dimension) == value)).select([*base, "len"]).unique()
+            by_hand = mine.join(within, on=base)
+            assert group.matching == by_hand.height, (dimension, value)
+            groups += group.matching > 0
+    assert groups > 0, "some group's comments are listed"
+
+
+def test_no_planted_personal_detail_reaches_a_listed_comment(sample_engine: Engine) -> None:
+    listed = voice.verbatims(sample_engine, Filters(), limit=voice.DOWNLOADED)
+    text = "\n".join(listed.rows["comment"])
+    assert "[name]" in text or "[phone]" in text or "[email]" in text  # redacted ones are listed
+    for detail in PLANTED_DETAILS:
+        assert detail not in text, detail
+
+
+@pytest.fixture
+def voice_app(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("CX_DATA_DIR", str(sample_dir))
+    monkeypatch.delenv("CX_MIN_N", raising=False)
+
+    def open_page(**params: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            app.query_params[key] = value
+        app.switch_page("app_pages/voice.py")
+        return app.run()
+
+    return open_page
+
+
+def test_the_page_shows_the_theme_shares_and_the_comments_the_rules_allow(
+    voice_app: Any, sample_engine: Engine
+) -> None:
+    disaster = "Disaster Assistance"
+    app = voice_app(service=disaster)
+    assert not app.exception
+    shown = {m.label: m.value for m in app.metric}
+    filters = Filters((("service", (disaster,)),), "FY2023 Q1", "FY2026 Q4")
+    expected = tile(sample_engine, "theme_long_hold", filters, "FY2026 Q4")
+    assert shown["Long holds"] == format_value(expected.current["value"], "percent")
+    # The planted surge: long holds peak in Disaster Assistance's FY2025 Q4, and the chart's numbers
+    # say so.
+    by_quarter = sample_engine.run(filters.query("theme_long_hold", by=["fiscal_quarter"]))
+    peak = by_quarter.sort("value", descending=True).row(0, named=True)
+    assert peak["fiscal_quarter"] == "FY2025 Q4"
+    numbers = next(d.value for d in app.dataframe if "Long holds" in d.value.columns)
+    quarter = numbers[numbers["Quarter"] == "FY2025 Q4"]
+    assert quarter["Long holds"].tolist() == [format_value(peak["value"], "percent")]
+    # The comments, narrowed by theme and trust answer from the link: the engine's list, as typed.
+    passports = "Passport Services"
+    app = voice_app(service=passports, say="theme_new_renewal", trust="positive")
+    assert not app.exception
+    listed = voice.verbatims(
+        sample_engine,
+        Filters((("service", (passports,)),), "FY2023 Q1", "FY2026 Q4"),
+        None,
+        "theme_new_renewal",
+        "positive",
+    )
+    table = app.table[0].value
+    assert len(table) == len(listed.rows) > 0
+    assert table["Comment"].tolist() == listed.rows["comment"].to_list()
+    assert set(table["Trust answer"]) == {"positive"}
+    assert all("Praise for online renewal" in t for t in table["Themes"])
+
+
+def test_the_page_lists_nothing_for_groups_under_the_minimum(
+    voice_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CX_MIN_N", "100000")
+    app = voice_app(from_group="age_band", group="65+")
+    assert not app.exception
+    assert not app.table  # no comment, and no table of them
+    assert any("None of this view's comments can be listed" in i.value for i in app.info)
