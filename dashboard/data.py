@@ -492,3 +492,13 @@ def verbatims(
 ) -> voice.Verbatims:
     """Return the newest comments the view may list (metrics/analyses/voice.py)."""
     return voice.verbatims(engine(), filters, group, theme, trust, limit)
+
+
+def suggested() -> list[voice.Suggestion] | None:
+    """Return the themes the comments suggest, or None for a person who may see only some services."""
+    return _suggested(viewer())
+
+
+@st.cache_data(show_spinner=False)
+def _suggested(scope: frozenset[str] | None) -> list[voice.Suggestion] | None:
+    return voice.suggested(_opened().confined(scope))

@@ -239,3 +239,10 @@ def comment_rows(view: str, tags: Sequence[tuple[str, str]], conditions: Sequenc
     themes = f"list_filter([{', '.join(cases)}], lambda t: t is not null)" if cases else "[]::varchar[]"
     where = ["comment is not null", "comment <> ''", *conditions]
     return f"select *, {themes} as themes\nfrom {quote_identifier(view)}\nwhere {' and '.join(where)}"
+
+
+def over_comments(rows: str, query: str) -> str:
+    """Return `query` (a file of sql/voice/) over the comments `rows` (comment_rows), classed by
+    sql/voice/classed.sql as its CTE `classed`."""
+    classed = read_sql(Path("voice") / "classed.sql")
+    return f"with voice_rows as (\n{rows}\n),\nclassed as (\n{classed}\n)\nselect * from (\n{query}\n)"

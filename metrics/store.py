@@ -16,8 +16,9 @@ from itertools import combinations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from metrics import composition, storefile
+from metrics import composition, storefile, topics
 from metrics.catalog import Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
@@ -45,6 +46,7 @@ _CODE_FILES = (
     "query.py",
     "composition.py",
     "storefile.py",
+    "topics.py",
 )
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
@@ -241,6 +243,7 @@ def build_store(
             reuse = _reuse(con, previous, warehouse)
             cubes = _build_cubes(con, metrics, say, reuse)
             cubes += _build_analyses(con, analyses, say, reuse)
+            _build_topics(con, warehouse, previous, say)
             storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
         finally:
             warehouse.read_from(None)
@@ -448,6 +451,34 @@ def _build_analyses(
         cubes.append(Cube(analysis.key, table, frozenset(analysis.dimensions), int(size[0]) if size else 0))
         say(f"analysis {analysis.name}: {cubes[-1].rows:,} rows ({time.perf_counter() - step:.1f}s)")
     return cubes
+
+
+def _build_topics(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, previous: Previous | None, say: Progress
+) -> None:
+    """Find the topics of the comments (metrics/topics.py) and keep them in the store, or copy them
+    from the previous store when the responses are unchanged."""
+    if "responses" not in warehouse.usable_inputs():
+        return
+    step = time.perf_counter()
+    if _kept(previous, frozenset({"responses"})):
+        for table in (topics.TABLE, topics.EXAMPLES_TABLE):
+            _copy(con, table)
+        say(f"comment topics: copied from the previous store ({time.perf_counter() - step:.1f}s)")
+        return
+    sql, params = topics.comments_sql()
+    # A connection of its own: the frames are registered on it while the build's may hold a result.
+    own = con.cursor()
+    try:
+        rows = pl.DataFrame(pl.from_arrow(own.sql(sql, params=params).to_arrow_table()))
+        listed, examples = topics.tables(rows)
+        for table, frame in ((topics.TABLE, listed), (topics.EXAMPLES_TABLE, examples)):
+            own.register("cx_topics_frame", frame)
+            own.execute(f"create table {ALIAS}.{quote_identifier(table)} as select * from cx_topics_frame")
+            own.unregister("cx_topics_frame")
+    finally:
+        own.close()
+    say(f"comment topics: {listed.height} found ({time.perf_counter() - step:.1f}s)")
 
 
 def _stored_inputs(warehouse: Warehouse) -> list[storefile.StoredInput]:

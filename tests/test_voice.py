@@ -13,8 +13,10 @@ import pytest
 from conftest import EngineFactory
 from streamlit.testing.v1 import AppTest
 
+from metrics import topics
 from metrics.analyses import voice
 from metrics.analyses.kpis import tile
+from metrics.catalog import parse_theme
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import QueryError
 from metrics.formatting import format_value
@@ -209,5 +211,56 @@ def test_the_page_lists_nothing_for_groups_under_the_minimum(
     monkeypatch.setenv("CX_MIN_N", "100000")
     app = voice_app(from_group="age_band", group="65+")
     assert not app.exception
-    assert not app.table  # no comment, and no table of them
+    assert not [t for t in app.table if "Comment" in t.value.columns]  # no comment, and no table of them
     assert any("None of this view's comments can be listed" in i.value for i in app.info)
+
+
+def test_topics_by_hand_are_found_the_same_every_time() -> None:
+    holds = [
+        f"I waited on hold by phone for {w} hours" for w in ("two", "three", "four", "five", "six", "many")
+    ]
+    forms = [
+        f"The online form was confusing on page {p}" for p in ("one", "two", "three", "four", "five", "six")
+    ]
+    comments = [*holds, *holds, *forms, *forms]  # every word of a kind in twelve comments
+    found = topics.discover(comments, topics=2)
+    assert found == topics.discover(comments, topics=2)  # deterministic
+    assert [t.share for t in found] == [0.5, 0.5]
+    by_word = {t.terms[0]: t for t in found}
+    hold_topic = next(t for t in found if "hold" in t.terms)
+    form_topic = next(t for t in found if "form" in t.terms)
+    assert {"waited", "hold", "phone"} <= set(hold_topic.terms) and "form" not in hold_topic.terms
+    assert {"online", "form", "confusing"} <= set(form_topic.terms) and "hold" not in form_topic.terms
+    assert len(by_word) == 2
+    # Its examples are its own comments, each text once, and stop words and numbers are no terms.
+    assert {comments[i] for i in hold_topic.examples} == set(holds)
+    assert not {"the", "was", "on", "for", "two", "six"} & {term for t in found for term in t.terms}
+    # Words fewer people used than the privacy minimum are not topics: here, no topic at all.
+    assert topics.discover(holds[:5] + forms[:4]) == []
+
+
+def test_suggested_themes_show_examples_only_from_classes_of_the_minimum(
+    make_engine: EngineFactory, sample_engine: Engine, tmp_path: Path
+) -> None:
+    start = datetime(2024, 11, 1, 9, 0)
+    rows = [
+        *comments(12, HOLD, start),
+        *comments(12, "The online form was confusing.", start, channel="phone", trust=1),
+    ]
+    engine = make_engine(min_n=12, responses=rows)
+    found = voice.suggested(engine)
+    assert found is not None and len(found) == 2
+    shown = {example for s in found for example in s.examples}
+    assert shown == {HOLD, "The online form was confusing."}
+    stricter = voice.suggested(make_engine(min_n=13, responses=rows))
+    assert stricter is not None and all(not s.examples for s in stricter)
+    # Found in every service's comments: not for someone who may see only some services.
+    assert voice.suggested(sample_engine.confined(frozenset({"Passport Services"}))) is None
+    # A suggestion's theme file parses as a theme, and its condition finds its examples.
+    path = tmp_path / "themes" / "suggested.sql"
+    path.parent.mkdir()
+    path.write_text(voice.theme_file(found[0]), encoding="utf-8")
+    metric, problems = parse_theme(path)
+    assert problems == [] and metric is not None and metric.condition
+    tagged = engine.warehouse.frame(f"select comment from stg_responses where {metric.condition}")
+    assert set(found[0].examples) <= set(tagged["comment"])

@@ -14,7 +14,7 @@ from dashboard import charts, data, exhibits, state, tables, tiles
 from dashboard.briefing import Briefing, Exhibit, csv_bytes
 from dashboard.filters import current, describe
 from metrics.analyses.kpis import Tile, quarters_back
-from metrics.analyses.voice import DOWNLOADED, GROUPS, TRUST_ANSWERS, Verbatims, themes
+from metrics.analyses.voice import DOWNLOADED, GROUPS, TRUST_ANSWERS, Verbatims, theme_file, themes
 from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
@@ -49,6 +49,7 @@ def render() -> None:
         over_time(found, filters)
         who_says(found, filters)
     in_their_words(found, filters)
+    suggestions()
     st.caption(suppression_note(engine.min_n))
 
 
@@ -268,6 +269,43 @@ def _download(filters: Filters, group: tuple[str, str] | None, chosen: tuple[str
         on_click="ignore",
         help="The comments listed for this view, redacted, with where they came from",
     )
+
+
+def suggestions() -> None:
+    """The topics found in every comment of the data, for an analyst to make themes of: never part of
+    the page's exports, as their examples are comments."""
+    st.header("Themes the data suggests")
+    found = data.suggested()
+    if found is None:
+        st.info(
+            "Suggested themes are found in every service's comments, so they are shown only to people who "
+            "may see every service."
+        )
+        return
+    if not found:
+        st.info("Too few comments, or too few words they share, to suggest a theme.")
+        return
+    st.caption(
+        "Topics found in all the comments of the data, whatever the filters (TF-IDF and non-negative "
+        "matrix factorisation), found again at each build of the data. To track one, copy its theme "
+        "file into sql/themes/, give it a name and a description, and check its condition against the "
+        f"examples; examples are shown under the same rule as the comments above (at least {data.engine().min_n})."
+    )
+    st.table(
+        pl.DataFrame(
+            {
+                "Topic": [str(t.number) for t in found],
+                "Top terms": [", ".join(t.terms) for t in found],
+                "Main topic of": [format_value(t.share, "percent") for t in found],
+                "Examples": [" / ".join(t.examples) or "none that may be shown" for t in found],
+            }
+        )
+        .to_pandas()
+        .set_index("Topic")
+    )
+    for topic in found:
+        with st.expander(f"Theme file for topic {topic.number}: {', '.join(topic.terms[:3])}"):
+            st.code(theme_file(topic), language="sql")
 
 
 def _comments_csv(exhibit: Exhibit, found: Briefing) -> bytes:

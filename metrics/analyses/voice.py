@@ -9,12 +9,13 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics import composition
+from metrics import composition, topics
 from metrics.catalog import VOICE, Metric
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters
-from metrics.sqlfiles import read_sql
+from metrics.sqlfiles import quote_identifier, read_sql
+from metrics.warehouse import STORE_ALIAS
 
 # The groups a list of comments can be narrowed to, besides the sidebar's filters. A segment is part
 # of every comment's class already; an equity group takes the comments of its dimension's slot.
@@ -76,7 +77,7 @@ def verbatims(
     conditions, params, _, dropped = engine.row_filters(engine.view_columns(BASE_VIEW), narrowed)
     tags = [(m.name, m.condition) for m in known.values() if m.condition]
     rows = composition.comment_rows(BASE_VIEW, tags, conditions)
-    sql = f"with voice_rows as (\n{rows}\n)\nselect * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)"
+    sql = composition.over_comments(rows, read_sql(Path("voice") / "verbatims.sql"))
     params |= {
         "min_n": engine.min_n,
         "slot": slot(group[0] if group else None),
@@ -95,3 +96,51 @@ def verbatims(
         "comment",
     )
     return Verbatims(shown, matching, dropped)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A theme the data suggests: a topic of the comments (metrics/topics.py), its top terms, the
+    share of comments it is the main topic of, and the examples a page may show of it."""
+
+    number: int
+    terms: tuple[str, ...]
+    share: float
+    examples: tuple[str, ...]
+
+
+def suggested(engine: Engine, shown: int = 3) -> list[Suggestion] | None:
+    """Return the topics found in every service's comments, each with up to `shown` distinct examples
+    from classes of the privacy minimum (as verbatims lists them); None for a person who may see only
+    some services, as the topics are found in all of them. Read from the store, where the build keeps
+    them, or found now over an engine without one."""
+    if engine.scope is not None:
+        return None
+    engine.warehouse.require(frozenset({"responses"}), "the comment topics")
+    if engine.store is not None:
+        listed, examples = (
+            engine.warehouse.frame(f"select * from {STORE_ALIAS}.{quote_identifier(t)}")
+            for t in (topics.TABLE, topics.EXAMPLES_TABLE)
+        )
+    else:
+        sql, params = topics.comments_sql()
+        listed, examples = topics.tables(engine.warehouse.frame(sql, params))
+    allowed = examples.filter(pl.col("class_n") >= engine.min_n).sort("topic", "rank")
+    found = []
+    for row in listed.sort("topic").iter_rows(named=True):
+        mine = allowed.filter(pl.col("topic") == row["topic"])["comment"].head(shown)
+        found.append(Suggestion(row["topic"], tuple(row["terms"]), row["share"], tuple(mine)))
+    return found
+
+
+def theme_file(suggestion: Suggestion) -> str:
+    """Return a theme file (sql/themes/) an analyst may start from for a suggested theme: its header
+    to fill in and a condition matching its top terms, to be checked against its examples."""
+    terms = suggestion.terms[:4]
+    return (
+        f"-- label: {' and '.join(terms[:2]).capitalize()}\n"
+        f"-- description: Comments about {', '.join(terms)} (a topic found in the comments; say what it is).\n"
+        "-- owner: Your office\n"
+        "-- direction: neutral\n\n"
+        f"regexp_matches(lower(comment), '{'|'.join(terms)}')\n"
+    )

@@ -1,37 +1,16 @@
--- The comments a page may list (metrics/analyses/voice.py), newest first. Reads `voice_rows`: the
--- responses with a (redacted) comment that pass the page's filters, each with the list `themes` of
--- the comment themes (sql/themes/) it is about.
+-- The comments a page may list (metrics/analyses/voice.py), newest first. Reads `classed`
+-- (classed.sql over the responses with a comment that pass the page's filters).
 --
 -- A comment is listed only when its class holds at least $min_n commenters: the comments of the same
--- service, channel, customer segment, fiscal quarter and trust answer, within the group the list is
--- narrowed to. Every filter a person can set selects whole classes, so two lists can differ only by
--- whole classes, never by a group of fewer than $min_n. Narrowed to an equity group, a comment is
--- listed only under the one equity dimension its slot names ($slot of $slots, from a hash of its
--- response id, which nobody can compute without the rows): lists narrowed by two dimensions (age
--- band, then race and ethnicity) share no comment, so comparing them cannot place one in a small
--- cross of the two. $slot = -1 lists every comment (no equity group chosen); $theme = '' and
--- $trust = '' list every theme and every trust answer.
-with answered as (
-    select
-        *,
-        case
-            when trust is null then 'not answered'
-            when trust_scale = 'thumbs' then case when trust = 1 then 'positive' else 'negative' end
-            when trust >= 4 then 'positive'
-            when trust <= 2 then 'negative'
-            else 'neutral'
-        end as trust_answer
-    from voice_rows
-),
-
-classed as (
-    select
-        *,
-        sum(weight) over (partition by service, channel, segment, fiscal_quarter, trust_answer) as class_n
-    from answered
-),
-
-listed as (
+-- service, channel, segment, fiscal quarter and trust answer, within the group the list is narrowed
+-- to. Every filter a person can set selects whole classes, so two lists can differ only by whole
+-- classes, never by a group of fewer than $min_n. Narrowed to an equity group, a comment is listed
+-- only under the one equity dimension its slot names ($slot of $slots, from a hash of its response
+-- id, which nobody can compute without the rows): lists narrowed by two dimensions (age band, then
+-- race and ethnicity) share no comment, so comparing them cannot place one in a small cross of the
+-- two. $slot = -1 lists every comment (no equity group chosen); $theme = '' and $trust = '' list every
+-- theme and every trust answer.
+with listed as (
     select *
     from classed
     where class_n >= $min_n
