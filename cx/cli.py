@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cx import mail
 from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
@@ -132,6 +133,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="the e-mail address the deck is for: with an access file, it shows only their services",
     )
+    brief.add_argument(
+        "--mail-to",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="mail the deck to ADDRESS through the SMTP relay $CX_SMTP_HOST once written; repeat it or "
+        "separate addresses with commas",
+    )
 
     build = commands.add_parser(
         "build", parents=[common], help="build the store the dashboard answers from (fast path)"
@@ -216,12 +225,7 @@ def _run(args: argparse.Namespace) -> int:
         return _bench(args)
     settings = Settings.load(args.data_dir, args.min_n)
     if args.command == "brief":
-        # The deck is built by running the page itself, so only this command loads Streamlit.
-        from dashboard.brief import write
-
-        slides = write(settings, args.out, view=args.view, link=args.url, person=args.person)
-        print(f"cx brief: wrote {args.out} ({slides} slides)")
-        return 0
+        return _brief(settings, args)
     if args.command == "metrics":
         return _metrics(args.format)
     if args.command == "dimensions" and not args.values:
@@ -258,6 +262,27 @@ def _run(args: argparse.Namespace) -> int:
     engine.check_values(where)
     result = engine.run(Query.of(args.metric, args.by, where, args.start, args.end))
     _print(result, args.format, engine.threshold(engine.metric(args.metric)))
+    return 0
+
+
+def _brief(settings: Settings, args: argparse.Namespace) -> int:
+    # The deck is built by running the page itself, so only this command loads Streamlit.
+    from dashboard.brief import letter, write
+
+    # Addresses and relay settings are checked before the page runs: a typo costs no render.
+    to = mail.recipients(args.mail_to)
+    relay = mail.Relay.from_environment() if to else None
+    written = write(settings, args.out, view=args.view, link=args.url, person=args.person)
+    print(f"cx brief: wrote {args.out} ({written.slides} slides)")
+    if relay is None:
+        return 0
+    subject, body = letter(written)
+    try:
+        mail.send(subject, body, to, [written.attachment()], relay)
+    except mail.MailError as error:
+        print(f"cx: error: {error} (the deck is written: {args.out})", file=sys.stderr)
+        return 1
+    print(f"cx brief: mailed {args.out} to {', '.join(to)} through {relay.host}:{relay.port}")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""`cx brief`: the briefing deck of a saved view or a link, for scheduled briefings. The page itself
-runs headless (Streamlit's AppTest, no server or browser), so the deck holds what the page shows and
-is the one the page's button gives."""
+"""`cx brief`: the briefing deck of a saved view or a link, for scheduled briefings, and the words of
+the mail that carries it (`--mail-to`). The page itself runs headless (Streamlit's AppTest, no server
+or browser), so the deck holds what the page shows and is the one the page's button gives."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import dataclasses
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from dashboard import deck, saved_views
-from dashboard.briefing import SESSION_KEY, Briefing
+from dashboard.briefing import SESSION_KEY, Briefing, Figure
 from dashboard.pages import PAGES, page_at
 from metrics.access import load_access
 from metrics.errors import CxError
@@ -90,18 +91,56 @@ def brief(
     return dataclasses.replace(found, provenance=provenance)
 
 
+@dataclass(frozen=True)
+class Written:
+    """A deck `cx brief` wrote: where, how many slides, and the view and key figures it holds."""
+
+    out: Path
+    slides: int
+    briefing: Briefing
+    figures: tuple[Figure, ...]
+
+    def attachment(self) -> tuple[str, bytes, str]:
+        """Return the deck as a mail attachment: its file name, its bytes as written, its MIME type."""
+        return self.out.name, self.out.read_bytes(), deck.PPTX
+
+
 def write(
     settings: Settings, out: Path, view: str | None = None, link: str | None = None, person: str | None = None
-) -> int:
-    """Write the deck of a view or link to `out` (as `person` sees it); return the number of slides."""
+) -> Written:
+    """Write the deck of a view or link to `out` (as `person` sees it) and return what was written."""
     if out.parent and not out.parent.is_dir():
         raise CxError(f"--out {out}: folder {out.parent} does not exist")
     found = brief(settings, view, link, person)
     charts = sum(1 for e in found.exhibits if e.chart is not None)
     print(f"Rendering {len(found.exhibits)} exhibit(s), {charts} chart image(s)...", file=sys.stderr)
-    composed = deck.compose(found)
+    figures = deck.key_figures(found)
+    composed = deck.compose(found, figures)
     try:
         composed.save(str(out))
     except OSError as error:
         raise CxError(f"--out {out}: {error.strerror or error}") from error
-    return len(composed.slides)
+    return Written(out, len(composed.slides), found, tuple(figures))
+
+
+def letter(written: Written) -> tuple[str, str]:
+    """Return the subject and plain-text body of the mail that carries a deck: the view, the key
+    figures as the deck's KPI slide lists them (hidden ones as the symbol) and the provenance."""
+    found = written.briefing
+    provenance = found.provenance
+    subject = f"CX briefing: {found.title} ({provenance.period})"
+    quarter = f", {found.filters.end}" if found.filters.end else ""
+    lines = [
+        f"The briefing deck {written.out.name} ({written.slides} slides) is attached.",
+        "",
+        found.title,
+        "",
+        *([f"Key figures{quarter}:"] if written.figures else []),
+        *(f"- {f.label}: {f.value}" + (f" ({f.detail})" if f.detail else "") for f in written.figures),
+        *([""] if written.figures else []),
+        "Where these numbers come from:",
+        *(f"{label}: {text}" for label, text in provenance.lines()),
+        "",
+        "Sent by the CX dashboard's cx brief command.",
+    ]
+    return subject, "\n".join(lines) + "\n"

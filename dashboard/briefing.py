@@ -1,19 +1,24 @@
 """What a view exports: its exhibits (charts and tables with the numbers behind them), its key figures
-and its provenance, and the files made from them: CSV, PNG and SVG. The slide deck is in deck.py.
+and its provenance, and the files made from them: CSV, XLSX, PNG and SVG. The slide deck is in deck.py.
 Nothing here draws on the page, so `cx brief` builds the same files as the buttons."""
 
 from __future__ import annotations
 
+import io
+import math
 import re
 import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import altair as alt
 import polars as pl
 import vl_convert as vlc
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from metrics.formatting import NO_DATA, SUPPRESSED
 from metrics.provenance import Provenance
@@ -23,6 +28,9 @@ from metrics.query import Engine, Filters
 SESSION_KEY = "_briefing"
 EXPORT_WIDTH = 760  # pixels of the plotting area; a 16:9 slide shows it at about 8 inches
 PNG_PPI = 200  # at least 150 dpi, sharp on a projector and in print
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Sheet columns are sized to their text between these widths (in characters), as a reader would.
+_NARROWEST, _WIDEST = 8, 60
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,60 @@ def csv_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
     frame = marked(exhibit.data)
     head = "".join(f"# {label}: {text}\n" for label, text in provenance.lines())
     return (head + f"# Exhibit: {exhibit.title}\n" + frame.write_csv()).encode("utf-8")
+
+
+def xlsx_bytes(exhibit: Exhibit, provenance: Provenance) -> bytes:
+    """Return the exhibit's numbers as an XLSX workbook: the CSV's cells on a sheet "Numbers" (numbers
+    as numbers, a hidden statistic as the suppression symbol) and the CSV's `#` lines on a sheet
+    "Provenance", one label and its text a row."""
+    frame = marked(exhibit.data)
+    numeric = {c for c, kind in exhibit.data.schema.items() if kind.is_numeric()}
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book.set_properties(
+        {
+            "title": exhibit.title,
+            "comments": f"Link to this view: {provenance.link or 'not known'}",
+            # The export's own time, not the moment of writing: the same export gives the same file.
+            "created": provenance.generated_at.astimezone(UTC).replace(tzinfo=None),
+        }
+    )
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet("Numbers")
+    for column, name in enumerate(frame.columns):
+        sheet.write_string(0, column, name, bold)
+        texts = [str(v) for v in frame[name].head(200) if v is not None]
+        sheet.set_column(column, column, _width([name, *texts]))
+        for row, shown in enumerate(frame[name], start=1):
+            _cell(sheet, row, column, shown, name in numeric)
+    sheet.freeze_panes(1, 0)
+    lines = [*provenance.lines(), ("Exhibit", exhibit.title)]
+    notes = book.add_worksheet("Provenance")
+    notes.set_column(0, 0, _width([label for label, _ in lines]))
+    notes.set_column(1, 1, _WIDEST)
+    for row, (label, text) in enumerate(lines):
+        notes.write_string(row, 0, label, bold)
+        notes.write_string(row, 1, text)
+    book.close()
+    return out.getvalue()
+
+
+def _cell(sheet: Worksheet, row: int, column: int, shown: Any, numeric: bool) -> None:
+    """Write one cell of a marked frame: a number where the CSV has one, else the CSV's text. Text is
+    always written as text, so a name starting with "=" never becomes a formula."""
+    if shown is None:
+        return  # an empty field in the CSV, an empty cell here
+    if isinstance(shown, bool):
+        sheet.write_boolean(row, column, shown)
+    elif numeric and shown not in (SUPPRESSED, NO_DATA) and math.isfinite(number := float(shown)):
+        # From the CSV's own text, so the two files cannot differ and nothing hidden can reach here.
+        sheet.write_number(row, column, number)
+    else:
+        sheet.write_string(row, column, str(shown))
+
+
+def _width(texts: Sequence[str]) -> int:
+    return max(_NARROWEST, min(_WIDEST, max((len(t) for t in texts), default=0) + 2))
 
 
 def marked(frame: pl.DataFrame) -> pl.DataFrame:

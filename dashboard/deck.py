@@ -27,6 +27,7 @@ BODY_HEIGHT = HEIGHT - BODY_TOP - Inches(0.45)
 SIDE_TABLE_ROWS, SIDE_TABLE_COLUMNS = 16, 4
 ROWS_PER_SLIDE = 15
 _TITLE_ONLY, _TITLE = 5, 0  # layouts of python-pptx's default template
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 def build(briefing: Briefing) -> bytes:
@@ -36,13 +37,13 @@ def build(briefing: Briefing) -> bytes:
     return out.getvalue()
 
 
-def compose(briefing: Briefing) -> Deck:
-    """Return the deck of one view."""
+def compose(briefing: Briefing, figures: Sequence[Figure] | None = None) -> Deck:
+    """Return the deck of one view, with its `key_figures` when already known."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
     provenance = briefing.provenance
     _title_slide(deck, briefing)
-    figures = briefing.figures or _headline(briefing)
+    figures = key_figures(briefing) if figures is None else figures
     slide = _slide(deck, f"Key figures, {briefing.filters.end}" if briefing.filters.end else "Key figures")
     _table(slide, _figure_table(figures), MARGIN, BODY_TOP, WIDTH - 2 * MARGIN)
     _notes(slide, briefing, [] if briefing.figures else list(HEADLINE))
@@ -63,6 +64,11 @@ def compose(briefing: Briefing) -> Deck:
     )
     _notes(slide, briefing, briefing.metric_names())
     return deck
+
+
+def key_figures(briefing: Briefing) -> list[Figure]:
+    """Return the figures the KPI slide lists: the page's own, else the headline measures."""
+    return briefing.figures or _headline(briefing)
 
 
 def _headline(briefing: Briefing) -> list[Figure]:

@@ -1,4 +1,4 @@
-"""Charts and tables as pages show them, each with its downloads (CSV, PNG, SVG), recorded as the
+"""Charts and tables as pages show them, each with its downloads (CSV, XLSX, PNG, SVG), recorded as the
 run goes so the briefing deck holds exactly what the page showed."""
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from dashboard import data, state
-from dashboard.briefing import SESSION_KEY, Briefing, Exhibit, Figure, csv_bytes, png_bytes, svg_bytes
+from dashboard.briefing import (
+    SESSION_KEY,
+    XLSX,
+    Briefing,
+    Exhibit,
+    Figure,
+    csv_bytes,
+    png_bytes,
+    svg_bytes,
+    xlsx_bytes,
+)
 from dashboard.filters import KEYS, current, describe
 from metrics.provenance import Provenance, data_as_of, definitions_version
 
@@ -160,8 +170,9 @@ def table(
     metrics: Sequence[str] = (),
     wrap: bool = False,
 ) -> None:
-    """Draw a table of the page with its CSV download. A short table of long text `wrap`s: drawn as a
-    plain table whose cells wrap to the page's width (and a phone's), not a grid scrolled sideways."""
+    """Draw a table of the page with its CSV and XLSX downloads. A short table of long text `wrap`s:
+    drawn as a plain table whose cells wrap to the page's width (and a phone's), not a grid scrolled
+    sideways."""
     exhibit = Exhibit(heading, shown, shown if numbers is None else numbers, None, "", tuple(metrics))
     if wrap:
         st.table(shown.to_pandas().set_index(shown.columns[0]))
@@ -176,7 +187,8 @@ def _downloads(exhibit: Exhibit) -> None:
     index = len(found.exhibits)
     stem = f"{found.page}-{exhibit.slug}"
     files: list[tuple[str, str, str, Callable[[Exhibit, Provenance], bytes]]] = [
-        ("CSV", "csv", "text/csv", csv_bytes)
+        ("CSV", "csv", "text/csv", csv_bytes),
+        ("XLSX", "xlsx", XLSX, xlsx_bytes),
     ]
     if exhibit.chart is not None:
         files += [("PNG", "png", "image/png", png_bytes), ("SVG", "svg", "image/svg+xml", svg_bytes)]

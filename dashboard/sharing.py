@@ -15,7 +15,6 @@ from dashboard.exhibits import stamped
 from metrics.errors import CxError
 
 _OPENED = "_opened_view"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 def open_saved(pages: Mapping[str, Any]) -> None:
@@ -48,7 +47,7 @@ def sidebar(found: Briefing, page: str) -> None:
             "Briefing deck (PPTX)",
             data=lambda: deck.build(dataclasses.replace(found, provenance=stamped(found))),
             file_name=f"{found.page}-briefing.pptx",
-            mime=PPTX,
+            mime=deck.PPTX,
             key="_export-deck",
             help="Title, key figures and a slide per chart with its numbers, alt text and speaker notes.",
             icon=":material/slideshow:",

@@ -163,6 +163,13 @@ def test_each_download_button_delivers_its_file(
     assert text.startswith("# Page: Trends\n")
     assert f"# Link to this view: {app_url}{TRENDS_VIEW}" in text
     assert csv_rows(text.encode())[0] == "fiscal_quarter,channel,value,n,ci_low,ci_high,suppressed,mean"
+    from openpyxl import load_workbook
+
+    book = load_workbook(__import__("io").BytesIO(download(page, "XLSX")))
+    assert book.sheetnames == ["Numbers", "Provenance"]
+    assert ",".join(str(cell.value) for cell in book["Numbers"][1]) == csv_rows(text.encode())[0]
+    said = list(book["Provenance"].iter_rows(values_only=True))
+    assert ("Link to this view", f"{app_url}{TRENDS_VIEW}") in said
     png = download(page, "PNG")
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     from PIL import Image
