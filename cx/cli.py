@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from cx import mail
+from metrics.analyses import alerts
 from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
@@ -22,6 +23,7 @@ from metrics.errors import CxError, QueryError
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import NO_DATA, SUPPRESSED, suppression_note
 from metrics.imports.likert_counts import COLUMNS as LIKERT_COLUMNS
+from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Query
 from metrics.settings import Settings
 from metrics.warehouse import Warehouse
@@ -142,6 +144,35 @@ def _parser() -> argparse.ArgumentParser:
         "separate addresses with commas",
     )
 
+    told = commands.add_parser(
+        "alerts",
+        parents=[common],
+        help="what a leader should hear about since a quarter: moves beyond noise, missed targets, "
+        "outcomes off track, new equity gaps (exit status 1 when there is any)",
+    )
+    told.add_argument(
+        "--since",
+        required=True,
+        metavar="FY2026Q3",
+        help="first fiscal quarter to report on, or `latest` for the data's latest quarter alone",
+    )
+    told.add_argument("--until", metavar="FY2026Q4", help="last fiscal quarter (default: the data's latest)")
+    told.add_argument("--format", choices=("text", "json"), default="text")
+    told.add_argument(
+        "--floor",
+        type=float,
+        default=0.05,
+        help="smallest equity gap reported, as a share (default 0.05: 5 points), as on the overview",
+    )
+    told.add_argument(
+        "--mail-to",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="also mail the alerts (and them as JSON attached) through the SMTP relay $CX_SMTP_HOST when "
+        "there are any; repeat it or separate addresses with commas",
+    )
+
     build = commands.add_parser(
         "build", parents=[common], help="build the store the dashboard answers from (fast path)"
     )
@@ -249,6 +280,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.command == "report":
         return _report_a11(engine, args)
+    if args.command == "alerts":
+        return _alerts(engine, args)
     if args.command == "check":
         return _check(engine)
     if args.command == "dimensions":
@@ -284,6 +317,67 @@ def _brief(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"cx brief: mailed {args.out} to {', '.join(to)} through {relay.host}:{relay.port}")
     return 0
+
+
+def _alerts(engine: Engine, args: argparse.Namespace) -> int:
+    """Print (and mail) what happened since a quarter; exit status 1 when there is anything to say."""
+    to = mail.recipients(args.mail_to)
+    relay = mail.Relay.from_environment() if to else None
+    known = engine.values("fiscal_quarter", "responses")
+    if not known:
+        raise CxError("no survey responses in the data: nothing to report on")
+    since, until = (
+        _quarter(flag, value)
+        for flag, value in (
+            ("--since", known[-1] if args.since == "latest" else args.since),
+            ("--until", args.until or known[-1]),
+        )
+    )
+    if FiscalQuarter.parse(since) > FiscalQuarter.parse(until):
+        raise CxError(f"--since {since} is after --until {until}")
+    found_outcomes, problems = load_outcomes(engine.catalog.metrics)
+    for problem in problems:
+        print(f"cx alerts: outcome left out: {problem}", file=sys.stderr)
+    told = alerts.alerts(engine, since, until, found_outcomes, args.floor)
+    text = _alert_text(told, since, until)
+    if args.format == "json":
+        print(json.dumps([a.as_dict() for a in told], indent=2))
+    else:
+        print(text, end="")
+    if relay is not None and told:
+        subject = f"CX alerts: {len(told)} finding{'s' if len(told) != 1 else ''} from {since} to {until}"
+        attached = json.dumps([a.as_dict() for a in told], indent=2).encode("utf-8")
+        name = f"cx-alerts-{since.replace(' ', '')}-{until.replace(' ', '')}.json"
+        try:
+            mail.send(subject, text, to, [(name, attached, "application/json")], relay)
+        except mail.MailError as error:
+            print(f"cx: error: {error}", file=sys.stderr)
+            return 2
+    return 1 if told else 0
+
+
+def _quarter(flag: str, value: str) -> str:
+    try:
+        return FiscalQuarter.parse(value).label
+    except ValueError as error:
+        raise CxError(f"{flag}: {error}") from None
+
+
+def _alert_text(told: Sequence[alerts.Alert], since: str, until: str) -> str:
+    """The alerts as a leader reads them: by quarter, each kind's findings under it."""
+    if not told:
+        return f"Nothing to report from {since} to {until}: no move beyond sampling noise, missed target, outcome off track or new equity gap.\n"
+    lines = [f"What changed from {since} to {until} ({len(told)} finding{'s' if len(told) != 1 else ''}):"]
+    for quarter in dict.fromkeys(a.quarter for a in told):
+        lines.append(f"\n{quarter}")
+        for kind in dict.fromkeys(a.kind for a in told if a.quarter == quarter):
+            lines.append(f"  {kind.capitalize()}:")
+            lines += [f"  - {a.text}" for a in told if a.quarter == quarter and a.kind == kind]
+    lines.append(
+        "\nBeyond sampling noise: at the 5% level after Holm's adjustment over every group and measure "
+        "tested in a quarter. Small groups are hidden, as on the dashboard."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _metrics(fmt: str) -> int:

@@ -556,3 +556,33 @@ def transactions_by_channel(table: pl.DataFrame, baseline: str, quarter: str) ->
         .properties(height=alt.Step(14))
     )
     return chart
+
+
+@_once_per_result
+def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Each measure of an outcome by quarter, one colour and shape each, with a dashed rule in its
+    colour at its target. `frame`: measure (label), quarter, value (null where hidden or no data),
+    target, format ("percent" for every measure draws a percentage axis)."""
+    percent = bool(frame.height) and bool((frame["format"] == "percent").all())
+    fmt = ".0%" if percent else ",.0f"
+    names = list(dict.fromkeys(frame["measure"].to_list()))
+    order = list(dict.fromkeys(frame.sort("quarter")["quarter"].to_list()))
+    colour = alt.Color("measure:N", title=None, sort=names, scale=alt.Scale(range=PALETTE))
+    base = alt.Chart(frame.to_pandas())
+    # A quarter with no value (hidden, no data) leaves a gap in its line; its target still shows.
+    line = base.mark_line(strokeWidth=2).encode(
+        x=alt.X("quarter:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=True, nice=True)),
+        color=colour,
+    )
+    points = line.mark_point(size=50, filled=True).encode(
+        shape=alt.Shape("measure:N", sort=names, title=None),
+        tooltip=[
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("quarter:O", title="Quarter"),
+            alt.Tooltip("value:Q", title="Value", format=".1%" if percent else ",.0f"),
+            alt.Tooltip("target:Q", title="Target", format=fmt),
+        ],
+    )
+    targets = base.mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(y="mean(target):Q", color=colour)
+    return alt.layer(line, points, targets).properties(height=220)

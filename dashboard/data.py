@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import access
 from metrics import events as events_file
+from metrics import outcomes as outcome_files
 from metrics.analyses import a11_report as a11
 from metrics.analyses import (
     breaks,
@@ -27,6 +28,7 @@ from metrics.analyses import (
     value,
     voice,
 )
+from metrics.analyses import outcomes as outcome_analysis
 from metrics.catalog import Metric, load_catalog
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter
@@ -502,3 +504,22 @@ def suggested() -> list[voice.Suggestion] | None:
 @st.cache_data(show_spinner=False)
 def _suggested(scope: frozenset[str] | None) -> list[voice.Suggestion] | None:
     return voice.suggested(_opened().confined(scope))
+
+
+@st.cache_data(show_spinner=False)
+def outcomes() -> tuple[tuple[outcome_files.Outcome, ...], tuple[Problem, ...]]:
+    """Return the outcomes of config/outcomes/ and a problem for every file that did not read."""
+    return outcome_files.load_outcomes(engine().catalog.metrics)
+
+
+def outcome_progress(name: str, quarter: str) -> outcome_analysis.OutcomeProgress:
+    """Return an outcome's progress as of a quarter, as the person looking may see it."""
+    return _outcome_progress(name, quarter, viewer())
+
+
+@st.cache_data(show_spinner=False)
+def _outcome_progress(
+    name: str, quarter: str, scope: frozenset[str] | None
+) -> outcome_analysis.OutcomeProgress:
+    found = {o.name: o for o in outcomes()[0]}
+    return outcome_analysis.progress(_opened().confined(scope), found[name], quarter)

@@ -30,6 +30,7 @@ PAGES = (
     PageSpec("drivers", "What drives trust", ":material/hub:"),
     PageSpec("voice", "What customers say", ":material/forum:"),
     PageSpec("value", "Value", ":material/savings:"),
+    PageSpec("outcomes", "Outcomes", ":material/flag:"),
     PageSpec("reporting", "A-11 reporting", ":material/assignment_turned_in:"),
     PageSpec("catalog", "Metrics and data", ":material/menu_book:"),
 )

@@ -62,11 +62,7 @@ def gaps(
     """Return the view's equity gaps of at least `floor` that stay beyond noise after Holm's adjustment
     over every group, context and measure compared."""
     names = tuple(n for n in names if n in engine.catalog.metrics)
-    plans = [(name, _plan(engine, name, filters)) for name in names]
-    results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
-    found = [
-        g for name, plan in plans for g in _compare(engine, name, plan, {k: next(results) for k in plan})
-    ]
+    found = compared(engine, filters, names)
     tested = adjusted([g.difference for g in found])
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
     for raw, difference in zip(found, tested, strict=True):
@@ -82,6 +78,14 @@ def gaps(
     worse = tuple(g for g in ranked if _worse(engine, g))
     better = tuple(g for g in ranked if not _worse(engine, g))
     return Gaps(worse, better, len(found), floor, names)
+
+
+def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
+    """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
+    each equity group against everyone, and against those sharing one trait, on each measure."""
+    plans = [(name, _plan(engine, name, filters)) for name in names if name in engine.catalog.metrics]
+    results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
+    return [g for name, plan in plans for g in _compare(engine, name, plan, {k: next(results) for k in plan})]
 
 
 def _sure(found: Gap) -> float:

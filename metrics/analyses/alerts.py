@@ -1,0 +1,219 @@
+"""What a leader should hear about (`cx alerts`): quarter by quarter, the moves beyond noise across
+services and segments (declines first), targets newly missed, outcomes turning off track and equity
+gaps newly beyond noise. Every finding is one a page shows too, under the same tests and the same
+false-flag control, from the published numbers; small cells stay hidden."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+from metrics.analyses import gaps, kpis, outcomes
+from metrics.analyses.breaks import channel_labels
+from metrics.compare import Difference, adjusted, target_met
+from metrics.dimensions import DIMENSIONS
+from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_delta, format_value
+from metrics.outcomes import Outcome
+from metrics.query import Engine, Filters, Query
+
+DECLINE, IMPROVEMENT, TARGET_MISSED, OFF_TRACK, GAP = (
+    "decline",
+    "improvement",
+    "target missed",
+    "outcome off track",
+    "equity gap widened",
+)
+KINDS = (DECLINE, TARGET_MISSED, OFF_TRACK, GAP, IMPROVEMENT)  # the order they are told in
+Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+# Where moves are looked for: each service and each customer segment (as the overview's list).
+MOVE_DIMENSIONS = ("service", "segment")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One finding of one quarter: what kind, about which measure and group, in words."""
+
+    quarter: str
+    kind: str
+    metric: str
+    group: str  # "" for everyone
+    text: str
+    previous: float | None = None
+    current: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def quarters(since: str, until: str) -> list[str]:
+    """Return the fiscal quarters from `since` to `until`, both included."""
+    found, q, last = [], FiscalQuarter.parse(since), FiscalQuarter.parse(until)
+    while q <= last:
+        found.append(q.label)
+        q = q.next()
+    return found
+
+
+def alerts(
+    engine: Engine,
+    since: str,
+    until: str,
+    found_outcomes: Sequence[Outcome] = (),
+    floor: float = gaps.DEFAULT_FLOOR,
+) -> list[Alert]:
+    """Return what happened in each quarter from `since` to `until`, each quarter against the one
+    before it, in KINDS order within a quarter."""
+    told = []
+    for quarter in quarters(since, until):
+        found = [
+            *_moves(engine, quarter),
+            *_targets(engine, quarter),
+            *_off_track(engine, found_outcomes, quarter),
+            *_gaps(engine, quarter, floor),
+        ]
+        told += sorted(found, key=lambda a: KINDS.index(a.kind))
+    return told
+
+
+def _moves(engine: Engine, quarter: str) -> list[Alert]:
+    """Declines and improvements beyond noise in a service or segment, Holm-adjusted over every group
+    and headline measure tested (the overview's "What changed this quarter")."""
+    previous = kpis.quarters_back(quarter, 1)
+    names = tuple(n for n in kpis.HEADLINE if engine.metric(n).direction != "neutral")
+    found = kpis.largest_moves(
+        engine, names, MOVE_DIMENSIONS, Filters((), previous, quarter), quarter, limit=10_000
+    )
+    labels = channel_labels(engine)
+    told = []
+    for move in found:
+        metric, delta = move.metric, move.difference.delta or 0.0
+        worse = (delta < 0) == (metric.direction == "higher_is_better")
+        group = labels.get(move.group, move.group)
+        kind = DECLINE if worse else IMPROVEMENT
+        text = (
+            f"{metric.label} {'fell' if delta < 0 else 'rose'} {format_delta(abs(delta), metric.format).lstrip('+')} "
+            f"for {DIMENSIONS[move.dimension].label.lower()} {group}: {format_value(move.previous, metric.format)} "
+            f"in {previous} to {format_value(move.current, metric.format)} (beyond sampling noise"
+            + (f"; {move.basis.note}" if move.basis.note else "")
+            + ")."
+        )
+        told.append(
+            Alert(
+                quarter,
+                kind,
+                metric.name,
+                f"{move.dimension}={move.group}",
+                text,
+                move.previous,
+                move.current,
+            )
+        )
+    return told
+
+
+def _targets(engine: Engine, quarter: str) -> list[Alert]:
+    """Measures that met their target in the previous quarter and miss it now beyond noise: the 95%
+    interval of the quarter lies wholly on the wrong side of the target."""
+    previous = kpis.quarters_back(quarter, 1)
+    told = []
+    for metric in engine.catalog.metrics.values():
+        if metric.target is None or metric.direction == "neutral":
+            continue
+        rows = {
+            r["fiscal_quarter"]: r
+            for r in engine.run(
+                Query.of(metric.name, by=["fiscal_quarter"], start=previous, end=quarter)
+            ).iter_rows(named=True)
+        }
+        now, before = rows.get(quarter), rows.get(previous)
+        if now is None or before is None or not _shown(now) or not _shown(before):
+            continue
+        if not target_met(before["value"], metric.target, metric.direction):
+            continue
+        bound = now["ci_high"] if metric.direction == "higher_is_better" else now["ci_low"]
+        if bound is None or target_met(bound, metric.target, metric.direction):
+            continue
+        text = (
+            f"{metric.label} missed its target of {format_value(metric.target, metric.format)}: "
+            f"{format_value(now['value'], metric.format)}, after {format_value(before['value'], metric.format)} "
+            f"in {previous} (its 95% interval is wholly short of the target)."
+        )
+        told.append(Alert(quarter, TARGET_MISSED, metric.name, "", text, before["value"], now["value"]))
+    return told
+
+
+def _off_track(engine: Engine, found: Sequence[Outcome], quarter: str) -> list[Alert]:
+    """Outcomes off track in this quarter that were not in the one before."""
+    previous = kpis.quarters_back(quarter, 1)
+    told = []
+    for outcome in found:
+        if outcome.service is not None and not engine.may_see(outcome.service):
+            continue
+        now = outcomes.progress(engine, outcome, quarter)
+        if (
+            now.status != outcomes.OFF_TRACK
+            or outcomes.progress(engine, outcome, previous).status == outcomes.OFF_TRACK
+        ):
+            continue
+        why = "; ".join(
+            f"{p.label}: {p.reason}"
+            for p in (*now.measures, *([now.equity] if now.equity else []))
+            if p.status == outcomes.OFF_TRACK
+        )
+        text = f"The outcome for {outcome.customer} turned off track ({why}): {outcome.statement}"
+        told.append(Alert(quarter, OFF_TRACK, outcome.name, f"segment={outcome.customer}", text))
+    return told
+
+
+def _gaps(engine: Engine, quarter: str, floor: float) -> list[Alert]:
+    """Worse-served equity gaps of the quarter (the overview's list: beyond noise, at least `floor`,
+    Holm-adjusted) that are wider than the same comparison's gap the quarter before, by more than
+    sampling noise: the two gaps' difference over the square root of their variances (each read off
+    its 95% interval), Holm-adjusted over every listed gap so tested."""
+    previous = kpis.quarters_back(quarter, 1)
+    now = gaps.gaps(engine, Filters((), quarter, quarter), floor)
+    before = {_key(g): g for g in gaps.compared(engine, Filters((), previous, previous), now.metrics)}
+    tested: list[tuple[gaps.Gap, gaps.Gap, Difference]] = []
+    for g in now.below:
+        b = before.get(_key(g))
+        if b is None or g.interval is None or b.interval is None or b.difference.delta is None:
+            continue  # no gap to compare with the quarter before (hidden, no data, not a share)
+        wider = (g.difference.delta or 0.0) - b.difference.delta
+        spread = math.hypot(_standard_error(g.interval), _standard_error(b.interval))
+        z = wider / spread if spread > 0 else 0.0
+        tested.append((g, b, Difference(wider, z, math.erfc(abs(z) / math.sqrt(2)), "z (two gaps)")))
+    labels: Mapping[str, str] = channel_labels(engine)
+    told = []
+    for (g, b, _), widening in zip(tested, adjusted([t for _, _, t in tested]), strict=True):
+        if not widening.significant or not _worse_by(engine, g.metric, widening.delta or 0.0):
+            continue
+        metric = engine.metric(g.metric)
+        text = (
+            f"{metric.label} of {gaps.who(g, labels)} is {format_delta(g.difference.delta, metric.format)} against "
+            f"{gaps.compared_with(g, labels)} ({format_value(g.row['value'], metric.format)} against "
+            f"{format_value(g.reference['value'], metric.format)}), wider than in {previous} "
+            f"({format_delta(b.difference.delta, metric.format)}) beyond sampling noise."
+        )
+        group = ", ".join(f"{d}={v}" for d, v in sorted(g.cell))
+        told.append(Alert(quarter, GAP, g.metric, group, text, b.difference.delta, g.difference.delta))
+    return told
+
+
+def _key(g: gaps.Gap) -> tuple[object, ...]:
+    return (g.metric, g.dimension, g.group, g.context)
+
+
+def _standard_error(interval: tuple[float, float]) -> float:
+    low, high = interval
+    return (high - low) / (2 * Z95)
+
+
+def _worse_by(engine: Engine, name: str, delta: float) -> bool:
+    """Whether a gap that moved by `delta` moved the way that serves its group worse."""
+    return (delta < 0) == (engine.metric(name).direction == "higher_is_better")
+
+
+def _shown(row: Mapping[str, object] | None) -> bool:
+    return row is not None and not row.get("suppressed") and row.get("value") is not None

@@ -1,0 +1,246 @@
+"""Progress towards customer outcomes (config/outcomes/, the Outcomes page and `cx alerts`): each
+measure's value in a quarter against its target and date, judged on track, at risk or off track by the
+rule below, and the equity objective's widest gap judged the same way; all from the published
+numbers, with hidden and missing quarters told apart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from metrics.analyses.kpis import quarters_back
+from metrics.compare import change, target_met
+from metrics.contract import NOT_REPORTED
+from metrics.dimensions import DIMENSIONS
+from metrics.fiscal import FiscalQuarter
+from metrics.formatting import format_delta, format_value
+from metrics.outcomes import Outcome
+from metrics.query import Engine, Filters
+
+ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
+HIDDEN, NO_DATA = "hidden", "no data"
+STATUSES = (ON_TRACK, AT_RISK, OFF_TRACK, HIDDEN, NO_DATA)
+HISTORY = 8  # quarters of each trend shown
+PACE = 4  # quarters the pace is read over
+RULE = (
+    "**On track**: the latest quarter meets the target, or at the pace of the last four quarters (the "
+    "average change a quarter between the first and the last of them with a value) it will by the "
+    "target's quarter. **At risk**: it is moving towards the target, but too slowly to reach it by "
+    "then; or its change over those quarters is within sampling noise, or one quarter is all there is, "
+    "so there is no pace to judge by. **Off track**: the target's quarter has come without it met, or it "
+    "moved away from the target beyond sampling noise. An equity gap has no test of its pace, so it is "
+    "on track when met, off track when its quarter has come without it, and at risk otherwise. A "
+    "hidden quarter (too few responses) and a quarter with no data are not judged."
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One measure of an outcome (or its equity objective's widest gap) as of a quarter."""
+
+    label: str
+    metric: str
+    format: str
+    direction: str  # the gap's is lower_is_better
+    target: float
+    by: str
+    quarter: str
+    status: str
+    reason: str
+    latest: float | None
+    history: tuple[tuple[str, float | None], ...]  # oldest first; None where hidden or no data
+    widest: tuple[str, str] | None = None  # the equity gap's lowest and highest groups
+    beyond_noise: bool | None = None  # whether the widest gap is beyond sampling noise
+
+
+@dataclass(frozen=True)
+class OutcomeProgress:
+    """An outcome as of a quarter: each measure's progress and the equity objective's."""
+
+    outcome: Outcome
+    quarter: str
+    measures: tuple[Progress, ...]
+    equity: Progress | None
+
+    @property
+    def status(self) -> str:
+        """The outcome's overall status: its worst judged one (off track, at risk, on track)."""
+        judged = [p.status for p in (*self.measures, *([self.equity] if self.equity else []))]
+        for status in (OFF_TRACK, AT_RISK, ON_TRACK):
+            if status in judged:
+                return status
+        return NO_DATA
+
+
+def _index(label: str) -> int:
+    q = FiscalQuarter.parse(label)
+    return q.year * 4 + q.quarter
+
+
+def judge(
+    history: Sequence[tuple[str, float | None]],
+    target: float,
+    direction: str,
+    by: str,
+    quarter: str,
+    moved: bool = True,
+) -> tuple[str, str]:
+    """Return the status of a measure with values by quarter (oldest first, ending at `quarter`)
+    against `target` by the quarter `by`, and the reason in words. `moved` says whether the change
+    over the quarters its pace is read from is beyond sampling noise: a pace within noise is no pace.
+    A missing latest value is judged by the caller (hidden or no data)."""
+    values = dict(history)
+    latest = values.get(quarter)
+    if latest is None:
+        return NO_DATA, f"no value in {quarter}"
+    if target_met(latest, target, direction):
+        return ON_TRACK, f"meets the target in {quarter}"
+    if _index(quarter) >= _index(by):
+        return OFF_TRACK, f"{by} has come and the target is not met"
+    start = _index(quarter) - PACE + 1
+    recent = [(_index(q), v) for q, v in history if v is not None and _index(q) >= start]
+    if len(recent) < 2:
+        return AT_RISK, "not met, and one quarter is too few to tell its pace"
+    if not moved:
+        return (
+            AT_RISK,
+            "not met, and no change beyond sampling noise over the last quarters to tell its pace by",
+        )
+    (first, earliest), (last, _) = recent[0], recent[-1]
+    pace = (latest - earliest) / (last - first)
+    projected = latest + pace * (_index(by) - _index(quarter))
+    toward = pace > 0 if direction == "higher_is_better" else pace < 0
+    if target_met(projected, target, direction):
+        return ON_TRACK, f"at its pace of the last quarters it reaches the target by {by}"
+    if toward:
+        return AT_RISK, f"moving towards the target, too slowly to reach it by {by}"
+    return OFF_TRACK, "not moving towards the target"
+
+
+def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
+    """Return the outcome's progress as of `quarter`: each measure and its equity objective."""
+    start = quarters_back(quarter, HISTORY - 1)
+    filters = Filters(tuple(outcome.where.items()), start, quarter)
+    measures = []
+    for measure in outcome.measures:
+        metric = engine.metric(measure.metric)
+        query, _ = engine.applicable(filters.query(measure.metric, by=["fiscal_quarter"]))
+        rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
+        history = tuple((q, _shown(rows.get(q))) for q in _quarters(start, quarter))
+        window = [
+            rows[q] for q in _quarters(quarters_back(quarter, PACE - 1), quarter) if _shown(rows.get(q))
+        ]
+        moved = len(window) >= 2 and change(window[-1], window[0], metric.aggregate).significant
+        status, reason = _judged(
+            rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved
+        )
+        measures.append(
+            Progress(
+                metric.label, metric.name, metric.format, metric.direction, measure.target, measure.by,
+                quarter, status, reason, _shown(rows.get(quarter)), history,
+            )
+        )  # fmt: skip
+    return OutcomeProgress(outcome, quarter, tuple(measures), _equity(engine, outcome, filters, quarter))
+
+
+def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) -> Progress | None:
+    """The equity objective's widest gap between shown groups, quarter by quarter, judged as a measure
+    whose lower value is better, with whether the latest widest gap is beyond noise."""
+    objective = outcome.equity
+    if objective is None:
+        return None
+    metric = engine.metric(objective.metric)
+    query, _ = engine.applicable(filters.query(objective.metric, by=["fiscal_quarter", objective.dimension]))
+    result = engine.run(query)
+    history: list[tuple[str, float | None]] = []
+    widest: tuple[str, str] | None = None
+    tested: bool | None = None
+    for q in _quarters(filters.start or quarter, quarter):
+        # "Not reported" is no group of people: the objective is about the groups people are in.
+        shown = result.filter(
+            (pl.col("fiscal_quarter") == q)
+            & ~pl.col("suppressed")
+            & pl.col("value").is_not_null()
+            & (pl.col(objective.dimension) != NOT_REPORTED)
+        )
+        if shown.height < 2:
+            history.append((q, None))
+            continue
+        ordered = shown.sort("value")
+        low, high = ordered.row(0, named=True), ordered.row(-1, named=True)
+        history.append((q, float(high["value"]) - float(low["value"])))
+        if q == quarter:
+            widest = (str(low[objective.dimension]), str(high[objective.dimension]))
+            tested = change(high, low, metric.aggregate).significant
+    label = (
+        f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
+    )
+    latest = dict(history).get(quarter)
+    if latest is None:
+        status, reason = NO_DATA, f"fewer than two groups shown in {quarter}"
+    else:
+        status, reason = judge(
+            history, objective.max_gap, "lower_is_better", objective.by, quarter, moved=False
+        )
+        if status == AT_RISK:
+            reason = (
+                f"wider than that, and a gap's pace is not projected (it has no test) before {objective.by}"
+            )
+    return Progress(
+        label, metric.name, metric.format, "lower_is_better", objective.max_gap, objective.by, quarter,
+        status, reason, latest, tuple(history), widest, tested,
+    )  # fmt: skip
+
+
+def _judged(
+    row: dict[str, Any] | None,
+    history: Sequence[tuple[str, float | None]],
+    target: float,
+    direction: str,
+    by: str,
+    quarter: str,
+    moved: bool,
+) -> tuple[str, str]:
+    if row is not None and row.get("suppressed"):
+        return HIDDEN, f"too few responses in {quarter} to show"
+    if row is None or row.get("value") is None:
+        return NO_DATA, f"no data in {quarter}"
+    return judge(history, target, direction, by, quarter, moved)
+
+
+def _shown(row: dict[str, Any] | None) -> float | None:
+    if row is None or row.get("suppressed") or row.get("value") is None:
+        return None
+    return float(row["value"])
+
+
+def _quarters(start: str, end: str) -> list[str]:
+    found, q, last = [], FiscalQuarter.parse(start), FiscalQuarter.parse(end)
+    while q <= last:
+        found.append(q.label)
+        q = q.next()
+    return found
+
+
+def describe(p: Progress) -> str:
+    """Say a measure's progress in words: where it stands against its target and why it is judged so."""
+    if p.latest is None:
+        return f"{p.status.capitalize()}: {p.reason}."
+    word = "at most" if p.direction == "lower_is_better" else "at least"
+    if p.widest is None:
+        value, target = format_value(p.latest, p.format), format_value(p.target, p.format)
+        return f"{value} in {p.quarter} against {word} {target} by {p.by}: {p.status}, {p.reason}."
+    low, high = p.widest
+    noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise"
+    return (
+        f"{_points(p.latest)} between {high} and {low} in {p.quarter} ({noise}) against {word} "
+        f"{_points(p.target)} by {p.by}: {p.status}, {p.reason}."
+    )
+
+
+def _points(share: float) -> str:
+    """A gap between two shares in points ("12.1 pts"), without a sign: a width, not a change."""
+    return format_delta(share, "percent").lstrip("+")

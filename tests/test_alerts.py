@@ -1,0 +1,143 @@
+"""`cx alerts`: on the sample `make run` serves it finds the planted events and stays quiet in a
+quarter where nothing was planted; text, JSON, exit status and bad requests; mailed to a local SMTP
+server with the findings attached and no hidden cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_inputs
+from test_mail import Inbox, relay  # noqa: F401 (the local SMTP server fixture)
+
+from cx.cli import main
+from metrics.formatting import SUPPRESSED
+
+
+@pytest.fixture(scope="module")
+def full_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample `make run` serves (200,000 responses): the size its planted stories are sized for."""
+    from sample_data.generator import generate
+
+    folder = tmp_path_factory.mktemp("alerts-sample")
+    generate(folder)
+    return folder
+
+
+def told(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]]]:
+    status = main(["alerts", *args, "--format", "json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def has(found: list[dict[str, Any]], quarter: str, kind: str, metric: str, *groups: str) -> bool:
+    return any(
+        a["quarter"] == quarter
+        and a["kind"] == kind
+        and a["metric"] == metric
+        and all(g in a["group"] for g in groups)
+        for a in found
+    )
+
+
+@pytest.mark.slow
+def test_alerts_find_the_planted_events_and_nothing_where_nothing_was_planted(
+    full_sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, found = told(capsys, "--since", "FY2025Q3", "--until", "FY2025Q4", "--data-dir", str(full_sample))
+    assert status == 1
+    # The online passport redesign: ease up 13 points in FY2025 Q3.
+    assert has(found, "FY2025 Q3", "improvement", "ease", "service=Passport Services")
+    # The disaster surge: waits for Disaster Assistance in FY2025 Q4.
+    assert has(found, "FY2025 Q4", "decline", "wait_median", "service=Disaster Assistance")
+    # Spanish-language callers who waited: their gap on trust after a contact widened.
+    assert has(
+        found,
+        "FY2025 Q4",
+        "equity gap widened",
+        "trust_after_contact",
+        "language=Spanish",
+        "service=Disaster Assistance",
+    )
+    # FY2026 Q2: nothing was planted. No decline, missed target, outcome off track or widened gap.
+    status, quiet = told(capsys, "--since", "FY2026Q2", "--until", "FY2026Q2", "--data-dir", str(full_sample))
+    assert [a["kind"] for a in quiet if a["kind"] != "improvement"] == []
+    assert len(quiet) <= 1  # one improvement at most: what Holm's adjustment allows by chance
+
+
+def test_text_json_and_exit_status(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["alerts", "--since", "FY2025Q4", "--until", "FY2025Q4", "--data-dir", str(sample_dir)])
+    text = capsys.readouterr().out
+    assert status == 1
+    assert text.startswith("What changed from FY2025 Q4 to FY2025 Q4")
+    assert "Median wait rose" in text and "Disaster Assistance" in text
+    status, found = told(capsys, "--since", "FY2025Q4", "--until", "FY2025Q4", "--data-dir", str(sample_dir))
+    assert status == 1 and found and {"quarter", "kind", "metric", "group", "text"} <= set(found[0])
+    assert SUPPRESSED not in json.dumps(found)  # every number is one a page shows
+
+
+def test_nothing_to_say_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The same answers every quarter: nothing moved.
+    from datetime import datetime
+
+    rows = [
+        {"submitted_at": datetime(2025, m, 15), "trust": t, "ease": 4}
+        for m in (1, 4, 7, 10)
+        for t in (5, 5, 5, 1) * 10
+    ]
+    folder = write_inputs(tmp_path / "data", responses=rows)
+    status = main(["alerts", "--since", "latest", "--data-dir", str(folder)])
+    assert status == 0
+    assert capsys.readouterr().out.startswith("Nothing to report from FY2026 Q1 to FY2026 Q1")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "spring"], "--since: 'spring' is not a fiscal quarter"),
+        (["--since", "FY2026Q4", "--until", "FY2026Q1"], "--since FY2026 Q4 is after --until FY2026 Q1"),
+        (["--since", "FY2026Q4", "--mail-to", "leaders"], "--mail-to 'leaders' is not an e-mail address"),
+    ],
+)
+def test_bad_requests_are_named(
+    sample_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["alerts", *args, "--data-dir", str(sample_dir)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_alerts_are_mailed_with_the_findings_attached(
+    relay: tuple[Inbox, int],  # noqa: F811
+    sample_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    inbox, _ = relay
+    status = main(
+        [
+            "alerts",
+            "--since",
+            "FY2025Q4",
+            "--until",
+            "FY2025Q4",
+            "--data-dir",
+            str(sample_dir),
+            "--mail-to",
+            "leaders@agency.gov",
+        ]
+    )
+    assert status == 1
+    printed = capsys.readouterr().out
+    ((sender, recipients, message),) = inbox.received
+    assert sender == "cx-briefings@agency.gov"
+    assert recipients == ["leaders@agency.gov"]
+    assert message["Subject"].startswith("CX alerts: ") and message["Subject"].endswith(
+        "from FY2025 Q4 to FY2025 Q4"
+    )
+    body = message.get_body(("plain",))
+    assert body is not None and body.get_content().replace("\r\n", "\n") == printed
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "cx-alerts-FY2025Q4-FY2025Q4.json"
+    found = json.loads(attachment.get_content())
+    assert found and all(a["quarter"] == "FY2025 Q4" for a in found)
+    assert SUPPRESSED not in printed

@@ -1,0 +1,177 @@
+"""Customer outcomes: strict files (one bad-file fixture per failure), the progress rule by hand, a
+measure and an equity objective on tiny inputs, the shipped outcomes on the sample and the page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EngineFactory
+from streamlit.testing.v1 import AppTest
+
+from metrics.analyses import outcomes as progress_of
+from metrics.analyses.outcomes import AT_RISK, HIDDEN, NO_DATA, OFF_TRACK, ON_TRACK, judge
+from metrics.catalog import load_catalog
+from metrics.outcomes import load_outcomes
+from metrics.query import Engine
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bad_outcomes"
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+Q = ("FY2026 Q1", "FY2026 Q2", "FY2026 Q3", "FY2026 Q4")
+
+
+def test_bad_outcome_files_are_each_named_and_the_good_one_is_read() -> None:
+    found, problems = load_outcomes(load_catalog().metrics, FIXTURES)
+    assert [o.name for o in found] == ["good"]
+    folder = "tests/fixtures/bad_outcomes"
+    messages = [str(p) for p in problems]
+    assert messages[:3] == [
+        f"{folder}/bad_equity_dimension.toml: equity: dimension 'service' is not an equity dimension "
+        "(age_band, race_ethnicity, income_band, urbanicity, language, disability, veteran_status)",
+        f"{folder}/bad_quarter.toml: measure 1: by 'next spring' is not a fiscal quarter like \"FY2026 Q4\"",
+        f"{folder}/empty_statement.toml: key 'statement' must be a text that is not empty",
+    ]
+    assert f"{folder}/missing_owner.toml: missing key 'owner'" in messages
+    assert (
+        f"{folder}/negative_gap.toml: equity: max_gap -0.05 must be 0 or more (0.05 is 5 points)" in messages
+    )
+    assert f"{folder}/no_measures.toml: key 'measure' must be one or more [[measure]] tables" in messages
+    assert any(m.startswith(f"{folder}/not_toml.toml: cannot be read as an outcome: ") for m in messages)
+    assert (
+        f"{folder}/neutral_metric.toml: measure 1: metric 'responses' is neutral (neither higher nor lower "
+        "is better): it takes no target"
+    ) in messages
+    assert (
+        f"{folder}/share_out_of_range.toml: measure 1: target 75.0 is a share of trust: give it between 0 and 1 "
+        "(0.8 is 80%)"
+    ) in messages
+    assert f"{folder}/target_not_a_number.toml: measure 1: target 'high' is not a number" in messages
+    assert (
+        f"{folder}/unknown_key.toml: unknown key 'deadline'; known keys: channels, customer, equity, measure, "
+        "owner, service, statement"
+    ) in messages
+    assert (
+        f"{folder}/unknown_metric.toml: measure 1: metric 'happiness' is not in the catalog (`cx metrics` lists them)"
+    ) in messages
+    # One problem per bad file, each file named once: every fixture is a failure of its own.
+    bad = sorted(p.name for p in FIXTURES.glob("*.toml") if p.name != "good.toml")
+    assert sorted({m.split(": ")[0].rsplit("/", 1)[1] for m in messages}) == bad
+    assert len(messages) == len(bad)
+
+
+def test_the_shipped_outcomes_read() -> None:
+    found, problems = load_outcomes(load_catalog().metrics)
+    assert problems == ()
+    assert len(found) == 3 and all(o.equity is not None for o in found)
+
+
+@pytest.mark.parametrize(
+    ("values", "target", "direction", "by", "expected"),
+    [
+        ((0.60, 0.66), 0.65, "higher_is_better", "FY2027 Q4", ON_TRACK),  # meets it now
+        ((0.60, 0.62), 0.65, "higher_is_better", "FY2026 Q4", OFF_TRACK),  # its quarter came
+        ((0.50, 0.54, 0.58, 0.62), 0.65, "higher_is_better", "FY2027 Q1", ON_TRACK),  # +4 pts a quarter
+        (
+            (0.50, 0.55, None, 0.62),
+            0.65,
+            "higher_is_better",
+            "FY2027 Q1",
+            ON_TRACK,
+        ),  # a hidden quarter skipped
+        ((0.59, 0.60, 0.61, 0.62), 0.70, "higher_is_better", "FY2027 Q2", AT_RISK),  # +1 pt: 0.64 by then
+        ((0.65, 0.64, 0.63, 0.62), 0.70, "higher_is_better", "FY2027 Q2", OFF_TRACK),  # moving away
+        ((0.62, 0.62), 0.70, "higher_is_better", "FY2027 Q2", OFF_TRACK),  # not moving
+        ((None, None, None, 0.62), 0.70, "higher_is_better", "FY2027 Q2", AT_RISK),  # one quarter to judge by
+        ((0.09, 0.08, 0.07, 0.06), 0.05, "lower_is_better", "FY2027 Q1", ON_TRACK),  # -1 pt a quarter
+        ((0.09, 0.08, 0.07, 0.06), 0.02, "lower_is_better", "FY2027 Q2", AT_RISK),  # 0.04 by then
+        ((0.09, 0.08, 0.07, None), 0.05, "lower_is_better", "FY2027 Q2", NO_DATA),  # nothing to judge
+    ],
+)
+def test_progress_by_hand(
+    values: tuple[float | None, ...], target: float, direction: str, by: str, expected: str
+) -> None:
+    history = tuple(zip(Q[-len(values) :], values, strict=True))
+    status, reason = judge(history, target, direction, by, "FY2026 Q4")
+    assert status == expected, reason
+
+
+def test_a_pace_within_noise_is_no_pace() -> None:
+    history = tuple(zip(Q, (0.50, 0.54, 0.58, 0.62), strict=True))
+    assert judge(history, 0.65, "higher_is_better", "FY2027 Q1", "FY2026 Q4", moved=False) == (
+        AT_RISK,
+        "not met, and no change beyond sampling noise over the last quarters to tell its pace by",
+    )
+
+
+def trust_answers(quarter_day: datetime, positive: int, negative: int, **row: Any) -> list[dict[str, Any]]:
+    return [{"submitted_at": quarter_day, "trust": 5} | row] * positive + [
+        {"submitted_at": quarter_day, "trust": 1} | row
+    ] * negative
+
+
+def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFactory, tmp_path: Path) -> None:
+    q1, q2 = datetime(2025, 11, 15), datetime(2026, 2, 15)  # FY2026 Q1 and Q2
+    rows = [
+        *trust_answers(q1, 30, 70),  # 30% in FY2026 Q1
+        *trust_answers(q2, 25, 25, age_band="65+"),  # FY2026 Q2: 50% of 65+ ...
+        *trust_answers(q2, 45, 5, age_band="35-44"),  # ... and 90% of 35-44: a 40-point gap
+        *trust_answers(q2, 3, 0, age_band="Not reported"),  # not a group of people: left out of the gap
+        *trust_answers(q2, 9, 1, segment="Boaters"),  # another segment: not in the outcome
+    ]
+    engine = make_engine(min_n=1, responses=rows)
+    folder = tmp_path / "outcomes"
+    folder.mkdir()
+    (folder / "travelers.toml").write_text(
+        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
+        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
+        '[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = 0.1\nby = "FY2026 Q2"\n',
+        encoding="utf-8",
+    )
+    (outcome,), problems = load_outcomes(engine.catalog.metrics, folder)
+    assert problems == ()
+    found = progress_of.progress(engine, outcome, "FY2026 Q2")
+    (trust,) = found.measures
+    # 30% then 73 of 103 (the "Not reported" count too): a rise beyond noise of 41 points a quarter
+    # reaches 90% by FY2026 Q4.
+    assert trust.latest == pytest.approx(73 / 103)
+    assert dict(trust.history)["FY2026 Q1"] == pytest.approx(0.3)
+    assert trust.status == ON_TRACK
+    equity = found.equity
+    assert equity is not None
+    assert equity.latest == pytest.approx(0.4) and equity.widest == ("65+", "35-44")
+    assert equity.status == OFF_TRACK  # its quarter has come with a 40-point gap
+    assert found.status == OFF_TRACK  # the worst of the two
+    # Where a quarter is hidden, it says so rather than judge.
+    strict = make_engine(min_n=150, responses=rows)
+    hidden = progress_of.progress(strict, outcome, "FY2026 Q2")
+    assert hidden.measures[0].status == HIDDEN
+
+
+def test_the_shipped_outcomes_on_the_sample_are_judged(sample_engine: Engine) -> None:
+    found, _ = load_outcomes(sample_engine.catalog.metrics)
+    statuses = {o.name: progress_of.progress(sample_engine, o, "FY2026 Q4") for o in found}
+    travelers = statuses["travelers_renew_online"]
+    ease = next(p for p in travelers.measures if p.metric == "ease")
+    assert ease.status == ON_TRACK and ease.reason == "meets the target in FY2026 Q4"
+    survivors = statuses["disaster_survivors_reach_a_person"]
+    abandonment = next(p for p in survivors.measures if p.metric == "abandonment_rate")
+    assert abandonment.latest is not None and abandonment.latest > 0.05
+    assert abandonment.status == OFF_TRACK  # its quarter is FY2026 Q4, and it is not met
+
+
+def test_the_outcomes_page_shows_each_outcome_and_its_status(
+    sample_dir: Path, sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CX_DATA_DIR", str(sample_dir))
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.switch_page("app_pages/outcomes.py")
+    app.run()
+    assert not app.exception
+    found, _ = load_outcomes(sample_engine.catalog.metrics)
+    headers = [h.value for h in app.header]
+    for outcome in found:
+        status = progress_of.progress(sample_engine, outcome, "FY2026 Q4").status
+        assert any(h.startswith(f"{outcome.customer}: ") and h.endswith(status) for h in headers), headers
+    assert not app.warning  # every shipped file reads
