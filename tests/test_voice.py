@@ -11,8 +11,11 @@ from typing import Any
 import polars as pl
 import pytest
 from conftest import EngineFactory
+from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
+from cx.cli import main
+from dashboard.briefing import SESSION_KEY, Exhibit, csv_bytes
 from metrics import topics
 from metrics.analyses import voice
 from metrics.analyses.kpis import tile
@@ -264,3 +267,51 @@ def test_suggested_themes_show_examples_only_from_classes_of_the_minimum(
     assert problems == [] and metric is not None and metric.condition
     tagged = engine.warehouse.frame(f"select comment from stg_responses where {metric.condition}")
     assert set(found[0].examples) <= set(tagged["comment"])
+
+
+@pytest.mark.slow
+def test_no_planted_detail_reaches_the_page_its_comments_csv_or_its_deck(
+    voice_app: Any, sample_engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    app = voice_app()
+    assert not app.exception
+    shown = [
+        *(e.value for e in app.markdown),
+        *(e.value for e in app.caption),
+        *(e.value for e in app.code),
+        *(t.value.to_csv() for t in app.table),
+        *(d.value.to_csv() for d in app.dataframe),
+    ]
+    # The comments' CSV, as the page's button makes it.
+    everything = voice.verbatims(
+        sample_engine, Filters(start="FY2023 Q1", end="FY2026 Q4"), limit=voice.DOWNLOADED
+    )
+    exhibit = Exhibit("Comments", everything.rows, everything.rows)
+    provenance = app.session_state[SESSION_KEY].provenance
+    shown.append(csv_bytes(exhibit, provenance).decode("utf-8"))
+    # The page's deck, as `cx brief` writes it.
+    deck = tmp_path / "voice.pptx"
+    assert (
+        main(
+            [
+                "brief",
+                "--url",
+                "http://localhost:8501/voice",
+                "--out",
+                str(deck),
+                "--data-dir",
+                str(sample_dir),
+            ]
+        )
+        == 0
+    )
+    shown += [
+        shape.text_frame.text
+        for slide in Presentation(str(deck)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    text = "\n".join(shown)
+    assert "[name]" in text  # redacted comments are there
+    for detail in PLANTED_DETAILS:
+        assert detail not in text, detail
