@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from cx import mail
+from metrics.access import load_access
 from metrics.analyses import alerts
 from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
@@ -157,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
         help="first fiscal quarter to report on, or `latest` for the data's latest quarter alone",
     )
     told.add_argument("--until", metavar="FY2026Q4", help="last fiscal quarter (default: the data's latest)")
+    told.add_argument(
+        "--as",
+        dest="person",
+        metavar="ADDRESS",
+        help="the e-mail address the alerts are for: with an access file, only their services",
+    )
     told.add_argument("--format", choices=("text", "json"), default="text")
     told.add_argument(
         "--floor",
@@ -323,6 +330,19 @@ def _alerts(engine: Engine, args: argparse.Namespace) -> int:
     """Print (and mail) what happened since a quarter; exit status 1 when there is anything to say."""
     to = mail.recipients(args.mail_to)
     relay = mail.Relay.from_environment() if to else None
+    access = load_access()
+    if access is not None:
+        # As `cx brief`: with an access file, alerts are for one person and hold their services only.
+        if not args.person:
+            raise CxError(
+                f"{access.path} limits who sees which services: give --as ADDRESS, the person the alerts are for"
+            )
+        services = access.services_for(args.person)
+        if services == frozenset():
+            raise CxError(
+                f"--as {args.person}: {access.path} grants this address no service, so it may see no figure"
+            )
+        engine = engine.confined(services)
     known = engine.values("fiscal_quarter", "responses")
     if not known:
         raise CxError("no survey responses in the data: nothing to report on")

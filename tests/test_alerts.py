@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_inputs
+from conftest import OTHERS, write_inputs
+from test_access import GRANTS
 from test_mail import Inbox, relay  # noqa: F401 (the local SMTP server fixture)
 
 from cx.cli import main
@@ -141,3 +142,20 @@ def test_alerts_are_mailed_with_the_findings_attached(
     found = json.loads(attachment.get_content())
     assert found and all(a["quarter"] == "FY2025 Q4" for a in found)
     assert SUPPRESSED not in printed
+
+
+def test_with_an_access_file_alerts_are_for_one_person_and_their_services(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "access.toml"
+    path.write_text(GRANTS, encoding="utf-8")
+    monkeypatch.setenv("CX_ACCESS_FILE", str(path))
+    base = ["--since", "FY2025Q4", "--until", "FY2025Q4", "--data-dir", str(sample_dir)]
+    assert main(["alerts", *base]) == 2
+    assert "give --as ADDRESS, the person the alerts are for" in capsys.readouterr().err
+    assert main(["alerts", *base, "--as", "sam@elsewhere.example.org"]) == 2
+    assert "grants this address no service" in capsys.readouterr().err
+    everyone = told(capsys, *base, "--as", "dee@cx-office.example.gov")[1]
+    assert any("Disaster Assistance" in a["text"] for a in everyone)
+    _, mine = told(capsys, *base, "--as", "pat@passports.example.gov")
+    assert not any(other in a["text"] for a in mine for other in OTHERS)
