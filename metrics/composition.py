@@ -241,8 +241,19 @@ def comment_rows(view: str, tags: Sequence[tuple[str, str]], conditions: Sequenc
     return f"select *, {themes} as themes\nfrom {quote_identifier(view)}\nwhere {' and '.join(where)}"
 
 
-def over_comments(rows: str, query: str) -> str:
-    """Return `query` (a file of sql/voice/) over the comments `rows` (comment_rows), classed by
-    sql/voice/classed.sql as its CTE `classed`."""
+def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int) -> str:
+    """Return every response's comment (comment_rows over stg_responses, each with its `themes`),
+    classed by sql/voice/classed.sql, with the size of its class within each group of `groups`
+    (`class_n_<dimension>`) and its `slot` among `slots` (sql/voice/verbatims.sql says why)."""
     classed = read_sql(Path("voice") / "classed.sql")
-    return f"with voice_rows as (\n{rows}\n),\nclassed as (\n{classed}\n)\nselect * from (\n{query}\n)"
+    base = "service, channel, segment, fiscal_quarter, trust_answer"
+    within = [
+        f"cast(sum(weight) over (partition by {base}, {quote_identifier(d)}) as bigint) as {quote_identifier('class_n_' + d)}"
+        for d in groups
+    ]
+    slot = f"hash(response_id || ':voice') % {int(slots)} as slot"
+    rows = comment_rows("stg_responses", tags, ())
+    return (
+        f"with voice_rows as (\n{rows}\n),\nclassed as (\n{classed}\n)\n"
+        f"select *, {', '.join([*within, slot])}\nfrom classed"
+    )

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics import composition, storefile, topics
-from metrics.catalog import Metric
+from metrics import comments, composition, storefile, topics
+from metrics.catalog import THEME_PREFIX, Metric
 from metrics.composition import GRAIN_COLUMN
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.measures import GAP_METRICS
@@ -47,6 +47,7 @@ _CODE_FILES = (
     "composition.py",
     "storefile.py",
     "topics.py",
+    "comments.py",
 )
 # A cube is kept when it has at most this share of its metric's rows, or at most MIN_CUBE_ROWS rows:
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
@@ -243,7 +244,7 @@ def build_store(
             reuse = _reuse(con, previous, warehouse)
             cubes = _build_cubes(con, metrics, say, reuse)
             cubes += _build_analyses(con, analyses, say, reuse)
-            _build_topics(con, warehouse, previous, say)
+            _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
             storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
         finally:
             warehouse.read_from(None)
@@ -453,20 +454,38 @@ def _build_analyses(
     return cubes
 
 
-def _build_topics(
-    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, previous: Previous | None, say: Progress
+def _build_comments(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    metrics: list[Metric],
+    previous: Previous | None,
+    say: Progress,
 ) -> None:
-    """Find the topics of the comments (metrics/topics.py) and keep them in the store, or copy them
-    from the previous store when the responses are unchanged."""
+    """Keep every comment as the pages list it (metrics/comments.py), newest first, and the topics
+    found in them (metrics/topics.py); copy both from the previous store when the responses and every
+    comment theme are unchanged."""
     if "responses" not in warehouse.usable_inputs():
         return
     step = time.perf_counter()
-    if _kept(previous, frozenset({"responses"})):
-        for table in (topics.TABLE, topics.EXAMPLES_TABLE):
+    themes = {m.name for m in comments.themes(metrics)}
+    # The same themes, none changed: a theme added, edited or removed tags the comments anew.
+    same = (
+        previous is not None
+        and themes <= previous.metrics
+        and themes == {k for k in previous.store.cubes if k.startswith(THEME_PREFIX)}
+    )
+    if _kept(previous, frozenset({"responses"})) and same:
+        for table in (comments.TABLE, topics.TABLE, topics.EXAMPLES_TABLE):
             _copy(con, table)
-        say(f"comment topics: copied from the previous store ({time.perf_counter() - step:.1f}s)")
+        say(f"comments and their topics: copied from the previous store ({time.perf_counter() - step:.1f}s)")
         return
-    sql, params = topics.comments_sql()
+    con.execute(
+        f"create table {ALIAS}.{quote_identifier(comments.TABLE)} as select * from (\n{comments.sql(metrics)}\n) "
+        "order by submitted_at desc, response_id"
+    )
+    say(f"comments: classed and tagged ({time.perf_counter() - step:.1f}s)")
+    step = time.perf_counter()
+    sql, params = topics.comments_sql(comments.stored())
     # A connection of its own: the frames are registered on it while the build's may hold a result.
     own = con.cursor()
     try:

@@ -16,7 +16,6 @@ from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from metrics import composition
 from metrics.sqlfiles import read_sql
 from metrics.suppression import DEFAULT_MIN_N
 
@@ -158,11 +157,12 @@ def _distinct(comments: Sequence[str], indexes: np.ndarray) -> list[int]:
     return kept
 
 
-def comments_sql() -> tuple[str, dict[str, object]]:
-    """Return the query of the comments topics are found in (sql/voice/topic_comments.sql), with its
-    parameters: every response's comment, classed, a fixed sample of SAMPLED at most."""
-    rows = composition.comment_rows("stg_responses", (), ())
-    return composition.over_comments(rows, read_sql(Path("voice") / "topic_comments.sql")), {
+def comments_sql(comments: str) -> tuple[str, dict[str, object]]:
+    """Return the query of the comments topics are found in (sql/voice/topic_comments.sql) over
+    `comments` (every comment, classed: the store's table or its query), with its parameters: a fixed
+    sample of SAMPLED at most."""
+    query = read_sql(Path("voice") / "topic_comments.sql")
+    return f"with comments as (\nselect * from {comments}\n)\nselect * from (\n{query}\n)", {
         "sampled": SAMPLED
     }
 

@@ -14,8 +14,9 @@ from dashboard import charts, data, exhibits, state, tables, tiles
 from dashboard.briefing import Briefing, Exhibit, csv_bytes
 from dashboard.filters import current, describe
 from metrics.analyses.kpis import Tile, quarters_back
-from metrics.analyses.voice import DOWNLOADED, GROUPS, TRUST_ANSWERS, Verbatims, theme_file, themes
+from metrics.analyses.voice import DOWNLOADED, TRUST_ANSWERS, Verbatims, theme_file, themes
 from metrics.catalog import Metric
+from metrics.comments import GROUPS
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.formatting import format_statistic, format_value, suppression_note

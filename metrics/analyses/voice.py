@@ -9,17 +9,14 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics import composition, topics
-from metrics.catalog import VOICE, Metric
-from metrics.dimensions import EQUITY_DIMENSIONS
+from metrics import comments, topics
+from metrics.catalog import Metric
+from metrics.comments import GROUPS
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters
 from metrics.sqlfiles import quote_identifier, read_sql
 from metrics.warehouse import STORE_ALIAS
 
-# The groups a list of comments can be narrowed to, besides the sidebar's filters. A segment is part
-# of every comment's class already; an equity group takes the comments of its dimension's slot.
-GROUPS = ("segment", *EQUITY_DIMENSIONS)
 # How a comment's author answered the trust question, as the list can be narrowed by it.
 TRUST_ANSWERS = ("positive", "negative", "neutral", "not answered")
 BASE_VIEW = "stg_responses"
@@ -39,13 +36,21 @@ class Verbatims:
 
 def themes(engine: Engine) -> list[Metric]:
     """Return the comment themes of the catalog, in the order of their files' names."""
-    return sorted((m for m in engine.catalog.metrics.values() if m.theme == VOICE), key=lambda m: m.name)
+    return comments.themes(engine.catalog.metrics.values())
 
 
-def slot(dimension: str | None) -> int:
-    """Return the slot a list narrowed by `dimension` takes its comments from: -1 (every comment) for
-    no group or a segment, which every comment's class already carries."""
-    return EQUITY_DIMENSIONS.index(dimension) if dimension in EQUITY_DIMENSIONS else -1
+def source(engine: Engine) -> str:
+    """Return every comment as a query reads it: the store's table where the engine answers from a
+    store that holds one (newest first, so a list is a filtered read), else the comments' query."""
+    if (
+        engine.store is not None
+        and engine.warehouse.frame(
+            "select count(*) as n from duckdb_tables() where database_name = $db and table_name = $table",
+            {"db": STORE_ALIAS, "table": comments.TABLE},
+        )["n"][0]
+    ):
+        return comments.stored()
+    return f"(\n{comments.sql(engine.catalog.metrics.values())}\n)"
 
 
 def verbatims(
@@ -75,13 +80,18 @@ def verbatims(
         filters.end,
     )
     conditions, params, _, dropped = engine.row_filters(engine.view_columns(BASE_VIEW), narrowed)
-    tags = [(m.name, m.condition) for m in known.values() if m.condition]
-    rows = composition.comment_rows(BASE_VIEW, tags, conditions)
-    sql = composition.over_comments(rows, read_sql(Path("voice") / "verbatims.sql"))
+    chosen = group[0] if group else None
+    where = f"\n  where {' and '.join(conditions)}" if conditions else ""
+    listable = (
+        f"select *, {quote_identifier(comments.class_column(chosen))} as group_class_n "
+        f"from {source(engine)} as comments{where}"
+    )
+    sql = (
+        f"with listable as (\n{listable}\n)\nselect * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)"
+    )
     params |= {
         "min_n": engine.min_n,
-        "slot": slot(group[0] if group else None),
-        "slots": len(EQUITY_DIMENSIONS),
+        "slot": comments.slot(chosen),
         "theme": theme or "",
         "trust": trust or "",
         "limit": limit,
@@ -123,7 +133,7 @@ def suggested(engine: Engine, shown: int = 3) -> list[Suggestion] | None:
             for t in (topics.TABLE, topics.EXAMPLES_TABLE)
         )
     else:
-        sql, params = topics.comments_sql()
+        sql, params = topics.comments_sql(source(engine))
         listed, examples = topics.tables(engine.warehouse.frame(sql, params))
     allowed = examples.filter(pl.col("class_n") >= engine.min_n).sort("topic", "rank")
     found = []

@@ -1,0 +1,48 @@
+"""Every comment as the pages may list it: redacted, tagged with the comment themes it is about,
+classed (its class's size, within each group a list can be narrowed to) and given its equity slot
+(sql/voice/verbatims.sql says why). The store keeps it as one table, newest first, so a page's list
+is a filtered read; without a store it is composed over the responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from metrics import composition
+from metrics.catalog import VOICE, Metric
+from metrics.dimensions import EQUITY_DIMENSIONS
+from metrics.sqlfiles import quote_identifier
+from metrics.warehouse import STORE_ALIAS
+
+TABLE = "voice_comments"
+# The groups a list of comments can be narrowed to, besides the sidebar's filters. A segment is part
+# of every comment's class already; an equity group takes the comments of its dimension's slot.
+GROUPS = ("segment", *EQUITY_DIMENSIONS)
+SLOTS = EQUITY_DIMENSIONS  # slot i lists a comment under EQUITY_DIMENSIONS[i] only
+
+
+def themes(metrics: Iterable[Metric]) -> list[Metric]:
+    """Return the comment themes among `metrics`, in the order of their files' names."""
+    return sorted((m for m in metrics if m.theme == VOICE and m.condition), key=lambda m: m.name)
+
+
+def sql(metrics: Iterable[Metric]) -> str:
+    """Return the query of every comment, tagged with the themes among `metrics`."""
+    tags = [(m.name, m.condition or "") for m in themes(metrics)]
+    return composition.comments(tags, EQUITY_DIMENSIONS, len(SLOTS))
+
+
+def stored() -> str:
+    """Return the store's table of the comments, as a query reads it."""
+    return f"{STORE_ALIAS}.{quote_identifier(TABLE)}"
+
+
+def class_column(group: str | None) -> str:
+    """Return the column holding a comment's class size within a group of `group` (a dimension of
+    GROUPS), or its class's own size for none or a segment, which every class carries."""
+    return f"class_n_{group}" if group in EQUITY_DIMENSIONS else "class_n"
+
+
+def slot(group: str | None) -> int:
+    """Return the slot a list narrowed by `group` takes its comments from: -1 (every comment) for no
+    group or a segment."""
+    return SLOTS.index(group) if group in SLOTS else -1
