@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from cx.cli import main
 from dashboard.briefing import SESSION_KEY, Exhibit, csv_bytes
+from metrics import comments as comment_table
 from metrics import topics
 from metrics.analyses import voice
 from metrics.analyses.kpis import tile
@@ -24,6 +25,7 @@ from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import QueryError
 from metrics.formatting import format_value
 from metrics.query import Engine, Filters
+from metrics.warehouse import Warehouse
 from sample_data.generator import PLANTED_DETAILS
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -315,3 +317,26 @@ def test_no_planted_detail_reaches_the_page_its_comments_csv_or_its_deck(
     assert "[name]" in text  # redacted comments are there
     for detail in PLANTED_DETAILS:
         assert detail not in text, detail
+
+
+@pytest.mark.slow
+def test_the_stores_comments_and_topics_equal_those_composed_over_the_rows(
+    sample_engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    stored = Engine(Warehouse(sample_dir, sealed=False))
+    assert stored.use_store(tmp_path / "store", build=True)
+    assert voice.source(stored) == comment_table.stored() != voice.source(sample_engine)
+    period = ("FY2023 Q1", "FY2026 Q4")
+    asked: list[tuple[Filters, dict[str, Any]]] = [
+        (Filters((), *period), {}),
+        (Filters((("service", ("Passport Services",)),), *period), {"theme": "theme_new_renewal"}),
+        (Filters((("channel", ("website", "phone")),), "FY2025 Q1", "FY2026 Q4"), {"trust": "positive"}),
+        (Filters((), *period), {"group": ("language", "English")}),
+        (Filters((), *period), {"group": ("segment", "Travelers")}),
+    ]
+    for filters, choices in asked:
+        fast = voice.verbatims(stored, filters, limit=voice.DOWNLOADED, **choices)
+        rows = voice.verbatims(sample_engine, filters, limit=voice.DOWNLOADED, **choices)
+        assert fast.matching == rows.matching > 0, choices
+        assert fast.rows.equals(rows.rows), choices
+    assert voice.suggested(stored) == voice.suggested(sample_engine)

@@ -42,15 +42,21 @@ def themes(engine: Engine) -> list[Metric]:
 def source(engine: Engine) -> str:
     """Return every comment as a query reads it: the store's table where the engine answers from a
     store that holds one (newest first, so a list is a filtered read), else the comments' query."""
-    if (
-        engine.store is not None
-        and engine.warehouse.frame(
-            "select count(*) as n from duckdb_tables() where database_name = $db and table_name = $table",
-            {"db": STORE_ALIAS, "table": comments.TABLE},
-        )["n"][0]
-    ):
+    if _stored(engine, comments.TABLE):
         return comments.stored()
     return f"(\n{comments.sql(engine.catalog.metrics.values())}\n)"
+
+
+def _stored(engine: Engine, table: str) -> bool:
+    """Whether the engine answers from a store that holds `table` (one built by earlier code, served
+    while a newer one builds, may not)."""
+    if engine.store is None:
+        return False
+    found = engine.warehouse.frame(
+        "select count(*) as n from duckdb_tables() where database_name = $db and table_name = $table",
+        {"db": STORE_ALIAS, "table": table},
+    )
+    return bool(found["n"][0])
 
 
 def verbatims(
@@ -127,7 +133,7 @@ def suggested(engine: Engine, shown: int = 3) -> list[Suggestion] | None:
     if engine.scope is not None:
         return None
     engine.warehouse.require(frozenset({"responses"}), "the comment topics")
-    if engine.store is not None:
+    if _stored(engine, topics.TABLE) and _stored(engine, topics.EXAMPLES_TABLE):
         listed, examples = (
             engine.warehouse.frame(f"select * from {STORE_ALIAS}.{quote_identifier(t)}")
             for t in (topics.TABLE, topics.EXAMPLES_TABLE)
