@@ -24,11 +24,12 @@ import polars as pl
 
 from cx.protocol import StreamlitSession
 from cx.serve import healthy, replica_ports, streamlit_command
-from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, trends, value
+from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, outcomes, trends, value, voice
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
 from metrics.measures import THEME_METRICS
+from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Filters, Query
 from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.warehouse import Warehouse
@@ -74,6 +75,19 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
         by = ["wait_band", *([c[1]] if c[1] else [])]
         query, _ = engine.applicable(f.query(c[0], by=by))
         return engine.run(query), drivers.importance(engine, f), drivers.v2_checklist(engine, f)
+    if step.page == "voice":
+        spoken = tuple(m.name for m in voice.themes(engine))
+        group = (c[2], c[3]) if c[2] else None
+        return (
+            kpis.tiles(engine, spoken, f, quarter),
+            [trends.series(engine, name, f, "fiscal_quarter", None) for name in spoken],
+            equity.breakdown(engine, c[0], c[1], f),
+            voice.verbatims(engine, f, group, c[0], None),
+            voice.suggested(engine),
+        )
+    if step.page == "outcomes":
+        found, _ = load_outcomes(engine.catalog.metrics)
+        return [outcomes.progress(engine, o, quarter) for o in found]
     return value.value(engine, f, quarter, value.load_assumptions())
 
 
@@ -87,7 +101,7 @@ def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
     segments = [str(s) for s in engine.run(Query.of("responses", by=["segment"]))["segment"].to_list()]
     last = quarters[-1]
     ends = [kpis.quarters_back(last, k) for k in range(4)]
-    pages = ("overview", "trends", "equity", "journeys", "drivers", "value")
+    pages = ("overview", "trends", "equity", "journeys", "drivers", "value", "voice", "outcomes")
     steps = []
     for i in range(count):
         where: dict[str, tuple[str, ...]] = {}
@@ -117,6 +131,11 @@ def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
             choice = (rng.choice(services), rng.choice(THEME_METRICS))
         elif page == "drivers":
             choice = (rng.choice(("trust_after_contact", "ease_after_contact")), rng.choice(("", "channel")))
+        elif page == "voice":
+            theme = rng.choice([m.name for m in voice.themes(engine)])
+            group = rng.choice(("", "age_band", "language"))
+            value = {"": "", "age_band": "65+", "language": "Spanish"}[group]
+            choice = (theme, rng.choice(EQUITY_DIMENSIONS), group, value)
         steps.append(Interaction(page, filters, choice))
     return steps
 
