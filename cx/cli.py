@@ -17,6 +17,7 @@ import polars as pl
 from cx import mail
 from metrics.access import load_access
 from metrics.analyses import alerts
+from metrics.analyses.gaps import DEFAULT_FLOOR
 from metrics.catalog import catalog_markdown, load_catalog
 from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
@@ -149,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         "alerts",
         parents=[common],
         help="what a leader should hear about since a quarter: moves beyond noise, missed targets, "
-        "outcomes off track, new equity gaps (exit status 1 when there is any)",
+        "outcomes off track, equity gaps widened (exit status 1 when there is any)",
     )
     told.add_argument(
         "--since",
@@ -168,8 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     told.add_argument(
         "--floor",
         type=float,
-        default=0.05,
-        help="smallest equity gap reported, as a share (default 0.05: 5 points), as on the overview",
+        default=DEFAULT_FLOOR,
+        help=f"smallest equity gap reported, as a share (default {DEFAULT_FLOOR}: 5 points), as on the overview",
     )
     told.add_argument(
         "--mail-to",
@@ -386,7 +387,7 @@ def _quarter(flag: str, value: str) -> str:
 def _alert_text(told: Sequence[alerts.Alert], since: str, until: str) -> str:
     """The alerts as a leader reads them: by quarter, each kind's findings under it."""
     if not told:
-        return f"Nothing to report from {since} to {until}: no move beyond sampling noise, missed target, outcome off track or new equity gap.\n"
+        return f"Nothing to report from {since} to {until}: no move beyond sampling noise, missed target, outcome off track or widened equity gap.\n"
     lines = [f"What changed from {since} to {until} ({len(told)} finding{'s' if len(told) != 1 else ''}):"]
     for quarter in dict.fromkeys(a.quarter for a in told):
         lines.append(f"\n{quarter}")

@@ -31,7 +31,7 @@ from metrics.analyses import (
 from metrics.analyses import outcomes as outcome_analysis
 from metrics.catalog import Metric, load_catalog
 from metrics.errors import CxError, Problem
-from metrics.fiscal import FiscalQuarter
+from metrics.fiscal import FiscalQuarter, quarters_between
 from metrics.interim import Interim, interim
 from metrics.query import Engine, Filters, Query
 from metrics.settings import Settings
@@ -237,7 +237,7 @@ def options() -> dict[str, list[str]]:
 def _options(scope: frozenset[str] | None) -> dict[str, list[str]]:
     coverage = _opened().warehouse.coverage()
     quarters = sorted({q for r in coverage for q in (r.first_quarter, r.last_quarter) if q})
-    every = _quarters_between(quarters[0], quarters[-1]) if quarters else []
+    every = quarters_between(quarters[0], quarters[-1]) if quarters else []
     responses = next(r for r in coverage if r.input == "responses")
     segments = run(Query.of("responses", by=["segment"]))["segment"].to_list() if responses.usable else []
     return {
@@ -246,14 +246,6 @@ def _options(scope: frozenset[str] | None) -> dict[str, list[str]]:
         "channels": sorted({c for r in coverage for c in r.channels}),
         "segments": segments,
     }
-
-
-def _quarters_between(first: str, last: str) -> list[str]:
-    q, end, labels = FiscalQuarter.parse(first), FiscalQuarter.parse(last), []
-    while q <= end:
-        labels.append(q.label)
-        q = q.next()
-    return labels
 
 
 @st.cache_data(show_spinner=False)

@@ -54,6 +54,16 @@ class FiscalQuarter:
         return self.label
 
 
+def quarters_between(first: str, last: str) -> list[str]:
+    """Return the labels of the fiscal quarters from `first` to `last`, both included (none when
+    `first` comes after `last`)."""
+    q, end, labels = FiscalQuarter.parse(first), FiscalQuarter.parse(last), []
+    while q <= end:
+        labels.append(q.label)
+        q = q.next()
+    return labels
+
+
 def latest_complete(labels: list[str], today: date) -> str | None:
     """Return the latest of `labels` (fiscal-quarter labels) that had ended before `today`."""
     ended = [label for label in labels if FiscalQuarter.parse(label).end < today]

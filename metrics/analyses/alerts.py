@@ -13,7 +13,7 @@ from metrics.analyses import gaps, kpis, outcomes
 from metrics.analyses.breaks import channel_labels
 from metrics.compare import Difference, adjusted, target_met
 from metrics.dimensions import DIMENSIONS
-from metrics.fiscal import FiscalQuarter
+from metrics.fiscal import quarters_between
 from metrics.formatting import format_delta, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters, Query
@@ -47,15 +47,6 @@ class Alert:
         return asdict(self)
 
 
-def quarters(since: str, until: str) -> list[str]:
-    """Return the fiscal quarters from `since` to `until`, both included."""
-    found, q, last = [], FiscalQuarter.parse(since), FiscalQuarter.parse(until)
-    while q <= last:
-        found.append(q.label)
-        q = q.next()
-    return found
-
-
 def alerts(
     engine: Engine,
     since: str,
@@ -66,7 +57,7 @@ def alerts(
     """Return what happened in each quarter from `since` to `until`, each quarter against the one
     before it, in KINDS order within a quarter."""
     told = []
-    for quarter in quarters(since, until):
+    for quarter in quarters_between(since, until):
         found = [
             *_moves(engine, quarter),
             *_targets(engine, quarter),

@@ -15,7 +15,7 @@ from metrics.analyses.kpis import quarters_back
 from metrics.compare import change, target_met
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
-from metrics.fiscal import FiscalQuarter
+from metrics.fiscal import FiscalQuarter, quarters_between
 from metrics.formatting import format_delta, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters
@@ -129,9 +129,11 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
         metric = engine.metric(measure.metric)
         query, _ = engine.applicable(filters.query(measure.metric, by=["fiscal_quarter"]))
         rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
-        history = tuple((q, _shown(rows.get(q))) for q in _quarters(start, quarter))
+        history = tuple((q, _shown(rows.get(q))) for q in quarters_between(start, quarter))
         window = [
-            rows[q] for q in _quarters(quarters_back(quarter, PACE - 1), quarter) if _shown(rows.get(q))
+            rows[q]
+            for q in quarters_between(quarters_back(quarter, PACE - 1), quarter)
+            if _shown(rows.get(q))
         ]
         moved = len(window) >= 2 and change(window[-1], window[0], metric.aggregate).significant
         status, reason = _judged(
@@ -158,7 +160,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     history: list[tuple[str, float | None]] = []
     widest: tuple[str, str] | None = None
     tested: bool | None = None
-    for q in _quarters(filters.start or quarter, quarter):
+    for q in quarters_between(filters.start or quarter, quarter):
         # "Not reported" is no group of people: the objective is about the groups people are in.
         shown = result.filter(
             (pl.col("fiscal_quarter") == q)
@@ -215,14 +217,6 @@ def _shown(row: dict[str, Any] | None) -> float | None:
     if row is None or row.get("suppressed") or row.get("value") is None:
         return None
     return float(row["value"])
-
-
-def _quarters(start: str, end: str) -> list[str]:
-    found, q, last = [], FiscalQuarter.parse(start), FiscalQuarter.parse(end)
-    while q <= last:
-        found.append(q.label)
-        q = q.next()
-    return found
 
 
 def describe(p: Progress) -> str:
