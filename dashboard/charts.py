@@ -318,9 +318,9 @@ def shares_over_time(
 ) -> alt.LayerChart | alt.FacetChart:
     """Several share measures by quarter on one axis from 0 to 100% (or to `top`: share_axis_top), one
     colour and shape each. `frame`: quarter, measure (a name of `labels`), value (null where hidden)."""
-    shown = frame.filter(pl.col("value").is_not_null()).with_columns(
-        pl.col("measure").replace_strict(labels, default=None).alias("label")
-    )
+    # Hidden points stay in the data as nulls, which Vega-Lite leaves out of lines and points: with
+    # every point hidden, an empty dataset would make the image export fail ("invalid size").
+    shown = frame.with_columns(pl.col("measure").replace_strict(labels, default=None).alias("label"))
     order = list(dict.fromkeys(frame["quarter"].to_list()))
     names = list(labels.values())
     base = alt.Chart(shown.to_pandas()).encode(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import vl_convert as vlc
 
 from dashboard import charts
 from metrics.catalog import load_catalog
@@ -26,3 +27,16 @@ def test_a_wait_is_drawn_in_minutes_with_its_target_named_in_the_tables_words() 
     assert charts.axis_title(metric) == "Median wait (minutes)"
     goal = next(d for d in spec["datasets"].values() if d and "target" in d[0])[0]
     assert (goal["target"], goal["label"]) == (4.0, "Target 4m 00s")
+
+
+def test_shares_over_time_with_every_point_hidden_still_exports_as_an_image() -> None:
+    # A small service's comment themes, every quarter hidden: the slide and PNG must still be made.
+    hidden = pl.DataFrame(
+        {"quarter": ["FY2025 Q1", "FY2025 Q2"], "measure": ["trust", "trust"], "value": [None, None]},
+        schema={"quarter": pl.String, "measure": pl.String, "value": pl.Float64},
+    )
+    chart = charts.shares_over_time(hidden, {"trust": "Trust"})
+    png = vlc.vegalite_to_png(chart.properties(width=760).to_dict(), ppi=100)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = next(iter(chart.to_dict()["datasets"].values()))
+    assert [row["value"] for row in drawn] == [None, None]  # nothing drawn, nothing made up
