@@ -232,27 +232,21 @@ def period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
     return (first.label if first else None), (last.label if last else None)
 
 
-def comment_rows(view: str, tags: Sequence[tuple[str, str]], conditions: Sequence[str]) -> str:
-    """Return the rows of `view` with a comment that pass `conditions`, each with the list `themes` of
-    the tags whose condition (SQL over the row, from a theme file) holds: `tags` pairs a tag with it."""
+def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int) -> str:
+    """Return every response's comment, with the list `themes` of the tags whose condition (SQL over
+    the row, from a theme file) holds (`tags` pairs a tag with it), classed by sql/voice/classed.sql,
+    with the size of its class within each group of `groups` (`class_n_<dimension>`) and its `slot`
+    among `slots` (sql/voice/verbatims.sql says why)."""
+    classed = read_sql(Path("voice") / "classed.sql")
     cases = [f"case when (\n{condition}\n) then {quote_literal(tag)} end" for tag, condition in tags]
     themes = f"list_filter([{', '.join(cases)}], lambda t: t is not null)" if cases else "[]::varchar[]"
-    where = ["comment is not null", "comment <> ''", *conditions]
-    return f"select *, {themes} as themes\nfrom {quote_identifier(view)}\nwhere {' and '.join(where)}"
-
-
-def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int) -> str:
-    """Return every response's comment (comment_rows over stg_responses, each with its `themes`),
-    classed by sql/voice/classed.sql, with the size of its class within each group of `groups`
-    (`class_n_<dimension>`) and its `slot` among `slots` (sql/voice/verbatims.sql says why)."""
-    classed = read_sql(Path("voice") / "classed.sql")
-    base = "service, channel, segment, fiscal_quarter, trust_answer"
+    rows = f"select *, {themes} as themes\nfrom stg_responses\nwhere comment is not null and comment <> ''"
+    base = "service, channel, segment, fiscal_quarter, trust_answer"  # classed.sql's class
     within = [
         f"cast(sum(weight) over (partition by {base}, {quote_identifier(d)}) as bigint) as {quote_identifier('class_n_' + d)}"
         for d in groups
     ]
     slot = f"hash(response_id || ':voice') % {int(slots)} as slot"
-    rows = comment_rows("stg_responses", tags, ())
     return (
         f"with voice_rows as (\n{rows}\n),\nclassed as (\n{classed}\n)\n"
         f"select *, {', '.join([*within, slot])}\nfrom classed"

@@ -14,13 +14,13 @@ from dashboard import charts, data, exhibits, state, tables, tiles
 from dashboard.briefing import Briefing, Exhibit, csv_bytes
 from dashboard.filters import current, describe
 from metrics.analyses.kpis import Tile, quarters_back
-from metrics.analyses.voice import DOWNLOADED, TRUST_ANSWERS, Verbatims, theme_file, themes
+from metrics.analyses.voice import DOWNLOADED, TRUST_ANSWERS, theme_file, themes, verbatims
 from metrics.catalog import Metric
 from metrics.comments import GROUPS
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
 from metrics.formatting import format_statistic, format_value, suppression_note
-from metrics.query import Filters, Query
+from metrics.query import Engine, Filters, Query
 
 EVERYONE = "everyone"
 ANY = "any"
@@ -215,7 +215,6 @@ def in_their_words(found: list[Metric], filters: Filters) -> None:
     chosen = (None if theme == ANY else theme, None if trust == ANY else trust)
     listed = data.verbatims(filters, group, *chosen)
     st.caption(
-        f"Newest first, at most {len(listed.rows) if listed.matching > len(listed.rows) else 'all'} shown. "
         f"A comment is listed only where at least {engine.min_n} people of the same service, channel, "
         "segment, quarter and trust answer (and group, when one is chosen) commented, so no comment can be "
         "tied to a smaller group; narrowed to an equity group, a list shows part of that group's comments, "
@@ -224,8 +223,10 @@ def in_their_words(found: list[Metric], filters: Filters) -> None:
     if not listed.matching:
         st.info(_why_none(found, filters, group, chosen[0]))
         return
+    shown = "" if listed.matching <= len(listed.rows) else f"; the newest {len(listed.rows)} are shown"
     st.markdown(
-        f"**{listed.matching:,} comment{'s' if listed.matching != 1 else ''}** can be listed for this view."
+        f"**{listed.matching:,} comment{'s' if listed.matching != 1 else ''}** can be listed for this view"
+        f"{shown}, newest first."
     )
     # A plain table wraps long comments to the page's (and a phone's) width; its cells are text, never
     # Markdown, so a comment shows as typed.
@@ -237,7 +238,7 @@ def in_their_words(found: list[Metric], filters: Filters) -> None:
             pl.col("themes").alias("Themes"),
         ).to_pandas()
     )
-    _download(filters, group, chosen)
+    _download(filters, group, chosen, listed.matching)
 
 
 def _why_none(found: list[Metric], filters: Filters, group: tuple[str, str] | None, theme: str | None) -> str:
@@ -255,15 +256,16 @@ def _why_none(found: list[Metric], filters: Filters, group: tuple[str, str] | No
     )
 
 
-def _download(filters: Filters, group: tuple[str, str] | None, chosen: tuple[str | None, str | None]) -> None:
+def _download(
+    filters: Filters, group: tuple[str, str] | None, chosen: tuple[str | None, str | None], matching: int
+) -> None:
     """Offer the view's comments (redacted, under the same rules) as a CSV of their own: never part
     of the page's exhibits, decks or briefings."""
-    everything: Verbatims = data.verbatims(filters, group, *chosen, limit=DOWNLOADED)
-    exhibit = Exhibit("Comments", everything.rows, everything.rows)
     st.download_button(
-        f"Download these comments (CSV, newest {min(everything.matching, DOWNLOADED):,})",
-        # Made on click, from the provenance of this run (the session is not at hand then).
-        data=functools.partial(_comments_csv, exhibit, exhibits.briefing()),
+        f"Download these comments (CSV, newest {min(matching, DOWNLOADED):,})",
+        # Read and written on click, not on every run; with this run's engine (as the person looking
+        # may use it) and provenance, as the session is not at hand then.
+        data=functools.partial(_comments_csv, data.engine(), filters, group, chosen, exhibits.briefing()),
         file_name="voice-comments.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -309,8 +311,15 @@ def suggestions() -> None:
             st.code(theme_file(topic), language="sql")
 
 
-def _comments_csv(exhibit: Exhibit, found: Briefing) -> bytes:
-    return csv_bytes(exhibit, exhibits.stamped(found))
+def _comments_csv(
+    engine: Engine,
+    filters: Filters,
+    group: tuple[str, str] | None,
+    chosen: tuple[str | None, str | None],
+    found: Briefing,
+) -> bytes:
+    rows = verbatims(engine, filters, group, *chosen, limit=DOWNLOADED).rows
+    return csv_bytes(Exhibit("Comments", rows, rows), exhibits.stamped(found))
 
 
 def _label_of(found: list[Metric]) -> Callable[[str], str]:
