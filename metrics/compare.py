@@ -154,3 +154,39 @@ def target_met(value: float | None, target: float | None, direction: str) -> boo
     if value is None or target is None or direction == "neutral":
         return None
     return value >= target if direction == "higher_is_better" else value <= target
+
+
+# A value read against its target: met; short of it, but its 95% interval reaches it (a miss within
+# sampling noise); or short beyond noise (missed). A value without an interval is a count, not a
+# sample: it is met or missed as it stands.
+MET, SHORT_WITHIN_NOISE, MISSED = "met", "short within noise", "missed"
+
+
+def against_target(row: Row | None, target: float | None, direction: str) -> str | None:
+    """Return how a statistic stands against its target (MET, SHORT_WITHIN_NOISE, MISSED); None when
+    there is no value, no target or the metric is neutral."""
+    value = None if row is None or row.get("suppressed") else row.get("value")
+    met = target_met(None if value is None else float(value), target, direction)
+    if met is None:
+        return None
+    if met:
+        return MET
+    assert row is not None
+    bound = row.get("ci_high") if direction == "higher_is_better" else row.get("ci_low")
+    if bound is not None and target_met(float(bound), target, direction):
+        return SHORT_WITHIN_NOISE
+    return MISSED
+
+
+def difference_interval(a: Row | None, b: Row | None) -> tuple[float, float] | None:
+    """Return the 95% interval of a minus b for two independent statistics, from their own intervals
+    (normal approximation); None when either has no value or no interval."""
+    if not (_usable(a) and _usable(b)):
+        return None
+    assert a is not None and b is not None
+    errors = (_error(a), _error(b))
+    if errors[0] is None or errors[1] is None:
+        return None
+    delta = float(a["value"]) - float(b["value"])
+    spread = Z95 * math.sqrt(errors[0] ** 2 + errors[1] ** 2)
+    return delta - spread, delta + spread

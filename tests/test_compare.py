@@ -5,7 +5,18 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from metrics.compare import Z95, adjusted, change, gap, target_met
+from metrics.compare import (
+    MET,
+    MISSED,
+    SHORT_WITHIN_NOISE,
+    Z95,
+    adjusted,
+    against_target,
+    change,
+    difference_interval,
+    gap,
+    target_met,
+)
 from metrics.query import Engine, Filters
 from metrics.significance import fisher_exact_p, holm, t_p, welch
 
@@ -130,6 +141,38 @@ def test_target_status_follows_the_direction(
     assert target_met(value, target, direction) is met
 
 
+@pytest.mark.parametrize(
+    ("row", "target", "direction", "reading"),
+    [
+        ({"value": 0.71, "ci_low": 0.65, "ci_high": 0.77}, 0.70, "higher_is_better", MET),
+        # 66% short of 70%, but the interval reaches 72%: a miss within noise.
+        ({"value": 0.66, "ci_low": 0.60, "ci_high": 0.72}, 0.70, "higher_is_better", SHORT_WITHIN_NOISE),
+        ({"value": 0.66, "ci_low": 0.63, "ci_high": 0.69}, 0.70, "higher_is_better", MISSED),
+        ({"value": 0.052, "ci_low": 0.045, "ci_high": 0.059}, 0.05, "lower_is_better", SHORT_WITHIN_NOISE),
+        ({"value": 0.062, "ci_low": 0.055, "ci_high": 0.069}, 0.05, "lower_is_better", MISSED),
+        ({"value": 0.66, "ci_low": None, "ci_high": None}, 0.70, "higher_is_better", MISSED),  # a count
+        ({"value": 0.5, "ci_low": 0.1, "ci_high": 0.9, "suppressed": True}, 0.70, "higher_is_better", None),
+        ({"value": None}, 0.70, "higher_is_better", None),
+        ({"value": 0.5, "ci_low": 0.4, "ci_high": 0.6}, 0.70, "neutral", None),
+    ],
+)
+def test_a_value_against_its_target_tells_a_miss_within_noise(
+    row: dict[str, float | None], target: float, direction: str, reading: str | None
+) -> None:
+    assert against_target(row, target, direction) == reading
+
+
+def test_the_interval_of_a_difference_by_hand() -> None:
+    # se(a) = .1/Z95, se(b) = .05/Z95: the half-width is Z95 * sqrt(se(a)^2 + se(b)^2) = sqrt(.1^2 + .05^2)
+    # = .1118034, about a difference of .2.
+    a = {"value": 0.6, "n": 100, "ci_low": 0.5, "ci_high": 0.7}
+    b = {"value": 0.4, "n": 400, "ci_low": 0.35, "ci_high": 0.45}
+    low, high = difference_interval(a, b) or (0.0, 0.0)
+    assert (low, high) == (pytest.approx(0.0881966), pytest.approx(0.3118034))
+    assert difference_interval(a, {"value": 0.4, "n": 10}) is None  # no interval: a count
+    assert difference_interval(a, b | {"suppressed": True}) is None
+
+
 def test_the_planted_ease_gap_stays_beyond_noise_after_holm(sample_engine: Engine) -> None:
     # The sample plants an ease gap of about -28 points for rural people aged 65+ online: with every age
     # band of rural online respondents tested together, 65+ is still flagged, and only below the rest.
@@ -140,3 +183,21 @@ def test_the_planted_ease_gap_stays_beyond_noise_after_holm(sample_engine: Engin
     older = found.groups.filter(pl.col("age_band") == "65+").row(0, named=True)
     assert older["beyond_noise"] and older["gap"] < -0.1
     assert older["p"] < 0.05
+
+
+@pytest.mark.parametrize(
+    ("value", "ci_high", "line"),
+    [
+        (0.72, 0.78, "Target 70.0%: met."),
+        (0.66, 0.72, "Target 70.0%: not met, but within sampling noise of it."),
+        (0.66, 0.69, "Target 70.0%: not met."),
+    ],
+)
+def test_a_tile_says_a_miss_within_noise_is_no_sure_miss(value: float, ci_high: float, line: str) -> None:
+    from metrics.analyses.kpis import _tile, describe_tile
+    from metrics.catalog import load_catalog
+
+    trust = load_catalog().metrics["trust"]  # its target is 70%
+    quarter = {"fiscal_quarter": "FY2026 Q4", "value": value, "n": 400, "suppressed": False}
+    result = pl.DataFrame([quarter | {"ci_low": value - 0.04, "ci_high": ci_high}])
+    assert describe_tile(_tile(trust, "FY2026 Q4", result, ()))[1] == line

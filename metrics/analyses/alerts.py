@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from metrics.analyses import gaps, kpis, outcomes
 from metrics.analyses.breaks import channel_labels
-from metrics.compare import Difference, adjusted, target_met
+from metrics.compare import MISSED, Difference, adjusted, against_target, target_met
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import quarters_between
 from metrics.formatting import format_delta, format_value
@@ -123,8 +123,7 @@ def _targets(engine: Engine, quarter: str) -> list[Alert]:
             continue
         if not target_met(before["value"], metric.target, metric.direction):
             continue
-        bound = now["ci_high"] if metric.direction == "higher_is_better" else now["ci_low"]
-        if bound is None or target_met(bound, metric.target, metric.direction):
+        if against_target(now, metric.target, metric.direction) != MISSED:
             continue
         text = (
             f"{metric.label} missed its target of {format_value(metric.target, metric.format)}: "

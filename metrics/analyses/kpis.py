@@ -11,7 +11,7 @@ import polars as pl
 
 from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations, surveyed
 from metrics.catalog import THEMES, Metric
-from metrics.compare import NONE, Difference, adjusted, change, target_met
+from metrics.compare import MET, MISSED, NONE, Difference, adjusted, against_target, change
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import (
@@ -54,7 +54,7 @@ class Tile:
     current: dict[str, Any]  # value, n, ci_low, ci_high, suppressed (and mean)
     previous: dict[str, Any] | None
     change: Difference
-    target_met: bool | None
+    target: str | None  # metrics.compare.against_target's reading
     history: tuple[tuple[str, float | None], ...]  # (quarter, value) oldest first; None when hidden
     ignored_filters: tuple[str, ...]  # filters this metric's rows cannot take
     basis: Basis = SAME  # what the change compares when the population changed between the quarters
@@ -171,7 +171,7 @@ def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str
         current=current,
         previous=previous,
         change=change(current, previous, metric.aggregate),
-        target_met=target_met(current["value"], metric.target, metric.direction),
+        target=against_target(current, metric.target, metric.direction),
         history=tuple(history),
         ignored_filters=ignored,
     )
@@ -199,7 +199,11 @@ def describe_tile(tile: Tile) -> list[str]:
         return [tile.note]
     lines = [describe_change(tile)]
     if metric.target is not None:
-        status = {True: "met", False: "not met", None: "unknown"}[tile.target_met]
+        status = {
+            MET: "met",
+            MISSED: "not met",
+            None: "unknown",
+        }.get(tile.target, "not met, but within sampling noise of it")
         lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
     n = tile.current["n"]
     if tile.current.get("suppressed"):

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from metrics.analyses.kpis import quarters_back
-from metrics.compare import change, target_met
+from metrics.compare import SHORT_WITHIN_NOISE, against_target, change, difference_interval, target_met
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
@@ -31,9 +31,11 @@ RULE = (
     "target's quarter. **At risk**: it is moving towards the target, but too slowly to reach it by "
     "then; or its change over those quarters is within sampling noise, or one quarter is all there is, "
     "so there is no pace to judge by. **Off track**: the target's quarter has come without it met, or it "
-    "moved away from the target beyond sampling noise. An equity gap has no test of its pace, so it is "
-    "on track when met, off track when its quarter has come without it, and at risk otherwise. A "
-    "hidden quarter (too few responses) and a quarter with no data are not judged."
+    "moved away from the target beyond sampling noise. A value short of its target by no more than "
+    "sampling noise (the target lies within its 95% interval) is at risk, not off track, when its "
+    "quarter has come. An equity gap has no test of its pace, so it is on track when met, off track "
+    "when its quarter has come without it, and at risk otherwise. A hidden quarter (too few responses) "
+    "and a quarter with no data are not judged."
 )
 
 
@@ -87,11 +89,14 @@ def judge(
     by: str,
     quarter: str,
     moved: bool = True,
+    short_within_noise: bool = False,
 ) -> tuple[str, str]:
     """Return the status of a measure with values by quarter (oldest first, ending at `quarter`)
     against `target` by the quarter `by`, and the reason in words. `moved` says whether the change
     over the quarters its pace is read from is beyond sampling noise: a pace within noise is no pace.
-    A missing latest value is judged by the caller (hidden or no data)."""
+    `short_within_noise` says the latest value misses the target by no more than sampling noise: when
+    the target's quarter has come, that is no sure miss. A missing latest value is judged by the
+    caller (hidden or no data)."""
     values = dict(history)
     latest = values.get(quarter)
     if latest is None:
@@ -99,6 +104,8 @@ def judge(
     if target_met(latest, target, direction):
         return ON_TRACK, f"meets the target in {quarter}"
     if _index(quarter) >= _index(by):
+        if short_within_noise:
+            return AT_RISK, f"{by} has come, and it is short of the target by no more than sampling noise"
         return OFF_TRACK, f"{by} has come and the target is not met"
     start = _index(quarter) - PACE + 1
     recent = [(_index(q), v) for q, v in history if v is not None and _index(q) >= start]
@@ -136,8 +143,9 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
             if _shown(rows.get(q))
         ]
         moved = len(window) >= 2 and change(window[-1], window[0], metric.aggregate).significant
+        short = against_target(rows.get(quarter), measure.target, metric.direction) == SHORT_WITHIN_NOISE
         status, reason = _judged(
-            rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved
+            rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved, short
         )
         measures.append(
             Progress(
@@ -160,6 +168,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     history: list[tuple[str, float | None]] = []
     widest: tuple[str, str] | None = None
     tested: bool | None = None
+    short = False  # the latest widest gap is over the limit by no more than sampling noise
     for q in quarters_between(filters.start or quarter, quarter):
         # "Not reported" is no group of people: the objective is about the groups people are in.
         shown = result.filter(
@@ -177,6 +186,8 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         if q == quarter:
             widest = (str(low[objective.dimension]), str(high[objective.dimension]))
             tested = change(high, low, metric.aggregate).significant
+            interval = difference_interval(high, low)
+            short = interval is not None and interval[0] <= objective.max_gap
     label = (
         f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
     )
@@ -185,9 +196,9 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         status, reason = NO_DATA, f"fewer than two groups shown in {quarter}"
     else:
         status, reason = judge(
-            history, objective.max_gap, "lower_is_better", objective.by, quarter, moved=False
+            history, objective.max_gap, "lower_is_better", objective.by, quarter, False, short
         )
-        if status == AT_RISK:
+        if status == AT_RISK and _index(quarter) < _index(objective.by):
             reason = (
                 f"wider than that, and a gap's pace is not projected (it has no test) before {objective.by}"
             )
@@ -205,12 +216,13 @@ def _judged(
     by: str,
     quarter: str,
     moved: bool,
+    short: bool,
 ) -> tuple[str, str]:
     if row is not None and row.get("suppressed"):
         return HIDDEN, f"too few responses in {quarter} to show"
     if row is None or row.get("value") is None:
         return NO_DATA, f"no data in {quarter}"
-    return judge(history, target, direction, by, quarter, moved)
+    return judge(history, target, direction, by, quarter, moved, short)
 
 
 def _shown(row: dict[str, Any] | None) -> float | None:
