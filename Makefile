@@ -8,7 +8,7 @@ PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 HAPROXY := /usr/sbin/haproxy
 
-.PHONY: install run sample test test-fast check lint types lock browser proxy serve clean load golden
+.PHONY: install run sample test test-fast test-spark check lint types lock browser proxy serve clean load golden java
 
 install: $(STAMP)
 
@@ -57,12 +57,26 @@ serve: $(STAMP) sample proxy
 	$(BIN)/cx serve --replicas $(or $(REPLICAS),$(shell nproc)) --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every core runs tests (pytest-xdist): each worker has its own sample data, store and server.
+# The Spark build has its own target, `make test-spark`.
 test: $(STAMP) browser proxy
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto -m "not spark"
+
+# Spark as the build engine (`cx build --engine spark`): the optional extra and Java, then the cubes
+# of the test sample built on a local Spark and compared with DuckDB's (a few minutes).
+test-spark: $(STAMP) java
+	$(BIN)/python -m pip install --quiet -r requirements-spark.lock
+	$(BIN)/python -m pytest -m spark tests/test_spark.py
+
+# Spark runs on Java 17 or later: Debian's OpenJDK 17 when there is no java (needs root or sudo).
+java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's OpenJDK 17 for Spark..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # The quick loop while working: everything but the browser and the slow tests (under 2 minutes).
 test-fast: $(STAMP) proxy
-	$(BIN)/python -m pytest -n auto -m "not browser and not slow"
+	$(BIN)/python -m pytest -n auto -m "not browser and not slow and not spark"
 
 # Many users at once: 25 browser sessions changing filters for 60 s against a served app (not in `make test`).
 # With REPLICAS=N, against N replicas behind HAProxy (`cx serve`) instead of one server.

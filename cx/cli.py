@@ -187,6 +187,28 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--store-dir", type=Path, help="folder of the store (default: $CX_STORE_DIR or DATA_DIR/.cx-store)"
     )
+    build.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where to build: duckdb (the store, here) or spark (the cube tables, as parquet in --out, "
+        "on a SparkSession: pip install '.[spark]'); default duckdb",
+    )
+    build.add_argument(
+        "--input",
+        metavar="PATH_OR_URL",
+        help="with --engine spark: the inputs, any path Spark reads (s3a://, abfss://; default DATA_DIR)",
+    )
+    build.add_argument("--out", metavar="PATH_OR_URL", help="with --engine spark: where Spark writes")
+    build.add_argument(
+        "--master", help="with --engine spark: Spark's master, e.g. local[2] (default: spark-submit's)"
+    )
+    build.add_argument(
+        "--from-spark",
+        type=Path,
+        metavar="DIR",
+        help="build the store from what `cx build --engine spark` wrote to DIR: its inputs and cube tables",
+    )
 
     serve = commands.add_parser(
         "serve", parents=[common], help="serve the dashboard on several Streamlit replicas behind HAProxy"
@@ -272,7 +294,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{dimension.name:16} {dimension.label} ({dimension.kind})")
         return 0
     if args.command == "build":
-        return _build(settings, args.store_dir)
+        if args.engine == "spark":
+            return _build_on_spark(settings, args)
+        return _build(settings, args.store_dir, args.from_spark)
     if args.command == "serve":
         from cx.serve import serve
 
@@ -428,6 +452,11 @@ def _check(engine: Engine) -> int:
         print(f"problem: {problem}")
     for warning in engine.empty_metrics():
         print(f"warning: {warning}")
+    # A metric Spark cannot run still serves here: said, not failed (only `cx build --engine spark` needs it).
+    from metrics.spark import check_metrics as spark_problems
+
+    for warning in spark_problems(engine.catalog, engine.columns):
+        print(f"warning: {warning}")
     print("cx check: no problems" if not problems else f"cx check: {len(problems)} problem(s)")
     return 1 if problems else 0
 
@@ -526,22 +555,53 @@ def _report_a11(engine: Engine, args: argparse.Namespace) -> int:
     return 1 if (report.services["readiness"] == RED).any() else 0
 
 
-def _build(settings: Settings, store_dir: Path | None) -> int:
+def _build(settings: Settings, store_dir: Path | None, from_spark: Path | None = None) -> int:
     started = time.perf_counter()
-    folder = store_dir or settings.store_dir
-    print(f"Building the store for {settings.data_dir} in {folder}...", file=sys.stderr)
+    data_dir = settings.data_dir
+    if from_spark is not None:
+        from metrics.spark import INPUTS, read_manifest
+
+        read_manifest(from_spark)  # a folder that is no Spark build's is named before anything is read
+        data_dir = from_spark / INPUTS
+    folder = store_dir or (settings.store_dir if from_spark is None else data_dir / ".cx-store")
+    print(f"Building the store for {data_dir} in {folder}...", file=sys.stderr)
     engine = Engine.open(
-        settings.data_dir,
+        data_dir,
         settings.min_n,
         folder,
         build=True,
         progress=lambda m: print(f"  {m}", file=sys.stderr),
         memory_limit=settings.memory_limit,
+        prebuilt=from_spark,
     )
     if engine.store is None:
         raise CxError(f"the store could not be built in {folder}")
     cubes = sum(len(c) for c in engine.store.cubes.values())
     print(f"Store ready in {time.perf_counter() - started:.1f}s: {engine.store.path} ({cubes} cubes).")
+    return 0
+
+
+def _build_on_spark(settings: Settings, args: argparse.Namespace) -> int:
+    """`cx build --engine spark`: the cube tables and the inputs' rows as parquet in --out, built on
+    a SparkSession; `cx build --from-spark` then makes the store the dashboard serves from them."""
+    from metrics import spark
+
+    if not args.out:
+        raise CxError("cx build --engine spark needs --out: the folder or URL Spark writes the cubes to")
+    source = args.input or str(settings.data_dir)
+    started = time.perf_counter()
+    print(f"Building the cube tables of {source} on Spark into {args.out}...", file=sys.stderr)
+    cubes = spark.build(
+        spark.session(args.master),
+        source,
+        args.out,
+        load_catalog(),
+        lambda m: print(f"  {m}", file=sys.stderr),
+    )
+    print(
+        f"Built on Spark in {time.perf_counter() - started:.1f}s: {len(cubes)} cube tables in {args.out}. "
+        f"Next, where the dashboard runs: cx build --from-spark {args.out}"
+    )
     return 0
 
 

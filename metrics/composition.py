@@ -5,7 +5,8 @@ cubes, compose the same SQL from here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from metrics.errors import CxError, QueryError
@@ -20,12 +21,15 @@ MEASURES = (
     ("numerator", "null"),
     ("denominator", "null"),
 )
-# Record keys run over [0, RECORD_KEYS): the modulus of sql/macros/statistics.sql's perturbed().
-RECORD_KEYS = 65536
+# A row's own record key digests its text columns: text is the same in every engine, where a sum's
+# type (and so its text) may not be (DuckDB's HUGEINT, Spark's BIGINT).
+_TEXT = "VARCHAR"
 QUANTILES = {"median": 0.5, "p90": 0.9}
 # The column of a metric's cube table that says which grain (grouping) a row belongs to.
 GRAIN_COLUMN = "cx_grain"
 _GROUPED = "group by all"
+# A totals template's select of its breakdown keys: every column of metric_input but the measures.
+_EVERY_KEY = re.compile(r"columns\(\* exclude \([^)]*\)\)")
 
 
 def template(aggregate: str) -> str:
@@ -38,6 +42,12 @@ def totals(aggregate: str) -> str:
     return read_sql(Path("aggregates") / "totals" / f"{template(aggregate)}.sql")
 
 
+def sums(aggregate: str) -> list[str]:
+    """Return the sum columns of an aggregate's totals (every column but its keys), in order."""
+    body = [line for line in totals(aggregate).splitlines() if not line.startswith("--")]
+    return re.findall(r"\bas (\w+),?$", "\n".join(body), flags=re.MULTILINE)
+
+
 def finish(aggregate: str, from_cube: bool = False) -> str:
     """Return the finishing step that turns totals into value, n and interval. A quantile's cube
     keeps a histogram, read off by its own step."""
@@ -46,13 +56,14 @@ def finish(aggregate: str, from_cube: bool = False) -> str:
     return read_sql(Path("aggregates") / f"{aggregate}.sql")
 
 
-def input_sql(metric_sql: str, columns: Sequence[str], by: Sequence[str], conditions: Sequence[str]) -> str:
-    """Return the CTEs `metric_rows` (the metric file's rows, whose columns are `columns`) and
-    `metric_input` (the breakdown columns and measures, filtered), which every aggregate reads."""
+def input_sql(
+    metric_sql: str, columns: Mapping[str, str], by: Sequence[str], conditions: Sequence[str]
+) -> str:
+    """Return the CTEs `metric_rows` (the metric file's rows, whose columns and their types are
+    `columns`) and `metric_input` (the breakdown columns and measures, filtered), which every
+    aggregate reads."""
     measures = [f"cast({m if m in columns else default} as double) as {m}" for m, default in MEASURES]
-    # Each row's record key for the published counts (perturbed() in sql/macros/statistics.sql): a
-    # hash of the whole row, its identifiers included, so nobody without the rows can compute it.
-    measures.append(f"cast(hash(metric_rows) % {RECORD_KEYS} as double) as record_key")
+    measures.append(f"cast({record_key(columns)} as double) as record_key")
     # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
     # templates are ours; every value a user chose travels as a bound parameter.
     return (
@@ -62,8 +73,22 @@ def input_sql(metric_sql: str, columns: Sequence[str], by: Sequence[str], condit
     )
 
 
+def record_key(columns: Mapping[str, str]) -> str:
+    """Return each row's record key for the published counts (perturbed() in
+    sql/macros/statistics.sql): its record's, where the rows carry one from sql/staging; otherwise a
+    digest of the row's text columns, which every SQL engine reads alike."""
+    if "record_key" in columns:
+        return "record_key"
+    texts = [
+        f"coalesce(cast({quote_identifier(name)} as varchar), '')"
+        for name, kind in columns.items()
+        if kind.upper() == _TEXT
+    ]
+    return f"record_key_of(concat_ws('|', {', '.join(texts) or quote_literal('')}))"
+
+
 def direct_sql(
-    metric_sql: str, columns: Sequence[str], aggregate: str, by: Sequence[str], conditions: Sequence[str]
+    metric_sql: str, columns: Mapping[str, str], aggregate: str, by: Sequence[str], conditions: Sequence[str]
 ) -> str:
     """Return the query answering a breakdown from the metric's rows, with no cube."""
     prefix = input_sql(metric_sql, columns, by, conditions)
@@ -107,7 +132,7 @@ def summed_from(grains: Sequence[tuple[str, ...]]) -> list[int | None]:
 
 def cube_sql(
     metric_sql: str,
-    columns: Sequence[str],
+    columns: Mapping[str, str],
     aggregate: str,
     grains: Sequence[tuple[str, ...]],
     sums: Sequence[str],
@@ -124,15 +149,18 @@ def cube_sql(
     read = list(dict.fromkeys(d for i in roots for d in grains[i]))
     every = [*read, *extra]
     first = _grouping_sets(totals(aggregate), template(aggregate), every, [keyed[i] for i in roots])
+    # Every part lists the same columns in the same order, so a plain UNION ALL joins them in any SQL
+    # engine (the cubes may be built on Spark: metrics/spark.py).
+    listed = ", ".join(map(quote_identifier, [*every, *sums]))
     parts = [
         f"select case cx_set {_cases(every, [keyed[i] for i in roots], roots)} end "
-        f"as {GRAIN_COLUMN}, * exclude (cx_set) from cx_sets"
+        f"as {GRAIN_COLUMN}, {listed} from cx_sets"
     ]
     for r in roots:
         followers = [i for i in range(len(grains)) if finer[i] is not None and _root(finer, i) == r]
         if followers:
             parts.append(_followers(every, keyed[r], [keyed[i] for i in followers], followers, sums))
-    union = "\nunion all by name\n".join(parts)
+    union = "\nunion all\n".join(parts)
     return f"{input_sql(metric_sql, columns, read, ())},\ncx_sets as materialized (\n{first}\n)\n{union}"
 
 
@@ -153,11 +181,14 @@ def _followers(
     """Return the totals of the grains `indexes` (grouped by `sets`), summed from the rows of the
     grain `root` among the grouping sets of `every` key, each tagged with its grain."""
     grouped = [d for d in root if any(d in s for s in sets)]
-    keys = ", ".join(map(quote_identifier, grouped))
+    # Each of `every` key in its place: the grouped ones, and null for the others.
+    listed = ", ".join(
+        quote_identifier(k) if k in grouped else f"null as {quote_identifier(k)}" for k in every
+    )
     summed = ", ".join(f"sum({quote_identifier(s)}) as {quote_identifier(s)}" for s in sums)
     return (
-        f"select case grouping_id({keys}) {_cases(grouped, sets, indexes)} end as {GRAIN_COLUMN}, "
-        f"{keys}, {summed} from cx_sets where cx_set = {_grouping_id(every, root)} "
+        f"select case {_grouping_of(grouped)} {_cases(grouped, sets, indexes)} end as {GRAIN_COLUMN}, "
+        f"{listed}, {summed} from cx_sets where cx_set = {_grouping_id(every, root)} "
         f"group by grouping sets ({_sets(sets)})"
     )
 
@@ -170,12 +201,28 @@ def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Seq
         raise CxError(
             f"sql/aggregates/totals/{name}.sql: a totals template is one `select` ending in `{_GROUPED}`"
         )
-    identified = f"select\n    grouping_id({', '.join(map(quote_identifier, keys))}) as cx_set,\n"
-    return identified + body[len("select\n") : -len(_GROUPED)] + f"group by grouping sets ({_sets(sets)})"
+    listed = ", ".join(map(quote_identifier, keys))
+    identified = f"select\n    {_grouping_of(keys)} as cx_set,\n"
+    # The template's `columns(* exclude (...))` is its breakdown keys: named, as any SQL engine reads.
+    selected, found = _EVERY_KEY.subn(listed, body[len("select\n") : -len(_GROUPED)], count=1)
+    if not found:
+        raise CxError(
+            f"sql/aggregates/totals/{name}.sql: a totals template selects its keys as "
+            "`columns(* exclude (<its measures>))`"
+        )
+    return identified + selected + f"group by grouping sets ({_sets(sets)})"
 
 
 def _sets(sets: Sequence[Sequence[str]]) -> str:
     return ", ".join("(" + ", ".join(map(quote_identifier, s)) + ")" for s in sets)
+
+
+def _grouping_of(keys: Sequence[str]) -> str:
+    """Return the SQL of grouping_id(keys) from grouping() of each key: Spark's grouping_id() takes
+    only its grouping columns in its own order, and grouping() of one column reads alike everywhere."""
+    return " + ".join(
+        f"grouping({quote_identifier(k)}) * {1 << (len(keys) - 1 - i)}" for i, k in enumerate(keys)
+    )
 
 
 def _grouping_id(keys: Sequence[str], grouped: Sequence[str]) -> int:

@@ -126,6 +126,9 @@ class Engine:
     store: Store | None = field(default=None, init=False, repr=False)
     # The services this engine answers about (None: every one): see `confined`.
     scope: frozenset[str] | None = field(default=None, init=False)
+    # A folder of cube tables built on Spark (metrics/spark.py) that a store build loads instead of
+    # computing them (`cx build --from-spark`).
+    prebuilt: Path | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(
@@ -137,13 +140,16 @@ class Engine:
         progress: Progress | None = None,
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
         exact: bool = False,
+        prebuilt: Path | None = None,
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
-        store of these inputs there when it is built, building it first when `build` is true. DuckDB
-        holds at most `memory_limit` in memory, serving or building, and pages the rest to disk."""
+        store of these inputs there when it is built, building it first when `build` is true (taking
+        the cube tables a Spark build wrote to `prebuilt`). DuckDB holds at most `memory_limit` in
+        memory, serving or building, and pages the rest to disk."""
         if store_dir is None:
             return cls(Warehouse(data_dir, memory_limit=memory_limit), load_catalog(), min_n, exact)
         engine = cls(Warehouse.unloaded(data_dir, memory_limit), load_catalog(), min_n, exact)
+        engine.prebuilt = prebuilt
         engine.use_store(store_dir, build, progress)
         return engine
 
@@ -207,7 +213,7 @@ class Engine:
                 self.warehouse.load(progress=progress)
         # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
         usable = [
-            (m, self.dimensions(m), tuple(self.columns(m)))
+            (m, self.dimensions(m), self.columns(m))
             for m in self.catalog.metrics.values()
             if self.inputs(m) <= self.warehouse.usable_inputs()
         ]
@@ -220,6 +226,7 @@ class Engine:
                 progress,
                 self.analysis_cubes(),
                 previous,
+                self.prebuilt,
             )
         except (OSError, duckdb.IOException) as error:
             # A folder that cannot be written only costs speed: answer from the parquet.
@@ -399,7 +406,7 @@ class Engine:
             for i, query in enumerate(members)
         )
         sql = (
-            f"{composition.input_sql(metric.sql, list(self.columns(metric)), every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
+            f"{composition.input_sql(metric.sql, self.columns(metric), every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
             f"totals as (\n{parts}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         )
         try:
@@ -458,7 +465,7 @@ class Engine:
         table = self._from_cube(metric, query, conditions, params) if fast and self.store else None
         if table is None:
             direct = composition.direct_sql(
-                metric.sql, list(self.columns(metric)), metric.aggregate, query.by, conditions
+                metric.sql, self.columns(metric), metric.aggregate, query.by, conditions
             )
             table = self._execute(metric, direct, params)
         return self._finished(metric, query, table)

@@ -8,7 +8,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -212,20 +212,25 @@ def analysis_key(name: str) -> str:
     return f"analyses/{name}"
 
 
+Columns = Mapping[str, str]  # the columns of a metric's rows, each with its type
+
+
 def build_store(
     warehouse: Warehouse,
-    metrics: list[tuple[Metric, tuple[str, ...], tuple[str, ...]]],
+    metrics: Sequence[tuple[Metric, tuple[str, ...], Columns]],
     path: Path,
     built_from: Fingerprint,
     progress: Progress | None = None,
     analyses: tuple[AnalysisCube, ...] = (),
     previous: Previous | None = None,
+    prebuilt: Path | None = None,
 ) -> Store:
     """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
     model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
     carries and the columns of its rows) and the `analyses`' sums. What reads only inputs and metric
     files unchanged since a `previous` store (attached by the warehouse's load) is copied from it
-    instead of computed again.
+    instead of computed again; a metric's cube table built on Spark into `prebuilt` (metrics/spark.py)
+    is loaded from its parquet when it is the current metric file's.
 
     The file is written under a temporary name and renamed into place, so a reader never sees half a
     store and two builders of the same inputs do not clash."""
@@ -242,7 +247,7 @@ def build_store(
         warehouse.read_from(ALIAS)
         try:
             reuse = _reuse(con, previous, warehouse)
-            cubes = _build_cubes(con, metrics, say, reuse)
+            cubes = _build_cubes(con, metrics, say, reuse, prebuilt)
             cubes += _build_analyses(con, analyses, say, reuse)
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
             storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
@@ -328,15 +333,16 @@ def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
     return f" order by {', '.join(map(quote_identifier, keys))}" if keys else ""
 
 
-Job = tuple[Metric, list[tuple[str, ...]], tuple[str, ...]]  # a metric, its grains, its rows' columns
+Job = tuple[Metric, list[tuple[str, ...]], Columns]  # a metric, its grains, its rows' columns
 Totals = tuple[str, str, tuple[str, ...]]  # what a metric's cubes sum: template, SQL, dimensions
 
 
 def _build_cubes(
     con: duckdb.DuckDBPyConnection,
-    metrics: list[tuple[Metric, tuple[str, ...], tuple[str, ...]]],
+    metrics: Sequence[tuple[Metric, tuple[str, ...], Columns]],
     say: Progress,
     reuse: Reuse,
+    prebuilt: Path | None = None,
 ) -> list[Cube]:
     """Build each metric's cube table: its totals at every grain of GRAINS its rows carry, in one
     statement that reads the rows once (composition.cube_sql), less the grains too long to be worth
@@ -356,7 +362,7 @@ def _build_cubes(
             shared[metric.name] = same
             continue
         building[same] = (metric, grains_of(metric.name, dimensions), columns)
-    built = _side_by_side(con, building, say)
+    built = _side_by_side(con, building, say, _from_spark(prebuilt))
     for same, (metric, _, _) in building.items():
         found[metric.name] = built[same]
     for name, same in shared.items():
@@ -372,8 +378,34 @@ def grains_of(metric: str, dimensions: tuple[str, ...]) -> list[tuple[str, ...]]
     return [g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in every) if g]
 
 
+def _from_spark(prebuilt: Path | None) -> Callable[[Metric, list[tuple[str, ...]]], str | None]:
+    """Return what finds the parquet of a metric's cube table built on Spark into `prebuilt`: only
+    one of the current metric file (its table is named by the file's digest) and the same grains."""
+    from metrics.spark import CUBES, read_manifest  # sqlglot is read only when Spark built the cubes
+
+    found = read_manifest(prebuilt) if prebuilt is not None else {}
+
+    def parquet(metric: Metric, grains: list[tuple[str, ...]]) -> str | None:
+        cube = found.get(metric.name)
+        if cube is None or cube.table != cube_table_name(metric) or list(cube.grains) != grains:
+            return None
+        assert prebuilt is not None
+        return quote_literal(str(prebuilt / CUBES / cube.table / "*.parquet"))
+
+    return parquet
+
+
+def cube_table_name(metric: Metric) -> str:
+    """Return the name of a metric's cube table: by what it holds, so a changed metric's new table
+    never meets the copy of its old one."""
+    return f"cube_{metric.name}_{metric_digest(metric)[:12]}"
+
+
 def _side_by_side(
-    con: duckdb.DuckDBPyConnection, building: dict[Totals, Job], say: Progress
+    con: duckdb.DuckDBPyConnection,
+    building: dict[Totals, Job],
+    say: Progress,
+    prebuilt: Callable[[Metric, list[tuple[str, ...]]], str | None],
 ) -> dict[Totals, tuple[Cube, ...]]:
     """Build the cube tables of `building`, BUILDERS at once, each on its own cursor: one small
     statement does not keep two cores busy, two metrics' statements side by side do."""
@@ -384,11 +416,13 @@ def _side_by_side(
         nonlocal done
         metric, grains, columns = job
         step = time.perf_counter()
-        kept = _cube_table(con.cursor(), metric, grains, columns) if grains else ()
+        parquet = prebuilt(metric, grains)
+        kept = _cube_table(con.cursor(), metric, grains, columns, parquet) if grains else ()
         with lock:
             done += 1
+            how = " loaded from Spark's" if parquet else ""
             say(
-                f"[{done}/{len(building)}] {metric.name}: {len(kept)} cubes ({time.perf_counter() - step:.1f}s)"
+                f"[{done}/{len(building)}] {metric.name}: {len(kept)} cubes{how} ({time.perf_counter() - step:.1f}s)"
             )
         return kept
 
@@ -400,27 +434,29 @@ def _side_by_side(
 
 
 def _cube_table(
-    con: duckdb.DuckDBPyConnection, metric: Metric, grains: list[tuple[str, ...]], columns: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    metric: Metric,
+    grains: list[tuple[str, ...]],
+    columns: Columns,
+    parquet: str | None = None,
 ) -> tuple[Cube, ...]:
     """Build one metric's cube table `cube_<metric>` and return its cubes, one per grain kept: a grain
     is kept when it has at most MAX_CUBE_SHARE of the metric's rows, or at most MIN_CUBE_ROWS rows.
     A long grain nearly as long as the rows it sums is no faster to read than the rows, but a short
-    one always is, however short its rows (a metric may join or group many rows into few)."""
+    one always is, however short its rows (a metric may join or group many rows into few). With
+    `parquet`, the table Spark built is read from there instead of computed."""
     counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
     rows = int(counted[0]) if counted else 0
-    described = con.execute(
-        f"describe {composition.input_sql(metric.sql, columns, (), ())}\n"
-        f"select * from (\n{composition.totals(metric.aggregate)}\n)"
-    ).fetchall()
-    sums = [str(r[0]) for r in described if r[0] != "value"]
-    con.execute(
-        f"create or replace temp table cx_cube as "
-        f"{composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums)}"
+    sums = composition.sums(metric.aggregate)
+    computed = (
+        f"select * from read_parquet({parquet})"
+        if parquet
+        else composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums)
     )
+    con.execute(f"create or replace temp table cx_cube as {computed}")
     sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())
     kept = [i for i in range(len(grains)) if sizes.get(i, 0) <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
-    # Named by what it holds, so a changed metric's new table never meets the copy of its old one.
-    table = f"cube_{metric.name}_{metric_digest(metric)[:12]}"
+    table = cube_table_name(metric)
     every = list(dict.fromkeys(d for grain in grains for d in grain))
     # Sorted by grain, then by its dimensions, so a grain's rows and a period's are whole blocks.
     order = ", ".join([GRAIN_COLUMN, *map(quote_identifier, every)])

@@ -212,7 +212,7 @@ class Warehouse:
 
     def _create_models(self) -> None:
         for layer in ("staging", "marts"):
-            for model_file in _in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
+            for model_file in in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
                 self._create_view(model_file)
 
     def read_from(self, database: str | None) -> None:
@@ -359,7 +359,7 @@ class Warehouse:
                 state.redacted = self._redact(spec, table)
                 state.usable = True
                 return state
-        self._con.execute(f"create or replace table {table} as {_empty_relation(spec)}")
+        self._con.execute(f"create or replace table {table} as {empty_relation(spec)}")
         return state
 
     def _redact(self, spec: contract.Input, table: str) -> int:
@@ -460,7 +460,7 @@ def _defaults(spec: contract.Input, found: dict[str, str], missing_here: tuple[s
     )
 
 
-def _empty_relation(spec: contract.Input) -> str:
+def empty_relation(spec: contract.Input) -> str:
     """A relation with the input's columns and no rows: what views read when the input is unusable."""
     columns = ", ".join(f"cast(null as {c.type}) as {quote_identifier(c.name)}" for c in spec.columns)
     return f"select {columns} where false"
@@ -516,7 +516,7 @@ def _display(path: Path, data_dir: Path) -> str:
         return str(path)
 
 
-def _in_dependency_order(files: list[Path]) -> list[Path]:
+def in_dependency_order(files: list[Path]) -> list[Path]:
     """Order model files so each comes after the models of the same layer it reads."""
     names = {f.stem: f for f in files}
     ordered: list[Path] = []

@@ -19,7 +19,7 @@ with complete as (
         cast(humanity as double) as humanity,
         cast(weight as double) as weight,
         -- The record key of the published count (sql/macros/statistics.sql's perturbed()).
-        cast(hash(response_id) % 65536 as double) as record_key
+        cast(record_key as double) as record_key
     from analysis_rows
     where trust_scale = 'five_point'
         and trust is not null

@@ -15,9 +15,18 @@ create or replace macro wilson_high(k, n) as
         / (1 + 1.959963984540054 ** 2 / n))
     end;
 
+-- A record's key in [0, 65536): the first four hex digits of the MD5 digest of a text that identifies
+-- it (its id, which only those holding the rows know), read digit by digit so that any SQL engine
+-- computes the same key: the cubes may be built on Spark (metrics/spark.py) and must equal DuckDB's.
+create or replace macro record_key_of(identity) as
+    (instr('0123456789abcdef', substr(md5(identity), 1, 1)) - 1) * 4096
+    + (instr('0123456789abcdef', substr(md5(identity), 2, 1)) - 1) * 256
+    + (instr('0123456789abcdef', substr(md5(identity), 3, 1)) - 1) * 16
+    + (instr('0123456789abcdef', substr(md5(identity), 4, 1)) - 1);
+
 -- Cell-key perturbation, the method of national statistics offices' table builders: every row of a
--- metric carries a record key in [0, 65536), a hash of the whole row (sql/aggregates read it as
--- record_key); a cell's key is the sum of its rows' keys (weighted by what each row counts) modulo
+-- metric carries a record key in [0, 65536), its record's (sql/staging gives each record one, and
+-- sql/aggregates read it as record_key); a cell's key is the sum of its rows' keys (weighted by what each row counts) modulo
 -- 65536, so the same rows always make the same key, whichever view, filter or breakdown asks for them.
 -- The published count is the true count plus a noise read off the key: -2, -1, 0, +1 or +2 with
 -- equal chances. An empty cell stays 0 and a cell with rows never falls below 1. With `exact` (the

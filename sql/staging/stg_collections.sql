@@ -27,6 +27,9 @@ typed as (
 
 select
     *,
+    -- The record's key for the published counts (perturbed() in sql/macros/statistics.sql): its
+    -- contract key, the service, year, quarter and channel.
+    record_key_of(concat_ws('|', service, cast(fiscal_year_number as varchar), cast(fiscal_quarter_number as varchar), channel)) as record_key,
     fiscal_year_label(fiscal_year_number) as fiscal_year,
     fiscal_quarter_label(fiscal_year_number, fiscal_quarter_number) as fiscal_quarter
 from typed

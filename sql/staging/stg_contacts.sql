@@ -27,6 +27,8 @@ typed as (
 
 select
     *,
+    -- The record's key for the published counts (perturbed() in sql/macros/statistics.sql).
+    record_key_of(contact_id) as record_key,
     fiscal_year_label(fiscal_year_of(started_at)) as fiscal_year,
     fiscal_quarter_of(started_at) as fiscal_quarter,
     month_of(started_at) as month

@@ -60,6 +60,8 @@ select
         when trust is not null then weight
         else 0
     end as respondents,
+    -- The record's key for the published counts (perturbed() in sql/macros/statistics.sql).
+    record_key_of(response_id) as record_key,
     fiscal_year_label(fiscal_year_of(submitted_at)) as fiscal_year,
     fiscal_quarter_of(submitted_at) as fiscal_quarter,
     month_of(submitted_at) as month

@@ -29,6 +29,8 @@ select
     typed.*,
     -- Self-service comes from the documented channel mapping, never from the source system.
     channels.self_service as self_service,
+    -- The record's key for the published counts (perturbed() in sql/macros/statistics.sql).
+    record_key_of(typed.transaction_id) as record_key,
     fiscal_year_label(fiscal_year_of(typed.completed_at)) as fiscal_year,
     fiscal_quarter_of(typed.completed_at) as fiscal_quarter,
     month_of(typed.completed_at) as month
