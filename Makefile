@@ -59,7 +59,7 @@ serve: $(STAMP) sample proxy
 # Every core runs tests (pytest-xdist): each worker has its own sample data, store and server.
 # The Spark build has its own target, `make test-spark`.
 test: $(STAMP) browser proxy
-	$(BIN)/python -m pytest -n auto -m "not spark"
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "not spark"
 
 # Spark as the build engine (`cx build --engine spark`): the optional extra and Java, then the cubes
 # of the test sample built on a local Spark and compared with DuckDB's (a few minutes).

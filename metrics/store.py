@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -247,7 +248,7 @@ def build_store(
         warehouse.read_from(ALIAS)
         try:
             reuse = _reuse(con, previous, warehouse)
-            cubes = _build_cubes(con, metrics, say, reuse, prebuilt)
+            cubes = _build_cubes(con, metrics, say, reuse, _from_spark(prebuilt, warehouse, say))
             cubes += _build_analyses(con, analyses, say, reuse)
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
             storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
@@ -333,6 +334,8 @@ def _sorted(con: duckdb.DuckDBPyConnection, name: str, model: bool) -> str:
     return f" order by {', '.join(map(quote_identifier, keys))}" if keys else ""
 
 
+# Where a metric's cube table built elsewhere (on Spark) is read from, given its grains; None: build it.
+Prebuilt = Callable[[Metric, list[tuple[str, ...]]], "str | None"]
 Job = tuple[Metric, list[tuple[str, ...]], Columns]  # a metric, its grains, its rows' columns
 Totals = tuple[str, str, tuple[str, ...]]  # what a metric's cubes sum: template, SQL, dimensions
 
@@ -342,7 +345,7 @@ def _build_cubes(
     metrics: Sequence[tuple[Metric, tuple[str, ...], Columns]],
     say: Progress,
     reuse: Reuse,
-    prebuilt: Path | None = None,
+    prebuilt: Prebuilt = lambda metric, grains: None,
 ) -> list[Cube]:
     """Build each metric's cube table: its totals at every grain of GRAINS its rows carry, in one
     statement that reads the rows once (composition.cube_sql), less the grains too long to be worth
@@ -362,7 +365,7 @@ def _build_cubes(
             shared[metric.name] = same
             continue
         building[same] = (metric, grains_of(metric.name, dimensions), columns)
-    built = _side_by_side(con, building, say, _from_spark(prebuilt))
+    built = _side_by_side(con, building, say, prebuilt)
     for same, (metric, _, _) in building.items():
         found[metric.name] = built[same]
     for name, same in shared.items():
@@ -378,9 +381,13 @@ def grains_of(metric: str, dimensions: tuple[str, ...]) -> list[tuple[str, ...]]
     return [g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in every) if g]
 
 
-def _from_spark(prebuilt: Path | None) -> Callable[[Metric, list[tuple[str, ...]]], str | None]:
+def _from_spark(prebuilt: Path | None, warehouse: Warehouse, say: Progress) -> Prebuilt:
     """Return what finds the parquet of a metric's cube table built on Spark into `prebuilt`: only
-    one of the current metric file (its table is named by the file's digest) and the same grains."""
+    one of the current metric file (its table is named by the file's digest) and the same grains,
+    and only where the rows Spark summed are the rows served. Spark does not reject rows that break a
+    value rule, convert zoned timestamps to agency time or redact comments (`warehouse.load` does, as
+    it copies the inputs Spark wrote): a metric reading an input that any of these changed is
+    computed here instead, and said so."""
     from metrics.spark import CUBES, read_manifest  # sqlglot is read only when Spark built the cubes
 
     found = read_manifest(prebuilt) if prebuilt is not None else {}
@@ -389,10 +396,28 @@ def _from_spark(prebuilt: Path | None) -> Callable[[Metric, list[tuple[str, ...]
         cube = found.get(metric.name)
         if cube is None or cube.table != cube_table_name(metric) or list(cube.grains) != grains:
             return None
+        changed = _changed_since_spark(warehouse, metric)
+        if changed:
+            say(f"{metric.name}: computed here, not loaded from Spark's cubes: {changed}")
+            return None
         assert prebuilt is not None
         return quote_literal(str(prebuilt / CUBES / cube.table / "*.parquet"))
 
     return parquet
+
+
+def _changed_since_spark(warehouse: Warehouse, metric: Metric) -> str:
+    """Say how the rows a metric reads differ from those Spark read ('' when they do not)."""
+    for name in sorted(warehouse.inputs_read(metric.sql)):
+        state = warehouse.inputs[name]
+        if state.rejected:
+            return f"{state.rejected:,} rows of {name} break a value rule and are left out"
+        if any(kind.upper().startswith("TIMESTAMP WITH TIME ZONE") for kind in state.columns.values()):
+            return f"{name} has timestamps with a zone, read in agency time"
+        texts = [c.name for c in state.spec.columns if c.free_text]
+        if state.redacted and any(re.search(rf"\b{c}\b", metric.sql) for c in texts):
+            return f"it reads the comments of {name}, whose personal details are redacted"
+    return ""
 
 
 def cube_table_name(metric: Metric) -> str:
@@ -402,10 +427,7 @@ def cube_table_name(metric: Metric) -> str:
 
 
 def _side_by_side(
-    con: duckdb.DuckDBPyConnection,
-    building: dict[Totals, Job],
-    say: Progress,
-    prebuilt: Callable[[Metric, list[tuple[str, ...]]], str | None],
+    con: duckdb.DuckDBPyConnection, building: dict[Totals, Job], say: Progress, prebuilt: Prebuilt
 ) -> dict[Totals, tuple[Cube, ...]]:
     """Build the cube tables of `building`, BUILDERS at once, each on its own cursor: one small
     statement does not keep two cores busy, two metrics' statements side by side do."""

@@ -5,19 +5,22 @@ answers as one built here."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlglot
+from conftest import EngineFactory, one
 
 from metrics import composition, spark
 from metrics.catalog import Catalog, load_catalog
 from metrics.dimensions import DIMENSIONS
 from metrics.query import Engine, Query
-from metrics.store import grains_of
+from metrics.store import cube_table_name, grains_of
 from metrics.warehouse import Warehouse
 
 SIGNIFICANT = 9  # digits a value built on Spark must share with DuckDB's
@@ -147,3 +150,45 @@ def test_a_store_from_spark_answers_as_one_built_here(
             assert there["suppressed"].to_list() == here["suppressed"].to_list(), (name, dimension)
             values = zip(there["value"].to_list(), here["value"].to_list(), strict=True)
             assert all(_same(a, b) for a, b in values), (name, dimension)
+
+
+def _as_spark_wrote(engine: Engine, folder: Path) -> Path:
+    """A folder as `cx build --engine spark` writes it, holding trust's cube table with every
+    positive answer counted twice: a store that loads it shows so."""
+    trust = engine.catalog.metrics["trust"]
+    columns = engine.columns(trust)
+    grains = grains_of("trust", tuple(d for d in DIMENSIONS if d in columns))
+    cube = engine.warehouse.frame(
+        composition.cube_sql(trust.sql, columns, "share", grains, composition.sums("share"))
+    )
+    table = folder / spark.CUBES / cube_table_name(trust)
+    table.mkdir(parents=True)
+    cube.with_columns(pl.col("positive") * 2).write_parquet(table / "part-0.parquet")
+    manifest = {"cubes": [{"metric": "trust", "table": table.name, "grains": [list(g) for g in grains]}]}
+    (folder / spark.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_a_store_loads_the_cubes_spark_built_unless_its_rows_differ(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    answers = [{"trust": 5}, {"trust": 1}, {"trust": 5}, {"trust": 2}]  # 2 of 4 trust
+    for rows, loaded in ((answers, True), ([*answers, {"trust": 9}], False)):
+        engine = make_engine(sealed=False, responses=rows)
+        folder = _as_spark_wrote(engine, tmp_path / f"spark-{loaded}")
+        said: list[str] = []
+        served = Engine.open(
+            engine.warehouse.data_dir, 1, tmp_path / f"store-{loaded}", build=True, progress=said.append,
+            exact=True, prebuilt=folder,
+        )  # fmt: skip
+        value = one(served, "trust")["value"]
+        if loaded:  # the doubled positives of the folder: 4 of 4
+            assert value == 1.0, said
+            loaded_line = re.compile(r"\[\d+/\d+\] trust: 56 cubes loaded from Spark's \(\d+\.\ds\)")
+            assert any(loaded_line.fullmatch(s) for s in said), said
+        else:  # a row breaking a value rule is left out here, and Spark counted it: trust is computed
+            assert value == 0.5
+            assert (
+                "trust: computed here, not loaded from Spark's cubes: 1 rows of responses break a value "
+                "rule and are left out"
+            ) in said
