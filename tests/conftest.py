@@ -174,6 +174,16 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def full_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample `make run` serves (200,000 responses): the size its planted stories are sized for."""
+    from sample_data.generator import generate
+
+    folder = tmp_path_factory.mktemp("full-sample")
+    generate(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def sample_engine(sample_dir: Path) -> Engine:
     """An engine over the small sample data with the default suppression minimum."""
     return Engine(Warehouse(sample_dir))

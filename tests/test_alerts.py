@@ -17,16 +17,6 @@ from cx.cli import main
 from metrics.formatting import SUPPRESSED
 
 
-@pytest.fixture(scope="module")
-def full_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample `make run` serves (200,000 responses): the size its planted stories are sized for."""
-    from sample_data.generator import generate
-
-    folder = tmp_path_factory.mktemp("alerts-sample")
-    generate(folder)
-    return folder
-
-
 def told(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]]]:
     status = main(["alerts", *args, "--format", "json"])
     return status, json.loads(capsys.readouterr().out)
@@ -44,9 +34,11 @@ def has(found: list[dict[str, Any]], quarter: str, kind: str, metric: str, *grou
 
 @pytest.mark.slow
 def test_alerts_find_the_planted_events_and_nothing_where_nothing_was_planted(
-    full_sample: Path, capsys: pytest.CaptureFixture[str]
+    full_sample_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, found = told(capsys, "--since", "FY2025Q3", "--until", "FY2025Q4", "--data-dir", str(full_sample))
+    status, found = told(
+        capsys, "--since", "FY2025Q3", "--until", "FY2025Q4", "--data-dir", str(full_sample_dir)
+    )
     assert status == 1
     # The online passport redesign: ease up 13 points in FY2025 Q3.
     assert has(found, "FY2025 Q3", "improvement", "ease", "service=Passport Services")
@@ -62,7 +54,9 @@ def test_alerts_find_the_planted_events_and_nothing_where_nothing_was_planted(
         "service=Disaster Assistance",
     )
     # FY2026 Q2: nothing was planted. No decline, missed target, outcome off track or widened gap.
-    status, quiet = told(capsys, "--since", "FY2026Q2", "--until", "FY2026Q2", "--data-dir", str(full_sample))
+    status, quiet = told(
+        capsys, "--since", "FY2026Q2", "--until", "FY2026Q2", "--data-dir", str(full_sample_dir)
+    )
     assert [a["kind"] for a in quiet if a["kind"] != "improvement"] == []
     assert len(quiet) <= 1  # one improvement at most: what Holm's adjustment allows by chance
 

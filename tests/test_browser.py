@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_each_page_opens_and_has_no_serious_accessibility_violation(
+def test_each_page_opens_exports_prints_and_has_no_serious_accessibility_violation(
     page: Page, app_url: str, name: str
 ) -> None:
     open_view(page, app_url + PAGES[name])
@@ -47,6 +47,8 @@ def test_each_page_opens_and_has_no_serious_accessibility_violation(
     # (The sample pools Employee HR Services' unpublishable survey: a release line may lead.)
     assert download(page, "CSV").startswith((b"# Page: ", b"# Release: Internal only"))
     assert download(page, "Briefing deck (PPTX)")[:2] == b"PK"  # a PPTX is a zip
+    # And it prints (checked on the page already open: opening it again would only take time).
+    prints_its_content_without_the_interface(page, name)
 
 
 def test_overview_tiles_show_the_engine_numbers(page: Page, app_url: str, sample_engine: Engine) -> None:
@@ -345,9 +347,8 @@ SCREEN_ONLY = (
 )
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_each_page_prints_its_content_without_the_interface(page: Page, app_url: str, name: str) -> None:
-    open_view(page, app_url + PAGES[name])
+def prints_its_content_without_the_interface(page: Page, name: str) -> None:
+    """Check the page open in `page` prints its content, and none of the interface, on Letter sheets."""
     title = page.get_by_role("heading", level=1).inner_text()
     # Printed from the screen, as a person's Ctrl+P is: a chart keeps the width it was drawn at beside
     # the sidebar and shrinks to the paper. (Printed just after print media was emulated, the charts had

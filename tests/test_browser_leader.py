@@ -20,13 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def full_sample_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def full_sample_url(full_sample_dir: Path) -> Iterator[str]:
     """Serve the sample `make run` serves (200,000 responses): the size its planted stories are sized for."""
-    from sample_data.generator import generate
-
-    folder = tmp_path_factory.mktemp("full-sample")
-    generate(folder)
-    with served(folder) as url:
+    with served(full_sample_dir) as url:
         yield url
 
 
