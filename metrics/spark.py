@@ -14,6 +14,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 MANIFEST = "manifest.json"
+JOBS = 4  # metrics whose cube tables Spark builds at once
 CUBES = "cubes"
 INPUTS = "inputs"
 _MACRO = re.compile(r"create or replace macro (\w+)\(([^)]*)\) as\s+(.*?);", re.DOTALL | re.IGNORECASE)
@@ -205,7 +207,8 @@ def session(master: str | None = None) -> SparkSession:
         raise CxError(
             "Spark is an optional extra: pip install '.[spark]' (pyspark, with Java 17 or later)"
         ) from None
-    builder = SparkSession.builder.appName("cx build")
+    # Our own progress lines say what is built; Spark's console bars would garble them.
+    builder = SparkSession.builder.appName("cx build").config("spark.ui.showConsoleProgress", "false")
     if master:
         builder = builder.master(master)
         if master.startswith("local"):
@@ -242,15 +245,24 @@ def build(
         for model in in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
             spark.sql(to_spark(model.read_text(encoding="utf-8"))).createOrReplaceTempView(model.stem)
             say(f"{layer} {model.stem}: defined")
-    cubes: dict[str, SparkCube] = {}
+    built: list[Metric] = []
     for metric in catalog.metrics.values():
         reads = _inputs_read(metric.sql)
-        if not reads <= usable:
+        if reads <= usable:
+            built.append(metric)
+        else:
             say(f"{metric.name}: skipped, it reads {', '.join(sorted(reads - usable))}, which is missing")
-            continue
+
+    def cube(metric: Metric) -> SparkCube:
         step = time.perf_counter()
-        cubes[metric.name] = _cube(spark, metric, f"{out.rstrip('/')}/{CUBES}")
+        written = _cube(spark, metric, f"{out.rstrip('/')}/{CUBES}")
         say(f"{metric.name}: cube table written ({time.perf_counter() - step:.1f}s)")
+        return written
+
+    # Several metrics at once: much of a small metric's time is the driver planning its job and
+    # starting it, which overlaps with another metric's job running on the executors.
+    with ThreadPoolExecutor(JOBS) as workers:
+        cubes = {c.metric: c for c in workers.map(cube, built)}
     found = [
         {"metric": c.metric, "table": c.table, "grains": [list(g) for g in c.grains]} for c in cubes.values()
     ]
