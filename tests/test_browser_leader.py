@@ -92,7 +92,9 @@ def test_the_planted_gaps_lead_the_overview_with_no_choice_made(page: Page, full
     page.set_viewport_size({"width": 1400, "height": 1000})
     # Its link opens the Equity view that shows it.
     page.get_by_role("link", name="See it on the Equity page").first.click()
-    expect(page).to_have_url(re.compile(r"/equity\?.*metric=ease"))
+    # A page link switches pages once the run under way ends: on 200,000 responses with other tests
+    # sharing the cores, that can take longer than the default five seconds.
+    expect(page).to_have_url(re.compile(r"/equity\?.*metric=ease"), timeout=60_000)
     settle(page)
     expect(page.locator("p", has_text="Gaps beyond sampling noise")).to_contain_text("Below the overall")
     screenshot(page, "equity-from-overview")
