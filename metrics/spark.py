@@ -29,7 +29,7 @@ from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError, Problem
 from metrics.sqlfiles import SQL_DIR, quote_literal, seeds
 from metrics.store import cube_table_name, grains_of
-from metrics.warehouse import empty_relation, in_dependency_order
+from metrics.warehouse import empty_relation, in_dependency_order, inputs_read
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -241,17 +241,22 @@ def build(
     for seed in seeds():
         frame = spark.read.csv(str(SQL_DIR / "seeds" / f"{seed}.csv"), header=True, inferSchema=True)
         frame.createOrReplaceTempView(seed)
+    # Which inputs each view reads, as the warehouse keeps it: a metric over a missing one is skipped.
+    reads = {f"raw_{name}": frozenset({name}) for name in contract.INPUTS}
+    reads.update({seed: frozenset() for seed in seeds()})
     for layer in ("staging", "marts"):
         for model in in_dependency_order(sorted((SQL_DIR / layer).glob("*.sql"))):
-            spark.sql(to_spark(model.read_text(encoding="utf-8"))).createOrReplaceTempView(model.stem)
+            text = model.read_text(encoding="utf-8")
+            spark.sql(to_spark(text)).createOrReplaceTempView(model.stem)
+            reads[model.stem] = inputs_read(text, reads)
             say(f"{layer} {model.stem}: defined")
     built: list[Metric] = []
     for metric in catalog.metrics.values():
-        reads = _inputs_read(metric.sql)
-        if reads <= usable:
+        needed = inputs_read(metric.sql, reads)
+        if needed <= usable:
             built.append(metric)
         else:
-            say(f"{metric.name}: skipped, it reads {', '.join(sorted(reads - usable))}, which is missing")
+            say(f"{metric.name}: skipped, it reads {', '.join(sorted(needed - usable))}, which is missing")
 
     def cube(metric: Metric) -> SparkCube:
         step = time.perf_counter()
@@ -272,23 +277,11 @@ def build(
     return cubes
 
 
-def _inputs_read(sql: str) -> frozenset[str]:
-    """The inputs a metric's SQL reads through the staging and mart models it names."""
-    text = sql.lower()
-    reads = set()
-    for layer in ("staging", "marts"):
-        for model in (SQL_DIR / layer).glob("*.sql"):
-            if re.search(rf"\b{model.stem}\b", text):
-                body = model.read_text(encoding="utf-8").lower()
-                reads |= {n for n in contract.INPUTS if re.search(rf"\braw_{n}\b", body)}
-                reads |= _inputs_read(body) if layer == "marts" else set()
-    return frozenset(reads)
-
-
 def _register_inputs(spark: SparkSession, data: str, say: Callable[[str], None]) -> frozenset[str]:
     """Register each input found at `data` as the view `raw_<input>`, every optional column it
     leaves out given its documented default; return the inputs found. (On Spark the rows are not
-    checked against the contract's value rules: `cx check` does that where DuckDB reads them.)"""
+    checked against the contract's value rules: the store build from them does, and computes the
+    metrics whose rows that changed itself.)"""
     from pyspark.errors import AnalysisException
     from pyspark.sql import functions
 

@@ -388,9 +388,11 @@ def _from_spark(prebuilt: Path | None, warehouse: Warehouse, say: Progress) -> P
     value rule, convert zoned timestamps to agency time or redact comments (`warehouse.load` does, as
     it copies the inputs Spark wrote): a metric reading an input that any of these changed is
     computed here instead, and said so."""
-    from metrics.spark import CUBES, read_manifest  # sqlglot is read only when Spark built the cubes
+    if prebuilt is None:
+        return lambda metric, grains: None
+    from metrics.spark import CUBES, read_manifest  # read only when Spark built the cubes
 
-    found = read_manifest(prebuilt) if prebuilt is not None else {}
+    found = read_manifest(prebuilt)
 
     def parquet(metric: Metric, grains: list[tuple[str, ...]]) -> str | None:
         cube = found.get(metric.name)
@@ -400,7 +402,6 @@ def _from_spark(prebuilt: Path | None, warehouse: Warehouse, say: Progress) -> P
         if changed:
             say(f"{metric.name}: computed here, not loaded from Spark's cubes: {changed}")
             return None
-        assert prebuilt is not None
         return quote_literal(str(prebuilt / CUBES / cube.table / "*.parquet"))
 
     return parquet

@@ -265,8 +265,7 @@ class Warehouse:
 
     def inputs_read(self, sql: str) -> frozenset[str]:
         """Return the inputs a SQL text reads through the views it names."""
-        names = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
-        return frozenset().union(*(self.reads[n] for n in names if n in self.reads))
+        return inputs_read(sql, self.reads)
 
     def require(self, inputs: frozenset[str], what: str) -> None:
         """Raise InputError naming the problems of any of `inputs` that is missing or cannot be read.
@@ -445,6 +444,12 @@ class Warehouse:
         self.reads[name] = self.inputs_read(sql)
         self.models[name] = model_file
         self._con.execute(f"create or replace view {quote_identifier(name)} as {sql}")
+
+
+def inputs_read(sql: str, reads: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Return the inputs a SQL text reads through the views it names, `reads` giving each view's."""
+    names = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+    return frozenset().union(*(reads[n] for n in names if n in reads))
 
 
 def _scan(files: tuple[Path, ...]) -> str:
