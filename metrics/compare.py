@@ -156,26 +156,31 @@ def target_met(value: float | None, target: float | None, direction: str) -> boo
     return value >= target if direction == "higher_is_better" else value <= target
 
 
-# A value read against its target: met; short of it, but its 95% interval reaches it (a miss within
-# sampling noise); or short beyond noise (missed). A value without an interval is a count, not a
+# A value read against its target: met beyond noise (its whole 95% interval meets it); met, but its
+# interval reaches past the target (a meet within sampling noise); short, but its interval reaches it (a
+# miss within noise); or short beyond noise (missed). A value without an interval is a count, not a
 # sample: it is met or missed as it stands.
-MET, SHORT_WITHIN_NOISE, MISSED = "met", "short within noise", "missed"
+MET, MET_WITHIN_NOISE = "met", "met within noise"
+SHORT_WITHIN_NOISE, MISSED = "short within noise", "missed"
+WITHIN_NOISE = (MET_WITHIN_NOISE, SHORT_WITHIN_NOISE)
 
 
 def against_target(row: Row | None, target: float | None, direction: str) -> str | None:
-    """Return how a statistic stands against its target (MET, SHORT_WITHIN_NOISE, MISSED); None when
-    there is no value, no target or the metric is neutral."""
+    """Return how a statistic stands against its target (MET, MET_WITHIN_NOISE, SHORT_WITHIN_NOISE,
+    MISSED); None when there is no value, no target or the metric is neutral."""
     value = None if row is None or row.get("suppressed") else row.get("value")
     met = target_met(None if value is None else float(value), target, direction)
     if met is None:
         return None
-    if met:
-        return MET
     assert row is not None
-    bound = row.get("ci_high") if direction == "higher_is_better" else row.get("ci_low")
-    if bound is not None and target_met(float(bound), target, direction):
-        return SHORT_WITHIN_NOISE
-    return MISSED
+    # The bound that could still reach across the target: the low end of a value that meets a "higher
+    # is better" target, the high end of one that falls short of it (and the other way round).
+    low, high = row.get("ci_low"), row.get("ci_high")
+    bound = (low if met else high) if direction == "higher_is_better" else (high if met else low)
+    across = bound is not None and target_met(float(bound), target, direction) is not met
+    if met:
+        return MET_WITHIN_NOISE if across else MET
+    return SHORT_WITHIN_NOISE if across else MISSED
 
 
 def difference_interval(a: Row | None, b: Row | None) -> tuple[float, float] | None:

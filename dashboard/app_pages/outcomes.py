@@ -41,21 +41,21 @@ def render() -> None:
     figures = []
     for outcome in shown:
         progress = data.outcome_progress(outcome.name, quarter)
-        figures.append(Figure(outcome.customer, progress.status, outcome.statement))
+        figures.append(Figure(outcome.customer, progress.headline, outcome.statement))
         _outcome(progress)
     exhibits.figures(figures)
 
 
 def _outcome(progress: OutcomeProgress) -> None:
     outcome = progress.outcome
-    st.header(f"{outcome.customer}: {_MARKS[progress.status]} {progress.status}")
+    st.header(f"{outcome.customer}: {_MARKS[progress.status]} {progress.headline}")
     st.markdown(f"*{state.inert(outcome.statement)}*")
     where = f" · {outcome.service}" if outcome.service else ""
     channels = (
         f" · channels: {', '.join(map(data.channel_label, outcome.channels))}" if outcome.channels else ""
     )
     st.caption(f"Owner: {outcome.owner}{where}{channels}")
-    rows = [*progress.measures, *([progress.equity] if progress.equity else [])]
+    rows = list(progress.parts)
     exhibits.chart(
         f"{outcome.customer}: progress towards the targets",
         charts.towards_targets(_trend_frame(rows)),

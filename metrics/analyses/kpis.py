@@ -11,7 +11,17 @@ import polars as pl
 
 from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations, surveyed
 from metrics.catalog import THEMES, Metric
-from metrics.compare import MET, MISSED, NONE, Difference, adjusted, against_target, change
+from metrics.compare import (
+    MET,
+    MET_WITHIN_NOISE,
+    MISSED,
+    NONE,
+    SHORT_WITHIN_NOISE,
+    Difference,
+    adjusted,
+    against_target,
+    change,
+)
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import (
@@ -201,9 +211,10 @@ def describe_tile(tile: Tile) -> list[str]:
     if metric.target is not None:
         status = {
             MET: "met",
+            MET_WITHIN_NOISE: "met, but within sampling noise of it",
+            SHORT_WITHIN_NOISE: "not met, but within sampling noise of it",
             MISSED: "not met",
-            None: "unknown",
-        }.get(tile.target, "not met, but within sampling noise of it")
+        }.get(tile.target or "", "unknown")
         lines.append(f"Target {format_value(metric.target, metric.format)}: {status}.")
     n = tile.current["n"]
     if tile.current.get("suppressed"):

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from metrics.analyses.kpis import quarters_back
-from metrics.compare import SHORT_WITHIN_NOISE, against_target, change, difference_interval, target_met
+from metrics.compare import WITHIN_NOISE, against_target, change, difference_interval, target_met
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
@@ -33,9 +33,11 @@ RULE = (
     "so there is no pace to judge by. **Off track**: the target's quarter has come without it met, or it "
     "moved away from the target beyond sampling noise. A value short of its target by no more than "
     "sampling noise (the target lies within its 95% interval) is at risk, not off track, when its "
-    "quarter has come. An equity gap has no test of its pace, so it is on track when met, off track "
-    "when its quarter has come without it, and at risk otherwise. A hidden quarter (too few responses) "
-    "and a quarter with no data are not judged."
+    "quarter has come; one that meets it by no more than sampling noise is said so. An equity gap has "
+    "no test of its pace, so it is on track when met, off track when its quarter has come without it, "
+    "and at risk otherwise. A hidden quarter (too few responses) and a quarter with no data are not "
+    "judged. An outcome takes the worst status of its measures and its equity objective, and says how "
+    'many of them could not be judged ("on track so far: 1 of 3 not judged").'
 )
 
 
@@ -68,13 +70,32 @@ class OutcomeProgress:
     equity: Progress | None
 
     @property
+    def parts(self) -> tuple[Progress, ...]:
+        """Its measures, then its equity objective's widest gap when it has one."""
+        return (*self.measures, *([self.equity] if self.equity else []))
+
+    @property
     def status(self) -> str:
         """The outcome's overall status: its worst judged one (off track, at risk, on track)."""
-        judged = [p.status for p in (*self.measures, *([self.equity] if self.equity else []))]
+        judged = [p.status for p in self.parts]
         for status in (OFF_TRACK, AT_RISK, ON_TRACK):
             if status in judged:
                 return status
         return NO_DATA
+
+    @property
+    def unjudged(self) -> tuple[Progress, ...]:
+        """The parts that are hidden or have no data: the status says nothing of them."""
+        return tuple(p for p in self.parts if p.status in (HIDDEN, NO_DATA))
+
+    @property
+    def headline(self) -> str:
+        """The status as a leader should read it: "on track" while a part is hidden or has no data
+        would claim more than the data does, so the parts not judged are counted with it."""
+        left_out = self.unjudged
+        if not left_out or self.status == NO_DATA:
+            return self.status
+        return f"{self.status} so far: {len(left_out)} of {len(self.parts)} not judged"
 
 
 def _index(label: str) -> int:
@@ -89,22 +110,24 @@ def judge(
     by: str,
     quarter: str,
     moved: bool = True,
-    short_within_noise: bool = False,
+    within_noise: bool = False,
 ) -> tuple[str, str]:
     """Return the status of a measure with values by quarter (oldest first, ending at `quarter`)
     against `target` by the quarter `by`, and the reason in words. `moved` says whether the change
     over the quarters its pace is read from is beyond sampling noise: a pace within noise is no pace.
-    `short_within_noise` says the latest value misses the target by no more than sampling noise: when
-    the target's quarter has come, that is no sure miss. A missing latest value is judged by the
-    caller (hidden or no data)."""
+    `within_noise` says the target lies within the latest value's 95% interval: a meet is then said to
+    be no sure one, and a miss when the target's quarter has come is no sure miss. A missing latest
+    value is judged by the caller (hidden or no data)."""
     values = dict(history)
     latest = values.get(quarter)
     if latest is None:
         return NO_DATA, f"no value in {quarter}"
     if target_met(latest, target, direction):
+        if within_noise:
+            return ON_TRACK, f"meets the target in {quarter}, though by no more than sampling noise"
         return ON_TRACK, f"meets the target in {quarter}"
     if _index(quarter) >= _index(by):
-        if short_within_noise:
+        if within_noise:
             return AT_RISK, f"{by} has come, and it is short of the target by no more than sampling noise"
         return OFF_TRACK, f"{by} has come and the target is not met"
     start = _index(quarter) - PACE + 1
@@ -143,9 +166,9 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
             if _shown(rows.get(q))
         ]
         moved = len(window) >= 2 and change(window[-1], window[0], metric.aggregate).significant
-        short = against_target(rows.get(quarter), measure.target, metric.direction) == SHORT_WITHIN_NOISE
+        noise = against_target(rows.get(quarter), measure.target, metric.direction) in WITHIN_NOISE
         status, reason = _judged(
-            rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved, short
+            rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved, noise
         )
         measures.append(
             Progress(
@@ -168,7 +191,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     history: list[tuple[str, float | None]] = []
     widest: tuple[str, str] | None = None
     tested: bool | None = None
-    short = False  # the latest widest gap is over the limit by no more than sampling noise
+    noise = False  # the limit lies within the 95% interval of the latest widest gap
     for q in quarters_between(filters.start or quarter, quarter):
         # "Not reported" is no group of people: the objective is about the groups people are in.
         shown = result.filter(
@@ -187,7 +210,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             widest = (str(low[objective.dimension]), str(high[objective.dimension]))
             tested = change(high, low, metric.aggregate).significant
             interval = difference_interval(high, low)
-            short = interval is not None and interval[0] <= objective.max_gap
+            noise = interval is not None and interval[0] <= objective.max_gap <= interval[1]
     label = (
         f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
     )
@@ -196,7 +219,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         status, reason = NO_DATA, f"fewer than two groups shown in {quarter}"
     else:
         status, reason = judge(
-            history, objective.max_gap, "lower_is_better", objective.by, quarter, False, short
+            history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
         )
         if status == AT_RISK and _index(quarter) < _index(objective.by):
             reason = (
@@ -216,13 +239,13 @@ def _judged(
     by: str,
     quarter: str,
     moved: bool,
-    short: bool,
+    within_noise: bool,
 ) -> tuple[str, str]:
     if row is not None and row.get("suppressed"):
         return HIDDEN, f"too few responses in {quarter} to show"
     if row is None or row.get("value") is None:
         return NO_DATA, f"no data in {quarter}"
-    return judge(history, target, direction, by, quarter, moved, short)
+    return judge(history, target, direction, by, quarter, moved, within_noise)
 
 
 def _shown(row: dict[str, Any] | None) -> float | None:
