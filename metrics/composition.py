@@ -108,6 +108,40 @@ def sum_over(
     return f"select {', '.join([*keys, *summed])} from {table} {where} group by all"
 
 
+def breakdowns_over(
+    table: str,
+    parts: Sequence[tuple[int, Sequence[str]]],
+    sums: Sequence[str],
+    conditions: Sequence[str],
+) -> str:
+    """Return the query summing the columns `sums` of a metric's cube table once for each of `parts`
+    (the grain it reads and the dimensions it groups by), in one read of the table: each part's rows
+    are tagged `cx_part` (its place in `parts`), and a dimension it does not group by is null.
+    Planning a statement costs more than summing a cube, so many breakdowns of one metric under the
+    same filters (the overview's gap search) share one."""
+    keys = [d for d in dict.fromkeys(d for _, by in parts for d in by)]
+    flags = [f"cx_by_{j}" for j in range(len(keys))]
+    rows = ", ".join(
+        f"({i}, {int(grain)}, {', '.join('true' if k in by else 'false' for k in keys) or 'true'})"
+        for i, (grain, by) in enumerate(parts)
+    )
+    names = ", ".join(["cx_part", GRAIN_COLUMN, *(flags or ["cx_none"])])
+    grouped = [
+        f"case when cx_parts.{flag} then cx_cube.{quote_identifier(k)} end as {quote_identifier(k)}"
+        for flag, k in zip(flags, keys, strict=True)
+    ]
+    summed = [f"sum(cx_cube.{quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
+    # The grains named again as a filter, so the scan skips the others' row groups before the join.
+    grains = ", ".join(sorted({str(int(grain)) for grain, _ in parts}))
+    where = f"where {' and '.join([f'cx_cube.{GRAIN_COLUMN} in ({grains})', *conditions])}"
+    return (
+        f"select cx_parts.cx_part, {', '.join([*grouped, *summed])}\n"
+        f"from {table} as cx_cube\n"
+        f"join (values {rows}) as cx_parts({names}) using ({GRAIN_COLUMN})\n"
+        f"{where}\ngroup by all"
+    )
+
+
 def histogram_over(
     table: str, by: Sequence[str], conditions: Sequence[str], grain: int | None, cell: bool
 ) -> str:

@@ -51,6 +51,9 @@ WORKERS = min(4, os.cpu_count() or 1)
 _WORKER_NAME = "cx-query"
 # Results kept per engine, least recently used dropped first; most are a few rows.
 REMEMBERED_RESULTS = 4096
+# One metric asked this many breakdowns or more under the same filters reads its cube table once
+# for all of them (`Engine._breakdowns`).
+BREAKDOWNS = 3
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -357,11 +360,15 @@ class Engine:
             missing = [
                 q for q in dict.fromkeys(queries) if (q, True, self.min_n, self.exact) not in self._results
             ]
-        stacks = self._stacks(missing) if self.store and len(missing) > 1 else []
-        stacked = {query for stack in stacks for query, _, _ in stack}
+        many = self.store and len(missing) > 1
+        breakdowns = self._breakdowns(missing) if many else []
+        broken = {query for job in breakdowns for query, _, _ in job.members}
+        stacks = self._stacks([q for q in missing if q not in broken]) if many else []
+        stacked = broken | {query for stack in stacks for query, _, _ in stack}
         shared = self._shared_reads([q for q in missing if q not in stacked]) if len(missing) > 1 else []
         read_once = {query for group in shared for query in group}
-        jobs: list[list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query] = [
+        jobs: list[_Job] = [
+            *breakdowns,
             *stacks,
             *shared,
             *(q for q in missing if q not in stacked and q not in read_once),
@@ -369,13 +376,60 @@ class Engine:
         self.each(self._job, jobs)
         return [self.run(query) for query in queries]
 
-    def _job(self, job: list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query) -> None:
+    def _job(self, job: _Job) -> None:
         if isinstance(job, Query):
             self.run(job)
+        elif isinstance(job, _Breakdowns):
+            self._run_breakdowns(job)
         elif isinstance(job, tuple):
             self._run_shared_read(job)
         else:
             self._run_stack(job)
+
+    def _breakdowns(self, queries: Sequence[Query]) -> list[_Breakdowns]:
+        """Group the queries of one metric under the same filters that its cube table answers with
+        several breakdowns (the overview's gap search asks some sixty) into one job per metric, each
+        answered by one statement (`_run_breakdowns`)."""
+        kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
+        for query in dict.fromkeys(queries):
+            try:
+                metric, conditions, params = self._prepare(query)
+            except CxError:
+                continue  # answered alone, so the error names its query
+            cube = self.store.cube(metric.name, _needed(query)) if self.store else None
+            if cube is None or cube.grain is None or metric.aggregate in QUANTILES:
+                continue
+            key = (metric.name, cube.table, tuple(conditions), tuple(params.items()))
+            kinds.setdefault(key, []).append((query, metric, cube))
+        jobs = [members for members in kinds.values() if len({q.by for q, _, _ in members}) >= BREAKDOWNS]
+        # One metric's job alone is cut in one per worker, so the workers share it; several keep
+        # them busy as they are, each planned once.
+        parts = WORKERS if len(jobs) == 1 else 1
+        return [_Breakdowns(members[start::parts]) for members in jobs for start in range(parts)]
+
+    def _run_breakdowns(self, job: _Breakdowns) -> None:
+        """Answer one metric's breakdowns under the same filters in one read of its cube table, then
+        finish the totals once and remember each query's part."""
+        first, metric, cube = job.members[0]
+        _, conditions, params = self._prepare(first)
+        described = self._describe(f"cube {cube.table}", f"select * from {_table(cube)}")
+        sums = [
+            c for c in described if c not in cube.dimensions and c not in DIMENSIONS and c != GRAIN_COLUMN
+        ]
+        parts = [(int(c.grain or 0), q.by) for q, _, c in job.members]
+        totals = composition.breakdowns_over(_table(cube), parts, sums, conditions)
+        sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
+        try:
+            table = self.warehouse.frame(sql, params)
+        except duckdb.Error:
+            return  # each is then answered alone, and a failure names its metric file
+        min_n, exact = self.min_n, self.exact
+        parts = table.partition_by("cx_part", as_dict=True, include_key=False)
+        for i, (query, _, _) in enumerate(job.members):
+            part = parts.get((i,), table.clear().drop("cx_part"))
+            # With no breakdown the direct computation returns one row even over no rows: `run` does.
+            if query.by or part.height:
+                self._remember((query, True, min_n, exact), self._finished(metric, query, part))
 
     def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
         """Group the queries no cube answers that read one metric's rows under the same filters and
@@ -837,6 +891,19 @@ def parse_analysis(text: str, source: str) -> _Analysis:
     return _Analysis(text, header["reads"], keys)
 
 
+@dataclass(frozen=True)
+class _Breakdowns:
+    """Queries of one metric under the same filters, each with its own breakdown, that one read of
+    the metric's cube table answers (`Engine._run_breakdowns`)."""
+
+    members: list[tuple[Query, Metric, Cube]]
+
+
+# What `Engine.run_many` hands its workers: breakdowns of one metric, a stack of alike queries of
+# several metrics, queries that read one metric's rows once, or a query alone.
+_Job = _Breakdowns | list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query
+
+
 def _table(cube: Cube) -> str:
     return f"{ALIAS}.{quote_identifier(cube.table)}"
 
@@ -860,5 +927,5 @@ def _similar(name: str, known: list[str]) -> list[str]:
 def _in_display_order(result: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     if not by or result.is_empty():
         return result
-    rows = sorted(result.iter_rows(named=True), key=lambda row: [sort_key(d, row[d]) for d in by])
-    return pl.DataFrame(rows, schema=result.schema)
+    keys = [[sort_key(d, v) for v in result[d].to_list()] for d in by]
+    return result[sorted(range(result.height), key=lambda i: [k[i] for k in keys])]

@@ -133,6 +133,35 @@ def test_alike_questions_answered_together_equal_the_rows(fast_engine: Engine) -
     assert all(r.height == 1 and r["value"].is_null().all() for r in answered[-5:-1])
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [Filters((), "FY2025 Q2", "FY2026 Q3"), Filters((("channel", ("website",)),), "FY2026 Q1", "FY2026 Q4")],
+    ids=["period", "channel"],
+)
+def test_breakdowns_of_one_metric_read_its_cube_once_and_equal_the_rows(
+    fast_engine: Engine, filters: Filters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overview's gap search asks each measure some sixty breakdowns under the same filters: one
+    statement per measure answers them all, with the same groups, counts and hidden cells."""
+    from metrics.analyses.gaps import _plan
+
+    queries = [q for name in ("trust", "ease") for q in _plan(fast_engine, name, filters).values()]
+    fast_engine.forget_results()
+    jobs = fast_engine._breakdowns(queries)
+    assert [len(job.members) for job in jobs] == [len(queries) // 2] * 2
+
+    def refuse(*args: object) -> None:
+        raise AssertionError(f"{args[0]} was answered alone or stacked")
+
+    monkeypatch.setattr(fast_engine, "_run", refuse)
+    monkeypatch.setattr(fast_engine, "_run_stack", refuse)
+    answered = fast_engine.run_many(queries)
+    monkeypatch.undo()
+    for query, result in zip(queries, answered, strict=True):
+        assert same(result, fast_engine.direct(query)), query
+    assert any(r["suppressed"].any() for r in answered) and any(r.height > 20 for r in answered)
+
+
 def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:
     query = Query.of("ease", ["age_band", "service"], {}, "FY2026 Q4", "FY2026 Q4")
     fast, direct = fast_engine.run(query), fast_engine.direct(query)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from metrics import contract
-from metrics.compare import Difference, adjusted, gap, gap_interval
+from metrics.compare import Difference, gap, gap_interval
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
+from metrics.significance import ALPHA, holm
 
 # The traits a group is compared within, besides everyone in the view.
 CONTEXTS = (*EQUITY_DIMENSIONS, "channel", "service", "segment", "fiscal_quarter")
@@ -63,13 +64,13 @@ def gaps(
     over every group, context and measure compared."""
     names = tuple(n for n in names if n in engine.catalog.metrics)
     found = compared(engine, filters, names)
-    tested = adjusted([g.difference for g in found])
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
-    for raw, difference in zip(found, tested, strict=True):
-        g = replace(raw, difference=difference)
-        delta = difference.delta
-        if not difference.significant or delta is None or abs(delta) < floor:
+    # Thousands are compared, a few dozen kept: only those kept take their adjusted test along.
+    for raw, p in zip(found, holm([g.difference.p for g in found]), strict=True):
+        delta = raw.difference.delta
+        if p is None or p >= ALPHA or delta is None or abs(delta) < floor:
             continue
+        g = replace(raw, difference=replace(raw.difference, p=p))
         # The same people seen from either trait (rural among 65+, 65+ among rural): keep the larger.
         key = (g.metric, g.cell)
         if key not in kept or abs(delta) > abs(kept[key].difference.delta or 0):
