@@ -416,8 +416,8 @@ class Engine:
         sums = [
             c for c in described if c not in cube.dimensions and c not in DIMENSIONS and c != GRAIN_COLUMN
         ]
-        parts = [(int(c.grain or 0), q.by) for q, _, c in job.members]
-        totals = composition.breakdowns_over(_table(cube), parts, sums, conditions)
+        grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
+        totals = composition.breakdowns_over(_table(cube), grains, sums, conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         try:
             table = self.warehouse.frame(sql, params)
