@@ -560,9 +560,8 @@ class Engine:
 
     def _finished(self, metric: Metric, query: Query, table: pl.DataFrame) -> pl.DataFrame:
         """Put a query's groups in display order, hide small cells and keep the result columns."""
-        result = suppress(_in_display_order(table, query.by), query.by, self.threshold(metric))
         keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
-        return result.select(keep)
+        return suppress(_in_display_order(table, query.by), query.by, self.threshold(metric), keep)
 
     def _stacks(self, queries: Sequence[Query]) -> list[list[tuple[Query, Metric, Cube]]]:
         """Group the queries cubes can answer that share an aggregate, a breakdown and filters (a

@@ -52,9 +52,28 @@ def _n(cell: dict[str, object], column: str = "n") -> int:
     return n if isinstance(n, int) else 0
 
 
-def suppress(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFrame:
+def suppress(
+    result: pl.DataFrame, by: Sequence[str], min_n: int, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """Blank the statistics of hidden cells and mark them in a `suppressed` column; a cell with no rows
-    keeps n = 0, with no value, and is not marked."""
+    keeps n = 0, with no value, and is not marked. `columns` are those returned (every one, with
+    `suppressed` last, by default)."""
+    if not _any_to_hide(result, min_n):
+        # Most answers over many rows hide nothing: then no cell is read whole, and one step says so.
+        listed = columns or [*(c for c in result.columns if c != "suppressed"), "suppressed"]
+        return result.select(
+            pl.lit(False).alias(c)
+            if c == "suppressed"
+            else pl.col(c).cast(pl.Int64)
+            if c == "n"
+            else pl.col(c)
+            for c in listed
+        )
+    found = _suppressed(result, by, min_n)
+    return found.select(columns) if columns else found
+
+
+def _suppressed(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFrame:
     cells = result.to_dicts()
     hidden = hidden_rows(cells, by, min_n)
     mask = pl.Series("suppressed", [i in hidden for i in range(len(cells))], dtype=pl.Boolean)
@@ -66,3 +85,18 @@ def suppress(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFram
     ]
     counted = pl.when(nothing).then(0).otherwise(pl.col("n")).cast(pl.Int64).alias("n")
     return result.with_columns(counted).with_columns(blanked).with_columns(mask)
+
+
+def _any_to_hide(result: pl.DataFrame, min_n: int) -> bool:
+    """Return whether any cell is empty or under the minimum, read as `empty` and `hidden_rows` read
+    them: without one, nothing is hidden or blanked."""
+    shown = result["n"].to_list()
+    true = result[TRUE_N].to_list() if TRUE_N in result.columns else shown
+    for n, t in zip(shown, true, strict=True):
+        if t is None or t == 0 or min(_whole(n), _whole(t)) < min_n:
+            return True
+    return False
+
+
+def _whole(n: object) -> int:
+    return n if isinstance(n, int) else 0

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from metrics.query import Engine, Filters
+from metrics.query import Engine, Filters, Query
 
 # What a measure's population is made of: a channel moving to another survey version changes which
 # items its respondents answer and how the trust question is worded.
@@ -48,6 +48,20 @@ def strata_of(engine: Engine, name: str) -> tuple[str, ...]:
     return tuple(d for d in STRATA if d in engine.dimensions(engine.metric(name)))
 
 
+def population_query(
+    engine: Engine,
+    name: str,
+    filters: Filters,
+    by: Sequence[str] = (),
+    start: str | None = None,
+    end: str | None = None,
+) -> Query:
+    """Return the question `populations` asks: a page asks it with its other questions in one
+    `Engine.run_many`, so the answers are at hand when `populations` reads them."""
+    by = [*by, "fiscal_quarter", *strata_of(engine, name)]
+    return engine.applicable(filters.query(name, by=by, start=start, end=end))[0]
+
+
 def populations(
     engine: Engine,
     name: str,
@@ -58,7 +72,7 @@ def populations(
 ) -> dict[tuple[str, ...], frozenset[Stratum]]:
     """Return, per group of `by` and quarter (the key's last part), the strata with rows for the measure."""
     dims = strata_of(engine, name)
-    query, _ = engine.applicable(filters.query(name, by=[*by, "fiscal_quarter", *dims], start=start, end=end))
+    query = population_query(engine, name, filters, by, start, end)
     found: dict[tuple[str, ...], set[Stratum]] = {}
     for row in engine.run(query).iter_rows(named=True):
         if row["suppressed"] or row["n"]:  # a hidden cell has rows; a cell with none has no data

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.analyses.breaks import SAME, Basis, basis, populations
+from metrics.analyses.breaks import SAME, Basis, basis, population_query, populations
 from metrics.analyses.kpis import quarters_back
 from metrics.catalog import Metric
 from metrics.compare import NONE, Difference, change
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_delta, format_statistic
-from metrics.query import Engine, Filters
+from metrics.query import Engine, Filters, Query
 
 Period = tuple[str, str]  # first and last fiscal quarter, inclusive
 
@@ -43,9 +43,19 @@ class Answer:
 def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> Answer:
     """Return the answer for the headline measure `name` in `quarter` under the filters."""
     metric = engine.metric(name)
-    current = _value(engine, name, filters, (quarter, quarter))
     first = FiscalQuarter.parse(quarter)
     opening = FiscalQuarter(first.year, 1).label
+    # Every question the answer asks when like is compared with like, asked together.
+    year_ago = (quarters_back(opening, 4), quarters_back(quarter, 4))
+    periods = [(quarter, quarter), (opening, quarter), (quarters_back(quarter, 1),) * 2, year_ago]
+    engine.run_many(
+        [
+            *(_value_query(engine, name, filters, p) for p in periods),
+            *(population_query(engine, name, filters, start=p[0], end=quarter) for p in periods[2:]),
+            population_query(engine, name, filters, start=quarters_back(quarter, 4), end=quarter),
+        ]
+    )
+    current = _value(engine, name, filters, (quarter, quarter))
     year_to_date = _value(engine, name, filters, (opening, quarter)) if opening != quarter else None
     return Answer(
         metric,
@@ -75,7 +85,7 @@ def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") 
             name,
             filters,
             (opening, quarter),
-            (quarters_back(opening, 4), quarters_back(quarter, 4)),
+            year_ago,
             f"the same quarters of FY{first.year - 1}",
         ),
     )
@@ -126,8 +136,13 @@ def _moved(comparison: Comparison, fmt: str) -> str:
 def _value(
     engine: Engine, name: str, filters: Filters, period: Period, **where: tuple[str, ...]
 ) -> dict[str, Any]:
-    query, _ = engine.applicable(filters.query(name, where=where, start=period[0], end=period[1]))
-    return engine.run(query).row(0, named=True)
+    return engine.run(_value_query(engine, name, filters, period, **where)).row(0, named=True)
+
+
+def _value_query(
+    engine: Engine, name: str, filters: Filters, period: Period, **where: tuple[str, ...]
+) -> Query:
+    return engine.applicable(filters.query(name, where=where, start=period[0], end=period[1]))[0]
 
 
 def _compare(

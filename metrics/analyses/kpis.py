@@ -9,7 +9,15 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import SAME, Basis, basis, channel_labels, populations, surveyed
+from metrics.analyses.breaks import (
+    SAME,
+    Basis,
+    basis,
+    channel_labels,
+    population_query,
+    populations,
+    surveyed,
+)
 from metrics.catalog import THEMES, Metric
 from metrics.compare import (
     MET,
@@ -82,12 +90,14 @@ def quarters_back(quarter: str, count: int) -> str:
 
 def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Tile]:
     """Compute the KPI tiles of `names`, their queries answered together (Engine.run_many)."""
-    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
+    start, previous = quarters_back(quarter, HISTORY_QUARTERS - 1), quarters_back(quarter, 1)
     asked = [
         engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
         for name in names
     ]
-    results = engine.run_many([query for query, _ in asked])
+    # The populations each tile's change is read like for like on, asked alongside.
+    bases = [population_query(engine, name, filters, start=previous, end=quarter) for name in names]
+    results = engine.run_many([*(query for query, _ in asked), *bases])[: len(asked)]
     found = [
         _tile(engine.metric(name), quarter, result, ignored)
         for name, (_, ignored), result in zip(names, asked, results, strict=True)
@@ -265,9 +275,16 @@ def largest_moves(
         )[0]
         for metric, dimension in asked
     ]
+    # The populations each group's change is read like for like on, asked alongside.
+    bases = [
+        population_query(engine, metric.name, filters, [dimension], previous, quarter)
+        for metric, dimension in asked
+    ]
     tested = []
     empty: frozenset[tuple[str, ...]] = frozenset()
-    for (metric, dimension), result in zip(asked, engine.run_many(queries), strict=True):
+    for (metric, dimension), result in zip(
+        asked, engine.run_many([*queries, *bases])[: len(queries)], strict=True
+    ):
         found = populations(engine, metric.name, filters, by=[dimension], start=previous, end=quarter)
         by_group: dict[str, dict[str, dict[str, Any]]] = {}
         for row in result.iter_rows(named=True):
