@@ -559,20 +559,37 @@ def transactions_by_channel(table: pl.DataFrame, baseline: str, quarter: str) ->
 
 
 @_once_per_result
-def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
+def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.VConcatChart:
     """Each measure of an outcome by quarter, one colour and shape each, with a dashed rule in its
     colour at its target. `frame`: measure (label), quarter, value (null where hidden or no data),
-    target, format ("percent" for every measure draws a percentage axis)."""
-    percent = bool(frame.height) and bool((frame["format"] == "percent").all())
-    fmt = ".0%" if percent else ",.0f"
+    target, format. Measures of one format share an axis; measures of different scales (a share and
+    a wait, say) are drawn one panel each, each on its own axis, as one axis would misread them."""
     names = list(dict.fromkeys(frame["measure"].to_list()))
+    formats = dict(zip(frame["measure"].to_list(), frame["format"].to_list(), strict=True))
     order = list(dict.fromkeys(frame.sort("quarter")["quarter"].to_list()))
-    colour = alt.Color("measure:N", title=None, sort=names, scale=alt.Scale(range=PALETTE))
+    colour = alt.Color("measure:N", title=None, scale=alt.Scale(domain=names, range=PALETTE))
+    if len(set(formats.values())) <= 1:
+        return _towards(frame, names, order, next(iter(formats.values()), "number"), colour, 220)
+    panels = [
+        _towards(frame.filter(pl.col("measure") == name), [name], order, formats[name], colour, 110)
+        for name in names
+    ]
+    return alt.vconcat(*panels)
+
+
+def _towards(
+    frame: pl.DataFrame, names: list[str], order: list[str], fmt: str, colour: alt.Color, height: int
+) -> alt.LayerChart | alt.FacetChart:
+    """One axis of `towards_targets`: a duration's seconds drawn as minutes, as every chart draws them."""
+    if fmt == "duration":
+        frame = frame.with_columns(pl.col("value") / 60, pl.col("target") / 60)
+    axis = ".0%" if fmt == "percent" else ",.0f"
+    title = "minutes" if fmt == "duration" else None
     base = alt.Chart(frame.to_pandas())
     # A quarter with no value (hidden, no data) leaves a gap in its line; its target still shows.
     line = base.mark_line(strokeWidth=2).encode(
         x=alt.X("quarter:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=True, nice=True)),
+        y=alt.Y("value:Q", title=title, axis=alt.Axis(format=axis), scale=alt.Scale(zero=True, nice=True)),
         color=colour,
     )
     points = line.mark_point(size=50, filled=True).encode(
@@ -580,9 +597,9 @@ def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
         tooltip=[
             alt.Tooltip("measure:N", title="Measure"),
             alt.Tooltip("quarter:O", title="Quarter"),
-            alt.Tooltip("value:Q", title="Value", format=".1%" if percent else ",.0f"),
-            alt.Tooltip("target:Q", title="Target", format=fmt),
+            alt.Tooltip("value:Q", title="Value", format=_FORMATS.get(fmt, ",.2f")),
+            alt.Tooltip("target:Q", title="Target", format=_FORMATS.get(fmt, ",.2f")),
         ],
     )
     targets = base.mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(y="mean(target):Q", color=colour)
-    return alt.layer(line, points, targets).properties(height=220)
+    return alt.layer(line, points, targets).properties(height=height)

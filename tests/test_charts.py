@@ -40,3 +40,28 @@ def test_shares_over_time_with_every_point_hidden_still_exports_as_an_image() ->
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     drawn = next(iter(chart.to_dict()["datasets"].values()))
     assert [row["value"] for row in drawn] == [None, None]  # nothing drawn, nothing made up
+
+
+def test_an_outcome_of_a_share_and_a_wait_draws_each_on_its_own_axis() -> None:
+    # One axis for 85% and 240 seconds would read the share as nothing: a panel each, the wait in
+    # minutes as every chart draws it.
+    frame = pl.DataFrame(
+        {
+            "measure": ["Ease", "Ease", "Median wait", "Median wait"],
+            "quarter": ["FY2026 Q3", "FY2026 Q4", "FY2026 Q3", "FY2026 Q4"],
+            "value": [0.82, 0.85, 300.0, None],
+            "target": [0.85, 0.85, 240.0, 240.0],
+            "format": ["percent", "percent", "duration", "duration"],
+        }
+    )
+    spec = charts.towards_targets(frame).to_dict()
+    share, wait = spec["vconcat"]
+    assert share["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert wait["layer"][0]["encoding"]["y"]["title"] == "minutes"
+    drawn = spec["datasets"][wait["data"]["name"]]
+    assert [(r["value"], r["target"]) for r in drawn] == [(5.0, 4.0), (None, 4.0)]
+    png = vlc.vegalite_to_png(charts.towards_targets(frame).to_dict(), ppi=100)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # Measures of one format keep one axis.
+    alike = charts.towards_targets(frame.filter(pl.col("format") == "percent")).to_dict()
+    assert "vconcat" not in alike and alike["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
