@@ -6,14 +6,13 @@ import functools
 import hashlib
 import math
 import pickle
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import ParamSpec, TypeVar
 
 import altair as alt
 import polars as pl
 
+from dashboard.kept import Kept
 from metrics.analyses.drivers import EQUAL_SHARE, FIX_FIRST, QUADRANTS
 from metrics.analyses.journeys import STAGES, Moment
 from metrics.catalog import Metric
@@ -31,8 +30,7 @@ _KEPT = 256
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-_built: OrderedDict[bytes, bytes] = OrderedDict()
-_lock = threading.Lock()
+_built: Kept[bytes, bytes] = Kept(_KEPT)
 
 
 def _once_per_result(build: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -49,16 +47,10 @@ def _once_per_result(build: Callable[_P, _R]) -> Callable[_P, _R]:
         except (pickle.PicklingError, TypeError, AttributeError):  # an argument pickle cannot write
             return build(*args, **kwargs)
         key = hashlib.blake2b(asked).digest()
-        with _lock:
-            kept = _built.get(key)
-            if kept is not None:
-                _built.move_to_end(key)
+        kept = _built.get(key)
         if kept is None:
             kept = pickle.dumps(build(*args, **kwargs), pickle.HIGHEST_PROTOCOL)
-            with _lock:
-                _built[key] = kept
-                while len(_built) > _KEPT:
-                    _built.popitem(last=False)
+            _built.put(key, kept)
         # A copy from the kept bytes even the first time: every copy of a chart then pickles alike,
         # and exhibits.py finds the chart's specification by those bytes.
         return pickle.loads(kept)  # type: ignore[no-any-return]

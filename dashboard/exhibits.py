@@ -7,8 +7,6 @@ import dataclasses
 import hashlib
 import json
 import pickle
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ from dashboard.briefing import (
     xlsx_bytes,
 )
 from dashboard.filters import KEYS, current, describe
+from dashboard.kept import Kept
 from metrics.provenance import Provenance, data_as_of, definitions_version
 
 
@@ -46,9 +45,7 @@ class _Specified:
 
 # Vega-Lite specifications kept, one per chart: a run that shows the same numbers again draws from
 # the kept specification.
-_KEPT = 256
-_specs: OrderedDict[tuple[bytes, bool], _Specified] = OrderedDict()
-_lock = threading.Lock()
+_specs: Kept[tuple[bytes, bool], _Specified] = Kept(256)
 
 
 def begin(page: str, title: str) -> None:
@@ -145,10 +142,7 @@ def _specified(chart: Any, legend_below: bool) -> tuple[Any, _Specified]:
     (tests/test_page_speed.py checks the element drawn is st.altair_chart's)."""
     pickled = pickle.dumps(chart, pickle.HIGHEST_PROTOCOL)
     key = (hashlib.blake2b(pickled).digest(), legend_below)
-    with _lock:
-        found = _specs.get(key)
-        if found is not None:
-            _specs.move_to_end(key)
+    found = _specs.get(key)
     if found is not None:
         return (pickle.loads(found.drawn) if legend_below else chart), found
     # Legends go under the plot, so on a phone the plot keeps the width a side legend would take.
@@ -156,10 +150,7 @@ def _specified(chart: Any, legend_below: bool) -> tuple[Any, _Specified]:
     spec = _convert_altair_to_vega_lite_spec(drawn)
     datasets = tuple(spec.pop("datasets", {}).items())
     found = _Specified(json.dumps(spec), datasets, pickle.dumps(drawn, pickle.HIGHEST_PROTOCOL))
-    with _lock:
-        _specs[key] = found
-        while len(_specs) > _KEPT:
-            _specs.popitem(last=False)
+    _specs.put(key, found)
     return drawn, found
 
 

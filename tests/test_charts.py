@@ -65,3 +65,14 @@ def test_an_outcome_of_a_share_and_a_wait_draws_each_on_its_own_axis() -> None:
     # Measures of one format keep one axis.
     alike = charts.towards_targets(frame.filter(pl.col("format") == "percent")).to_dict()
     assert "vconcat" not in alike and alike["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
+
+
+def test_the_memory_of_built_charts_lets_the_least_recently_used_go() -> None:
+    from dashboard.kept import Kept
+
+    kept: Kept[str, int] = Kept(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # "a" is now the more recently used
+    kept.put("c", 3)
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == (1, None, 3)

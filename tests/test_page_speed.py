@@ -4,7 +4,6 @@ load test, tests/load/load_test.py, not for a timed test.)"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import altair as alt
@@ -14,6 +13,7 @@ from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, exhibits
+from dashboard.kept import Kept
 from metrics.catalog import load_catalog
 
 
@@ -36,7 +36,7 @@ def test_a_chart_is_built_once_per_result_and_anew_when_any_row_differs(
 ) -> None:
     metric = load_catalog().metrics["trust"]
     built: list[int] = []
-    monkeypatch.setattr(charts, "_built", OrderedDict())  # none kept from another test
+    monkeypatch.setattr(charts, "_built", Kept(8))  # none kept from another test
     monkeypatch.setattr(alt, "layer", _counting(alt.layer, built))
     values = [0.5 + i / 100 for i in range(30)]
     first = charts.trend(_series(values), metric, "fiscal_quarter", None, target=0.7)
@@ -66,7 +66,7 @@ def _counting(function: Any, calls: list[int]) -> Any:
 
 def test_a_chart_is_converted_once_however_often_it_is_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
     converted: list[int] = []
-    monkeypatch.setattr(exhibits, "_specs", OrderedDict())  # none kept from another test
+    monkeypatch.setattr(exhibits, "_specs", Kept(8))  # none kept from another test
     monkeypatch.setattr(
         exhibits, "_convert_altair_to_vega_lite_spec", _counting(_convert_altair_to_vega_lite_spec, converted)
     )
