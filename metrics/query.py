@@ -10,7 +10,7 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -386,21 +386,29 @@ class Engine:
         else:
             self._run_stack(job)
 
-    def _breakdowns(self, queries: Sequence[Query]) -> list[_Breakdowns]:
-        """Group the queries of one metric under the same filters that its cube table answers with
-        several breakdowns (the overview's gap search asks some sixty) into one job per metric, each
-        answered by one statement (`_run_breakdowns`)."""
-        kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
+    def _summed_cubes(
+        self, queries: Sequence[Query]
+    ) -> Iterator[tuple[Query, Metric, Cube, list[str], dict[str, object]]]:
+        """Yield each distinct query a cube answers by summing its totals (a quantile's keeps every
+        value: no), with that cube and the query's conditions and parameters."""
         for query in dict.fromkeys(queries):
             try:
                 metric, conditions, params = self._prepare(query)
             except CxError:
                 continue  # answered alone, so the error names its query
             cube = self.store.cube(metric.name, _needed(query)) if self.store else None
-            if cube is None or cube.grain is None or metric.aggregate in QUANTILES:
-                continue
-            key = (metric.name, cube.table, tuple(conditions), tuple(params.items()))
-            kinds.setdefault(key, []).append((query, metric, cube))
+            if cube is not None and metric.aggregate not in QUANTILES:
+                yield query, metric, cube, conditions, params
+
+    def _breakdowns(self, queries: Sequence[Query]) -> list[_Breakdowns]:
+        """Group the queries of one metric under the same filters that its cube table answers with
+        several breakdowns (the overview's gap search asks some sixty) into one job per metric, each
+        answered by one statement (`_run_breakdowns`)."""
+        kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
+        for query, metric, cube, conditions, params in self._summed_cubes(queries):
+            if cube.grain is not None:
+                key = (metric.name, cube.table, tuple(conditions), tuple(params.items()))
+                kinds.setdefault(key, []).append((query, metric, cube))
         jobs = [members for members in kinds.values() if len({q.by for q, _, _ in members}) >= BREAKDOWNS]
         # One metric's job alone is cut in one per worker, so the workers share it; several keep
         # them busy as they are, each planned once.
@@ -419,17 +427,7 @@ class Engine:
         grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
         totals = composition.breakdowns_over(_table(cube), grains, sums, conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
-        try:
-            table = self.warehouse.frame(sql, params)
-        except duckdb.Error:
-            return  # each is then answered alone, and a failure names its metric file
-        min_n, exact = self.min_n, self.exact
-        parts = table.partition_by("cx_part", as_dict=True, include_key=False)
-        for i, (query, _, _) in enumerate(job.members):
-            part = parts.get((i,), table.clear().drop("cx_part"))
-            # With no breakdown the direct computation returns one row even over no rows: `run` does.
-            if query.by or part.height:
-                self._remember((query, True, min_n, exact), self._finished(metric, query, part))
+        self._remember_parts(sql, params, job.members)
 
     def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
         """Group the queries no cube answers that read one metric's rows under the same filters and
@@ -570,15 +568,8 @@ class Engine:
         Planning a statement costs more here than summing a cube, and the finishing step is the
         costly part to plan. Queries left out of every stack are answered one by one."""
         kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
-        for query in dict.fromkeys(queries):
-            try:
-                metric, conditions, params = self._prepare(query)
-            except CxError:
-                continue  # answered alone, so the error names its query
-            cube = self.store.cube(metric.name, _needed(query)) if self.store else None
-            if cube is None or metric.aggregate in QUANTILES:
-                continue
-            key: tuple[object, ...] = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
+        for query, metric, cube, conditions, params in self._summed_cubes(queries):
+            key = (metric.aggregate, query.by, tuple(conditions), tuple(params.items()))
             kinds.setdefault(key, []).append((query, metric, cube))
         # A long stack is cut into one per worker, so the workers share it.
         return [
@@ -599,16 +590,24 @@ class Engine:
             for i, (_, m, cube) in enumerate(members)
         )
         sql = f"with totals as (\n{stacked}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
+        self._remember_parts(sql, params, members)
+
+    def _remember_parts(
+        self, sql: str, params: dict[str, object], members: Sequence[tuple[Query, Metric, Cube]]
+    ) -> None:
+        """Run a statement answering several queries at once, its rows tagged `cx_part` (each query's
+        place in `members`), and remember each query's part as `run` would have answered it."""
         try:
             table = self.warehouse.frame(sql, params)
         except duckdb.Error:
             return  # each is then answered alone, and a failure names its metric file
         min_n, exact = self.min_n, self.exact
-        for i, (query, m, _) in enumerate(members):
-            part = table.filter(pl.col("cx_part") == i).drop("cx_part")
+        parts = table.partition_by("cx_part", as_dict=True, include_key=False)
+        for i, (query, metric, _) in enumerate(members):
+            part = parts.get((i,), table.clear().drop("cx_part"))
             # With no breakdown the direct computation returns one row even over no rows: `run` does.
             if query.by or part.height:
-                self._remember((query, True, min_n, exact), self._finished(m, query, part))
+                self._remember((query, True, min_n, exact), self._finished(metric, query, part))
 
     def _rollup(
         self, metric: Metric, cube: Cube, by: Sequence[str], conditions: Sequence[str], cell: bool
