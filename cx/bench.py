@@ -54,8 +54,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     f, c = step.filters, step.choice
     quarter = f.end or ""
     if step.page == "overview":
-        names = ("responses", "response_rate", "trust", "ease", "effectiveness", "emotion")
-        tiles = kpis.tiles(engine, (*names, "wait_median", "self_service_rate"), f, quarter)
+        tiles = kpis.tiles(engine, kpis.OVERVIEW_TILES, f, quarter)
         # The answer in words and the equity gaps searched over every group, as the page shows them.
         return (
             tiles,
@@ -283,6 +282,8 @@ def run_bench(
         old.unlink()
     first_page_s = first_page(data_dir, store_dir, min_n)
     say(f"first page: {first_page_s:.1f}s")
+    # The server drew the overview from the store of its measures and was stopped building the rest.
+    _cx(["build", "--data-dir", str(data_dir), "--store-dir", str(store_dir), "--min-n", str(min_n)])
 
     say("cold start: opening the store and computing the overview")
     started = time.perf_counter()

@@ -6,13 +6,16 @@ shown as it was when that store was built, and the page says so until the new st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from metrics.analyses.kpis import OVERVIEW_TILES
 from metrics.catalog import Catalog, load_catalog
+from metrics.composition import QUANTILES
+from metrics.measures import GAP_METRICS
 from metrics.query import Engine
 from metrics.settings import DEFAULT_MEMORY_LIMIT
-from metrics.store import fingerprint, latest_store
+from metrics.store import Progress, fingerprint, latest_store
 from metrics.suppression import DEFAULT_MIN_N
 from metrics.warehouse import Warehouse
 
@@ -25,6 +28,7 @@ class Interim:
     built: dt.datetime  # when the earlier store was written, in UTC
     inputs_changed: tuple[str, ...]  # inputs whose files changed since it was built
     metrics_changed: tuple[str, ...]  # metric files added or changed since (answered from rows)
+    first: bool = False  # the first start's store of the overview's measures (`first_store`)
 
 
 def interim(
@@ -56,3 +60,30 @@ def interim(
         tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d)),
         tuple(sorted(n for n, d in now.metrics.items() if earlier.metrics.get(n) != d)),
     )
+
+
+def first_store(
+    data_dir: Path,
+    store_dir: Path,
+    min_n: int = DEFAULT_MIN_N,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    progress: Progress | None = None,
+) -> Interim | None:
+    """On a first start (no store of these inputs and metric files, and no earlier one to answer
+    from), build the store of the overview's measures alone and return an engine over it for every
+    measure: the others are counted from its rows until the whole store is built, which then copies
+    this one's tables and cubes. A measure whose cubes keep every value (a median) is left to its
+    rows: its cubes take longest. None when a store of these inputs is built already."""
+    catalog = load_catalog()
+    warehouse = Warehouse.unloaded(data_dir, memory_limit)
+    built = fingerprint(warehouse, list(catalog.metrics.values())).path(store_dir).is_file()
+    warehouse.close()
+    if built:
+        return None
+    wanted = dict.fromkeys((*OVERVIEW_TILES, *GAP_METRICS))
+    first = Catalog(
+        {n: m for n, m in catalog.metrics.items() if n in wanted and m.aggregate not in QUANTILES}, ()
+    )
+    Engine.open(data_dir, min_n, store_dir, True, progress, memory_limit, catalog=first).warehouse.close()
+    found = interim(data_dir, store_dir, min_n, memory_limit, catalog)
+    return None if found is None else replace(found, first=True)

@@ -144,14 +144,16 @@ class Engine:
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
         exact: bool = False,
         prebuilt: Path | None = None,
+        catalog: Catalog | None = None,
     ) -> Engine:
-        """Load the inputs of `data_dir` and the metric catalog; with a `store_dir`, answer from the
-        store of these inputs there when it is built, building it first when `build` is true (taking
-        the cube tables a Spark build wrote to `prebuilt`). DuckDB holds at most `memory_limit` in
-        memory, serving or building, and pages the rest to disk."""
+        """Load the inputs of `data_dir` and the metric catalog (or `catalog`); with a `store_dir`,
+        answer from the store of these inputs there when it is built, building it first when `build`
+        is true (taking the cube tables a Spark build wrote to `prebuilt`). DuckDB holds at most
+        `memory_limit` in memory, serving or building, and pages the rest to disk."""
+        catalog = catalog or load_catalog()
         if store_dir is None:
-            return cls(Warehouse(data_dir, memory_limit=memory_limit), load_catalog(), min_n, exact)
-        engine = cls(Warehouse.unloaded(data_dir, memory_limit), load_catalog(), min_n, exact)
+            return cls(Warehouse(data_dir, memory_limit=memory_limit), catalog, min_n, exact)
+        engine = cls(Warehouse.unloaded(data_dir, memory_limit), catalog, min_n, exact)
         engine.prebuilt = prebuilt
         engine.use_store(store_dir, build, progress)
         return engine

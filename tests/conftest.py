@@ -165,12 +165,19 @@ def one(engine: Engine, metric: str, **kwargs: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample data at a small size: the integration fixture every metric runs on."""
+    """The sample data at a small size: the integration fixture every metric runs on, with its store
+    built as `make run` leaves it (a first start serves the overview's measures before the rest:
+    tests/test_interim.py and the first-start browser test copy the data without it)."""
     from sample_data.generator import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, seed=7, responses=20_000)
+    _built(folder)
     return folder
+
+
+def _built(folder: Path) -> None:
+    Engine.open(folder, store_dir=folder / ".cx-store", build=True).warehouse.close()
 
 
 @pytest.fixture(scope="session")
@@ -180,6 +187,7 @@ def full_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("full-sample")
     generate(folder)
+    _built(folder)
     return folder
 
 

@@ -74,3 +74,33 @@ def test_the_earlier_store_answers_while_the_newer_one_is_prepared(changed_data:
         time.sleep(1)
     assert not app.exception and app.metric
     assert len(list((changed_data / ".cx-store").glob("store-*.duckdb"))) == 1
+
+
+def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_from_rows(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    from metrics.analyses.kpis import OVERVIEW_TILES
+    from metrics.interim import first_store
+    from metrics.measures import GAP_METRICS
+    from metrics.query import Query
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    found = first_store(data_dir, data_dir / ".cx-store")
+    assert found is not None and found.first
+    store = found.engine.store
+    assert store is not None
+    # Cubes for the overview's measures alone, a median's left to its rows (they take longest).
+    cubed = {name for name in store.cubes if not name.startswith("analyses/")}
+    assert cubed == set(OVERVIEW_TILES + GAP_METRICS) - {"wait_median"}
+    # Every other measure answers, counted from the rows by its current file, as the whole store will.
+    asked = [Query.of("satisfaction", ["service"]), Query.of("wait_median", ["fiscal_quarter"])]
+    early = [found.engine.run(q) for q in asked]
+    assert all(r.height > 1 for r in early)
+    whole = Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
+    assert whole.store is not None and "satisfaction" in whole.store.cubes
+    for query, answer in zip(asked, early, strict=True):
+        assert answer.equals(whole.run(query)), query
+    # Once the whole store is built there is no first store to build.
+    assert first_store(data_dir, data_dir / ".cx-store") is None
+    assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1

@@ -10,7 +10,7 @@ from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
-from metrics.analyses.kpis import HEADLINE, Tile, describe_tile, quarters_back, tile_value
+from metrics.analyses.kpis import HEADLINE, OVERVIEW_TILES, Tile, describe_tile, quarters_back, tile_value
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import format_delta, format_value, suppression_note
@@ -32,9 +32,7 @@ def render() -> None:
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
     )
-    responses, rate, *results = data.tiles_or_problems(
-        ("responses", "response_rate", *HEADLINE), filters, quarter
-    )
+    responses, rate, *results = data.tiles_or_problems(OVERVIEW_TILES, filters, quarter)
     if isinstance(responses, Tile) and isinstance(rate, Tile):
         st.markdown(
             f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "

@@ -47,6 +47,8 @@ from metrics.query import Engine, Filters
 HISTORY_QUARTERS = 8
 # The overview's tiles, and the key figures of a briefing from a page without figures of its own.
 HEADLINE = (*THEME_METRICS, "wait_median", "self_service_rate")
+# The overview's row of tiles: how many answered and the response rate, then the headline measures.
+OVERVIEW_TILES = ("responses", "response_rate", *HEADLINE)
 SHOWN = "shown"
 
 
