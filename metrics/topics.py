@@ -12,9 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from metrics.sqlfiles import read_sql
 from metrics.suppression import DEFAULT_MIN_N
@@ -83,7 +80,15 @@ _SPANISH = frozenset(
 _SERVICE_WORDS = frozenset(
     {"call", "bill", "system", "back", "detail", "find", "found", "amount", "full", "empty"}
 )
-STOP_WORDS = sorted((ENGLISH_STOP_WORDS - _SERVICE_WORDS) | _SPANISH)
+
+
+def stop_words() -> list[str]:
+    """Return the words topics leave out: scikit-learn's English list, less _SERVICE_WORDS, and
+    _SPANISH. scikit-learn is read only when topics are found (a build): it takes most of a second
+    to import, which every server start and `cx` command would otherwise pay."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted((ENGLISH_STOP_WORDS - _SERVICE_WORDS) | _SPANISH)
 
 
 @dataclass(frozen=True)
@@ -101,10 +106,14 @@ def discover(comments: Sequence[str], topics: int = TOPICS) -> list[Topic]:
     """Return the topics of `comments`, the same for the same comments in the same order (NMF starts
     from an SVD, not at random). Comments that share no word used by the privacy minimum of them (10
     by default) give none."""
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if len(comments) < 2:
         return []
     vectorizer = TfidfVectorizer(
-        stop_words=STOP_WORDS,
+        stop_words=stop_words(),
         # A word fewer people wrote than the privacy minimum is not a topic, and may identify them.
         min_df=DEFAULT_MIN_N,
         max_df=0.5,
