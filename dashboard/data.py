@@ -143,7 +143,12 @@ def newer_build() -> str | None:
         return None
     if shown is None:
         return f"**The newest data could not be prepared:** {failed}. The figures shown are the last ones prepared."
-    if shown.first and failed is None:
+    if shown.first and failed is not None:
+        return (
+            f"**The data could not be prepared in full:** {failed}. The overview's measures are ready; "
+            "the others are counted from the rows, so their pages take longer."
+        )
+    if shown.first:
         now = f" Now: {opening.steps[-1]}" if opening.steps else ""
         return (
             "**The data is being prepared for its first use.** The overview's measures are ready; the "

@@ -104,3 +104,26 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     # Once the whole store is built there is no first store to build.
     assert first_store(data_dir, data_dir / ".cx-store") is None
     assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1
+
+
+def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from dashboard import data
+    from metrics.interim import Interim
+
+    first = Interim(None, dt.datetime(2026, 12, 1, tzinfo=dt.UTC), (), ("satisfaction",), first=True)  # type: ignore[arg-type]
+    opening = SimpleNamespace(
+        interim=first, failed=None, steps=["[3/33] humanity: 35 cubes (0.4s)"], started=time.monotonic() - 75
+    )
+    monkeypatch.setattr(data, "_opening", lambda: opening)
+    said = data.newer_build()
+    assert said is not None and said.startswith("**The data is being prepared for its first use.**")
+    assert "(1 min 15 s so far). Now: [3/33] humanity" in said
+    assert "satisfaction" not in said  # a measure not yet built is no changed metric file
+    opening.failed = OSError("No space left on device")
+    assert data.newer_build() == (
+        "**The data could not be prepared in full:** No space left on device. The overview's measures "
+        "are ready; the others are counted from the rows, so their pages take longer."
+    )
