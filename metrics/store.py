@@ -239,7 +239,7 @@ def build_store(
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
-    started = time.perf_counter()
+    started, begun = time.perf_counter(), time.time()
     con = warehouse.cursor()
     try:
         con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
@@ -259,8 +259,10 @@ def build_store(
     finally:
         temporary.unlink(missing_ok=True)
         temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    # Older stores go; one another process wrote while this one was built is no older (a whole store
+    # `cx build` finished while a server built its first store of the overview's measures).
     for old in path.parent.glob("store-*.duckdb"):
-        if old != path:
+        if old != path and old.stat().st_mtime < begun:
             old.unlink(missing_ok=True)
     say(f"store built in {time.perf_counter() - started:.1f}s: {path}")
     built = open_store(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import polars as pl
@@ -474,6 +475,28 @@ def test_a_serve_only_server_waits_for_the_store_cx_build_writes(
     monkeypatch.setenv("CX_BUILD", "sometimes")
     with pytest.raises(CxError, match="CX_BUILD: value 'sometimes' is not one of auto, never"):
         Settings.load(str(data_dir))
+
+
+def test_a_build_removes_older_stores_but_not_one_written_meanwhile(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = make_engine(min_n=1, responses=[{"trust": 5}]).warehouse.data_dir
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    older = store_dir / "store-older.duckdb"
+    older.write_bytes(b"")
+    os.utime(older, (time.time() - 3600,) * 2)
+    meanwhile = store_dir / "store-meanwhile.duckdb"
+    building = store_module._build_comments
+
+    def written_meanwhile(*args: object, **kwargs: object) -> None:
+        meanwhile.write_bytes(b"")  # another process's whole store, finished during this build
+        building(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "_build_comments", written_meanwhile)
+    built = Engine.open(data_dir, 1, store_dir, build=True)
+    assert built.store is not None and built.store.path.exists()
+    assert not older.exists() and meanwhile.exists()
 
 
 def test_a_server_keeps_answering_when_a_newer_build_replaces_its_store(
