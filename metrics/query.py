@@ -422,12 +422,8 @@ class Engine:
         finish the totals once and remember each query's part."""
         first, metric, cube = job.members[0]
         _, conditions, params = self._prepare(first)
-        described = self._describe(f"cube {cube.table}", f"select * from {_table(cube)}")
-        sums = [
-            c for c in described if c not in cube.dimensions and c not in DIMENSIONS and c != GRAIN_COLUMN
-        ]
         grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
-        totals = composition.breakdowns_over(_table(cube), grains, sums, conditions)
+        totals = composition.breakdowns_over(_table(cube), grains, self._sums(cube, ()), conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         self._remember_parts(sql, params, job.members)
 
@@ -622,18 +618,21 @@ class Engine:
 
     def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the
-        cube): every column that is neither a dimension nor a key is a sum, summed again. A metric's
-        cube table holds every grain of the metric, and the dimensions of the others besides."""
+        cube): every column that is neither a dimension nor a key is a sum, summed again."""
+        return composition.sum_over(
+            _table(cube), list(map(quote_identifier, keys)), self._sums(cube, keys), conditions, cube.grain
+        )
+
+    def _sums(self, cube: Cube, keys: Sequence[str]) -> list[str]:
+        """Return a cube's sum columns: those neither a dimension nor one of `keys`. A metric's cube
+        table holds every grain of the metric, and the dimensions of the others besides."""
         described = self._describe(f"cube {cube.table}", f"select * from {_table(cube)}")
         others = DIMENSIONS if cube.grain is not None else ()
-        sums = [
+        return [
             c
             for c in described
             if c not in cube.dimensions and c not in keys and c not in others and c != GRAIN_COLUMN
         ]
-        return composition.sum_over(
-            _table(cube), list(map(quote_identifier, keys)), sums, conditions, cube.grain
-        )
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]

@@ -17,16 +17,14 @@ TRUE_N = "raw_n"
 
 def empty(cell: dict[str, object]) -> bool:
     """Return whether a cell has no rows at all: no data, which is not a hidden cell."""
-    n = cell.get(TRUE_N, cell["n"])
+    n = _true(cell)
     return n is None or n == 0
 
 
 def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: int) -> set[int]:
     """Return the indexes of cells to hide: primary (true or published n under min_n, but not none)
     and complementary ones, chosen among the cells with data."""
-    hidden = {
-        i for i, cell in enumerate(cells) if not empty(cell) and min(_n(cell), _n(cell, TRUE_N)) < min_n
-    }
+    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and _under(cell["n"], _true(cell), min_n)}
     changed = bool(hidden)
     while changed:
         changed = False
@@ -40,16 +38,20 @@ def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: in
                 hidden_here = [i for i in members if i in hidden]
                 shown = [i for i in members if i not in hidden and not empty(cells[i])]
                 if len(hidden_here) == 1 and shown:
-                    smallest = min(shown, key=lambda i: (_n(cells[i]), i))
+                    smallest = min(shown, key=lambda i: (_whole(cells[i]["n"]), i))
                     hidden.add(smallest)
                     changed = True
     return hidden
 
 
-def _n(cell: dict[str, object], column: str = "n") -> int:
-    """Return a cell's published count (or, with TRUE_N, its true one where the result carries it)."""
-    n = cell.get(column, cell["n"])
-    return n if isinstance(n, int) else 0
+def _true(cell: dict[str, object]) -> object:
+    """Return a cell's true count where the result carries it, else its published one."""
+    return cell.get(TRUE_N, cell["n"])
+
+
+def _under(shown: object, true: object, min_n: int) -> bool:
+    """Whether a cell's published or true count is under the minimum (the primary rule)."""
+    return min(_whole(shown), _whole(true)) < min_n
 
 
 def suppress(
@@ -74,11 +76,10 @@ def suppress(
 
 
 def _suppressed(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataFrame:
+    """Hide and blank, cell by cell: a result with a cell empty or under the minimum (`_any_to_hide`)."""
     cells = result.to_dicts()
     hidden = hidden_rows(cells, by, min_n)
     mask = pl.Series("suppressed", [i in hidden for i in range(len(cells))], dtype=pl.Boolean)
-    if not hidden and not any(empty(cell) for cell in cells):
-        return result.with_columns(mask.alias("suppressed"), pl.col("n").cast(pl.Int64))  # nothing to blank
     nothing = pl.Series("nothing", [empty(cell) for cell in cells], dtype=pl.Boolean)
     blanked = [
         pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in HIDDEN_COLUMNS if c in result.columns
@@ -92,11 +93,9 @@ def _any_to_hide(result: pl.DataFrame, min_n: int) -> bool:
     them: without one, nothing is hidden or blanked."""
     shown = result["n"].to_list()
     true = result[TRUE_N].to_list() if TRUE_N in result.columns else shown
-    for n, t in zip(shown, true, strict=True):
-        if t is None or t == 0 or min(_whole(n), _whole(t)) < min_n:
-            return True
-    return False
+    return any(t is None or t == 0 or _under(n, t, min_n) for n, t in zip(shown, true, strict=True))
 
 
 def _whole(n: object) -> int:
+    """Return a count as a whole number; one that is none or not whole reads as 0."""
     return n if isinstance(n, int) else 0
