@@ -45,49 +45,37 @@ def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") 
     metric = engine.metric(name)
     first = FiscalQuarter.parse(quarter)
     opening = FiscalQuarter(first.year, 1).label
-    # Every question the answer asks when like is compared with like, asked together.
-    year_ago = (quarters_back(opening, 4), quarters_back(quarter, 4))
-    periods = [(quarter, quarter), (opening, quarter), (quarters_back(quarter, 1),) * 2, year_ago]
+    previous, year_before = quarters_back(quarter, 1), quarters_back(quarter, 4)
+    # Each comparison: now, then, and what then is called.
+    comparisons = [((quarter, quarter), (previous, previous), previous)]
+    comparisons.append(((quarter, quarter), (year_before, year_before), year_before))
+    if opening != quarter:
+        comparisons.append(
+            (
+                (opening, quarter),
+                (quarters_back(opening, 4), year_before),
+                f"the same quarters of FY{first.year - 1}",
+            )
+        )
+    # Every question they ask when like is compared with like, asked together.
     engine.run_many(
         [
-            *(_value_query(engine, name, filters, p) for p in periods),
-            *(population_query(engine, name, filters, start=p[0], end=quarter) for p in periods[2:]),
-            population_query(engine, name, filters, start=quarters_back(quarter, 4), end=quarter),
+            *(_value_query(engine, name, filters, p) for now, then, _ in comparisons for p in (now, then)),
+            *(
+                population_query(engine, name, filters, start=then[0], end=now[1])
+                for now, then, _ in comparisons
+            ),
         ]
     )
-    current = _value(engine, name, filters, (quarter, quarter))
-    year_to_date = _value(engine, name, filters, (opening, quarter)) if opening != quarter else None
+    on_quarter, on_year, *on_year_to_date = (_compare(engine, name, filters, *c) for c in comparisons)
     return Answer(
         metric,
         quarter,
-        current,
-        _compare(
-            engine,
-            name,
-            filters,
-            (quarter, quarter),
-            (quarters_back(quarter, 1),) * 2,
-            quarters_back(quarter, 1),
-        ),
-        _compare(
-            engine,
-            name,
-            filters,
-            (quarter, quarter),
-            (quarters_back(quarter, 4),) * 2,
-            quarters_back(quarter, 4),
-        ),
-        year_to_date,
-        None
-        if year_to_date is None
-        else _compare(
-            engine,
-            name,
-            filters,
-            (opening, quarter),
-            year_ago,
-            f"the same quarters of FY{first.year - 1}",
-        ),
+        _value(engine, name, filters, (quarter, quarter)),
+        on_quarter,
+        on_year,
+        _value(engine, name, filters, (opening, quarter)) if on_year_to_date else None,
+        on_year_to_date[0] if on_year_to_date else None,
     )
 
 
