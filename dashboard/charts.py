@@ -65,9 +65,14 @@ def axis_title(metric: Metric) -> str:
 
 def _drawn(frame: pl.DataFrame, metric: Metric) -> pl.DataFrame:
     """Return the statistics as a chart draws them: a duration's seconds as minutes."""
-    if metric.format != "duration":
+    return _in_minutes(frame, metric.format, _STATISTICS)
+
+
+def _in_minutes(frame: pl.DataFrame, fmt: str, columns: Sequence[str]) -> pl.DataFrame:
+    """Return `columns` of a frame of `fmt` values as a chart draws them: a duration's in minutes."""
+    if fmt != "duration":
         return frame
-    return frame.with_columns(pl.col(c) / 60 for c in _STATISTICS if c in frame.columns)
+    return frame.with_columns(pl.col(c) / 60 for c in columns if c in frame.columns)
 
 
 def _scaled(value: float | None, metric: Metric) -> float | None:
@@ -573,8 +578,7 @@ def _towards(
     frame: pl.DataFrame, names: list[str], order: list[str], fmt: str, colour: alt.Color, height: int
 ) -> alt.LayerChart | alt.FacetChart:
     """One axis of `towards_targets`: a duration's seconds drawn as minutes, as every chart draws them."""
-    if fmt == "duration":
-        frame = frame.with_columns(pl.col("value") / 60, pl.col("target") / 60)
+    frame = _in_minutes(frame, fmt, ("value", "target"))
     axis = ".0%" if fmt == "percent" else ",.0f"
     title = "minutes" if fmt == "duration" else None
     base = alt.Chart(frame.to_pandas())
