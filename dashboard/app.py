@@ -41,3 +41,4 @@ except CxError as error:
     st.text(str(error))
 state.finish(notices)
 sharing.sidebar(exhibits.finish(), current)
+data.page_drawn()

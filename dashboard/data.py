@@ -40,6 +40,10 @@ from metrics.warehouse import InputCoverage, Warehouse
 
 # Seconds after switching to a new store by which every page run begun before has ended.
 SWITCH_GRACE_S = 60
+# On a first start, the rest of the store is built once the first visitor's page is drawn from the
+# store of the overview's measures, so the two do not share the cores (a second on the sample), or
+# after this many seconds if that page never finishes.
+FIRST_PAGE_S = 30
 
 
 class _Opening:
@@ -57,6 +61,7 @@ class _Opening:
         self.error: Exception | None = None
         self.interim: Interim | None = None  # what is served while the newer store is built
         self.failed: Exception | None = None  # the newer store's build, when it failed
+        self.drawn = threading.Event()  # a page was drawn in full (`page_drawn`)
         threading.Thread(target=self._open, name="cx-open", daemon=True).start()
 
     def _open(self) -> None:
@@ -77,10 +82,12 @@ class _Opening:
                     settings.data_dir, settings.store_dir, settings.min_n, settings.memory_limit, self._step
                 )
                 if self.interim is not None:
-                    if self.interim.first:
-                        self._step("the overview's measures are ready; preparing the others")
                     self.engine = self.interim.engine
                     self.done.set()
+                    if self.interim.first:
+                        self._step("the overview's measures are ready")
+                        self.drawn.wait(FIRST_PAGE_S)
+                        self._step("preparing the other measures")
             engine = Engine.open(
                 settings.data_dir,
                 settings.min_n,
@@ -132,6 +139,12 @@ def ready() -> None:
             preparing(opening.steps, time.monotonic() - opening.started), icon=":material/hourglass_top:"
         )
     shown.empty()
+
+
+def page_drawn() -> None:
+    """Say a page was drawn in full (the app does, last): on a first start, the rest of the store is
+    built from then on."""
+    _opening().drawn.set()
 
 
 def newer_build() -> str | None:

@@ -37,6 +37,7 @@ from metrics.store import (
     build_store,
     clean_scratch,
     fingerprint,
+    new_store,
     open_store,
     previous_store,
 )
@@ -132,6 +133,9 @@ class Engine:
     # A folder of cube tables built on Spark (metrics/spark.py) that a store build loads instead of
     # computing them (`cx build --from-spark`).
     prebuilt: Path | None = field(default=None, init=False, repr=False)
+    # Whether a store this engine builds keeps the comments and their topics: the first start's store
+    # of the overview's measures leaves them to be read from the rows (metrics/interim.py).
+    comments: bool = field(default=True, init=False, repr=False)
 
     @classmethod
     def open(
@@ -145,16 +149,18 @@ class Engine:
         exact: bool = False,
         prebuilt: Path | None = None,
         catalog: Catalog | None = None,
+        comments: bool = True,
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog (or `catalog`); with a `store_dir`,
         answer from the store of these inputs there when it is built, building it first when `build`
-        is true (taking the cube tables a Spark build wrote to `prebuilt`). DuckDB holds at most
-        `memory_limit` in memory, serving or building, and pages the rest to disk."""
+        is true (taking the cube tables a Spark build wrote to `prebuilt`; keeping the comments and
+        their topics unless `comments` is false). DuckDB holds at most `memory_limit` in memory,
+        serving or building, and pages the rest to disk."""
         catalog = catalog or load_catalog()
         if store_dir is None:
             return cls(Warehouse(data_dir, memory_limit=memory_limit), catalog, min_n, exact)
         engine = cls(Warehouse.unloaded(data_dir, memory_limit), catalog, min_n, exact)
-        engine.prebuilt = prebuilt
+        engine.prebuilt, engine.comments = prebuilt, comments
         engine.use_store(store_dir, build, progress)
         return engine
 
@@ -208,36 +214,42 @@ class Engine:
         """Build the store at `path`; return it (None when its folder cannot be written) and whether
         the warehouse read an earlier store to build it."""
         previous = None
-        if not self.warehouse.loaded:
+        loading = not self.warehouse.loaded
+        if loading:
             # What reads only inputs unchanged since the last build is copied from its store.
             previous = previous_store(path, built_from)
             self.warehouse = _scratch(self.warehouse, path)
-            if previous is not None:
-                self.warehouse.load(previous.store.path, previous.unchanged, progress)
-            else:
-                self.warehouse.load(progress=progress)
-        # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
-        usable = [
-            (m, self.dimensions(m), self.columns(m))
-            for m in self.catalog.metrics.values()
-            if self.inputs(m) <= self.warehouse.usable_inputs()
-        ]
         try:
-            store = build_store(
-                self.warehouse,
-                usable,
-                path,
-                built_from,
-                progress,
-                self.analysis_cubes(),
-                previous,
-                self.prebuilt,
-            )
+            with new_store(self.warehouse, path, progress):
+                if loading:
+                    # Each input is copied into the store as it is read and checked, once.
+                    earlier = previous.store.path if previous is not None else None
+                    unchanged = previous.unchanged if previous is not None else frozenset()
+                    self.warehouse.load(earlier, unchanged, progress, into=ALIAS)
+                # Only metrics whose inputs can be served get cubes; queries of the others fail anyway.
+                usable = [
+                    (m, self.dimensions(m), self.columns(m))
+                    for m in self.catalog.metrics.values()
+                    if self.inputs(m) <= self.warehouse.usable_inputs()
+                ]
+                build_store(
+                    self.warehouse,
+                    usable,
+                    built_from,
+                    progress,
+                    self.analysis_cubes(),
+                    previous,
+                    self.prebuilt,
+                    self.comments,
+                )
         except (OSError, duckdb.IOException) as error:
             # A folder that cannot be written only costs speed: answer from the parquet.
             warnings.warn(f"no store in {path.parent}: {error}; answering from the parquet", stacklevel=2)
+            if loading:  # its inputs were copied into the file that is gone: they are read again
+                broken, self.warehouse = self.warehouse, _reopened(self.warehouse)
+                broken.close()
             return None, previous is not None
-        return store, previous is not None
+        return open_store(path), previous is not None
 
     def _serve(self, store: Store | None, read_previous: bool) -> bool:
         """Serve from `store`, or from the parquet when there is none; return whether a store is used."""

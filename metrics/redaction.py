@@ -11,7 +11,9 @@ after a title or an introduction ("Mr. Smith", "my name is ...", "me llamo ...")
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import cache
 from typing import Any
 
@@ -87,8 +89,27 @@ def redact(texts: Sequence[str | None]) -> list[str | None]:
     return [None if text is None else redactor(text) for text in texts]
 
 
-@cache
+def prepare() -> None:
+    """Build the redactor on a thread of its own, ahead of the first comment: importing Presidio and
+    spaCy takes a second and a half, which a build spends reading the inputs without comments."""
+    threading.Thread(target=_prepared, name="cx-redactor", daemon=True).start()
+
+
+def _prepared() -> None:
+    with suppress(CxError):  # a missing dependency: said where a comment is redacted
+        _redactor()
+
+
+_building = threading.Lock()  # one build, however many threads ask at once
+
+
 def _redactor() -> Any:
+    with _building:
+        return _built()
+
+
+@cache
+def _built() -> Any:
     """Build Presidio's analyzer and anonymizer once per process (loading spaCy takes a second)."""
     try:
         import tldextract

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
@@ -216,25 +216,13 @@ def analysis_key(name: str) -> str:
 Columns = Mapping[str, str]  # the columns of a metric's rows, each with its type
 
 
-def build_store(
-    warehouse: Warehouse,
-    metrics: Sequence[tuple[Metric, tuple[str, ...], Columns]],
-    path: Path,
-    built_from: Fingerprint,
-    progress: Progress | None = None,
-    analyses: tuple[AnalysisCube, ...] = (),
-    previous: Previous | None = None,
-    prebuilt: Path | None = None,
-) -> Store:
-    """Build the store file at `path` from the warehouse's parquet views: check the inputs, copy each
-    model into a table, then build each metric's cubes (`metrics`: each with the dimensions it
-    carries and the columns of its rows) and the `analyses`' sums. What reads only inputs and metric
-    files unchanged since a `previous` store (attached by the warehouse's load) is copied from it
-    instead of computed again; a metric's cube table built on Spark into `prebuilt` (metrics/spark.py)
-    is loaded from its parquet when it is the current metric file's.
-
-    The file is written under a temporary name and renamed into place, so a reader never sees half a
-    store and two builders of the same inputs do not clash."""
+@contextmanager
+def new_store(warehouse: Warehouse, path: Path, progress: Progress | None = None) -> Iterator[None]:
+    """Attach the file a store is built in as ALIAS, under a temporary name, for the block to fill:
+    the inputs are copied into it as they are read and checked (`Warehouse.load` with `into`), then
+    `build_store` adds the rest. When the block ends, it is renamed into place, so a reader never sees
+    half a store and two builders of the same inputs do not clash; it is removed if the block fails.
+    Older stores beside it go."""
     say = progress or (lambda _: None)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -243,17 +231,12 @@ def build_store(
     con = warehouse.cursor()
     try:
         con.execute(f"attach {quote_literal(str(temporary))} as {ALIAS}")
-        _copy_tables(con, warehouse, previous, say)
-        # Metric SQL reads the models by name: while cubes are built they are the copied tables.
-        warehouse.read_from(ALIAS)
         try:
-            reuse = _reuse(con, previous, warehouse)
-            cubes = _build_cubes(con, metrics, say, reuse, _from_spark(prebuilt, warehouse, say))
-            cubes += _build_analyses(con, analyses, say, reuse)
-            _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
-            storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
-        finally:
-            warehouse.read_from(None)
+            yield
+        except BaseException:
+            with suppress(duckdb.Error):
+                con.execute(f"detach {ALIAS}")
+            raise
         con.execute(f"detach {ALIAS}")
         os.replace(temporary, path)
     finally:
@@ -265,9 +248,39 @@ def build_store(
         if old != path and old.stat().st_mtime < begun:
             old.unlink(missing_ok=True)
     say(f"store built in {time.perf_counter() - started:.1f}s: {path}")
-    built = open_store(path)
-    assert built is not None
-    return built
+
+
+def build_store(
+    warehouse: Warehouse,
+    metrics: Sequence[tuple[Metric, tuple[str, ...], Columns]],
+    built_from: Fingerprint,
+    progress: Progress | None = None,
+    analyses: tuple[AnalysisCube, ...] = (),
+    previous: Previous | None = None,
+    prebuilt: Path | None = None,
+    with_comments: bool = True,
+) -> None:
+    """Fill the store file `new_store` attached from the warehouse's parquet views: copy each checked
+    input not copied in already and each model into a table, then build each metric's cubes
+    (`metrics`: each with the dimensions it carries and the columns of its rows) and the `analyses`'
+    sums. What reads only inputs and metric files unchanged since a `previous` store (attached by the
+    warehouse's load) is copied from it instead of computed again; a metric's cube table built on
+    Spark into `prebuilt` (metrics/spark.py) is loaded from its parquet when it is the current metric
+    file's. The comments and their topics are kept too, unless `with_comments` is false."""
+    say = progress or (lambda _: None)
+    con = warehouse.cursor()
+    _copy_tables(con, warehouse, previous, say)
+    # Metric SQL reads the models by name: while cubes are built they are the copied tables.
+    warehouse.read_from(ALIAS)
+    try:
+        reuse = _reuse(con, previous, warehouse)
+        cubes = _build_cubes(con, metrics, say, reuse, _from_spark(prebuilt, warehouse, say))
+        cubes += _build_analyses(con, analyses, say, reuse)
+        if with_comments:
+            _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
+        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
+    finally:
+        warehouse.read_from(None)
 
 
 def _copy_tables(
@@ -275,23 +288,40 @@ def _copy_tables(
 ) -> None:
     """Copy every model into the store as a table, and the checked copy of each input too: a later
     start serves it from there, on disk, instead of reading and checking the parquet again
-    (Warehouse.load_from_store). A model that reads only unchanged inputs comes from `previous`."""
-    for name in [f"raw_{name}" for name in warehouse.inputs] + list(warehouse.models):
-        step = time.perf_counter()
+    (Warehouse.load_from_store). A model that reads only unchanged inputs comes from `previous`.
+    BUILDERS copies run at once: one copy of a few hundred thousand rows does not keep two cores busy."""
+
+    def copy(name: str) -> None:
+        cursor, step = con.cursor(), time.perf_counter()
         if name in warehouse.models and _kept(previous, warehouse.reads[name]):
-            _copy(con, name)
+            _copy(cursor, name)
             say(f"copied {name} from the previous store ({time.perf_counter() - step:.1f}s)")
-            continue
-        con.execute(
+            return
+        cursor.execute(
             f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
-            + _sorted(con, name, name in warehouse.models)
+            + _sorted(cursor, name, name in warehouse.models)
         )
         say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
+
+    # The marts, which join staging models, take longest: they start first. An input copied in as it
+    # was read and checked is not copied again.
+    raw = [n for n in (f"raw_{name}" for name in warehouse.inputs) if not _holds(con, ALIAS, n)]
+    with ThreadPoolExecutor(BUILDERS) as workers:
+        list(workers.map(copy, [*reversed(warehouse.models), *raw]))
 
 
 def _kept(previous: Previous | None, reads: frozenset[str]) -> bool:
     """Whether what reads the inputs `reads` may be copied from the previous store."""
     return previous is not None and reads <= previous.unchanged
+
+
+def _holds(con: duckdb.DuckDBPyConnection, database: str, table: str) -> bool:
+    """Whether the attached `database` holds `table`."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = $db and table_name = $table",
+        {"db": database, "table": table},
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _copy(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -532,6 +562,7 @@ def _build_comments(
     # The same themes, none changed: a theme added, edited or removed tags the comments anew.
     same = (
         previous is not None
+        and _holds(con, PREVIOUS_ALIAS, comments.TABLE)  # the first store holds no comments
         and themes <= previous.metrics
         and themes == {k for k in previous.store.cubes if k.startswith(THEME_PREFIX)}
     )

@@ -128,11 +128,17 @@ def check_values(
 
 
 def reject_rows(
-    con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    spec: Input,
+    relation: str,
+    found: dict[str, str],
+    database: str | None = None,
 ) -> Checked:
-    """Check `relation` (a table holding an input's rows) and delete every row that breaks a rule, so
-    the rest can be served; return the problems and the number of rows deleted."""
-    return _check(con, source, spec, relation, found, reject=True)
+    """Check `relation` (a table holding an input's rows, in the attached `database` if given) and
+    delete every row that breaks a rule, so the rest can be served; return the problems and the
+    number of rows deleted."""
+    return _check(con, source, spec, relation, found, reject=True, database=database)
 
 
 def _check(
@@ -142,20 +148,23 @@ def _check(
     relation: str,
     found: dict[str, str],
     reject: bool,
+    database: str | None = None,
 ) -> Checked:
+    # The table's name as SQL reads it: quoted, and qualified by its database when attached.
+    table = quote_identifier(relation)
+    if database is not None:
+        table = f"{quote_identifier(database)}.{table}"
     # Each check writes the ids of the rows it finds to checked_rows; every id is kept in
     # rejected_rows, and the messages come from a summary of checked_rows.
     con.execute("create or replace temp table rejected_rows (row_id bigint)")
     try:
-        problems = _check_columns(con, source, spec, relation, found)
-        problems += _check_key(con, source, spec, relation)
-        problems += _check_rows(con, source, spec)
+        problems = _check_columns(con, source, spec, table, found)
+        problems += _check_key(con, source, spec, table)
+        problems += _check_rows(con, source, spec, table)
         row = con.execute("select count(distinct row_id) from rejected_rows").fetchone()
         rejected = int(row[0]) if row else 0
         if reject and rejected:
-            con.execute(
-                f"delete from {quote_identifier(relation)} where rowid in (select row_id from rejected_rows)"
-            )
+            con.execute(f"delete from {table} where rowid in (select row_id from rejected_rows)")
         return Checked(problems, rejected)
     finally:
         con.execute("drop table if exists checked_rows")
@@ -169,7 +178,7 @@ def _found_rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, obje
 
 
 def _check_columns(
-    con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str, found: dict[str, str]
+    con: duckdb.DuckDBPyConnection, source: str, spec: Input, table: str, found: dict[str, str]
 ) -> list[Problem]:
     template = read_sql(Path("checks/column.sql"))
     summary = read_sql(Path("checks/summary_column.sql"))
@@ -178,7 +187,7 @@ def _check_columns(
     for column in spec.columns:
         if column.name not in found:
             continue  # a defaulted column holds only its default
-        sql = template.format(relation=quote_identifier(relation), column=quote_identifier(column.name))
+        sql = template.format(relation=table, column=quote_identifier(column.name))
         params = {
             "nullable": column.nullable,
             "check_allowed": column.allowed is not None,
@@ -195,10 +204,10 @@ def _check_columns(
     return problems
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, relation: str) -> list[Problem]:
+def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, table: str) -> list[Problem]:
     if "," in spec.key:
         return []  # a composite key (collections) is checked by its own row rules
-    names = {"relation": quote_identifier(relation), "key": quote_identifier(spec.key)}
+    names = {"relation": table, "key": quote_identifier(spec.key)}
     # Every copy of a repeated id is rejected: which one is right cannot be told.
     _found_rows(con, read_sql(Path("checks/duplicate_rows.sql")).format(**names))
     sql = read_sql(Path("checks/duplicate_keys.sql")).format(**names)
@@ -210,10 +219,10 @@ def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, relatio
     ]
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input) -> list[Problem]:
+def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input, table: str) -> list[Problem]:
     rules = Path(f"checks/rows_{spec.name}.sql")
     try:
-        sql = read_sql(rules)
+        sql = read_sql(rules).format(relation=table)
     except FileNotFoundError:
         return []
     _found_rows(con, sql)

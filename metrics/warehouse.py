@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics import contract, storefile
+from metrics import contract, redaction, storefile
 from metrics.errors import CxError, InputError, Problem
 from metrics.redaction import redact
 from metrics.settings import agency_time_zone
@@ -156,31 +156,34 @@ class Warehouse:
         previous: Path | None = None,
         unchanged: frozenset[str] = frozenset(),
         progress: Callable[[str], None] | None = None,
+        into: str | None = None,
     ) -> None:
         """Copy every input in, checking it against the contract, and define the models over it. The
         `unchanged` inputs are instead read, checked already, from the `previous` store, attached
-        (as PREVIOUS_ALIAS) for as long as this warehouse is open."""
+        (as PREVIOUS_ALIAS) for as long as this warehouse is open. With `into`, an attached database
+        (the store being built), the copies are written there, each served by a view of its name."""
         reused = unchanged if previous is not None else frozenset()
         if previous is not None and reused:
             self._con.execute(f"attach {quote_literal(str(previous))} as {PREVIOUS_ALIAS} (read_only)")
             self._inputs_from(PREVIOUS_ALIAS, reused)
-        for name, spec in contract.INPUTS.items():
-            if name not in reused:
-                started = time.perf_counter()
-                self.inputs[name] = self._load_input(spec)
-                if progress:
-                    rows, rejected = self.row_count(name), self.inputs[name].rejected
-                    redacted = self.inputs[name].redacted
-                    progress(
-                        f"read and checked {name}: {rows:,} rows"
-                        + (f", {rejected:,} rejected" if rejected else "")
-                        + (
-                            f", personal details redacted from {redacted:,} distinct comments"
-                            if redacted
-                            else ""
-                        )
-                        + f" ({time.perf_counter() - started:.1f}s)"
-                    )
+        loading = [spec for name, spec in contract.INPUTS.items() if name not in reused]
+        # Inputs with comments come last, as the redactor is built beside the others' reading.
+        loading.sort(key=lambda spec: any(c.free_text for c in spec.columns))
+        if any(c.free_text for spec in loading for c in spec.columns):
+            redaction.prepare()
+        for spec in loading:
+            name = spec.name
+            started = time.perf_counter()
+            self.inputs[name] = self._load_input(spec, into)
+            if progress:
+                rows, rejected = self.row_count(name), self.inputs[name].rejected
+                redacted = self.inputs[name].redacted
+                progress(
+                    f"read and checked {name}: {rows:,} rows"
+                    + (f", {rejected:,} rejected" if rejected else "")
+                    + (f", personal details redacted from {redacted:,} distinct comments" if redacted else "")
+                    + f" ({time.perf_counter() - started:.1f}s)"
+                )
         self._create_models()
         self.loaded = True
 
@@ -320,7 +323,7 @@ class Warehouse:
         row = self.cursor().execute(f"select count(*) from {quote_identifier('raw_' + name)}").fetchone()
         return int(row[0]) if row else 0
 
-    def _load_input(self, spec: contract.Input) -> InputState:
+    def _load_input(self, spec: contract.Input, into: str | None = None) -> InputState:
         source, files = locate(self.data_dir, spec)
         state = InputState(spec, source, files, {})
         if not files:
@@ -340,26 +343,33 @@ class Warehouse:
                 state.problems += _unreadable(self._con, files, self.data_dir)
         # The rows are copied in now, not read lazily through a view: once loaded, DuckDB runs with
         # file access off (see seal), and a file damaged past its footer fails here, named.
-        table = quote_identifier("raw_" + spec.name)
-        if files and not state.problems:
-            try:
-                relation = self._relation(spec, files, state.columns)
-                self._con.execute(f"create or replace table {table} as {relation}")
-            except duckdb.Error as error:
-                state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
-                    Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
-                ]
-            else:
-                # Rows that break a value rule are left out of the table (never out of the file) and
-                # counted; every other row is served.
-                checked = reject_rows(self._con, source, spec, f"raw_{spec.name}", state.columns)
-                state.problems += checked.problems
-                state.rejected = checked.rejected
-                state.redacted = self._redact(spec, table)
-                state.usable = True
-                return state
-        self._con.execute(f"create or replace table {table} as {empty_relation(spec)}")
-        return state
+        name = "raw_" + spec.name
+        table = (
+            quote_identifier(name) if into is None else f"{quote_identifier(into)}.{quote_identifier(name)}"
+        )
+        try:
+            if files and not state.problems:
+                try:
+                    relation = self._relation(spec, files, state.columns)
+                    self._con.execute(f"create or replace table {table} as {relation}")
+                except duckdb.Error as error:
+                    state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
+                        Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
+                    ]
+                else:
+                    # Rows that break a value rule are left out of the table (never out of the file)
+                    # and counted; every other row is served.
+                    checked = reject_rows(self._con, source, spec, name, state.columns, into)
+                    state.problems += checked.problems
+                    state.rejected = checked.rejected
+                    state.redacted = self._redact(spec, table)
+                    state.usable = True
+                    return state
+            self._con.execute(f"create or replace table {table} as {empty_relation(spec)}")
+            return state
+        finally:
+            if into is not None:  # read by its name, as every model reads it
+                self._con.execute(f"create or replace view {quote_identifier(name)} as select * from {table}")
 
     def _redact(self, spec: contract.Input, table: str) -> int:
         """Replace the personal details in an input's free-text columns (metrics/redaction.py), each
@@ -380,7 +390,7 @@ class Warehouse:
             self._con.register("cx_redacted", replaced)
             try:
                 self._con.execute(
-                    f"update {table} set {name} = cx_redacted.clean from cx_redacted where {table}.{name} = cx_redacted.raw"
+                    f"update {table} as t set {name} = cx_redacted.clean from cx_redacted where t.{name} = cx_redacted.raw"
                 )
             finally:
                 self._con.unregister("cx_redacted")

@@ -79,10 +79,12 @@ def test_the_earlier_store_answers_while_the_newer_one_is_prepared(changed_data:
 def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_from_rows(
     sample_dir: Path, tmp_path: Path
 ) -> None:
+    from metrics import comments
+    from metrics.analyses import voice
     from metrics.analyses.kpis import OVERVIEW_TILES
     from metrics.interim import first_store
     from metrics.measures import GAP_METRICS
-    from metrics.query import Query
+    from metrics.query import Filters, Query
 
     data_dir = tmp_path / "data"
     shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
@@ -97,10 +99,18 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     asked = [Query.of("satisfaction", ["service"]), Query.of("wait_median", ["fiscal_quarter"])]
     early = [found.engine.run(q) for q in asked]
     assert all(r.height > 1 for r in early)
+    # The comments are left to the rows too (the first store knows no theme to tag them with), and
+    # are listed with their themes all the same.
+    assert not voice._stored(found.engine, comments.TABLE)
+    listed = voice.verbatims(found.engine, Filters(), limit=200)
+    assert listed.rows.height == 200 and listed.rows["themes"].str.len_chars().fill_null(0).sum() > 0
     whole = Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
     assert whole.store is not None and "satisfaction" in whole.store.cubes
     for query, answer in zip(asked, early, strict=True):
         assert answer.equals(whole.run(query)), query
+    assert voice._stored(whole, comments.TABLE)
+    stored = voice.verbatims(whole, Filters(), limit=200)
+    assert stored.matching == listed.matching and stored.rows.equals(listed.rows)
     # Once the whole store is built there is no first store to build.
     assert first_store(data_dir, data_dir / ".cx-store") is None
     assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1

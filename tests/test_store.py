@@ -214,7 +214,11 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (9, "A"), (5, "B"), (1, "B")]]
     first = make_engine(min_n=1, responses=rows)  # writes the inputs; its data folder is reused below
     data_dir = first.warehouse.data_dir
-    built = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
+    said: list[str] = []
+    built = Engine.open(data_dir, 1, tmp_path / "store", build=True, progress=said.append, exact=True)
+    # Each input is written into the store as it is read and checked, not copied there afterwards.
+    assert any(m.startswith("read and checked responses") for m in said)
+    assert not [m for m in said if m.startswith("copied raw_")]
     again = Engine.open(data_dir, 1, tmp_path / "store", build=True, exact=True)
     assert again.store is not None and again.store.path == built.store.path  # type: ignore[union-attr]
     # Nothing was copied into memory: the inputs are the store's tables, on disk.

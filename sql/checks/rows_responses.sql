@@ -1,6 +1,7 @@
 -- One row per row and rule across columns of the responses input that the row breaks, with its value.
+-- {relation} is the input's table, quoted (and qualified by its database) by the code.
 with source as (
-    select rowid as row_id, * from raw_responses
+    select rowid as row_id, * from {relation}
 ),
 
 broken as (
