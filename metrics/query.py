@@ -42,7 +42,7 @@ from metrics.store import (
     previous_store,
 )
 from metrics.storefile import Cube, Fingerprint
-from metrics.suppression import DEFAULT_MIN_N, suppress
+from metrics.suppression import DEFAULT_MIN_N, suppress, under_minimum
 from metrics.warehouse import Warehouse
 
 RESULT_COLUMNS = ("value", "n", "ci_low", "ci_high", "suppressed")
@@ -611,13 +611,48 @@ class Engine:
             table = self.warehouse.frame(sql, params)
         except duckdb.Error:
             return  # each is then answered alone, and a failure names its metric file
-        min_n, exact = self.min_n, self.exact
-        parts = table.partition_by("cx_part", as_dict=True, include_key=False)
+        key = (self.min_n, self.exact)
+        for (query, _, _), part in zip(members, self._finished_parts(table, members), strict=True):
+            if part is not None:
+                self._remember((query, True, *key), part)
+
+    def _finished_parts(
+        self, table: pl.DataFrame, members: Sequence[tuple[Query, Metric, Cube]]
+    ) -> list[pl.DataFrame | None]:
+        """Finish each query's part of a table answering several (`cx_part`: its place in `members`)
+        as `_finished` finishes one; None for a part with no rows and no breakdown (the direct
+        computation returns one row even over no rows: `run` does). The parts with no cell empty or
+        under its minimum (most, over many rows) are put in display order and checked by one step over
+        the whole table each, and only cut apart; the others are finished one by one."""
+        minimums = [self.threshold(metric) for _, metric, _ in members]
+        flagged = table.with_columns(
+            under_minimum(table, pl.col("cx_part").replace_strict(range(len(members)), minimums)).alias(
+                "cx_hide"
+            )
+        )
+        hiding = set(flagged.filter(pl.col("cx_hide"))["cx_part"].to_list())
+        ordered = _parts_in_display_order(flagged.drop("cx_hide"), [q.by for q, _, _ in members])
+        parts = ordered.partition_by("cx_part", as_dict=True, include_key=False)
+        nothing = ordered.clear().drop("cx_part")
+        finished: list[pl.DataFrame | None] = []
         for i, (query, metric, _) in enumerate(members):
-            part = parts.get((i,), table.clear().drop("cx_part"))
-            # With no breakdown the direct computation returns one row even over no rows: `run` does.
-            if query.by or part.height:
-                self._remember((query, True, min_n, exact), self._finished(metric, query, part))
+            part = parts.get((i,), nothing)
+            keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
+            if not query.by and not part.height:
+                finished.append(None)
+            elif i in hiding or not part.height:
+                finished.append(self._finished(metric, query, part))
+            else:  # as `suppress` returns a result with nothing to hide
+                shown = pl.Series("suppressed", [False] * part.height, dtype=pl.Boolean)
+                finished.append(
+                    pl.DataFrame(
+                        [
+                            shown if c == "suppressed" else part["n"].cast(pl.Int64) if c == "n" else part[c]
+                            for c in keep
+                        ]
+                    )
+                )
+        return finished
 
     def _rollup(
         self, metric: Metric, cube: Cube, by: Sequence[str], conditions: Sequence[str], cell: bool
@@ -940,3 +975,29 @@ def _in_display_order(result: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
         return result
     keys = [[sort_key(d, v) for v in result[d].to_list()] for d in by]
     return result[sorted(range(result.height), key=lambda i: [k[i] for k in keys])]
+
+
+def _parts_in_display_order(table: pl.DataFrame, bys: Sequence[tuple[str, ...]]) -> pl.DataFrame:
+    """Sort a table of parts (`cx_part`: the place of each part's breakdown in `bys`) by part, and
+    each part in the display order of its own breakdown, as `_in_display_order` sorts one alone."""
+    depth = max((len(by) for by in bys), default=0)
+    if not depth or table.is_empty():
+        return table
+    ranks = {}
+    for dimension in dict.fromkeys(d for by in bys for d in by):
+        values = sorted(table[dimension].unique().to_list(), key=lambda v: sort_key(dimension, v))
+        known = [v for v in values if v is not None]
+        rank = pl.col(dimension).replace_strict(
+            known, [values.index(v) for v in known], return_dtype=pl.Int64
+        )
+        ranks[dimension] = pl.when(pl.col(dimension).is_null()).then(len(known)).otherwise(rank)
+    keys = []
+    for place in range(depth):
+        key: pl.Expr = pl.lit(0, dtype=pl.Int64)
+        for dimension, rank in ranks.items():
+            parts = [i for i, by in enumerate(bys) if len(by) > place and by[place] == dimension]
+            if parts:
+                key = pl.when(pl.col("cx_part").is_in(parts)).then(rank).otherwise(key)
+        keys.append(key.alias(f"cx_key{place}"))
+    names = [f"cx_key{place}" for place in range(depth)]
+    return table.with_columns(keys).sort(["cx_part", *names], maintain_order=True).drop(names)

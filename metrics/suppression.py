@@ -81,19 +81,32 @@ def _suppressed(result: pl.DataFrame, by: Sequence[str], min_n: int) -> pl.DataF
     hidden = hidden_rows(cells, by, min_n)
     mask = pl.Series("suppressed", [i in hidden for i in range(len(cells))], dtype=pl.Boolean)
     nothing = pl.Series("nothing", [empty(cell) for cell in cells], dtype=pl.Boolean)
+    # One step: a hidden cell's statistics are blanked, an empty one's n is 0.
     blanked = [
-        pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in HIDDEN_COLUMNS if c in result.columns
+        pl.when(mask).then(None).otherwise(pl.col(c)).alias(c)
+        for c in HIDDEN_COLUMNS
+        if c in result.columns and c != "n"
     ]
-    counted = pl.when(nothing).then(0).otherwise(pl.col("n")).cast(pl.Int64).alias("n")
-    return result.with_columns(counted).with_columns(blanked).with_columns(mask)
+    counted = pl.when(mask).then(None).when(nothing).then(0).otherwise(pl.col("n")).cast(pl.Int64).alias("n")
+    return result.with_columns(counted, *blanked, mask)
 
 
 def _any_to_hide(result: pl.DataFrame, min_n: int) -> bool:
-    """Return whether any cell is empty or under the minimum, read as `empty` and `hidden_rows` read
-    them: without one, nothing is hidden or blanked."""
-    shown = result["n"].to_list()
-    true = result[TRUE_N].to_list() if TRUE_N in result.columns else shown
-    return any(t is None or t == 0 or _under(n, t, min_n) for n, t in zip(shown, true, strict=True))
+    """Return whether any cell is empty or under the minimum: without one, nothing is hidden or
+    blanked."""
+    return result.height > 0 and bool(result.select(under_minimum(result, pl.lit(min_n)).any()).item())
+
+
+def under_minimum(result: pl.DataFrame, minimum: pl.Expr) -> pl.Expr:
+    """Return, per cell of `result`, whether it has no rows or its published or true count is under
+    `minimum`, read as `empty` and the primary rule of `hidden_rows` read a cell, over a whole result
+    at once (a stack of several, each with its own minimum). A count that is not a whole number reads
+    as 0, under any minimum."""
+    counts = ["n", *([TRUE_N] if TRUE_N in result.columns else [])]
+    if not all(result.schema[c].is_integer() for c in counts):
+        return pl.lit(True)
+    n, true = pl.col("n"), pl.col(counts[-1])
+    return true.is_null() | (true == 0) | n.is_null() | (n < minimum) | (true < minimum)
 
 
 def _whole(n: object) -> int:

@@ -144,3 +144,53 @@ def test_frame_reads_types_and_lists(make_engine: EngineFactory) -> None:
     # A struct has no counterpart in the direct read: the result comes through Arrow, typed alike.
     nested = engine.warehouse.frame("select {'k': 1} as rec, 2.5 as amount")
     assert nested.schema == pl.Schema({"rec": pl.Struct({"k": pl.Int32}), "amount": pl.Decimal(2, 1)})
+
+
+def test_parts_finished_together_equal_each_finished_alone(make_engine: EngineFactory) -> None:
+    """A statement answering many queries (a stack, a measure's breakdowns) is finished over its whole
+    table: each part in the display order of its own breakdown, an unknown value and no value last
+    as `_in_display_order` puts them, and small cells hidden as `suppress` hides
+    them one part at a time."""
+    engine = _engine(make_engine, min_n=10)
+    metric = engine.metric("trust")
+    members = [
+        (Query.of("trust", ["age_band", "channel"]), metric, None),
+        (Query.of("trust", ["channel", "age_band"]), metric, None),
+        (Query.of("trust", ["channel"]), metric, None),
+        (Query.of("trust"), metric, None),  # no rows and no breakdown: left to `run`
+        (Query.of("trust", ["age_band"]), metric, None),  # no rows: an empty result
+    ]
+    ages = ["65+", "Not reported", "18-24", None, "Martian", "35-44"]
+    channels = ["phone", "online", None, "phone", "in_person", "online"]
+    rows = [
+        {"cx_part": part, "age_band": a if by[0] == "age_band" or len(by) > 1 else None}
+        | {"channel": c if "channel" in by else None}
+        for part, by in ((0, ("age_band", "channel")), (1, ("channel", "age_band")), (2, ("channel",)))
+        for a, c in zip(ages, channels, strict=True)
+    ]
+    # Part 1 has a cell under the minimum (n 4): it and its complement are hidden; the others show.
+    ns = [*(40, 30, 20, 25, 50, 60), *(40, 30, 20, 4, 50, 60), *(40, 30, 20, 25, 50, 60)]
+    table = pl.DataFrame(rows).with_columns(
+        value=pl.Series([0.5 + i / 100 for i in range(len(rows))]),
+        n=pl.Series(ns, dtype=pl.Int64),
+        raw_n=pl.Series(ns, dtype=pl.Int64),
+        ci_low=pl.lit(0.1),
+        ci_high=pl.lit(0.9),
+        mean=pl.lit(3.0),
+    )
+    together = engine._finished_parts(table, members)  # type: ignore[arg-type]
+    assert together[3] is None
+    parts = table.partition_by("cx_part", as_dict=True, include_key=False)
+    for i, (query, _, _) in enumerate(members):
+        if together[i] is None:
+            continue
+        alone = engine._finished(metric, query, parts.get((i,), table.clear().drop("cx_part")))
+        assert together[i].equals(alone), query  # type: ignore[union-attr]
+        assert together[i].schema == alone.schema  # type: ignore[union-attr]
+    first = together[0]
+    assert first is not None and first["age_band"].to_list() == [
+        "18-24", "35-44", "65+", "Not reported", "Martian", None
+    ]  # fmt: skip
+    hidden = together[1]
+    assert hidden is not None and 2 <= hidden["suppressed"].sum() < hidden.height
+    assert together[4] is not None and together[4].is_empty()

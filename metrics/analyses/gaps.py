@@ -63,14 +63,16 @@ def gaps(
     """Return the view's equity gaps of at least `floor` that stay beyond noise after Holm's adjustment
     over every group, context and measure compared."""
     names = tuple(n for n in names if n in engine.catalog.metrics)
-    found = compared(engine, filters, names)
+    found = list(_candidates(engine, filters, names))
+    tests = [gap(row, reference, *how) for _, _, _, _, row, reference, how in found]
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
-    # Thousands are compared, a few dozen kept: only those kept take their adjusted test along.
-    for raw, p in zip(found, holm([g.difference.p for g in found]), strict=True):
-        delta = raw.difference.delta
+    # Thousands are compared, a few dozen kept: only those kept become a Gap, with their interval and
+    # their adjusted test.
+    for candidate, test, p in zip(found, tests, holm([t.p for t in tests]), strict=True):
+        delta = test.delta
         if p is None or p >= ALPHA or delta is None or abs(delta) < floor:
             continue
-        g = replace(raw, difference=replace(raw.difference, p=p))
+        g = _gap(*candidate, replace(test, p=p))
         # The same people seen from either trait (rural among 65+, 65+ among rural): keep the larger.
         key = (g.metric, g.cell)
         if key not in kept or abs(delta) > abs(kept[key].difference.delta or 0):
@@ -84,9 +86,24 @@ def gaps(
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
     """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
     each equity group against everyone, and against those sharing one trait, on each measure."""
+    return [
+        _gap(name, dimension, group, within, row, reference, how, gap(row, reference, *how))
+        for name, dimension, group, within, row, reference, how in _candidates(engine, filters, names)
+    ]
+
+
+# One comparison: the measure, the group's dimension and value, the trait both sides share (None:
+# everyone in the view), the group's row, the reference's row, and the measure's aggregate and
+# suppression minimum.
+Candidate = tuple[str, str, str, "tuple[str, str] | None", dict[str, Any], dict[str, Any], tuple[str, int]]
+
+
+def _candidates(engine: Engine, filters: Filters, names: Sequence[str]) -> Iterator[Candidate]:
+    """Yield every comparison of the measures `names` under the filters, their questions asked at once."""
     plans = [(name, _plan(engine, name, filters)) for name in names if name in engine.catalog.metrics]
     results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
-    return [g for name, plan in plans for g in _compare(engine, name, plan, {k: next(results) for k in plan})]
+    for name, plan in plans:
+        yield from _compare(engine, name, plan, {k: next(results) for k in plan})
 
 
 def _sure(found: Gap) -> float:
@@ -120,7 +137,7 @@ def _plan(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], 
 
 def _compare(
     engine: Engine, name: str, plan: dict[tuple[str, ...], Query], results: dict[tuple[str, ...], Any]
-) -> Iterator[Gap]:
+) -> Iterator[Candidate]:
     """Yield each equity group against everyone in the view, and against those sharing one trait."""
     metric = engine.metric(name)
     aggregate, smallest = metric.aggregate, engine.threshold(metric)
@@ -138,10 +155,11 @@ def _compare(
                 compared.append((first, a, (second, b), row, context))
             if second in EQUITY_DIMENSIONS and not _everyone(alone[first].get((a,)), overall):
                 compared.append((second, b, (first, a), row, alone[first].get((a,))))
+    how = (aggregate, smallest)
     for dimension, group, within, row, reference in compared:
         # A group that is everyone it would be compared with has no one to differ from.
         if reference is not None and not _everyone(row, reference):
-            yield _gap(name, dimension, group, within, row, reference, aggregate, smallest)
+            yield name, dimension, group, within, row, reference, how
 
 
 def _everyone(rows: dict[str, Any] | None, of: dict[str, Any] | None) -> bool:
@@ -165,20 +183,11 @@ def _gap(
     group: str,
     context: tuple[str, str] | None,
     row: dict[str, Any],
-    reference: dict[str, Any] | None,
-    aggregate: str,
-    smallest: int,
+    reference: dict[str, Any],
+    how: tuple[str, int],
+    test: Difference,
 ) -> Gap:
-    return Gap(
-        name,
-        dimension,
-        group,
-        context,
-        row,
-        reference or {},
-        gap(row, reference, aggregate, smallest),
-        gap_interval(row, reference, aggregate, smallest),
-    )
+    return Gap(name, dimension, group, context, row, reference, test, gap_interval(row, reference, *how))
 
 
 def who(found: Gap, labels: Mapping[str, str]) -> str:
