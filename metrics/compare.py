@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from metrics.significance import (
     ALPHA,
     fisher_exact_p,
@@ -59,13 +61,31 @@ def _usable(row: Row | None) -> bool:
 
 def _proportions(x1: float, n1: float, x2: float, n2: float, delta: float) -> Difference:
     """Test x1/n1 against x2/n2: Fisher's exact test when an expected count is small, else pooled z."""
-    z = pooled_z(x1, n1, x2, n2)
-    if z is None:
-        return Difference(delta, None)
-    counts = (round(x1), round(n1), round(x2), round(n2))
-    if needs_exact(*counts):
-        return Difference(delta, z, fisher_exact_p(*counts), "Fisher's exact test")
-    return Difference(delta, z, normal_p(z), "pooled two-proportion z-test")
+    return _proportions_of([x1], [n1], [x2], [n2], [delta])[0]
+
+
+def _proportions_of(
+    x1: Sequence[float],
+    n1: Sequence[float],
+    x2: Sequence[float],
+    n2: Sequence[float],
+    deltas: Sequence[float],
+) -> list[Difference]:
+    """Test each x1/n1 against x2/n2, all at once, as `_proportions` tests one."""
+    arrays = [np.array(a, dtype=np.float64) for a in (x1, n1, x2, n2)]
+    z = pooled_z(*arrays).tolist()
+    counts = [np.round(a).astype(np.int64) for a in arrays]
+    exact = needs_exact(*counts).tolist()
+    tables = np.stack(counts, axis=1).tolist() if counts[0].size else []
+    found = []
+    for delta, statistic, small, table in zip(deltas, z, exact, tables, strict=True):
+        if math.isnan(statistic):
+            found.append(Difference(delta, None))
+        elif small:
+            found.append(Difference(delta, statistic, fisher_exact_p(*table), "Fisher's exact test"))
+        else:
+            found.append(Difference(delta, statistic, normal_p(statistic), "pooled two-proportion z-test"))
+    return found
 
 
 def _error(row: Row) -> float | None:
@@ -107,21 +127,40 @@ def gap(group: Row | None, overall: Row | None, aggregate: str, smallest: int = 
     For proportions the rest is exact (overall successes and n minus the group's); for other
     statistics the overall's spread stands in for the rest's, which is conservative. A rest of fewer
     than `smallest` (the suppression minimum) is not tested: the test would speak of a hidden group."""
-    if not (_usable(group) and _usable(overall)):
-        return NONE
-    assert group is not None and overall is not None
-    delta = float(group["value"]) - float(overall["value"])
-    if float(overall["n"]) - float(group["n"]) < smallest:
-        return Difference(delta, None)
-    if aggregate not in PROPORTIONS:
-        return _by_interval(group, overall, aggregate, delta)
-    n, total = float(group["n"]), float(overall["n"])
-    rest_n = total - n
-    if rest_n <= 0:
-        return Difference(delta, None)
-    x = float(group["value"]) * n
-    rest_x = min(max(float(overall["value"]) * total - x, 0.0), rest_n)
-    return _proportions(x, n, rest_x, rest_n, delta)
+    return gaps_of([(group, overall)], aggregate, smallest)[0]
+
+
+def gaps_of(
+    pairs: Sequence[tuple[Row | None, Row | None]], aggregate: str, smallest: int = 1
+) -> list[Difference]:
+    """Return `gap` of each (group, overall) pair, the proportions' tests made all at once (the
+    overview's gap search makes thousands)."""
+    found: list[Difference] = []
+    tested: list[int] = []  # where in `found` each proportion's test goes
+    x, n, rest_x, rest_n, deltas = [], [], [], [], []
+    for group, overall in pairs:
+        if not (_usable(group) and _usable(overall)):
+            found.append(NONE)
+            continue
+        assert group is not None and overall is not None
+        delta = float(group["value"]) - float(overall["value"])
+        total, size = float(overall["n"]), float(group["n"])
+        if total - size < smallest or (aggregate in PROPORTIONS and total - size <= 0):
+            found.append(Difference(delta, None))
+        elif aggregate not in PROPORTIONS:
+            found.append(_by_interval(group, overall, aggregate, delta))
+        else:
+            successes = float(group["value"]) * size
+            tested.append(len(found))
+            found.append(NONE)  # replaced below
+            x.append(successes)
+            n.append(size)
+            rest_x.append(min(max(float(overall["value"]) * total - successes, 0.0), total - size))
+            rest_n.append(total - size)
+            deltas.append(delta)
+    for i, difference in zip(tested, _proportions_of(x, n, rest_x, rest_n, deltas), strict=True):
+        found[i] = difference
+    return found
 
 
 def gap_interval(

@@ -1,10 +1,12 @@
 """Two-sided p-values of the tests the pages use, and the Holm adjustment for many flags shown
-together. Pure Python: the numbers are small and no statistics library is needed for them."""
+together. No statistics library is needed for them; numpy tests many at once."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+import numpy as np
 
 ALPHA = 0.05
 # Below this expected count in any cell of the 2x2 table the normal approximation of the pooled
@@ -17,27 +19,29 @@ def normal_p(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def pooled_z(x1: float, n1: float, x2: float, n2: float) -> float | None:
-    """Return the pooled two-proportion z of x1/n1 against x2/n2; None when it is undefined.
+def pooled_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Return the pooled two-proportion z of each x1/n1 against x2/n2 (arrays of floats); NaN where
+    it is undefined (a group of no one). Many are tested at once (the overview's gap search tests
+    thousands), so this works on arrays.
 
     Under 'no difference' both groups share one proportion, so the spread comes from the pooled
     share: at 0% or 100% in one group it stays positive, unlike each group's own p(1-p)/n."""
-    if n1 <= 0 or n2 <= 0:
-        return None
-    pooled = (x1 + x2) / (n1 + n2)
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if spread == 0:
-        return 0.0  # everyone in both groups answered alike: no difference at all
-    return (x1 / n1 - x2 / n2) / spread
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (x1 + x2) / (n1 + n2)
+        spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        # Everyone in both groups answered alike: no difference at all.
+        z = np.where(spread == 0, 0.0, (x1 / n1 - x2 / n2) / spread)
+    return np.where((n1 <= 0) | (n2 <= 0), np.nan, z)
 
 
-def needs_exact(x1: int, n1: int, x2: int, n2: int) -> bool:
-    """Return whether any expected count of the 2x2 table is under MIN_EXPECTED."""
+def needs_exact(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Return whether any expected count of each 2x2 table (arrays of whole counts) is under
+    MIN_EXPECTED."""
     total, successes = n1 + n2, x1 + x2
-    if total == 0:
-        return False
     failures = total - successes
-    return min(n1, n2) * min(successes, failures) / total < MIN_EXPECTED
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small = np.minimum(n1, n2) * np.minimum(successes, failures) / total < MIN_EXPECTED
+    return np.where(total == 0, False, small)
 
 
 def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
@@ -114,10 +118,13 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
     """Return Holm's adjusted p-values, in the same order (None stays None): flagging those under
     ALPHA keeps the chance of any false flag in the family at most ALPHA."""
-    tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    given = np.array([np.nan if p is None else p for p in p_values], dtype=np.float64)
+    tested = np.flatnonzero(~np.isnan(given))
+    # Smallest first, a tie in the order given; each is multiplied by how many are not smaller, at
+    # most 1, and never less than the one before it.
+    order = tested[np.argsort(given[tested], kind="stable")]
+    scaled = np.minimum(1.0, (len(order) - np.arange(len(order))) * given[order])
     adjusted: list[float | None] = [None] * len(p_values)
-    running = 0.0
-    for rank, (p, i) in enumerate(tested):
-        running = max(running, min(1.0, (len(tested) - rank) * p))
-        adjusted[i] = running
+    for i, p in zip(order.tolist(), np.maximum.accumulate(scaled).tolist(), strict=True):
+        adjusted[i] = p
     return adjusted

@@ -16,6 +16,7 @@ from metrics.compare import (
     change,
     difference_interval,
     gap,
+    gaps_of,
     target_met,
 )
 from metrics.query import Engine, Filters
@@ -210,3 +211,42 @@ def test_a_tile_says_a_meet_or_a_miss_within_noise_is_not_sure(
     quarter = {"fiscal_quarter": "FY2026 Q4", "value": value, "n": 400, "suppressed": False}
     result = pl.DataFrame([quarter | {"ci_low": value - 0.04, "ci_high": ci_high}])
     assert describe_tile(_tile(trust, "FY2026 Q4", result, ()))[1] == line
+
+
+def test_gaps_tested_together_equal_each_tested_alone() -> None:
+    """The overview's gap search tests thousands of gaps at once (`gaps_of`); each test is the one
+    `gap` makes of that pair alone: pooled z, Fisher's exact test for a small expected count, no test
+    for a hidden group, a rest under the minimum or no one else, and Welch for means."""
+    overall = {"value": 731 / 805, "n": 805}
+    pairs = [
+        ({"value": 1.0, "n": 11}, overall),  # Fisher's exact test (worked by hand above: 0.6119)
+        ({"value": 0.5, "n": 200}, {"value": 0.7, "n": 1000}),  # pooled z
+        ({"value": 0.7, "n": 1000}, {"value": 0.7, "n": 1000}),  # everyone: no one else to compare with
+        ({"value": 0.6, "n": 995}, {"value": 0.7, "n": 1000}),  # a rest of 5, under the minimum
+        ({"value": None, "n": 40, "suppressed": True}, overall),  # hidden: no test
+        ({"value": 0.0, "n": 30}, {"value": 0.0, "n": 300}),  # everyone answered alike: z = 0
+        (None, overall),
+    ]
+    together = gaps_of(pairs, "share", smallest=10)
+    assert together == [gap(g, o, "share", 10) for g, o in pairs]
+    assert together[0].test == "Fisher's exact test" and together[0].p == pytest.approx(0.6119, abs=1e-4)
+    assert together[1].test == "pooled two-proportion z-test" and together[1].significant
+    assert [t.p for t in together[2:5]] == [None, None, None] and together[3].delta == pytest.approx(-0.1)
+    assert together[5].z == 0.0 and together[5].p == 1.0
+    assert together[6].delta is None
+    means = [
+        (
+            {"value": 10.0, "n": 100, "ci_low": 9.0, "ci_high": 11.0},
+            {"value": 9.0, "n": 1000, "ci_low": 8.8, "ci_high": 9.2},
+        )
+    ]
+    assert (
+        gaps_of(means, "mean") == [gap(*means[0], "mean")]
+        and gaps_of(means, "mean")[0].test == "Welch's t-test"
+    )
+    assert gaps_of([], "share") == []
+
+
+def test_holm_caps_at_one_and_takes_no_tests() -> None:
+    assert holm([0.5, 0.5, 0.5]) == [1.0, 1.0, 1.0]  # each 0.5 times 3, 2, 1, at most 1
+    assert holm([]) == [] and holm([None]) == [None]

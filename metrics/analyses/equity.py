@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.compare import adjusted, gap
+from metrics.compare import adjusted, gaps_of
 from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
 
@@ -60,7 +60,7 @@ def breakdowns(
             (
                 overall,
                 result,
-                [gap(row, overall, metric.aggregate, smallest) for row in result.iter_rows(named=True)],
+                gaps_of([(row, overall) for row in result.iter_rows(named=True)], metric.aggregate, smallest),
             )
         )
     # The groups of every metric asked together are shown together (a heat map): one family.

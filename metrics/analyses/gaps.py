@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from metrics import contract
-from metrics.compare import Difference, gap, gap_interval
+from metrics.compare import NONE, Difference, gap_interval, gaps_of
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
@@ -64,7 +64,7 @@ def gaps(
     over every group, context and measure compared."""
     names = tuple(n for n in names if n in engine.catalog.metrics)
     found = list(_candidates(engine, filters, names))
-    tests = [gap(row, reference, *how) for _, _, _, _, row, reference, how in found]
+    tests = _tested(found)
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
     # Thousands are compared, a few dozen kept: only those kept become a Gap, with their interval and
     # their adjusted test.
@@ -86,10 +86,8 @@ def gaps(
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
     """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
     each equity group against everyone, and against those sharing one trait, on each measure."""
-    return [
-        _gap(name, dimension, group, within, row, reference, how, gap(row, reference, *how))
-        for name, dimension, group, within, row, reference, how in _candidates(engine, filters, names)
-    ]
+    found = list(_candidates(engine, filters, names))
+    return [_gap(*candidate, test) for candidate, test in zip(found, _tested(found), strict=True)]
 
 
 # One comparison: the measure, the group's dimension and value, the trait both sides share (None:
@@ -104,6 +102,20 @@ def _candidates(engine: Engine, filters: Filters, names: Sequence[str]) -> Itera
     results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
     for name, plan in plans:
         yield from _compare(engine, name, plan, {k: next(results) for k in plan})
+
+
+def _tested(found: Sequence[Candidate]) -> list[Difference]:
+    """Return the test of each comparison (`compare.gap`), those of one measure made at once."""
+    tests = [NONE] * len(found)
+    places: dict[tuple[str, int], list[int]] = {}
+    for i, (*_, how) in enumerate(found):
+        places.setdefault(how, []).append(i)
+    for how, measure in places.items():
+        for i, test in zip(
+            measure, gaps_of([(found[i][4], found[i][5]) for i in measure], *how), strict=True
+        ):
+            tests[i] = test
+    return tests
 
 
 def _sure(found: Gap) -> float:
