@@ -196,7 +196,7 @@ def preparing(steps: Sequence[str], seconds: float) -> str:
     elapsed = _elapsed(seconds)
     head = (
         "**Preparing the data for its first use.** On new data the dashboard builds its fast store once, "
-        "the overview's measures first: the overview shows in about 15 seconds for the sample and 3 minutes for "
+        "the overview's measures first: the overview shows in about 10 seconds for the sample and under 3 minutes for "
         "10 million responses, the rest follows (`cx build` does it ahead of time). "
         f"{elapsed} so far."
     )
