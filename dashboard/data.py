@@ -85,7 +85,7 @@ class _Opening:
                     self.engine = self.interim.engine
                     self.done.set()
                     if self.interim.first:
-                        self._step("the overview's measures are ready")
+                        self._step("the rest is prepared once this first page is drawn")
                         self.drawn.wait(FIRST_PAGE_S)
                         self._step("preparing the other measures")
             engine = Engine.open(

@@ -293,7 +293,7 @@ def _copy_tables(
     (Warehouse.load_from_store). A model that reads only unchanged inputs comes from `previous`.
     Small inputs' models are copied BUILDERS at once: one copy of a few hundred thousand rows does
     not keep two cores busy. Large ones' are copied one at a time: each keeps every core busy, and two
-    at once only compete for memory (12 s slower at 10M responses, measured)."""
+    at once only compete for memory (about 12 s slower at 10M responses, in one run)."""
 
     def copy(name: str) -> None:
         cursor, step = con.cursor(), time.perf_counter()
