@@ -73,6 +73,18 @@ def input_sql(
     )
 
 
+def grain_sizes(metric_sql: str, columns: Mapping[str, str], grains: Sequence[Sequence[str]]) -> str:
+    """Return the query estimating, in one read of a quantile's rows, how many rows each grain of its
+    cube would hold (one per group and distinct value): a HyperLogLog count of each grain's keys with
+    the value, a few per cent off, one column per grain in order."""
+    read = list(dict.fromkeys(d for grain in grains for d in grain))
+    estimates = ", ".join(
+        f"approx_count_distinct(hash({', '.join([*map(quote_identifier, grain), 'value'])})) as cx_grain_{i}"
+        for i, grain in enumerate(grains)
+    )
+    return f"{input_sql(metric_sql, columns, read, ())}\nselect {estimates} from metric_input where value is not null"
+
+
 def record_key(columns: Mapping[str, str]) -> str:
     """Return each row's record key for the published counts (perturbed() in
     sql/macros/statistics.sql): its record's, where the rows carry one from sql/staging; otherwise a

@@ -21,7 +21,7 @@ import polars as pl
 
 from metrics import comments, composition, storefile, topics
 from metrics.catalog import THEME_PREFIX, Metric
-from metrics.composition import GRAIN_COLUMN
+from metrics.composition import GRAIN_COLUMN, QUANTILES
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.measures import GAP_METRICS
 from metrics.sqlfiles import (
@@ -59,6 +59,9 @@ BUILDERS = max(1, min(4, os.cpu_count() or 1))
 # Models are copied into the store BUILDERS at once when no input has this many rows (`_copy_tables`).
 COPIED_TOGETHER_ROWS = 2_000_000
 MIN_CUBE_ROWS = 20_000
+# A quantile's cube grain estimated at more than this many times the longest kept is not computed
+# (`_worth_computing`): it would be dropped. The estimates were at most 6% over the true count.
+ESTIMATE_MARGIN = 1.15
 _PAGE = ("service", "channel", "segment")
 _SURVEY = ("journey_stage", "survey_version", "trust_scale", "wait_band")
 _QUARTER = ("fiscal_year", "fiscal_quarter")
@@ -503,10 +506,15 @@ def _cube_table(
     """Build one metric's cube table `cube_<metric>` and return its cubes, one per grain kept: a grain
     is kept when it has at most MAX_CUBE_SHARE of the metric's rows, or at most MIN_CUBE_ROWS rows.
     A long grain nearly as long as the rows it sums is no faster to read than the rows, but a short
-    one always is, however short its rows (a metric may join or group many rows into few). With
-    `parquet`, the table Spark built is read from there instead of computed."""
+    one always is, however short its rows (a metric may join or group many rows into few). A
+    quantile's grains estimated far too long to keep are not computed at all (`_worth_computing`).
+    With `parquet`, the table Spark built is read from there instead of computed."""
     counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
     rows = int(counted[0]) if counted else 0
+    if parquet is None and metric.aggregate in QUANTILES:
+        grains = _worth_computing(con, metric, grains, columns, rows)
+        if not grains:
+            return ()
     sums = composition.sums(metric.aggregate)
     computed = (
         f"select * from read_parquet({parquet})"
@@ -515,7 +523,7 @@ def _cube_table(
     )
     con.execute(f"create or replace temp table cx_cube as {computed}")
     sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())
-    kept = [i for i in range(len(grains)) if sizes.get(i, 0) <= max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)]
+    kept = [i for i in range(len(grains)) if sizes.get(i, 0) <= _longest_kept(rows)]
     table = cube_table_name(metric)
     every = list(dict.fromkeys(d for grain in grains for d in grain))
     # Sorted by grain, then by its dimensions, so a grain's rows and a period's are whole blocks.
@@ -526,6 +534,23 @@ def _cube_table(
     )
     con.execute("drop table cx_cube")
     return tuple(Cube(metric.name, table, frozenset(grains[i]), sizes.get(i, 0), i) for i in kept)
+
+
+def _longest_kept(rows: int) -> float:
+    """Return how many rows a cube of a metric of `rows` rows may have and be kept."""
+    return max(MAX_CUBE_SHARE * rows, MIN_CUBE_ROWS)
+
+
+def _worth_computing(
+    con: duckdb.DuckDBPyConnection, metric: Metric, grains: list[tuple[str, ...]], columns: Columns, rows: int
+) -> list[tuple[str, ...]]:
+    """Return the grains of a quantile's cube not estimated far too long to keep. Its cube holds a
+    row per group and distinct value, so its finest grains come near its rows' length and are
+    dropped; computing them anyway was a third of the time of its cube (12 of 42 s at 10M contacts,
+    measured), for the price of one quick read of its rows (1 s there)."""
+    found = con.execute(composition.grain_sizes(metric.sql, columns, grains)).fetchone() or ()
+    limit = _longest_kept(rows) * ESTIMATE_MARGIN
+    return [grain for grain, size in zip(grains, found, strict=True) if size <= limit]
 
 
 def _build_analyses(

@@ -520,3 +520,48 @@ def test_a_server_keeps_answering_when_a_newer_build_replaces_its_store(
     assert serving.run(Query.of("trust", where={"channel": "website"}))["n"].to_list() == [3]
     assert serving.direct(Query.of("trust"))["n"].to_list() == [3]
     assert newer.run(Query.of("trust"))["n"].to_list() == [4]
+
+
+def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A median's cube keeps a row per group and distinct wait, so its finest grains come near its
+    rows' length and would be dropped: estimated first, they are not computed. The grains kept are
+    those the exact rule keeps, and a question at a grain left out is answered from the rows."""
+    from metrics import composition
+
+    # The sample is short: every grain of its median holds more than half its rows. Kept up to 70%.
+    share = 0.7
+    monkeypatch.setattr(store_module, "MIN_CUBE_ROWS", 0)
+    monkeypatch.setattr(store_module, "MAX_CUBE_SHARE", share)
+    computed: dict[str, list[tuple[str, ...]]] = {}
+    cube_sql = composition.cube_sql
+
+    def recorded(
+        metric_sql: str,
+        columns: dict[str, str],
+        aggregate: str,
+        grains: list[tuple[str, ...]],
+        sums: list[str],
+    ) -> str:
+        computed.setdefault(aggregate, grains)
+        return cube_sql(metric_sql, columns, aggregate, grains, sums)
+
+    monkeypatch.setattr(composition, "cube_sql", recorded)
+    engine = Engine.open(sample_dir, store_dir=tmp_path / "store", build=True)
+    assert engine.store is not None
+    monkeypatch.undo()
+    metric = engine.metric("wait_median")
+    grains = store_module.grains_of(metric.name, engine.dimensions(metric))
+    sql = cube_sql(metric.sql, engine.columns(metric), metric.aggregate, grains, composition.sums("median"))
+    con = engine.warehouse.cursor()
+    exact = dict(con.execute(f"select cx_grain, count(*) from ({sql}) group by all").fetchall())
+    counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
+    limit = share * (counted[0] if counted else 0)
+    kept = {frozenset(g) for i, g in enumerate(grains) if exact.get(i, 0) <= limit}
+    assert kept and {cube.dimensions for cube in engine.store.cubes["wait_median"]} == kept
+    # Only those estimated within reach of the limit were computed: the finest were not.
+    left_out = [g for g in grains if g not in computed["median"]]
+    assert left_out and all(frozenset(g) not in kept for g in left_out)
+    query = Query.of("wait_median", list(left_out[0][-2:]), {}, "FY2026 Q4", "FY2026 Q4")
+    assert same(engine.run(query), engine.direct(query))
