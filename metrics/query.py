@@ -621,9 +621,10 @@ class Engine:
     ) -> list[pl.DataFrame | None]:
         """Finish each query's part of a table answering several (`cx_part`: its place in `members`)
         as `_finished` finishes one; None for a part with no rows and no breakdown (the direct
-        computation returns one row even over no rows: `run` does). The parts with no cell empty or
-        under its minimum (most, over many rows) are put in display order and checked by one step over
-        the whole table each, and only cut apart; the others are finished one by one."""
+        computation returns one row even over no rows: `run` does). Every part is put in display
+        order and checked for cells empty or under its minimum in one step each over the whole table;
+        a part with none (most, over many rows) is then only cut out, the others are finished one by
+        one."""
         minimums = [self.threshold(metric) for _, metric, _ in members]
         flagged = table.with_columns(
             under_minimum(table, pl.col("cx_part").replace_strict(range(len(members)), minimums)).alias(

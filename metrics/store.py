@@ -490,8 +490,9 @@ def _side_by_side(
         return kept
 
     # A quantile's cubes keep every value and take longest (minutes at 10M rows): they start first,
-    # so the others are built beside them rather than after.
-    order = sorted(building, key=lambda same: same[0] != "quantile")
+    # so the others are built beside them rather than after. Then those of most grains, which take
+    # longer, so no long one is left to build alone at the end.
+    order = sorted(building, key=lambda same: (same[0] != "quantile", -len(building[same][1])))
     with ThreadPoolExecutor(BUILDERS) as workers:
         return dict(zip(order, workers.map(build, [building[same] for same in order]), strict=True))
 
