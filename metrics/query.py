@@ -246,10 +246,19 @@ class Engine:
             # A folder that cannot be written only costs speed: answer from the parquet.
             warnings.warn(f"no store in {path.parent}: {error}; answering from the parquet", stacklevel=2)
             if loading:  # its inputs were copied into the file that is gone: they are read again
-                broken, self.warehouse = self.warehouse, _reopened(self.warehouse)
-                broken.close()
+                self._reload()
             return None, previous is not None
+        except BaseException:
+            if loading and not self.warehouse.loaded:  # half copied into a file that is gone
+                self._reload()
+            raise
         return open_store(path), previous is not None
+
+    def _reload(self) -> None:
+        """Replace a warehouse whose inputs went with a store file that is gone by a fresh, unloaded
+        one over the same inputs (`use_store` loads it)."""
+        broken, self.warehouse = self.warehouse, _reopened(self.warehouse)
+        broken.close()
 
     def _serve(self, store: Store | None, read_previous: bool) -> bool:
         """Serve from `store`, or from the parquet when there is none; return whether a store is used."""

@@ -388,6 +388,24 @@ def test_a_build_that_cannot_write_answers_from_the_parquet(
     assert [p.name for p in (tmp_path / "store").iterdir()] == [".build.lock"]  # the lock only
 
 
+def test_a_build_that_fails_while_reading_the_inputs_says_why_and_leaves_no_file(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inputs are written into the store file as they are read: a build that fails half way
+    through them removes that file and raises its own error, not one of the half-read inputs."""
+    from metrics.errors import CxError
+
+    data_dir = make_engine(min_n=1, responses=[{"trust": 5, "comment": "Fine"}]).warehouse.data_dir
+
+    def missing(*_: object) -> int:
+        raise CxError("comments cannot be redacted: No module named 'presidio_analyzer'")
+
+    monkeypatch.setattr(Warehouse, "_redact", missing)
+    with pytest.raises(CxError, match="comments cannot be redacted"):
+        Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    assert [p.name for p in (tmp_path / "store").iterdir()] == [".build.lock"]  # no half-built store
+
+
 def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
     make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
