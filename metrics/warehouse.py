@@ -347,29 +347,27 @@ class Warehouse:
         table = (
             quote_identifier(name) if into is None else f"{quote_identifier(into)}.{quote_identifier(name)}"
         )
-        try:
-            if files and not state.problems:
-                try:
-                    relation = self._relation(spec, files, state.columns)
-                    self._con.execute(f"create or replace table {table} as {relation}")
-                except duckdb.Error as error:
-                    state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
-                        Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
-                    ]
-                else:
-                    # Rows that break a value rule are left out of the table (never out of the file)
-                    # and counted; every other row is served.
-                    checked = reject_rows(self._con, source, spec, name, state.columns, into)
-                    state.problems += checked.problems
-                    state.rejected = checked.rejected
-                    state.redacted = self._redact(spec, table)
-                    state.usable = True
-                    return state
+        if files and not state.problems:
+            try:
+                relation = self._relation(spec, files, state.columns)
+                self._con.execute(f"create or replace table {table} as {relation}")
+            except duckdb.Error as error:
+                state.problems += _unreadable(self._con, files, self.data_dir, scan=True) or [
+                    Problem(source, f"cannot be loaded ({str(error).splitlines()[0]})")
+                ]
+            else:
+                # Rows that break a value rule are left out of the table (never out of the file) and
+                # counted; every other row is served.
+                checked = reject_rows(self._con, source, spec, name, state.columns, into)
+                state.problems += checked.problems
+                state.rejected = checked.rejected
+                state.redacted = self._redact(spec, table)
+                state.usable = True
+        if not state.usable:
             self._con.execute(f"create or replace table {table} as {empty_relation(spec)}")
-            return state
-        finally:
-            if into is not None:  # read by its name, as every model reads it
-                self._con.execute(f"create or replace view {quote_identifier(name)} as select * from {table}")
+        if into is not None:  # read by its name, as every model reads it
+            self._con.execute(f"create or replace view {quote_identifier(name)} as select * from {table}")
+        return state
 
     def _redact(self, spec: contract.Input, table: str) -> int:
         """Replace the personal details in an input's free-text columns (metrics/redaction.py), each
