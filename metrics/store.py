@@ -60,7 +60,7 @@ BUILDERS = max(1, min(4, os.cpu_count() or 1))
 COPIED_TOGETHER_ROWS = 2_000_000
 MIN_CUBE_ROWS = 20_000
 # A quantile's cube grain estimated at more than this many times the longest kept is not computed
-# (`_worth_computing`): it would be dropped. The estimates were at most 6% over the true count.
+# (`_worth_computing`): it would be dropped. The estimates were at most 7% over the true count.
 ESTIMATE_MARGIN = 1.15
 _PAGE = ("service", "channel", "segment")
 _SURVEY = ("journey_stage", "survey_version", "trust_scale", "wait_band")
