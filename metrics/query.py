@@ -1000,7 +1000,9 @@ def _parts_in_display_order(table: pl.DataFrame, bys: Sequence[tuple[str, ...]])
         rank = pl.col(dimension).replace_strict(
             known, [values.index(v) for v in known], return_dtype=pl.Int64
         )
-        ranks[dimension] = pl.when(pl.col(dimension).is_null()).then(len(known)).otherwise(rank)
+        # No value takes its own place among the others (before an unknown "Not reported", say).
+        empty = values.index(None) if None in values else len(values)
+        ranks[dimension] = pl.when(pl.col(dimension).is_null()).then(empty).otherwise(rank)
     keys = []
     for place in range(depth):
         key: pl.Expr = pl.lit(0, dtype=pl.Int64)

@@ -194,3 +194,11 @@ def test_parts_finished_together_equal_each_finished_alone(make_engine: EngineFa
     hidden = together[1]
     assert hidden is not None and 2 <= hidden["suppressed"].sum() < hidden.height
     assert together[4] is not None and together[4].is_empty()
+    # A dimension with no order of its own: no value before an unknown "Not reported", whatever the
+    # order the rows come in.
+    from metrics.query import _in_display_order, _parts_in_display_order
+
+    languages = pl.DataFrame({"cx_part": [0] * 4, "language": ["Not reported", "Spanish", None, "English"]})
+    assert _parts_in_display_order(languages, [("language",)])["language"].to_list() == [
+        "English", "Spanish", None, "Not reported"
+    ] == _in_display_order(languages, ["language"])["language"].to_list()  # fmt: skip
