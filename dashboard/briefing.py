@@ -185,8 +185,14 @@ def export_chart(exhibit: Exhibit, provenance: Provenance) -> alt.TopLevelMixin:
         subtitleFontSize=11,
         subtitleColor="#3d4551",
     )
-    chart: alt.TopLevelMixin = exhibit.chart.properties(width=EXPORT_WIDTH, title=title)
-    return chart
+    chart: alt.TopLevelMixin = exhibit.chart
+    if isinstance(chart, alt.VConcatChart):
+        # Panels stacked (an outcome's measures on their own axes) have no width together: each
+        # panel takes the export's.
+        chart = chart.copy()
+        chart.vconcat = [panel.properties(width=EXPORT_WIDTH) for panel in chart.vconcat]
+        return chart.properties(title=title)
+    return chart.properties(width=EXPORT_WIDTH, title=title)
 
 
 def _short(link: str, limit: int = 140) -> str:

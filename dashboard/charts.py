@@ -17,11 +17,11 @@ from metrics.analyses.drivers import EQUAL_SHARE, FIX_FIRST, QUADRANTS
 from metrics.analyses.journeys import STAGES, Moment
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
-from metrics.formatting import format_value
+from metrics.formatting import POINTS, format_value
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-_FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f"}
+_FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f", POINTS: ",.1f"}
 # Waits are computed in seconds and read in minutes, as the tables print them (4m 05s).
 _STATISTICS = ("value", "ci_low", "ci_high", "gap")
 # Charts kept built: a page run asks for the same charts of the same results again and again, and
@@ -559,17 +559,26 @@ def transactions_by_channel(table: pl.DataFrame, baseline: str, quarter: str) ->
 def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart | alt.VConcatChart:
     """Each measure of an outcome by quarter, one colour and shape each, with a dashed rule in its
     colour at its target. `frame`: measure (label), quarter, value (null where hidden or no data),
-    target, format. Measures of one format share an axis; measures of different scales (a share and
-    a wait, say) are drawn one panel each, each on its own axis, as one axis would misread them."""
+    target, format. Measures of one format share an axis; those of different scales (a share, a wait,
+    a gap in points) are drawn a panel per format, each on its own axis, as one axis would misread
+    them."""
     names = list(dict.fromkeys(frame["measure"].to_list()))
     formats = dict(zip(frame["measure"].to_list(), frame["format"].to_list(), strict=True))
+    kinds = list(dict.fromkeys(formats.values()))
     order = list(dict.fromkeys(frame.sort("quarter")["quarter"].to_list()))
     colour = alt.Color("measure:N", title=None, scale=alt.Scale(domain=names, range=PALETTE))
-    if len(set(formats.values())) <= 1:
-        return _towards(frame, names, order, next(iter(formats.values()), "number"), colour, 220)
+    if len(kinds) <= 1:
+        return _towards(frame, names, order, next(iter(kinds), "number"), colour, 220)
     panels = [
-        _towards(frame.filter(pl.col("measure") == name), [name], order, formats[name], colour, 110)
-        for name in names
+        _towards(
+            frame.filter(pl.col("format") == kind),
+            [n for n in names if formats[n] == kind],
+            order,
+            kind,
+            colour,
+            130,
+        )
+        for kind in kinds
     ]
     return alt.vconcat(*panels)
 
@@ -577,10 +586,13 @@ def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart | al
 def _towards(
     frame: pl.DataFrame, names: list[str], order: list[str], fmt: str, colour: alt.Color, height: int
 ) -> alt.LayerChart | alt.FacetChart:
-    """One axis of `towards_targets`: a duration's seconds drawn as minutes, as every chart draws them."""
+    """One axis of `towards_targets`: a duration's seconds drawn as minutes, as every chart draws them,
+    and a gap between shares in points."""
     frame = _in_minutes(frame, fmt, ("value", "target"))
+    if fmt == POINTS:
+        frame = frame.with_columns(pl.col("value", "target") * 100)
     axis = ".0%" if fmt == "percent" else ",.0f"
-    title = "minutes" if fmt == "duration" else None
+    title = {"duration": "minutes", POINTS: "points"}.get(fmt)
     base = alt.Chart(frame.to_pandas())
     # A quarter with no value (hidden, no data) leaves a gap in its line; its target still shows.
     line = base.mark_line(strokeWidth=2).encode(

@@ -7,13 +7,16 @@ import math
 SUPPRESSED = "†"  # shown in place of a hidden statistic; every view footnotes it
 NO_DATA = "no data"  # a statistic over no rows at all: nothing to hide, nothing to show
 NOT_ASKED = "not asked"  # survey answers exist in the view, but none to this item: the survey did not ask it
+# The format of a gap between two shares, read in points ("3.9 pts"): not a share itself, so never
+# drawn or written as one. No metric file has it: it is the format of a difference of percents.
+POINTS = "points"
 NOT_APPLICABLE = (
     "not applicable"  # the measure has no meaning in this view (self-service rate in one channel)
 )
 
 
 def format_value(value: float | None, fmt: str) -> str:
-    """Return a value as people read it: 65.2%, 4m 05s, 1,234 or 3.78."""
+    """Return a value as people read it: 65.2%, 4m 05s, 1,234, 3.9 pts or 3.78."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return SUPPRESSED
     if fmt == "percent":
@@ -29,6 +32,8 @@ def format_value(value: float | None, fmt: str) -> str:
         return f"{hours}h {minutes:02d}m"
     if fmt == "integer":
         return f"{round(value):,}"
+    if fmt == POINTS:
+        return f"{value * 100:.1f} pts"
     return f"{value:,.2f}"
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 import vl_convert as vlc
 
 from dashboard import charts
+from dashboard.briefing import EXPORT_WIDTH, Exhibit, export_chart, png_bytes, svg_bytes
 from metrics.catalog import load_catalog
+from metrics.provenance import Provenance
 
 
 def test_a_wait_is_drawn_in_minutes_with_its_target_named_in_the_tables_words() -> None:
@@ -65,6 +69,39 @@ def test_an_outcome_of_a_share_and_a_wait_draws_each_on_its_own_axis() -> None:
     # Measures of one format keep one axis.
     alike = charts.towards_targets(frame.filter(pl.col("format") == "percent")).to_dict()
     assert "vconcat" not in alike and alike["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
+
+
+def test_an_outcomes_equity_gap_is_drawn_in_points_on_its_own_axis() -> None:
+    # A 4-point gap on the shares' axis would read as 4% beside an 85% share, and its line would hug
+    # zero: it gets a panel of its own, in points.
+    frame = pl.DataFrame(
+        {
+            "measure": ["Ease", "Ease", "Trust", "Trust", "Widest gap", "Widest gap"],
+            "quarter": ["FY2026 Q3", "FY2026 Q4"] * 3,
+            "value": [0.82, 0.85, 0.7, 0.72, 0.061, 0.039],
+            "target": [0.85, 0.85, 0.75, 0.75, 0.05, 0.05],
+            "format": ["percent"] * 4 + ["points"] * 2,
+        }
+    )
+    spec = charts.towards_targets(frame).to_dict()
+    share, gap = spec["vconcat"]  # the two shares on one axis, the gap on its own
+    assert share["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert {r["measure"] for r in spec["datasets"][share["data"]["name"]]} == {"Ease", "Trust"}
+    assert gap["layer"][0]["encoding"]["y"]["title"] == "points"
+    assert gap["layer"][0]["encoding"]["y"]["axis"]["format"] == ",.0f"
+    drawn = spec["datasets"][gap["data"]["name"]]
+    assert [(round(r["value"], 6), round(r["target"], 6)) for r in drawn] == [(6.1, 5.0), (3.9, 5.0)]
+    # Panels stacked export too (the deck, PNG and SVG), each panel at the export's width.
+    exhibit = Exhibit("Travelers: progress towards the targets", frame, frame, charts.towards_targets(frame))
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    provenance = Provenance(
+        "Outcomes", "all", "FY2026 Q3 to FY2026 Q4", "today", "sql-0", 10, "http://x/o", when
+    )
+    exported = export_chart(exhibit, provenance).to_dict()
+    assert [panel["width"] for panel in exported["vconcat"]] == [EXPORT_WIDTH, EXPORT_WIDTH]
+    assert exported["title"]["text"] == exhibit.title
+    assert png_bytes(exhibit, provenance)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"points" in svg_bytes(exhibit, provenance)
 
 
 def test_the_memory_of_built_charts_lets_the_least_recently_used_go() -> None:

@@ -12,7 +12,7 @@ from conftest import EngineFactory
 from streamlit.testing.v1 import AppTest
 
 from metrics.analyses import outcomes as progress_of
-from metrics.analyses.outcomes import AT_RISK, HIDDEN, NO_DATA, OFF_TRACK, ON_TRACK, judge
+from metrics.analyses.outcomes import AT_RISK, HIDDEN, NO_DATA, OFF_TRACK, ON_TRACK, describe, judge
 from metrics.catalog import load_catalog
 from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Query
@@ -152,6 +152,10 @@ def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFac
     assert equity.latest == pytest.approx(0.4) and equity.widest == ("65+", "35-44")
     assert equity.status == OFF_TRACK  # its quarter has come with a 40-point gap
     assert found.status == OFF_TRACK  # the worst of the two
+    # A gap between shares is a width in points, read and drawn as such, never as a share.
+    assert (trust.format, equity.format) == ("percent", "points")
+    assert describe(equity).startswith("40.0 pts between 35-44 and 65+ in FY2026 Q2 (beyond sampling noise)")
+    assert "against at most 10.0 pts by FY2026 Q2: off track" in describe(equity)
     # Where a quarter is hidden, it says so rather than judge.
     # The same 40-point gap against a limit of 30 points: its interval (by hand from the two Wilson
     # intervals of 25/50 and 45/50, .4 - 1.96 * .0808 = .242) reaches 30 points, so it is no sure miss.

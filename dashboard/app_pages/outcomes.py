@@ -61,7 +61,7 @@ def _outcome(progress: OutcomeProgress) -> None:
         charts.towards_targets(_trend_frame(rows)),
         _table(rows),
         f"{outcome.customer}: " + " ".join(f"{p.label}: {describe(p)}" for p in rows),
-        numbers=_numbers(rows),
+        numbers=_numbers(rows, progress.equity),
         table_title="Progress in numbers",
     )
     for p in rows:
@@ -101,10 +101,10 @@ def _table(rows: list[Progress]) -> pl.DataFrame:
     )
 
 
-def _numbers(rows: list[Progress]) -> pl.DataFrame:
+def _numbers(rows: list[Progress], gap: Progress | None) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "measure": [p.metric if p.widest is None else f"gap:{p.metric}" for p in rows],
+            "measure": [f"gap:{p.metric}" if p is gap else p.metric for p in rows],
             "quarter": [p.quarter for p in rows],
             "value": [p.latest for p in rows],
             "target": [p.target for p in rows],

@@ -16,7 +16,7 @@ from metrics.compare import WITHIN_NOISE, against_target, change, difference_int
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
-from metrics.formatting import format_delta, format_value
+from metrics.formatting import POINTS, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters
 
@@ -225,8 +225,11 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             reason = (
                 f"wider than that, and a gap's pace is not projected (it has no test) before {objective.by}"
             )
+    # A gap between two shares is a width in points, not a share: its own format keeps it off the
+    # shares' axis and out of their words.
+    fmt = POINTS if metric.format == "percent" else metric.format
     return Progress(
-        label, metric.name, metric.format, "lower_is_better", objective.max_gap, objective.by, quarter,
+        label, metric.name, fmt, "lower_is_better", objective.max_gap, objective.by, quarter,
         status, reason, latest, tuple(history), widest, tested,
     )  # fmt: skip
 
@@ -259,17 +262,12 @@ def describe(p: Progress) -> str:
     if p.latest is None:
         return f"{p.status.capitalize()}: {p.reason}."
     word = "at most" if p.direction == "lower_is_better" else "at least"
+    value, target = format_value(p.latest, p.format), format_value(p.target, p.format)
     if p.widest is None:
-        value, target = format_value(p.latest, p.format), format_value(p.target, p.format)
         return f"{value} in {p.quarter} against {word} {target} by {p.by}: {p.status}, {p.reason}."
     low, high = p.widest
     noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise"
     return (
-        f"{_points(p.latest)} between {high} and {low} in {p.quarter} ({noise}) against {word} "
-        f"{_points(p.target)} by {p.by}: {p.status}, {p.reason}."
+        f"{value} between {high} and {low} in {p.quarter} ({noise}) against {word} "
+        f"{target} by {p.by}: {p.status}, {p.reason}."
     )
-
-
-def _points(share: float) -> str:
-    """A gap between two shares in points ("12.1 pts"), without a sign: a width, not a change."""
-    return format_delta(share, "percent").lstrip("+")

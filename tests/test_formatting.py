@@ -1,0 +1,24 @@
+"""How numbers read: each format on values worked by hand."""
+
+from __future__ import annotations
+
+from metrics.formatting import NO_DATA, SUPPRESSED, format_delta, format_statistic, format_value
+
+
+def test_each_format_reads_as_people_read_it() -> None:
+    assert format_value(0.652, "percent") == "65.2%"
+    assert format_value(245.4, "duration") == "4m 05s"
+    assert format_value(3725, "duration") == "1h 02m"
+    assert format_value(1234.4, "integer") == "1,234"
+    assert format_value(3.784, "number") == "3.78"
+    # A gap between two shares is a width in points, never a share.
+    assert format_value(0.039, "points") == "3.9 pts"
+    assert format_delta(-0.039, "points") == "-3.9 pts"
+    assert format_delta(0.021, "percent") == "+2.1 pts"
+    assert format_delta(-45, "duration") == "-45s"
+
+
+def test_hidden_and_no_data_read_differently() -> None:
+    assert format_statistic(0.5, True, "percent") == SUPPRESSED
+    assert format_statistic(None, False, "percent") == NO_DATA
+    assert format_value(None, "points") == SUPPRESSED
