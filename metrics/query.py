@@ -42,7 +42,7 @@ from metrics.store import (
     previous_store,
 )
 from metrics.storefile import Cube, Fingerprint
-from metrics.suppression import DEFAULT_MIN_N, suppress, under_minimum
+from metrics.suppression import DEFAULT_MIN_N, suppress, suppress_parts, under_minimum
 from metrics.warehouse import Warehouse
 
 RESULT_COLUMNS = ("value", "n", "ci_low", "ci_high", "suppressed")
@@ -631,37 +631,30 @@ class Engine:
         """Finish each query's part of a table answering several (`cx_part`: its place in `members`)
         as `_finished` finishes one; None for a part with no rows and no breakdown (the direct
         computation returns one row even over no rows: `run` does). Every part is put in display
-        order and checked for cells empty or under its minimum in one step each over the whole table;
-        a part with none (most, over many rows) is then only cut out, the others are finished one by
-        one."""
+        order, checked for cells empty or under its minimum, and hidden (`suppress_parts`) in one
+        step each over the whole table, then cut out."""
         minimums = [self.threshold(metric) for _, metric, _ in members]
+        bys = [q.by for q, _, _ in members]
         flagged = table.with_columns(
             under_minimum(table, pl.col("cx_part").replace_strict(range(len(members)), minimums)).alias(
                 "cx_hide"
             )
         )
         hiding = set(flagged.filter(pl.col("cx_hide"))["cx_part"].to_list())
-        ordered = _parts_in_display_order(flagged.drop("cx_hide"), [q.by for q, _, _ in members])
-        parts = ordered.partition_by("cx_part", as_dict=True, include_key=False)
-        nothing = ordered.clear().drop("cx_part")
+        ordered = _parts_in_display_order(flagged.drop("cx_hide"), bys)
+        parts = suppress_parts(ordered, bys, minimums, hiding).partition_by(
+            "cx_part", as_dict=True, include_key=False
+        )
         finished: list[pl.DataFrame | None] = []
         for i, (query, metric, _) in enumerate(members):
-            part = parts.get((i,), nothing)
+            part = parts.get((i,))
             keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
-            if not query.by and not part.height:
+            if part is not None:
+                finished.append(pl.DataFrame([part[c] for c in keep]))
+            elif query.by:  # no rows: typed as `run` types them
+                finished.append(self._finished(metric, query, ordered.clear().drop("cx_part")))
+            else:
                 finished.append(None)
-            elif i in hiding or not part.height:
-                finished.append(self._finished(metric, query, part))
-            else:  # as `suppress` returns a result with nothing to hide
-                shown = pl.Series("suppressed", [False] * part.height, dtype=pl.Boolean)
-                finished.append(
-                    pl.DataFrame(
-                        [
-                            shown if c == "suppressed" else part["n"].cast(pl.Int64) if c == "n" else part[c]
-                            for c in keep
-                        ]
-                    )
-                )
         return finished
 
     def _rollup(
