@@ -61,30 +61,28 @@ def _usable(row: Row | None) -> bool:
 
 def _proportions(x1: float, n1: float, x2: float, n2: float, delta: float) -> Difference:
     """Test x1/n1 against x2/n2: Fisher's exact test when an expected count is small, else pooled z."""
-    return _proportions_of([x1], [n1], [x2], [n2], [delta])[0]
+    arrays = [np.array([a], dtype=np.float64) for a in (x1, n1, x2, n2)]
+    ((z, p, test),) = _proportion_tests(*arrays)
+    return Difference(delta, z, p, test)
 
 
-def _proportions_of(
-    x1: Sequence[float],
-    n1: Sequence[float],
-    x2: Sequence[float],
-    n2: Sequence[float],
-    deltas: Sequence[float],
-) -> list[Difference]:
-    """Test each x1/n1 against x2/n2, all at once, as `_proportions` tests one."""
-    arrays = [np.array(a, dtype=np.float64) for a in (x1, n1, x2, n2)]
-    z = pooled_z(*arrays).tolist()
-    counts = [np.round(a).astype(np.int64) for a in arrays]
+def _proportion_tests(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
+) -> list[tuple[float | None, float | None, str]]:
+    """Return the statistic, p-value and test of each x1/n1 against x2/n2, all at once, as
+    `_proportions` tests one (no statistic for a group of no one)."""
+    z = pooled_z(x1, n1, x2, n2).tolist()
+    counts = [np.round(a).astype(np.int64) for a in (x1, n1, x2, n2)]
     exact = needs_exact(*counts).tolist()
     tables = np.stack(counts, axis=1).tolist() if counts[0].size else []
-    found = []
-    for delta, statistic, small, table in zip(deltas, z, exact, tables, strict=True):
+    found: list[tuple[float | None, float | None, str]] = []
+    for statistic, small, table in zip(z, exact, tables, strict=True):
         if math.isnan(statistic):
-            found.append(Difference(delta, None))
+            found.append((None, None, ""))
         elif small:
-            found.append(Difference(delta, statistic, fisher_exact_p(*table), "Fisher's exact test"))
+            found.append((statistic, fisher_exact_p(*table), "Fisher's exact test"))
         else:
-            found.append(Difference(delta, statistic, normal_p(statistic), "pooled two-proportion z-test"))
+            found.append((statistic, normal_p(statistic), "pooled two-proportion z-test"))
     return found
 
 
@@ -133,34 +131,81 @@ def gap(group: Row | None, overall: Row | None, aggregate: str, smallest: int = 
 def gaps_of(
     pairs: Sequence[tuple[Row | None, Row | None]], aggregate: str, smallest: int = 1
 ) -> list[Difference]:
-    """Return `gap` of each (group, overall) pair, the proportions' tests made all at once (the
-    overview's gap search makes thousands)."""
-    found: list[Difference] = []
-    tested: list[int] = []  # where in `found` each proportion's test goes
-    x, n, rest_x, rest_n, deltas = [], [], [], [], []
-    for group, overall in pairs:
-        if not (_usable(group) and _usable(overall)):
-            found.append(NONE)
-            continue
-        assert group is not None and overall is not None
-        delta = float(group["value"]) - float(overall["value"])
-        total, size = float(overall["n"]), float(group["n"])
-        if total - size < smallest or (aggregate in PROPORTIONS and total - size <= 0):
-            found.append(Difference(delta, None))
-        elif aggregate not in PROPORTIONS:
-            found.append(_by_interval(group, overall, aggregate, delta))
-        else:
-            successes = float(group["value"]) * size
-            tested.append(len(found))
-            found.append(NONE)  # replaced below
-            x.append(successes)
-            n.append(size)
-            rest_x.append(min(max(float(overall["value"]) * total - successes, 0.0), total - size))
-            rest_n.append(total - size)
-            deltas.append(delta)
-    for i, difference in zip(tested, _proportions_of(x, n, rest_x, rest_n, deltas), strict=True):
-        found[i] = difference
-    return found
+    """Return `gap` of each (group, overall) pair, made all at once (`gap_tests`)."""
+    columns = ("value", "n", "suppressed", "ci_low", "ci_high")
+    groups, overalls = (
+        {c: [None if row is None else row.get(c) for row in rows] for c in columns}
+        for rows in ([g for g, _ in pairs], [o for _, o in pairs])
+    )
+    # No row at all is no statistic to test, as a hidden one is not.
+    for cells, rows in ((groups, [g for g, _ in pairs]), (overalls, [o for _, o in pairs])):
+        cells["suppressed"] = [row is None or row.get("suppressed") for row in rows]
+    tests = gap_tests(groups, overalls, aggregate, smallest)
+    return [tests.difference(i) for i in range(len(pairs))]
+
+
+# Statistics by column (value, n, suppressed, and ci_low and ci_high where a test reads them), one
+# entry per cell.
+Cells = Mapping[str, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class GapTests:
+    """`gap` of many pairs made at once, as columns: each one's difference, statistic, p-value (None:
+    none) and test. The overview's gap search makes thousands, and keeps a few dozen."""
+
+    delta: list[float | None]
+    z: list[float | None]
+    p: list[float | None]
+    test: list[str]
+
+    def difference(self, i: int) -> Difference:
+        """Return the `i`th pair's test as `gap` returns it."""
+        return Difference(self.delta[i], self.z[i], self.p[i], self.test[i])
+
+
+def gap_tests(groups: Cells, overalls: Cells, aggregate: str, smallest: int = 1) -> GapTests:
+    """Return `gap` of each group against its overall (the `i`th cell of each), tested all at once:
+    the pooled z and the expected-count rule on arrays, Fisher's exact test and the normal p-value
+    per pair."""
+
+    def statistics(cells: Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        value = np.array(cells["value"], dtype=np.float64)  # None reads as NaN
+        n = np.array(cells["n"], dtype=np.float64)
+        hidden = np.array([bool(s) for s in cells["suppressed"]], dtype=bool)
+        return value, n, ~hidden & ~np.isnan(value) & ~np.isnan(n) & (n != 0)  # as `_usable`
+
+    value, size, usable = statistics(groups)
+    overall, total, overall_usable = statistics(overalls)
+    usable &= overall_usable
+    with np.errstate(invalid="ignore"):
+        delta, rest = value - overall, total - size
+        untested = (rest < smallest) | ((rest <= 0) if aggregate in PROPORTIONS else False)
+    count = len(value)
+    deltas: list[float | None] = [
+        d if u else None for d, u in zip(delta.tolist(), usable.tolist(), strict=True)
+    ]
+    z: list[float | None] = [None] * count
+    p: list[float | None] = [None] * count
+    test = [""] * count
+    tested = np.flatnonzero(usable & ~untested)
+    if aggregate in PROPORTIONS:
+        successes = value[tested] * size[tested]
+        rest_successes = np.minimum(
+            np.maximum(overall[tested] * total[tested] - successes, 0.0), rest[tested]
+        )
+        made = _proportion_tests(successes, size[tested], rest_successes, rest[tested])
+        for i, (statistic, chance, name) in zip(tested.tolist(), made, strict=True):
+            z[i], p[i], test[i] = statistic, chance, name
+    else:
+        for i in tested.tolist():
+            a, b = (
+                {c: cells[c][i] for c in ("value", "n", "ci_low", "ci_high") if c in cells}
+                for cells in (groups, overalls)
+            )
+            found = _by_interval(a, b, aggregate, float(delta[i]))
+            z[i], p[i], test[i] = found.z, found.p, found.test
+    return GapTests(deltas, z, p, test)
 
 
 def gap_interval(

@@ -7,12 +7,12 @@ comparing them with everyone would mostly find what being 65+ costs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from metrics import contract
-from metrics.compare import NONE, Difference, gap_interval, gaps_of
+from metrics.compare import Difference, GapTests, gap_interval, gap_tests
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
@@ -63,59 +63,77 @@ def gaps(
     """Return the view's equity gaps of at least `floor` that stay beyond noise after Holm's adjustment
     over every group, context and measure compared."""
     names = tuple(n for n in names if n in engine.catalog.metrics)
-    found = list(_candidates(engine, filters, names))
-    tests = _tested(found)
+    found = _compared(engine, filters, names)
+    adjusted = holm([p for measure in found for p in measure.tests.p])
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
+    place = 0
     # Thousands are compared, a few dozen kept: only those kept become a Gap, with their interval and
     # their adjusted test.
-    for candidate, test, p in zip(found, tests, holm([t.p for t in tests]), strict=True):
-        delta = test.delta
-        if p is None or p >= ALPHA or delta is None or abs(delta) < floor:
-            continue
-        g = _gap(*candidate, replace(test, p=p))
-        # The same people seen from either trait (rural among 65+, 65+ among rural): keep the larger.
-        key = (g.metric, g.cell)
-        if key not in kept or abs(delta) > abs(kept[key].difference.delta or 0):
-            kept[key] = g
+    for measure in found:
+        for i, delta in enumerate(measure.tests.delta):
+            p = adjusted[place + i]
+            if p is None or p >= ALPHA or delta is None or abs(delta) < floor:
+                continue
+            g = measure.gap(i, replace(measure.tests.difference(i), p=p))
+            # The same people seen from either trait (rural among 65+, 65+ among rural): keep the larger.
+            key = (g.metric, g.cell)
+            if key not in kept or abs(delta) > abs(kept[key].difference.delta or 0):
+                kept[key] = g
+        place += len(measure.tests.delta)
     ranked = sorted(kept.values(), key=_sure)
     worse = tuple(g for g in ranked if _worse(engine, g))
     better = tuple(g for g in ranked if not _worse(engine, g))
-    return Gaps(worse, better, len(found), floor, names)
+    return Gaps(worse, better, place, floor, names)
 
 
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
     """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
     each equity group against everyone, and against those sharing one trait, on each measure."""
-    found = list(_candidates(engine, filters, names))
-    return [_gap(*candidate, test) for candidate, test in zip(found, _tested(found), strict=True)]
+    found = _compared(engine, filters, [n for n in names if n in engine.catalog.metrics])
+    return [m.gap(i, m.tests.difference(i)) for m in found for i in range(len(m.tests.delta))]
 
 
-# One comparison: the measure, the group's dimension and value, the trait both sides share (None:
-# everyone in the view), the group's row, the reference's row, and the measure's aggregate and
-# suppression minimum.
-Candidate = tuple[str, str, str, "tuple[str, str] | None", dict[str, Any], dict[str, Any], tuple[str, int]]
+# Where a row is among a measure's answers: the answer's place, and the row's place in it.
+Place = tuple[int, int]
 
 
-def _candidates(engine: Engine, filters: Filters, names: Sequence[str]) -> Iterator[Candidate]:
-    """Yield every comparison of the measures `names` under the filters, their questions asked at once."""
-    plans = [(name, _plan(engine, name, filters)) for name in names if name in engine.catalog.metrics]
+@dataclass(frozen=True)
+class _Measure:
+    """Every comparison of one measure in a view, in the order made, as columns: the group's dimension
+    and value, the trait both sides share (None: everyone in the view), where the group's row and
+    the reference's are among the answers (each a column dict), and each comparison's test."""
+
+    name: str
+    aggregate: str
+    smallest: int
+    answers: list[dict[str, list[Any]]]
+    dimension: list[str]
+    group: list[str]
+    context: list[tuple[str, str] | None]
+    rows: list[Place]
+    references: list[Place]
+    tests: GapTests
+
+    def row(self, place: Place) -> dict[str, Any]:
+        """Return a row as the answer has it, every column by name."""
+        answer, i = place
+        return {c: values[i] for c, values in self.answers[answer].items()}
+
+    def gap(self, i: int, test: Difference) -> Gap:
+        """Return the `i`th comparison as a Gap, with `test`."""
+        row, reference = self.row(self.rows[i]), self.row(self.references[i])
+        interval = gap_interval(row, reference, self.aggregate, self.smallest)
+        return Gap(
+            self.name, self.dimension[i], self.group[i], self.context[i], row, reference, test, interval
+        )
+
+
+def _compared(engine: Engine, filters: Filters, names: Sequence[str]) -> list[_Measure]:
+    """Return every comparison of the measures `names` under the filters, their questions asked at
+    once, each measure's tested together."""
+    plans = [(name, _plan(engine, name, filters)) for name in names]
     results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
-    for name, plan in plans:
-        yield from _compare(engine, name, plan, {k: next(results) for k in plan})
-
-
-def _tested(found: Sequence[Candidate]) -> list[Difference]:
-    """Return the test of each comparison (`compare.gap`), those of one measure made at once."""
-    tests = [NONE] * len(found)
-    places: dict[tuple[str, int], list[int]] = {}
-    for i, (*_, how) in enumerate(found):
-        places.setdefault(how, []).append(i)
-    for how, measure in places.items():
-        for i, test in zip(
-            measure, gaps_of([(found[i][4], found[i][5]) for i in measure], *how), strict=True
-        ):
-            tests[i] = test
-    return tests
+    return [_measure(engine, name, plan, [next(results) for _ in plan]) for name, plan in plans]
 
 
 def _sure(found: Gap) -> float:
@@ -147,59 +165,65 @@ def _plan(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], 
     return {by: engine.applicable(filters.query(name, by=by))[0] for by in groupings}
 
 
-def _compare(
-    engine: Engine, name: str, plan: dict[tuple[str, ...], Query], results: dict[tuple[str, ...], Any]
-) -> Iterator[Candidate]:
-    """Yield each equity group against everyone in the view, and against those sharing one trait."""
+def _measure(
+    engine: Engine, name: str, plan: Mapping[tuple[str, ...], Query], results: list[Any]
+) -> _Measure:
+    """Compare each equity group with everyone in the view, and with those sharing one trait, and
+    test every comparison at once."""
     metric = engine.metric(name)
-    aggregate, smallest = metric.aggregate, engine.threshold(metric)
-    overall = results[()].row(0, named=True) if results[()].height else None
-    alone = {by[0]: _rows(results[by], by) for by in plan if len(by) == 1}
-    compared: list[tuple[str, str, tuple[str, str] | None, dict[str, Any], dict[str, Any] | None]] = []
+    bys = list(plan)
+    answers = [frame.to_dict(as_series=False) for frame in results]
+    n = [answer["n"] for answer in answers]
+    whole = bys.index(())
+    overall: Place | None = (whole, 0) if results[whole].height else None
+    alone = {by[0]: _rows(answers, k, by) for k, by in enumerate(bys) if len(by) == 1}
+    compared: list[tuple[str, str, tuple[str, str] | None, Place, Place | None]] = []
+
+    def everyone(rows: Place | None, of: Place | None) -> bool:
+        """Whether `rows` are all the people of `of` (the same count: they are drawn from them)."""
+        return rows is not None and of is not None and n[rows[0]][rows[1]] == n[of[0]][of[1]]
+
     for dimension in EQUITY_DIMENSIONS:
         compared += [(dimension, g, None, row, overall) for (g,), row in alone.get(dimension, {}).items()]
-    for by in (b for b in plan if len(b) == 2):
+    for k, by in enumerate(bys):
+        if len(by) != 2:
+            continue
         first, second = by
-        for (a, b), row in _rows(results[by], by).items():
+        for (a, b), row in _rows(answers, k, by).items():
             context = alone[second].get((b,))
             # A trait everyone in the view shares (the only channel there is) adds nothing to the view.
-            if not _everyone(context, overall):
+            if not everyone(context, overall):
                 compared.append((first, a, (second, b), row, context))
-            if second in EQUITY_DIMENSIONS and not _everyone(alone[first].get((a,)), overall):
+            if second in EQUITY_DIMENSIONS and not everyone(alone[first].get((a,)), overall):
                 compared.append((second, b, (first, a), row, alone[first].get((a,))))
-    how = (aggregate, smallest)
-    for dimension, group, within, row, reference in compared:
-        # A group that is everyone it would be compared with has no one to differ from.
-        if reference is not None and not _everyone(row, reference):
-            yield name, dimension, group, within, row, reference, how
+    # A group that is everyone it would be compared with has no one to differ from.
+    kept = [c for c in compared if c[4] is not None and not everyone(c[3], c[4])]
+    rows = [c[3] for c in kept]
+    references = [c[4] for c in kept if c[4] is not None]
+    columns = ("value", "n", "suppressed", "ci_low", "ci_high")
+    cells = [
+        {c: [answers[k][c][i] for k, i in places] for c in columns if c in answers[0]}
+        for places in (rows, references)
+    ]
+    smallest = engine.threshold(metric)
+    tests = gap_tests(cells[0], cells[1], metric.aggregate, smallest)
+    return _Measure(
+        name, metric.aggregate, smallest, answers, [c[0] for c in kept], [c[1] for c in kept],
+        [c[2] for c in kept], rows, references, tests,
+    )  # fmt: skip
 
 
-def _everyone(rows: dict[str, Any] | None, of: dict[str, Any] | None) -> bool:
-    """Whether `rows` are all the people of `of` (the same count: they are drawn from them)."""
-    return rows is not None and of is not None and rows["n"] == of["n"]
-
-
-def _rows(frame: Any, by: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, Any]]:
-    """Return a result's shown rows by their groups; people who did not say are not a group to rank."""
-    rows = {}
-    for row in frame.iter_rows(named=True):
-        key = tuple(str(row[d]) for d in by)
-        if contract.NOT_REPORTED not in key and not row["suppressed"] and row["value"] is not None:
-            rows[key] = row
-    return rows
-
-
-def _gap(
-    name: str,
-    dimension: str,
-    group: str,
-    context: tuple[str, str] | None,
-    row: dict[str, Any],
-    reference: dict[str, Any],
-    how: tuple[str, int],
-    test: Difference,
-) -> Gap:
-    return Gap(name, dimension, group, context, row, reference, test, gap_interval(row, reference, *how))
+def _rows(answers: list[dict[str, list[Any]]], k: int, by: tuple[str, ...]) -> dict[tuple[str, ...], Place]:
+    """Return where the `k`th answer's shown rows are, by their groups; people who did not say are not
+    a group to rank."""
+    answer = answers[k]
+    keys = zip(*([str(v) for v in answer[d]] for d in by), strict=True)
+    shown = zip(answer["suppressed"], answer["value"], strict=True)
+    return {
+        key: (k, i)
+        for i, (key, (hidden, value)) in enumerate(zip(keys, shown, strict=True))
+        if contract.NOT_REPORTED not in key and not hidden and value is not None
+    }
 
 
 def who(found: Gap, labels: Mapping[str, str]) -> str:
