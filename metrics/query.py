@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from metrics import composition
@@ -986,23 +987,21 @@ def _parts_in_display_order(table: pl.DataFrame, bys: Sequence[tuple[str, ...]])
     depth = max((len(by) for by in bys), default=0)
     if not depth or table.is_empty():
         return table
-    ranks = {}
-    for dimension in dict.fromkeys(d for by in bys for d in by):
-        values = sorted(table[dimension].unique().to_list(), key=lambda v: sort_key(dimension, v))
-        known = [v for v in values if v is not None]
-        rank = pl.col(dimension).replace_strict(
-            known, [values.index(v) for v in known], return_dtype=pl.Int64
-        )
-        # No value takes its own place among the others (before an unknown "Not reported", say).
-        empty = values.index(None) if None in values else len(values)
-        ranks[dimension] = pl.when(pl.col(dimension).is_null()).then(empty).otherwise(rank)
-    keys = []
-    for place in range(depth):
-        key: pl.Expr = pl.lit(0, dtype=pl.Int64)
-        for dimension, rank in ranks.items():
-            parts = [i for i, by in enumerate(bys) if len(by) > place and by[place] == dimension]
-            if parts:
-                key = pl.when(pl.col("cx_part").is_in(parts)).then(rank).otherwise(key)
-        keys.append(key.alias(f"cx_key{place}"))
-    names = [f"cx_key{place}" for place in range(depth)]
-    return table.with_columns(keys).sort(["cx_part", *names], maintain_order=True).drop(names)
+    dimensions = list(dict.fromkeys(d for by in bys for d in by))
+    # Each row's rank along each dimension (no value takes its own place among the others, before an
+    # unknown "Not reported", say); the last line is all 0, for a part with fewer dimensions.
+    ranks = np.zeros((len(dimensions) + 1, table.height), dtype=np.int64)
+    for j, dimension in enumerate(dimensions):
+        column = table[dimension].to_list()
+        place = {v: i for i, v in enumerate(sorted(set(column), key=lambda v: sort_key(dimension, v)))}
+        ranks[j] = [place[v] for v in column]
+    parts = table["cx_part"].to_numpy()
+    rows = np.arange(table.height)
+    keys = [
+        ranks[
+            np.array([dimensions.index(by[p]) if len(by) > p else len(dimensions) for by in bys])[parts], rows
+        ]
+        for p in range(depth)
+    ]
+    # lexsort sorts by its last key first, and keeps the order of rows that tie (as a stable sort).
+    return table[np.lexsort([*reversed(keys), parts])]
