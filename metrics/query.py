@@ -643,17 +643,17 @@ class Engine:
         )
         hiding = set(flagged.filter(pl.col("cx_hide"))["cx_part"].to_list())
         ordered = _parts_in_display_order(flagged.drop("cx_hide"), bys)
-        parts = suppress_parts(ordered, bys, minimums, hiding).partition_by(
-            "cx_part", as_dict=True, include_key=False
-        )
+        hidden = suppress_parts(ordered, bys, minimums, hiding)
+        parts = hidden.partition_by("cx_part", as_dict=True, include_key=False)
+        nothing = hidden.clear()
         finished: list[pl.DataFrame | None] = []
         for i, (query, metric, _) in enumerate(members):
             part = parts.get((i,))
             keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
             if part is not None:
                 finished.append(pl.DataFrame([part[c] for c in keep]))
-            elif query.by:  # no rows: typed as `run` types them
-                finished.append(self._finished(metric, query, ordered.clear().drop("cx_part")))
+            elif query.by:  # no rows, typed as the others (and as `run` types them)
+                finished.append(pl.DataFrame([nothing[c] for c in keep]))
             else:
                 finished.append(None)
         return finished

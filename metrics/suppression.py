@@ -24,24 +24,33 @@ def empty(cell: dict[str, object]) -> bool:
 def hidden_rows(cells: Sequence[dict[str, object]], by: Sequence[str], min_n: int) -> set[int]:
     """Return the indexes of cells to hide: primary (true or published n under min_n, but not none)
     and complementary ones, chosen among the cells with data."""
-    hidden = {i for i, cell in enumerate(cells) if not empty(cell) and _under(cell["n"], _true(cell), min_n)}
+    nothing = [empty(cell) for cell in cells]
+    hidden = {i for i, cell in enumerate(cells) if not nothing[i] and _under(cell["n"], _true(cell), min_n)}
+    # Along each dimension, a line of cells sums to a total shown elsewhere (the same query without
+    # that dimension): one hidden cell in a line could be recovered by subtraction. The lines do not
+    # change as cells are hidden, so they are drawn once.
+    lines = [_lines(cells, by, dimension) for dimension in by] if hidden else []
     changed = bool(hidden)
     while changed:
         changed = False
-        # Along each dimension, a line of cells sums to a total shown elsewhere (the same query
-        # without that dimension): one hidden cell in a line could be recovered by subtraction.
-        for dimension in by:
-            lines: dict[tuple[object, ...], list[int]] = defaultdict(list)
-            for i, cell in enumerate(cells):
-                lines[tuple(cell[d] for d in by if d != dimension)].append(i)
-            for members in lines.values():
+        for along in lines:
+            for members in along:
                 hidden_here = [i for i in members if i in hidden]
-                shown = [i for i in members if i not in hidden and not empty(cells[i])]
+                shown = [i for i in members if i not in hidden and not nothing[i]]
                 if len(hidden_here) == 1 and shown:
                     smallest = min(shown, key=lambda i: (_whole(cells[i]["n"]), i))
                     hidden.add(smallest)
                     changed = True
     return hidden
+
+
+def _lines(cells: Sequence[dict[str, object]], by: Sequence[str], dimension: str) -> list[list[int]]:
+    """Return the cells of each line along `dimension`: those alike in every other dimension of `by`."""
+    lines: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    others = [d for d in by if d != dimension]
+    for i, cell in enumerate(cells):
+        lines[tuple(cell[d] for d in others)].append(i)
+    return list(lines.values())
 
 
 def _true(cell: dict[str, object]) -> object:
