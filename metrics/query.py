@@ -430,7 +430,10 @@ class Engine:
         answered by one statement (`_run_breakdowns`)."""
         kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
         for query, metric, cube, conditions, params in self._summed_cubes(queries):
-            if cube.grain is not None:
+            # The statement reads each part's groups into shared text columns: a dimension of
+            # another type is answered by a statement of its own, in its own type.
+            text = all(self.columns(metric)[d] == "VARCHAR" for d in query.by)
+            if cube.grain is not None and text:
                 key = (metric.name, cube.table, tuple(conditions), tuple(params.items()))
                 kinds.setdefault(key, []).append((query, metric, cube))
         jobs = [members for members in kinds.values() if len({q.by for q, _, _ in members}) >= BREAKDOWNS]
@@ -447,7 +450,8 @@ class Engine:
         grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
         totals = composition.breakdowns_over(_table(cube), grains, self._sums(cube, ()), conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
-        self._remember_parts(sql, params, job.members)
+        keys = [tuple(f"cx_key{p}" for p in range(len(q.by))) for q, _, _ in job.members]
+        self._remember_parts(sql, params, job.members, keys)
 
     def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
         """Group the queries no cube answers that read one metric's rows under the same filters and
@@ -613,47 +617,57 @@ class Engine:
         self._remember_parts(sql, params, members)
 
     def _remember_parts(
-        self, sql: str, params: dict[str, object], members: Sequence[tuple[Query, Metric, Cube]]
+        self,
+        sql: str,
+        params: dict[str, object],
+        members: Sequence[tuple[Query, Metric, Cube]],
+        keys: Sequence[tuple[str, ...]] | None = None,
     ) -> None:
         """Run a statement answering several queries at once, its rows tagged `cx_part` (each query's
-        place in `members`), and remember each query's part as `run` would have answered it."""
+        place in `members`), and remember each query's part as `run` would have answered it. `keys`:
+        the columns holding each part's groups, where not its dimensions' own."""
         try:
             table = self.warehouse.frame(sql, params)
         except duckdb.Error:
             return  # each is then answered alone, and a failure names its metric file
         key = (self.min_n, self.exact)
-        for (query, _, _), part in zip(members, self._finished_parts(table, members), strict=True):
+        finished = self._finished_parts(table, members, keys)
+        for (query, _, _), part in zip(members, finished, strict=True):
             if part is not None:
                 self._remember((query, True, *key), part)
 
     def _finished_parts(
-        self, table: pl.DataFrame, members: Sequence[tuple[Query, Metric, Cube]]
+        self,
+        table: pl.DataFrame,
+        members: Sequence[tuple[Query, Metric, Cube]],
+        keys: Sequence[tuple[str, ...]] | None = None,
     ) -> list[pl.DataFrame | None]:
         """Finish each query's part of a table answering several (`cx_part`: its place in `members`)
         as `_finished` finishes one; None for a part with no rows and no breakdown (the direct
-        computation returns one row even over no rows: `run` does). Every part is put in display
-        order, checked for cells empty or under its minimum, and hidden (`suppress_parts`) in one
-        step each over the whole table, then cut out."""
+        computation returns one row even over no rows: `run` does). `keys`: the columns holding each
+        part's groups, in the order of its breakdown (its dimensions' own by default). Every part is
+        put in display order, checked for cells empty or under its minimum, and hidden
+        (`suppress_parts`) in one step each over the whole table, then cut out."""
         minimums = [self.threshold(metric) for _, metric, _ in members]
         bys = [q.by for q, _, _ in members]
+        columns = list(keys) if keys is not None else bys
         flagged = table.with_columns(
             under_minimum(table, pl.col("cx_part").replace_strict(range(len(members)), minimums)).alias(
                 "cx_hide"
             )
         )
         hiding = set(flagged.filter(pl.col("cx_hide"))["cx_part"].to_list())
-        ordered = _parts_in_display_order(flagged.drop("cx_hide"), bys)
-        hidden = suppress_parts(ordered, bys, minimums, hiding)
+        ordered = _parts_in_display_order(flagged.drop("cx_hide"), bys, columns)
+        hidden = suppress_parts(ordered, columns, minimums, hiding)
         parts = hidden.partition_by("cx_part", as_dict=True, include_key=False)
         nothing = hidden.clear()
         finished: list[pl.DataFrame | None] = []
         for i, (query, metric, _) in enumerate(members):
-            part = parts.get((i,))
-            keep = [*query.by, *RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
-            if part is not None:
-                finished.append(pl.DataFrame([part[c] for c in keep]))
-            elif query.by:  # no rows, typed as the others (and as `run` types them)
-                finished.append(pl.DataFrame([nothing[c] for c in keep]))
+            part = parts.get((i,), nothing)
+            statistics = [*RESULT_COLUMNS] + (["mean"] if "score" in self.columns(metric) else [])
+            if query.by or part.height:  # no rows are typed as the others (and as `run` types them)
+                groups = [part[c].alias(d) for c, d in zip(columns[i], query.by, strict=True)]
+                finished.append(pl.DataFrame([*groups, *(part[c] for c in statistics)]))
             else:
                 finished.append(None)
         return finished
@@ -981,25 +995,40 @@ def _in_display_order(result: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     return result[sorted(range(result.height), key=lambda i: [k[i] for k in keys])]
 
 
-def _parts_in_display_order(table: pl.DataFrame, bys: Sequence[tuple[str, ...]]) -> pl.DataFrame:
+def _parts_in_display_order(
+    table: pl.DataFrame, bys: Sequence[tuple[str, ...]], columns: Sequence[tuple[str, ...]] | None = None
+) -> pl.DataFrame:
     """Sort a table of parts (`cx_part`: the place of each part's breakdown in `bys`) by part, and
-    each part in the display order of its own breakdown, as `_in_display_order` sorts one alone."""
+    each part in the display order of its own breakdown, as `_in_display_order` sorts one alone.
+    `columns`: where each part's groups are, in the order of its breakdown (its dimensions' own
+    columns by default)."""
     depth = max((len(by) for by in bys), default=0)
     if not depth or table.is_empty():
         return table
-    dimensions = list(dict.fromkeys(d for by in bys for d in by))
-    # Each row's rank along each dimension (no value takes its own place among the others, before an
-    # unknown "Not reported", say); the last line is all 0, for a part with fewer dimensions.
-    ranks = np.zeros((len(dimensions) + 1, table.height), dtype=np.int64)
-    for j, dimension in enumerate(dimensions):
-        column = table[dimension].to_list()
-        place = {v: i for i, v in enumerate(sorted(set(column), key=lambda v: sort_key(dimension, v)))}
-        ranks[j] = [place[v] for v in column]
+    columns = columns or bys
+    # Each (column, dimension) a part reads its groups from, with each row's rank in that dimension's
+    # order (no value takes its own place among the others, before an unknown "Not reported", say).
+    # Rows are only compared within their part, so each is ranked among every value of its column.
+    # The last line is all 0, for a part with fewer dimensions.
+    read = list(
+        dict.fromkeys(pair for by, cs in zip(bys, columns, strict=True) for pair in zip(cs, by, strict=True))
+    )
+    ranks = np.zeros((len(read) + 1, table.height), dtype=np.int64)
+    for j, (column, dimension) in enumerate(read):
+        values = table[column].to_list()
+        place = {v: i for i, v in enumerate(sorted(set(values), key=lambda v: sort_key(dimension, v)))}
+        ranks[j] = [place[v] for v in values]
     parts = table["cx_part"].to_numpy()
     rows = np.arange(table.height)
     keys = [
         ranks[
-            np.array([dimensions.index(by[p]) if len(by) > p else len(dimensions) for by in bys])[parts], rows
+            np.array(
+                [
+                    read.index((cs[p], by[p])) if len(by) > p else len(read)
+                    for by, cs in zip(bys, columns, strict=True)
+                ]
+            )[parts],
+            rows,
         ]
         for p in range(depth)
     ]
