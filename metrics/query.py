@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -1014,10 +1014,18 @@ def _parts_in_display_order(
         dict.fromkeys(pair for by, cs in zip(bys, columns, strict=True) for pair in zip(cs, by, strict=True))
     )
     ranks = np.zeros((len(read) + 1, table.height), dtype=np.int64)
-    for j, (column, dimension) in enumerate(read):
+    # Each column's distinct values, and each row's place among them: read once per column.
+    coded: dict[str, tuple[list[Any], np.ndarray]] = {}
+    for column in dict.fromkeys(c for c, _ in read):
         values = table[column].to_list()
-        place = {v: i for i, v in enumerate(sorted(set(values), key=lambda v: sort_key(dimension, v)))}
-        ranks[j] = [place[v] for v in values]
+        distinct = {v: i for i, v in enumerate(dict.fromkeys(values))}
+        coded[column] = (list(distinct), np.array([distinct[v] for v in values], dtype=np.int64))
+    for j, (column, dimension) in enumerate(read):
+        values, codes = coded[column]
+        order = sorted(range(len(values)), key=lambda i: sort_key(dimension, values[i]))
+        rank = np.empty(len(values), dtype=np.int64)
+        rank[order] = np.arange(len(values))
+        ranks[j] = rank[codes]
     parts = table["cx_part"].to_numpy()
     rows = np.arange(table.height)
     keys = [
