@@ -49,16 +49,22 @@ def _seed(
     multi: bool,
     shown: Callable[[Any], str],
     read: Callable[[str], str] | None = None,
-) -> None:
+) -> Any:
     """Give the widget its value: its own state after the first run, else the link's, else the default.
-    `read` turns another spelling a person may type into the option's own (FY2025Q1 -> FY2025 Q1)."""
+    `read` turns another spelling a person may type into the option's own (FY2025Q1 -> FY2025 Q1).
+
+    Return the value the widget starts from, or _UNSET where it keeps its own or was given one here.
+    A session's first run starts its widgets from the link rather than setting their state: a browser
+    that reconnects to another server (a replica stopped) sends its widgets' values to a session that
+    cannot yet tell they are this key's, and a value set here would overwrite the choice the person
+    just made."""
     run = _run()
     run.declared[key] = multi
     run.shown[key] = (label, shown)
     valid = {str(o): o for o in options}
     current = st.session_state.get(key)
     if current is not None and (all(str(v) in valid for v in current) if multi else str(current) in valid):
-        return
+        return _UNSET
     values = run.raw.get(key) if current is None else None
     if values and read is not None:
         values = [read(v) for v in values]
@@ -79,7 +85,10 @@ def _seed(
                 run.notices.append(
                     f"The link gives `{key}` {len(values)} times; {label} takes one, so the first is used."
                 )
-    st.session_state[key] = chosen
+    if current is None:
+        return chosen
+    st.session_state[key] = chosen  # its value is no longer a choice (another filter narrowed them)
+    return _UNSET
 
 
 def select(
@@ -93,8 +102,11 @@ def select(
 ) -> T:
     """A selectbox whose value lives in the URL parameter `key`."""
     fallback = default if default in options else (options[0] if options else None)
-    _seed(key, label, options, fallback, False, format_func, read)
-    return st.selectbox(label, options, key=key, format_func=format_func, help=help)
+    start = _seed(key, label, options, fallback, False, format_func, read)
+    if start is _UNSET or start is None:  # None: no options at all
+        return st.selectbox(label, options, key=key, format_func=format_func, help=help)
+    index = list(options).index(start)
+    return st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
 
 
 def multiselect(
@@ -106,9 +118,15 @@ def multiselect(
     placeholder: str = "All",
 ) -> list[T]:
     """A multiselect whose values live in the URL parameter `key`, repeated; none chosen means all."""
-    _seed(key, label, options, [], True, format_func)
+    start = _seed(key, label, options, [], True, format_func)
     return st.multiselect(
-        label, options, key=key, format_func=format_func, help=help, placeholder=placeholder
+        label,
+        options,
+        default=None if start is _UNSET else start,
+        key=key,
+        format_func=format_func,
+        help=help,
+        placeholder=placeholder,
     )
 
 
@@ -116,9 +134,9 @@ def text(label: str, key: str, help: str | None = None, placeholder: str = "") -
     """A text box whose value lives in the URL parameter `key`."""
     run = _run()
     run.declared[key] = False
-    if key not in st.session_state:
-        st.session_state[key] = (run.raw.get(key) or [""])[0]
-    return st.text_input(label, key=key, help=help, placeholder=placeholder)
+    # Started from the link, not set: see `_seed`.
+    start = (run.raw.get(key) or [""])[0] if key not in st.session_state else ""
+    return st.text_input(label, value=start, key=key, help=help, placeholder=placeholder)
 
 
 def number(
@@ -137,6 +155,7 @@ def number(
     run.declared[key] = False
     run.defaults[key] = float(default)
     run.shown[key] = (label, "{:g}".format)
+    chosen: float | None = None  # started from the link, not set: see `_seed`
     if key not in st.session_state:
         chosen = float(default)
         values = run.raw.get(key)
@@ -152,10 +171,16 @@ def number(
                 )
             else:
                 chosen = given
-        st.session_state[key] = chosen
     return float(
         st.number_input(
-            label, min_value=minimum, max_value=maximum, step=step, key=key, help=help, format=format
+            label,
+            min_value=minimum,
+            max_value=maximum,
+            value=chosen if chosen is not None else "min",
+            step=step,
+            key=key,
+            help=help,
+            format=format,
         )
     )
 
