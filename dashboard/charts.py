@@ -566,25 +566,19 @@ def towards_targets(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart | al
     formats = dict(zip(frame["measure"].to_list(), frame["format"].to_list(), strict=True))
     kinds = list(dict.fromkeys(formats.values()))
     order = list(dict.fromkeys(frame.sort("quarter")["quarter"].to_list()))
+    # Every panel's colours and shapes over every measure, so the panels share one legend.
     colour = alt.Color("measure:N", title=None, scale=alt.Scale(domain=names, range=PALETTE))
+    shape = alt.Shape("measure:N", title=None, scale=alt.Scale(domain=names))
     if len(kinds) <= 1:
-        return _towards(frame, names, order, next(iter(kinds), "number"), colour, 220)
+        return _towards(frame, order, next(iter(kinds), "number"), colour, shape, 220)
     panels = [
-        _towards(
-            frame.filter(pl.col("format") == kind),
-            [n for n in names if formats[n] == kind],
-            order,
-            kind,
-            colour,
-            130,
-        )
-        for kind in kinds
+        _towards(frame.filter(pl.col("format") == kind), order, kind, colour, shape, 130) for kind in kinds
     ]
     return alt.vconcat(*panels)
 
 
 def _towards(
-    frame: pl.DataFrame, names: list[str], order: list[str], fmt: str, colour: alt.Color, height: int
+    frame: pl.DataFrame, order: list[str], fmt: str, colour: alt.Color, shape: alt.Shape, height: int
 ) -> alt.LayerChart | alt.FacetChart:
     """One axis of `towards_targets`: a duration's seconds drawn as minutes, as every chart draws them,
     and a gap between shares in points."""
@@ -601,7 +595,7 @@ def _towards(
         color=colour,
     )
     points = line.mark_point(size=50, filled=True).encode(
-        shape=alt.Shape("measure:N", sort=names, title=None),
+        shape=shape,
         tooltip=[
             alt.Tooltip("measure:N", title="Measure"),
             alt.Tooltip("quarter:O", title="Quarter"),
