@@ -202,7 +202,7 @@ def _measure(
     references = [c[4] for c in kept if c[4] is not None]
     columns = ("value", "n", "suppressed", "ci_low", "ci_high")
     cells = [
-        {c: [answers[k][c][i] for k, i in places] for c in columns if c in answers[0]}
+        {c: [answers[k][c][i] for k, i in places] for c in columns if c in answers[whole]}
         for places in (rows, references)
     ]
     smallest = engine.threshold(metric)
