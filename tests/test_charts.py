@@ -90,11 +90,15 @@ def test_an_outcomes_equity_gap_is_drawn_in_points_on_its_own_axis() -> None:
     # Each panel's colours and shapes span every measure, so the panels share one legend.
     for panel in (share, gap):
         encoding = panel["layer"][1]["encoding"]
-        assert encoding["shape"]["scale"]["domain"] == encoding["color"]["scale"]["domain"] == [
-            "Ease",
-            "Trust",
-            "Widest gap",
-        ]
+        assert (
+            encoding["shape"]["scale"]["domain"]
+            == encoding["color"]["scale"]["domain"]
+            == [
+                "Ease",
+                "Trust",
+                "Widest gap",
+            ]
+        )
     assert gap["layer"][0]["encoding"]["y"]["title"] == "points"
     assert gap["layer"][0]["encoding"]["y"]["axis"]["format"] == ",.0f"
     drawn = spec["datasets"][gap["data"]["name"]]
