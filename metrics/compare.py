@@ -132,15 +132,17 @@ def gaps_of(
     pairs: Sequence[tuple[Row | None, Row | None]], aggregate: str, smallest: int = 1
 ) -> list[Difference]:
     """Return `gap` of each (group, overall) pair, made all at once (`gap_tests`)."""
-    columns = ("value", "n", "suppressed", "ci_low", "ci_high")
-    groups, overalls = (
-        {c: [None if row is None else row.get(c) for row in rows] for c in columns}
-        for rows in ([g for g, _ in pairs], [o for _, o in pairs])
-    )
-    # No row at all is no statistic to test, as a hidden one is not.
-    for cells, rows in ((groups, [g for g, _ in pairs]), (overalls, [o for _, o in pairs])):
-        cells["suppressed"] = [row is None or row.get("suppressed") for row in rows]
-    tests = gap_tests(groups, overalls, aggregate, smallest)
+
+    def cells(rows: list[Row | None]) -> dict[str, list[Any]]:
+        found = {
+            c: [None if row is None else row.get(c) for row in rows]
+            for c in ("value", "n", "ci_low", "ci_high")
+        }
+        # No row at all is no statistic to test, as a hidden one is not.
+        found["suppressed"] = [row is None or bool(row.get("suppressed")) for row in rows]
+        return found
+
+    tests = gap_tests(cells([g for g, _ in pairs]), cells([o for _, o in pairs]), aggregate, smallest)
     return [tests.difference(i) for i in range(len(pairs))]
 
 

@@ -120,6 +120,11 @@ def sum_over(
     return f"select {', '.join([*keys, *summed])} from {table} {where} group by all"
 
 
+def breakdown_keys(depth: int) -> list[str]:
+    """Return the columns `breakdowns_over` puts a part's groups in, its first dimension's first."""
+    return [f"cx_key{p}" for p in range(depth)]
+
+
 def breakdowns_over(
     table: str,
     parts: Sequence[tuple[int, Sequence[str]]],
@@ -134,18 +139,22 @@ def breakdowns_over(
     overview's gap search) share one; grouping by a key per place rather than a column per dimension
     (of which a part uses one or two) took a third off the statement at 10M responses."""
     keys = [d for d in dict.fromkeys(d for _, by in parts for d in by)]
-    depth = max((len(by) for _, by in parts), default=0)
-    # Each part's dimension at each place, as its place in `keys` (-1: none).
+    places = breakdown_keys(max((len(by) for _, by in parts), default=0))
+    # Each part: its place, its grain, and its dimension at each place as its place in `keys` (-1: none).
     rows = ", ".join(
-        f"({', '.join(map(str, [i, int(grain), *(keys.index(by[p]) if p < len(by) else -1 for p in range(depth)), 0]))})"
+        "("
+        + ", ".join(
+            map(str, [i, int(grain), *(keys.index(by[p]) if p < len(by) else -1 for p in range(len(places)))])
+        )
+        + ")"
         for i, (grain, by) in enumerate(parts)
     )
-    names = ", ".join(["cx_part", GRAIN_COLUMN, *(f"cx_dimension{p}" for p in range(depth)), "cx_none"])
+    names = ", ".join(["cx_part", GRAIN_COLUMN, *(f"cx_dimension{p}" for p in range(len(places)))])
     grouped = [
         f"case cx_parts.cx_dimension{p} "
         + " ".join(f"when {j} then cx_cube.{quote_identifier(k)}" for j, k in enumerate(keys))
-        + f" end as cx_key{p}"
-        for p in range(depth)
+        + f" end as {key}"
+        for p, key in enumerate(places)
     ]
     summed = [f"sum(cx_cube.{quote_identifier(c)}) as {quote_identifier(c)}" for c in sums]
     # The grains named again as a filter, so the scan skips the others' row groups before the join.

@@ -450,7 +450,7 @@ class Engine:
         grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
         totals = composition.breakdowns_over(_table(cube), grains, self._sums(cube, ()), conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
-        keys = [tuple(f"cx_key{p}" for p in range(len(q.by))) for q, _, _ in job.members]
+        keys = [tuple(composition.breakdown_keys(len(q.by))) for q, _, _ in job.members]
         self._remember_parts(sql, params, job.members, keys)
 
     def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
@@ -1028,17 +1028,13 @@ def _parts_in_display_order(
         ranks[j] = rank[codes]
     parts = table["cx_part"].to_numpy()
     rows = np.arange(table.height)
-    keys = [
-        ranks[
-            np.array(
-                [
-                    read.index((cs[p], by[p])) if len(by) > p else len(read)
-                    for by, cs in zip(bys, columns, strict=True)
-                ]
-            )[parts],
-            rows,
+    keys = []
+    for p in range(depth):
+        # Each part's line of `ranks` at this place in its breakdown.
+        line = [
+            read.index((cs[p], by[p])) if len(by) > p else len(read)
+            for by, cs in zip(bys, columns, strict=True)
         ]
-        for p in range(depth)
-    ]
+        keys.append(ranks[np.array(line)[parts], rows])
     # lexsort sorts by its last key first, and keeps the order of rows that tie (as a stable sort).
     return table[np.lexsort([*reversed(keys), parts])]
