@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import sqlglot
+import sqlglot.errors
+from sqlglot import expressions as exp
 
 from metrics.errors import CxError, QueryError
 from metrics.fiscal import FiscalQuarter
@@ -203,12 +208,138 @@ def cube_sql(
     one such grain's followers again in one statement. `sums` are the totals' sum columns. A quantile's
     totals also keep each value, so `value` is part of every grain."""
     extra = ("value",) if aggregate in QUANTILES else ()
+    prefix = input_sql(metric_sql, columns, _read(grains), ())
+    return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums)
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A metric's rows in the plain shape `select *, <expression> as <name>, ... from <table>
+    [where <condition>]`: every row of one table that meets a condition, with columns added. Metrics of
+    one table read it together (`shared_cube_sql`)."""
+
+    table: str
+    condition: str
+    added: tuple[tuple[str, str], ...]  # each added column's name and expression
+
+
+def plain(metric_sql: str) -> Plain | None:
+    """Return a metric's rows as a Plain shape, or None when they are not one: a join, a CTE, a
+    subquery, a window or an aggregate, `*` with EXCLUDE or REPLACE, or an added column read by
+    another (an added column is computed in another select when shared, where a name it reads would
+    not be the added one)."""
+    try:
+        tree = sqlglot.parse_one(metric_sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
+    if not isinstance(tree, exp.Select) or any(
+        value for key, value in tree.args.items() if key not in ("expressions", "from_", "where")
+    ):
+        return None
+    source = tree.args.get("from_")
+    table = source.this if source is not None else None
+    if not isinstance(table, exp.Table) or table.args.get("alias") is not None:
+        return None
+    if any(node is not tree for node in tree.find_all(exp.Select, exp.Window, exp.AggFunc, exp.Subquery)):
+        return None
+    star, *rest = tree.expressions
+    if not isinstance(star, exp.Star) or any(star.args.values()):
+        return None
+    if not all(isinstance(e, exp.Alias) and e.alias for e in rest):
+        return None
+    names = {e.alias.lower() for e in rest}
+    where = tree.args.get("where")
+    reads = [c.name.lower() for e in [*rest, *([where] if where else [])] for c in e.find_all(exp.Column)]
+    if len(names) < len(rest) or names & set(reads):
+        return None
+    condition = where.this.sql(dialect="duckdb") if where is not None else "true"
+    added = tuple((e.alias, e.this.sql(dialect="duckdb")) for e in rest)
+    return Plain(table.sql(dialect="duckdb"), condition, added)
+
+
+def shareable(aggregate: str) -> bool:
+    """Whether metrics of this aggregate may be summed together: its totals keep every row (no
+    `where`; each metric's rows are told apart by their own columns) and hold no value per row."""
+    body = [line for line in totals(aggregate).splitlines() if not line.startswith("--")]
+    return aggregate not in QUANTILES and not any(line.strip().startswith("where ") for line in body)
+
+
+def shared_cube_sql(
+    rows: Sequence[Plain], columns: Mapping[str, str], aggregate: str, grains: Sequence[tuple[str, ...]]
+) -> tuple[str, list[list[str]], list[str]]:
+    """Return the query of the cube tables of several metrics whose rows are Plain shapes of one table
+    (of `columns`, which carries `record_key`): the cube_sql of each, side by side, from one read of
+    the table's rows. The grouping of the rows into each grain, most of a cube's cost, is done once
+    instead of once per metric. Also return each metric's sum columns, in the order of `sums`, and
+    each one's column counting its rows: a group is the metric's where that count is above 0."""
+    measures = [m for m, _ in MEASURES]
+    flags, selected, summed, names, counts = [], [], [], [], []
+    for i, shape in enumerate(rows):
+        flag, count = f"cx_in{i}", f"cx_rows{i}"
+        flags.append(f"coalesce(({shape.condition}), false) as {flag}")
+        added = dict(shape.added)
+        for measure, default in MEASURES:
+            expression = added.get(measure, measure if measure in columns else default)
+            selected.append(f"case when {flag} then cast(({expression}) as double) end as {measure}_cx{i}")
+        selected.append(f"case when {flag} then 1 end as cx_row{i}")
+        for expression, name in _sum_expressions(aggregate):
+            renamed = re.sub(rf"\b({'|'.join(measures)})\b", rf"\g<1>_cx{i}", expression)
+            summed.append(f"{renamed} as {name}_cx{i}")
+        names.append([f"{name}_cx{i}" for _, name in _sum_expressions(aggregate)])
+        summed.append(f"count(cx_row{i}) as {count}")
+        counts.append(count)
+    table = rows[0].table
+    read = _read(grains)
+    prefix = (
+        f"with cx_rows as (\n  select *, {', '.join(flags)}\n  from {table}\n),\n"
+        f"metric_input as (\n  select {', '.join([*map(quote_identifier, read), *selected])},"
+        f" cast(record_key as double) as record_key\n"
+        f"  from cx_rows\n  where {' or '.join(f'cx_in{i}' for i in range(len(rows)))}\n)"
+    )
+    # One totals template of every metric's sums, which `_cube` groups as it groups any template.
+    text = (
+        "select\n    columns(* exclude (record_key)),\n    "
+        + ",\n    ".join(summed)
+        + "\nfrom metric_input\ngroup by all"
+    )
+    every = [s for own, count in zip(names, counts, strict=True) for s in [*own, count]]
+    return _cube(prefix, text, template(aggregate), grains, (), every), names, counts
+
+
+def overlap_sql(rows: Sequence[Plain]) -> str:
+    """Return the query counting, in one read of a table, its rows by which of several Plain shapes
+    of it they are in: one row per combination found, `cx_in` listing whether each shape holds it."""
+    flags = ", ".join(f"coalesce(({shape.condition}), false)" for shape in rows)
+    return f"select [{flags}] as cx_in, count(*) as cx_rows from {rows[0].table} group by all"
+
+
+def _sum_expressions(aggregate: str) -> list[tuple[str, str]]:
+    """Return each sum of an aggregate's totals template: its expression and its name, in order."""
+    body = "\n".join(line for line in totals(aggregate).splitlines() if not line.startswith("--"))
+    return re.findall(r"^\s*(\S.*) as (\w+),?$", body, flags=re.MULTILINE)
+
+
+def _read(grains: Sequence[tuple[str, ...]]) -> list[str]:
+    """Return the dimensions a cube reads from the rows: those of the grains read from the rows."""
+    finer = summed_from(grains)
+    return list(dict.fromkeys(d for i, parent in enumerate(finer) if parent is None for d in grains[i]))
+
+
+def _cube(
+    prefix: str,
+    totals_text: str,
+    name: str,
+    grains: Sequence[tuple[str, ...]],
+    extra: tuple[str, ...],
+    sums: Sequence[str],
+) -> str:
+    """Return the cube query of cube_sql from its CTEs `prefix` (which end with `metric_input`) and a
+    totals template's text (`name` names its file)."""
     keyed = [(*grain, *extra) for grain in grains]
     finer = summed_from(grains)
     roots = [i for i, parent in enumerate(finer) if parent is None]
-    read = list(dict.fromkeys(d for i in roots for d in grains[i]))
-    every = [*read, *extra]
-    first = _grouping_sets(totals(aggregate), template(aggregate), every, [keyed[i] for i in roots])
+    every = [*_read(grains), *extra]
+    first = _grouping_sets(totals_text, name, every, [keyed[i] for i in roots])
     # Every part lists the same columns in the same order, so a plain UNION ALL joins them in any SQL
     # engine (the cubes may be built on Spark: metrics/spark.py).
     listed = ", ".join(map(quote_identifier, [*every, *sums]))
@@ -221,7 +352,7 @@ def cube_sql(
         if followers:
             parts.append(_followers(every, keyed[r], [keyed[i] for i in followers], followers, sums))
     union = "\nunion all\n".join(parts)
-    return f"{input_sql(metric_sql, columns, read, ())},\ncx_sets as materialized (\n{first}\n)\n{union}"
+    return f"{prefix},\ncx_sets as materialized (\n{first}\n)\n{union}"
 
 
 def _root(finer: Sequence[int | None], i: int) -> int:

@@ -84,3 +84,99 @@ def test_rows_without_a_record_key_get_one_from_their_text() -> None:
     # Numbers and timestamps are left out: engines type (and so write) them differently.
     assert found == "record_key_of(concat_ws('|', coalesce(cast(\"service\" as varchar), '')))"
     assert composition.record_key(COLUMNS) == "record_key"
+
+
+# Five rows of one table, and a sixth whose kind is unknown: in neither metric.
+TABLE = (
+    "create table t as select * from (values ('x', 'a', 1, 10), ('x', 'b', 0, 20), ('y', 'a', 0, 30), "
+    "('y', 'b', 1, 40), ('y', 'c', 1, 50), ('y', null, 1, 60)) v(service, kind, x, record_key)"
+)
+TABLE_COLUMNS = {"service": "VARCHAR", "kind": "VARCHAR", "x": "INTEGER", "record_key": "INTEGER"}
+KIND_A = "select *, x as value from t where kind = 'a'"
+NOT_A = "select *, 1 - x as value from t where kind <> 'a'"
+
+
+def test_metrics_of_one_table_are_summed_together_each_as_alone_by_hand() -> None:
+    con = duckdb.connect()
+    con.execute(TABLE)
+    shapes = [composition.plain(KIND_A), composition.plain(NOT_A)]
+    assert None not in shapes
+    grains = [("service", "kind"), ("service",)]
+    sql, sums, counts = composition.shared_cube_sql([s for s in shapes if s], TABLE_COLUMNS, "share", grains)
+    assert sums == [[f"{s}_cx{i}" for s in SUMS] for i in range(2)] and counts == ["cx_rows0", "cx_rows1"]
+    con.execute(f"create table shared as {sql}")
+
+    def each(i: int) -> list[tuple[object, ...]]:
+        return con.execute(
+            f"select cx_grain, service, kind, positive_cx{i}, answered_cx{i}, positive_key_cx{i} "
+            f"from shared where cx_rows{i} > 0 order by all"
+        ).fetchall()
+
+    # Kind a: (x, 1, key 10) and (y, 0, key 30).
+    assert each(0) == [
+        (0, "x", "a", 1.0, 1.0, 10.0),
+        (0, "y", "a", 0.0, 1.0, 0.0),
+        (1, "x", None, 1.0, 1.0, 10.0),  # summed from grain 0
+        (1, "y", None, 0.0, 1.0, 0.0),
+    ]
+    # Not a, value 1 - x: (x, b, 1, key 20), (y, b, 0, key 40), (y, c, 0, key 50); the row of no kind
+    # is in neither (its condition is null), nor is any group of the other metric alone.
+    assert each(1) == [
+        (0, "x", "b", 1.0, 1.0, 20.0),
+        (0, "y", "b", 0.0, 1.0, 0.0),
+        (0, "y", "c", 0.0, 1.0, 0.0),
+        (1, "x", None, 1.0, 1.0, 20.0),
+        (1, "y", None, 0.0, 2.0, 0.0),
+    ]
+    for i, metric in enumerate([KIND_A, NOT_A]):
+        columns = {**TABLE_COLUMNS, "value": "INTEGER"}
+        alone = composition.cube_sql(metric, columns, "share", grains, SUMS)
+        keys = "cx_grain, service, kind"
+        own = ", ".join(f"{s}_cx{i}" for s in SUMS)
+        assert (
+            con.execute(
+                f"select {keys}, {', '.join(SUMS)} from ({alone}) except all "
+                f"select {keys}, {own} from shared where cx_rows{i} > 0"
+            ).fetchall()
+            == []
+        )
+        assert len(con.execute(alone).fetchall()) == len(each(i))
+
+
+def test_a_plain_metric_is_one_tables_rows_with_columns_added() -> None:
+    shape = composition.plain(
+        "-- label: Trust\nselect *, case when trust >= 4 then 1 else 0 end as value, trust as score\n"
+        "from stg_responses where trust_scale = 'five_point' and trust is not null"
+    )
+    assert shape == composition.Plain(
+        "stg_responses",
+        "trust_scale = 'five_point' AND NOT trust IS NULL",
+        (("value", "CASE WHEN trust >= 4 THEN 1 ELSE 0 END"), ("score", "trust")),
+    )
+    assert composition.plain("select *, 1 as value from t") == composition.Plain(
+        "t", "true", (("value", "1"),)
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select *, x as value from t join u using (id)",  # a join
+        "with r as (select * from t) select *, x as value from r",  # a CTE
+        "select *, x as value from (select * from t)",  # a subquery
+        "select *, x as value from t where id in (select id from u)",  # a subquery in the condition
+        "select *, rank() over (order by x) as value from t",  # a window
+        "select *, max(x) as value from t group by all",  # an aggregate
+        "select distinct *, x as value from t",
+        "select * exclude (x), x as value from t",
+        "select x as value, * from t",  # the rows' own columns not first
+        "select *, x as value, value * 2 as score from t",  # an added column read by another
+        "select *, x as value from t where value > 0",  # ... or by the condition
+        "select *, x as value from t as r",  # a table named otherwise
+        "select *, x as value from t union all select *, x as value from u",
+        "select *, x from t",  # a column added unnamed
+        "select *, x as value from t limit 10",
+    ],
+)
+def test_rows_of_any_other_shape_are_not_plain(sql: str) -> None:
+    assert composition.plain(sql) is None

@@ -4,10 +4,13 @@ the store follows its inputs; the benchmark runs at a small size and finds the t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 from conftest import EngineFactory, write_inputs
@@ -261,7 +264,7 @@ def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path
     messages: list[str] = []
     after = opened(messages)
 
-    computed = {m.split("] ")[1].split(":")[0] for m in messages if m.startswith("[")}
+    computed = {name for m in messages if m.startswith("[") for name in re.findall(r"(\w+): \d+ cubes", m)}
     assert computed == {"trust", "ease_again"}
     copied = {m.split(":")[0] for m in messages if m.endswith("copied from the previous store")}
     assert {"ease", "emotion", "wait_median", "responses"} <= copied and "trust" not in copied
@@ -585,3 +588,53 @@ def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
     assert left_out and all(frozenset(g) not in kept for g in left_out)
     query = Query.of("wait_median", list(left_out[0][-2:]), {}, "FY2026 Q4", "FY2026 Q4")
     assert same(engine.run(query), engine.direct(query))
+
+
+def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Metrics whose rows are one table's are summed in one statement (composition.shared_cube_sql):
+    every metric's cubes and cube table are those it gets when built alone, row for row. A statement
+    that fails builds each of its metrics alone."""
+    from metrics import composition
+
+    def built(store_dir: Path, messages: list[str]) -> Path:
+        engine = Engine(Warehouse(sample_dir, sealed=False, load=False))
+        assert engine.use_store(store_dir, build=True, progress=messages.append) and engine.store
+        engine.warehouse.close()
+        return engine.store.path
+
+    together: list[str] = []
+    shared_path = built(tmp_path / "together", together)
+    shared_cube_sql = composition.shared_cube_sql
+
+    def failing(*args: Any) -> tuple[str, list[list[str]], list[str]]:
+        _, sums, counts = shared_cube_sql(*args)
+        return "select * from no_such_table", sums, counts
+
+    monkeypatch.setattr(composition, "shared_cube_sql", failing)
+    alone: list[str] = []
+    alone_path = built(tmp_path / "alone", alone)
+    read_together = [m for m in together if m.endswith("s)") and ", read together" in m]
+    assert any("trust: " in m and "ease: " in m for m in read_together)
+    assert not [m for m in alone if ", read together" in m]
+    fell_back = [m for m in alone if "could not be read together, so each is read alone" in m]
+    assert len(fell_back) == len(read_together) and "no_such_table" in fell_back[0]
+
+    con = duckdb.connect()
+    con.execute(f"attach '{shared_path}' as together (read_only)")
+    con.execute(f"attach '{alone_path}' as alone (read_only)")
+    stores = store_module.open_store(shared_path), store_module.open_store(alone_path)
+    assert stores[0] is not None and stores[1] is not None and stores[0].cubes == stores[1].cubes
+    tables = [
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'alone' and table_name like 'cube_%'"
+        ).fetchall()
+    ]
+    assert len(tables) > 30
+    for table in tables:
+        one, other = (f"{db}.{table}" for db in ("together", "alone"))
+        assert con.execute(f"select * from {one} except all select * from {other}").fetchall() == [], table
+        assert con.execute(f"select * from {other} except all select * from {one}").fetchall() == [], table
+        assert con.execute(f"describe {one}").fetchall() == con.execute(f"describe {other}").fetchall()
