@@ -49,8 +49,7 @@ def totals(aggregate: str) -> str:
 
 def sums(aggregate: str) -> list[str]:
     """Return the sum columns of an aggregate's totals (every column but its keys), in order."""
-    body = [line for line in totals(aggregate).splitlines() if not line.startswith("--")]
-    return re.findall(r"\bas (\w+),?$", "\n".join(body), flags=re.MULTILINE)
+    return [name for _, name in _sum_expressions(aggregate)]
 
 
 def finish(aggregate: str, from_cube: bool = False) -> str:
@@ -273,6 +272,7 @@ def shared_cube_sql(
     instead of once per metric. Also return each metric's sum columns, in the order of `sums`, and
     each one's column counting its rows: a group is the metric's where that count is above 0."""
     measures = [m for m, _ in MEASURES]
+    template_sums = _sum_expressions(aggregate)
     flags, selected, summed, names, counts = [], [], [], [], []
     for i, shape in enumerate(rows):
         flag, count = f"cx_in{i}", f"cx_rows{i}"
@@ -282,10 +282,10 @@ def shared_cube_sql(
             expression = added.get(measure, measure if measure in columns else default)
             selected.append(f"case when {flag} then cast(({expression}) as double) end as {measure}_cx{i}")
         selected.append(f"case when {flag} then 1 end as cx_row{i}")
-        for expression, name in _sum_expressions(aggregate):
+        for expression, name in template_sums:
             renamed = re.sub(rf"\b({'|'.join(measures)})\b", rf"\g<1>_cx{i}", expression)
             summed.append(f"{renamed} as {name}_cx{i}")
-        names.append([f"{name}_cx{i}" for _, name in _sum_expressions(aggregate)])
+        names.append([f"{name}_cx{i}" for _, name in template_sums])
         summed.append(f"count(cx_row{i}) as {count}")
         counts.append(count)
     table = rows[0].table

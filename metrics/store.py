@@ -651,12 +651,12 @@ def _shared_cube_tables(
     )
     found = con.execute(f"select {GRAIN_COLUMN}, {measured} from cx_cube group by all").fetchall()
     every = list(map(quote_identifier, dict.fromkeys(d for grain in grains for d in grain)))
+    named = composition.sums(metric.aggregate)  # each metric's sums' names in its own cube table
     built = []
     for i, ((metric, _, _), own, count) in enumerate(zip(jobs, sums, counts, strict=True)):
         sizes = {row[0]: int(row[1 + 2 * i]) for row in found}
         rows = sum(int(row[2 + 2 * i] or 0) for row in found)
-        plain = composition.sums(metric.aggregate)
-        listed = ", ".join([GRAIN_COLUMN, *every, *(f"{s} as {p}" for s, p in zip(own, plain, strict=True))])
+        listed = ", ".join([GRAIN_COLUMN, *every, *(f"{s} as {n}" for s, n in zip(own, named, strict=True))])
         built.append(_kept_cubes(con, metric, grains, rows, sizes, listed, f"{count} > 0"))
     con.execute("drop table cx_cube")
     return built
