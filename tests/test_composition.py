@@ -39,6 +39,43 @@ def test_a_cube_table_holds_every_grain_by_hand() -> None:
     ]
 
 
+def test_grains_read_from_the_rows_share_a_hub_one_dimension_wider_than_each() -> None:
+    grains = [("q", "a", "b"), ("q", "a", "c"), ("q", "b", "c"), ("q", "a", "d"), ("q", "e", "f", "g")]
+    # q a b c is one wider than each of the first three: one grouping reads all three. q a b d would
+    # be one wider than the fourth too, but the first already has its hub: the fourth is read alone,
+    # and so is the fifth, which shares no hub one dimension wider with any.
+    assert composition._hubs(grains, [0, 1, 2, 3, 4]) == [[0, 1, 2], [3], [4]]
+    assert composition._hubs(grains, [3, 4]) == [[3], [4]]
+
+
+def test_a_cube_table_of_grains_read_through_a_hub_holds_every_grain_by_hand() -> None:
+    rows = (
+        "select * from (values ('x', 'p', 'a', 1, 10), ('x', 'q', 'a', 0, 20), ('y', 'p', 'b', 1, 30), "
+        "('x', 'p', 'b', 1, 40)) t(service, channel, segment, value, record_key)"
+    )
+    columns = {**COLUMNS, "segment": "VARCHAR"}
+    grains = [("service", "channel"), ("service", "segment"), ("channel", "segment"), ("service",)]
+    # The three pairs are read as one grouping of service, channel and segment, and summed from it.
+    assert composition._hubs(grains, [0, 1, 2]) == [[0, 1, 2]]
+    sql = composition.cube_sql(rows, columns, "share", grains, SUMS)
+    found = duckdb.sql(
+        f"select cx_grain, service, channel, segment, positive, answered, answered_key from ({sql}) order by all"
+    ).fetchall()
+    assert found == [
+        (0, "x", "p", None, 2.0, 2.0, 50.0),
+        (0, "x", "q", None, 0.0, 1.0, 20.0),
+        (0, "y", "p", None, 1.0, 1.0, 30.0),
+        (1, "x", None, "a", 1.0, 2.0, 30.0),
+        (1, "x", None, "b", 1.0, 1.0, 40.0),
+        (1, "y", None, "b", 1.0, 1.0, 30.0),
+        (2, None, "p", "a", 1.0, 1.0, 10.0),
+        (2, None, "p", "b", 2.0, 2.0, 70.0),
+        (2, None, "q", "a", 0.0, 1.0, 20.0),
+        (3, "x", None, None, 2.0, 3.0, 70.0),
+        (3, "y", None, None, 1.0, 1.0, 30.0),
+    ]
+
+
 def test_a_quantile_cube_keeps_each_value_in_every_grain() -> None:
     grains = [("service",), ("channel",)]
     sums = ["counted", "keyed"]
