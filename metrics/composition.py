@@ -201,16 +201,19 @@ def cube_sql(
     aggregate: str,
     grains: Sequence[tuple[str, ...]],
     sums: Sequence[str],
+    through_hubs: bool = True,
 ) -> str:
     """Return the query of a metric's cube table: its totals at every grain, each row tagged with its
     grain's index in GRAIN_COLUMN. The grains no other grain covers are grouped in one read of the rows
     (GROUPING SETS), those of one hub (`_hubs`) as one grouping by all their dimensions; each of the
     others is summed from the one it is covered by (`summed_from`), or from its hub, all of one such
     grain's or hub's followers again in one statement. `sums` are the totals' sum columns. A
-    quantile's totals also keep each value, so `value` is part of every grain."""
+    quantile's totals also keep each value, so `value` is part of every grain. Without
+    `through_hubs`, each grain no other covers is read from the rows alone: the same rows from fewer
+    grouping operators, which need less memory (each holds its own tables per thread)."""
     extra = ("value",) if aggregate in QUANTILES else ()
     prefix = input_sql(metric_sql, columns, _read(grains), ())
-    return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums)
+    return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums, through_hubs)
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,7 @@ def _cube(
     grains: Sequence[tuple[str, ...]],
     extra: tuple[str, ...],
     sums: Sequence[str],
+    through_hubs: bool = True,
 ) -> str:
     """Return the cube query of cube_sql from its CTEs `prefix` (which end with `metric_input`) and a
     totals template's text (`name` names its file)."""
@@ -343,7 +347,7 @@ def _cube(
     roots = [i for i, parent in enumerate(finer) if parent is None]
     # A quantile's grains carry each value, so a hub of them is nearly as long as its rows: summing
     # from it cost more than reading the rows (the median wait at 10M contacts: 93 s against 66 s).
-    hubs = [[r] for r in roots] if extra else _hubs(grains, roots)
+    hubs = _hubs(grains, roots) if through_hubs and not extra else [[r] for r in roots]
     read = [tuple(k for k in every if any(k in keyed[r] for r in hub)) for hub in hubs]
     first = _grouping_sets(totals_text, name, every, read)
     # Every part lists the same columns in the same order, so a plain UNION ALL joins them in any SQL

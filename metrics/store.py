@@ -23,6 +23,7 @@ from metrics import comments, composition, storefile, topics
 from metrics.catalog import THEME_PREFIX, Metric
 from metrics.composition import GRAIN_COLUMN, QUANTILES
 from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
+from metrics.errors import CxError
 from metrics.measures import GAP_METRICS
 from metrics.sqlfiles import (
     METRICS_FOLDER,
@@ -559,17 +560,28 @@ def _side_by_side(
 ) -> dict[Totals, tuple[Cube, ...]]:
     """Build the cube tables of `building`, BUILDERS statements at once, each on its own cursor: one
     small statement does not keep two cores busy, two side by side do. Metrics of one table are
-    summed together (`_batches`), unless Spark built their tables."""
+    summed together (`_batches`), unless Spark built their tables. A metric that runs out of memory
+    beside the others is built again once they are done (`_alone`)."""
     done = 0
     lock = threading.Lock()
     parquets = {same: prebuilt(metric, grains) for same, (metric, grains, _) in building.items()}
     shared = _shareable(con, building)
 
-    def build(batch: list[Totals]) -> list[tuple[Cube, ...]]:
+    def beside(same: Totals) -> tuple[Cube, ...] | None:
+        metric, grains, columns = building[same]
+        try:
+            return _cube_table(con.cursor(), metric, grains, columns, parquets[same]) if grains else ()
+        except duckdb.OutOfMemoryException as error:
+            # What each statement holds is much the same at any size of data (a few tables per
+            # grouping and thread), so a small memory limit may not hold two side by side.
+            say(f"{metric.name}: out of memory beside another statement ({str(error).splitlines()[0]})")
+            return None
+
+    def build(batch: list[Totals]) -> Sequence[tuple[Cube, ...] | None]:
         nonlocal done
         step = time.perf_counter()
         jobs = [building[same] for same in batch]
-        built: list[tuple[Cube, ...]] | None = None
+        built: Sequence[tuple[Cube, ...] | None] | None = None
         if len(batch) > 1:
             try:
                 built = _shared_cube_tables(
@@ -578,17 +590,17 @@ def _side_by_side(
             except duckdb.Error as error:
                 # Built alone, a metric whose rows fail is named by its own statement's error.
                 names = ", ".join(metric.name for metric, _, _ in jobs)
-                say(f"{names}: could not be read together, so each is read alone ({error})")
+                say(
+                    f"{names}: could not be read together, so each is read alone ({str(error).splitlines()[0]})"
+                )
         together = built is not None
         if built is None:
-            built = [
-                _cube_table(con.cursor(), metric, grains, columns, parquets[same]) if grains else ()
-                for same, (metric, grains, columns) in zip(batch, jobs, strict=True)
-            ]
+            built = [beside(same) for same in batch]
         with lock:
             done += len(batch)
             listed = ", ".join(
-                f"{metric.name}: {len(kept)} cubes" for (metric, _, _), kept in zip(jobs, built, strict=True)
+                f"{metric.name}: " + ("built again later" if kept is None else f"{len(kept)} cubes")
+                for (metric, _, _), kept in zip(jobs, built, strict=True)
             )
             how = " loaded from Spark's" if parquets[batch[0]] else ", read together" if together else ""
             say(f"[{done}/{len(building)}] {listed}{how} ({time.perf_counter() - step:.1f}s)")
@@ -598,10 +610,34 @@ def _side_by_side(
     with ThreadPoolExecutor(BUILDERS) as workers:
         found = list(workers.map(build, batches))
     return {
-        same: kept
+        same: _alone(con, building[same], parquets[same], say) if kept is None else kept
         for batch, built in zip(batches, found, strict=True)
         for same, kept in zip(batch, built, strict=True)
     }
+
+
+def _alone(con: duckdb.DuckDBPyConnection, job: Job, parquet: str | None, say: Progress) -> tuple[Cube, ...]:
+    """Build the cube table of a metric that ran out of memory beside others, now with nothing else
+    running; and if it runs out again, with each of its grains no other covers read from the rows
+    alone, which takes fewer grouping operators and so less memory (composition.cube_sql)."""
+    metric, grains, columns = job
+    step = time.perf_counter()
+    try:
+        kept = _cube_table(con.cursor(), metric, grains, columns, parquet)
+    except duckdb.OutOfMemoryException as error:
+        say(
+            f"{metric.name}: out of memory alone too, so read in simpler steps ({str(error).splitlines()[0]})"
+        )
+        try:
+            kept = _cube_table(con.cursor(), metric, grains, columns, parquet, through_hubs=False)
+        except duckdb.OutOfMemoryException as again:
+            limit = con.execute("select current_setting('memory_limit')").fetchone()
+            raise CxError(
+                f"{metric.path.name}: its cubes do not fit in DuckDB's memory limit "
+                f"({limit[0] if limit else '?'}); raise CX_MEMORY_LIMIT ({str(again).splitlines()[0]})"
+            ) from again
+    say(f"{metric.name}: {len(kept)} cubes, built alone ({time.perf_counter() - step:.1f}s)")
+    return kept
 
 
 def _cube_table(
@@ -610,6 +646,7 @@ def _cube_table(
     grains: list[tuple[str, ...]],
     columns: Columns,
     parquet: str | None = None,
+    through_hubs: bool = True,
 ) -> tuple[Cube, ...]:
     """Build one metric's cube table `cube_<metric>` and return its cubes, one per grain kept: a grain
     is kept when it has at most MAX_CUBE_SHARE of the metric's rows, or at most MIN_CUBE_ROWS rows.
@@ -627,7 +664,9 @@ def _cube_table(
     computed = (
         f"select * from read_parquet({parquet})"
         if parquet
-        else composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums)
+        else composition.cube_sql(
+            metric.sql, columns, metric.aggregate, grains, sums, through_hubs=through_hubs
+        )
     )
     con.execute(f"create or replace temp table cx_cube as {computed}")
     sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())

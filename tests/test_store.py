@@ -17,8 +17,8 @@ from conftest import EngineFactory, write_inputs
 
 from cx.bench import agreement_queries, same
 from metrics import store as store_module
-from metrics.catalog import METRICS_DIR, load_catalog
-from metrics.errors import QueryError
+from metrics.catalog import METRICS_DIR, Catalog, load_catalog
+from metrics.errors import CxError, QueryError
 from metrics.interim import interim
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
@@ -429,6 +429,24 @@ def test_duckdb_holds_at_most_the_memory_limit_serving_and_building(
     assert engine.store is not None and engine.run(Query.of("trust"))["value"].to_list() == [0.75]
 
 
+def test_cubes_that_do_not_fit_in_memory_even_alone_name_their_metric_and_the_limit(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = make_engine(responses=[{"trust": 5}]).warehouse.data_dir
+    catalog = load_catalog()
+    only = Catalog({"trust": catalog.metrics["trust"]}, ())
+
+    def short_of_memory(con: duckdb.DuckDBPyConnection, metric: Any, *args: Any, **kwargs: Any) -> Any:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(store_module, "_cube_table", short_of_memory)
+    with pytest.raises(
+        CxError,
+        match=r"^trust\.sql: its cubes do not fit in DuckDB's memory limit \(244\.1 MiB\); raise CX_MEMORY_LIMIT",
+    ):
+        Engine.open(data_dir, 1, tmp_path / "store", build=True, memory_limit="256MB", catalog=only)
+
+
 def test_a_dead_builds_scratch_is_cleaned_and_two_builds_at_once_build_one_store(
     make_engine: EngineFactory, tmp_path: Path
 ) -> None:
@@ -566,9 +584,10 @@ def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
         aggregate: str,
         grains: list[tuple[str, ...]],
         sums: list[str],
+        through_hubs: bool = True,
     ) -> str:
         computed.setdefault(aggregate, grains)
-        return cube_sql(metric_sql, columns, aggregate, grains, sums)
+        return cube_sql(metric_sql, columns, aggregate, grains, sums, through_hubs=through_hubs)
 
     monkeypatch.setattr(composition, "cube_sql", recorded)
     engine = Engine.open(sample_dir, store_dir=tmp_path / "store", build=True)
@@ -595,7 +614,8 @@ def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
 ) -> None:
     """Metrics whose rows are one table's are summed in one statement (composition.shared_cube_sql):
     every metric's cubes and cube table are those it gets when built alone, row for row. A statement
-    that fails builds each of its metrics alone."""
+    that fails builds each of its metrics alone. A metric that runs out of memory beside another is
+    built again alone, and through no hub if it runs out again: the same cube table, row for row."""
     from metrics import composition
 
     def built(store_dir: Path, messages: list[str]) -> Path:
@@ -613,8 +633,25 @@ def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
         return "select * from no_such_table", sums, counts
 
     monkeypatch.setattr(composition, "shared_cube_sql", failing)
+    cube_table = store_module._cube_table
+
+    def short_of_memory(con: duckdb.DuckDBPyConnection, metric: Any, *args: Any, **kwargs: Any) -> Any:
+        if metric.name == "trust" and kwargs.get("through_hubs", True):
+            raise duckdb.OutOfMemoryException(
+                "Out of Memory Error: could not allocate block\nPossible solutions"
+            )
+        return cube_table(con, metric, *args, **kwargs)
+
+    monkeypatch.setattr(store_module, "_cube_table", short_of_memory)
     alone: list[str] = []
     alone_path = built(tmp_path / "alone", alone)
+    retried = [m for m in alone if m.startswith("trust: ")]
+    assert retried[:2] == [
+        "trust: out of memory beside another statement (Out of Memory Error: could not allocate block)",
+        "trust: out of memory alone too, so read in simpler steps (Out of Memory Error: could not allocate block)",
+    ]
+    assert re.fullmatch(r"trust: \d+ cubes, built alone \(\d+\.\ds\)", retried[2]), retried
+    assert any("trust: built again later" in m for m in alone)
     read_together = [m for m in together if m.endswith("s)") and ", read together" in m]
     assert any("trust: " in m and "ease: " in m for m in read_together)
     assert not [m for m in alone if ", read together" in m]
