@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Literal
 
 import sqlglot
 import sqlglot.errors
@@ -36,6 +37,8 @@ GRAIN_COLUMN = "cx_grain"
 _GROUPED = "group by all"
 # A totals template's select of its breakdown keys: every column of metric_input but the measures.
 _EVERY_KEY = re.compile(r"columns\(\* exclude \([^)]*\)\)")
+# How a cube query reads its grains from the rows (cube_sql): the same rows, at different costs.
+Plan = Literal["hubs", "roots", "copies"]
 
 
 def template(aggregate: str) -> str:
@@ -201,19 +204,23 @@ def cube_sql(
     aggregate: str,
     grains: Sequence[tuple[str, ...]],
     sums: Sequence[str],
-    through_hubs: bool = True,
+    plan: Plan = "hubs",
 ) -> str:
     """Return the query of a metric's cube table: its totals at every grain, each row tagged with its
     grain's index in GRAIN_COLUMN. The grains no other grain covers are grouped in one read of the rows
     (GROUPING SETS), those of one hub (`_hubs`) as one grouping by all their dimensions; each of the
     others is summed from the one it is covered by (`summed_from`), or from its hub, all of one such
     grain's or hub's followers again in one statement. `sums` are the totals' sum columns. A
-    quantile's totals also keep each value, so `value` is part of every grain. Without
-    `through_hubs`, each grain no other covers is read from the rows alone: the same rows from fewer
-    grouping operators, which need less memory (each holds its own tables per thread)."""
+    quantile's totals also keep each value, so `value` is part of every grain.
+
+    That is the `plan` "hubs". With "roots", each grain no other covers is read from the rows as
+    itself: fewer grouping operators, which need less memory (each holds tables of its own per
+    thread, whatever the size of the data). With "copies", each row is copied once per grain, with
+    the dimensions outside the grain blanked, and the copies are summed in one grouping: one
+    operator, so the fastest where the rows are few, and the slowest where they are many."""
     extra = ("value",) if aggregate in QUANTILES else ()
     prefix = input_sql(metric_sql, columns, _read(grains), ())
-    return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums, through_hubs)
+    return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums, plan)
 
 
 @dataclass(frozen=True)
@@ -269,13 +276,18 @@ def shareable(aggregate: str) -> bool:
 
 
 def shared_cube_sql(
-    rows: Sequence[Plain], columns: Mapping[str, str], aggregate: str, grains: Sequence[tuple[str, ...]]
+    rows: Sequence[Plain],
+    columns: Mapping[str, str],
+    aggregate: str,
+    grains: Sequence[tuple[str, ...]],
+    plan: Plan = "hubs",
 ) -> tuple[str, list[list[str]], list[str]]:
     """Return the query of the cube tables of several metrics whose rows are Plain shapes of one table
     (of `columns`, which carries `record_key`): the cube_sql of each, side by side, from one read of
     the table's rows. The grouping of the rows into each grain, most of a cube's cost, is done once
     instead of once per metric. Also return each metric's sum columns, in the order of `sums`, and
-    each one's column counting its rows: a group is the metric's where that count is above 0."""
+    each one's column counting its rows: a group is the metric's where that count is above 0. `plan`
+    is cube_sql's."""
     measures = [m for m, _ in MEASURES]
     template_sums = _sum_expressions(aggregate)
     flags, selected, summed, names, counts = [], [], [], [], []
@@ -308,7 +320,7 @@ def shared_cube_sql(
         + "\nfrom metric_input\ngroup by all"
     )
     every = [s for own, count in zip(names, counts, strict=True) for s in [*own, count]]
-    return _cube(prefix, text, template(aggregate), grains, (), every), names, counts
+    return _cube(prefix, text, template(aggregate), grains, (), every, plan), names, counts
 
 
 def overlap_sql(rows: Sequence[Plain]) -> str:
@@ -337,17 +349,19 @@ def _cube(
     grains: Sequence[tuple[str, ...]],
     extra: tuple[str, ...],
     sums: Sequence[str],
-    through_hubs: bool = True,
+    plan: Plan = "hubs",
 ) -> str:
     """Return the cube query of cube_sql from its CTEs `prefix` (which end with `metric_input`) and a
-    totals template's text (`name` names its file)."""
+    totals template's text (`name` names its file), by `plan`."""
+    if plan == "copies":
+        return _copies(prefix, totals_text, name, grains, extra)
     keyed = [(*grain, *extra) for grain in grains]
     finer = summed_from(grains)
     every = [*_read(grains), *extra]
     roots = [i for i, parent in enumerate(finer) if parent is None]
     # A quantile's grains carry each value, so a hub of them is nearly as long as its rows: summing
     # from it cost more than reading the rows (the median wait at 10M contacts: 93 s against 66 s).
-    hubs = _hubs(grains, roots) if through_hubs and not extra else [[r] for r in roots]
+    hubs = _hubs(grains, roots) if plan == "hubs" and not extra else [[r] for r in roots]
     read = [tuple(k for k in every if any(k in keyed[r] for r in hub)) for hub in hubs]
     first = _grouping_sets(totals_text, name, every, read)
     # Every part lists the same columns in the same order, so a plain UNION ALL joins them in any SQL
@@ -424,16 +438,50 @@ def _followers(
     )
 
 
-def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Sequence[str]]) -> str:
-    """Return a totals template grouped by `sets` instead of by all its columns, with the grouping's
-    id as `cx_set`. A template is one select ending in `group by all`; anything else is named."""
+def _copies(
+    prefix: str,
+    totals_text: str,
+    name: str,
+    grains: Sequence[tuple[str, ...]],
+    extra: tuple[str, ...],
+) -> str:
+    """Return the cube query of cube_sql's plan "copies": each row copied once per grain, the
+    dimensions outside the grain blanked, the copies summed in one grouping by grain and dimensions.
+    Its sums are those of the other plans, row for row, though a count they sum again from counts
+    (a HUGEINT) stays a BIGINT here."""
+    keys = _read(grains)
+    flags = [f"cx_k{j}" for j in range(len(keys))]
+    listed = [
+        "(" + ", ".join([str(i), *("true" if k in grain else "false" for k in keys)]) + ")"
+        for i, grain in enumerate(grains)
+    ]
+    blanked = [
+        f"case when {f} then {quote_identifier(k)} end as {quote_identifier(k)}"
+        for f, k in zip(flags, keys, strict=True)
+    ]
+    kept = f"metric_input.* exclude ({', '.join(map(quote_identifier, keys))})" if keys else "metric_input.*"
+    selected = _keyed(totals_text, name, [GRAIN_COLUMN, *keys, *extra])
+    read, found = re.subn(r"\bfrom metric_input\b", "from cx_copies", selected)
+    if found != 1:
+        raise CxError(f"sql/aggregates/totals/{name}.sql: a totals template reads `from metric_input` once")
+    return (
+        f"{prefix},\ncx_grains as (\n  select * from (values {', '.join(listed)}) "
+        f"as cx_grains({', '.join([GRAIN_COLUMN, *flags])})\n),\n"
+        f"cx_copies as (\n  select {', '.join([GRAIN_COLUMN, *blanked, kept])}\n"
+        f"  from metric_input cross join cx_grains\n)\nselect\n{read}{_GROUPED}"
+    )
+
+
+def _keyed(text: str, name: str, keys: Sequence[str]) -> str:
+    """Return a totals template's select list and what follows, up to its `group by all`, with its
+    breakdown keys named `keys`. A template is one select ending in `group by all`; anything else is
+    named."""
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
     if not body.startswith("select\n") or not body.endswith(_GROUPED):
         raise CxError(
             f"sql/aggregates/totals/{name}.sql: a totals template is one `select` ending in `{_GROUPED}`"
         )
     listed = ", ".join(map(quote_identifier, keys))
-    identified = f"select\n    {_grouping_of(keys)} as cx_set,\n"
     # The template's `columns(* exclude (...))` is its breakdown keys: named, as any SQL engine reads.
     selected, found = _EVERY_KEY.subn(listed, body[len("select\n") : -len(_GROUPED)], count=1)
     if not found:
@@ -441,7 +489,14 @@ def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Seq
             f"sql/aggregates/totals/{name}.sql: a totals template selects its keys as "
             "`columns(* exclude (<its measures>))`"
         )
-    return identified + selected + f"group by grouping sets ({_sets(sets)})"
+    return selected
+
+
+def _grouping_sets(text: str, name: str, keys: Sequence[str], sets: Sequence[Sequence[str]]) -> str:
+    """Return a totals template grouped by `sets` instead of by all its columns, with the grouping's
+    id as `cx_set`."""
+    identified = f"select\n    {_grouping_of(keys)} as cx_set,\n"
+    return identified + _keyed(text, name, keys) + f"group by grouping sets ({_sets(sets)})"
 
 
 def _sets(sets: Sequence[Sequence[str]]) -> str:

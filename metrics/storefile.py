@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from metrics.errors import Problem
 
@@ -68,34 +69,50 @@ def write(
 ) -> None:
     """Record in the store attached as `alias` what it holds, what it was built from (for a later
     build to tell what it can take from it) and what loading each input found."""
-    con.execute(f"create table {alias}.cx_built (kind varchar, name varchar, digest varchar)")
-    con.execute(f"insert into {alias}.cx_built values ('code', '', ?)", [built_from.code])
+    found = list(inputs)
+    built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
-        for name, digest in digests.items():
-            con.execute(f"insert into {alias}.cx_built values (?, ?, ?)", [kind, name, digest])
-    con.execute(
-        f"create table {alias}.cx_cubes "
-        "(metric varchar, table_name varchar, dimensions varchar, row_count bigint, grain integer)"
+        built += [(kind, name, digest) for name, digest in digests.items()]
+    _insert(con, f"{alias}.cx_built", {"kind": pl.Utf8, "name": pl.Utf8, "digest": pl.Utf8}, built)
+    _insert(
+        con,
+        f"{alias}.cx_cubes",
+        {
+            "metric": pl.Utf8,
+            "table_name": pl.Utf8,
+            "dimensions": pl.Utf8,
+            "row_count": pl.Int64,
+            "grain": pl.Int32,
+        },
+        [(c.metric, c.table, json.dumps(sorted(c.dimensions)), c.rows, c.grain) for c in cubes],
     )
-    for cube in cubes:
-        con.execute(
-            f"insert into {alias}.cx_cubes values (?, ?, ?, ?, ?)",
-            [cube.metric, cube.table, json.dumps(sorted(cube.dimensions)), cube.rows, cube.grain],
-        )
-    con.execute(
-        f"create table {alias}.cx_inputs (input varchar, columns varchar, usable boolean, rejected bigint)"
+    _insert(
+        con,
+        f"{alias}.cx_inputs",
+        {"input": pl.Utf8, "columns": pl.Utf8, "usable": pl.Boolean, "rejected": pl.Int64},
+        [(i.name, json.dumps(i.columns), i.usable, i.rejected) for i in found],
     )
-    con.execute(f"create table {alias}.cx_problems (input varchar, source varchar, message varchar)")
-    for found in inputs:
-        con.execute(
-            f"insert into {alias}.cx_inputs values (?, ?, ?, ?)",
-            [found.name, json.dumps(found.columns), found.usable, found.rejected],
-        )
-        for problem in found.problems:
-            con.execute(
-                f"insert into {alias}.cx_problems values (?, ?, ?)",
-                [found.name, problem.source, problem.message],
-            )
+    _insert(
+        con,
+        f"{alias}.cx_problems",
+        {"input": pl.Utf8, "source": pl.Utf8, "message": pl.Utf8},
+        [(i.name, p.source, p.message) for i in found for p in i.problems],
+    )
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: dict[str, type[pl.DataType]],
+    rows: Sequence[tuple[object, ...]],
+) -> None:
+    """Create `table` of `schema` holding `rows`, in one statement: a store holds a thousand cubes or
+    more, and as many single-row inserts into its file took about 2 ms each (3 s in all)."""
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    cursor = con.cursor()
+    cursor.register("cx_rows", frame)
+    cursor.execute(f"create table {table} as select * from cx_rows")
+    cursor.unregister("cx_rows")
 
 
 def read_cubes(path: Path) -> dict[str, tuple[Cube, ...]] | None:

@@ -22,9 +22,10 @@ def test_each_grain_is_read_from_the_rows_or_summed_from_the_narrowest_grain_cov
     assert composition.summed_from(grains) == [None, None, 0, None, 0]
 
 
-def test_a_cube_table_holds_every_grain_by_hand() -> None:
+@pytest.mark.parametrize("plan", ["hubs", "roots", "copies"])
+def test_a_cube_table_holds_every_grain_by_hand(plan: composition.Plan) -> None:
     grains = [("service", "channel"), ("service",), ("channel",)]
-    sql = composition.cube_sql(ROWS, COLUMNS, "share", grains, SUMS)
+    sql = composition.cube_sql(ROWS, COLUMNS, "share", grains, SUMS, plan)
     found = duckdb.sql(
         f"select cx_grain, service, channel, positive, answered, answered_key from ({sql}) order by all"
     ).fetchall()
@@ -74,22 +75,27 @@ def test_a_cube_table_of_grains_read_through_a_hub_holds_every_grain_by_hand() -
         (3, "x", None, None, 2.0, 3.0, 70.0),
         (3, "y", None, None, 1.0, 1.0, 30.0),
     ]
-    # Without hubs (a build short of memory), each pair is read from the rows: the same rows.
-    alone = composition.cube_sql(rows, columns, "share", grains, SUMS, through_hubs=False)
+    # Without hubs (a build short of memory), each pair is read from the rows; or each row is copied
+    # once per grain, the dimensions outside it blanked (few rows): the same rows.
+    alone = composition.cube_sql(rows, columns, "share", grains, SUMS, "roots")
     assert 'grouping sets (("service", "channel"), ("service", "segment"), ("channel", "segment"))' in alone
-    assert (
-        duckdb.sql(
-            f"select cx_grain, service, channel, segment, positive, answered, answered_key from ({alone}) "
-            "order by all"
-        ).fetchall()
-        == found
-    )
+    copies = composition.cube_sql(rows, columns, "share", grains, SUMS, "copies")
+    assert "grouping sets" not in copies and "cross join cx_grains" in copies
+    for sql in (alone, copies):
+        assert (
+            duckdb.sql(
+                f"select cx_grain, service, channel, segment, positive, answered, answered_key from ({sql}) "
+                "order by all"
+            ).fetchall()
+            == found
+        )
 
 
-def test_a_quantile_cube_keeps_each_value_in_every_grain() -> None:
+@pytest.mark.parametrize("plan", ["hubs", "copies"])
+def test_a_quantile_cube_keeps_each_value_in_every_grain(plan: composition.Plan) -> None:
     grains = [("service",), ("channel",)]
     sums = ["counted", "keyed"]
-    sql = composition.cube_sql(ROWS, COLUMNS, "median", grains, sums)
+    sql = composition.cube_sql(ROWS, COLUMNS, "median", grains, sums, plan)
     found = duckdb.sql(
         f"select cx_grain, service, channel, value, counted from ({sql}) order by all"
     ).fetchall()
@@ -110,6 +116,20 @@ def test_a_totals_template_that_is_not_one_select_grouped_by_all_is_named(
     )
     with pytest.raises(CxError, match=r"sql/aggregates/totals/share\.sql: .*group by all"):
         composition.cube_sql(ROWS, COLUMNS, "share", [("service",)], ["positive"])
+
+
+def test_a_totals_template_that_reads_other_than_metric_input_is_named_where_rows_are_copied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        composition,
+        "totals",
+        lambda aggregate: (
+            "select\n    columns(* exclude (value)),\n    sum(value) as positive\nfrom metric_rows\ngroup by all"
+        ),
+    )
+    with pytest.raises(CxError, match=r"sql/aggregates/totals/share\.sql: .*reads `from metric_input` once"):
+        composition.cube_sql(ROWS, COLUMNS, "share", [("service",)], ["positive"], "copies")
 
 
 def test_a_record_key_is_read_off_the_md5_digest_of_its_identity_by_hand() -> None:
@@ -143,13 +163,16 @@ KIND_A = "select *, x as value from t where kind = 'a'"
 NOT_A = "select *, 1 - x as value from t where kind <> 'a'"
 
 
-def test_metrics_of_one_table_are_summed_together_each_as_alone_by_hand() -> None:
+@pytest.mark.parametrize("plan", ["hubs", "copies"])
+def test_metrics_of_one_table_are_summed_together_each_as_alone_by_hand(plan: composition.Plan) -> None:
     con = duckdb.connect()
     con.execute(TABLE)
     shapes = [composition.plain(KIND_A), composition.plain(NOT_A)]
     assert None not in shapes
     grains = [("service", "kind"), ("service",)]
-    sql, sums, counts = composition.shared_cube_sql([s for s in shapes if s], TABLE_COLUMNS, "share", grains)
+    sql, sums, counts = composition.shared_cube_sql(
+        [s for s in shapes if s], TABLE_COLUMNS, "share", grains, plan
+    )
     assert sums == [[f"{s}_cx{i}" for s in SUMS] for i in range(2)] and counts == ["cx_rows0", "cx_rows1"]
     con.execute(f"create table shared as {sql}")
 

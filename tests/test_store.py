@@ -184,6 +184,45 @@ def test_every_metric_agrees(fast_engine: Engine) -> None:
     assert different == []
 
 
+def test_each_way_of_computing_a_cube_gives_the_same_rows(fast_engine: Engine) -> None:
+    """The build computes a cube through hubs, through its roots when short of memory, or by copies of
+    few rows (composition.Plan): on the sample, each gives the same table, row for row, for a measure
+    of every dimension and a median (whose grains are always read as themselves: no hubs); and so do
+    metrics summed together."""
+    from metrics import composition
+
+    con = fast_engine.warehouse.cursor()
+
+    def same(*queries: str) -> None:
+        for i, sql in enumerate(queries):
+            con.execute(f"create or replace temp table cx_way{i} as {sql}")
+        counted = {con.execute(f"select count(*) from cx_way{i}").fetchone() for i in range(len(queries))}
+        assert len(counted) == 1 and counted != {(0,)}, counted
+        # As many rows, and none of the first missing from another: the same rows.
+        for i in range(1, len(queries)):
+            assert con.execute(f"from cx_way0 except all from cx_way{i}").fetchall() == [], i
+
+    plans: dict[str, tuple[composition.Plan, ...]] = {
+        "trust": ("hubs", "roots", "copies"),
+        "wait_median": ("hubs", "copies"),
+    }
+    for name, ways in plans.items():
+        metric = fast_engine.metric(name)
+        grains = store_module.grains_of(name, fast_engine.dimensions(metric))
+        columns, sums = fast_engine.columns(metric), composition.sums(metric.aggregate)
+        same(*(composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums, p) for p in ways))
+    names = [f"went_well_{d}" for d in ("ease", "humanity", "employee")]
+    shapes = [composition.plain(fast_engine.metric(n).sql) for n in names]
+    grains = store_module.grains_of(names[0], fast_engine.dimensions(fast_engine.metric(names[0])))
+    table = {str(r[0]): str(r[1]) for r in con.execute("describe stg_responses").fetchall()}
+    same(
+        *(
+            composition.shared_cube_sql([s for s in shapes if s], table, "share", grains, plan)[0]
+            for plan in ("hubs", "copies")
+        )
+    )
+
+
 def test_known_answer_through_the_store(make_engine: EngineFactory, tmp_path: Path) -> None:
     rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (2, "A"), (5, "B"), (1, "B")]]
     engine = make_engine(min_n=3, sealed=False, responses=rows)
@@ -584,10 +623,10 @@ def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
         aggregate: str,
         grains: list[tuple[str, ...]],
         sums: list[str],
-        through_hubs: bool = True,
+        plan: composition.Plan = "hubs",
     ) -> str:
         computed.setdefault(aggregate, grains)
-        return cube_sql(metric_sql, columns, aggregate, grains, sums, through_hubs=through_hubs)
+        return cube_sql(metric_sql, columns, aggregate, grains, sums, plan)
 
     monkeypatch.setattr(composition, "cube_sql", recorded)
     engine = Engine.open(sample_dir, store_dir=tmp_path / "store", build=True)
@@ -636,7 +675,7 @@ def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
     cube_table = store_module._cube_table
 
     def short_of_memory(con: duckdb.DuckDBPyConnection, metric: Any, *args: Any, **kwargs: Any) -> Any:
-        if metric.name == "trust" and kwargs.get("through_hubs", True):
+        if metric.name == "trust" and not kwargs.get("short_of_memory"):
             raise duckdb.OutOfMemoryException(
                 "Out of Memory Error: could not allocate block\nPossible solutions"
             )
