@@ -73,8 +73,8 @@ def write(
     built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
         built += [(kind, name, digest) for name, digest in digests.items()]
-    _insert(con, f"{alias}.cx_built", {"kind": pl.Utf8, "name": pl.Utf8, "digest": pl.Utf8}, built)
-    _insert(
+    _create_table(con, f"{alias}.cx_built", {"kind": pl.Utf8, "name": pl.Utf8, "digest": pl.Utf8}, built)
+    _create_table(
         con,
         f"{alias}.cx_cubes",
         {
@@ -86,13 +86,13 @@ def write(
         },
         [(c.metric, c.table, json.dumps(sorted(c.dimensions)), c.rows, c.grain) for c in cubes],
     )
-    _insert(
+    _create_table(
         con,
         f"{alias}.cx_inputs",
         {"input": pl.Utf8, "columns": pl.Utf8, "usable": pl.Boolean, "rejected": pl.Int64},
         [(i.name, json.dumps(i.columns), i.usable, i.rejected) for i in found],
     )
-    _insert(
+    _create_table(
         con,
         f"{alias}.cx_problems",
         {"input": pl.Utf8, "source": pl.Utf8, "message": pl.Utf8},
@@ -100,7 +100,7 @@ def write(
     )
 
 
-def _insert(
+def _create_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
     schema: dict[str, type[pl.DataType]],
