@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +101,12 @@ def to_spark(sql: str, columns_of: Callable[[str], list[str]] | None = None) -> 
     """Return a DuckDB SQL text of this project as Spark SQL: macros inlined, CTEs no longer
     marked materialized (Spark plans them itself), `* exclude (...)` and `* replace (...)` over one
     view written out as its columns (`columns_of` names a view's), the rest transpiled by sqlglot."""
-    tree = _inline(sqlglot.parse_one(sql, read="duckdb"))
+    return _spark_text(sqlglot.parse_one(sql, read="duckdb"), columns_of)
+
+
+def _spark_text(parsed: exp.Expr, columns_of: Callable[[str], list[str]] | None = None) -> str:
+    """Return the Spark SQL of a parsed DuckDB SQL text (to_spark), leaving `parsed` as it was."""
+    tree = _inline(parsed)
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)
     if columns_of is not None:
@@ -136,27 +141,33 @@ def _expand(star: exp.Star, columns_of: Callable[[str], list[str]]) -> None:
 def unknown_functions(sql: str) -> list[str]:
     """Return the functions of a DuckDB SQL text that sqlglot does not know how to write in Spark's
     dialect, other than the macros of sql/macros/ (which are inlined)."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    return _unknown(sqlglot.parse_one(sql, read="duckdb"))
+
+
+def _unknown(tree: exp.Expr) -> list[str]:
     macros = _macros()
     return sorted({str(f.name) for f in tree.find_all(exp.Anonymous) if str(f.name).lower() not in macros})
 
 
-def spark_problems(sql: str) -> list[str]:
+@lru_cache(maxsize=256)
+def spark_problems(sql: str) -> tuple[str, ...]:
     """Say what in a DuckDB SQL text of this project Spark cannot run once transpiled: a function
     sqlglot does not know, DuckDB-only syntax left in the Spark text, or a text Spark's dialect does not
-    parse back. Empty when it transpiles cleanly."""
+    parse back. Empty when it transpiles cleanly. (A cube's text takes sqlglot most of a second to
+    parse: it is parsed once here, and a text checked before in this process is not checked again.)"""
     try:
-        unknown = unknown_functions(sql)
-        spark = to_spark(sql)
+        parsed = sqlglot.parse_one(sql, read="duckdb")
+        unknown = _unknown(parsed)
+        spark = _spark_text(parsed)
     except sqlglot.errors.SqlglotError as error:
-        return [f"does not transpile to Spark SQL ({str(error).splitlines()[0]})"]
+        return (f"does not transpile to Spark SQL ({str(error).splitlines()[0]})",)
     found = [f"function {name}() has no known Spark equivalent" for name in unknown]
     found += [f"{shown} is DuckDB-only" for pattern, shown in _DUCKDB_ONLY if pattern.search(spark)]
     try:
         sqlglot.parse_one(spark, read="spark")
     except sqlglot.errors.SqlglotError as error:
         found.append(f"its Spark SQL does not parse ({str(error).splitlines()[0]})")
-    return found
+    return tuple(found)
 
 
 def check_metrics(catalog: Catalog, columns: Callable[[Metric], Mapping[str, str]]) -> list[Problem]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from serving import CHROMIUM, CHROMIUM_FLAGS, served
 
 from metrics import contract
-from metrics.catalog import load_catalog
+from metrics.catalog import Catalog, load_catalog
 from metrics.query import Engine, Query
 from metrics.warehouse import Warehouse
 
@@ -156,6 +159,13 @@ def make_engine(tmp_path: Path) -> EngineFactory:
     return factory
 
 
+def catalog_of(*names: str, folder: Path | None = None) -> Catalog:
+    """Return the catalog of only these metrics (of `folder`, else sql/metrics/): a test of how the
+    store is built builds only the metrics it checks, in seconds rather than a whole catalog's minute."""
+    catalog = load_catalog(folder) if folder else load_catalog()
+    return Catalog({name: catalog.metrics[name] for name in names}, ())
+
+
 def one(engine: Engine, metric: str, **kwargs: Any) -> dict[str, Any]:
     """Run a query that returns a single row and return that row."""
     result = engine.run(Query.of(metric, **kwargs))
@@ -170,14 +180,45 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tests/test_interim.py and the first-start browser test copy the data without it)."""
     from sample_data.generator import generate
 
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, seed=7, responses=20_000)
-    _built(folder)
-    return folder
+    def made(folder: Path) -> None:
+        generate(folder, seed=7, responses=20_000)
+        _built(folder)
+
+    return _once(tmp_path_factory, "sample", made)
 
 
 def _built(folder: Path) -> None:
     Engine.open(folder, store_dir=folder / ".cx-store", build=True).warehouse.close()
+
+
+def _once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """Return the folder `name`, its inputs and store made by `make` once for the whole run. `make test`
+    runs a worker per core (pytest-xdist): the first worker to ask makes it while the others wait,
+    and each worker gets a folder of its own of links to the same inputs and a copy of the store (the
+    store's fingerprint names the inputs' real paths, so the copy is the store of its links). What a
+    worker's tests write there, such as saved views, stays the worker's; tests copy what they change."""
+    own = tmp_path_factory.getbasetemp()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = own / name
+        folder.mkdir()
+        make(folder)
+        return folder
+    root = own.parent  # the run's folder, above each worker's own
+    made, done = root / name, root / f"{name}.done"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes
+        if not done.exists():
+            made.mkdir(exist_ok=True)
+            make(made)
+            done.touch()
+    folder = own / name
+    folder.mkdir()
+    for path in made.iterdir():
+        if path.name == ".cx-store":
+            shutil.copytree(path, folder / path.name, ignore=shutil.ignore_patterns(".*"))
+        else:
+            (folder / path.name).symlink_to(path)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -185,10 +226,11 @@ def full_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample `make run` serves (200,000 responses): the size its planted stories are sized for."""
     from sample_data.generator import generate
 
-    folder = tmp_path_factory.mktemp("full-sample")
-    generate(folder)
-    _built(folder)
-    return folder
+    def made(folder: Path) -> None:
+        generate(folder)
+        _built(folder)
+
+    return _once(tmp_path_factory, "full-sample", made)
 
 
 @pytest.fixture(scope="session")
