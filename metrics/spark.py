@@ -138,13 +138,9 @@ def _expand(star: exp.Star, columns_of: Callable[[str], list[str]]) -> None:
     select.set("expressions", [e for x in select.expressions for e in (written if x is star else [x])])
 
 
-def unknown_functions(sql: str) -> list[str]:
-    """Return the functions of a DuckDB SQL text that sqlglot does not know how to write in Spark's
-    dialect, other than the macros of sql/macros/ (which are inlined)."""
-    return _unknown(sqlglot.parse_one(sql, read="duckdb"))
-
-
-def _unknown(tree: exp.Expr) -> list[str]:
+def unknown_functions(tree: exp.Expr) -> list[str]:
+    """Return the functions of a parsed DuckDB SQL text that sqlglot does not know how to write in
+    Spark's dialect, other than the macros of sql/macros/ (which are inlined)."""
     macros = _macros()
     return sorted({str(f.name) for f in tree.find_all(exp.Anonymous) if str(f.name).lower() not in macros})
 
@@ -157,7 +153,7 @@ def spark_problems(sql: str) -> tuple[str, ...]:
     parse: it is parsed once here, and a text checked before in this process is not checked again.)"""
     try:
         parsed = sqlglot.parse_one(sql, read="duckdb")
-        unknown = _unknown(parsed)
+        unknown = unknown_functions(parsed)
         spark = _spark_text(parsed)
     except sqlglot.errors.SqlglotError as error:
         return (f"does not transpile to Spark SQL ({str(error).splitlines()[0]})",)

@@ -191,8 +191,7 @@ def _check_columns(
     parts: list[str] = []
     params: dict[str, object] = {}
     for n, column in enumerate(checked):
-        sql = template.format(relation=table, column=quote_identifier(column.name), n=n)
-        parts.append(f"select {n} as column_number, * from (\n{sql}\n)")
+        parts.append(f"({template.format(relation=table, column=quote_identifier(column.name), n=n)})")
         params |= {
             f"nullable{n}": column.nullable,
             f"check_allowed{n}": column.allowed is not None,

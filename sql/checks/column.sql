@@ -24,6 +24,7 @@ judged as (
 )
 
 select
+    {n} as column_number,
     row_id,
     problem,
     cast(checked_value as varchar) as bad_value
