@@ -211,14 +211,26 @@ def _once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[P
             made.mkdir(exist_ok=True)
             make(made)
             done.touch()
-    folder = own / name
+    return linked_copy(made, own / name)
+
+
+def linked_copy(data_dir: Path, folder: Path) -> Path:
+    """Make `folder` a copy of `data_dir` whose store is built: links to its inputs (`*.parquet`) and a
+    copy of its store, which is the copy's store too (a store's fingerprint names the inputs' real
+    paths). An input the test changes must be written as a file of its own: `unlinked` first."""
     folder.mkdir()
-    for path in made.iterdir():
-        if path.name == ".cx-store":
-            shutil.copytree(path, folder / path.name, ignore=shutil.ignore_patterns(".*"))
-        else:
-            (folder / path.name).symlink_to(path)
+    for path in data_dir.glob("*.parquet"):
+        (folder / path.name).symlink_to(path.resolve())
+    shutil.copytree(data_dir / ".cx-store", folder / ".cx-store", ignore=shutil.ignore_patterns(".*"))
     return folder
+
+
+def unlinked(path: Path) -> Path:
+    """Replace the link `path` by a copy of the file it links to, so a change to it stays here."""
+    target = path.resolve()
+    path.unlink()
+    shutil.copy2(target, path)
+    return path
 
 
 @pytest.fixture(scope="session")

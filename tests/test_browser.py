@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from browsing import ARTIFACTS, LATEST, PAGES, axe_script, main_text, open_view, screenshot, settle
+from conftest import linked_copy, unlinked
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from serving import served
@@ -276,10 +277,8 @@ def test_a_first_start_on_new_data_shows_the_build_going(
 def test_while_newer_data_is_prepared_the_pages_show_the_earlier_and_say_so(
     page: Page, sample_dir: Path, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
-    Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
-    contacts = data_dir / "contacts.parquet"
+    data_dir = linked_copy(sample_dir, tmp_path / "data")
+    contacts = unlinked(data_dir / "contacts.parquet")
     pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
     with served(data_dir) as url:
         # Another process holds the build: the server's own waits, and the earlier store answers.

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import streamlit as st
+from conftest import linked_copy, unlinked
 from streamlit.testing.v1 import AppTest
 
 from metrics.query import Engine
@@ -27,10 +28,8 @@ SHOWN = "Shown: the data prepared on"
 @pytest.fixture
 def changed_data(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The sample with its store built, then its contacts changed: the store is one input behind."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
-    Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
-    contacts = data_dir / "contacts.parquet"
+    data_dir = linked_copy(sample_dir, tmp_path / "data")
+    contacts = unlinked(data_dir / "contacts.parquet")
     pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
     monkeypatch.setenv("CX_DATA_DIR", str(data_dir))
     monkeypatch.setattr("dashboard.data.SWITCH_GRACE_S", 0)
