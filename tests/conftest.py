@@ -159,10 +159,10 @@ def make_engine(tmp_path: Path) -> EngineFactory:
     return factory
 
 
-def catalog_of(*names: str, folder: Path | None = None) -> Catalog:
-    """Return the catalog of only these metrics (of `folder`, else sql/metrics/): a test of how the
-    store is built builds only the metrics it checks, in seconds rather than a whole catalog's minute."""
-    catalog = load_catalog(folder) if folder else load_catalog()
+def catalog_of(*names: str) -> Catalog:
+    """Return the catalog of only these metrics of sql/metrics/: a test of how the store is built
+    builds only the metrics it checks, in seconds rather than a whole catalog's minute."""
+    catalog = load_catalog()
     return Catalog({name: catalog.metrics[name] for name in names}, ())
 
 
@@ -194,9 +194,8 @@ def _built(folder: Path) -> None:
 def _once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
     """Return the folder `name`, its inputs and store made by `make` once for the whole run. `make test`
     runs a worker per core (pytest-xdist): the first worker to ask makes it while the others wait,
-    and each worker gets a folder of its own of links to the same inputs and a copy of the store (the
-    store's fingerprint names the inputs' real paths, so the copy is the store of its links). What a
-    worker's tests write there, such as saved views, stays the worker's; tests copy what they change."""
+    and each worker gets a `linked_copy` of its own. What a worker's tests write there, such as saved
+    views, stays the worker's; tests copy what they change."""
     own = tmp_path_factory.getbasetemp()
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         folder = own / name
