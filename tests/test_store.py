@@ -34,6 +34,7 @@ def fast_engine(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> E
     engine = Engine(Warehouse(sample_dir, sealed=False))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(store_module, "MAX_CUBE_SHARE", 1.0)
+        patch.setattr(store_module, "COMPARED_ROWS", 0)
         assert engine.use_store(tmp_path_factory.mktemp("store"), build=True)
     return engine
 
@@ -86,6 +87,23 @@ def test_cubes_answer_page_questions(fast_engine: Engine) -> None:
     assert fast_engine.store.cube("satisfaction", {"age_band", "urbanicity", "service"}) is None
     query = Query.of("ease", ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
     assert same(fast_engine.run(query), fast_engine.direct(query))
+
+
+def test_a_small_metric_has_no_cube_of_two_equity_dimensions_under_a_page_filter(sample_dir: Path) -> None:
+    """Below COMPARED_ROWS rows, one equity group within another under a page filter reads the rows:
+    the sample's store (20,000 responses) has those cubes for no metric, and still answers alike."""
+    engine = Engine(Warehouse(sample_dir, sealed=False))
+    assert engine.use_store(sample_dir / ".cx-store") and engine.store is not None
+    rows = engine.warehouse.row_count("responses")
+    assert 0 < rows < store_module.COMPARED_ROWS
+    pair = {"age_band", "urbanicity", "service", "channel", "segment", "fiscal_quarter"}
+    assert all(not pair <= cube.dimensions for cubes in engine.store.cubes.values() for cube in cubes)
+    # Those of each equity dimension under the page filters, and of two by quarter, are there.
+    assert engine.store.cube("ease", {"age_band", "service", "channel", "segment", "month"}) is not None
+    assert engine.store.cube("ease", {"age_band", "urbanicity", "fiscal_quarter"}) is not None
+    for metric in ("ease", "trust_after_contact"):
+        query = Query.of(metric, ["age_band"], {"urbanicity": "Rural", "service": "Naturalization"})
+        assert same(engine.run(query), engine.direct(query))
 
 
 @pytest.mark.parametrize(
