@@ -65,20 +65,37 @@ def finish(aggregate: str, from_cube: bool = False) -> str:
 
 
 def input_sql(
-    metric_sql: str, columns: Mapping[str, str], by: Sequence[str], conditions: Sequence[str]
+    metric_sql: str,
+    columns: Mapping[str, str],
+    by: Sequence[str],
+    conditions: Sequence[str],
+    coded: Mapping[str, str] | None = None,
 ) -> str:
     """Return the CTEs `metric_rows` (the metric file's rows, whose columns and their types are
     `columns`) and `metric_input` (the breakdown columns and measures, filtered), which every
-    aggregate reads."""
+    aggregate reads. A breakdown column of text with a type in `coded` is cast to it (_keys)."""
     measures = [f"cast({m if m in columns else default} as double) as {m}" for m, default in MEASURES]
     measures.append(f"cast({record_key(columns)} as double) as record_key")
     # The metric body, the breakdown columns (checked against DIMENSIONS) and the aggregate
     # templates are ours; every value a user chose travels as a bound parameter.
     return (
         f"with metric_rows as (\n{metric_sql}\n),\n"
-        f"metric_input as (\n  select {', '.join([*map(quote_identifier, by), *measures])}\n"
+        f"metric_input as (\n  select {', '.join([*_keys(by, columns, coded), *measures])}\n"
         f"  from metric_rows\n  {'where ' + ' and '.join(conditions) if conditions else ''}\n)"
     )
+
+
+def _keys(by: Sequence[str], columns: Mapping[str, str], coded: Mapping[str, str] | None) -> list[str]:
+    """Return the breakdown columns `by` as selected for a cube: each of text that `coded` names a type
+    for (an ENUM of its values, store._coded_dimensions) cast to it. A cube groups and writes a
+    column of such codes two to three times as fast as one of text."""
+    coded = coded or {}
+    return [
+        f"cast({quote_identifier(d)} as {coded[d]}) as {quote_identifier(d)}"
+        if d in coded and columns.get(d, "").upper() == _TEXT
+        else quote_identifier(d)
+        for d in by
+    ]
 
 
 def grain_sizes(metric_sql: str, columns: Mapping[str, str], grains: Sequence[Sequence[str]]) -> str:
@@ -205,6 +222,7 @@ def cube_sql(
     grains: Sequence[tuple[str, ...]],
     sums: Sequence[str],
     plan: Plan = "hubs",
+    coded: Mapping[str, str] | None = None,
 ) -> str:
     """Return the query of a metric's cube table: its totals at every grain, each row tagged with its
     grain's index in GRAIN_COLUMN. The grains no other grain covers are grouped in one read of the rows
@@ -217,9 +235,11 @@ def cube_sql(
     itself: fewer grouping operators, which need less memory (each holds tables of its own per
     thread, whatever the size of the data). With "copies", each row is copied once per grain, with
     the dimensions outside the grain blanked, and the copies are summed in one grouping: one
-    operator, so the fastest where the rows are few, and the slowest where they are many."""
+    operator, so the fastest where the rows are few, and the slowest where they are many.
+
+    Its dimensions of text that `coded` names a type for are kept as that type (input_sql)."""
     extra = ("value",) if aggregate in QUANTILES else ()
-    prefix = input_sql(metric_sql, columns, _read(grains), ())
+    prefix = input_sql(metric_sql, columns, _read(grains), (), coded)
     return _cube(prefix, totals(aggregate), template(aggregate), grains, extra, sums, plan)
 
 
@@ -281,13 +301,14 @@ def shared_cube_sql(
     aggregate: str,
     grains: Sequence[tuple[str, ...]],
     plan: Plan = "hubs",
+    coded: Mapping[str, str] | None = None,
 ) -> tuple[str, list[list[str]], list[str]]:
     """Return the query of the cube tables of several metrics whose rows are Plain shapes of one table
     (of `columns`, which carries `record_key`): the cube_sql of each, side by side, from one read of
     the table's rows. The grouping of the rows into each grain, most of a cube's cost, is done once
     instead of once per metric. Also return each metric's sum columns, in the order of `sums`, and
     each one's column counting its rows: a group is the metric's where that count is above 0. `plan`
-    is cube_sql's."""
+    and `coded` are cube_sql's."""
     measures = [m for m, _ in MEASURES]
     template_sums = _sum_expressions(aggregate)
     flags, selected, summed, names, counts = [], [], [], [], []
@@ -309,7 +330,7 @@ def shared_cube_sql(
     read = _read(grains)
     prefix = (
         f"with cx_rows as (\n  select *, {', '.join(flags)}\n  from {table}\n),\n"
-        f"metric_input as (\n  select {', '.join([*map(quote_identifier, read), *selected])},"
+        f"metric_input as (\n  select {', '.join([*_keys(read, columns, coded), *selected])},"
         f" cast(record_key as double) as record_key\n"
         f"  from cx_rows\n  where {' or '.join(f'cx_in{i}' for i in range(len(rows)))}\n)"
     )

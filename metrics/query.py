@@ -448,7 +448,7 @@ class Engine:
         first, metric, cube = job.members[0]
         _, conditions, params = self._prepare(first)
         grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
-        totals = composition.breakdowns_over(_table(cube), grains, self._sums(cube, ()), conditions)
+        totals = composition.breakdowns_over(self._source(cube), grains, self._sums(cube, ()), conditions)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         keys = [tuple(composition.breakdown_keys(len(q.by))) for q, _, _ in job.members]
         self._remember_parts(sql, params, job.members, keys)
@@ -679,13 +679,17 @@ class Engine:
         cube keeps each value as a key; with `cell`, each group's rows get one value to partition by."""
         if metric.aggregate not in QUANTILES:
             return self._summed(cube, by, conditions)
-        return composition.histogram_over(_table(cube), by, conditions, cube.grain, cell)
+        return composition.histogram_over(self._source(cube), by, conditions, cube.grain, cell)
 
     def _summed(self, cube: Cube, keys: Sequence[str], conditions: Sequence[str]) -> str:
         """Return the sums of a cube's rows that pass `conditions`, grouped by `keys` (columns of the
         cube): every column that is neither a dimension nor a key is a sum, summed again."""
         return composition.sum_over(
-            _table(cube), list(map(quote_identifier, keys)), self._sums(cube, keys), conditions, cube.grain
+            self._source(cube),
+            list(map(quote_identifier, keys)),
+            self._sums(cube, keys),
+            conditions,
+            cube.grain,
         )
 
     def _sums(self, cube: Cube, keys: Sequence[str]) -> list[str]:
@@ -698,6 +702,19 @@ class Engine:
             for c in described
             if c not in cube.dimensions and c not in keys and c not in others and c != GRAIN_COLUMN
         ]
+
+    def _source(self, cube: Cube) -> str:
+        """Return what a cube's table is read from: the table, its dimensions kept as codes
+        (store._coded_dimensions) read as text, as the rows give them and a page's values are."""
+        table = _table(cube)
+        coded = [
+            quote_identifier(c)
+            for c, kind in self._describe(f"cube {cube.table}", f"select * from {table}").items()
+            if kind.startswith("ENUM(")
+        ]
+        if not coded:
+            return table
+        return f"(select * replace ({', '.join(f'cast({c} as varchar) as {c}' for c in coded)}) from {table})"
 
     def _from_cube(
         self, metric: Metric, query: Query, conditions: list[str], params: dict[str, object]

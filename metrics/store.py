@@ -22,7 +22,7 @@ import polars as pl
 from metrics import comments, composition, storefile, topics
 from metrics.catalog import THEME_PREFIX, Metric
 from metrics.composition import GRAIN_COLUMN, QUANTILES
-from metrics.dimensions import EQUITY_DIMENSIONS, TIME_DIMENSIONS
+from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.errors import CxError
 from metrics.measures import GAP_METRICS
 from metrics.sqlfiles import (
@@ -304,7 +304,8 @@ def build_store(
     warehouse.read_from(ALIAS)
     try:
         reuse = _reuse(con, previous, warehouse)
-        cubes = _build_cubes(con, metrics, say, reuse, _from_spark(prebuilt, warehouse, say))
+        coded = _coded_dimensions(con, warehouse)
+        cubes = _build_cubes(con, metrics, say, reuse, _from_spark(prebuilt, warehouse, say), coded)
         cubes += _build_analyses(con, analyses, say, reuse)
         if with_comments:
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
@@ -341,6 +342,30 @@ def _copy_tables(
     largest = max((warehouse.row_count(name) for name in warehouse.inputs), default=0)
     with ThreadPoolExecutor(BUILDERS if largest < COPIED_TOGETHER_ROWS else 1) as workers:
         list(workers.map(copy, [*reversed(warehouse.models), *raw]))
+
+
+def _coded_dimensions(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> dict[str, str]:
+    """Create in the store an ENUM type of each dimension the models carry as text, of every value
+    they hold, and return each one's name: the cubes keep those dimensions as codes of it
+    (composition._keys), which their statements group and write two to three times as fast as text
+    (trust's cube at 200,000 responses: computed in 0.72-0.81 s against 0.94-1.14 s, written in
+    0.22 s against 0.42-0.45 s). A metric whose rows hold a value the models do not is built with
+    text (`_cube_table`); the pages read every cube's dimensions as text (Engine._source)."""
+    models: dict[str, list[str]] = {}
+    for name in warehouse.models:
+        for column, kind, *_ in con.execute(f"describe {ALIAS}.{quote_identifier(name)}").fetchall():
+            if column in DIMENSIONS and str(kind).upper() == "VARCHAR":
+                models.setdefault(str(column), []).append(name)
+    coded = {}
+    for dimension, names in models.items():
+        column = quote_identifier(dimension)
+        values = " union all ".join(f"select {column} as v from {ALIAS}.{quote_identifier(n)}" for n in names)
+        coded[dimension] = f"{ALIAS}.{quote_identifier('cx_dimension_' + dimension)}"
+        con.execute(
+            f"create type {coded[dimension]} as enum "
+            f"(select distinct v from ({values}) where v is not null order by v)"
+        )
+    return coded
 
 
 def _kept(previous: Previous | None, reads: frozenset[str]) -> bool:
@@ -411,11 +436,13 @@ def _build_cubes(
     say: Progress,
     reuse: Reuse,
     prebuilt: Prebuilt = lambda metric, grains: None,
+    coded: Mapping[str, str] | None = None,
 ) -> list[Cube]:
     """Build each metric's cube table: its totals at every grain of GRAINS its rows carry, in one
     statement that reads the rows once (composition.cube_sql), less the grains too long to be worth
     keeping. Metrics whose totals are the same (a median and a 90th percentile of the same rows)
-    share one table; metrics whose rows are one table's share the statement (`_batches`)."""
+    share one table; metrics whose rows are one table's share the statement (`_batches`). Their
+    dimensions `coded` names a type for are kept as codes (`_coded_dimensions`)."""
     found: dict[str, tuple[Cube, ...]] = {}
     building: dict[Totals, Job] = {}
     shared: dict[str, Totals] = {}
@@ -430,7 +457,7 @@ def _build_cubes(
             shared[metric.name] = same
             continue
         building[same] = (metric, grains_of(metric.name, dimensions), columns)
-    built = _side_by_side(con, building, say, prebuilt)
+    built = _side_by_side(con, building, say, prebuilt, coded)
     for same, (metric, _, _) in building.items():
         found[metric.name] = built[same]
     for name, same in shared.items():
@@ -575,6 +602,7 @@ def _side_by_side(
     building: dict[Totals, Job],
     say: Progress,
     prebuilt: Prebuilt,
+    coded: Mapping[str, str] | None = None,
 ) -> dict[Totals, tuple[Cube, ...]]:
     """Build the cube tables of `building`, BUILDERS statements at once, each on its own cursor: one
     small statement does not keep two cores busy, two side by side do. Metrics of one table are
@@ -588,7 +616,11 @@ def _side_by_side(
     def beside(same: Totals) -> tuple[Cube, ...] | None:
         metric, grains, columns = building[same]
         try:
-            return _cube_table(con.cursor(), metric, grains, columns, parquets[same]) if grains else ()
+            return (
+                _cube_table(con.cursor(), metric, grains, columns, parquets[same], coded=coded)
+                if grains
+                else ()
+            )
         except duckdb.OutOfMemoryException as error:
             # What each statement holds is much the same at any size of data (a few tables per
             # grouping and thread), so a small memory limit may not hold two side by side.
@@ -603,7 +635,7 @@ def _side_by_side(
         if len(batch) > 1:
             try:
                 built = _shared_cube_tables(
-                    con.cursor(), jobs, [shared[same][0] for same in batch], shared[batch[0]][1]
+                    con.cursor(), jobs, [shared[same][0] for same in batch], shared[batch[0]][1], coded
                 )
             except duckdb.Error as error:
                 # Built alone, a metric whose rows fail is named by its own statement's error.
@@ -628,26 +660,34 @@ def _side_by_side(
     with ThreadPoolExecutor(BUILDERS) as workers:
         found = list(workers.map(build, batches))
     return {
-        same: _alone(con, building[same], parquets[same], say) if kept is None else kept
+        same: _alone(con, building[same], parquets[same], say, coded) if kept is None else kept
         for batch, built in zip(batches, found, strict=True)
         for same, kept in zip(batch, built, strict=True)
     }
 
 
-def _alone(con: duckdb.DuckDBPyConnection, job: Job, parquet: str | None, say: Progress) -> tuple[Cube, ...]:
+def _alone(
+    con: duckdb.DuckDBPyConnection,
+    job: Job,
+    parquet: str | None,
+    say: Progress,
+    coded: Mapping[str, str] | None = None,
+) -> tuple[Cube, ...]:
     """Build the cube table of a metric that ran out of memory beside others, now with nothing else
     running; and if it runs out again, with each of its grains no other covers read from the rows as
     itself, which takes fewer grouping operators and so less memory (composition's plan "roots")."""
     metric, grains, columns = job
     step = time.perf_counter()
     try:
-        kept = _cube_table(con.cursor(), metric, grains, columns, parquet)
+        kept = _cube_table(con.cursor(), metric, grains, columns, parquet, coded=coded)
     except duckdb.OutOfMemoryException as error:
         say(
             f"{metric.name}: out of memory alone too, so read in simpler steps ({str(error).splitlines()[0]})"
         )
         try:
-            kept = _cube_table(con.cursor(), metric, grains, columns, parquet, short_of_memory=True)
+            kept = _cube_table(
+                con.cursor(), metric, grains, columns, parquet, short_of_memory=True, coded=coded
+            )
         except duckdb.OutOfMemoryException as again:
             limit = con.execute("select current_setting('memory_limit')").fetchone()
             raise CxError(
@@ -665,13 +705,15 @@ def _cube_table(
     columns: Columns,
     parquet: str | None = None,
     short_of_memory: bool = False,
+    coded: Mapping[str, str] | None = None,
 ) -> tuple[Cube, ...]:
     """Build one metric's cube table `cube_<metric>` and return its cubes, one per grain kept: a grain
     is kept when it has at most MAX_CUBE_SHARE of the metric's rows, or at most MIN_CUBE_ROWS rows.
     A long grain nearly as long as the rows it sums is no faster to read than the rows, but a short
     one always is, however short its rows (a metric may join or group many rows into few). A
     quantile's grains estimated far too long to keep are not computed at all (`_worth_computing`).
-    With `parquet`, the table Spark built is read from there instead of computed."""
+    With `parquet`, the table Spark built is read from there instead of computed. Dimensions `coded`
+    names a type for are kept as codes, unless the rows hold a value the type does not."""
     counted = con.execute(f"select count(*) from ({metric.sql})").fetchone()
     rows = int(counted[0]) if counted else 0
     if parquet is None:
@@ -681,14 +723,20 @@ def _cube_table(
         if not grains:
             return ()
     sums = composition.sums(metric.aggregate)
-    computed = (
-        f"select * from read_parquet({parquet})"
-        if parquet
-        else composition.cube_sql(
-            metric.sql, columns, metric.aggregate, grains, sums, _plan(rows, grains, short_of_memory)
-        )
-    )
-    con.execute(f"create or replace temp table cx_cube as {computed}")
+    plan = _plan(rows, grains, short_of_memory)
+
+    def computed(coded: Mapping[str, str] | None) -> str:
+        if parquet:
+            return f"select * from read_parquet({parquet})"
+        return composition.cube_sql(metric.sql, columns, metric.aggregate, grains, sums, plan, coded)
+
+    try:
+        con.execute(f"create or replace temp table cx_cube as {computed(coded)}")
+    except duckdb.ConversionException:
+        if not coded or parquet:
+            raise
+        # A value of a dimension the models do not hold (a metric file may make its own): as text.
+        con.execute(f"create or replace temp table cx_cube as {computed(None)}")
     sizes = dict(con.execute(f"select {GRAIN_COLUMN}, count(*) from cx_cube group by all").fetchall())
     kept = _kept_cubes(con, metric, grains, rows, sizes, "*", "true")
     con.execute("drop table cx_cube")
@@ -704,7 +752,11 @@ def _plan(rows: int, grains: Sequence[tuple[str, ...]], short_of_memory: bool = 
 
 
 def _shared_cube_tables(
-    con: duckdb.DuckDBPyConnection, jobs: list[Job], shapes: list[composition.Plain], columns: Columns
+    con: duckdb.DuckDBPyConnection,
+    jobs: list[Job],
+    shapes: list[composition.Plain],
+    columns: Columns,
+    coded: Mapping[str, str] | None = None,
 ) -> list[tuple[Cube, ...]]:
     """Build the cube tables of several metrics of one table (`shapes`, whose columns are `columns`)
     and the same grains from one statement (composition.shared_cube_sql), each kept as _cube_table
@@ -715,7 +767,7 @@ def _shared_cube_tables(
     rows = int(counted[0]) if counted else 0
     grains = _worth_building(metric.name, grains, rows)  # the same for each: they are asked alike
     plan = _plan(rows, grains)
-    sql, sums, counts = composition.shared_cube_sql(shapes, columns, metric.aggregate, grains, plan)
+    sql, sums, counts = composition.shared_cube_sql(shapes, columns, metric.aggregate, grains, plan, coded)
     con.execute(f"create or replace temp table cx_cube as {sql}")
     # Each metric's groups of each grain, and its rows: those of the groups of any one grain.
     measured = ", ".join(

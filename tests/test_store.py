@@ -254,6 +254,62 @@ def test_known_answer_through_the_store(make_engine: EngineFactory, tmp_path: Pa
     assert overall["value"].to_list() == [pytest.approx(3 / 5)] and overall["n"].to_list() == [5]
 
 
+def test_cubes_keep_dimensions_as_codes_unless_a_metric_makes_a_value_of_its_own(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    """A cube keeps each dimension as a code of the values the models hold; a metric whose rows hold
+    one they do not (here `voice`, which it makes itself) keeps its dimensions as text. The pages
+    read both alike, and the numbers are those worked out by hand."""
+    metrics = metric_files(tmp_path / "metrics", "trust")
+    (metrics / "trust_by_voice.sql").write_text(
+        "-- label: Trust by voice\n-- description: Trust, the phone counted as voice.\n-- unit: share\n"
+        "-- format: percent\n-- direction: higher_is_better\n-- theme: Trust\n-- owner: Test\n"
+        "-- aggregate: share\n\n-- One row per answer, the phone counted as voice.\n"
+        "select * replace (case when channel = 'phone' then 'voice' else channel end as channel),\n"
+        "    case when trust >= 4 then 1 else 0 end as value\nfrom stg_responses where trust is not null\n"
+    )
+    answers = [
+        (5, "A", "phone"),
+        (4, "A", "phone"),
+        (2, "A", "website"),
+        (5, "B", "website"),
+        (1, "B", "phone"),
+    ]
+    rows = [{"trust": t, "service": s, "channel": c} for t, s, c in answers]
+    engine = make_engine(sealed=False, catalog_dir=metrics, responses=rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "MAX_CUBE_SHARE", 1.0)
+        assert engine.use_store(tmp_path / "store", build=True) and engine.store is not None
+    con = engine.warehouse.cursor()
+
+    def kind(metric: str, column: str) -> str:
+        table = engine.store.cubes[metric][0].table  # type: ignore[union-attr]
+        found = con.execute(
+            "select data_type from duckdb_columns() where table_name = $t and column_name = $c",
+            {"t": table, "c": column},
+        ).fetchone()
+        return str(found[0]) if found else ""
+
+    assert kind("trust", "channel") == "ENUM('phone', 'website')"
+    assert kind("trust", "service") == "ENUM('A', 'B')"
+    assert kind("trust_by_voice", "channel") == kind("trust_by_voice", "service") == "VARCHAR"
+    # trust by channel within service A: phone 2 of 2 positive, website 0 of 1.
+    within = engine.run(Query.of("trust", ["channel"], {"service": "A"}))
+    assert within.sort("channel").select("channel", "value", "n").rows() == [
+        ("phone", 1.0, 2),
+        ("website", 0.0, 1),
+    ]
+    assert within.schema["channel"] == pl.Utf8
+    # The phone's 5, 4 and 1 are voice: 2 of 3; the website's 2 and 5: 1 of 2.
+    voice = engine.run(Query.of("trust_by_voice", ["channel"]))
+    assert voice.sort("channel").select("channel", "value", "n").rows() == [
+        ("voice", pytest.approx(2 / 3), 3),
+        ("website", 0.5, 2),
+    ]
+    for query in (Query.of("trust", ["channel"], {"service": "A"}), Query.of("trust_by_voice", ["channel"])):
+        assert same(engine.run(query), engine.direct(query))
+
+
 def test_store_follows_its_inputs(sample_dir: Path, tmp_path: Path) -> None:
     warehouse = Warehouse(sample_dir)
     engine = Engine(warehouse)
@@ -656,9 +712,10 @@ def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
         grains: list[tuple[str, ...]],
         sums: list[str],
         plan: composition.Plan = "hubs",
+        coded: dict[str, str] | None = None,
     ) -> str:
         computed.setdefault(aggregate, grains)
-        return cube_sql(metric_sql, columns, aggregate, grains, sums, plan)
+        return cube_sql(metric_sql, columns, aggregate, grains, sums, plan, coded)
 
     monkeypatch.setattr(composition, "cube_sql", recorded)
     catalog = catalog_of("wait_median")
