@@ -106,8 +106,9 @@ GRAINS: tuple[tuple[str, ...], ...] = (
 COMPARED_GRAINS: tuple[tuple[str, ...], ...] = tuple(
     (*_QUARTER, *_PAGE, *pair) for pair in combinations(EQUITY_DIMENSIONS, 2)
 )
-# Those cubes are built only for a metric of at least this many rows. Below it, its rows answer such a
-# question nearly as fast, and the cubes would be longer than the rows. Measured side by side on one
+# Those cubes are built only for a metric of at least this many rows (read with others of its table,
+# the table's rows: at most what such a question reads). Below it, its rows answer such a question
+# nearly as fast, and the cubes would be longer than the rows. Measured side by side on one
 # machine: one such question took 15-19 ms from the rows against 11-14 ms from the cubes at 200,000
 # responses, 17-28 against 12-22 ms at 1M; the overview's gap search under a page filter took as long
 # either way at both sizes. At 200,000 responses they were 21 of trust's 56 groupings and 300,000 of
@@ -760,7 +761,8 @@ def _shared_cube_tables(
 ) -> list[tuple[Cube, ...]]:
     """Build the cube tables of several metrics of one table (`shapes`, whose columns are `columns`)
     and the same grains from one statement (composition.shared_cube_sql), each kept as _cube_table
-    keeps one metric's: the same table, rows and cubes."""
+    keeps one metric's: the same table, rows and cubes, its dimensions `coded` names a type for kept
+    as codes."""
     metric, grains, _ = jobs[0]
     # The statement reads the rows of the table that any of its metrics holds: at most all of them.
     counted = con.execute(f"select count(*) from {shapes[0].table}").fetchone()
