@@ -33,7 +33,7 @@ from metrics.sqlfiles import (
     quote_literal,
 )
 from metrics.storefile import Cube, Fingerprint
-from metrics.warehouse import PREVIOUS_ALIAS, STORE_ALIAS, Warehouse
+from metrics.warehouse import BUILDERS, PREVIOUS_ALIAS, STORE_ALIAS, TOGETHER_ROWS, Warehouse
 
 ALIAS = STORE_ALIAS
 # Python files whose code decides what a store holds besides the SQL: the input checks, the cube
@@ -55,10 +55,6 @@ _CODE_FILES = (
 # a long cube nearly as long as the rows it sums is no faster to read than the rows, but a short one
 # always is, however short its rows (a metric may join or group many rows into few).
 MAX_CUBE_SHARE = 0.25
-# How many metrics' cubes are built at once.
-BUILDERS = max(1, min(4, os.cpu_count() or 1))
-# Models are copied into the store BUILDERS at once when no input has this many rows (`_copy_tables`).
-COPIED_TOGETHER_ROWS = 2_000_000
 MIN_CUBE_ROWS = 20_000
 # Metrics whose rows are one table's, each with its own condition and columns (composition.Plain),
 # and whose cubes have the same grains are summed in one statement (composition.shared_cube_sql) when
@@ -299,6 +295,8 @@ def build_store(
     Spark into `prebuilt` (metrics/spark.py) is loaded from its parquet when it is the current metric
     file's. The comments and their topics are kept too, unless `with_comments` is false."""
     say = progress or (lambda _: None)
+    if with_comments and not _kept(previous, frozenset({"responses"})):
+        topics.prepare()  # their library is imported while the cubes are built
     con = warehouse.cursor()
     _copy_tables(con, warehouse, previous, say)
     # Metric SQL reads the models by name: while cubes are built they are the copied tables.
@@ -341,7 +339,7 @@ def _copy_tables(
     # was read and checked is not copied again.
     raw = [n for n in (f"raw_{name}" for name in warehouse.inputs) if not _holds(con, ALIAS, n)]
     largest = max((warehouse.row_count(name) for name in warehouse.inputs), default=0)
-    with ThreadPoolExecutor(BUILDERS if largest < COPIED_TOGETHER_ROWS else 1) as workers:
+    with ThreadPoolExecutor(BUILDERS if largest < TOGETHER_ROWS else 1) as workers:
         list(workers.map(copy, [*reversed(warehouse.models), *raw]))
 
 

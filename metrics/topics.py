@@ -5,6 +5,7 @@ comments, so an analyst can write a theme file (sql/themes/) for one. Recomputed
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,17 @@ _SPANISH = frozenset(
 _SERVICE_WORDS = frozenset(
     {"call", "bill", "system", "back", "detail", "find", "found", "amount", "full", "empty"}
 )
+
+
+def prepare() -> None:
+    """Import scikit-learn on a thread of its own, ahead of the topics: it takes a second and a half,
+    which a build spends in DuckDB meanwhile (a statement lets go of Python's lock as it runs)."""
+    threading.Thread(target=_imported, name="cx-topics", daemon=True).start()
+
+
+def _imported() -> None:
+    import sklearn.decomposition
+    import sklearn.feature_extraction.text  # noqa: F401
 
 
 def stop_words() -> list[str]:

@@ -532,7 +532,7 @@ def test_a_build_that_fails_while_reading_the_inputs_says_why_and_leaves_no_file
     def missing(*_: object) -> int:
         raise CxError("comments cannot be redacted: No module named 'presidio_analyzer'")
 
-    monkeypatch.setattr(Warehouse, "_redact", missing)
+    monkeypatch.setattr("metrics.warehouse._redact", missing)
     with pytest.raises(CxError, match="comments cannot be redacted"):
         Engine.open(data_dir, 1, tmp_path / "store", build=True)
     assert [p.name for p in (tmp_path / "store").iterdir()] == [".build.lock"]  # no half-built store
