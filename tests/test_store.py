@@ -388,7 +388,7 @@ def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path
     assert computed == {"trust", "ease_again"}
     copied = {m.split(":")[0] for m in messages if m.endswith("copied from the previous store")}
     assert {"ease", "emotion", "wait_median", "responses"} <= copied and "trust" not in copied
-    assert any(m.startswith("copied stg_responses from the previous store") for m in messages)
+    assert any(m.startswith("copied responses_with_contacts from the previous store") for m in messages)
     assert not [m for m in messages if m.startswith("read and checked")]  # no input is read again
     query = Query.of("trust", ["service"], {}, "FY2026 Q1", "FY2026 Q4")
     assert same(after.run(query), after.direct(query))
@@ -430,6 +430,61 @@ def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_met
     assert shown.engine.run(phone)["n"][0] > 0
 
 
+def test_a_model_another_holds_whole_is_a_view_of_it_in_the_store(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    """stg_responses is kept as a view of responses_with_contacts, which holds each of its rows once
+    with every column: it reads the same rows, wherever the store is attached, with a table of the
+    same name beside it."""
+    responses = [
+        {"trust": 5, "contact_id": "C1", "service": "Passport Services"},
+        {"trust": 2, "service": "Naturalization"},
+        {"trust": 2, "contact_id": "C2", "service": "Passport Services"},
+    ]
+    contacts = [
+        {"contact_id": "C1", "queue_wait_seconds": 30},
+        {"contact_id": "C2", "queue_wait_seconds": 900},
+    ]
+    data_dir = make_engine(min_n=1, responses=responses, contacts=contacts).warehouse.data_dir
+    engine = Engine.open(
+        data_dir, 1, tmp_path / "store", build=True, catalog=catalog_of("trust"), comments=False, exact=True
+    )
+    assert engine.store is not None
+    model = Warehouse(data_dir).cursor().execute("select * from stg_responses order by response_id")
+    expected, columns = model.fetchall(), [c[0] for c in model.description or ()]
+    assert len(expected) == 3 and "contact_wait_seconds" not in columns
+    con = duckdb.connect()
+    con.execute("create table responses_with_contacts as select 1 as response_id")  # not the store's
+    con.execute(f"attach '{engine.store.path}' as elsewhere (read_only)")
+    views = con.execute("select view_name from duckdb_views() where database_name = 'elsewhere'").fetchall()
+    assert views == [("stg_responses",)]
+    stored = con.execute("select * from elsewhere.stg_responses order by response_id")
+    assert [c[0] for c in stored.description or ()] == columns and stored.fetchall() == expected
+    # The pages read it as they read the model: trust in service, 1 of 2 and 0 of 1 in the top box.
+    by_service = engine.run(Query.of("trust", ["service"])).sort("service")
+    assert by_service["value"].to_list() == [0.0, 0.5]
+
+
+def test_a_model_is_copied_whole_when_the_one_said_to_hold_it_does_not() -> None:
+    """`_viewed` keeps a model as a view only where the other's table bears it out: the same columns of
+    the same types and as many rows."""
+    con = duckdb.connect()
+    con.execute(f"attach ':memory:' as {store_module.ALIAS}")
+    con.execute("create view model as select * from (values (1, 'a'), (2, 'b')) t(id, label)")
+    con.execute(
+        f"create table {store_module.ALIAS}.longer as select * from (values (1, 'a'), (2, 'b'), (2, 'b')) t(id, label)"
+    )
+    con.execute(
+        f"create table {store_module.ALIAS}.retyped as select * from (values ('1', 'a'), ('2', 'b')) t(id, label)"
+    )
+    con.execute(f"create table {store_module.ALIAS}.holder as select *, 0 as extra from model")
+    assert not store_module._viewed(con, "model", "longer")
+    assert not store_module._viewed(con, "model", "retyped")
+    assert store_module._viewed(con, "model", "holder")
+    kept = con.execute(f"select * from {store_module.ALIAS}.model order by id").fetchall()
+    assert kept == [(1, "a"), (2, "b")]
+
+
 def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
@@ -455,7 +510,9 @@ def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp
     copied = {m.split(":")[0].split("] ")[-1] for m in messages if "copied from the previous store" in m}
     assert {"trust", "ease", "abandonment_rate", "self_service_rate", "analysis driver_moments"} <= copied
     assert not copied & {"response_rate", "offer_rate"}
-    assert "copied stg_responses from the previous store" in " ".join(messages)
+    said = " ".join(messages)
+    assert "copied responses_with_contacts from the previous store" in said
+    assert "kept stg_responses as a view of responses_with_contacts" in said
     # Only the changed input is read and checked again.
     kept = pl.read_parquet(data_dir / "collections.parquet").height
     checked = [m for m in messages if m.startswith("read and checked")]
