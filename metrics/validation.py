@@ -213,15 +213,21 @@ def _check_key(con: duckdb.DuckDBPyConnection, source: str, spec: Input, table: 
     if "," in spec.key:
         return []  # a composite key (collections) is checked by its own row rules
     names = {"relation": table, "key": quote_identifier(spec.key)}
-    # Every copy of a repeated id is rejected: which one is right cannot be told.
-    _found_rows(con, read_sql(Path("checks/duplicate_rows.sql")).format(**names))
-    sql = read_sql(Path("checks/duplicate_keys.sql")).format(**names)
-    return [
-        Problem(
-            source, f"column '{spec.key}': value '{shorten(value)}' appears {rows} times; ids must be unique"
-        )
-        for value, rows in con.execute(sql).fetchall()
-    ]
+    con.execute(
+        f"create or replace temp table duplicate_keys as {read_sql(Path('checks/duplicate_keys.sql')).format(**names)}"
+    )
+    try:
+        # Every copy of a repeated id is rejected: which one is right cannot be told.
+        _found_rows(con, read_sql(Path("checks/duplicate_rows.sql")).format(**names))
+        return [
+            Problem(
+                source,
+                f"column '{spec.key}': value '{shorten(value)}' appears {rows} times; ids must be unique",
+            )
+            for value, rows in con.execute(read_sql(Path("checks/summary_keys.sql"))).fetchall()
+        ]
+    finally:
+        con.execute("drop table duplicate_keys")
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: Input, table: str) -> list[Problem]:

@@ -1,10 +1,9 @@
--- One row per key value that appears more than once in an input. {relation} and {key} are quoted
--- identifiers taken from the data contract, never from a user.
+-- One row per key value that appears more than once in an input, with how many times. {relation}
+-- and {key} are quoted identifiers taken from the data contract, never from a user. Kept as the
+-- temporary table duplicate_keys, which duplicate_rows.sql and summary_keys.sql read.
 select
-    cast({key} as varchar) as bad_value,
+    {key} as key_value,
     count(*) as row_count
 from {relation}
 group by {key}
 having count(*) > 1
-order by row_count desc, bad_value
-limit 5
