@@ -280,10 +280,10 @@ def test_cubes_keep_dimensions_as_codes_unless_a_metric_makes_a_value_of_its_own
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(store_module, "MAX_CUBE_SHARE", 1.0)
         assert engine.use_store(tmp_path / "store", build=True) and engine.store is not None
-    con = engine.warehouse.cursor()
+    store, con = engine.store, engine.warehouse.cursor()
 
     def kind(metric: str, column: str) -> str:
-        table = engine.store.cubes[metric][0].table  # type: ignore[union-attr]
+        table = store.cubes[metric][0].table
         found = con.execute(
             "select data_type from duckdb_columns() where table_name = $t and column_name = $c",
             {"t": table, "c": column},
