@@ -35,7 +35,7 @@ golden: $(STAMP)
 	git diff --stat -- tests/golden
 
 run: $(STAMP) sample
-	CX_DATA_DIR=$(DATA_DIR) $(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	CX_DATA_DIR=$(DATA_DIR) $(BIN)/python -m dashboard.server --server.port $(PORT) --server.headless true
 
 # The browser tests drive Debian's chromium; install it when missing (needs root or sudo).
 browser:

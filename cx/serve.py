@@ -28,7 +28,6 @@ from metrics.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "haproxy.cfg"
-APP = ROOT / "dashboard" / "app.py"
 # Debian's package (`make proxy`) puts it here, which is not on a normal user's PATH.
 HAPROXY = Path("/usr/sbin/haproxy")
 HEALTH = "/_stcore/health"
@@ -118,11 +117,11 @@ def replica_ports(count: int, first: int) -> list[int]:
 
 
 def streamlit_command(port: int) -> list[str]:
-    """Return the command serving the dashboard on loopback `port`. No file watcher: a server serves
-    the code it started with (a new release restarts it), never reruns people's pages because a
-    source file changed under it."""
+    """Return the command serving the dashboard on loopback `port` (dashboard/server.py: Streamlit,
+    with the data opened as it starts). No file watcher: a server serves the code it started with (a
+    new release restarts it), never reruns people's pages because a source file changed under it."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.server",
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",

@@ -121,9 +121,24 @@ class _Opening:
         print(f"cx build: {message}", file=sys.stderr, flush=True)  # the server's log keeps every step
 
 
+# The opening begun as the server started (`open_early`), until the first visit takes it up.
+_begun: _Opening | None = None
+
+
+def open_early() -> None:
+    """Begin opening the engine now, as the server starts (dashboard/server.py), rather than on the
+    first visit: on new data the store's build is then under way before anyone asks for a page. No
+    page is drawn from it until a visitor is let in (sign-in and the access file are checked per
+    page, as before)."""
+    global _begun
+    _begun = _Opening()
+
+
 @st.cache_resource(show_spinner=False)
 def _opening() -> _Opening:
-    return _Opening()
+    global _begun
+    begun, _begun = _begun, None  # one opening per server; after a failure the next visit starts anew
+    return begun or _Opening()
 
 
 def ready() -> None:

@@ -50,7 +50,7 @@ def served(data_dir: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CX_DATA_DIR": str(data_dir)}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        sys.executable, "-m", "dashboard.server",
         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip

@@ -136,3 +136,19 @@ def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.Mo
         "**The data could not be prepared in full:** No space left on device. The overview's measures "
         "are ready; the others are counted from the rows, so their pages take longer."
     )
+
+
+def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(tmp_path: Path) -> None:
+    from sample_data.generator import generate
+    from serving import served
+
+    data_dir = tmp_path / "data"
+    generate(data_dir, seed=7, responses=2_000)
+    stores = data_dir / ".cx-store"
+    # Nobody opens a page: only the health check is asked for. The store of the overview's measures
+    # is built all the same, so a first visitor finds it built or on its way.
+    with served(data_dir):
+        deadline = time.monotonic() + 120
+        while not list(stores.glob("store-*.duckdb")):
+            assert time.monotonic() < deadline, "no store was built within 2 minutes of the server's start"
+            time.sleep(0.5)

@@ -1,0 +1,44 @@
+"""The dashboard's server: Streamlit serving dashboard/app.py, with its data opened as the server
+starts rather than on the first visit. On new data that opening is the store's build, so it is under
+way while the server starts and while the first visitor's browser loads the page (at 200,000
+responses the build used to start two seconds after the server answered, and only once a visitor
+came). `make run`, `cx serve`'s replicas and the tests start it alike:
+
+    python -m dashboard.server --server.port 8501 --server.headless true
+
+Every option is Streamlit's `streamlit run` option."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from streamlit.web import cli
+
+APP = Path(__file__).with_name("app.py")
+CACHING = "streamlit.runtime.caching"
+
+
+def main(options: list[str] | None = None) -> None:
+    """Begin opening the data, then serve the app with Streamlit's `options` (the command line's)."""
+    # Each cached function of the pages warns, as it is defined before Streamlit's runtime exists,
+    # that it would fall back to a cache of its own; it does not: a cache is made at the first call,
+    # inside the runtime.
+    quiet = [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith(CACHING)
+    ]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        from dashboard import data
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    data.open_early()
+    cli.main(["run", str(APP), *(sys.argv[1:] if options is None else options)], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
