@@ -13,10 +13,12 @@ import polars as pl
 import pytest
 import streamlit as st
 from conftest import linked_copy, unlinked
+from serving import served
 from streamlit.testing.v1 import AppTest
 
 from metrics.query import Engine
 from metrics.store import build_lock
+from sample_data.generator import generate
 
 # Each builds stores from the sample: left out of `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -139,9 +141,6 @@ def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.Mo
 
 
 def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(tmp_path: Path) -> None:
-    from sample_data.generator import generate
-    from serving import served
-
     data_dir = tmp_path / "data"
     generate(data_dir, seed=7, responses=2_000)
     stores = data_dir / ".cx-store"
