@@ -12,7 +12,7 @@ import numpy as np
 
 from metrics.significance import (
     ALPHA,
-    fisher_exact_p,
+    fisher_exact_ps,
     holm,
     needs_exact,
     normal_p,
@@ -71,16 +71,17 @@ def _proportion_tests(
 ) -> list[tuple[float | None, float | None, str]]:
     """Return the statistic, p-value and test of each x1/n1 against x2/n2, all at once, as
     `_proportions` tests one (no statistic for a group of no one)."""
-    z = pooled_z(x1, n1, x2, n2).tolist()
+    statistics = pooled_z(x1, n1, x2, n2)
     counts = [np.round(a).astype(np.int64) for a in (x1, n1, x2, n2)]
-    exact = needs_exact(*counts).tolist()
-    tables = np.stack(counts, axis=1).tolist() if counts[0].size else []
+    small = needs_exact(*counts) & ~np.isnan(statistics)
+    exact = np.full(statistics.shape, np.nan)
+    exact[small] = fisher_exact_ps(*(c[small] for c in counts))
     found: list[tuple[float | None, float | None, str]] = []
-    for statistic, small, table in zip(z, exact, tables, strict=True):
+    for statistic, is_small, p in zip(statistics.tolist(), small.tolist(), exact.tolist(), strict=True):
         if math.isnan(statistic):
             found.append((None, None, ""))
-        elif small:
-            found.append((statistic, fisher_exact_p(*table), "Fisher's exact test"))
+        elif is_small:
+            found.append((statistic, p, "Fisher's exact test"))
         else:
             found.append((statistic, normal_p(statistic), "pooled two-proportion z-test"))
     return found

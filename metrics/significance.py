@@ -47,24 +47,48 @@ def needs_exact(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) 
 def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
     """Return the two-sided p-value of Fisher's exact test of x1/n1 against x2/n2: the chance, with
     the margins fixed, of a table no more likely than the one seen."""
-    successes, total = x1 + x2, n1 + n2
-    low, high = max(0, successes - n2), min(successes, n1)
+    [p] = fisher_exact_ps(*(np.array([v], dtype=np.int64) for v in (x1, n1, x2, n2))).tolist()
+    return float(p)
 
-    def log_chance(a: int) -> float:
-        return _log_choose(n1, a) + _log_choose(n2, successes - a) - _log_choose(total, successes)
 
-    seen = log_chance(x1)
+def fisher_exact_ps(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Return `fisher_exact_p` of each 2x2 table (arrays of whole counts), all at once: the overview's
+    gap search tests thousands, a few hundred of them small enough for the exact test.
+
+    With the margins fixed, a table is its count `a` of successes in the first group, from `low` to
+    `high`. Each table's chance is C(n1, a) C(n2, s - a) / C(n, s), and the next one's is this one's
+    times (n1 - a)(s - a) / ((a + 1)(n2 - s + a + 1)): so the logarithms of every table's chance, up
+    to a constant, are a running sum of those ratios' logarithms, and the p-value is the share of the
+    chances (all of them add up to 1) held by the tables no more likely than the one seen."""
+    x1, n1, x2, n2 = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
+    if not x1.size:
+        return np.zeros(0, dtype=np.float64)
+    successes = x1 + x2
+    low, high = np.maximum(0, successes - n2), np.minimum(successes, n1)
+    sizes = high - low + 1
+    table = np.repeat(np.arange(x1.size), sizes)
+    starts = np.cumsum(sizes) - sizes
+    a = low[table] + np.arange(int(sizes.sum())) - starts[table]
+    # The step from a - 1 to a; none into each table's first.
+    first = a == low[table]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(
+            first,
+            0.0,
+            np.log((n1[table] - a + 1) * (successes[table] - a + 1.0))
+            - np.log(a * (n2[table] - successes[table] + a + 0.0)),
+        )
+    running = np.cumsum(step)
+    chance = running - running[starts][table]  # log chance up to each table's constant
+    seen = chance[starts + (x1 - low)]
+    largest = np.maximum.reduceat(chance, starts)
+    weight = np.exp(chance - largest[table])
     # A relative tolerance keeps tables as likely as the one seen, whatever the rounding.
-    p = sum(
-        math.exp(chance)
-        for a in range(low, high + 1)
-        if (chance := log_chance(a)) <= seen + 1e-7 * abs(seen) + 1e-12
+    kept = chance <= seen[table] + 1e-7 * np.maximum(1.0, np.abs(seen[table]))
+    p = np.bincount(table, weights=np.where(kept, weight, 0.0), minlength=x1.size) / np.bincount(
+        table, weights=weight, minlength=x1.size
     )
-    return min(1.0, p)
-
-
-def _log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    return np.minimum(1.0, p)
 
 
 def welch(mean1: float, var1: float, n1: float, mean2: float, var2: float, n2: float) -> tuple[float, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -20,7 +21,7 @@ from metrics.compare import (
     target_met,
 )
 from metrics.query import Engine, Filters
-from metrics.significance import fisher_exact_p, holm, t_p, welch
+from metrics.significance import fisher_exact_p, fisher_exact_ps, holm, t_p, welch
 
 ONLINE = ("website", "mobile_app")
 
@@ -63,6 +64,17 @@ def test_fisher_exact_on_a_table_worked_by_hand() -> None:
     assert fisher_exact_p(3, 3, 0, 3) == pytest.approx(0.1)
     # 2 of 3 against 1 of 3: every table at most 9/20 -> p = 1.
     assert fisher_exact_p(2, 3, 1, 3) == pytest.approx(1.0)
+
+
+def test_fisher_exact_tests_many_tables_at_once_as_one_by_one() -> None:
+    # The two tables above, and 0 of 2 against 2 of 2: margins 2 successes of 4, tables a = 0..2
+    # with chances C(2,a)C(2,2-a)/C(4,2) = 1/6, 4/6, 1/6; as unlikely as a = 0: a = 0 and 2 -> p = 1/3.
+    # And 11 of 11 against 720 of 794 (p = 0.6119, as above), which sums 12 tables of the 731 successes.
+    tables = [(3, 3, 0, 3), (2, 3, 1, 3), (0, 2, 2, 2), (11, 11, 720, 794)]
+    found = fisher_exact_ps(*(np.array(column) for column in zip(*tables, strict=True)))
+    assert found.tolist() == pytest.approx([0.1, 1.0, 1 / 3, 0.6119], abs=1e-4)
+    assert found.tolist() == pytest.approx([fisher_exact_p(*table) for table in tables], abs=1e-12)
+    assert fisher_exact_ps(*(np.array([], dtype=np.int64),) * 4).tolist() == []
 
 
 def test_change_in_a_mean_uses_welch() -> None:
