@@ -471,28 +471,36 @@ class Engine:
     def _run_shared_read(self, members: tuple[Query, ...]) -> None:
         """Answer queries of one metric under the same filters in one statement and remember each
         result: the rows are read once into totals by every dimension any of them breaks down by (an
-        ad hoc cube), each query's totals are summed from those, and all are finished together. Every
-        total is a sum, so this equals reading the rows once per query."""
+        ad hoc cube, `fine`), each query's totals are summed from those, and all are finished together.
+        Every total is a sum, so this equals reading the rows once per query. Where every dimension is
+        text, the parts are summed in one grouping of `fine` tagged by part, as a cube table's
+        breakdowns are (composition.breakdowns_over): summed one grouping per part, the overview's
+        twenty-one pairs of equity groups took 50 ms of a 65 ms statement at 200,000 responses,
+        against 13 ms in one."""
         metric, conditions, params = self._prepare(members[0])
+        columns = self.columns(metric)
         every = list(dict.fromkeys(d for query in members for d in query.by))
-        keys = ", ".join(map(quote_identifier, every))
-        parts = "\nunion all by name\n".join(
-            f"select {i} as cx_part, {''.join(quote_identifier(d) + ', ' for d in query.by)}"
-            f"sum(columns(* exclude ({keys}))) from fine group by all"
-            for i, query in enumerate(members)
-        )
+        keys: list[tuple[str, ...]] | None = None
+        if all(columns.get(d, "").upper() == "VARCHAR" for d in every):
+            parts = composition.breakdowns_over(
+                f"(select 0 as {GRAIN_COLUMN}, * from fine)",
+                [(0, query.by) for query in members],
+                composition.sums(metric.aggregate),
+                [],
+            )
+            keys = [tuple(composition.breakdown_keys(len(query.by))) for query in members]
+        else:
+            listed = ", ".join(map(quote_identifier, every))
+            parts = "\nunion all by name\n".join(
+                f"select {i} as cx_part, {''.join(quote_identifier(d) + ', ' for d in query.by)}"
+                f"sum(columns(* exclude ({listed}))) from fine group by all"
+                for i, query in enumerate(members)
+            )
         sql = (
-            f"{composition.input_sql(metric.sql, self.columns(metric), every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
+            f"{composition.input_sql(metric.sql, columns, every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
             f"totals as (\n{parts}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         )
-        try:
-            table = self.warehouse.frame(sql, params)
-        except duckdb.Error:
-            return  # each is then answered alone, and a failure names its metric file
-        for i, query in enumerate(members):
-            part = table.filter(pl.col("cx_part") == i).drop("cx_part")
-            if query.by or part.height:
-                self._remember((query, True, self.min_n, self.exact), self._finished(metric, query, part))
+        self._remember_parts(sql, params, [(query, metric, None) for query in members], keys)
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return `function` of each item, in order, computed on the engine's worker threads: a page
@@ -620,7 +628,7 @@ class Engine:
         self,
         sql: str,
         params: dict[str, object],
-        members: Sequence[tuple[Query, Metric, Cube]],
+        members: Sequence[tuple[Query, Metric, Cube | None]],
         keys: Sequence[tuple[str, ...]] | None = None,
     ) -> None:
         """Run a statement answering several queries at once, its rows tagged `cx_part` (each query's
@@ -639,7 +647,7 @@ class Engine:
     def _finished_parts(
         self,
         table: pl.DataFrame,
-        members: Sequence[tuple[Query, Metric, Cube]],
+        members: Sequence[tuple[Query, Metric, Cube | None]],
         keys: Sequence[tuple[str, ...]] | None = None,
     ) -> list[pl.DataFrame | None]:
         """Finish each query's part of a table answering several (`cx_part`: its place in `members`)

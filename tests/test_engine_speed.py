@@ -49,11 +49,14 @@ def test_run_many_answers_in_order_as_run_does(make_engine: EngineFactory) -> No
     assert together[3].filter(pl.col("age_band") == "65+")["value"].to_list() == [0.0]
 
 
+@pytest.mark.parametrize("kind", ["text", "another type"])
 def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
-    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """One equity group within another under a page filter (no cube carries it): the overview's gaps
-    ask it for every pair of equity dimensions. Read once for all, the answers equal each read alone."""
+    ask it for every pair of equity dimensions. Read once for all, the answers equal each read alone:
+    summed in one grouping tagged by part where every dimension is text, and one grouping per part
+    where one is of another type (a metric file may give one so)."""
     pairs = [("age_band", "urbanicity"), ("language", "fiscal_quarter"), ("disability", "income_band"), ()]
     queries = [
         Query.of(metric, by, {"channel": "phone"}, "FY2025 Q1", "FY2026 Q4")
@@ -62,16 +65,29 @@ def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     ]
     together = Engine(Warehouse(sample_dir))
     assert [len(group) for group in together._shared_reads(queries)] == [4, 4]
+    statements: list[str] = []
+    read = together.warehouse.frame
+
+    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        statements.append(sql)
+        return read(sql, params)
 
     def refuse(query: Query, fast: bool) -> pl.DataFrame:
         raise AssertionError(f"{query} was read alone")
 
+    if kind == "another type":
+        columns = together.columns
+        monkeypatch.setattr(together, "columns", lambda metric: columns(metric) | {"urbanicity": "INTEGER"})
+    monkeypatch.setattr(together.warehouse, "frame", reading)
     monkeypatch.setattr(together, "_run", refuse)
     shared = together.run_many(queries)
     alone = Engine(Warehouse(sample_dir))
     for query, result in zip(queries, shared, strict=True):
         assert result.equals(alone.direct(query)), query
     assert shared[0].filter(pl.col("value").is_not_null()).height > 10  # not a set of empty answers
+    # trust's four in one grouping tagged by part (cx_parts) or in one grouping each (union).
+    [trust] = [sql for sql in statements if "trust >= 4" in sql]
+    assert ("cx_parts" in trust) == (kind == "text") and ("union all by name" in trust) == (kind != "text")
 
 
 def test_each_raises_the_first_error_and_keeps_working(make_engine: EngineFactory) -> None:
