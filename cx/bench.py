@@ -104,7 +104,9 @@ def script(engine: Engine, count: int, seed: int = 8) -> list[Interaction]:
     steps = []
     for i in range(count):
         where: dict[str, tuple[str, ...]] = {}
-        kind = i % 4
+        # No filter, a service, two channels, a segment: each page gets each in turn over 32 changes
+        # (by i % 4 alone, the overview, every eighth, never had a page filter).
+        kind = (i + i // len(pages)) % 4
         if kind == 1:
             where["service"] = (rng.choice(services),)
         elif kind == 2:
