@@ -40,6 +40,8 @@ from metrics.warehouse import InputCoverage, Warehouse
 
 # Seconds after switching to a new store by which every page run begun before has ended.
 SWITCH_GRACE_S = 60
+# The name of the thread the engine is opened on (a store's build, on new data).
+OPENING_THREAD = "cx-open"
 # On a first start, the rest of the store is built once the first visitor's page is drawn from the
 # store of the overview's measures, so the two do not share the cores (a second on the sample), or
 # after this many seconds if that page never finishes.
@@ -62,7 +64,7 @@ class _Opening:
         self.interim: Interim | None = None  # what is served while the newer store is built
         self.failed: Exception | None = None  # the newer store's build, when it failed
         self.drawn = threading.Event()  # a page was drawn in full (`page_drawn`)
-        threading.Thread(target=self._open, name="cx-open", daemon=True).start()
+        threading.Thread(target=self._open, name=OPENING_THREAD, daemon=True).start()
 
     def _open(self) -> None:
         try:

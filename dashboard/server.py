@@ -11,7 +11,9 @@ Every option is Streamlit's `streamlit run` option."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 from pathlib import Path
 
 from streamlit.web import cli
@@ -37,7 +39,18 @@ def main(options: list[str] | None = None) -> None:
         for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)
     data.open_early()
-    cli.main(["run", str(APP), *(sys.argv[1:] if options is None else options)], prog_name="streamlit")
+    try:
+        cli.main(["run", str(APP), *(sys.argv[1:] if options is None else options)], prog_name="streamlit")
+    except SystemExit as stopped:
+        if any(t.name == data.OPENING_THREAD and t.is_alive() for t in threading.enumerate()):
+            # Stopped while the store is built: the build is on a thread inside DuckDB, and ending the
+            # interpreter around it aborts the process ("terminate called after throwing ..."). None
+            # of it is kept: a store is renamed into place only when whole, and the next build
+            # removes a dead one's scratch.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(stopped.code if isinstance(stopped.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ shows; once the newer store is in place, the pages switch to it and the note goe
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +15,11 @@ import polars as pl
 import pytest
 import streamlit as st
 from conftest import linked_copy, unlinked
-from serving import served
+from serving import free_port, served
 from streamlit.testing.v1 import AppTest
 
+from cx.serve import streamlit_command
+from dashboard import data
 from metrics.query import Engine
 from metrics.store import build_lock
 from sample_data.generator import generate
@@ -40,7 +44,7 @@ def changed_data(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     yield data_dir
     # The server's opening thread ends before its data goes: DuckDB must not be cut off mid-build.
     for thread in threading.enumerate():
-        if thread.name == "cx-open":
+        if thread.name == data.OPENING_THREAD:
             thread.join(timeout=180)
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -121,7 +125,6 @@ def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.Mo
     import datetime as dt
     from types import SimpleNamespace
 
-    from dashboard import data
     from metrics.interim import Interim
 
     first = Interim(None, dt.datetime(2026, 12, 1, tzinfo=dt.UTC), (), ("satisfaction",), first=True)  # type: ignore[arg-type]
@@ -151,3 +154,34 @@ def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(tmp_pa
         while not list(stores.glob("store-*.duckdb")):
             assert time.monotonic() < deadline, "no store was built within 2 minutes of the server's start"
             time.sleep(0.5)
+
+
+def test_a_server_stopped_while_it_builds_ends_cleanly_and_keeps_no_half_built_store(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    generate(data_dir, seed=7, responses=2_000)
+    env = {**os.environ, "CX_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        streamlit_command(free_port()), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    watchdog = threading.Timer(
+        120, server.kill
+    )  # a server that never says a step fails the test, not hangs it
+    watchdog.start()
+    said: list[str] = []
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # the build's steps, as the server's log has them
+            said.append(line)
+            if "copied" in line:  # the models are being copied into the store: DuckDB is at work
+                break
+        server.terminate()
+        said.append(server.stdout.read())
+        server.wait(timeout=60)
+    finally:
+        watchdog.cancel()
+    log = "".join(said)
+    assert "copied" in log, log[-2000:]
+    # Stopped as a server is stopped (SIGTERM), with no abort: the build was on a thread inside DuckDB.
+    assert server.returncode == 0, log[-2000:]
+    assert "terminate called" not in log
+    assert not list((data_dir / ".cx-store").glob("store-*.duckdb"))  # no store was put in place
