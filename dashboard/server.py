@@ -49,7 +49,7 @@ def main(options: list[str] | None = None) -> None:
             # removes a dead one's scratch.
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(stopped.code if isinstance(stopped.code, int) else 1)
+            os._exit(0 if stopped.code is None else stopped.code if isinstance(stopped.code, int) else 1)
         raise
 
 
