@@ -213,8 +213,8 @@ def preparing(steps: Sequence[str], seconds: float) -> str:
     elapsed = _elapsed(seconds)
     head = (
         "**Preparing the data for its first use.** On new data the dashboard builds its fast store once, "
-        "the overview's measures first: the overview shows in about 10 seconds for the sample and under 3 minutes for "
-        "10 million responses, the rest follows (`cx build` does it ahead of time). "
+        "the overview's measures first: the overview shows in 10-20 seconds for the sample and about 3 minutes for "
+        "10 million responses on two cores, the rest follows (`cx build` does it ahead of time). "
         f"{elapsed} so far."
     )
     return f"{head}\n\nNow: {steps[-1]}" if steps else f"{head}\n\nNow: reading and checking the inputs"

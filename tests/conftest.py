@@ -12,13 +12,17 @@ from typing import Any
 
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from serving import CHROMIUM, CHROMIUM_FLAGS, served
 
 from metrics import contract
 from metrics.catalog import Catalog, load_catalog
 from metrics.query import Engine, Query
 from metrics.warehouse import Warehouse
+
+# A page's rerun after a click can take longer than Playwright's 5 s on a busy two-core machine
+# running every test at once; an assertion waits only as long as its condition takes to hold.
+expect.set_options(timeout=30_000)
 
 RESPONSE_DEFAULTS: dict[str, Any] = {
     "submitted_at": datetime(2024, 11, 15, 12, 0),

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cx.serve import healthy
+from cx.serve import healthy, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 # Debian's chromium (`make browser`), headless, with nothing running in the background.
@@ -49,11 +49,7 @@ def served(data_dir: Path) -> Iterator[str]:
     does not answer in time is stopped, and its output is in the error."""
     port = free_port()
     env = {**os.environ, "CX_DATA_DIR": str(data_dir)}
-    command = [
-        sys.executable, "-m", "dashboard.server",
-        "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = streamlit_command(port)  # started as `cx serve` starts its replicas
     url = f"http://127.0.0.1:{port}"
     # The output goes to a file, not a pipe: a long run would fill a pipe nobody reads.
     with tempfile.TemporaryFile() as output:

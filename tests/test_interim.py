@@ -163,9 +163,8 @@ def test_a_server_stopped_while_it_builds_ends_cleanly_and_keeps_no_half_built_s
     server = subprocess.Popen(
         streamlit_command(free_port()), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    watchdog = threading.Timer(
-        120, server.kill
-    )  # a server that never says a step fails the test, not hangs it
+    # A server that never says a step fails the test, not hangs it.
+    watchdog = threading.Timer(120, server.kill)
     watchdog.start()
     said: list[str] = []
     try:
