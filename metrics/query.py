@@ -841,20 +841,23 @@ class Engine:
     def values(self, dimension: str, metric: str | None = None) -> tuple[str, ...]:
         """Return the values a dimension takes in the data, in display order: in one metric's rows, or
         in the groups of every count metric (the volumes of each input) whose rows carry it."""
-        names = [
-            m.name
+        found = {
+            str(v)
+            for result in self.run_many(self.values_asked(dimension, metric))
+            for v in result[dimension]
+        }
+        found.discard("None")
+        return tuple(sorted(found, key=lambda v: sort_key(dimension, v)))
+
+    def values_asked(self, dimension: str, metric: str | None = None) -> list[Query]:
+        """Return the questions `values` asks, so that a page can ask them with its others (run_many)."""
+        return [
+            Query.of(m.name, by=[dimension])
             for m in self.catalog.metrics.values()
             if (m.name == metric if metric else m.aggregate == "count")
             and self.inputs(m) <= self.warehouse.usable_inputs()
             and dimension in self.dimensions(m)
         ]
-        found = {
-            str(v)
-            for result in self.run_many([Query.of(n, by=[dimension]) for n in names])
-            for v in result[dimension]
-        }
-        found.discard("None")
-        return tuple(sorted(found, key=lambda v: sort_key(dimension, v)))
 
     def check_values(self, where: Mapping[str, Sequence[str]]) -> None:
         """Raise QueryError naming the first filter value the data never holds, with the known ones: a

@@ -42,7 +42,7 @@ from metrics.formatting import (
     format_value,
 )
 from metrics.measures import THEME_METRICS
-from metrics.query import Engine, Filters
+from metrics.query import Engine, Filters, Query
 
 HISTORY_QUARTERS = 8
 # The overview's tiles, and the key figures of a briefing from a page without figures of its own.
@@ -97,9 +97,17 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
         for name in names
     ]
-    # The populations each tile's change is read like for like on, asked alongside.
+    # The populations each tile's change is read like for like on, and what each measure's data holds
+    # of the filtered dimensions (its state, `with_state`), asked alongside: one statement per
+    # measure each when asked later, tile by tile.
     bases = [population_query(engine, name, filters, start=previous, end=quarter) for name in names]
-    results = engine.run_many([*(query for query, _ in asked), *bases])[: len(asked)]
+    held = [
+        query
+        for name in names
+        for dimension, _ in _filtered(engine, engine.metric(name), filters)
+        for query in engine.values_asked(dimension, name)
+    ]
+    results = engine.run_many([*(query for query, _ in asked), *bases, *held])[: len(asked)]
     found = [
         _tile(engine.metric(name), quarter, result, ignored)
         for name, (_, ignored), result in zip(names, asked, results, strict=True)
@@ -115,17 +123,16 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         label = DIMENSIONS[metric.compares].label.lower()
         note = f"{metric.label} compares one {label} with another: it does not apply within one."
         return replace(tile, state=NOT_APPLICABLE, note=note, change=NONE)
-    for dimension, chosen in where.items():
-        if dimension in engine.dimensions(metric) and DIMENSIONS[dimension].kind != "time":
-            known = engine.values(dimension, metric.name)
-            if known and not set(chosen) & set(known):
-                labels = channel_labels(engine) if dimension == "channel" else {}
-                named = [labels.get(c, c) for c in chosen]
-                note = (
-                    f"{metric.label} does not apply to {DIMENSIONS[dimension].label.lower()} "
-                    f"{', '.join(named)}: its data has none."
-                )
-                return replace(tile, state=NOT_APPLICABLE, note=note, change=NONE)
+    for dimension, chosen in _filtered(engine, metric, filters):
+        known = engine.values(dimension, metric.name)
+        if known and not set(chosen) & set(known):
+            labels = channel_labels(engine) if dimension == "channel" else {}
+            named = [labels.get(c, c) for c in chosen]
+            note = (
+                f"{metric.label} does not apply to {DIMENSIONS[dimension].label.lower()} "
+                f"{', '.join(named)}: its data has none."
+            )
+            return replace(tile, state=NOT_APPLICABLE, note=note, change=NONE)
     if tile.current.get("suppressed"):
         return replace(tile, state=SUPPRESSED)
     if tile.current.get("n"):
@@ -134,6 +141,16 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)
+
+
+def _filtered(engine: Engine, metric: Metric, filters: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    """Return the filters on the measure's own dimensions other than periods: a value its data never
+    holds makes it not apply to the view."""
+    return [
+        (d, chosen)
+        for d, chosen in filters.where
+        if d in engine.dimensions(metric) and DIMENSIONS[d].kind != "time"
+    ]
 
 
 def tile_value(tile: Tile) -> str:
@@ -160,14 +177,19 @@ def like_for_like(engine: Engine, tile: Tile, filters: Filters) -> Tile:
     )
 
 
+def narrowed_query(
+    engine: Engine, name: str, filters: Filters, where: dict[str, tuple[str, ...]], start: str, end: str
+) -> Query:
+    """Return the question `narrowed` asks, so that a page can ask several at once (Engine.run_many)."""
+    return engine.applicable(filters.query(name, by=["fiscal_quarter"], where=where, start=start, end=end))[0]
+
+
 def narrowed(
     engine: Engine, name: str, filters: Filters, where: dict[str, tuple[str, ...]], start: str, end: str
 ) -> dict[str, dict[str, Any]]:
     """Return the measure's row per quarter from `start` to `end` under the filters narrowed by `where`
     (a like-for-like basis, a group)."""
-    query, _ = engine.applicable(
-        filters.query(name, by=["fiscal_quarter"], where=where, start=start, end=end)
-    )
+    query = narrowed_query(engine, name, filters, where, start, end)
     return {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
 
 
@@ -282,7 +304,7 @@ def largest_moves(
         population_query(engine, metric.name, filters, [dimension], previous, quarter)
         for metric, dimension in asked
     ]
-    tested = []
+    groups = []
     empty: frozenset[tuple[str, ...]] = frozenset()
     for (metric, dimension), result in zip(
         asked, engine.run_many([*queries, *bases])[: len(queries)], strict=True
@@ -295,24 +317,34 @@ def largest_moves(
             common = basis(
                 engine, metric.name, found.get((group, previous), empty), found.get((group, quarter), empty)
             )
-            if not common.comparable:
-                continue  # no like-for-like change: not a move
-            if common != SAME:
+            if common.comparable:  # else no like-for-like change: not a move
                 where = {dimension: (group,), **dict(common.where)}
-                cells = narrowed(engine, metric.name, filters, where, previous, quarter)
-            difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
-            if difference.p is not None:
-                tested.append(
-                    Move(
-                        metric,
-                        dimension,
-                        group,
-                        cells[previous]["value"],
-                        cells[quarter]["value"],
-                        difference,
-                        common,
-                    )
+                groups.append((metric, dimension, group, cells, common, where))
+    # The groups read like for like, asked at once rather than one statement each.
+    engine.run_many(
+        [
+            narrowed_query(engine, metric.name, filters, where, previous, quarter)
+            for metric, _, _, _, common, where in groups
+            if common != SAME
+        ]
+    )
+    tested = []
+    for metric, dimension, group, cells, common, where in groups:
+        if common != SAME:
+            cells = narrowed(engine, metric.name, filters, where, previous, quarter)
+        difference = change(cells.get(quarter), cells.get(previous), metric.aggregate)
+        if difference.p is not None:
+            tested.append(
+                Move(
+                    metric,
+                    dimension,
+                    group,
+                    cells[previous]["value"],
+                    cells[quarter]["value"],
+                    difference,
+                    common,
                 )
+            )
     # Every group tested is in the family, not only those listed: the list is the largest of them.
     moves = [
         replace(move, difference=difference)
