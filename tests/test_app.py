@@ -294,6 +294,10 @@ def test_tiles_tell_not_applicable_and_not_asked_from_hidden() -> None:
     captions = " ".join(c.value for c in app.caption)
     assert "Median wait does not apply to channel Mobile app: its data has none." in captions
     assert "Self-service rate compares one channel with another: it does not apply within one." in captions
+    # Nor has either a line in the last eight quarters: within one channel, self-service would be 100%.
+    lines = next(e for e in app.expander if e.label == "Numbers behind the eight-quarter lines")
+    drawn = list(lines.dataframe[0].value.columns)
+    assert "Trust" in drawn and not {"Median wait", "Self-service rate"} & set(drawn), drawn
     # Kiosk surveys of Vessel Registration stopped asking ease, effectiveness and emotion.
     app = open_page("overview", service="Vessel Registration", channel="self_service_kiosk")
     metrics = {m.label: m.value for m in app.metric}

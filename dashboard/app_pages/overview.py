@@ -13,7 +13,7 @@ from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import HEADLINE, OVERVIEW_TILES, Tile, describe_tile, quarters_back, tile_value
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
-from metrics.formatting import format_delta, format_value, suppression_note
+from metrics.formatting import NOT_APPLICABLE, format_delta, format_value, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Filters
 
@@ -105,6 +105,9 @@ def render() -> None:
 
 def eight_quarters(shown: list[Tile]) -> None:
     """The tiles' share measures over their last eight quarters on one full axis, for the page and deck."""
+    # A measure that does not apply to the view has no line, as its tile has none (the self-service
+    # rate within one channel would be drawn at 100%).
+    shown = [t for t in shown if t.state != NOT_APPLICABLE]
     # Without one quarter shown there is no line to draw: the tiles already say why.
     shares = [t for t in shown if t.metric.format == "percent" and any(v is not None for _, v in t.history)]
     if not shares:
