@@ -155,10 +155,11 @@ def breakdowns_over(
     parts: Sequence[tuple[int, Sequence[str]]],
     sums: Sequence[str],
     conditions: Sequence[str],
+    first: int = 0,
 ) -> str:
     """Return the query summing the columns `sums` of a metric's cube table once for each of `parts`
     (the grain it reads and the dimensions it groups by), in one read of the table: each part's rows
-    are tagged `cx_part` (its place in `parts`), and the values of its groups are in `cx_key0`,
+    are tagged `cx_part` (its place in `parts`, counted from `first`), and the values of its groups are in `cx_key0`,
     `cx_key1` ... (its first dimension's, its second's; null past its last). Planning a statement
     costs more than summing a cube, so many breakdowns of one metric under the same filters (the
     overview's gap search) share one; grouping by a key per place rather than a column per dimension
@@ -169,7 +170,14 @@ def breakdowns_over(
     rows = ", ".join(
         "("
         + ", ".join(
-            map(str, [i, int(grain), *(keys.index(by[p]) if p < len(by) else -1 for p in range(len(places)))])
+            map(
+                str,
+                [
+                    first + i,
+                    int(grain),
+                    *(keys.index(by[p]) if p < len(by) else -1 for p in range(len(places))),
+                ],
+            )
         )
         + ")"
         for i, (grain, by) in enumerate(parts)

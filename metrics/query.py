@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import itertools
 import os
 import re
 import threading
@@ -426,8 +427,10 @@ class Engine:
 
     def _breakdowns(self, queries: Sequence[Query]) -> list[_Breakdowns]:
         """Group the queries of one metric under the same filters that its cube table answers with
-        several breakdowns (the overview's gap search asks some sixty) into one job per metric, each
-        answered by one statement (`_run_breakdowns`)."""
+        several breakdowns (the overview's gap search asks some sixty per measure), and those of the
+        metrics with the same aggregate under the same filters, into one job per worker, each answered
+        by one statement that reads each of its metrics' cube tables once (`_run_breakdowns`). The
+        metrics are dealt to the workers whole; a metric alone is cut in one part per worker."""
         kinds: dict[tuple[object, ...], list[tuple[Query, Metric, Cube]]] = {}
         for query, metric, cube, conditions, params in self._summed_cubes(queries):
             # The statement reads each part's groups into shared text columns: a dimension of
@@ -436,19 +439,39 @@ class Engine:
             if cube.grain is not None and text:
                 key = (metric.name, cube.table, tuple(conditions), tuple(params.items()))
                 kinds.setdefault(key, []).append((query, metric, cube))
-        jobs = [members for members in kinds.values() if len({q.by for q, _, _ in members}) >= BREAKDOWNS]
-        # One metric's job alone is cut in one per worker, so the workers share it; several keep
-        # them busy as they are, each planned once.
-        parts = WORKERS if len(jobs) == 1 else 1
-        return [_Breakdowns(members[start::parts]) for members in jobs for start in range(parts)]
+        alike: dict[tuple[object, ...], list[list[tuple[Query, Metric, Cube]]]] = {}
+        for kind, members in kinds.items():
+            if len({q.by for q, _, _ in members}) >= BREAKDOWNS:
+                alike.setdefault((members[0][1].aggregate, *kind[2:]), []).append(members)
+        jobs = []
+        for metrics in alike.values():
+            if len(metrics) == 1:
+                parts = [metrics[0][start::WORKERS] for start in range(WORKERS)]
+            else:
+                every = min(WORKERS, len(metrics))
+                parts = [[m for members in metrics[start::every] for m in members] for start in range(every)]
+            jobs += [_Breakdowns(part) for part in parts if part]
+        return jobs
 
     def _run_breakdowns(self, job: _Breakdowns) -> None:
-        """Answer one metric's breakdowns under the same filters in one read of its cube table, then
-        finish the totals once and remember each query's part."""
-        first, metric, cube = job.members[0]
+        """Answer breakdowns under the same filters in one statement, one read of each metric's cube
+        table (its members are together in the job), then finish the totals once and remember each
+        query's part. Six measures' breakdowns in two statements took the overview's gap search 69 ms
+        at 200,000 responses, against 99 ms in one statement per measure, two at a time."""
+        first, metric, _ = job.members[0]
         _, conditions, params = self._prepare(first)
-        grains = [(int(c.grain or 0), q.by) for q, _, c in job.members]
-        totals = composition.breakdowns_over(self._source(cube), grains, self._sums(cube, ()), conditions)
+        reads, start = [], 0
+        for _, read in itertools.groupby(job.members, key=lambda member: member[2].table):
+            members = list(read)
+            cube = members[0][2]
+            grains = [(int(c.grain or 0), q.by) for q, _, c in members]
+            reads.append(
+                composition.breakdowns_over(
+                    self._source(cube), grains, self._sums(cube, ()), conditions, start
+                )
+            )
+            start += len(members)
+        totals = "\nunion all by name\n".join(reads)
         sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
         keys = [tuple(composition.breakdown_keys(len(q.by))) for q, _, _ in job.members]
         self._remember_parts(sql, params, job.members, keys)
@@ -985,8 +1008,8 @@ def parse_analysis(text: str, source: str) -> _Analysis:
 
 @dataclass(frozen=True)
 class _Breakdowns:
-    """Queries of one metric under the same filters, each with its own breakdown, that one read of
-    the metric's cube table answers (`Engine._run_breakdowns`)."""
+    """Queries of metrics of one aggregate under the same filters, each with its own breakdown, each
+    metric's together, that one read of each metric's cube table answers (`Engine._run_breakdowns`)."""
 
     members: list[tuple[Query, Metric, Cube]]
 

@@ -3,6 +3,7 @@ the store follows its inputs; the benchmark runs at a small size and finds the t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -164,14 +165,27 @@ def test_breakdowns_of_one_metric_read_its_cube_once_and_equal_the_rows(
     fast_engine: Engine, filters: Filters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The overview's gap search asks each measure some sixty breakdowns under the same filters: one
-    statement per measure answers them all, with the same groups, counts and hidden cells, each
-    group in its own column and type (the statement reads them through shared key columns)."""
+    statement per worker answers every measure's, each measure's cube table read in one of them,
+    with the same groups, counts and hidden cells, each group in its own column and type (the
+    statement reads them through shared key columns)."""
     from metrics.analyses.gaps import _plan
+    from metrics.query import WORKERS
 
-    queries = [q for name in ("trust", "ease") for q in _plan(fast_engine, name, filters).values()]
+    names = ("trust", "ease", "effectiveness")
+    queries = [q for name in names for q in _plan(fast_engine, name, filters).values()]
     fast_engine.forget_results()
     jobs = fast_engine._breakdowns(queries)
-    assert [len(job.members) for job in jobs] == [len(queries) // 2] * 2
+    assert len(jobs) == min(WORKERS, len(names))
+    read = [[metric.name for _, metric, _ in job.members] for job in jobs]
+    # Each measure whole in one statement, its breakdowns together.
+    assert sorted(name for names_read in read for name in dict.fromkeys(names_read)) == sorted(names)
+    assert all(len(list(itertools.groupby(names_read))) == len(set(names_read)) for names_read in read)
+    assert sum(len(job.members) for job in jobs) == len(queries)
+    # A measure alone is cut in one part per worker, so the workers share it.
+    alone = [q for q in queries if q.metric == "trust"]
+    assert [len(job.members) for job in fast_engine._breakdowns(alone)] == [
+        len(alone[start::WORKERS]) for start in range(WORKERS)
+    ]
 
     def refuse(*args: object) -> None:
         raise AssertionError(f"{args[0]} was answered alone or stacked")
