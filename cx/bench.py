@@ -30,7 +30,7 @@ from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
 from metrics.measures import THEME_METRICS
 from metrics.outcomes import load_outcomes
-from metrics.query import Engine, Filters, Query
+from metrics.query import Engine, Filters, Query, settle
 from metrics.settings import DEFAULT_MEMORY_LIMIT
 from metrics.warehouse import Warehouse
 
@@ -298,6 +298,7 @@ def run_bench(
     )
     cold_start_s = time.perf_counter() - started
     say(f"cold start: {cold_start_s:.2f}s")
+    settle()  # as the server does once its data is open
 
     say(f"{interactions} scripted interactions, each computing its page's numbers afresh")
     latencies: dict[str, list[float]] = {}

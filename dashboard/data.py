@@ -33,7 +33,7 @@ from metrics.catalog import Metric, load_catalog
 from metrics.errors import CxError, Problem
 from metrics.fiscal import FiscalQuarter, quarters_between
 from metrics.interim import Interim, first_store, interim
-from metrics.query import Engine, Filters, Query
+from metrics.query import Engine, Filters, Query, settle
 from metrics.settings import Settings
 from metrics.store import store_path, wait_for_store
 from metrics.warehouse import InputCoverage, Warehouse
@@ -99,6 +99,7 @@ class _Opening:
                 memory_limit=settings.memory_limit,
             )
             self._switch(engine)
+            settle()
         except Exception as error:  # raised again to the page that asks for the engine
             if self.engine is None:
                 self.error = error

@@ -218,3 +218,31 @@ def test_parts_finished_together_equal_each_finished_alone(make_engine: EngineFa
     assert _parts_in_display_order(languages, [("language",)])["language"].to_list() == [
         "English", "Spanish", None, "Not reported"
     ] == _in_display_order(languages, ["language"])["language"].to_list()  # fmt: skip
+
+
+def test_settling_keeps_what_lives_on_out_of_full_collections_and_frees_what_does_not() -> None:
+    """A server settles once its data is open (`settle`): what is alive then is no longer walked by
+    every full collection, and what was let go since an earlier settling (an engine replaced by a
+    newer store's) is freed all the same."""
+    import gc
+    import weakref
+
+    from metrics.query import settle
+
+    class Node:
+        me: object = None
+
+    kept, dropped = Node(), Node()
+    dropped.me = dropped  # a cycle: only the collector frees it
+    gc.freeze()  # settled earlier, while it was still in use
+    dropped_ref = weakref.ref(dropped)
+    del dropped
+    try:
+        settle()
+        assert dropped_ref() is None
+        assert gc.get_freeze_count() > 0
+        # What is alive at settling is out of the collector's generations.
+        assert not any(o is kept for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(o is kept for o in gc.get_objects())
