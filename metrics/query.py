@@ -3,6 +3,7 @@ applies small-cell suppression. The one place where metric SQL meets user choice
 
 from __future__ import annotations
 
+import atexit
 import copy
 import difflib
 import gc
@@ -977,10 +978,13 @@ def settle() -> None:
     (over 100,000 objects, more once the comments' redactor is loaded) took 60-110 ms at 200,000
     responses, landing on whichever page change it fell in (two in 96 of the benchmark's; 2 ms once
     settled). What was frozen before is let go first and the garbage collected, so an engine
-    replaced since is freed."""
+    replaced since is freed. At exit they are let go again, for the interpreter's last collection
+    to free them (DuckDB's bindings otherwise report its frozen type objects as leaked)."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    atexit.unregister(gc.unfreeze)  # registered once, however often settled
+    atexit.register(gc.unfreeze)
 
 
 def _reopened(read: Warehouse) -> Warehouse:
