@@ -897,12 +897,31 @@ class Engine:
     def values_asked(self, dimension: str, metric: str | None = None) -> list[Query]:
         """Return the questions `values` asks, so that a page can ask them with its others (run_many)."""
         return [
-            Query.of(m.name, by=[dimension])
+            Query.of(self._groups_of(m, dimension).name, by=[dimension])
             for m in self.catalog.metrics.values()
             if (m.name == metric if metric else m.aggregate == "count")
             and self.inputs(m) <= self.warehouse.usable_inputs()
             and dimension in self.dimensions(m)
         ]
+
+    def _groups_of(self, metric: Metric, dimension: str) -> Metric:
+        """Return a metric whose groups by `dimension` are `metric`'s, answered from a cube where one
+        can be: which values a metric's rows hold does not depend on its aggregate, and a median's
+        cube rarely carries the grain (it keeps every value), so the median wait's values were read
+        from its rows on each filtered overview, while the mean wait's cube over the same rows has
+        them."""
+        if self.store is None or self.store.cube(metric.name, {dimension}) is not None:
+            return metric
+        return next(
+            (
+                other
+                for other in self.catalog.metrics.values()
+                if other.sql == metric.sql
+                and other.aggregate not in QUANTILES
+                and self.store.cube(other.name, {dimension}) is not None
+            ),
+            metric,
+        )
 
     def check_values(self, where: Mapping[str, Sequence[str]]) -> None:
         """Raise QueryError naming the first filter value the data never holds, with the known ones: a

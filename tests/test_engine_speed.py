@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EngineFactory
+from conftest import EngineFactory, catalog_of
 
 from cx.bench import same
 from metrics.analyses import drivers, equity, kpis
+from metrics.dimensions import DIMENSIONS
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
 from metrics.warehouse import Warehouse
@@ -262,3 +263,33 @@ def test_a_settled_process_exits_without_duckdb_reporting_leaks() -> None:
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert "leaked" not in done.stderr, done.stderr
+
+
+def test_the_values_a_metric_holds_are_read_from_a_cube_over_the_same_rows(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A median's cube keeps every value, so its finer grains are left out of the store, and which
+    values of a dimension its rows hold (a tile's state under a page filter) were read from its rows.
+    They are asked of a metric over the same rows whose cube carries the dimension: the median wait's
+    of the mean wait's. What it finds equals the median's own rows' groups."""
+    from metrics import store as store_module
+
+    # The sample is short: kept up to 70% of its rows, the median's cubes lose their finer grains.
+    monkeypatch.setattr(store_module, "MIN_CUBE_ROWS", 0)
+    monkeypatch.setattr(store_module, "MAX_CUBE_SHARE", 0.7)
+    catalog = catalog_of("wait_median", "wait_mean")
+    engine = Engine.open(sample_dir, store_dir=tmp_path / "store", build=True, catalog=catalog)
+    assert engine.store is not None
+    median = engine.metric("wait_median")
+    asked_of: dict[str, str] = {}
+    for dimension in engine.dimensions(median):
+        if DIMENSIONS[dimension].kind == "time":
+            continue
+        [asked] = engine.values_asked(dimension, median.name)
+        own_cube = engine.store.cube(median.name, {dimension}) is not None
+        asked_of[dimension] = asked.metric
+        assert asked.metric == (median.name if own_cube else "wait_mean"), dimension
+        rows = engine.direct(Query.of(median.name, by=[dimension]))
+        own = {str(v) for v in rows[dimension]} - {"None"}
+        assert own and set(engine.values(dimension, median.name)) == own, dimension
+    assert "wait_mean" in asked_of.values() and median.name in asked_of.values(), asked_of
