@@ -905,12 +905,13 @@ class Engine:
         ]
 
     def _groups_of(self, metric: Metric, dimension: str) -> Metric:
-        """Return a metric whose groups by `dimension` are `metric`'s, answered from a cube where one
-        can be: which values a metric's rows hold does not depend on its aggregate, and a median's
-        cube rarely carries the grain (it keeps every value), so the median wait's values were read
-        from its rows on each filtered overview, while the mean wait's cube over the same rows has
-        them."""
-        if self.store is None or self.store.cube(metric.name, {dimension}) is not None:
+        """Return a metric whose groups by `dimension` are `metric`'s, answered from a short cube where
+        one can be: which values a metric's rows hold does not depend on its aggregate, and a
+        quantile's cube keeps every value (a row per group and value; its finer groupings are left
+        out of the store). The median wait's services were read from its cube or rows on each
+        filtered overview (37-63 ms at 10M responses), while the mean wait's cube over the same rows
+        has them in a few rows."""
+        if self.store is None or metric.aggregate not in QUANTILES:
             return metric
         return next(
             (
