@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EngineFactory, catalog_of
+from conftest import EngineFactory
 
 from cx.bench import same
 from metrics.analyses import drivers, equity, kpis
@@ -265,31 +265,20 @@ def test_a_settled_process_exits_without_duckdb_reporting_leaks() -> None:
     assert "leaked" not in done.stderr, done.stderr
 
 
-def test_the_values_a_metric_holds_are_read_from_a_cube_over_the_same_rows(
-    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A quantile's cube keeps every value (its finer groupings are left out of the store), so which
-    values of a dimension the median wait's rows hold (a tile's state under a page filter) is asked
-    of the mean wait's cube, over the same rows: whether or not the median's own cube carries the
-    dimension, what it finds equals the median's own rows' groups. Other measures ask their own."""
-    from metrics import store as store_module
-
-    # The sample is short: kept up to 70% of its rows, the median's cubes lose their finer grains.
-    monkeypatch.setattr(store_module, "MIN_CUBE_ROWS", 0)
-    monkeypatch.setattr(store_module, "MAX_CUBE_SHARE", 0.7)
-    catalog = catalog_of("wait_median", "wait_mean")
-    engine = Engine.open(sample_dir, store_dir=tmp_path / "store", build=True, catalog=catalog)
+def test_the_values_a_metric_holds_are_read_from_a_cube_over_the_same_rows(sample_dir: Path) -> None:
+    """A quantile's cube keeps a row per group and value (its finer groupings are left out of the
+    store), so which values of a dimension the median wait's and the 90th percentile's rows hold (a
+    tile's state under a page filter) is asked of the mean wait's cube, over the same rows: what it
+    finds equals each one's own rows' groups. Other measures ask their own cubes."""
+    engine = Engine.open(sample_dir, store_dir=sample_dir / ".cx-store")
     assert engine.store is not None
-    median = engine.metric("wait_median")
-    own_cubes = set()
-    for dimension in engine.dimensions(median):
-        if DIMENSIONS[dimension].kind == "time":
-            continue
-        own_cubes.add(engine.store.cube(median.name, {dimension}) is not None)
-        assert [q.metric for q in engine.values_asked(dimension, median.name)] == ["wait_mean"], dimension
-        assert [q.metric for q in engine.values_asked(dimension, "wait_mean")] == ["wait_mean"], dimension
-        rows = engine.direct(Query.of(median.name, by=[dimension]))
-        own = {str(v) for v in rows[dimension]} - {"None"}
-        assert own and set(engine.values(dimension, median.name)) == own, dimension
-    # Both cases were met: a dimension the median's cube carries, and one it does not.
-    assert own_cubes == {True, False}
+    for name in ("wait_median", "wait_p90"):
+        for dimension in engine.dimensions(engine.metric(name)):
+            if DIMENSIONS[dimension].kind == "time":
+                continue
+            assert [q.metric for q in engine.values_asked(dimension, name)] == ["wait_mean"], dimension
+            rows = engine.direct(Query.of(name, by=[dimension]))
+            own = {str(v) for v in rows[dimension]} - {"None"}
+            assert own and set(engine.values(dimension, name)) == own, (name, dimension)
+    for name in ("wait_mean", "trust"):
+        assert [q.metric for q in engine.values_asked("service", name)] == [name]
