@@ -252,37 +252,37 @@ def test_a_first_start_on_new_data_shows_the_build_going(
     shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
     # The build lock is held until the page has been seen waiting: on a fast machine the server's first
     # store of the overview's measures can be ready before the browser's first visit.
-    with ExitStack() as held:
-        held.enter_context(build_lock(data_dir / ".cx-store"))
-        with served(data_dir) as url:
-            page.goto(url)
-            note = page.get_by_text("Preparing the data for its first use")
-            expect(note).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("so far.")).to_be_visible()
-            expect(page.get_by_text("Now: ")).to_be_visible()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "first_start.png"), full_page=True)
-            held.close()  # the server's build goes on
-            # Once the overview's measures are built, the page draws and says the rest is being prepared.
-            expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=300_000)
+    held = ExitStack()
+    held.enter_context(build_lock(data_dir / ".cx-store"))
+    with held, served(data_dir) as url:
+        page.goto(url)
+        note = page.get_by_text("Preparing the data for its first use")
+        expect(note).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("so far.")).to_be_visible()
+        expect(page.get_by_text("Now: ")).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "first_start.png"), full_page=True)
+        held.close()  # the server's build goes on
+        # Once the overview's measures are built, the page draws and says the rest is being prepared.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=300_000)
+        settle(page)
+        expect(note).to_have_count(0)
+        assert page.get_by_test_id("stException").count() == 0
+        rest = page.get_by_test_id("stAlert").filter(has_text="The overview's measures are ready")
+        if rest.count():  # the rest may be in place already on a fast machine
+            page.screenshot(path=str(ARTIFACTS / "first_start_overview.png"), full_page=True)
+        # Then the whole store is in place, and a page drawn afresh says nothing of it.
+        deadline = time.monotonic() + 300
+        while True:
+            page.reload()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=60_000)
             settle(page)
-            expect(note).to_have_count(0)
-            assert page.get_by_test_id("stException").count() == 0
-            rest = page.get_by_test_id("stAlert").filter(has_text="The overview's measures are ready")
-            if rest.count():  # the rest may be in place already on a fast machine
-                page.screenshot(path=str(ARTIFACTS / "first_start_overview.png"), full_page=True)
-            # Then the whole store is in place, and a page drawn afresh says nothing of it.
-            deadline = time.monotonic() + 300
-            while True:
-                page.reload()
-                expect(page.get_by_role("heading", level=1)).to_contain_text("?", timeout=60_000)
-                settle(page)
-                if rest.count() == 0:
-                    break
-                assert time.monotonic() < deadline, "the whole store was not in place within 5 minutes"
-                time.sleep(2)
-            assert page.get_by_test_id("stException").count() == 0
-            assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1
+            if rest.count() == 0:
+                break
+            assert time.monotonic() < deadline, "the whole store was not in place within 5 minutes"
+            time.sleep(2)
+        assert page.get_by_test_id("stException").count() == 0
+        assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1
 
 
 def test_while_newer_data_is_prepared_the_pages_show_the_earlier_and_say_so(
