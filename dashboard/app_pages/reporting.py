@@ -109,6 +109,9 @@ def render() -> None:
         file_name=f"a11-{quarter.replace(' ', '-')}-summary.csv",
         mime="text/csv",
         icon=":material/download:",
+        # As every download here: a click that also reran the page would give the file a new id, and
+        # on a busy server the file's request could arrive after the rerun and find nothing to send.
+        on_click="ignore",
     )
     st.caption(
         f"{suppression_note(min_n)} The submission itself (one collection detail per service, channel and "
