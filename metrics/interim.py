@@ -74,7 +74,9 @@ def first_store(
     measure: the others are counted from its rows until the whole store is built, which then copies
     this one's tables and cubes. A measure whose cubes keep every value (a median) is left to its
     rows: its cubes take longest. So are the comments, which the overview does not list: the first
-    store knows none of the comment themes, which tag them. None when a store of these inputs is built already."""
+    store knows none of the comment themes, which tag them. Its models are copied as they come: the
+    whole store sorts them for filtered reads as it copies them. None when a store of these inputs is
+    built already."""
     catalog = load_catalog()
     warehouse = Warehouse.unloaded(data_dir, memory_limit)
     built = fingerprint(warehouse, list(catalog.metrics.values())).path(store_dir).is_file()
@@ -86,7 +88,15 @@ def first_store(
         {n: m for n, m in catalog.metrics.items() if n in wanted and m.aggregate not in QUANTILES}, ()
     )
     Engine.open(
-        data_dir, min_n, store_dir, True, progress, memory_limit, catalog=first, comments=False
+        data_dir,
+        min_n,
+        store_dir,
+        True,
+        progress,
+        memory_limit,
+        catalog=first,
+        comments=False,
+        sorted_models=False,
     ).warehouse.close()
     found = interim(data_dir, store_dir, min_n, memory_limit, catalog)
     return None if found is None else replace(found, first=True)

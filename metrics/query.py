@@ -143,6 +143,9 @@ class Engine:
     # Whether a store this engine builds keeps the comments and their topics: the first start's store
     # of the overview's measures leaves them to be read from the rows (metrics/interim.py).
     comments: bool = field(default=True, init=False, repr=False)
+    # Whether a store this engine builds keeps each model sorted for filtered reads: the first start's
+    # store leaves that to the whole store, which copies its models (metrics/interim.py).
+    sorted_models: bool = field(default=True, init=False, repr=False)
 
     @classmethod
     def open(
@@ -157,17 +160,19 @@ class Engine:
         prebuilt: Path | None = None,
         catalog: Catalog | None = None,
         comments: bool = True,
+        sorted_models: bool = True,
     ) -> Engine:
         """Load the inputs of `data_dir` and the metric catalog (or `catalog`); with a `store_dir`,
         answer from the store of these inputs there when it is built, building it first when `build`
         is true (taking the cube tables a Spark build wrote to `prebuilt`; keeping the comments and
-        their topics unless `comments` is false). DuckDB holds at most `memory_limit` in memory,
+        their topics unless `comments` is false, its models sorted unless `sorted_models` is false).
+        DuckDB holds at most `memory_limit` in memory,
         serving or building, and pages the rest to disk."""
         catalog = catalog or load_catalog()
         if store_dir is None:
             return cls(Warehouse(data_dir, memory_limit=memory_limit), catalog, min_n, exact)
         engine = cls(Warehouse.unloaded(data_dir, memory_limit), catalog, min_n, exact)
-        engine.prebuilt, engine.comments = prebuilt, comments
+        engine.prebuilt, engine.comments, engine.sorted_models = prebuilt, comments, sorted_models
         engine.use_store(store_dir, build, progress)
         return engine
 
@@ -248,6 +253,7 @@ class Engine:
                     previous,
                     self.prebuilt,
                     self.comments,
+                    self.sorted_models,
                 )
         except (OSError, duckdb.IOException) as error:
             # A folder that cannot be written only costs speed: answer from the parquet.

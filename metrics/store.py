@@ -177,6 +177,7 @@ class Previous:
     store: Store
     unchanged: frozenset[str]
     metrics: frozenset[str] = frozenset()
+    unsorted: frozenset[str] = frozenset()  # its models kept unsorted: sorted when copied
 
 
 def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
@@ -186,7 +187,9 @@ def previous_store(target: Path, built_from: Fingerprint) -> Previous | None:
         unchanged = frozenset(n for n, d in built_from.inputs.items() if earlier.inputs.get(n) == d)
         found = open_store(path)
         if unchanged and found is not None:
-            return Previous(found, unchanged, _same_metrics(built_from, earlier))
+            return Previous(
+                found, unchanged, _same_metrics(built_from, earlier), storefile.read_unsorted(path)
+            )
     return None
 
 
@@ -291,6 +294,7 @@ def build_store(
     previous: Previous | None = None,
     prebuilt: Path | None = None,
     with_comments: bool = True,
+    sorted_models: bool = True,
 ) -> None:
     """Fill the store file `new_store` attached from the warehouse's parquet views: copy each checked
     input not copied in already and each model into a table, then build each metric's cubes
@@ -298,12 +302,13 @@ def build_store(
     sums. What reads only inputs and metric files unchanged since a `previous` store (attached by the
     warehouse's load) is copied from it instead of computed again; a metric's cube table built on
     Spark into `prebuilt` (metrics/spark.py) is loaded from its parquet when it is the current metric
-    file's. The comments and their topics are kept too, unless `with_comments` is false."""
+    file's. The comments and their topics are kept too, unless `with_comments` is false. Unless
+    `sorted_models` is false, each model is kept in the order its rows are read by (`_sorted`)."""
     say = progress or (lambda _: None)
     if with_comments and not _kept(previous, frozenset({"responses"})):
         topics.prepare()  # their library is imported while the cubes are built
     con = warehouse.cursor()
-    _copy_tables(con, warehouse, previous, say)
+    unsorted = _copy_tables(con, warehouse, previous, say, sorted_models)
     # Metric SQL reads the models by name: while cubes are built they are the copied tables.
     warehouse.read_from(ALIAS)
     try:
@@ -313,31 +318,43 @@ def build_store(
         cubes += _build_analyses(con, analyses, say, reuse)
         if with_comments:
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
-        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from)
+        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted)
     finally:
         warehouse.read_from(None)
 
 
 def _copy_tables(
-    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, previous: Previous | None, say: Progress
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    previous: Previous | None,
+    say: Progress,
+    sort: bool = True,
+) -> frozenset[str]:
     """Copy every model into the store as a table, and the checked copy of each input too: a later
     start serves it from there, on disk, instead of reading and checking the parquet again
     (Warehouse.load_from_store). A model that reads only unchanged inputs comes from `previous`.
     Small inputs' models are copied BUILDERS at once: one copy of a few hundred thousand rows does
     not keep two cores busy. Large ones' are copied one at a time: each keeps every core busy, and two
     at once only compete for memory (about 12 s slower at 10M responses, in one run). A model of
-    VIEWED_MODELS is kept as a view, where the other's copy bears it out (`_viewed`)."""
+    VIEWED_MODELS is kept as a view, where the other's copy bears it out (`_viewed`). Unless `sort`,
+    models are copied as they come, unsorted (`_sorted`): return those, which a build that copies
+    them from this store sorts then."""
+    unsorted: set[str] = set()
 
     def copy(name: str) -> None:
         cursor, step = con.cursor(), time.perf_counter()
-        if name in warehouse.models and _kept(previous, warehouse.reads[name]):
-            _copy(cursor, name)
+        model = name in warehouse.models
+        if model and _kept(previous, warehouse.reads[name]):
+            assert previous is not None  # _kept says so
+            _copy(cursor, name, _sorted(cursor, name, name in previous.unsorted))
             say(f"copied {name} from the previous store ({time.perf_counter() - step:.1f}s)")
             return
+        order = _sorted(cursor, name, model)
+        if order and not sort:
+            order = ""
+            unsorted.add(name)
         cursor.execute(
-            f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}"
-            + _sorted(cursor, name, name in warehouse.models)
+            f"create table {ALIAS}.{quote_identifier(name)} as select * from {quote_identifier(name)}{order}"
         )
         say(f"copied {name} ({time.perf_counter() - step:.1f}s)")
 
@@ -357,6 +374,7 @@ def _copy_tables(
             say(f"kept {name} as a view of {VIEWED_MODELS[name]} ({time.perf_counter() - step:.1f}s)")
         else:
             copy(name)
+    return frozenset(unsorted)
 
 
 def _viewed(con: duckdb.DuckDBPyConnection, name: str, holder: str) -> bool:
@@ -421,10 +439,10 @@ def _holds(con: duckdb.DuckDBPyConnection, database: str, table: str) -> bool:
     return bool(found and found[0])
 
 
-def _copy(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Copy a table of the previous store into the new one, rows in the same order."""
+def _copy(con: duckdb.DuckDBPyConnection, table: str, order: str = "") -> None:
+    """Copy a table of the previous store into the new one, rows in the same order or by `order`."""
     name = quote_identifier(table)
-    con.execute(f"create table {ALIAS}.{name} as select * from {PREVIOUS_ALIAS}.{name}")
+    con.execute(f"create table {ALIAS}.{name} as select * from {PREVIOUS_ALIAS}.{name}{order}")
 
 
 # Copies the previous store's cubes of a metric or analysis (by key, with the SQL that reads its

@@ -1,6 +1,7 @@
 """The store file's own tables, read and written here alone: its cubes (`cx_cubes`), what it was
-built from (`cx_built`: the code, each input's files and each metric as digests) and what loading each
-input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet."""
+built from (`cx_built`: the code, each input's files and each metric as digests), what loading each
+input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet, and
+the models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed)."""
 
 from __future__ import annotations
 
@@ -66,9 +67,11 @@ def write(
     cubes: Iterable[Cube],
     inputs: Iterable[StoredInput],
     built_from: Fingerprint,
+    unsorted: Iterable[str] = (),
 ) -> None:
     """Record in the store attached as `alias` what it holds, what it was built from (for a later
-    build to tell what it can take from it) and what loading each input found."""
+    build to tell what it can take from it), what loading each input found and which models it keeps
+    `unsorted` (a later build that copies one sorts it)."""
     found = list(inputs)
     built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
@@ -98,6 +101,7 @@ def write(
         {"input": pl.Utf8, "source": pl.Utf8, "message": pl.Utf8},
         [(i.name, p.source, p.message) for i in found for p in i.problems],
     )
+    _create_table(con, f"{alias}.cx_unsorted", {"model": pl.Utf8}, [(name,) for name in sorted(unsorted)])
 
 
 def _create_table(
@@ -143,6 +147,16 @@ def read_built(path: Path) -> Fingerprint | None:
     for kind, name, digest in rows:
         parts.setdefault(str(kind), {})[str(name)] = str(digest)
     return Fingerprint(parts["code"].get("", ""), parts["input"], parts["metric"])
+
+
+def read_unsorted(path: Path) -> frozenset[str]:
+    """Return the models the store at `path` keeps unsorted; none for a store from before they were
+    recorded, whose models are all sorted, or one that cannot be read."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return frozenset(str(row[0]) for row in con.execute("select model from cx_unsorted").fetchall())
+    except (duckdb.Error, OSError):
+        return frozenset()
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, StoredInput]:

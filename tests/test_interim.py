@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 import streamlit as st
@@ -21,7 +22,8 @@ from streamlit.testing.v1 import AppTest
 from cx.serve import streamlit_command
 from dashboard import data
 from metrics.query import Engine
-from metrics.store import build_lock
+from metrics.store import _sorted, build_lock
+from metrics.storefile import read_unsorted
 from sample_data.generator import generate
 
 # Each builds stores from the sample: left out of `make test-fast`.
@@ -109,8 +111,14 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     assert not voice._stored(found.engine, comments.TABLE)
     listed = voice.verbatims(found.engine, Filters(), limit=200)
     assert listed.rows.height == 200 and listed.rows["themes"].str.len_chars().fill_null(0).sum() > 0
+    # Its models are copied as they come; the whole store sorts them as it copies them.
+    assert {"responses_with_contacts", "stg_contacts", "stg_transactions"} <= read_unsorted(store.path)
+    assert not _in_order(store.path, "responses_with_contacts")
     whole = Engine.open(data_dir, store_dir=data_dir / ".cx-store", build=True)
     assert whole.store is not None and "satisfaction" in whole.store.cubes
+    assert read_unsorted(whole.store.path) == frozenset()
+    for model in ("responses_with_contacts", "stg_contacts", "stg_transactions"):
+        assert _in_order(whole.store.path, model), model
     for query, answer in zip(asked, early, strict=True):
         assert answer.equals(whole.run(query)), query
     assert voice._stored(whole, comments.TABLE)
@@ -119,6 +127,19 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     # Once the whole store is built there is no first store to build.
     assert first_store(data_dir, data_dir / ".cx-store") is None
     assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1
+
+
+def _in_order(store: Path, model: str) -> bool:
+    """Whether the store keeps the model's rows in the order filtered reads want (store._sorted): each
+    row where a stable sort by that order puts it."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        order = _sorted(con, model, model=True)
+        assert order, model
+        found = con.execute(
+            f"select count(*) from (select rowid, row_number() over ({order}, rowid) - 1 as place "
+            f"from {model}) where rowid <> place"
+        ).fetchone()
+    return found == (0,)
 
 
 def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
