@@ -214,7 +214,7 @@ def preparing(steps: Sequence[str], seconds: float) -> str:
     elapsed = _elapsed(seconds)
     head = (
         "**Preparing the data for its first use.** On new data the dashboard builds its fast store once, "
-        "the overview's measures first: the overview shows in 10-20 seconds for the sample and about 3 minutes for "
+        "the overview's measures first: the overview shows in 10-20 seconds for the sample and 2-3 minutes for "
         "10 million responses on two cores, the rest follows (`cx build` does it ahead of time). "
         f"{elapsed} so far."
     )
