@@ -41,6 +41,38 @@ def test_the_import_check_sees_an_import_inside_a_function() -> None:
     assert imported_modules(source) == [(2, "dashboard.brief"), (3, "streamlit")]
 
 
+def downloads_that_rerun(source: str) -> list[int]:
+    """Return the lines of the `st.download_button` calls in a module's source that rerun the page on
+    click: all but those with `on_click="ignore"`."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "download_button"
+        and not any(
+            k.arg == "on_click" and isinstance(k.value, ast.Constant) and k.value.value == "ignore"
+            for k in node.keywords
+        )
+    ]
+
+
+def test_no_download_reruns_the_page() -> None:
+    """A click that also reruns the page gives a file made on click a new id, and on a busy server the
+    file's request can arrive after the rerun and find none: nothing is downloaded."""
+    offending = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "dashboard").rglob("*.py"))
+        for line in downloads_that_rerun(path.read_text(encoding="utf-8"))
+    ]
+    assert offending == []
+
+
+def test_the_download_check_sees_one_that_reruns() -> None:
+    source = 'st.download_button("CSV", data=make)\nst.download_button("PNG", data=make, on_click="ignore")\n'
+    assert downloads_that_rerun(source) == [1]
+
+
 def test_the_metric_engine_is_importable_without_streamlit() -> None:
     code = (
         "import sys, cx.cli, metrics.query, metrics.warehouse, metrics.catalog, sample_data.generator, "
