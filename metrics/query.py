@@ -166,8 +166,7 @@ class Engine:
         answer from the store of these inputs there when it is built, building it first when `build`
         is true (taking the cube tables a Spark build wrote to `prebuilt`; keeping the comments and
         their topics unless `comments` is false, its models sorted unless `sorted_models` is false).
-        DuckDB holds at most `memory_limit` in memory,
-        serving or building, and pages the rest to disk."""
+        DuckDB holds at most `memory_limit` in memory, serving or building, and pages the rest to disk."""
         catalog = catalog or load_catalog()
         if store_dir is None:
             return cls(Warehouse(data_dir, memory_limit=memory_limit), catalog, min_n, exact)
