@@ -65,6 +65,36 @@ def test_a_comment_is_listed_only_where_its_class_reaches_the_minimum(make_engin
     assert voice.verbatims(two, Filters((("channel", ("phone",)),))).matching == 0
 
 
+def test_each_comment_carries_the_size_of_its_class_and_of_its_class_within_each_group(
+    make_engine: EngineFactory,
+) -> None:
+    """Class sizes by hand: one class (website, positive, FY2025 Q1) of five commenters, three aged
+    65+, one 35-44 and one who did not say; another (negative) of one. Each comment carries its
+    class's size and its class's size within its own age band."""
+    start = datetime(2024, 11, 1, 9, 0)
+    rows = [
+        *comments(3, HOLD, start, age_band="65+"),
+        *comments(1, OTHER, start, age_band="35-44"),
+        *comments(1, OTHER, start, age_band="Not reported"),
+        *comments(1, HOLD, start, trust=1, age_band="65+"),
+        {"comment": None, "trust": 5, "age_band": "65+"},  # no comment: not counted
+    ]
+    engine = make_engine(min_n=1, responses=rows)
+    found = engine.warehouse.frame(
+        f"select trust_answer, age_band, class_n, class_n_age_band from ({comment_table.sql(engine.catalog.metrics.values())})"
+    )
+    sizes = sorted(found.rows(), key=str)
+    assert sizes == sorted(
+        [
+            *[("positive", "65+", 5, 3)] * 3,
+            ("positive", "35-44", 5, 1),
+            ("positive", "Not reported", 5, 1),  # people who did not say are a group too
+            ("negative", "65+", 1, 1),
+        ],
+        key=str,
+    )
+
+
 def test_each_comment_is_listed_under_one_kind_of_equity_group_only(make_engine: EngineFactory) -> None:
     # Forty comments in one class, every one of the same equity groups (the defaults).
     start = datetime(2024, 11, 1, 9, 0)
