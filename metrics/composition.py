@@ -605,9 +605,9 @@ def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int)
     classed.sql), the size of its class (`class_n`: the commenters of the same COMMENT_CLASS) and of
     its class within each group of `groups` (`class_n_<dimension>`), and its `slot` among `slots`
     (sql/voice/verbatims.sql says why). Each size is counted once per class and joined to its rows:
-    counted over a window of every row, each window held every row with its comment (at 10M
-    responses the table took 11.1-11.4 s that way and takes 4.1-4.5 s, the same rows in the same
-    order)."""
+    counted over a window of every row, each window held every row with its comment (the table took
+    11.1-13.2 s that way at 10M responses and takes 4.1-5.3 s, 178 s and 75 s at 100M: the same
+    rows in the same order)."""
     cases = [f"case when (\n{condition}\n) then {quote_literal(tag)} end" for tag, condition in tags]
     themes = f"list_filter([{', '.join(cases)}], lambda t: t is not null)" if cases else "[]::varchar[]"
     rows = f"select *, {themes} as themes\nfrom stg_responses\nwhere comment is not null and comment <> ''"
