@@ -6,7 +6,7 @@ shown as it was when that store was built, and the page says so until the new st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from metrics.analyses.kpis import OVERVIEW_TILES
@@ -28,7 +28,7 @@ class Interim:
     built: dt.datetime  # when the earlier store was written, in UTC
     inputs_changed: tuple[str, ...]  # inputs whose files changed since it was built
     metrics_changed: tuple[str, ...]  # metric files added or changed since (answered from rows)
-    first: bool = False  # the first start's store of the overview's measures (`first_store`)
+    first: bool = False  # a first start's store of the overview's measures alone (`first_store`)
 
 
 def interim(
@@ -54,11 +54,23 @@ def interim(
     warehouse.files_until = written  # its rows are those of the files as they were then
     engine = Engine.serving(warehouse, store, catalog, min_n)
     built = dt.datetime.fromtimestamp(written, dt.UTC)
+    inputs_changed = tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d))
+    # A first start's store (`first_store`; the server was stopped before the rest was built) holds
+    # the overview's measures alone: the others are not changed since, only not prepared yet.
+    partial = set(earlier.metrics) == set(first_catalog(catalog).metrics) != set(now.metrics)
+    metrics_changed = tuple(
+        sorted(
+            n
+            for n, d in now.metrics.items()
+            if earlier.metrics.get(n) != d and (n in earlier.metrics or not partial)
+        )
+    )
     return Interim(
         engine,
         built,
-        tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d)),
-        tuple(sorted(n for n, d in now.metrics.items() if earlier.metrics.get(n) != d)),
+        inputs_changed,
+        metrics_changed,
+        first=partial and not inputs_changed and not metrics_changed,
     )
 
 
@@ -83,10 +95,6 @@ def first_store(
     warehouse.close()
     if built:
         return None
-    wanted = dict.fromkeys((*OVERVIEW_TILES, *GAP_METRICS))
-    first = Catalog(
-        {n: m for n, m in catalog.metrics.items() if n in wanted and m.aggregate not in QUANTILES}, ()
-    )
     Engine.open(
         data_dir,
         min_n,
@@ -94,9 +102,17 @@ def first_store(
         True,
         progress,
         memory_limit,
-        catalog=first,
+        catalog=first_catalog(catalog),
         comments=False,
         sorted_models=False,
     ).warehouse.close()
-    found = interim(data_dir, store_dir, min_n, memory_limit, catalog)
-    return None if found is None else replace(found, first=True)
+    return interim(data_dir, store_dir, min_n, memory_limit, catalog)
+
+
+def first_catalog(catalog: Catalog) -> Catalog:
+    """Return the measures of a first start's store: the overview's, but a median (its cubes, which
+    keep every value, take longest to build)."""
+    wanted = dict.fromkeys((*OVERVIEW_TILES, *GAP_METRICS))
+    return Catalog(
+        {n: m for n, m in catalog.metrics.items() if n in wanted and m.aggregate not in QUANTILES}, ()
+    )

@@ -97,6 +97,7 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
     found = first_store(data_dir, data_dir / ".cx-store")
     assert found is not None and found.first
+    _restarted_before_the_rest(data_dir)
     store = found.engine.store
     assert store is not None
     # Cubes for the overview's measures alone, a median's left to its rows (they take longest).
@@ -127,6 +128,29 @@ def test_a_first_start_builds_the_overview_measures_first_and_counts_the_others_
     # Once the whole store is built there is no first store to build.
     assert first_store(data_dir, data_dir / ".cx-store") is None
     assert len(list((data_dir / ".cx-store").glob("store-*.duckdb"))) == 1
+
+
+def _restarted_before_the_rest(data_dir: Path) -> None:
+    """A server stopped after the first store was built, before the rest, and started again: the first
+    store answers as on the first start. The measures it does not hold are not yet prepared, not
+    changed since, and are not named so."""
+    from metrics.interim import interim
+
+    again = interim(data_dir, data_dir / ".cx-store")
+    assert again is not None and again.first
+    assert again.metrics_changed == () and again.inputs_changed == ()
+    again.engine.warehouse.close()
+    # With an input changed since, the page names that input, and still no metric file.
+    contacts = data_dir / "contacts.parquet"
+    kept = contacts.stat()
+    os.utime(contacts, ns=(kept.st_atime_ns, kept.st_mtime_ns + 1_000_000_000))
+    try:
+        changed = interim(data_dir, data_dir / ".cx-store")
+        assert changed is not None and not changed.first
+        assert changed.inputs_changed == ("contacts",) and changed.metrics_changed == ()
+        changed.engine.warehouse.close()
+    finally:
+        os.utime(contacts, ns=(kept.st_atime_ns, kept.st_mtime_ns))
 
 
 def _in_order(store: Path, model: str) -> bool:
