@@ -55,8 +55,8 @@ def interim(
     engine = Engine.serving(warehouse, store, catalog, min_n)
     built = dt.datetime.fromtimestamp(written, dt.UTC)
     inputs_changed = tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d))
-    # A first start's store (`first_store`; the server was stopped before the rest was built) holds
-    # the overview's measures alone: the others are not changed since, only not prepared yet.
+    # A first start's store (`first_store`: just built, or left by a server stopped before the rest
+    # was built) holds the overview's measures alone: the others are not prepared yet, not changed.
     partial = set(earlier.metrics) == set(first_catalog(catalog).metrics) != set(now.metrics)
     metrics_changed = tuple(
         sorted(
