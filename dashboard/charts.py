@@ -405,6 +405,7 @@ def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
         alt.Tooltip("ci_high:Q", title="95% interval to", format=fmt),
         alt.Tooltip("performance:Q", title="Performance", format=fmt),
         alt.Tooltip("quadrant:N", title="Quadrant"),
+        alt.Tooltip("near_the_line:N", title="Within sampling noise of the line"),
     ]
     colour = alt.Color(
         "quadrant:N",

@@ -189,6 +189,11 @@ def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
     assert ranking["Importance (share of R²)"].to_list() == [
         format_value(v, "percent") for v in found.drivers["importance"]
     ]
+    # Each quadrant as the model places it, with what of the placement is within noise of the line.
+    assert ranking["Quadrant"].to_list() == [
+        f"{q} (near the line: {near} within sampling noise)" if near else q
+        for q, near in zip(found.drivers["quadrant"], found.drivers["near_the_line"], strict=True)
+    ]
     waits = sample_engine.run(
         Query.of("trust_after_contact", by=["wait_band"], start="FY2023 Q1", end=LATEST)
     )

@@ -259,3 +259,32 @@ def test_page_rules_known_by_hand() -> None:
     assert opening(["Naturalization"], "Passport Services") == "Naturalization"
     assert opening(["Naturalization", "Passport Services"], "Passport Services") == "Passport Services"
     assert baseline_choices(["FY2025 Q3", "FY2025 Q4", "FY2026 Q1"], "FY2025 Q4") == ["FY2025 Q3"]
+
+
+def test_a_driver_within_noise_of_a_line_is_named_so() -> None:
+    from metrics.analyses.drivers import fix_first_sentence, near_the_line, quadrant
+
+    # Performance median of .70, .60 and .80 is .70: a's interval (.68 to .72) holds it. An equal
+    # share is 1/6 = .1667: b's importance interval (.16 to .18) holds it. c is clear of both lines;
+    # d has no importance (too few answers) and is not placed.
+    table = pl.DataFrame(
+        {
+            "driver": ["a", "b", "c", "d"],
+            "label": ["A", "B", "C", "D"],
+            "importance": [0.30, 0.17, 0.10, None],
+            "ci_low": [0.28, 0.16, 0.09, None],
+            "ci_high": [0.32, 0.18, 0.11, None],
+            "performance": [0.70, 0.60, 0.80, 0.70],
+            "performance_low": [0.68, 0.59, 0.75, 0.60],
+            "performance_high": [0.72, 0.61, 0.85, 0.80],
+        }
+    )
+    table = table.with_columns(quadrant(table), near_the_line(table))
+    assert table["near_the_line"].to_list() == ["performance", "importance", None, None]
+    assert table["quadrant"].to_list() == ["Keep it up", "Fix first", "Maintain", None]
+    said = fix_first_sentence(table.filter(pl.col("quadrant") == "Fix first"))
+    assert said.startswith("**Fix first:** B: more important than an equal share (1/6)")
+    assert (
+        "B is within sampling noise of the line: its importance's 95% interval (16.0% to 18.0%) holds an "
+        "equal share, so it may not belong there." in said
+    )

@@ -8,7 +8,16 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.drivers import MIN_COMPLETE, WAIT_MEASURES, Importance, answered, fix_first, wait_cost
+from metrics.analyses.drivers import (
+    MIN_COMPLETE,
+    WAIT_MEASURES,
+    Importance,
+    answered,
+    fix_first,
+    fix_first_sentence,
+    placement,
+    wait_cost,
+)
 from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
 from metrics.query import Filters
 
@@ -102,7 +111,7 @@ def _importance(filters: Filters) -> None:
     r_squared = found.r_squared or 0.0
     st.markdown(
         f"The six drivers together explain **{r_squared:.0%}** of the variation in trust (n = {found.n:,}). "
-        + _fix_first_sentence([data.metric(d).label for d in fix_first(table)])
+        + fix_first_sentence(table.filter(pl.col("driver").is_in(fix_first(table))))
     )
     exhibits.chart(
         "Importance to trust against performance",
@@ -111,7 +120,7 @@ def _importance(filters: Filters) -> None:
         "Scatter of driver importance against performance: "
         + "; ".join(
             f"{row['label']} importance {format_value(row['importance'], 'percent')}, performance "
-            f"{format_value(row['performance'], 'percent')}, {row['quadrant'] or 'not placed'}"
+            f"{format_value(row['performance'], 'percent')}, {placement(row)}"
             for row in table.iter_rows(named=True)
         ),
         numbers=table,
@@ -133,17 +142,10 @@ def _importance_table(table: pl.DataFrame) -> pl.DataFrame:
             ],
             "Performance (share 4-5)": [format_value(v, "percent") for v in table["performance"]],
             "n (performance)": [format_value(n, "integer") for n in table["performance_n"]],
-            "Quadrant": [q or SUPPRESSED for q in table["quadrant"]],
+            "Quadrant": [
+                placement(row) if row["quadrant"] else SUPPRESSED for row in table.iter_rows(named=True)
+            ],
         }
-    )
-
-
-def _fix_first_sentence(fix: list[str]) -> str:
-    if not fix:
-        return "No driver is both above-average in importance and below the median in performance."
-    return (
-        f"**Fix first:** {', '.join(fix)}: more important than an equal share (1/6) and performing below "
-        "the median driver."
     )
 
 

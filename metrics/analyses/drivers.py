@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from metrics.compare import Z95, Difference, change
+from metrics.formatting import format_value
 from metrics.query import Engine, Filters
 
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "employee", "humanity")
@@ -45,7 +46,9 @@ class Importance:
 
     n: int  # respondents who answered trust (five-point) and all six drivers, as published
     r_squared: float | None  # what the six drivers explain together
-    drivers: pl.DataFrame  # driver, importance, ci_low, ci_high, rank, performance, performance_n, quadrant
+    # driver, importance, ci_low, ci_high, rank, performance (with its interval), performance_n,
+    # quadrant and near_the_line (what of its placement is within sampling noise of the line)
+    drivers: pl.DataFrame
     hidden_reason: str | None  # why importance is not shown, when it is not
     ignored_filters: tuple[str, ...]
 
@@ -173,6 +176,8 @@ def _table(
                 "ci_low": None if value is None or spread is None else value - spread,
                 "ci_high": None if value is None or spread is None else value + spread,
                 "performance": None if row["suppressed"] else row["value"],
+                "performance_low": None if row["suppressed"] else row["ci_low"],
+                "performance_high": None if row["suppressed"] else row["ci_high"],
                 "performance_n": None if row["suppressed"] else row["n"],
             }
         )
@@ -184,13 +189,17 @@ def _table(
             "ci_low": pl.Float64,
             "ci_high": pl.Float64,
             "performance": pl.Float64,
+            "performance_low": pl.Float64,
+            "performance_high": pl.Float64,
             "performance_n": pl.Int64,
         },
     )
     table = table.with_columns(
         pl.col("importance").rank("ordinal", descending=True).cast(pl.Int64).alias("rank")
     )
-    return table.with_columns(quadrant(table)).sort("rank", nulls_last=True, maintain_order=True)
+    return table.with_columns(quadrant(table), near_the_line(table)).sort(
+        "rank", nulls_last=True, maintain_order=True
+    )
 
 
 def quadrant(table: pl.DataFrame) -> pl.Series:
@@ -207,10 +216,66 @@ def quadrant(table: pl.DataFrame) -> pl.Series:
     return pl.Series("quadrant", names, dtype=pl.String)
 
 
+def near_the_line(table: pl.DataFrame) -> pl.Series:
+    """Name, for each placed driver, what puts it within sampling noise of a quadrant's line: its
+    importance, when the 95% interval of it holds an equal share; its performance, when the 95%
+    interval of it holds the median driver's (taken as it is). Its quadrant is then not settled: the
+    driver may belong on the other side. None where both placements hold beyond noise."""
+    median = table["performance"].median()
+    names: list[str | None] = []
+    for row in table.iter_rows(named=True):
+        if row["importance"] is None or row["performance"] is None or median is None:
+            names.append(None)
+            continue
+        near = []
+        if row["ci_low"] is not None and row["ci_low"] <= EQUAL_SHARE <= row["ci_high"]:
+            near.append("importance")
+        if row["performance_low"] is not None and row["performance_low"] <= median <= row["performance_high"]:
+            near.append("performance")
+        names.append(" and ".join(near) or None)
+    return pl.Series("near_the_line", names, dtype=pl.String)
+
+
 def fix_first(table: pl.DataFrame) -> list[str]:
     """Return the drivers to fix first, in the table's order: more important than an equal share and
     performing below the median driver."""
     return table.filter(pl.col("quadrant") == FIX_FIRST)["driver"].to_list()
+
+
+def placement(row: dict[str, Any]) -> str:
+    """A driver's quadrant, and what of its placement is within sampling noise of the line."""
+    if not row["quadrant"]:
+        return "not placed"
+    near = row["near_the_line"]
+    return f"{row['quadrant']} (near the line: {near} within sampling noise)" if near else row["quadrant"]
+
+
+def fix_first_sentence(fix: pl.DataFrame) -> str:
+    """Name the drivers to fix first (`fix`: their rows, with `label`), and each whose place there is
+    within sampling noise of a line, with the interval that says so."""
+    if not fix.height:
+        return "No driver is both above-average in importance and below the median in performance."
+    said = (
+        f"**Fix first:** {', '.join(fix['label'])}: more important than an equal share (1/6) and performing "
+        "below the median driver."
+    )
+    for row in fix.filter(pl.col("near_the_line").is_not_null()).iter_rows(named=True):
+        reasons = []
+        if "importance" in row["near_the_line"]:
+            reasons.append(
+                f"its importance's 95% interval ({format_value(row['ci_low'], 'percent')} to "
+                f"{format_value(row['ci_high'], 'percent')}) holds an equal share"
+            )
+        if "performance" in row["near_the_line"]:
+            reasons.append(
+                f"its performance's 95% interval ({format_value(row['performance_low'], 'percent')} to "
+                f"{format_value(row['performance_high'], 'percent')}) holds the median driver's"
+            )
+        said += (
+            f" {row['label']} is within sampling noise of the line: {' and '.join(reasons)}, so it may not "
+            "belong there."
+        )
+    return said
 
 
 def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
