@@ -270,9 +270,10 @@ def against_target(row: Row | None, target: float | None, direction: str) -> str
     return SHORT_WITHIN_NOISE if across else MISSED
 
 
-def difference_interval(a: Row | None, b: Row | None) -> tuple[float, float] | None:
+def difference_interval(a: Row | None, b: Row | None, z: float = Z95) -> tuple[float, float] | None:
     """Return the 95% interval of a minus b for two independent statistics, from their own intervals
-    (normal approximation); None when either has no value or no interval."""
+    (normal approximation), or the wider one `z` standard errors either side gives; None when either
+    has no value or no interval."""
     if not (_usable(a) and _usable(b)):
         return None
     assert a is not None and b is not None
@@ -280,5 +281,5 @@ def difference_interval(a: Row | None, b: Row | None) -> tuple[float, float] | N
     if errors[0] is None or errors[1] is None:
         return None
     delta = float(a["value"]) - float(b["value"])
-    spread = Z95 * math.sqrt(errors[0] ** 2 + errors[1] ** 2)
+    spread = z * math.sqrt(errors[0] ** 2 + errors[1] ** 2)
     return delta - spread, delta + spread

@@ -241,3 +241,24 @@ def test_the_outcomes_page_shows_each_outcome_and_its_status(
         status = progress_of.progress(sample_engine, outcome, "FY2026 Q4").headline
         assert any(h.startswith(f"{outcome.customer}: ") and h.endswith(status) for h in headers), headers
     assert not app.warning  # every shipped file reads
+
+
+def test_the_widest_gap_is_tested_as_one_of_every_pair() -> None:
+    # Three groups of 100: 50%, 60% and 64%. The widest gap, 64% against 50%, tested alone: pooled
+    # .57, z = .14 / sqrt(.57 x .43 x .02) = 2.000, p = .0455, beyond noise. But it was picked as the
+    # widest of three pairs; the others: 60 against 50, z = .10 / sqrt(.55 x .45 x .02) = 1.421,
+    # p = .155; 64 against 60, z = .04 / sqrt(.62 x .38 x .02) = .583, p = .560. Holm: the smallest
+    # p times three is .137, within noise.
+    ordered = [{"value": v, "n": 100, "suppressed": False} for v in (0.50, 0.60, 0.64)]
+    for row, (low, high) in zip(ordered, ((0.40, 0.60), (0.50, 0.70), (0.54, 0.74)), strict=True):
+        row |= {"ci_low": low, "ci_high": high}
+    beyond, interval = progress_of.widest_gap(ordered, "share")
+    assert not beyond
+    # Its interval holds all three pairs' gaps at once (95% over the three): z of 1 - .05 / 6, 2.394;
+    # each group's standard error (.1 / 1.96) from its interval: .14 -/+ 2.394 x sqrt(2) x .05102.
+    assert interval == pytest.approx((0.14 - 0.17274, 0.14 + 0.17274), abs=1e-4)
+    # Two groups are one pair: the usual test and 95% interval.
+    beyond, interval = progress_of.widest_gap([ordered[0], ordered[2]], "share")
+    assert beyond
+    assert interval == pytest.approx((0.14 - 0.14142, 0.14 + 0.14142), abs=1e-4)
+    assert progress_of.widest_gap(ordered[:1], "share") == (False, None)

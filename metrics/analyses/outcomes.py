@@ -7,18 +7,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
+from statistics import NormalDist
 from typing import Any
 
 import polars as pl
 
 from metrics.analyses.kpis import quarters_back
-from metrics.compare import WITHIN_NOISE, against_target, change, difference_interval, target_met
+from metrics.compare import (
+    WITHIN_NOISE,
+    Row,
+    adjusted,
+    against_target,
+    change,
+    difference_interval,
+    target_met,
+)
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
 from metrics.formatting import POINTS, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters
+from metrics.significance import ALPHA
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
 HIDDEN, NO_DATA = "hidden", "no data"
@@ -35,7 +46,9 @@ RULE = (
     "sampling noise (the target lies within its 95% interval) is at risk, not off track, when its "
     "quarter has come; one that meets it by no more than sampling noise is said so. An equity gap has "
     "no test of its pace, so it is on track when met, off track when its quarter has come without it, "
-    "and at risk otherwise. A hidden quarter (too few responses) and a quarter with no data are not "
+    "and at risk otherwise. The widest gap was picked for being the widest of every pair of groups, so it "
+    "is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
+    "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with no data are not "
     "judged. An outcome takes the worst status of its measures and its equity objective, and says how "
     'many of them could not be judged ("on track so far: 1 of 3 not judged").'
 )
@@ -208,8 +221,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         history.append((q, float(high["value"]) - float(low["value"])))
         if q == quarter:
             widest = (str(low[objective.dimension]), str(high[objective.dimension]))
-            tested = change(high, low, metric.aggregate).significant
-            interval = difference_interval(high, low)
+            tested, interval = widest_gap(list(ordered.iter_rows(named=True)), metric.aggregate)
             noise = interval is not None and interval[0] <= objective.max_gap <= interval[1]
     label = (
         f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
@@ -232,6 +244,22 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         label, metric.name, fmt, "lower_is_better", objective.max_gap, objective.by, quarter,
         status, reason, latest, tuple(history), widest, tested,
     )  # fmt: skip
+
+
+def widest_gap(ordered: Sequence[Row], aggregate: str) -> tuple[bool, tuple[float, float] | None]:
+    """Return whether the gap between the highest and the lowest of `ordered` (groups by value, lowest
+    first) is beyond sampling noise, and its interval. It is the widest for having been picked so, out
+    of every pair of groups: it is tested as one of them all, with Holm's adjustment over the pairs,
+    and its interval is wide enough to hold all the pairs' true gaps at once (Bonferroni's, 95% over
+    the k(k-1)/2 pairs of k groups). Tested alone, the widest of many gaps is beyond noise more often
+    than the 5% a test allows, where the groups do not differ at all."""
+    pairs = list(combinations(range(len(ordered)), 2))
+    if not pairs:
+        return False, None
+    tests = adjusted([change(ordered[j], ordered[i], aggregate) for i, j in pairs])
+    widest = pairs.index((0, len(ordered) - 1))
+    z = NormalDist().inv_cdf(1 - ALPHA / (2 * len(pairs)))
+    return tests[widest].significant, difference_interval(ordered[-1], ordered[0], z)
 
 
 def _judged(
