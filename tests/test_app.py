@@ -3,6 +3,7 @@ same filters, a filter change changes them, and link parameters set and keep the
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -234,6 +235,10 @@ def test_reporting_counts_equal_the_report_and_the_query_api(
     assert not app.exception and not app.warning, [w.value for w in app.warning]
     assert app.selectbox(key="quarter").value == LATEST
     assert app.title[0].value == f"Are we ready to submit {LATEST} to OMB? A-11 reporting"
+    # FY2026 Q4 ends on September 30, 2026: due 30 days on, and once that has passed, said how long ago.
+    late = (date.today() - date(2026, 10, 30)).days
+    due = "is due by October 30, 2026" if late <= 0 else f"was due by October 30, 2026, {late} day"
+    assert any(f"{LATEST} {due}" in c.value for c in app.caption), [c.value for c in app.caption]
     expected = shown(a11_report(sample_engine, FiscalQuarter.parse(LATEST)), sample_engine.min_n)
     readiness = app.table[0].value.reset_index()  # a short table of long text: wrapped, not a grid
     assert list(readiness["Service"]) == expected.services["service"].to_list()

@@ -39,8 +39,8 @@ def render() -> None:
         return
     min_n = data.engine().min_n
     st.caption(
-        f"OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: {quarter} is due by "
-        f"{report.due:%B %-d, %Y}. The submission covers every service and channel, so the sidebar's service, "
+        f"OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: {_due(quarter, report.due)}. "
+        "The submission covers every service and channel, so the sidebar's service, "
         "channel and segment filters do not apply here. Its counts are the true ones OMB collects; other "
         "pages publish counts adjusted by up to 2 to protect privacy, so a total may differ by that much."
     )
@@ -136,6 +136,15 @@ def _answer(answer: str) -> str:
 
 def _count(value: int | None) -> str:
     return format_value(value, "integer")
+
+
+def _due(quarter: str, due: date, today: date | None = None) -> str:
+    """When the quarter is due, and how long ago that was once it has passed."""
+    today = today or date.today()
+    if today <= due:
+        return f"{quarter} is due by {due:%B %-d, %Y}"
+    late = (today - due).days
+    return f"{quarter} was due by {due:%B %-d, %Y}, {late} day{'s' if late != 1 else ''} ago"
 
 
 render()
