@@ -57,7 +57,8 @@ def interim(
     inputs_changed = tuple(sorted(n for n, d in now.inputs.items() if earlier.inputs.get(n) != d))
     # A first start's store (`first_store`: just built, or left by a server stopped before the rest
     # was built) holds the overview's measures alone: the others are not prepared yet, not changed.
-    partial = set(earlier.metrics) == set(first_catalog(catalog).metrics) != set(now.metrics)
+    held = set(earlier.metrics)
+    partial = held == set(first_catalog(catalog).metrics) and held != set(now.metrics)
     metrics_changed = tuple(
         sorted(
             n

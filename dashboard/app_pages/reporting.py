@@ -39,9 +39,9 @@ def render() -> None:
         return
     min_n = data.engine().min_n
     st.caption(
-        f"OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: {_due(quarter, report.due)}. "
-        "The submission covers every service and channel, so the sidebar's service, "
-        "channel and segment filters do not apply here. Its counts are the true ones OMB collects; other "
+        "OMB Circular A-11 Section 280 asks for each quarter within 30 days of its end: "
+        f"{_due(quarter, report.due)}. The submission covers every service and channel, so the sidebar's "
+        "service, channel and segment filters do not apply here. Its counts are the true ones OMB collects; other "
         "pages publish counts adjusted by up to 2 to protect privacy, so a total may differ by that much."
     )
     services = report.services

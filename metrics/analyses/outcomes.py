@@ -46,10 +46,10 @@ RULE = (
     "sampling noise (the target lies within its 95% interval) is at risk, not off track, when its "
     "quarter has come; one that meets it by no more than sampling noise is said so. An equity gap has "
     "no test of its pace, so it is on track when met, off track when its quarter has come without it, "
-    "and at risk otherwise. The widest gap was picked for being the widest of every pair of groups, so it "
-    "is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
-    "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with no data are not "
-    "judged. An outcome takes the worst status of its measures and its equity objective, and says how "
+    "and at risk otherwise. The widest gap was picked for being the widest of every pair of groups, so "
+    "it is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
+    "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with "
+    "no data are not judged. An outcome takes the worst status of its measures and its equity objective, and says how "
     'many of them could not be judged ("on track so far: 1 of 3 not judged").'
 )
 
