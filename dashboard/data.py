@@ -462,6 +462,12 @@ def unusual_baseline(filters: Filters, baseline: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False)
+def usual_baseline(filters: Filters, quarter: str, assumptions: value.Assumptions) -> value.Value | None:
+    """Return the value figures against the nearest same season before the baseline that is not unusual."""
+    return value.usual_baseline(engine(), filters, quarter, assumptions)
+
+
+@st.cache_data(show_spinner=False)
 def value_year_to_date(
     filters: Filters, quarter: str, assumptions: value.Assumptions
 ) -> tuple[str, dict[str, float | None]]:

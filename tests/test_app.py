@@ -354,6 +354,17 @@ def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date() -> None
     assert all("The baseline is unusual" in f.detail for f in found.figures)
     calm = open_page("value", baseline="FY2024Q4")
     assert not [w.value for w in calm.warning if "unusual quarter" in w.value]
+    # The warning gives the figures against the nearest usual same season, FY2024 Q4: the very
+    # figures that baseline's own view shows, on the page and on each figure the deck carries.
+    calm_cards = {m.label: m.value for m in calm.metric}
+    assert "Against FY2024 Q4, the nearest same season in an earlier year that is not unusual: " in warned[0]
+    assert f"{calm_cards['Cost avoided by the self-service shift']} cost avoided" in warned[0]
+    assert f"{calm_cards['Contacts avoided']} avoided" in warned[0]
+    for figure in found.figures:
+        assert (
+            f"Against FY2024 Q4, the nearest same season that is not unusual: {calm_cards[figure.label]}."
+            in (figure.detail)
+        )
 
 
 def test_measure_lists_lead_with_the_headline_and_end_with_the_checklist() -> None:

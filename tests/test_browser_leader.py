@@ -105,6 +105,9 @@ def test_value_warns_of_an_unusual_baseline(page: Page, app_url: str) -> None:
     warned = page.get_by_test_id("stAlert").filter(has_text="unusual quarter")
     expect(warned).to_have_count(1)
     expect(warned).to_contain_text("FY2025 Q4")
+    expect(warned).to_contain_text(
+        "Against FY2024 Q4, the nearest same season in an earlier year that is not unusual"
+    )
     expect(page.get_by_test_id("stMain")).to_contain_text(f"FY2026 to date (FY2026 Q1 to {LATEST})")
     screenshot(page, "value-unusual-baseline")
 

@@ -200,6 +200,50 @@ def test_an_unusual_baseline_is_named_with_its_numbers(make_engine: EngineFactor
     assert unusual_baseline(engine, Filters(), "FY2025 Q1") == []  # no quarter before it: nothing to judge by
 
 
+def _seasons(waits: dict[datetime, float], now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Each quarter: 10 answered contacts waiting its wait, and 10 website and 10 phone transactions;
+    `now` has 15 website and 5 phone."""
+    transactions = []
+    for day in waits:
+        website = 15 if day == now else 10
+        transactions += _rows(website, completed_at=day, channel="website")
+        transactions += _rows(20 - website, completed_at=day, channel="phone")
+    contacts = [
+        {"started_at": day, "queue_wait_seconds": wait} for day, wait in waits.items() for _ in range(10)
+    ]
+    return {"transactions": transactions, "contacts": contacts}
+
+
+def test_an_unusual_baseline_is_compared_with_the_nearest_usual_same_season(
+    make_engine: EngineFactory,
+) -> None:
+    from metrics.analyses.value import usual_baseline
+
+    # Mid-quarter days from FY2023 Q4 to FY2026 Q1, every mean wait 60 s but FY2025 Q1's 120 s (a
+    # surge: 100% above its neighbours) and FY2026 Q1's, the quarter shown, 90 s.
+    days = [datetime(2023 + (m + 7) // 12, (m + 7) % 12 + 1, 15) for m in range(0, 27, 3)]
+    now = datetime(2025, 11, 15)
+    waits = {day: 60.0 for day in days} | {datetime(2024, 11, 15): 120.0, now: 90.0}
+    assumptions = Assumptions(None, 50.0, {"website": 0.5, "phone": 10.0}, {"phone": 6.0})
+    engine = make_engine(**_seasons(waits, now))
+    found = usual_baseline(engine, Filters(), "FY2026 Q1", assumptions)
+    # The default baseline FY2025 Q1 is unusual; FY2024 Q1, a year before it, is judged usual (its
+    # neighbours FY2023 Q4 and FY2024 Q2 are in the data). Against it: self-service 10/20 = 0.5 then,
+    # 15/20 = 0.75 now: 20 x 0.25 = 5 moved; 5 x ($10 - $0.50) = $47.50 avoided; 5 x 6 min = 0.5 staff
+    # hours; contacts per transaction 10/20 both: none avoided; (60 s - 90 s) x 10 answered / 3600 =
+    # -1/12 customer hours (time lost to a longer wait).
+    assert found is not None and found.baseline == "FY2024 Q1"
+    assert found.moved_to_self_service == pytest.approx(5)
+    assert found.cost_avoided == pytest.approx(47.5)
+    assert found.staff_hours_freed == pytest.approx(0.5)
+    assert found.contacts_avoided == pytest.approx(0)
+    assert found.customer_hours_saved == pytest.approx(-1 / 12)
+    # FY2024 Q1 unusual too: FY2023 Q1, a year before, has no quarter before it in the data to be
+    # judged by, so there is none to compare with.
+    surged = make_engine(**_seasons(waits | {datetime(2023, 11, 15): 200.0}, now))
+    assert usual_baseline(surged, Filters(), "FY2026 Q1", assumptions) is None
+
+
 BAD_ANALYSES = Path(__file__).resolve().parent / "fixtures" / "bad_analyses"
 
 

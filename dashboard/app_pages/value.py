@@ -48,16 +48,17 @@ def render() -> None:
         )
         st.markdown(f"**Baseline: {figures.baseline}** ({chosen}; change it under *Assumptions* below).")
         unusual = data.unusual_baseline(filters, figures.baseline)
+        steadier = data.usual_baseline(filters, quarter, assumptions) if unusual else None
         if unusual:
             st.warning(
                 f"The baseline {figures.baseline} is an unusual quarter: "
                 + "; ".join(unusual)
                 + ". A saving "
                 "measured against it is then largely that quarter passing, not the service improving: "
-                "compare with another baseline before quoting it.",
+                "compare with another baseline before quoting it. " + _against_usual(steadier),
                 icon=":material/warning:",
             )
-        _headline(figures, data.value_year_to_date(filters, quarter, assumptions), unusual)
+        _headline(figures, data.value_year_to_date(filters, quarter, assumptions), unusual, steadier)
         _workings(figures, assumptions)
         _channels(figures)
         if figures.gaps:
@@ -77,8 +78,24 @@ def _count(amount: float | None, unit: str) -> str:
     return SUPPRESSED if amount is None else f"{amount:,.0f} {unit}".strip()
 
 
-def _headline(v: Value, to_date: tuple[str, dict[str, float | None]], unusual: list[str]) -> None:
-    """The four figures a leader quotes, each with what it rests on and its fiscal year to date."""
+def _against_usual(steadier: Value | None) -> str:
+    """Say what the four figures are against the nearest same season that is not unusual, if any."""
+    if steadier is None:
+        return "No earlier year's same season is in the data and usual enough to compare with."
+    return (
+        f"Against {steadier.baseline}, the nearest same season in an earlier year that is not unusual: "
+        f"{_money(steadier.cost_avoided)} cost avoided, {_count(steadier.staff_hours_freed, 'staff hours')} "
+        f"freed, {_count(steadier.contacts_avoided, 'contacts')} avoided and "
+        f"{_count(steadier.customer_hours_saved, 'customer hours')} saved waiting (choose it under "
+        "*Assumptions* for its workings)."
+    )
+
+
+def _headline(
+    v: Value, to_date: tuple[str, dict[str, float | None]], unusual: list[str], steadier: Value | None
+) -> None:
+    """The four figures a leader quotes, each with what it rests on and its fiscal year to date; against
+    an unusual baseline, each says so and gives its figure against the nearest usual one."""
     span, sums = to_date
     cards = (
         (
@@ -109,10 +126,21 @@ def _headline(v: Value, to_date: tuple[str, dict[str, float | None]], unusual: l
         _count(sums["customer_hours_saved"], "hours"),
     )
     caveat = f" The baseline is unusual: {'; '.join(unusual)}." if unusual else ""
+    against = [""] * len(cards)
+    if steadier is not None:
+        against = [
+            f" Against {steadier.baseline}, the nearest same season that is not unusual: {shown}."
+            for shown in (
+                _money(steadier.cost_avoided),
+                _count(steadier.staff_hours_freed, "hours"),
+                _count(steadier.contacts_avoided, "contacts"),
+                _count(steadier.customer_hours_saved, "hours"),
+            )
+        ]
     exhibits.figures(
         [
-            Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}; {span}: {total}.{caveat}")
-            for (label, shown, note), total in zip(cards, so_far, strict=True)
+            Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}; {span}: {total}.{caveat}{also}")
+            for (label, shown, note), total, also in zip(cards, so_far, against, strict=True)
         ]
     )
     # Two to a row: four to a row cut the labels and values short on a laptop screen.

@@ -294,14 +294,22 @@ def unusual_baseline(engine: Engine, filters: Filters, baseline: str) -> list[st
     """Say which of the baseline's inputs differ from the mean of its two neighbouring quarters by
     more than UNUSUAL of it (a surge, an outage): a saving measured against it would mostly be that
     quarter passing, not the service improving."""
+    return _judged(engine, filters, baseline)[0]
+
+
+def _judged(engine: Engine, filters: Filters, baseline: str) -> tuple[list[str], bool]:
+    """Return what is unusual about the baseline's inputs (as unusual_baseline), and whether every
+    input could be judged: one missing or hidden in the baseline or a neighbour is passed over."""
     before, after = FiscalQuarter.parse(baseline).previous().label, FiscalQuarter.parse(baseline).next().label
     kept = Filters(tuple((d, v) for d, v in filters.where if d != "channel"), before, after)
     found = []
+    judged = True
     for name, words in _BASELINE_INPUTS.items():
         query, _ = engine.applicable(kept.query(name, by=["fiscal_quarter"]))
         rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
         raw = [rows.get(q, {}).get("value") for q in (before, baseline, after)]
         if any(v is None for v in raw) or any(rows[q]["suppressed"] for q in (before, baseline, after)):
+            judged = False
             continue
         values = [float(v) for v in raw if v is not None]
         usual = (values[0] + values[2]) / 2
@@ -312,7 +320,28 @@ def unusual_baseline(engine: Engine, filters: Filters, baseline: str) -> list[st
                 f"{'above' if values[1] > usual else 'below'} its neighbouring quarters' {before} and {after} "
                 f"({format_value(usual, fmt)} on average) by {abs(values[1] / usual - 1):.0%}"
             )
-    return found
+    return found, judged
+
+
+def usual_baseline(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptions) -> Value | None:
+    """Return the figures against the same season a year or more before the baseline, the nearest
+    that is not unusual: each input judged against its neighbours (none missing or hidden) and
+    none unusual; None when no earlier year's is. What a leader compares an unusual baseline with
+    before quoting a saving, by a rule fixed in advance rather than a quarter picked for its result."""
+    baseline = FiscalQuarter.parse(baseline_for(quarter, assumptions))
+    held = [r.first_quarter for r in engine.warehouse.coverage() if r.first_quarter]
+    if not held:
+        return None
+    earliest = min(FiscalQuarter.parse(q) for q in held)
+    candidate = baseline
+    while True:
+        for _ in range(BASELINE_QUARTERS_BACK):
+            candidate = candidate.previous()
+        if candidate.previous() < earliest:  # its quarter before is not in the data: cannot be judged
+            return None
+        unusual, judged = _judged(engine, filters, candidate.label)
+        if judged and not unusual:
+            return value(engine, filters, quarter, replace(assumptions, baseline_quarter=candidate.label))
 
 
 def year_to_date(
