@@ -209,8 +209,14 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     app = open_page("journeys", journey_service="Naturalization")
     assert not app.exception
     found = journey(sample_engine, "Naturalization", Filters(start="FY2023 Q1", end=LATEST))
-    assert found.moment is not None
-    assert f"The moment that matters: {found.moment.stage}." in " ".join(m.value for m in app.markdown)
+    assert found.moment is not None and found.moment.beyond_noise
+    text = " ".join(m.value for m in app.markdown)
+    assert f"The moment that matters: {found.moment.stage}." in text and "(beyond sampling noise)" in text
+    # Each segment's moment says whether its fall is beyond noise, the segments tested as one family.
+    segments = [m.value for m in app.markdown if m.value.startswith("- **")]
+    assert segments and all(
+        s.endswith(("beyond sampling noise)", "within sampling noise)")) for s in segments
+    )
     app.selectbox(key="journey_service").set_value("Passport Services").run()
     assert app.query_params["journey_service"] == "Passport Services"
     # The caption names the chosen service and what else applies, never "all services" beside it.

@@ -134,8 +134,56 @@ def test_the_moment_that_matters_is_the_largest_drop(make_engine: EngineFactory)
     assert trust["journey_stage"].to_list() == ["Learn", "Apply", "Wait", "Decision"]
     assert trust["value"].to_list() == [1.0, 0.75, 0.25, 1.0]
     # Drops: Apply 1.0 - 0.75 = 0.25, Wait 0.75 - 0.25 = 0.5, Decision rises.
-    assert found.moment == journeys.Moment("Wait", "Apply", pytest.approx(0.5))  # type: ignore[arg-type]
+    assert found.moment is not None
+    assert (found.moment.stage, found.moment.previous) == ("Wait", "Apply")
+    assert found.moment.drop == pytest.approx(0.5)
+    # Four answers a stage cannot tell a fall of 0.5 from noise: it is not named as the moment.
+    assert not found.moment.beyond_noise
     assert found.responses == {"Learn": 2, "Apply": 4, "Wait": 4, "Decision": 2}
+
+
+def _stage(stage: str, metric: str, value: float, error: float) -> dict[str, Any]:
+    """A stage's score with the 95% interval of standard error `error`."""
+    spread = 1.959963984540054 * error
+    return {
+        "journey_stage": stage, "metric": metric, "value": value, "n": 500,
+        "ci_low": value - spread, "ci_high": value + spread, "suppressed": False,
+    }  # fmt: skip
+
+
+def test_the_moment_that_matters_is_named_only_beyond_noise_over_every_pair_of_stages() -> None:
+    # Learn -> Apply: trust 0.80 -> 0.74, ease 0.70 -> 0.66, each with standard error 0.02: a fall of
+    # (0.06 + 0.04) / 2 = 0.05; each theme's difference has error sqrt(0.02^2 + 0.02^2) = 0.028284,
+    # and their average bounds the average's: z = 0.05 / 0.028284 = 1.7678, p = 0.07710.
+    # Apply -> Wait: trust 0.74 -> 0.60, ease 0.66 -> 0.50, Wait's errors 0.03: a fall of 0.15 with
+    # error sqrt(0.02^2 + 0.03^2) = 0.036056: z = 4.1603, p = 3.179e-5; Holm over the two pairs:
+    # 2 x 3.179e-5 = 6.358e-5.
+    scores = pl.DataFrame(
+        [
+            _stage("Learn", "trust", 0.80, 0.02), _stage("Learn", "ease", 0.70, 0.02),
+            _stage("Apply", "trust", 0.74, 0.02), _stage("Apply", "ease", 0.66, 0.02),
+            _stage("Wait", "trust", 0.60, 0.03), _stage("Wait", "ease", 0.50, 0.03),
+        ]
+    )  # fmt: skip
+    found = journeys.moment_that_matters(scores)
+    assert found is not None and (found.stage, found.previous) == ("Wait", "Apply")
+    assert found.drop == pytest.approx(0.15)
+    assert found.p == pytest.approx(6.358e-5, rel=1e-3) and found.beyond_noise
+    # Learn and Apply alone: the fall of 0.05 has p = 0.0771, within noise.
+    alone = journeys.moment_that_matters(scores.filter(pl.col("journey_stage") != "Wait"))
+    assert alone is not None and alone.stage == "Apply" and alone.drop == pytest.approx(0.05)
+    assert alone.p == pytest.approx(0.07710, rel=1e-3) and not alone.beyond_noise
+
+
+def test_the_segments_moments_are_one_family() -> None:
+    # Two segments' journeys, each with one fall of p = 0.03 and one rise of p = 0.5: alone, each fall
+    # is beyond noise; listed together, Holm over the four pairs makes them 4 x 0.03 = 0.12, and
+    # then max(0.12, 3 x 0.03) = 0.12: within noise. The rises are never named.
+    pairs = [journeys.Moment("Apply", "Learn", 0.04, 0.03), journeys.Moment("Wait", "Apply", -0.02, 0.5)]
+    assert [m.p for m in journeys._largest_falls([pairs]) if m] == [pytest.approx(0.06)]
+    together = journeys._largest_falls([pairs, pairs])
+    assert [(m.stage, m.p) for m in together if m] == [("Apply", pytest.approx(0.12))] * 2
+    assert not any(m.beyond_noise for m in together if m)
 
 
 def test_no_moment_when_no_stage_falls(make_engine: EngineFactory) -> None:

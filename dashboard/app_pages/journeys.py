@@ -50,14 +50,15 @@ def render() -> None:
         )
     st.caption(
         "How the moment that matters is chosen: the stage where the average of the four themes falls "
-        "most from the stage before it, comparing only themes shown at both stages. The lowest stage can "
-        "differ: a journey can start low and never fall."
+        "most from the stage before it, comparing only themes shown at both stages, named only when that "
+        "fall is beyond sampling noise (tested against every other pair of stages with Holm's "
+        "adjustment). The lowest stage can differ: a journey can start low and never fall."
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
     exhibits.chart(
         f"The four themes across the journey of {service}",
-        charts.journey(scores, found.moment),
+        charts.journey(scores, found.moment if found.moment and found.moment.beyond_noise else None),
         _stage_table(scores, found.responses, list(labels.values())),
         f"Lines of the four themes across the journey stages of {service}: "
         + tables.in_words(scores, "percent", ["journey_stage", "theme"]),
@@ -102,11 +103,17 @@ def _moment_text(moment: Moment | None, what: str, short: bool = False) -> str:
             else ("**No moment of loss:** no stage scores lower than the stage before it.")
         )
     points = f"{moment.drop * 100:.1f} pts"
+    noise = "beyond sampling noise" if moment.beyond_noise else "within sampling noise"
     if short:
-        return f"{moment.stage} (down {points} from {moment.previous})"
+        return f"{moment.stage} (down {points} from {moment.previous}, {noise})"
+    if not moment.beyond_noise:
+        return (
+            f"**No stage falls beyond sampling noise.** The largest fall, from {moment.previous} to "
+            f"{moment.stage}, is {points} on {what}: within sampling noise, so no moment is named."
+        )
     return (
         f"**The moment that matters: {moment.stage}.** Scores fall most from {moment.previous} to "
-        f"{moment.stage}: down {points} on {what}."
+        f"{moment.stage}: down {points} on {what} (beyond sampling noise)."
     )
 
 

@@ -6,24 +6,33 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
+from metrics.compare import Z95, difference_interval
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
 from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
+from metrics.significance import ALPHA, holm, normal_p
 
 STAGES = tuple(s for s in JOURNEY_STAGES if s != NOT_REPORTED)
 
 
 @dataclass(frozen=True)
 class Moment:
-    """The stage with the largest drop in the average theme score from the stage before it."""
+    """The stage with the largest drop in the average theme score from the stage before it, with the
+    drop's p-value, Holm-adjusted over every pair of neighbouring stages compared (None: untested)."""
 
     stage: str
     previous: str
     drop: float  # in share points (0.05 = 5 points), positive when the experience got worse
+    p: float | None = None
+
+    @property
+    def beyond_noise(self) -> bool:
+        """True when the drop is beyond sampling noise at the 5% level: only then is it named."""
+        return self.p is not None and self.p < ALPHA
 
 
 @dataclass(frozen=True)
@@ -102,19 +111,46 @@ def lowest_stage(scores: pl.DataFrame) -> tuple[str, float] | None:
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
     """Return the stage whose average theme score falls most from the stage before it, comparing only
-    themes shown at both stages; None when no stage falls."""
+    themes shown at both stages; None when no stage falls. Its p-value is Holm-adjusted over every
+    pair of neighbouring stages compared, as the largest fall of them is the one named."""
+    return _largest_falls([_pairs(scores)])[0]
+
+
+def _pairs(scores: pl.DataFrame) -> list[Moment]:
+    """Return each pair of neighbouring stages with a theme shown at both: the average theme score's
+    fall and its p-value, unadjusted.
+
+    The test: each stage's respondents are other people than the stage before's, but a stage's
+    themes are answered by the same people, so the average's standard error is bounded by the
+    average of the themes' own (the standard deviation of a sum is at most the sum of theirs): a
+    conservative z-test. None where a theme has no interval."""
     shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    values = {(r["journey_stage"], r["metric"]): float(r["value"]) for r in shown.iter_rows(named=True)}
-    present = [s for s in STAGES if any(stage == s for stage, _ in values)]
-    best: Moment | None = None
+    rows = {(r["journey_stage"], r["metric"]): r for r in shown.iter_rows(named=True)}
+    present = [s for s in STAGES if any(stage == s for stage, _ in rows)]
+    pairs: list[Moment] = []
     for previous, stage in itertools.pairwise(present):
-        common = [m for m in THEME_METRICS if (previous, m) in values and (stage, m) in values]
+        common = [m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows]
         if not common:
             continue
-        drop = sum(values[(previous, m)] - values[(stage, m)] for m in common) / len(common)
-        if drop > 0 and (best is None or drop > best.drop):
-            best = Moment(stage, previous, drop)
-    return best
+        drop = sum(float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common)
+        intervals = [difference_interval(rows[(previous, m)], rows[(stage, m)]) for m in common]
+        p = None
+        if all(i is not None for i in intervals):
+            error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
+            p = normal_p(drop / len(common) / error) if error > 0 else None
+        pairs.append(Moment(stage, previous, drop / len(common), p))
+    return pairs
+
+
+def _largest_falls(journeys: list[list[Moment]]) -> list[Moment | None]:
+    """Return each journey's largest fall, every pair of every journey shown together Holm-adjusted as
+    one family."""
+    adjusted = iter(holm([pair.p for pairs in journeys for pair in pairs]))
+    found: list[Moment | None] = []
+    for pairs in journeys:
+        falls = [replace(pair, p=next(adjusted)) for pair in pairs]
+        found.append(max((f for f in falls if f.drop > 0), key=lambda f: f.drop, default=None))
+    return found
 
 
 def by_segment(
@@ -126,11 +162,12 @@ def by_segment(
         filters.query(theme, by=["segment", "journey_stage"], where={"service": service})
     )
     result = _in_stage_order(engine.run(query))
-    moments = {
-        segment: moment_that_matters(part.drop("segment").with_columns(pl.lit(theme).alias("metric")))
+    # The segments' moments are listed together: one family for Holm's adjustment.
+    parts = {
+        str(segment): _pairs(part.drop("segment").with_columns(pl.lit(theme).alias("metric")))
         for (segment,), part in result.group_by(["segment"], maintain_order=True)
     }
-    return result, moments
+    return result, dict(zip(parts, _largest_falls(list(parts.values())), strict=True))
 
 
 def _in_stage_order(result: pl.DataFrame) -> pl.DataFrame:
