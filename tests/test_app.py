@@ -212,6 +212,7 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     assert found.moment is not None and found.moment.beyond_noise
     text = " ".join(m.value for m in app.markdown)
     assert f"The moment that matters: {found.moment.stage}." in text and "(beyond sampling noise)" in text
+    assert '"strokeWidth": 28' in app.get("vega_lite_chart")[0].proto.spec  # its stage is shaded
     # Each segment's moment says whether its fall is beyond noise, the segments tested as one family.
     segments = [m.value for m in app.markdown if m.value.startswith("- **")]
     assert segments and all(
@@ -222,6 +223,30 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     # The caption names the chosen service and what else applies, never "all services" beside it.
     captions = [c.value for c in app.caption]
     assert f"Passport Services; FY2023 Q1 to {LATEST}; all channels and segments." in captions
+
+
+def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engine: Engine) -> None:
+    from metrics.analyses.journeys import journey
+
+    # Vessel Registration by e-mail: trust alone is asked (the v2 survey) and its stages have 13-47
+    # answers, too few to tell an 11.8-point fall from noise; no segment has two stages shown.
+    app = open_page("journeys", journey_service="Vessel Registration", channel="email")
+    assert not app.exception
+    found = journey(
+        sample_engine, "Vessel Registration", Filters((("channel", ("email",)),), "FY2023 Q1", LATEST)
+    )
+    assert found.moment is not None and not found.moment.beyond_noise and found.moment.themes == ("trust",)
+    text = [m.value for m in app.markdown]
+    assert text[0].startswith("**No stage falls beyond sampling noise.** The largest fall, from ")
+    assert "on trust, the only theme shown at both: within sampling noise, so no moment is named." in text[0]
+    assert any(
+        m.startswith("**Lowest stage: ") and m.endswith("on trust, the only theme shown there.") for m in text
+    )
+    segments = [m for m in text if m.startswith("- **")]
+    assert segments and all(
+        m.endswith("too few answers shown at neighbouring stages to compare them.") for m in segments
+    )
+    assert '"strokeWidth": 28' not in app.get("vega_lite_chart")[0].proto.spec  # no stage is shaded
 
 
 def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:

@@ -139,6 +139,9 @@ def test_the_moment_that_matters_is_the_largest_drop(make_engine: EngineFactory)
     assert found.moment.drop == pytest.approx(0.5)
     # Four answers a stage cannot tell a fall of 0.5 from noise: it is not named as the moment.
     assert not found.moment.beyond_noise
+    # Three neighbouring pairs compared; the lowest stage is Wait, on its one theme shown.
+    assert found.compared == 3
+    assert found.lowest == ("Wait", 0.25, ("trust",)) and found.moment.themes == ("trust",)
     assert found.responses == {"Learn": 2, "Apply": 4, "Wait": 4, "Decision": 2}
 
 
@@ -188,7 +191,26 @@ def test_the_segments_moments_are_one_family() -> None:
 
 def test_no_moment_when_no_stage_falls(make_engine: EngineFactory) -> None:
     engine = make_engine(responses=[{"journey_stage": s, "trust": 5} for s in ("Learn", "Apply", "Wait")])
-    assert journeys.journey(engine, "Passport Services", Filters()).moment is None
+    found = journeys.journey(engine, "Passport Services", Filters())
+    assert found.moment is None and found.compared == 2
+
+
+def test_one_stage_shown_concludes_nothing(make_engine: EngineFactory) -> None:
+    # Answers at Apply only: no stage to compare it with, and nothing for it to be lowest of.
+    alone = journeys.journey(
+        make_engine(responses=[{"journey_stage": "Apply", "trust": 5}] * 3), "Passport Services", Filters()
+    )
+    assert alone.moment is None and alone.compared == 0 and alone.lowest is None
+    # Each segment answers at one stage: the journey compares Apply with Decision (the stages shown
+    # are its neighbours), but no segment has two stages, so none has a moment, not even "no fall".
+    engine = make_engine(
+        responses=[{"journey_stage": "Apply", "trust": 5, "segment": "travelers"}] * 3
+        + [{"journey_stage": "Decision", "trust": 1, "segment": "businesses"}] * 3
+    )
+    found = journeys.journey(engine, "Passport Services", Filters())
+    assert found.compared == 1 and found.lowest == ("Decision", 0.0, ("trust",))
+    frame, moments = journeys.by_segment(engine, "Passport Services", "trust", Filters())
+    assert set(frame["segment"].to_list()) == {"travelers", "businesses"} and moments == {}
 
 
 def test_lmg_matches_the_two_predictor_formula() -> None:

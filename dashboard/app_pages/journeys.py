@@ -42,11 +42,17 @@ def render() -> None:
             "Widen the period or the filters."
         )
         return
-    st.markdown(_moment_text(found.moment, "the four themes on average"))
-    if found.lowest is not None:
+    if found.compared:
+        st.markdown(_moment_text(found.moment, "at both"))
+    else:
         st.markdown(
-            f"**Lowest stage: {found.lowest[0]}**, at {format_value(found.lowest[1], 'percent')} on the four "
-            "themes on average."
+            "**No stage can be compared with the one before it:** no two neighbouring stages both have "
+            "answers shown under these filters. Widen the period or the filters."
+        )
+    if found.lowest is not None:
+        stage, average, themes = found.lowest
+        st.markdown(
+            f"**Lowest stage: {stage}**, at {format_value(average, 'percent')} on {_themes(themes, 'there')}."
         )
     st.caption(
         "How the moment that matters is chosen: the stage where the average of the four themes falls "
@@ -80,9 +86,16 @@ def render() -> None:
     )
     by_segment, moments = data.journey_by_segment(service, theme, filters)
     metric = data.metric(theme)
-    for segment, moment in moments.items():
-        st.markdown(f"- **{segment}**: " + _moment_text(moment, metric.label.lower(), short=True))
-    if not by_segment.is_empty():
+    for segment in dict.fromkeys(by_segment["segment"].cast(pl.String).to_list()):
+        said = (
+            _moment_text(moments[segment], short=True)
+            if segment in moments
+            else "too few answers shown at neighbouring stages to compare them."
+        )
+        st.markdown(f"- **{segment}**: {said}")
+    if by_segment.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).is_empty():
+        st.info(f"No segment has {metric.label.lower()} answers to show for {service} under these filters.")
+    else:
         exhibits.chart(
             f"{metric.label} across the journey of {service} by segment",
             charts.trend(by_segment, metric, "journey_stage", "segment"),
@@ -95,7 +108,17 @@ def render() -> None:
     st.caption(suppression_note(data.engine().threshold(metric)))
 
 
-def _moment_text(moment: Moment | None, what: str, short: bool = False) -> str:
+def _themes(themes: tuple[str, ...], where: str) -> str:
+    """Say which themes an average is of: the four, or those shown `where` ("there", "at both")."""
+    if len(themes) == len(THEME_METRICS):
+        return "the four themes on average"
+    names = [data.metric(t).label.lower() for t in themes]
+    if len(names) == 1:
+        return f"{names[0]}, the only theme shown {where}"
+    return f"{', '.join(names[:-1])} and {names[-1]} on average, the themes shown {where}"
+
+
+def _moment_text(moment: Moment | None, where: str = "", short: bool = False) -> str:
     if moment is None:
         return (
             "No stage falls below the one before it."
@@ -109,11 +132,12 @@ def _moment_text(moment: Moment | None, what: str, short: bool = False) -> str:
     if not moment.beyond_noise:
         return (
             f"**No stage falls beyond sampling noise.** The largest fall, from {moment.previous} to "
-            f"{moment.stage}, is {points} on {what}: within sampling noise, so no moment is named."
+            f"{moment.stage}, is {points} on {_themes(moment.themes, where)}: within sampling noise, so no "
+            "moment is named."
         )
     return (
         f"**The moment that matters: {moment.stage}.** Scores fall most from {moment.previous} to "
-        f"{moment.stage}: down {points} on {what} (beyond sampling noise)."
+        f"{moment.stage}: down {points} on {_themes(moment.themes, where)} (beyond sampling noise)."
     )
 
 

@@ -28,6 +28,7 @@ class Moment:
     previous: str
     drop: float  # in share points (0.05 = 5 points), positive when the experience got worse
     p: float | None = None
+    themes: tuple[str, ...] = THEME_METRICS  # the themes shown at both stages: the fall is their average's
 
     @property
     def beyond_noise(self) -> bool:
@@ -44,7 +45,9 @@ class Journey:
     responses: dict[str, int | None]  # stage -> responses (None when hidden)
     moment: Moment | None
     ignored_filters: tuple[str, ...]
-    lowest: tuple[str, float] | None = None  # the stage with the lowest average theme score, and it
+    # The stage lowest on the average of its themes shown, that average and those themes.
+    lowest: tuple[str, float, tuple[str, ...]] | None = None
+    compared: int = 0  # pairs of neighbouring stages with a theme shown at both: none, nothing to conclude
 
     @property
     def empty(self) -> bool:
@@ -73,13 +76,15 @@ def journey(engine: Engine, service: str, filters: Filters) -> Journey:
         row["journey_stage"]: (None if row["suppressed"] else row["n"])
         for row in counted.iter_rows(named=True)
     }
+    pairs = _pairs(scores)
     return Journey(
         service,
         scores,
         responses,
-        moment_that_matters(scores),
+        _largest_falls([pairs])[0],
         tuple(dict.fromkeys(ignored)),
         lowest_stage(scores),
+        len(pairs),
     )
 
 
@@ -102,11 +107,16 @@ def opening(offered: Sequence[str], largest: str | None) -> str:
     return largest if largest is not None and largest in offered else offered[0]
 
 
-def lowest_stage(scores: pl.DataFrame) -> tuple[str, float] | None:
-    """Return the stage whose average of the themes shown there is lowest, and that average."""
+def lowest_stage(scores: pl.DataFrame) -> tuple[str, float, tuple[str, ...]] | None:
+    """Return the stage whose average of the themes shown there is lowest, that average and those
+    themes; None when fewer than two stages have a theme shown: nothing to be lowest of."""
     shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
     averages = shown.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
-    return (str(averages["journey_stage"][0]), float(averages["value"][0])) if averages.height else None
+    if averages.height < 2:
+        return None
+    stage = str(averages["journey_stage"][0])
+    themes = set(shown.filter(pl.col("journey_stage") == stage)["metric"].to_list())
+    return stage, float(averages["value"][0]), tuple(m for m in THEME_METRICS if m in themes)
 
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
@@ -138,7 +148,7 @@ def _pairs(scores: pl.DataFrame) -> list[Moment]:
         if all(i is not None for i in intervals):
             error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
             p = normal_p(drop / len(common) / error) if error > 0 else None
-        pairs.append(Moment(stage, previous, drop / len(common), p))
+        pairs.append(Moment(stage, previous, drop / len(common), p, tuple(common)))
     return pairs
 
 
@@ -156,16 +166,18 @@ def _largest_falls(journeys: list[list[Moment]]) -> list[Moment | None]:
 def by_segment(
     engine: Engine, service: str, theme: str, filters: Filters
 ) -> tuple[pl.DataFrame, dict[str, Moment | None]]:
-    """Return one theme by segment and stage for `service`, and each segment's moment that matters on
-    that theme, so segments' journeys can be compared."""
+    """Return one theme by segment and stage for `service`, and the moment that matters on that theme
+    of each segment with two neighbouring stages shown (a segment without is left out: there is
+    nothing to compare), so segments' journeys can be compared."""
     query, _ = engine.applicable(
         filters.query(theme, by=["segment", "journey_stage"], where={"service": service})
     )
     result = _in_stage_order(engine.run(query))
     # The segments' moments are listed together: one family for Holm's adjustment.
     parts = {
-        str(segment): _pairs(part.drop("segment").with_columns(pl.lit(theme).alias("metric")))
+        str(segment): pairs
         for (segment,), part in result.group_by(["segment"], maintain_order=True)
+        if (pairs := _pairs(part.drop("segment").with_columns(pl.lit(theme).alias("metric"))))
     }
     return result, dict(zip(parts, _largest_falls(list(parts.values())), strict=True))
 
