@@ -203,6 +203,25 @@ def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
     ]
 
 
+def test_drivers_says_when_a_side_of_the_checklist_is_hidden_for_every_driver(sample_engine: Engine) -> None:
+    from metrics.analyses.drivers import v2_checklist
+
+    # Vessel Registration's live chat: enough who trusted to show what went well, too few who did
+    # not to show what could improve: no bars of that side at all, and the page says why.
+    app = open_page("drivers", service="Vessel Registration", channel="live_chat")
+    found = v2_checklist(
+        sample_engine,
+        Filters((("service", ("Vessel Registration",)), ("channel", ("live_chat",))), "FY2023 Q1", LATEST),
+    )
+    assert found["went_well"].is_not_null().any() and found["could_improve"].is_null().all()
+    captions = [c.value for c in app.caption]
+    assert (
+        "What could improve, among those who did not: hidden for every driver (†), too few answers to show."
+        in captions
+    )
+    assert not [c for c in captions if c.startswith("What went well")]
+
+
 def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> None:
     from metrics.analyses.journeys import journey
 

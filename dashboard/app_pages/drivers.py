@@ -173,6 +173,13 @@ def _checklist(filters: Filters) -> None:
         ),
         numbers=table,
     )
+    # A side hidden for every driver has no bars at all: say so, rather than leave it to the legend.
+    for side, who in (
+        ("went_well", "went well, among those who trusted"),
+        ("could_improve", "could improve, among those who did not"),
+    ):
+        if table[side].is_null().all():
+            st.caption(f"What {who}: hidden for every driver ({SUPPRESSED}), too few answers to show.")
 
 
 def _checklist_table(table: pl.DataFrame) -> pl.DataFrame:
