@@ -126,9 +126,13 @@ def _moment_text(moment: Moment | None, where: str = "", short: bool = False) ->
             else ("**No moment of loss:** no stage scores lower than the stage before it.")
         )
     points = f"{moment.drop * 100:.1f} pts"
-    noise = "beyond sampling noise" if moment.beyond_noise else "within sampling noise"
+    if short and moment.beyond_noise:
+        return f"{moment.stage} (down {points} from {moment.previous}, beyond sampling noise)"
     if short:
-        return f"{moment.stage} (down {points} from {moment.previous}, {noise})"
+        return (
+            f"no stage falls beyond sampling noise (the largest fall: {moment.stage}, down {points} from "
+            f"{moment.previous})."
+        )
     if not moment.beyond_noise:
         return (
             f"**No stage falls beyond sampling noise.** The largest fall, from {moment.previous} to "
