@@ -247,12 +247,12 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
 def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engine: Engine) -> None:
     from metrics.analyses.journeys import journey
 
-    # Vessel Registration by e-mail: trust alone is asked (the v2 survey) and its stages have 13-47
-    # answers, too few to tell an 11.8-point fall from noise; no segment has two stages shown.
-    app = open_page("journeys", journey_service="Vessel Registration", channel="email")
+    # Vessel Registration by live chat: trust alone is shown, its stages have 12-19 answers, too few
+    # to tell a 14.6-point fall from noise; no segment has two stages shown, nor any stage to draw.
+    app = open_page("journeys", journey_service="Vessel Registration", channel="live_chat")
     assert not app.exception
     found = journey(
-        sample_engine, "Vessel Registration", Filters((("channel", ("email",)),), "FY2023 Q1", LATEST)
+        sample_engine, "Vessel Registration", Filters((("channel", ("live_chat",)),), "FY2023 Q1", LATEST)
     )
     assert found.moment is not None and not found.moment.beyond_noise and found.moment.themes == ("trust",)
     text = [m.value for m in app.markdown]
@@ -265,7 +265,15 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
     assert segments and all(
         m.endswith("too few answers shown at neighbouring stages to compare them.") for m in segments
     )
+    assert [i.value for i in app.info] == [
+        "No segment has trust answers to show for Vessel Registration under these filters."
+    ]
+    assert len(app.get("vega_lite_chart")) == 1  # the journey's chart alone, no empty segments' chart
     assert '"strokeWidth": 28' not in app.get("vega_lite_chart")[0].proto.spec  # no stage is shaded
+    # The chart, and the deck's slide of it, are titled by the one theme they show.
+    assert (
+        app.session_state[SESSION_KEY].exhibits[0].title == "Trust across the journey of Vessel Registration"
+    )
 
 
 def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:

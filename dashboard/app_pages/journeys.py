@@ -62,8 +62,14 @@ def render() -> None:
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
+    drawn = set(scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())["metric"].to_list())
+    what = (
+        "The four themes"
+        if len(drawn) == len(THEME_METRICS)
+        else " and ".join(labels[m] for m in THEME_METRICS if m in drawn)
+    )
     exhibits.chart(
-        f"The four themes across the journey of {service}",
+        f"{what} across the journey of {service}",
         charts.journey(scores, found.moment if found.moment and found.moment.beyond_noise else None),
         _stage_table(scores, found.responses, list(labels.values())),
         f"Lines of the four themes across the journey stages of {service}: "
