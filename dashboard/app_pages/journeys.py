@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
-from metrics.analyses.journeys import STAGES, Moment, offered, opening
+from metrics.analyses.journeys import STAGES, Moment, offered, opening, shown
 from metrics.formatting import format_value, suppression_note
 from metrics.measures import THEME_METRICS
 
@@ -62,12 +62,7 @@ def render() -> None:
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
-    drawn = set(scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())["metric"].to_list())
-    what = (
-        "The four themes"
-        if len(drawn) == len(THEME_METRICS)
-        else " and ".join(labels[m] for m in THEME_METRICS if m in drawn)
-    )
+    what = "The four themes" if found.themes == THEME_METRICS else _listed([labels[m] for m in found.themes])
     exhibits.chart(
         f"{what} across the journey of {service}",
         charts.journey(scores, found.moment if found.moment and found.moment.beyond_noise else None),
@@ -99,7 +94,7 @@ def render() -> None:
             else "too few answers shown at neighbouring stages to compare them."
         )
         st.markdown(f"- **{segment}**: {said}")
-    if by_segment.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).is_empty():
+    if shown(by_segment).is_empty():
         st.info(f"No segment has {metric.label.lower()} answers to show for {service} under these filters.")
     else:
         exhibits.chart(
@@ -121,7 +116,12 @@ def _themes(themes: tuple[str, ...], where: str) -> str:
     names = [data.metric(t).label.lower() for t in themes]
     if len(names) == 1:
         return f"{names[0]}, the only theme shown {where}"
-    return f"{', '.join(names[:-1])} and {names[-1]} on average, the themes shown {where}"
+    return f"{_listed(names)} on average, the themes shown {where}"
+
+
+def _listed(names: list[str]) -> str:
+    """Return names as a list in words: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _moment_text(moment: Moment | None, where: str = "", short: bool = False) -> str:

@@ -52,7 +52,13 @@ class Journey:
     @property
     def empty(self) -> bool:
         """True when no stage has a score to show: nothing to conclude from."""
-        return not self.scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).height
+        return not shown(self.scores).height
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        """The themes with a score shown at some stage, in the measures' order: those drawn."""
+        drawn = set(shown(self.scores)["metric"].to_list())
+        return tuple(m for m in THEME_METRICS if m in drawn)
 
 
 def journey(engine: Engine, service: str, filters: Filters) -> Journey:
@@ -107,15 +113,20 @@ def opening(offered: Sequence[str], largest: str | None) -> str:
     return largest if largest is not None and largest in offered else offered[0]
 
 
+def shown(scores: pl.DataFrame) -> pl.DataFrame:
+    """Return the scores with a value to show: neither hidden nor over no answers."""
+    return scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
+
+
 def lowest_stage(scores: pl.DataFrame) -> tuple[str, float, tuple[str, ...]] | None:
     """Return the stage whose average of the themes shown there is lowest, that average and those
     themes; None when fewer than two stages have a theme shown: nothing to be lowest of."""
-    shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    averages = shown.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
+    drawn = shown(scores)
+    averages = drawn.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
     if averages.height < 2:
         return None
     stage = str(averages["journey_stage"][0])
-    themes = set(shown.filter(pl.col("journey_stage") == stage)["metric"].to_list())
+    themes = set(drawn.filter(pl.col("journey_stage") == stage)["metric"].to_list())
     return stage, float(averages["value"][0]), tuple(m for m in THEME_METRICS if m in themes)
 
 
@@ -134,21 +145,21 @@ def _pairs(scores: pl.DataFrame) -> list[Moment]:
     themes are answered by the same people, so the average's standard error is bounded by the
     average of the themes' own (the standard deviation of a sum is at most the sum of theirs): a
     conservative z-test. None where a theme has no interval."""
-    shown = scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    rows = {(r["journey_stage"], r["metric"]): r for r in shown.iter_rows(named=True)}
+    rows = {(r["journey_stage"], r["metric"]): r for r in shown(scores).iter_rows(named=True)}
     present = [s for s in STAGES if any(stage == s for stage, _ in rows)]
     pairs: list[Moment] = []
     for previous, stage in itertools.pairwise(present):
         common = [m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows]
         if not common:
             continue
-        drop = sum(float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common)
+        drops = [float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common]
         intervals = [difference_interval(rows[(previous, m)], rows[(stage, m)]) for m in common]
+        drop = sum(drops) / len(common)
         p = None
         if all(i is not None for i in intervals):
             error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
-            p = normal_p(drop / len(common) / error) if error > 0 else None
-        pairs.append(Moment(stage, previous, drop / len(common), p, tuple(common)))
+            p = normal_p(drop / error) if error > 0 else None
+        pairs.append(Moment(stage, previous, drop, p, tuple(common)))
     return pairs
 
 

@@ -341,7 +341,7 @@ def usual_baseline(engine: Engine, filters: Filters, quarter: str, assumptions: 
             return None
         unusual, judged = _judged(engine, filters, candidate.label)
         if judged and not unusual:
-            return value(engine, filters, quarter, replace(assumptions, baseline_quarter=candidate.label))
+            return value(engine, filters, quarter, assumptions.adjusted(baseline_quarter=candidate.label))
 
 
 def year_to_date(
