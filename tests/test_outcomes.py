@@ -179,6 +179,56 @@ def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFac
 
 
 @pytest.mark.parametrize(
+    ("older", "younger", "max_gap", "reason", "noise"),
+    [
+        # 25 of 50 against 45 of 50: a 40-point gap, beyond noise; its interval by hand from the two
+        # Wilson intervals, .4 -/+ 1.96 x .0808, is 24.2 to 55.8 points. A 30-point limit lies in it: no
+        # sure miss. A 20-point one does not.
+        ((25, 50), (45, 50), 0.3, "wider than that by no more than sampling noise", "beyond sampling noise"),
+        ((25, 50), (45, 50), 0.2, "wider than that", "beyond sampling noise"),
+        # 12 of 20 (60%) against 15 of 20 (75%): 15 points, but within noise of none (pooled 27 of 40, z = .15 /
+        # sqrt(.675 x .325 x .1) = 1.013, p = .31); its interval, .15 -/+ 1.96 x .1357, is -11.6 to
+        # 41.6 points, holding both none and the 10-point limit.
+        (
+            (12, 20),
+            (15, 20),
+            0.1,
+            "wider than that by no more than sampling noise",
+            "within sampling noise: the groups may not differ",
+        ),
+    ],
+)
+def test_a_gap_wider_than_its_limit_before_its_date_says_how_sure_that_is(
+    make_engine: EngineFactory,
+    tmp_path: Path,
+    older: tuple[int, int],
+    younger: tuple[int, int],
+    max_gap: float,
+    reason: str,
+    noise: str,
+) -> None:
+    q2 = datetime(2026, 2, 15)  # FY2026 Q2; the limit is for FY2026 Q4: not come
+    rows = [
+        *trust_answers(q2, older[0], older[1] - older[0], age_band="65+"),
+        *trust_answers(q2, younger[0], younger[1] - younger[0], age_band="35-44"),
+    ]
+    engine = make_engine(min_n=1, responses=rows)
+    folder = tmp_path / "outcomes"
+    folder.mkdir()
+    (folder / "travelers.toml").write_text(
+        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
+        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
+        f'[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = {max_gap}\nby = "FY2026 Q4"\n',
+        encoding="utf-8",
+    )
+    (outcome,), _ = load_outcomes(engine.catalog.metrics, folder)
+    equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity
+    assert equity is not None and equity.status == AT_RISK
+    assert equity.reason == f"{reason}, and a gap's pace is not projected (it has no test) before FY2026 Q4"
+    assert f"in FY2026 Q2 ({noise}) against at most" in describe(equity)
+
+
+@pytest.mark.parametrize(
     ("target", "reason"),
     [
         # 73 of 103 is 70.9%; its Wilson interval by hand: centre (.7087 + 1.96²/206) / (1 + 1.96²/103)

@@ -46,7 +46,7 @@ RULE = (
     "sampling noise (the target lies within its 95% interval) is at risk, not off track, when its "
     "quarter has come; one that meets it by no more than sampling noise is said so. An equity gap has "
     "no test of its pace, so it is on track when met, off track when its quarter has come without it, "
-    "and at risk otherwise. The widest gap was picked for being the widest of every pair of groups, so "
+    "and at risk otherwise (said so when it is wider than its limit by no more than sampling noise). The widest gap was picked for being the widest of every pair of groups, so "
     "it is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
     "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with "
     "no data are not judged. An outcome takes the worst status of its measures and its equity objective, and says how "
@@ -234,9 +234,9 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
         )
         if status == AT_RISK and _index(quarter) < _index(objective.by):
-            reason = (
-                f"wider than that, and a gap's pace is not projected (it has no test) before {objective.by}"
-            )
+            # Wider than the limit by no more than noise is no sure miss, as a measure's is not.
+            wider = "wider than that by no more than sampling noise" if noise else "wider than that"
+            reason = f"{wider}, and a gap's pace is not projected (it has no test) before {objective.by}"
     # A gap between two shares is a width in points, not a share: its own format keeps it off the
     # shares' axis and out of their words.
     fmt = POINTS if metric.format == "percent" else metric.format
@@ -294,7 +294,8 @@ def describe(p: Progress) -> str:
     if p.widest is None:
         return f"{value} in {p.quarter} against {word} {target} by {p.by}: {p.status}, {p.reason}."
     low, high = p.widest
-    noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise"
+    # A widest gap within noise of none says the groups may not differ at all.
+    noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise: the groups may not differ"
     return (
         f"{value} between {high} and {low} in {p.quarter} ({noise}) against {word} "
         f"{target} by {p.by}: {p.status}, {p.reason}."
