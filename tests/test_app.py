@@ -232,6 +232,11 @@ def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> N
     text = " ".join(m.value for m in app.markdown)
     assert f"The moment that matters: {found.moment.stage}." in text and "(beyond sampling noise)" in text
     assert '"strokeWidth": 28' in app.get("vega_lite_chart")[0].proto.spec  # its stage is shaded
+    # Its lowest stage, Wait (the sample's planted one), is below every other beyond noise.
+    assert found.lowest is not None and found.lowest.stage == "Wait" and found.lowest.beyond_noise
+    assert (
+        "**Lowest stage: Wait**, at " in text and ": below every other stage beyond sampling noise." in text
+    )
     # Each segment's moment says whether its fall is beyond noise, the segments tested as one family.
     segments = [m.value for m in app.markdown if m.value.startswith("- **")]
     beyond = [s for s in segments if s.endswith(", beyond sampling noise)")]
@@ -258,9 +263,12 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
     text = [m.value for m in app.markdown]
     assert text[0].startswith("**No stage falls beyond sampling noise.** The largest fall, from ")
     assert "on trust, the only theme shown at both: within sampling noise, so no moment is named." in text[0]
-    assert any(
-        m.startswith("**Lowest stage: ") and m.endswith("on trust, the only theme shown there.") for m in text
-    )
+    # Its lowest stage is lowest on its face only: not beyond noise of two of the others.
+    assert found.lowest is not None and found.lowest.near == ("Learn", "Apply")
+    assert (
+        f"**Lowest stage: {found.lowest.stage}**, at 73.7% on trust, the only theme shown there, but within "
+        "sampling noise of Learn and Apply: it is not surely the lowest."
+    ) in text
     segments = [m for m in text if m.startswith("- **")]
     assert segments and all(
         m.endswith("too few answers shown at neighbouring stages to compare them.") for m in segments

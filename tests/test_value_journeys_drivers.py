@@ -139,9 +139,12 @@ def test_the_moment_that_matters_is_the_largest_drop(make_engine: EngineFactory)
     assert found.moment.drop == pytest.approx(0.5)
     # Four answers a stage cannot tell a fall of 0.5 from noise: it is not named as the moment.
     assert not found.moment.beyond_noise
-    # Three neighbouring pairs compared; the lowest stage is Wait, on its one theme shown.
+    # Three neighbouring pairs compared; the lowest stage is Wait, on its one theme shown. Its Wilson
+    # interval (1 of 4) gives a standard error of 0.1668, as Apply's (3 of 4) does: a difference of 0.5
+    # with error 0.2359, z = 2.12, p = 0.034, within noise once Holm's adjustment multiplies it.
     assert found.compared == 3
-    assert found.lowest == ("Wait", 0.25, ("trust",)) and found.moment.themes == ("trust",)
+    assert found.lowest == journeys.Lowest("Wait", 0.25, ("trust",), ("Apply",))
+    assert found.moment.themes == ("trust",)
     assert found.responses == {"Learn": 2, "Apply": 4, "Wait": 4, "Decision": 2}
 
 
@@ -178,6 +181,26 @@ def test_the_moment_that_matters_is_named_only_beyond_noise_over_every_pair_of_s
     assert alone.p == pytest.approx(0.07710, rel=1e-3) and not alone.beyond_noise
 
 
+def test_the_lowest_stage_is_said_so_only_beyond_noise_over_every_pair_of_stages() -> None:
+    # Trust alone, standard errors 0.02 at Learn and Apply, 0.03 at Wait and Decision. Wait (0.60) is
+    # lowest. Its pairs: Learn 0.80, a difference of 0.20 with error sqrt(0.02^2 + 0.03^2) = 0.036056,
+    # z = 5.547, p = 2.9e-8; Apply 0.74: 0.14, z = 3.883, p = 1.03e-4; Decision 0.70: 0.10 with error
+    # sqrt(2) x 0.03 = 0.042426, z = 2.357, p = 0.01842, beyond noise alone. The other pairs: Learn and
+    # Decision, z = 2.774, p = 0.005546; Learn and Apply, z = 2.121, p = 0.03389; Apply and Decision,
+    # z = 1.109, p = 0.2673. Holm over the six pairs: the fourth smallest, Wait and Decision's, is
+    # 3 x 0.01842 = 0.0553: within noise. Wait is not surely below Decision.
+    stages = {"Learn": (0.80, 0.02), "Apply": (0.74, 0.02), "Wait": (0.60, 0.03), "Decision": (0.70, 0.03)}
+    scores = pl.DataFrame([_stage(s, "trust", v, e) for s, (v, e) in stages.items()])
+    found = journeys.lowest_stage(scores)
+    assert found == journeys.Lowest("Wait", pytest.approx(0.60), ("trust",), ("Decision",))
+    assert not found.beyond_noise
+    # Decision at 0.75: 0.15 from Wait, z = 3.536, p = 4.07e-4, times four (third smallest of six)
+    # is 0.00163: Wait is below every other stage beyond noise.
+    stages["Decision"] = (0.75, 0.03)
+    found = journeys.lowest_stage(pl.DataFrame([_stage(s, "trust", v, e) for s, (v, e) in stages.items()]))
+    assert found is not None and found.stage == "Wait" and found.near == () and found.beyond_noise
+
+
 def test_the_segments_moments_are_one_family() -> None:
     # Two segments' journeys, each with one fall of p = 0.03 and one rise of p = 0.5: alone, each fall
     # is beyond noise; listed together, Holm over the four pairs makes them 4 x 0.03 = 0.12, and
@@ -208,7 +231,7 @@ def test_one_stage_shown_concludes_nothing(make_engine: EngineFactory) -> None:
         + [{"journey_stage": "Decision", "trust": 1, "segment": "businesses"}] * 3
     )
     found = journeys.journey(engine, "Passport Services", Filters())
-    assert found.compared == 1 and found.lowest == ("Decision", 0.0, ("trust",))
+    assert found.compared == 1 and found.lowest == journeys.Lowest("Decision", 0.0, ("trust",))
     frame, moments = journeys.by_segment(engine, "Passport Services", "trust", Filters())
     assert set(frame["segment"].to_list()) == {"travelers", "businesses"} and moments == {}
 

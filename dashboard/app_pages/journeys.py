@@ -50,15 +50,24 @@ def render() -> None:
             "answers shown under these filters. Widen the period or the filters."
         )
     if found.lowest is not None:
-        stage, average, themes = found.lowest
-        st.markdown(
-            f"**Lowest stage: {stage}**, at {format_value(average, 'percent')} on {_themes(themes, 'there')}."
-        )
+        low = found.lowest
+        said = f"at {format_value(low.average, 'percent')} on {_themes(low.themes, 'there')}"
+        if low.beyond_noise:
+            st.markdown(
+                f"**Lowest stage: {low.stage}**, {said}: below every other stage beyond sampling noise."
+            )
+        else:
+            st.markdown(
+                f"**Lowest stage: {low.stage}**, {said}, but within sampling noise of {_listed(list(low.near))}: "
+                "it is not surely the lowest."
+            )
     st.caption(
         "How the moment that matters is chosen: the stage where the average of the four themes falls "
         "most from the stage before it, comparing only themes shown at both stages, named only when that "
         "fall is beyond sampling noise (tested against every other pair of stages with Holm's "
-        "adjustment). The lowest stage can differ: a journey can start low and never fall."
+        "adjustment). The lowest stage can differ: a journey can start low and never fall. It is said to be "
+        "the lowest beyond sampling noise only when it is below every other stage so, tested as one of every "
+        "pair of stages (Holm's adjustment)."
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))

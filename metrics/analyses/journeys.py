@@ -1,12 +1,14 @@
 """Customer journeys: a service's stages in order (learn, apply, wait, decision, follow-up) with the
 four theme scores and the responses behind each, the moment that matters (the stage where the
-experience drops most from the stage before) and the lowest stage."""
+experience drops most from the stage before) and the lowest stage, each said only as far as sampling
+noise allows."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
@@ -37,6 +39,22 @@ class Moment:
 
 
 @dataclass(frozen=True)
+class Lowest:
+    """The stage lowest on the average of its themes shown, that average and those themes, and the
+    other stages it is not below beyond sampling noise (none: it is surely the lowest)."""
+
+    stage: str
+    average: float
+    themes: tuple[str, ...]
+    near: tuple[str, ...] = ()
+
+    @property
+    def beyond_noise(self) -> bool:
+        """True when it is below every other stage beyond sampling noise."""
+        return not self.near
+
+
+@dataclass(frozen=True)
 class Journey:
     """One service's journey under the page filters."""
 
@@ -45,8 +63,7 @@ class Journey:
     responses: dict[str, int | None]  # stage -> responses (None when hidden)
     moment: Moment | None
     ignored_filters: tuple[str, ...]
-    # The stage lowest on the average of its themes shown, that average and those themes.
-    lowest: tuple[str, float, tuple[str, ...]] | None = None
+    lowest: Lowest | None = None
     compared: int = 0  # pairs of neighbouring stages with a theme shown at both: none, nothing to conclude
 
     @property
@@ -118,16 +135,35 @@ def shown(scores: pl.DataFrame) -> pl.DataFrame:
     return scores.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
 
 
-def lowest_stage(scores: pl.DataFrame) -> tuple[str, float, tuple[str, ...]] | None:
-    """Return the stage whose average of the themes shown there is lowest, that average and those
-    themes; None when fewer than two stages have a theme shown: nothing to be lowest of."""
+def lowest_stage(scores: pl.DataFrame) -> Lowest | None:
+    """Return the stage whose average of the themes shown there is lowest, with the stages it is not
+    below beyond sampling noise; None when fewer than two stages have a theme shown: nothing to be
+    lowest of.
+
+    It was picked as the lowest of them all, so it is compared with each other stage (on the themes
+    shown at both, by the test of `_pairs`) as one of every pair of stages, Holm-adjusted over them
+    all; a stage with no theme in common with it, or no interval to test by, is not surely above it."""
     drawn = shown(scores)
     averages = drawn.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
     if averages.height < 2:
         return None
     stage = str(averages["journey_stage"][0])
     themes = set(drawn.filter(pl.col("journey_stage") == stage)["metric"].to_list())
-    return stage, float(averages["value"][0]), tuple(m for m in THEME_METRICS if m in themes)
+    rows = _rows(scores)
+    present = [s for s in STAGES if any(found == s for found, _ in rows)]
+    pairs = list(itertools.combinations(present, 2))
+    compared = [_compared(rows, *pair) for pair in pairs]
+    adjusted = holm([c.p if c else None for c in compared])
+    near = []
+    for (first, second), c, p in zip(pairs, compared, adjusted, strict=True):
+        if stage not in (first, second):
+            continue
+        # The fall is from the first stage to the second: the lowest is below when it falls to it.
+        below = c is not None and (c.drop > 0 if second == stage else c.drop < 0)
+        if not (below and p is not None and p < ALPHA):
+            near.append(second if first == stage else first)
+    average = float(averages["value"][0])
+    return Lowest(stage, average, tuple(m for m in THEME_METRICS if m in themes), tuple(near))
 
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
@@ -145,22 +181,30 @@ def _pairs(scores: pl.DataFrame) -> list[Moment]:
     themes are answered by the same people, so the average's standard error is bounded by the
     average of the themes' own (the standard deviation of a sum is at most the sum of theirs): a
     conservative z-test. None where a theme has no interval."""
-    rows = {(r["journey_stage"], r["metric"]): r for r in shown(scores).iter_rows(named=True)}
+    rows = _rows(scores)
     present = [s for s in STAGES if any(stage == s for stage, _ in rows)]
-    pairs: list[Moment] = []
-    for previous, stage in itertools.pairwise(present):
-        common = [m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows]
-        if not common:
-            continue
-        drops = [float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common]
-        intervals = [difference_interval(rows[(previous, m)], rows[(stage, m)]) for m in common]
-        drop = sum(drops) / len(common)
-        p = None
-        if all(i is not None for i in intervals):
-            error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
-            p = normal_p(drop / error) if error > 0 else None
-        pairs.append(Moment(stage, previous, drop, p, tuple(common)))
-    return pairs
+    return [c for pair in itertools.pairwise(present) if (c := _compared(rows, *pair))]
+
+
+def _rows(scores: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """The scores shown, by stage and theme."""
+    return {(r["journey_stage"], r["metric"]): r for r in shown(scores).iter_rows(named=True)}
+
+
+def _compared(rows: dict[tuple[str, str], dict[str, Any]], previous: str, stage: str) -> Moment | None:
+    """Return the fall of the average theme score from `previous` to `stage` on the themes shown at
+    both, with its p-value unadjusted (the test of `_pairs`); None when they have no theme in common."""
+    common = [m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows]
+    if not common:
+        return None
+    drops = [float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common]
+    intervals = [difference_interval(rows[(previous, m)], rows[(stage, m)]) for m in common]
+    drop = sum(drops) / len(common)
+    p = None
+    if all(i is not None for i in intervals):
+        error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
+        p = normal_p(drop / error) if error > 0 else None
+    return Moment(stage, previous, drop, p, tuple(common))
 
 
 def _largest_falls(journeys: list[list[Moment]]) -> list[Moment | None]:
