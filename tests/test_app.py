@@ -203,7 +203,7 @@ def test_drivers_page_equals_the_driver_model(sample_engine: Engine) -> None:
     ]
 
 
-def test_drivers_says_when_a_side_of_the_checklist_is_hidden_for_every_driver(sample_engine: Engine) -> None:
+def test_drivers_tells_hidden_answers_from_none_in_the_checklist_and_by_wait(sample_engine: Engine) -> None:
     from metrics.analyses.drivers import v2_checklist
 
     # Vessel Registration's live chat: enough who trusted to show what went well, too few who did
@@ -220,6 +220,23 @@ def test_drivers_says_when_a_side_of_the_checklist_is_hidden_for_every_driver(sa
         in captions
     )
     assert not [c for c in captions if c.startswith("What went well")]
+    # Business Licensing by e-mail in one quarter: v2 answers there, every one hidden: it says so,
+    # rather than that there are none. At self-service kiosks there are none.
+    one = {"from": "FY2026 Q3", "to": "FY2026 Q3"}
+    app = open_page("drivers", service="Business Licensing", channel="email", **one)
+    assert "The v2 survey answers for these filters are hidden (†): too few to show." in [
+        i.value for i in app.info
+    ]
+    app = open_page("drivers", service="Business Licensing", channel="self_service_kiosk", **one)
+    assert "No v2 survey answers for these filters." in [i.value for i in app.info]
+    # By phone, trust after a contact is there in four wait bands, each hidden: not "no answers".
+    app = open_page("drivers", service="Business Licensing", channel="phone", **one)
+    info = [i.value for i in app.info]
+    assert (
+        "The trust after a contact answers linked to a contact for these filters are hidden (†): too few in every wait band to show."
+        in info
+    )
+    assert not [i for i in info if i.startswith("No trust after a contact answers")]
 
 
 def test_journeys_page_names_the_moment_that_matters(sample_engine: Engine) -> None:

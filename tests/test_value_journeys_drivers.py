@@ -15,6 +15,7 @@ from conftest import EngineFactory
 from metrics.analyses import drivers, journeys
 from metrics.analyses.value import Assumptions, load_assumptions, value
 from metrics.errors import CxError
+from metrics.formatting import NO_DATA, SUPPRESSED
 from metrics.query import Filters, Query
 
 BASELINE = datetime(2024, 11, 15, 10, 0)  # FY2025 Q1
@@ -245,6 +246,39 @@ def test_lmg_matches_the_two_predictor_formula() -> None:
     assert r_squared == pytest.approx(0.4131868131868132)
     assert shares[0] == pytest.approx(0.3065934065934066 / 0.4131868131868132)
     assert shares[1] == pytest.approx(0.1065934065934066 / 0.4131868131868132)
+
+
+def test_the_checklist_tells_a_hidden_share_from_one_no_one_answered(make_engine: EngineFactory) -> None:
+    from dashboard.briefing import marked
+
+    # Four who trusted, three of them selecting ease as what went well; no one who did not trust, so
+    # no one was shown what could improve.
+    rows = [{"trust": 5, "positive_ease": 1}] * 3 + [{"trust": 5, "positive_ease": 0}]
+    shown = drivers.v2_checklist(make_engine(min_n=1, responses=rows), Filters())
+    ease = shown.row(shown["driver"].to_list().index("ease"), named=True)
+    assert (ease["went_well"], ease["went_well_n"]) == (0.75, 4)
+    assert (ease["could_improve"], ease["could_improve_n"]) == (None, 0)
+    assert drivers.unshown(shown) is None and drivers.unshown(shown, ("went_well",)) is None
+    assert drivers.unshown(shown, ("could_improve",)) == NO_DATA
+    # Its exports write the two states apart: the share, and "no data" for the side no one answered.
+    written = marked(drivers.checklist_numbers(shown)).filter(pl.col("driver") == "ease")
+    assert written.select("side", "value", "n").rows() == [
+        ("went_well", "0.75", "4"),
+        ("could_improve", NO_DATA, "0"),
+    ]
+    # Under a minimum of 5, the four answers are hidden: not "no answers". The side no one answered is
+    # hidden beside them, as "no data" would tell that all four trusted.
+    hidden = drivers.v2_checklist(make_engine(min_n=5, responses=rows), Filters())
+    assert drivers.unshown(hidden, ("went_well",)) == SUPPRESSED
+    assert drivers.unshown(hidden, ("could_improve",)) == SUPPRESSED
+    assert drivers.unshown(hidden) == SUPPRESSED
+    written = marked(drivers.checklist_numbers(hidden)).filter(pl.col("driver") == "ease")
+    assert written.select("side", "value", "n").rows() == [
+        ("went_well", SUPPRESSED, SUPPRESSED),
+        ("could_improve", SUPPRESSED, SUPPRESSED),
+    ]
+    # "Other" was neither selected nor left unselected by anyone: no one answered it, on either side.
+    assert drivers.unshown(hidden.filter(pl.col("driver") == "other")) == NO_DATA
 
 
 def test_a_planted_driver_ranks_first(make_engine: EngineFactory) -> None:

@@ -12,13 +12,14 @@ from metrics.analyses.drivers import (
     MIN_COMPLETE,
     WAIT_MEASURES,
     Importance,
-    answered,
+    checklist_numbers,
     fix_first,
     fix_first_sentence,
     placement,
+    unshown,
     wait_cost,
 )
-from metrics.formatting import SUPPRESSED, format_delta, format_value, suppression_note
+from metrics.formatting import SUPPRESSED, format_delta, format_statistic, format_value, suppression_note
 from metrics.query import Filters
 
 SPLITS = {"none": "No split", "channel": "Channel"}
@@ -57,10 +58,16 @@ def _waits(filters: Filters) -> None:
     found, ignored = data.by_wait(name, filters, split_by)
     result = data.labelled(found)
     if result.filter(~pl.col("suppressed")).is_empty():
-        st.info(
-            f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 format "
-            "ask ease as a went-well / could-improve choice, so ease by wait needs v1 answers."
-        )
+        if result["suppressed"].any():
+            st.info(
+                f"The {metric.label.lower()} answers linked to a contact for these filters are hidden "
+                f"({SUPPRESSED}): too few in every wait band to show."
+            )
+        else:
+            st.info(
+                f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 "
+                "format ask ease as a went-well / could-improve choice, so ease by wait needs v1 answers."
+            )
         return
     exhibits.chart(
         f"{metric.label} by wait before answer" + (" and channel" if split_by else ""),
@@ -153,7 +160,11 @@ def _checklist(filters: Filters) -> None:
     """v2 surveys: what went well for those who trusted, what could improve for those who did not."""
     st.header("What customers say went well and could improve (v2 surveys)")
     table = data.v2_checklist(filters)
-    if not answered(table):
+    missing = unshown(table)
+    if missing == SUPPRESSED:
+        st.info(f"The v2 survey answers for these filters are hidden ({SUPPRESSED}): too few to show.")
+        return
+    if missing is not None:
         st.info("No v2 survey answers for these filters.")
         return
     table = table.with_columns(
@@ -167,30 +178,37 @@ def _checklist(filters: Filters) -> None:
         _checklist_table(table),
         "Bars of the share selecting each driver: "
         + "; ".join(
-            f"{row['label']} went well {format_value(row['went_well'], 'percent')}, could improve "
-            f"{format_value(row['could_improve'], 'percent')}"
+            f"{row['label']} went well {_share(row, 'went_well')}, could improve {_share(row, 'could_improve')}"
             for row in table.iter_rows(named=True)
         ),
-        numbers=table,
+        numbers=checklist_numbers(table.drop("label")),
     )
-    # A side hidden for every driver has no bars at all: say so, rather than leave it to the legend.
+    # A side with no share to show has no bars at all: say why, rather than leave it to the legend.
     for side, who in (
         ("went_well", "went well, among those who trusted"),
         ("could_improve", "could improve, among those who did not"),
     ):
-        if table[side].is_null().all():
+        why = unshown(table, (side,))
+        if why == SUPPRESSED:
             st.caption(f"What {who}: hidden for every driver ({SUPPRESSED}), too few answers to show.")
+        elif why is not None:
+            st.caption(f"What {who}: no data, no one answered it under these filters.")
+
+
+def _share(row: dict[str, object], side: str) -> str:
+    """A checklist share as read: a hidden one (no n) is †, one over no answers (n 0) is "no data"."""
+    value = row[side]
+    return format_statistic(value if isinstance(value, float) else None, row[f"{side}_n"] is None, "percent")
 
 
 def _checklist_table(table: pl.DataFrame) -> pl.DataFrame:
+    rows = list(table.iter_rows(named=True))
     return pl.DataFrame(
         {
             "Driver": table["label"],
-            "Went well (among those who trusted)": [format_value(v, "percent") for v in table["went_well"]],
+            "Went well (among those who trusted)": [_share(r, "went_well") for r in rows],
             "n": [format_value(n, "integer") for n in table["went_well_n"]],
-            "Could improve (among those who did not)": [
-                format_value(v, "percent") for v in table["could_improve"]
-            ],
+            "Could improve (among those who did not)": [_share(r, "could_improve") for r in rows],
             "n ": [format_value(n, "integer") for n in table["could_improve_n"]],
         }
     )

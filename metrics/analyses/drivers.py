@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,10 +19,13 @@ import numpy as np
 import polars as pl
 
 from metrics.compare import Z95, Difference, change
-from metrics.formatting import format_value
+from metrics.formatting import NO_DATA, SUPPRESSED, format_value
 from metrics.query import Engine, Filters
 
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "employee", "humanity")
+# The v2 checklist's two sides: what went well (asked of those who trusted), what could improve (of
+# those who did not).
+CHECKLIST_SIDES = ("went_well", "could_improve")
 _VARIABLES = ("trust", *DRIVERS)
 # A driver above an equal share of the explained variance counts as important (the quadrant line).
 EQUAL_SHARE = 1 / len(DRIVERS)
@@ -280,28 +283,54 @@ def fix_first_sentence(fix: pl.DataFrame) -> str:
 
 def v2_checklist(engine: Engine, filters: Filters) -> pl.DataFrame:
     """Return, per driver, the share saying it went well (among those who trusted) and the share saying
-    it could improve (among those who did not), from v2 surveys, suppression applied."""
-    asked = [(driver, side) for driver in (*DRIVERS, "other") for side in ("went_well", "could_improve")]
+    it could improve (among those who did not), from v2 surveys, suppression applied: a hidden share has
+    no n, a side no one answered has n 0 (unless the other side is hidden)."""
+    asked = [(driver, side) for driver in (*DRIVERS, "other") for side in CHECKLIST_SIDES]
     results = engine.run_many([engine.applicable(filters.query(f"{side}_{d}"))[0] for d, side in asked])
     answers = {key: result.row(0, named=True) for key, result in zip(asked, results, strict=True)}
     rows = []
     for driver in (*DRIVERS, "other"):
         row: dict[str, object] = {"driver": driver}
-        for side in ("went_well", "could_improve"):
+        # The two sides split one group, those who answered trust: beside a hidden side, one no one
+        # answered is hidden too, as "no data" would tell that the whole small group answered alike.
+        hidden = any(answers[(driver, side)]["suppressed"] for side in CHECKLIST_SIDES)
+        for side in CHECKLIST_SIDES:
             result = answers[(driver, side)]
-            row[side] = None if result["suppressed"] else result["value"]
-            row[f"{side}_n"] = None if result["suppressed"] else result["n"]
-            row[f"{side}_ci_low"] = None if result["suppressed"] else result["ci_low"]
-            row[f"{side}_ci_high"] = None if result["suppressed"] else result["ci_high"]
+            blank = result["suppressed"] or (hidden and not result["n"])
+            row[side] = None if blank else result["value"]
+            row[f"{side}_n"] = None if blank else result["n"]
+            row[f"{side}_ci_low"] = None if blank else result["ci_low"]
+            row[f"{side}_ci_high"] = None if blank else result["ci_high"]
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def answered(checklist: pl.DataFrame) -> bool:
-    """True when a `v2_checklist` holds a share to show on either side."""
-    return not checklist.filter(
-        pl.col("went_well").is_not_null() | pl.col("could_improve").is_not_null()
-    ).is_empty()
+def unshown(checklist: pl.DataFrame, sides: Sequence[str] = CHECKLIST_SIDES) -> str | None:
+    """Why `sides` of a `v2_checklist` have no share to show: SUPPRESSED when answers are there but
+    too few (a hidden share has no n), NO_DATA when no one answered them (n is 0); None when a driver
+    has one to show."""
+    if any(checklist[side].is_not_null().any() for side in sides):
+        return None
+    return SUPPRESSED if any(checklist[f"{side}_n"].is_null().any() for side in sides) else NO_DATA
+
+
+def checklist_numbers(checklist: pl.DataFrame) -> pl.DataFrame:
+    """A `v2_checklist` a driver and side a row, with `suppressed`: the rows its exports write, where a
+    hidden share (†) and a share over no answers ("no data") are told apart."""
+    return pl.concat(
+        [
+            checklist.select(
+                "driver",
+                pl.lit(side).alias("side"),
+                pl.col(side).alias("value"),
+                pl.col(f"{side}_n").alias("n"),
+                pl.col(f"{side}_ci_low").alias("ci_low"),
+                pl.col(f"{side}_ci_high").alias("ci_high"),
+                pl.col(f"{side}_n").is_null().alias("suppressed"),
+            )
+            for side in CHECKLIST_SIDES
+        ]
+    )
 
 
 def by_wait(
