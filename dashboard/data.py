@@ -369,8 +369,8 @@ def answer(filters: Filters, quarter: str) -> str:
 @st.cache_data(show_spinner=False)
 def largest_moves(
     names: Sequence[str], dimensions: Sequence[str], filters: Filters, quarter: str
-) -> list[kpis.Move]:
-    """Return the largest significant moves of the quarter."""
+) -> kpis.Moves:
+    """Return the largest significant moves of the quarter, and how many groups were tested."""
     return kpis.largest_moves(engine(), tuple(names), tuple(dimensions), filters, quarter)
 
 

@@ -15,7 +15,7 @@ from metrics.analyses.a11_report import a11_report, shown
 from metrics.analyses.equity import breakdown
 from metrics.analyses.kpis import quarters_back, tile
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import format_value
+from metrics.formatting import NOT_ASKED, SUPPRESSED, format_value
 from metrics.query import Engine, Filters, Query
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -299,6 +299,37 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
     assert (
         app.session_state[SESSION_KEY].exhibits[0].title == "Trust across the journey of Vessel Registration"
     )
+
+
+def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
+    one = {"from": LATEST, "to": LATEST}
+    # Vessel Registration's live chat in one quarter: every age band hidden. The page says so, draws no
+    # chart of empty axes and does not say "no group differs" of groups it could not compare.
+    app = open_page("equity", service="Vessel Registration", channel="live_chat", **one)
+    assert not app.exception
+    assert [i.value for i in app.info] == [
+        "The trust answers by age band in this view are all hidden (†): fewer than 10 responses each.",
+        "The answers on the four themes by age band in this view are all hidden (†): fewer than 10 responses each.",
+    ]
+    assert not app.get("vega_lite_chart")
+    assert not [m for m in app.markdown if "differs from the rest" in m.value]
+    # Business Licensing's self-service kiosks have no survey answers at all: "no data", not hidden.
+    app = open_page("equity", service="Business Licensing", channel="self_service_kiosk", **one)
+    assert "No trust answers by age band in this view." in [i.value for i in app.info]
+    assert any("against the overall **no data**" in m.value for m in app.markdown)
+    # By channel, the themes the v2-only channels' surveys did not ask are "not asked", not hidden.
+    app = open_page("equity", by="channel", **one)
+    grid = app.dataframe[1].value
+    assert grid.loc[grid["Channel"] == "Email", "Ease"].tolist() == [NOT_ASKED]
+    assert SUPPRESSED not in grid["Ease"].tolist()
+    # The overview of the hidden view compares nothing, and says so rather than "nothing moved".
+    app = open_page("overview", service="Vessel Registration", channel="live_chat", **one)
+    info = [i.value for i in app.info]
+    assert (
+        f"No service or segment has answers shown in both quarters to compare between FY2026 Q3 and {LATEST}: "
+        "nothing can be said of what changed in this view."
+    ) in info
+    assert not [i for i in info if "moved beyond sampling noise" in i]
 
 
 def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:

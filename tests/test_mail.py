@@ -23,7 +23,7 @@ from test_briefing import EQUITY, numbers_rows, tables
 from cx import mail
 from cx.cli import main
 from dashboard.deck import PPTX
-from metrics.formatting import SUPPRESSED
+from metrics.formatting import NOT_ASKED, SUPPRESSED
 from metrics.query import Engine, Query
 
 SENDER = "cx-briefings@agency.gov"
@@ -104,7 +104,8 @@ def test_cx_brief_mails_the_deck_it_wrote_with_no_hidden_value(
     content = attached.get_content()
     assert content == out.read_bytes()
 
-    # The attachment opens, and a hidden group's row holds only the symbol, on every slide.
+    # The attachment opens, and a hidden group's row holds only the symbol (or "not asked", for a theme
+    # its surveys did not ask), on every slide.
     presentation = Presentation(io.BytesIO(content))
     groups = sample_engine.run(
         Query.of("trust", by=["age_band"], where={"service": "Passport Services", "channel": "phone"},
@@ -118,7 +119,7 @@ def test_cx_brief_mails_the_deck_it_wrote_with_no_hidden_value(
         for table in tables(slide):
             for row in table:
                 if row[0] in hidden:
-                    assert all(cell in (SUPPRESSED, "") for cell in row[1:]), row
+                    assert all(cell in (SUPPRESSED, "", NOT_ASKED) for cell in row[1:]), row
 
     # The body lists the deck's key figures as its KPI slide does, and where they came from.
     body = message.get_body(("plain",))

@@ -7,10 +7,12 @@ import streamlit as st
 
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
+from metrics.analyses.equity import Breakdown
 from metrics.analyses.kpis import reading_order
+from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
-from metrics.formatting import format_value, suppression_note
+from metrics.formatting import NOT_ASKED, SUPPRESSED, format_statistic, format_value, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Query
 
@@ -64,26 +66,18 @@ def render() -> None:
         who, population = f", customers {words}", f"all customers {words}"
     st.markdown(
         f"**{metric.label}** by {_label(dimension).lower()}{state.inert(who)}, against the overall "
-        f"**{format_value(overall['value'], metric.format)}** for {state.inert(population)} "
-        f"(n = {format_value(overall['n'], 'integer')}) in {scope}."
+        f"**{format_statistic(overall['value'], overall['suppressed'], metric.format)}** for "
+        f"{state.inert(population)} (n = {format_statistic(overall['n'], overall['suppressed'], 'integer')}) "
+        f"in {scope}."
     )
     groups = data.labelled(result.groups)
-    exhibits.chart(
-        f"{metric.label} by {_label(dimension).lower()}{who}",
-        charts.groups(groups, dimension, metric, overall["value"]),
-        tables.readable(groups, metric, [dimension]),
-        _alt_text(groups, dimension, metric),
-        numbers=result.groups,
-        metrics=[name],
-    )
-    st.markdown(tables.gaps_in_words(groups, dimension, metric))
-    st.caption(FAMILY_NOTE)
     threshold = engine.threshold(metric)
-    hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
-    if hidden:
-        st.markdown(
-            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than {threshold} responses †."
-        )
+    unshown = _unshown(groups, f"{metric.label.lower()} answers by {_label(dimension).lower()}", threshold)
+    if unshown:
+        # Nothing to draw or compare: no chart of empty axes, no "no group differs" from no groups.
+        st.info(unshown)
+    else:
+        _groups(result, groups, dimension, metric, who, name)
     if result.ignored_filters:
         st.caption(
             f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."
@@ -93,26 +87,60 @@ def render() -> None:
     computed = data.theme_grid(dimension, filters, within)
     grid = data.labelled(computed)
     labels = {n: data.metric(n).label for n in THEME_METRICS}
-    exhibits.chart(
-        f"The four themes by {_label(dimension).lower()}{who}",
-        charts.heatmap(grid, dimension, labels),
-        _grid_table(grid, dimension, labels),
-        _grid_alt(grid, dimension, labels),
-        numbers=computed,
-        metrics=THEME_METRICS,
-        table_title="Numbers behind the heat map",
-    )
+    unshown = _unshown(grid, f"answers on the four themes by {_label(dimension).lower()}", threshold)
+    if unshown:
+        st.info(unshown)
+    else:
+        exhibits.chart(
+            f"The four themes by {_label(dimension).lower()}{who}",
+            charts.heatmap(grid, dimension, labels),
+            _grid_table(grid, dimension, labels),
+            _grid_alt(grid, dimension, labels),
+            numbers=computed,
+            metrics=THEME_METRICS,
+            table_title="Numbers behind the heat map",
+        )
     st.caption(suppression_note(threshold))
+
+
+def _unshown(frame: pl.DataFrame, what: str, threshold: int) -> str:
+    """Why a breakdown has nothing to show, "" when it has: no rows at all, or every one hidden."""
+    if frame.is_empty():
+        return f"No {what} in this view."
+    if frame.filter(~pl.col("suppressed")).is_empty():
+        return (
+            f"The {what} in this view are all hidden ({SUPPRESSED}): fewer than {threshold} responses each."
+        )
+    return ""
+
+
+def _groups(
+    result: Breakdown, groups: pl.DataFrame, dimension: str, metric: Metric, who: str, name: str
+) -> None:
+    """Each group against the overall: the chart, its gaps beyond noise in words, the hidden groups."""
+    exhibits.chart(
+        f"{metric.label} by {_label(dimension).lower()}{who}",
+        charts.groups(groups, dimension, metric, result.overall["value"]),
+        tables.readable(groups, metric, [dimension]),
+        _alt_text(groups, dimension, metric),
+        numbers=result.groups,
+        metrics=[name],
+    )
+    st.markdown(tables.gaps_in_words(groups, dimension, metric))
+    st.caption(FAMILY_NOTE)
+    hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
+    if hidden:
+        st.markdown(
+            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than "
+            f"{data.engine().threshold(metric)} responses †."
+        )
 
 
 def _label(dimension: str) -> str:
     return DIMENSIONS[dimension].label
 
 
-def _alt_text(groups: pl.DataFrame, dimension: str, metric: object) -> str:
-    from metrics.catalog import Metric
-
-    assert isinstance(metric, Metric)
+def _alt_text(groups: pl.DataFrame, dimension: str, metric: Metric) -> str:
     parts = [
         f"{row[dimension]} {format_value(row['value'], metric.format) if not row['suppressed'] else 'hidden'}"
         for row in groups.iter_rows(named=True)
@@ -130,17 +158,16 @@ def _grid_table(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> p
     for name, label in labels.items():
         cells = {row[dimension]: row for row in grid.filter(pl.col("metric") == name).iter_rows(named=True)}
         table[label] = [
-            format_value(None if cells.get(g, {}).get("suppressed", True) else cells[g]["value"], "percent")
+            # A group is listed for answering some theme: one it has no row of, its surveys did not ask.
+            format_statistic(cells[g]["value"], cells[g]["suppressed"], "percent") if g in cells else NOT_ASKED
             for g in groups
         ]
     return pl.DataFrame(table)
 
 
 def _grid_alt(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> str:
-    lowest = grid.filter(~pl.col("suppressed")).sort("value").head(1)
-    if lowest.is_empty():
-        return "Heat map of the four themes: every cell hidden for privacy."
-    row = lowest.row(0, named=True)
+    # Drawn only with a cell shown (_unshown): the lowest of them is there to name.
+    row = grid.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).sort("value").row(0, named=True)
     return (
         f"Heat map of trust, ease, effectiveness and emotion by {_label(dimension).lower()}; the lowest cell is "
         f"{labels[row['metric']]} for {row[dimension]} at {format_value(row['value'], 'percent')}. "

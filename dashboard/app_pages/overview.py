@@ -56,11 +56,17 @@ def render() -> None:
         for name, tile in zip(HEADLINE, results, strict=True)
         if name in THEME_METRICS and isinstance(tile, Tile)
     )
-    moves = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else []
-    if not moves:
+    found = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else None
+    moves = found.listed if found else ()
+    between = f"between {quarters_back(quarter, 1)} and {quarter}"
+    if not (found and found.tested):
         st.info(
-            f"No service or segment moved beyond sampling noise between {quarters_back(quarter, 1)} and {quarter}."
+            f"No service or segment has answers shown in both quarters to compare {between}: nothing can be "
+            "said of what changed in this view."
         )
+    elif not moves:
+        compared = f"{found.tested:,} change{'s' if found.tested > 1 else ''} compared"
+        st.info(f"No service or segment moved beyond sampling noise {between} ({compared}).")
     else:
         st.caption(
             "The largest moves beyond sampling noise (95% level) across services and customer segments. "
@@ -160,6 +166,9 @@ def failing_whom(filters: Filters) -> None:
         )
     with st.spinner("Comparing every equity group with its peers…"):
         found = data.equity_gaps(filters, floor / 100)
+    if not found.tested:
+        st.info("No equity group has enough answers in this view to be compared with its peers.")
+        return
     st.caption(
         "Each equity group against the people it is one of: everyone in the view, or all who share one "
         "other trait with it (another equity group, a channel, a service, a segment or a quarter), for "
@@ -168,9 +177,6 @@ def failing_whom(filters: Filters) -> None:
         "surely is (the end of its 95% interval nearest zero). People who did not report a trait are "
         "not ranked."
     )
-    if not found.tested:
-        st.info("No equity group has enough answers in this view to be compared with its peers.")
-        return
     labels = data.channel_labels()
     for heading, listed, none in (
         ("Served worse than their peers", found.below, "No group is served worse than its peers"),

@@ -78,7 +78,7 @@ def _moves(engine: Engine, quarter: str) -> list[Alert]:
     )
     labels = channel_labels(engine)
     told = []
-    for move in found:
+    for move in found.listed:
         metric, delta = move.metric, move.difference.delta or 0.0
         worse = (delta < 0) == (metric.direction == "higher_is_better")
         group = labels.get(move.group, move.group)

@@ -275,6 +275,15 @@ class Move:
     basis: Basis = SAME  # the like-for-like basis when the group's population changed
 
 
+@dataclass(frozen=True)
+class Moves:
+    """The largest moves beyond noise, and how many groups' changes were tested to find them: none
+    tested is nothing compared, not "nothing moved"."""
+
+    listed: tuple[Move, ...]
+    tested: int
+
+
 def largest_moves(
     engine: Engine,
     names: tuple[str, ...],
@@ -282,9 +291,9 @@ def largest_moves(
     filters: Filters,
     quarter: str,
     limit: int = 8,
-) -> list[Move]:
+) -> Moves:
     """Return the largest changes beyond noise from the previous quarter, across groups of `dimensions`,
-    each tested with Holm's adjustment over every group tested. A group whose channels or survey
+    each tested with Holm's adjustment over every group tested, and how many were. A group whose channels or survey
     versions changed is compared like for like, or left out when no part of it was asked in both."""
     previous = quarters_back(quarter, 1)
     asked = [
@@ -354,4 +363,5 @@ def largest_moves(
     moves.sort(key=lambda m: -abs(m.difference.z or 0))
     # A segment served by one service moves exactly as that service: list the move once.
     unique = {(m.metric.name, m.previous, m.current): m for m in reversed(moves)}
-    return [m for m in moves if unique[(m.metric.name, m.previous, m.current)] is m][:limit]
+    listed = [m for m in moves if unique[(m.metric.name, m.previous, m.current)] is m][:limit]
+    return Moves(tuple(listed), len(tested))
