@@ -449,14 +449,30 @@ def test_trends_draws_the_target_and_the_events_of_the_services_shown() -> None:
     assert events and "Hurricane season" in events[0] and "passport" in events[0]
 
 
-def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date() -> None:
+def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date(sample_engine: Engine) -> None:
+    from metrics.analyses.value import load_assumptions, year_to_date
+
     # The default baseline of FY2026 Q4 is FY2025 Q4, the sample's disaster surge.
     app = open_page("value")
     assert not app.exception
     assert any(m.value.startswith("**Baseline: FY2025 Q4** (four quarters before") for m in app.markdown)
     warned = [w.value for w in app.warning if "unusual quarter" in w.value]
     assert len(warned) == 1 and "the mean wait in FY2025 Q4" in warned[0], warned
-    assert any("**FY2026 to date (FY2026 Q1 to FY2026 Q4):**" in c.value for c in app.caption)
+    # The year to date is each quarter against its own baseline, a year before it, not FY2025 Q4.
+    _, sums = year_to_date(sample_engine, Filters(start="FY2023 Q1", end=LATEST), LATEST, load_assumptions())
+    assert any(
+        f"**FY2026 to date (FY2026 Q1 to FY2026 Q4):** ${sums['cost_avoided']:,.0f}, each quarter against its "
+        "own baseline (the same season a year earlier)." in c.value
+        for c in app.caption
+    )
+    # A view of FY2023 alone has no quarter before its first: the baseline falls inside the year, and
+    # the year to date is not computed, rather than the page failing.
+    early = open_page("value", **{"from": "FY2023 Q1", "to": "FY2023 Q4"})
+    assert not early.exception and not early.error
+    assert any(
+        "not computed: the baseline FY2023 Q1 is not before every quarter of the year." in c.value
+        for c in early.caption
+    )
     # The working is a table the deck and CSV carry, and its results are the figures on the cards.
     working = app.table[0].value
     cards = {m.label: m.value for m in app.metric}

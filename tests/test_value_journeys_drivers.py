@@ -13,7 +13,7 @@ import pytest
 from conftest import EngineFactory
 
 from metrics.analyses import drivers, journeys
-from metrics.analyses.value import Assumptions, load_assumptions, value
+from metrics.analyses.value import Assumptions, load_assumptions, value, year_to_date, year_to_date_blocked
 from metrics.errors import CxError
 from metrics.formatting import NO_DATA, SUPPRESSED
 from metrics.query import Filters, Query
@@ -69,6 +69,37 @@ def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: Eng
     found = value(engine, Filters(), "FY2026 Q1", Assumptions(None, 50.0, {"website": 0.5}, {}))
     assert found.baseline == "FY2025 Q1"
     assert found.moved_to_self_service == pytest.approx(0)
+
+
+def test_the_year_to_date_sums_each_quarter_against_its_own_baseline(make_engine: EngineFactory) -> None:
+    then_q2, now_q2 = datetime(2025, 2, 15), datetime(2026, 2, 15)  # FY2025 Q2 and FY2026 Q2
+    engine = make_engine(
+        transactions=_rows(40, completed_at=BASELINE, channel="website")
+        + _rows(60, completed_at=BASELINE, channel="phone")
+        + _rows(120, completed_at=NOW, channel="website")
+        + _rows(80, completed_at=NOW, channel="phone")
+        + _rows(50, completed_at=then_q2, channel="website")
+        + _rows(50, completed_at=then_q2, channel="phone")
+        + _rows(30, completed_at=now_q2, channel="website")
+        + _rows(70, completed_at=now_q2, channel="phone"),
+    )
+    shipped = Assumptions(None, 50.0, {"website": 0.5, "phone": 10.0}, {"phone": 6.0})
+    # FY2026 Q1 against FY2025 Q1: 40 moved, $380 (the hand computation above). FY2026 Q2 against
+    # FY2025 Q2: self-service 50% then 30%, 100 x -0.2 = -20 moved, -20 x $9.50 = -$190. Together $190.
+    span, sums = year_to_date(engine, Filters(), "FY2026 Q2", shipped)
+    assert span == "FY2026 to date (FY2026 Q1 to FY2026 Q2)"
+    assert sums["cost_avoided"] == pytest.approx(190)
+    # Against one chosen baseline, FY2025 Q1 (40%), FY2026 Q2 moved 100 x -0.1 = -10, -$95: $285.
+    chosen = shipped.adjusted(baseline_quarter="FY2025 Q1")
+    assert year_to_date(engine, Filters(), "FY2026 Q2", chosen)[1]["cost_avoided"] == pytest.approx(285)
+    assert year_to_date_blocked("FY2026 Q2", chosen) is None
+    # A chosen baseline inside the year leaves FY2026 Q1 nothing before it: not computed, no error.
+    inside = shipped.adjusted(baseline_quarter="FY2026 Q1")
+    assert (
+        year_to_date_blocked("FY2026 Q2", inside)
+        == "the baseline FY2026 Q1 is not before every quarter of the year"
+    )
+    assert year_to_date(engine, Filters(), "FY2026 Q2", inside)[1] == dict.fromkeys(sums)
 
 
 def test_the_shipped_assumptions_load() -> None:

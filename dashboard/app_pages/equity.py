@@ -159,7 +159,9 @@ def _grid_table(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> p
         cells = {row[dimension]: row for row in grid.filter(pl.col("metric") == name).iter_rows(named=True)}
         table[label] = [
             # A group is listed for answering some theme: one it has no row of, its surveys did not ask.
-            format_statistic(cells[g]["value"], cells[g]["suppressed"], "percent") if g in cells else NOT_ASKED
+            format_statistic(cells[g]["value"], cells[g]["suppressed"], "percent")
+            if g in cells
+            else NOT_ASKED
             for g in groups
         ]
     return pl.DataFrame(table)

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
-from metrics.analyses.value import Assumptions, Value, baseline_choices, baseline_for
+from metrics.analyses.value import Assumptions, Value, baseline_choices, baseline_for, year_to_date_blocked
 from metrics.errors import CxError
 from metrics.formatting import SUPPRESSED, format_value
 
@@ -58,7 +58,9 @@ def render() -> None:
                 "compare with another baseline before quoting it. " + _against_usual(steadier),
                 icon=":material/warning:",
             )
-        _headline(figures, data.value_year_to_date(filters, quarter, assumptions), unusual, steadier)
+        _headline(
+            figures, data.value_year_to_date(filters, quarter, assumptions), unusual, steadier, assumptions
+        )
         _workings(figures, assumptions)
         _channels(figures)
         if figures.gaps:
@@ -67,15 +69,21 @@ def render() -> None:
             )
 
 
+# A figure or input the page could not work out, whether an input was hidden (†) or had no data: the
+# warning below the figures says which, so no mark here claims one of the two.
+NOT_COMPUTED = "not computed"
+UNKNOWN = "unknown"
+
+
 def _money(amount: float | None) -> str:
     if amount is None:
-        return SUPPRESSED
+        return NOT_COMPUTED
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.0f}"
 
 
 def _count(amount: float | None, unit: str) -> str:
-    return SUPPRESSED if amount is None else f"{amount:,.0f} {unit}".strip()
+    return NOT_COMPUTED if amount is None else f"{amount:,.0f} {unit}".strip()
 
 
 def _against_usual(steadier: Value | None) -> str:
@@ -92,11 +100,22 @@ def _against_usual(steadier: Value | None) -> str:
 
 
 def _headline(
-    v: Value, to_date: tuple[str, dict[str, float | None]], unusual: list[str], steadier: Value | None
+    v: Value,
+    to_date: tuple[str, dict[str, float | None]],
+    unusual: list[str],
+    steadier: Value | None,
+    assumptions: Assumptions,
 ) -> None:
     """The four figures a leader quotes, each with what it rests on and its fiscal year to date; against
     an unusual baseline, each says so and gives its figure against the nearest usual one."""
     span, sums = to_date
+    blocked = year_to_date_blocked(v.quarter, assumptions)
+    if blocked:
+        how = f": {blocked}"
+    elif assumptions.baseline_quarter:
+        how = f", each quarter against {assumptions.baseline_quarter}"
+    else:
+        how = ", each quarter against its own baseline (the same season a year earlier)"
     cards = (
         (
             "Cost avoided by the self-service shift",
@@ -139,7 +158,9 @@ def _headline(
         ]
     exhibits.figures(
         [
-            Figure(label, shown, f"{note}; {v.quarter} against {v.baseline}; {span}: {total}.{caveat}{also}")
+            Figure(
+                label, shown, f"{note}; {v.quarter} against {v.baseline}; {span}: {total}{how}.{caveat}{also}"
+            )
             for (label, shown, note), total, also in zip(cards, so_far, against, strict=True)
         ]
     )
@@ -148,18 +169,18 @@ def _headline(
         for column, (label, shown, note), total in zip(st.columns(2), row, totals, strict=True):
             with column.container(border=True):
                 st.metric(label, shown)
-                st.caption(f"{note}.  \n**{span}:** {total}, each quarter against its own baseline.")
+                st.caption(f"{note}.  \n**{span}:** {total}{how}.")
 
 
 def _workings(v: Value, a: Assumptions) -> None:
     """Say how each figure is worked out, with the numbers that went in."""
     st.header("How the figures are worked out")
-    share_now = format_value(v.self_service_share, "percent")
-    share_then = format_value(v.baseline_self_service_share, "percent")
+    share_now = _input(v.self_service_share, "percent")
+    share_then = _input(v.baseline_self_service_share, "percent")
     rows = (
         (
             "Moved to self-service",
-            f"transactions in {v.quarter} ({_count(v.transactions, '')}) x the rise in the self-service share "
+            f"transactions in {v.quarter} ({_input(v.transactions, 'integer')}) x the rise in the self-service share "
             f"({share_then} in {v.baseline} to {share_now})",
             _count(v.moved_to_self_service, "transactions"),
         ),
@@ -183,8 +204,8 @@ def _workings(v: Value, a: Assumptions) -> None:
         ),
         (
             "Customer hours saved",
-            f"(mean wait {format_value(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
-            f"{format_value(v.mean_wait, 'duration')} now) x {_count(v.answered_contacts, 'answered contacts')} "
+            f"(mean wait {_input(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
+            f"{_input(v.mean_wait, 'duration')} now) x {_input(v.answered_contacts, 'integer')} answered contacts "
             "/ 3600",
             _count(v.customer_hours_saved, "hours"),
         ),
@@ -208,11 +229,21 @@ def _workings(v: Value, a: Assumptions) -> None:
 
 
 def _money2(amount: float | None) -> str:
-    return SUPPRESSED if amount is None else f"${amount:,.2f}"
+    return UNKNOWN if amount is None else f"${amount:,.2f}"
 
 
 def _ratio(amount: float | None) -> str:
-    return SUPPRESSED if amount is None else f"{amount:.2f}"
+    return UNKNOWN if amount is None else f"{amount:.2f}"
+
+
+def _transactions(count: float | None) -> str:
+    """A channel's transactions in a quarter: a channel with none has 0, so a missing count is hidden."""
+    return SUPPRESSED if count is None else f"{count:,.0f}"
+
+
+def _input(amount: float | None, fmt: str) -> str:
+    """An input of the working: unknown when hidden or missing (the warning says which)."""
+    return UNKNOWN if amount is None else format_value(amount, fmt)
 
 
 def _channels(v: Value) -> None:
@@ -222,9 +253,7 @@ def _channels(v: Value) -> None:
         pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String).alias("label")
     )
     described = "; ".join(
-        f"{row['label']} {_count(row['baseline_transactions'], '')}-> {_count(row['transactions'], '')}".replace(
-            "  ", " "
-        )
+        f"{row['label']} {_transactions(row['baseline_transactions'])} -> {_transactions(row['transactions'])}"
         for row in table.iter_rows(named=True)
     )
     exhibits.chart(
@@ -234,8 +263,8 @@ def _channels(v: Value) -> None:
             {
                 "Channel": table["label"],
                 "Self-service": ["yes" if s else "no" for s in table["self_service"]],
-                f"Transactions {v.baseline}": [_count(x, "").strip() for x in table["baseline_transactions"]],
-                f"Transactions {v.quarter}": [_count(x, "") for x in table["transactions"]],
+                f"Transactions {v.baseline}": [_transactions(x) for x in table["baseline_transactions"]],
+                f"Transactions {v.quarter}": [_transactions(x) for x in table["transactions"]],
                 "Cost per transaction": [
                     _money2(x) if x is not None else "no assumption" for x in table["cost"]
                 ],
@@ -293,8 +322,13 @@ def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
                         shipped.handle_minutes.get(channel, 0.0),
                         step=1.0,
                     )
+    # The default is each quarter's own (a year before it), not this quarter's for every quarter: kept
+    # unset, the year to date compares each of its quarters with its own.
     return shipped.adjusted(
-        baseline_quarter=baseline, staff_hourly_cost=staff, cost_per_transaction=costs, handle_minutes=minutes
+        baseline_quarter=None if baseline == default else baseline,
+        staff_hourly_cost=staff,
+        cost_per_transaction=costs,
+        handle_minutes=minutes,
     )
 
 

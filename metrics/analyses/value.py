@@ -261,16 +261,19 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
 
 
 def _count(row: Mapping[str, Any] | None) -> float | None:
-    return None if row is None or row["suppressed"] else float(row["n"])
+    """A channel's transactions in a quarter: none when it has no row (no transactions there), None
+    when hidden."""
+    if row is None:
+        return 0.0
+    return None if row["suppressed"] else float(row["n"])
 
 
 def _weighted(channels: pl.DataFrame, column: str, gaps: list[str]) -> float | None:
     """Mean of `column` over channels weighted by this quarter's transactions; hidden channels and
     channels without an assumption are left out and named in `gaps`."""
     usable = channels.filter(pl.col("transactions").is_not_null() & pl.col(column).is_not_null())
-    for channel in channels.filter(pl.col("transactions").is_not_null() & pl.col(column).is_null())[
-        "channel"
-    ]:
+    # A channel with no transactions this quarter weighs nothing: its missing assumption is no gap.
+    for channel in channels.filter((pl.col("transactions") > 0) & pl.col(column).is_null())["channel"]:
         gaps.append(f"no {column.replace('_', ' ')} assumption for channel '{channel}': left out of the mean")
     total = float(usable["transactions"].sum())
     if not total:
@@ -351,11 +354,30 @@ def year_to_date(
     figures, each quarter against its own baseline; a figure missing in any quarter is None."""
     last = FiscalQuarter.parse(quarter)
     quarters = [FiscalQuarter(last.year, q).label for q in range(1, last.quarter + 1)]
+    if year_to_date_blocked(quarter, assumptions):
+        return _span(quarters, last), dict.fromkeys(YEAR_TO_DATE)
     each = [value(engine, filters, q, assumptions) for q in quarters]
-    names = ("cost_avoided", "staff_hours_freed", "contacts_avoided", "customer_hours_saved")
     sums: dict[str, float | None] = {}
-    for name in names:
+    for name in YEAR_TO_DATE:
         parts = [getattr(v, name) for v in each]
         sums[name] = None if any(p is None for p in parts) else float(sum(parts))
+    return _span(quarters, last), sums
+
+
+def year_to_date_blocked(quarter: str, assumptions: Assumptions) -> str | None:
+    """Why the fiscal year to date of `quarter` cannot be summed, or None: a chosen baseline inside
+    the year leaves its quarters up to it with nothing before them to compare against."""
+    first = FiscalQuarter(FiscalQuarter.parse(quarter).year, 1)
+    baseline = assumptions.baseline_quarter
+    if baseline is not None and FiscalQuarter.parse(baseline) >= first:
+        return f"the baseline {baseline} is not before every quarter of the year"
+    return None
+
+
+# The four headline figures the year to date sums.
+YEAR_TO_DATE = ("cost_avoided", "staff_hours_freed", "contacts_avoided", "customer_hours_saved")
+
+
+def _span(quarters: list[str], last: FiscalQuarter) -> str:
     span = quarters[0] if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
-    return f"FY{last.year} to date ({span})", sums
+    return f"FY{last.year} to date ({span})"
