@@ -47,6 +47,16 @@ def in_words(frame: pl.DataFrame, fmt: str, columns: Sequence[str]) -> str:
     )
 
 
+def unshown(frame: pl.DataFrame, what: str, threshold: int, unit: str = "responses") -> str:
+    """Why a breakdown has nothing to show, "" when it has: no rows at all ("no data"), or every one
+    hidden (†). Either way there is nothing to draw or compare, and nothing to conclude."""
+    if frame.is_empty():
+        return f"No {what} in this view."
+    if frame.filter(~pl.col("suppressed")).is_empty():
+        return f"The {what} in this view are all hidden ({SUPPRESSED}): fewer than {threshold} {unit} each."
+    return ""
+
+
 def gaps_in_words(groups: pl.DataFrame, dimension: str, metric: Metric) -> str:
     """Return the groups of a breakdown (equity.Breakdown.groups) whose gap to the overall is beyond
     sampling noise, below then above it, as a sentence; or that none is."""

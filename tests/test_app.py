@@ -317,6 +317,16 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
     app = open_page("equity", service="Business Licensing", channel="self_service_kiosk", **one)
     assert "No trust answers by age band in this view." in [i.value for i in app.info]
     assert any("against the overall **no data**" in m.value for m in app.markdown)
+    # What customers say, the same: every group hidden, or no comments at all.
+    q3 = {"from": "FY2026 Q3", "to": "FY2026 Q3"}
+    app = open_page("voice", service="Vessel Registration", channel="live_chat", **q3)
+    assert "The comments by age band in this view are all hidden (†): fewer than 10 comments each." in [
+        i.value for i in app.info
+    ]
+    assert not [m for m in app.markdown if "differs from the rest" in m.value]
+    app = open_page("voice", service="Business Licensing", channel="self_service_kiosk", **q3)
+    assert "No comments by age band in this view." in [i.value for i in app.info]
+    assert any("against **no data** of all comments (n = 0)" in m.value for m in app.markdown)
     # By channel, the themes the v2-only channels' surveys did not ask are "not asked", not hidden.
     app = open_page("equity", by="channel", **one)
     grid = app.dataframe[1].value

@@ -12,7 +12,7 @@ from metrics.analyses.kpis import reading_order
 from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
-from metrics.formatting import NOT_ASKED, SUPPRESSED, format_statistic, format_value, suppression_note
+from metrics.formatting import NOT_ASKED, format_statistic, format_value, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Query
 
@@ -72,7 +72,9 @@ def render() -> None:
     )
     groups = data.labelled(result.groups)
     threshold = engine.threshold(metric)
-    unshown = _unshown(groups, f"{metric.label.lower()} answers by {_label(dimension).lower()}", threshold)
+    unshown = tables.unshown(
+        groups, f"{metric.label.lower()} answers by {_label(dimension).lower()}", threshold
+    )
     if unshown:
         # Nothing to draw or compare: no chart of empty axes, no "no group differs" from no groups.
         st.info(unshown)
@@ -87,7 +89,7 @@ def render() -> None:
     computed = data.theme_grid(dimension, filters, within)
     grid = data.labelled(computed)
     labels = {n: data.metric(n).label for n in THEME_METRICS}
-    unshown = _unshown(grid, f"answers on the four themes by {_label(dimension).lower()}", threshold)
+    unshown = tables.unshown(grid, f"answers on the four themes by {_label(dimension).lower()}", threshold)
     if unshown:
         st.info(unshown)
     else:
@@ -101,17 +103,6 @@ def render() -> None:
             table_title="Numbers behind the heat map",
         )
     st.caption(suppression_note(threshold))
-
-
-def _unshown(frame: pl.DataFrame, what: str, threshold: int) -> str:
-    """Why a breakdown has nothing to show, "" when it has: no rows at all, or every one hidden."""
-    if frame.is_empty():
-        return f"No {what} in this view."
-    if frame.filter(~pl.col("suppressed")).is_empty():
-        return (
-            f"The {what} in this view are all hidden ({SUPPRESSED}): fewer than {threshold} responses each."
-        )
-    return ""
 
 
 def _groups(

@@ -142,11 +142,17 @@ def who_says(found: list[Metric], filters: Filters) -> None:
     metric = data.metric(name)
     result = data.breakdown(name, dimension, filters, ())
     groups = data.labelled(result.groups)
+    overall = result.overall
     st.markdown(
         f"**{metric.label}**: share of comments by {DIMENSIONS[dimension].label.lower()}, against "
-        f"**{format_value(result.overall['value'], 'percent')}** of all comments "
-        f"(n = {format_value(result.overall['n'], 'integer')}) in {describe(filters)}."
+        f"**{format_statistic(overall['value'], overall['suppressed'], 'percent')}** of all comments "
+        f"(n = {format_statistic(overall['n'], overall['suppressed'], 'integer')}) in {describe(filters)}."
     )
+    threshold = data.engine().threshold(metric)
+    why = tables.unshown(groups, f"comments by {DIMENSIONS[dimension].label.lower()}", threshold, "comments")
+    if why:
+        st.info(why)  # nothing to draw, and no "no group differs" of groups not compared
+        return
     exhibits.chart(
         f"{metric.label} by {DIMENSIONS[dimension].label.lower()}",
         charts.groups(
@@ -169,8 +175,7 @@ def who_says(found: list[Metric], filters: Filters) -> None:
     hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
     if hidden:
         st.markdown(
-            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than "
-            f"{data.engine().threshold(metric)} comments †."
+            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than {threshold} comments †."
         )
 
 
