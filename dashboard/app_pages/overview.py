@@ -13,7 +13,7 @@ from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import HEADLINE, OVERVIEW_TILES, Tile, describe_tile, quarters_back, tile_value
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
-from metrics.formatting import NOT_APPLICABLE, format_delta, format_value, suppression_note
+from metrics.formatting import NO_DATA, NOT_APPLICABLE, format_delta, format_value, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Filters
 
@@ -34,9 +34,16 @@ def render() -> None:
     )
     responses, rate, *results = data.tiles_or_problems(OVERVIEW_TILES, filters, quarter)
     if isinstance(responses, Tile) and isinstance(rate, Tile):
+        # Hidden (†) and none are different: "no data" is said in words, not as a mark.
+        count, share = tile_value(responses), tile_value(rate)
         st.markdown(
-            f"**{format_value(responses.current['value'], 'integer')} responses** in {quarter}; "
-            f"response rate **{format_value(rate.current['value'], 'percent')}** of customers offered the survey"
+            ("**No responses**" if count == NO_DATA else f"**{count} responses**")
+            + f" in {quarter}; "
+            + (
+                "response rate unknown: no record of customers offered the survey"
+                if share == NO_DATA
+                else f"response rate **{share}** of customers offered the survey"
+            )
             + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
         )
     internal = exhibits.briefing().provenance.release
