@@ -342,7 +342,9 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
     assert not [i for i in info if "moved beyond sampling noise" in i]
     # With no survey answers at all, the responses line says none, not †.
     app = open_page("overview", service="Business Licensing", channel="self_service_kiosk", **q3)
-    assert any(m.value.startswith("**No responses** in FY2026 Q3; response rate unknown") for m in app.markdown)
+    assert any(
+        m.value.startswith("**No responses** in FY2026 Q3; response rate unknown") for m in app.markdown
+    )
 
 
 def test_equity_names_channels_as_people_do_when_narrowed_to_one() -> None:

@@ -11,6 +11,7 @@ import pytest
 from conftest import EngineFactory
 from streamlit.testing.v1 import AppTest
 
+from dashboard.briefing import SESSION_KEY, csv_bytes
 from metrics.analyses import outcomes as progress_of
 from metrics.analyses.outcomes import AT_RISK, HIDDEN, NO_DATA, OFF_TRACK, ON_TRACK, describe, judge
 from metrics.catalog import load_catalog
@@ -170,6 +171,9 @@ def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFac
     strict = make_engine(min_n=150, responses=rows)
     hidden = progress_of.progress(strict, outcome, "FY2026 Q2")
     assert hidden.measures[0].status == HIDDEN
+    # Its equity groups are all hidden too: nothing judged, and the outcome is hidden, not "no data".
+    assert hidden.equity is not None and hidden.equity.status == HIDDEN
+    assert (hidden.status, hidden.headline) == (HIDDEN, HIDDEN)
     # In FY2026 Q1 no one gave an age band: the equity objective has no data, so the outcome's status
     # (its measure's: one quarter to judge by) says that part was not judged.
     earlier = progress_of.progress(engine, outcome, "FY2026 Q1")
@@ -226,6 +230,36 @@ def test_a_gap_wider_than_its_limit_before_its_date_says_how_sure_that_is(
     assert equity is not None and equity.status == AT_RISK
     assert equity.reason == f"{reason}, and a gap's pace is not projected (it has no test) before FY2026 Q4"
     assert f"in FY2026 Q2 ({noise}) against at most" in describe(equity)
+
+
+def test_an_equity_gap_of_hidden_groups_is_hidden_not_no_data(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    q2 = datetime(2026, 2, 15)
+    folder = tmp_path / "outcomes"
+    folder.mkdir()
+    (folder / "travelers.toml").write_text(
+        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
+        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
+        '[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = 0.1\nby = "FY2026 Q4"\n',
+        encoding="utf-8",
+    )
+    # 40 answers aged 35-44 and 4 aged 65+ under a minimum of 10: the 65+ group is hidden, so there are
+    # two groups but no two shown: the gap is hidden, not missing.
+    rows = [*trust_answers(q2, 30, 10, age_band="35-44"), *trust_answers(q2, 2, 2, age_band="65+")]
+    engine = make_engine(min_n=10, responses=rows)
+    (outcome,), _ = load_outcomes(engine.catalog.metrics, folder)
+    equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity
+    assert equity is not None
+    assert (equity.status, equity.reason) == (
+        HIDDEN,
+        "too few responses in FY2026 Q2 to show two groups to compare",
+    )
+    # Only the 35-44 group answered: one group, nothing to compare, and nothing hidden.
+    engine = make_engine(min_n=10, responses=trust_answers(q2, 30, 10, age_band="35-44"))
+    equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity
+    assert equity is not None
+    assert (equity.status, equity.reason) == (NO_DATA, "fewer than two groups with answers in FY2026 Q2")
 
 
 @pytest.mark.parametrize(
@@ -291,6 +325,15 @@ def test_the_outcomes_page_shows_each_outcome_and_its_status(
         status = progress_of.progress(sample_engine, outcome, "FY2026 Q4").headline
         assert any(h.startswith(f"{outcome.customer}: ") and h.endswith(status) for h in headers), headers
     assert not app.warning  # every shipped file reads
+    # Boaters' urban and rural groups are hidden in FY2026 Q4 on this sample: its gap is hidden, and
+    # its export says so in the value and the status alike.
+    briefing = app.session_state[SESSION_KEY]
+    boaters = next(e for e in briefing.exhibits if e.title.startswith("Boaters"))
+    written = csv_bytes(boaters, briefing.provenance).decode()
+    assert (
+        "\ngap:ease,FY2026 Q4,†,0.05,FY2027 Q4,hidden,too few responses in FY2026 Q4 to show two groups"
+        in written
+    )
 
 
 def test_the_widest_gap_is_tested_as_one_of_every_pair() -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current
-from metrics.analyses.outcomes import RULE, OutcomeProgress, Progress, describe
+from metrics.analyses.outcomes import HIDDEN, RULE, OutcomeProgress, Progress, describe
 from metrics.formatting import format_value
 
 # How each status reads at a glance: a word and a symbol, never colour alone.
@@ -107,10 +107,12 @@ def _numbers(rows: list[Progress], gap: Progress | None) -> pl.DataFrame:
             "measure": [f"gap:{p.metric}" if p is gap else p.metric for p in rows],
             "quarter": [p.quarter for p in rows],
             "value": [p.latest for p in rows],
-            "target": [p.target for p in rows],
+            # Text, so that the export's marks for a hidden value (†) or none ("no data") leave it be.
+            "target": [f"{p.target:g}" for p in rows],
             "by": [p.by for p in rows],
             "status": [p.status for p in rows],
             "reason": [p.reason for p in rows],
+            "suppressed": [p.status == HIDDEN for p in rows],
         },
         schema_overrides={"value": pl.Float64},
     )

@@ -89,9 +89,10 @@ class OutcomeProgress:
 
     @property
     def status(self) -> str:
-        """The outcome's overall status: its worst judged one (off track, at risk, on track)."""
+        """The outcome's overall status: its worst judged one (off track, at risk, on track); with none
+        judged, hidden when a part is hidden, else no data."""
         judged = [p.status for p in self.parts]
-        for status in (OFF_TRACK, AT_RISK, ON_TRACK):
+        for status in (OFF_TRACK, AT_RISK, ON_TRACK, HIDDEN):
             if status in judged:
                 return status
         return NO_DATA
@@ -106,7 +107,7 @@ class OutcomeProgress:
         """The status as a leader should read it: "on track" while a part is hidden or has no data
         would claim more than the data does, so the parts not judged are counted with it."""
         left_out = self.unjudged
-        if not left_out or self.status == NO_DATA:
+        if not left_out or self.status in (HIDDEN, NO_DATA):
             return self.status
         return f"{self.status} so far: {len(left_out)} of {len(self.parts)} not judged"
 
@@ -205,16 +206,16 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     widest: tuple[str, str] | None = None
     tested: bool | None = None
     noise = False  # the limit lies within the 95% interval of the latest widest gap
+    hidden = False  # the latest quarter has groups, too few of them shown to compare
     for q in quarters_between(filters.start or quarter, quarter):
         # "Not reported" is no group of people: the objective is about the groups people are in.
-        shown = result.filter(
-            (pl.col("fiscal_quarter") == q)
-            & ~pl.col("suppressed")
-            & pl.col("value").is_not_null()
-            & (pl.col(objective.dimension) != NOT_REPORTED)
+        groups = result.filter(
+            (pl.col("fiscal_quarter") == q) & (pl.col(objective.dimension) != NOT_REPORTED)
         )
+        shown = groups.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
         if shown.height < 2:
             history.append((q, None))
+            hidden = q == quarter and groups.height >= 2 and bool(groups["suppressed"].any())
             continue
         ordered = shown.sort("value")
         low, high = ordered.row(0, named=True), ordered.row(-1, named=True)
@@ -227,8 +228,10 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
     )
     latest = dict(history).get(quarter)
-    if latest is None:
-        status, reason = NO_DATA, f"fewer than two groups shown in {quarter}"
+    if latest is None and hidden:
+        status, reason = HIDDEN, f"too few responses in {quarter} to show two groups to compare"
+    elif latest is None:
+        status, reason = NO_DATA, f"fewer than two groups with answers in {quarter}"
     else:
         status, reason = judge(
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
