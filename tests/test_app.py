@@ -291,7 +291,7 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
         m.endswith("too few answers shown at neighbouring stages to compare them.") for m in segments
     )
     assert [i.value for i in app.info] == [
-        "No segment has trust answers to show for Vessel Registration under these filters."
+        "Every segment's trust answers for Vessel Registration under these filters are hidden (†): too few to show."
     ]
     assert len(app.get("vega_lite_chart")) == 1  # the journey's chart alone, no empty segments' chart
     assert '"strokeWidth": 28' not in app.get("vega_lite_chart")[0].proto.spec  # no stage is shaded
@@ -405,13 +405,25 @@ def test_journeys_follows_the_sidebar_service_and_concludes_nothing_from_no_data
     largest = default_service(sample_engine, Filters(start="FY2023 Q1", end=LATEST))
     assert app.selectbox(key="journey_service").value == largest
     assert any(m.value.startswith("**Lowest stage:") for m in app.markdown)
-    # A view with no answers says so and names no moment.
+    # A view whose answers are all hidden says so and names no moment; one with none says that.
     app = open_page(
         "journeys", service="Passport Services", channel="paper", **{"from": LATEST, "to": LATEST}
     )
     texts = [m.value for m in app.markdown]
     assert not any("moment" in t.lower() for t in texts), texts
-    assert app.info[0].value.startswith("No survey answers to show for Passport Services")
+    assert app.info[0].value.startswith(
+        "The survey answers for Passport Services under these filters are all hidden (†): too few at every stage"
+    )
+    app = open_page(
+        "journeys",
+        service="Business Licensing",
+        channel="self_service_kiosk",
+        **{"from": LATEST, "to": LATEST},
+    )
+    assert app.info[0].value == (
+        "No survey answers for Business Licensing under these filters, so no stage can be named. Widen the "
+        "period or the filters."
+    )
 
 
 def test_the_overview_states_the_answer_first(sample_engine: Engine) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.journeys import STAGES, Moment, offered, opening, shown
-from metrics.formatting import format_value, suppression_note
+from metrics.formatting import SUPPRESSED, format_value, suppression_note
 from metrics.measures import THEME_METRICS
 
 
@@ -37,9 +37,15 @@ def render() -> None:
     labels = {n: data.metric(n).label for n in THEME_METRICS}
     st.caption(f"{service}; {describe(filters, besides='service')}.")
     if found.empty:
+        hidden = bool(found.scores["suppressed"].any())
         st.info(
-            f"No survey answers to show for {service} under these filters, so no stage can be named. "
-            "Widen the period or the filters."
+            (
+                f"The survey answers for {service} under these filters are all hidden ({SUPPRESSED}): too few "
+                "at every stage to show"
+                if hidden
+                else f"No survey answers for {service} under these filters"
+            )
+            + ", so no stage can be named. Widen the period or the filters."
         )
         return
     if found.compared:
@@ -104,7 +110,12 @@ def render() -> None:
         )
         st.markdown(f"- **{segment}**: {said}")
     if shown(by_segment).is_empty():
-        st.info(f"No segment has {metric.label.lower()} answers to show for {service} under these filters.")
+        st.info(
+            f"Every segment's {metric.label.lower()} answers for {service} under these filters are hidden "
+            f"({SUPPRESSED}): too few to show."
+            if by_segment["suppressed"].any()
+            else f"No segment has {metric.label.lower()} answers for {service} under these filters."
+        )
     else:
         exhibits.chart(
             f"{metric.label} across the journey of {service} by segment",
