@@ -395,6 +395,12 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
+def why_empty(name: str, filters: Filters) -> str:
+    """Say why a measure has no series under the filters: not asked, or no data."""
+    return trends.why_empty(engine(), name, filters)
+
+
+@st.cache_data(show_spinner=False)
 def where_it_stops(name: str, filters: Filters) -> str | None:
     """Return where a measure's quarterly line stops before the period does, and why."""
     frame, _ = series(name, filters, "fiscal_quarter", None)

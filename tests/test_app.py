@@ -340,6 +340,13 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
         "nothing can be said of what changed in this view."
     ) in info
     assert not [i for i in info if "moved beyond sampling noise" in i]
+    # Trends: phone surveys never asked ease (they are v2): "not asked", not "no data".
+    app = open_page("trends", metric="ease", channel="phone", **{"from": "FY2025 Q1", "to": LATEST})
+    assert [i.value for i in app.info] == [
+        "Ease was not asked: the surveys answered under these filters did not ask this item."
+    ]
+    app = open_page("trends", metric="ease", service="Business Licensing", channel="self_service_kiosk", **q3)
+    assert [i.value for i in app.info] == ["No data for these filters."]
     # With no survey answers at all, the responses line says none, not †.
     app = open_page("overview", service="Business Licensing", channel="self_service_kiosk", **q3)
     assert any(

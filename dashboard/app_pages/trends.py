@@ -49,7 +49,7 @@ def render() -> None:
     by_split = None if split == NO_SPLIT else split
     frame, ignored = data.series(name, filters, grain, by_split)
     if frame.is_empty():
-        st.info("No data for these filters.")
+        st.info(data.why_empty(name, filters))
         return
     # A wording change is marked on the item it affects; a change of the channels or survey versions
     # behind a measure (its population) on that measure.

@@ -41,6 +41,17 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
 
+def why_empty(engine: Engine, name: str, filters: Filters) -> str:
+    """Say why a measure has no series at all under the filters: surveys were answered that did not
+    ask it ("not asked"), or there is simply no data."""
+    metric = engine.metric(name)
+    if "responses" in engine.inputs(metric) and surveyed(engine, filters, filters.start, filters.end):
+        return (
+            f"{metric.label} was not asked: the surveys answered under these filters did not ask this item."
+        )
+    return "No data for these filters."
+
+
 @dataclass(frozen=True)
 class WordingChange:
     """A quarter in which an A-11 item was asked differently than the quarter before."""
