@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import charts, exhibits
 from metrics.analyses.kpis import Tile, describe_tile, tile_value
 from metrics.catalog import Metric
-from metrics.formatting import NOT_APPLICABLE, format_delta, format_value
+from metrics.formatting import NOT_APPLICABLE, format_delta, format_statistic, format_value
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -52,14 +52,20 @@ def history_table(shown: list[Tile]) -> pl.DataFrame:
     quarters = [q for q, _ in shown[0].history] if shown else []
     table: dict[str, list[str]] = {"Quarter": quarters}
     for tile in shown:
-        table[tile.metric.label] = [format_value(v, tile.metric.format) for _, v in tile.history]
+        table[tile.metric.label] = [
+            format_statistic(v, q in tile.hidden_quarters, tile.metric.format) for q, v in tile.history
+        ]
     return pl.DataFrame(table)
 
 
 def history_numbers(shown: list[Tile]) -> pl.DataFrame:
-    """Return the same as history_table with the values as computed, a hidden quarter as null."""
-    quarters = [q for q, _ in shown[0].history] if shown else []
-    table: dict[str, list[object]] = {"quarter": list(quarters)}
-    for tile in shown:
-        table[tile.metric.name] = [v for _, v in tile.history]
-    return pl.DataFrame(table, schema={"quarter": pl.String, **{t.metric.name: pl.Float64 for t in shown}})
+    """Return the same as history_table with the values as computed, a measure and quarter a row: the
+    value null where hidden (`suppressed`) or without data, which its exports write apart."""
+    return pl.DataFrame(
+        [
+            {"quarter": q, "measure": t.metric.name, "value": v, "suppressed": q in t.hidden_quarters}
+            for t in shown
+            for q, v in t.history
+        ],
+        schema={"quarter": pl.String, "measure": pl.String, "value": pl.Float64, "suppressed": pl.Boolean},
+    )

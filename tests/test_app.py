@@ -301,7 +301,9 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
     )
 
 
-def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
+def test_thin_views_say_hidden_or_no_data_and_conclude_nothing(sample_engine: Engine) -> None:
+    from metrics.analyses.kpis import tiles
+
     one = {"from": LATEST, "to": LATEST}
     # Vessel Registration's live chat in one quarter: every age band hidden. The page says so, draws no
     # chart of empty axes and does not say "no group differs" of groups it could not compare.
@@ -347,6 +349,18 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing() -> None:
     ]
     app = open_page("trends", metric="ease", service="Business Licensing", channel="self_service_kiosk", **q3)
     assert [i.value for i in app.info] == ["No data for these filters."]
+    # The tiles' eight quarters: before the data begins, "no data"; a quarter too thin to show, †.
+    app = open_page("overview", **{"from": "FY2023 Q1", "to": "FY2024 Q2"})
+    lines = next(e for e in app.expander if e.label == "Numbers behind the eight-quarter lines")
+    early = lines.dataframe[0].value.set_index("Quarter")
+    assert early.loc["FY2022 Q3", "Trust"] == "no data" and early.loc["FY2023 Q1", "Trust"] != "no data"
+    found = tiles(
+        sample_engine,
+        ("trust",),
+        Filters((("service", ("Vessel Registration",)), ("channel", ("live_chat",)))),
+        LATEST,
+    )[0]
+    assert LATEST in found.hidden_quarters and dict(found.history)[LATEST] is None
     # With no survey answers at all, the responses line says none, not †.
     app = open_page("overview", service="Business Licensing", channel="self_service_kiosk", **q3)
     assert any(

@@ -127,7 +127,7 @@ def eight_quarters(shown: list[Tile]) -> None:
         return
     st.header("The last eight quarters")
     numbers = tiles.history_numbers(shown)
-    long = numbers.unpivot(index="quarter", on=[t.metric.name for t in shares], variable_name="measure")
+    long = numbers.filter(pl.col("measure").is_in([t.metric.name for t in shares]))
     labels = {t.metric.name: t.metric.label for t in shares}
     exhibits.chart(
         "The last eight quarters",

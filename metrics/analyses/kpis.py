@@ -80,6 +80,7 @@ class Tile:
     basis: Basis = SAME  # what the change compares when the population changed between the quarters
     state: str = SHOWN  # SHOWN, or why there is no value: hidden, no data, not asked, not applicable
     note: str = ""  # why, in words, when the state is not asked or not applicable
+    hidden_quarters: tuple[str, ...] = ()  # the quarters of `history` hidden, not without data
 
 
 def quarters_back(quarter: str, count: int) -> str:
@@ -205,9 +206,13 @@ def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str
     current = rows.get(quarter, empty)
     previous = rows.get(quarters_back(quarter, 1))
     history = []
+    hidden = []
     q = FiscalQuarter.parse(quarters_back(quarter, HISTORY_QUARTERS - 1))
     for _ in range(HISTORY_QUARTERS):
-        history.append((q.label, rows.get(q.label, empty)["value"]))
+        row = rows.get(q.label, empty)
+        history.append((q.label, row["value"]))
+        if row["suppressed"]:
+            hidden.append(q.label)
         q = q.next()
     return Tile(
         metric=metric,
@@ -218,6 +223,7 @@ def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str
         target=against_target(current, metric.target, metric.direction),
         history=tuple(history),
         ignored_filters=ignored,
+        hidden_quarters=tuple(hidden),
     )
 
 
