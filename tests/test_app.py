@@ -280,11 +280,14 @@ def test_journeys_on_thin_data_names_no_moment_and_says_which_themes(sample_engi
     text = [m.value for m in app.markdown]
     assert text[0].startswith("**No stage falls beyond sampling noise.** The largest fall, from ")
     assert "on trust, the only theme shown at both: within sampling noise, so no moment is named." in text[0]
-    # Its lowest stage is lowest on its face only: not beyond noise of two of the others.
+    # Its lowest stage is lowest on its face only: not beyond noise of two of the others, and two
+    # more are hidden, so not compared at all.
     assert found.lowest is not None and found.lowest.near == ("Learn", "Apply")
+    assert found.lowest.hidden == ("Decision", "Follow-up")
     assert (
         f"**Lowest stage: {found.lowest.stage}**, at 73.7% on trust, the only theme shown there, but within "
-        "sampling noise of Learn and Apply: it is not surely the lowest."
+        "sampling noise of Learn and Apply: it is not surely the lowest; Decision and Follow-up are hidden (†), "
+        "too few answers to compare."
     ) in text
     segments = [m for m in text if m.startswith("- **")]
     assert segments and all(

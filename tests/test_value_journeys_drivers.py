@@ -231,6 +231,11 @@ def test_the_lowest_stage_is_said_so_only_beyond_noise_over_every_pair_of_stages
     stages["Decision"] = (0.75, 0.03)
     found = journeys.lowest_stage(pl.DataFrame([_stage(s, "trust", v, e) for s, (v, e) in stages.items()]))
     assert found is not None and found.stage == "Wait" and found.near == () and found.beyond_noise
+    # Decision hidden: Wait is below every other stage shown, and Decision is named as not compared.
+    hidden = {**_stage("Decision", "trust", 0.75, 0.03), "value": None, "ci_low": None, "ci_high": None}
+    rows = [_stage(s, "trust", v, e) for s, (v, e) in stages.items() if s != "Decision"]
+    found = journeys.lowest_stage(pl.DataFrame([*rows, hidden | {"suppressed": True, "n": None}]))
+    assert found is not None and (found.stage, found.near, found.hidden) == ("Wait", (), ("Decision",))
 
 
 def test_the_segments_moments_are_one_family() -> None:

@@ -58,14 +58,21 @@ def render() -> None:
     if found.lowest is not None:
         low = found.lowest
         said = f"at {format_value(low.average, 'percent')} on {_themes(low.themes, 'there')}"
+        unseen = (
+            f"; {_listed(list(low.hidden))} {'is' if len(low.hidden) == 1 else 'are'} hidden ({SUPPRESSED}), "
+            "too few answers to compare"
+            if low.hidden
+            else ""
+        )
         if low.beyond_noise:
+            others = "every other stage shown" if low.hidden else "every other stage"
             st.markdown(
-                f"**Lowest stage: {low.stage}**, {said}: below every other stage beyond sampling noise."
+                f"**Lowest stage: {low.stage}**, {said}: below {others} beyond sampling noise{unseen}."
             )
         else:
             st.markdown(
                 f"**Lowest stage: {low.stage}**, {said}, but within sampling noise of {_listed(list(low.near))}: "
-                "it is not surely the lowest."
+                f"it is not surely the lowest{unseen}."
             )
     st.caption(
         "How the moment that matters is chosen: the stage where the average of the four themes falls "

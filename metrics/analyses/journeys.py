@@ -47,10 +47,11 @@ class Lowest:
     average: float
     themes: tuple[str, ...]
     near: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()  # stages with answers, none shown: not compared, and maybe lower
 
     @property
     def beyond_noise(self) -> bool:
-        """True when it is below every other stage beyond sampling noise."""
+        """True when it is below every other stage shown beyond sampling noise."""
         return not self.near
 
 
@@ -163,7 +164,11 @@ def lowest_stage(scores: pl.DataFrame) -> Lowest | None:
         if not (below and p is not None and p < ALPHA):
             near.append(second if first == stage else first)
     average = float(averages["value"][0])
-    return Lowest(stage, average, tuple(m for m in THEME_METRICS if m in themes), tuple(near))
+    answered = set(
+        scores.filter(pl.col("suppressed") | pl.col("value").is_not_null())["journey_stage"].to_list()
+    )
+    hidden = tuple(s for s in STAGES if s in answered and s not in present)
+    return Lowest(stage, average, tuple(m for m in THEME_METRICS if m in themes), tuple(near), hidden)
 
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
