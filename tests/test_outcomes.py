@@ -255,6 +255,16 @@ def test_an_equity_gap_of_hidden_groups_is_hidden_not_no_data(
         HIDDEN,
         "too few responses in FY2026 Q2 to show two groups to compare",
     )
+    # Four aged 18-24 are hidden, and the next smallest group, 30 aged 45-54, with them (else the total
+    # would give them away). The widest gap is of the two groups shown, and says so: a hidden group may
+    # lie outside them.
+    rows = [*trust_answers(q2, 30, 10, age_band="35-44"), *trust_answers(q2, 20, 20, age_band="65+")]
+    rows += [*trust_answers(q2, 15, 15, age_band="45-54"), *trust_answers(q2, 2, 2, age_band="18-24")]
+    equity = progress_of.progress(make_engine(min_n=10, responses=rows), outcome, "FY2026 Q2").equity
+    assert equity is not None and equity.unseen == 2 and equity.widest == ("65+", "35-44")
+    assert describe(equity).startswith(
+        "25.0 pts between 35-44 and 65+ of the groups shown (2 hidden, †) in FY2026 Q2"
+    )
     # Only the 35-44 group answered: one group, nothing to compare, and nothing hidden.
     engine = make_engine(min_n=10, responses=trust_answers(q2, 30, 10, age_band="35-44"))
     equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity

@@ -26,7 +26,7 @@ from metrics.compare import (
 from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
-from metrics.formatting import POINTS, format_value
+from metrics.formatting import POINTS, SUPPRESSED, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters
 from metrics.significance import ALPHA
@@ -71,6 +71,7 @@ class Progress:
     history: tuple[tuple[str, float | None], ...]  # oldest first; None where hidden or no data
     widest: tuple[str, str] | None = None  # the equity gap's lowest and highest groups
     beyond_noise: bool | None = None  # whether the widest gap is beyond sampling noise
+    unseen: int = 0  # groups hidden in the latest quarter: the widest gap is of the groups shown
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     tested: bool | None = None
     noise = False  # the limit lies within the 95% interval of the latest widest gap
     hidden = False  # the latest quarter has groups, too few of them shown to compare
+    unseen = 0
     for q in quarters_between(filters.start or quarter, quarter):
         # "Not reported" is no group of people: the objective is about the groups people are in.
         groups = result.filter(
@@ -221,6 +223,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         low, high = ordered.row(0, named=True), ordered.row(-1, named=True)
         history.append((q, float(high["value"]) - float(low["value"])))
         if q == quarter:
+            unseen = groups.height - shown.height
             widest = (str(low[objective.dimension]), str(high[objective.dimension]))
             tested, interval = widest_gap(list(ordered.iter_rows(named=True)), metric.aggregate)
             noise = interval is not None and interval[0] <= objective.max_gap <= interval[1]
@@ -245,7 +248,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     fmt = POINTS if metric.format == "percent" else metric.format
     return Progress(
         label, metric.name, fmt, "lower_is_better", objective.max_gap, objective.by, quarter,
-        status, reason, latest, tuple(history), widest, tested,
+        status, reason, latest, tuple(history), widest, tested, unseen,
     )  # fmt: skip
 
 
@@ -299,7 +302,9 @@ def describe(p: Progress) -> str:
     low, high = p.widest
     # A widest gap within noise of none says the groups may not differ at all.
     noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise: the groups may not differ"
+    # A hidden group may lie outside the two: the gap is the widest of those shown, and says so.
+    among = f" of the groups shown ({p.unseen} hidden, {SUPPRESSED})" if p.unseen else ""
     return (
-        f"{value} between {high} and {low} in {p.quarter} ({noise}) against {word} "
+        f"{value} between {high} and {low}{among} in {p.quarter} ({noise}) against {word} "
         f"{target} by {p.by}: {p.status}, {p.reason}."
     )
