@@ -94,6 +94,28 @@ def test_submission_counts_and_readiness_by_hand(imported: Path) -> None:
     assert list(rows["Passport Services"])[11:] == [name for name, _, _ in COUNT_COLUMNS]
 
 
+def test_the_reporting_page_says_unknown_counts_are_unknown_not_hidden(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    # Naturalization has no collections: its customers served and offered are not known. They are
+    # not hidden, and the page does not mark them so.
+    monkeypatch.setenv("CX_DATA_DIR", str(imported))
+    app = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=120
+    )
+    app.query_params["quarter"] = "FY2025Q1"
+    app.switch_page("app_pages/reporting.py")
+    app.run()
+    assert not app.exception
+    readiness = app.table[0].value.reset_index()
+    row = readiness[readiness["Service"] == "Naturalization"].iloc[0]
+    assert (row["Customers served"], row["Offered the survey"], row["Response rate"]) == ("unknown",) * 3
+    passports = readiness[readiness["Service"] == "Passport Services"].iloc[0]
+    assert (passports["Customers served"], passports["Offered the survey"]) == ("1,000", "70")
+
+
 def test_readiness_names_every_reason(tmp_path: Path) -> None:
     folder = write_inputs(
         tmp_path / "data",

@@ -54,8 +54,9 @@ def render() -> None:
                 "Service": services["service"],
                 "Readiness": [SHOWN_AS[r] for r in services["readiness"]],
                 "Why": services["reasons"],
-                "Customers served": [_count(v) for v in services["customers_served"]],
-                "Offered the survey": [_count(v) for v in services["customers_offered"]],
+                # Not hidden but not known: no collections were imported for the service.
+                "Customers served": [_known(v) for v in services["customers_served"]],
+                "Offered the survey": [_known(v) for v in services["customers_offered"]],
                 "Respondents": [
                     SUPPRESSED if s in report.hidden_services else _count(v)
                     for s, v in zip(services["service"], services["respondents"], strict=True)
@@ -136,6 +137,11 @@ def _answer(answer: str) -> str:
 
 def _count(value: int | None) -> str:
     return format_value(value, "integer")
+
+
+def _known(value: int | None) -> str:
+    """A count the submission takes from the collections input: "unknown" without one, never †."""
+    return "unknown" if value is None else format_value(value, "integer")
 
 
 def _due(quarter: str, due: date, today: date | None = None) -> str:
