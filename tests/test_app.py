@@ -3,6 +3,7 @@ same filters, a filter change changes them, and link parameters set and keep the
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from pathlib import Path
 
@@ -498,6 +499,20 @@ def test_trends_draws_the_target_and_the_events_of_the_services_shown() -> None:
     app = open_page("trends", metric="trust")
     events = [m.value for m in app.markdown if m.value.startswith("**Events**")]
     assert events and "Hurricane season" in events[0] and "passport" in events[0]
+
+
+def test_value_exports_channels_without_marking_what_is_not_hidden() -> None:
+    # Vessel Registration's mobile app had no transactions in FY2023 Q4: none, 0, not hidden; a
+    # self-service channel has no handle minutes: not applicable, not hidden.
+    app = open_page("value", service="Vessel Registration", **{"from": "FY2024 Q1", "to": "FY2024 Q4"})
+    found = app.session_state[SESSION_KEY]
+    exhibit = next(e for e in found.exhibits if e.title.startswith("Transactions by channel"))
+    from dashboard.briefing import csv_bytes
+
+    written = csv_bytes(exhibit, found.provenance).decode().splitlines()
+    rows = {r[0]: r for r in csv.reader(written) if r and not r[0].startswith("#")}
+    assert rows["mobile_app"][3] == "0.0" and rows["website"][5] == "not applicable"
+    assert rows["automated_phone"][2:4] == ["†", "†"]  # hidden counts stay hidden
 
 
 def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date(sample_engine: Engine) -> None:

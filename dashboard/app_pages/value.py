@@ -275,9 +275,21 @@ def _channels(v: Value) -> None:
             }
         ),
         f"Bar chart of transactions by channel, {v.baseline} then {v.quarter}: {described}.",
-        numbers=v.channels,
+        numbers=_channel_numbers(v.channels),
         metrics=["transactions"],
         table_title="Numbers behind the chart, with the cost assumptions",
+    )
+
+
+def _channel_numbers(channels: pl.DataFrame) -> pl.DataFrame:
+    """The channels' numbers for export: a missing count is hidden (†, as a channel with none has 0),
+    while an assumption says in words why it has no number, rather than be marked hidden."""
+    return channels.with_columns(
+        pl.col("cost").cast(pl.String).fill_null("no assumption"),
+        pl.when(pl.col("self_service"))
+        .then(pl.lit("not applicable"))
+        .otherwise(pl.col("handle_minutes").cast(pl.String).fill_null("no assumption"))
+        .alias("handle_minutes"),
     )
 
 
