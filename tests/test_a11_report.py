@@ -95,13 +95,19 @@ def test_submission_counts_and_readiness_by_hand(imported: Path) -> None:
 
 
 def test_the_reporting_page_says_unknown_counts_are_unknown_not_hidden(
-    imported: Path, monkeypatch: pytest.MonkeyPatch
+    imported: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     # Naturalization has no collections: its customers served and offered are not known. They are
-    # not hidden, and the page does not mark them so.
+    # not hidden, and the page does not mark them so. The server's caches hold the data it opened:
+    # cleared before and after, as this data is not the other tests'.
     monkeypatch.setenv("CX_DATA_DIR", str(imported))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    request.addfinalizer(st.cache_data.clear)
+    request.addfinalizer(st.cache_resource.clear)
     app = AppTest.from_file(
         str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=120
     )
