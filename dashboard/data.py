@@ -476,7 +476,7 @@ def usual_baseline(filters: Filters, quarter: str, assumptions: value.Assumption
 @st.cache_data(show_spinner=False)
 def value_year_to_date(
     filters: Filters, quarter: str, assumptions: value.Assumptions
-) -> tuple[str, dict[str, float | None]]:
+) -> tuple[str, dict[str, float | None], frozenset[str]]:
     """Return the fiscal year to date and the sums of the headline value figures over it."""
     return value.year_to_date(engine(), filters, quarter, assumptions)
 

@@ -525,7 +525,9 @@ def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date(sample_en
     warned = [w.value for w in app.warning if "unusual quarter" in w.value]
     assert len(warned) == 1 and "the mean wait in FY2025 Q4" in warned[0], warned
     # The year to date is each quarter against its own baseline, a year before it, not FY2025 Q4.
-    _, sums = year_to_date(sample_engine, Filters(start="FY2023 Q1", end=LATEST), LATEST, load_assumptions())
+    _, sums, _ = year_to_date(
+        sample_engine, Filters(start="FY2023 Q1", end=LATEST), LATEST, load_assumptions()
+    )
     assert any(
         f"**FY2026 to date (FY2026 Q1 to FY2026 Q4):** ${sums['cost_avoided']:,.0f}, each quarter against its "
         "own baseline (the same season a year earlier)." in c.value

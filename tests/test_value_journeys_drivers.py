@@ -62,6 +62,17 @@ def test_value_says_what_is_hidden_and_computes_nothing_from_it(make_engine: Eng
     found = value(engine, Filters(), "FY2026 Q1", Assumptions("FY2025 Q1", 50.0, {"website": 0.5}, {}))
     assert found.moved_to_self_service is None and found.cost_avoided is None
     assert any("FY2025 Q1 is hidden" in gap for gap in found.gaps), found.gaps
+    # Hidden, not missing: the page marks these †.
+    assert {"baseline_self_service_share", "moved_to_self_service", "cost_avoided"} <= found.hidden
+    # With no baseline transactions at all, the same figures are missing, not hidden: "not computed".
+    none_then = value(
+        make_engine(min_n=10, transactions=_rows(50, completed_at=NOW)),
+        Filters(),
+        "FY2026 Q1",
+        Assumptions("FY2025 Q1", 50.0, {"website": 0.5}, {}),
+    )
+    assert none_then.cost_avoided is None and not {"cost_avoided", "moved_to_self_service"} & none_then.hidden
+    assert "no self-service rate in FY2025 Q1" in none_then.gaps
 
 
 def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: EngineFactory) -> None:
@@ -86,9 +97,9 @@ def test_the_year_to_date_sums_each_quarter_against_its_own_baseline(make_engine
     shipped = Assumptions(None, 50.0, {"website": 0.5, "phone": 10.0}, {"phone": 6.0})
     # FY2026 Q1 against FY2025 Q1: 40 moved, $380 (the hand computation above). FY2026 Q2 against
     # FY2025 Q2: self-service 50% then 30%, 100 x -0.2 = -20 moved, -20 x $9.50 = -$190. Together $190.
-    span, sums = year_to_date(engine, Filters(), "FY2026 Q2", shipped)
+    span, sums, hidden = year_to_date(engine, Filters(), "FY2026 Q2", shipped)
     assert span == "FY2026 to date (FY2026 Q1 to FY2026 Q2)"
-    assert sums["cost_avoided"] == pytest.approx(190)
+    assert sums["cost_avoided"] == pytest.approx(190) and hidden == frozenset()
     # Against one chosen baseline, FY2025 Q1 (40%), FY2026 Q2 moved 100 x -0.1 = -10, -$95: $285.
     chosen = shipped.adjusted(baseline_quarter="FY2025 Q1")
     assert year_to_date(engine, Filters(), "FY2026 Q2", chosen)[1]["cost_avoided"] == pytest.approx(285)

@@ -127,7 +127,8 @@ def eight_quarters(shown: list[Tile]) -> None:
         return
     st.header("The last eight quarters")
     numbers = tiles.history_numbers(shown)
-    long = numbers.filter(pl.col("measure").is_in([t.metric.name for t in shares]))
+    # The chart draws values (a hidden or missing one is a gap in its line); the export tells them apart.
+    long = numbers.filter(pl.col("measure").is_in([t.metric.name for t in shares])).drop("suppressed")
     labels = {t.metric.name: t.metric.label for t in shares}
     exhibits.chart(
         "The last eight quarters",

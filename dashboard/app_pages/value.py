@@ -69,21 +69,30 @@ def render() -> None:
             )
 
 
-# A figure or input the page could not work out, whether an input was hidden (†) or had no data: the
-# warning below the figures says which, so no mark here claims one of the two.
+# A figure or input the page could not work out for want of data (not for privacy: that is †); the
+# warning below the figures says what is missing.
 NOT_COMPUTED = "not computed"
 UNKNOWN = "unknown"
 
 
-def _money(amount: float | None) -> str:
+def _money(amount: float | None, hidden: bool = False) -> str:
     if amount is None:
-        return NOT_COMPUTED
+        return SUPPRESSED if hidden else NOT_COMPUTED
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.0f}"
 
 
-def _count(amount: float | None, unit: str) -> str:
-    return NOT_COMPUTED if amount is None else f"{amount:,.0f} {unit}".strip()
+def _count(amount: float | None, unit: str, hidden: bool = False) -> str:
+    if amount is None:
+        return SUPPRESSED if hidden else NOT_COMPUTED
+    return f"{amount:,.0f} {unit}".strip()
+
+
+def _figure(v: Value, name: str, unit: str = "") -> str:
+    """One of `v`'s figures as read: dollars without a unit, else a count of `unit`; † when what it
+    rests on is hidden, "not computed" when it is missing."""
+    amount = getattr(v, name)
+    return _money(amount, name in v.hidden) if not unit else _count(amount, unit, name in v.hidden)
 
 
 def _against_usual(steadier: Value | None) -> str:
@@ -92,23 +101,23 @@ def _against_usual(steadier: Value | None) -> str:
         return "No earlier year's same season is in the data and usual enough to compare with."
     return (
         f"Against {steadier.baseline}, the nearest same season in an earlier year that is not unusual: "
-        f"{_money(steadier.cost_avoided)} cost avoided, {_count(steadier.staff_hours_freed, 'staff hours')} "
-        f"freed, {_count(steadier.contacts_avoided, 'contacts')} avoided and "
-        f"{_count(steadier.customer_hours_saved, 'customer hours')} saved waiting (choose it under "
+        f"{_figure(steadier, 'cost_avoided')} cost avoided, {_figure(steadier, 'staff_hours_freed', 'staff hours')} "
+        f"freed, {_figure(steadier, 'contacts_avoided', 'contacts')} avoided and "
+        f"{_figure(steadier, 'customer_hours_saved', 'customer hours')} saved waiting (choose it under "
         "*Assumptions* for its workings)."
     )
 
 
 def _headline(
     v: Value,
-    to_date: tuple[str, dict[str, float | None]],
+    to_date: tuple[str, dict[str, float | None], frozenset[str]],
     unusual: list[str],
     steadier: Value | None,
     assumptions: Assumptions,
 ) -> None:
     """The four figures a leader quotes, each with what it rests on and its fiscal year to date; against
     an unusual baseline, each says so and gives its figure against the nearest usual one."""
-    span, sums = to_date
+    span, sums, hidden = to_date
     blocked = year_to_date_blocked(v.quarter, assumptions)
     if blocked:
         how = f": {blocked}"
@@ -119,30 +128,30 @@ def _headline(
     cards = (
         (
             "Cost avoided by the self-service shift",
-            _money(v.cost_avoided),
-            f"{_count(v.moved_to_self_service, 'transactions')} moved to self-service",
+            _figure(v, "cost_avoided"),
+            f"{_figure(v, 'moved_to_self_service', 'transactions')} moved to self-service",
         ),
         (
             "Staff hours freed",
-            _count(v.staff_hours_freed, "hours"),
-            f"worth {_money(v.staff_cost_of_hours_freed)} of staff time (part of the cost avoided)",
+            _figure(v, "staff_hours_freed", "hours"),
+            f"worth {_figure(v, 'staff_cost_of_hours_freed')} of staff time (part of the cost avoided)",
         ),
         (
             "Contacts avoided",
-            _count(v.contacts_avoided, "contacts"),
+            _figure(v, "contacts_avoided", "contacts"),
             "fewer contacts per transaction than at the baseline",
         ),
         (
             "Customer hours saved waiting",
-            _count(v.customer_hours_saved, "hours"),
+            _figure(v, "customer_hours_saved", "hours"),
             "a negative figure is time lost to longer waits",
         ),
     )
     so_far = (
-        _money(sums["cost_avoided"]),
-        _count(sums["staff_hours_freed"], "hours"),
-        _count(sums["contacts_avoided"], "contacts"),
-        _count(sums["customer_hours_saved"], "hours"),
+        _money(sums["cost_avoided"], "cost_avoided" in hidden),
+        _count(sums["staff_hours_freed"], "hours", "staff_hours_freed" in hidden),
+        _count(sums["contacts_avoided"], "contacts", "contacts_avoided" in hidden),
+        _count(sums["customer_hours_saved"], "hours", "customer_hours_saved" in hidden),
     )
     caveat = f" The baseline is unusual: {'; '.join(unusual)}." if unusual else ""
     against = [""] * len(cards)
@@ -150,10 +159,10 @@ def _headline(
         against = [
             f" Against {steadier.baseline}, the nearest same season that is not unusual: {shown}."
             for shown in (
-                _money(steadier.cost_avoided),
-                _count(steadier.staff_hours_freed, "hours"),
-                _count(steadier.contacts_avoided, "contacts"),
-                _count(steadier.customer_hours_saved, "hours"),
+                _figure(steadier, "cost_avoided"),
+                _figure(steadier, "staff_hours_freed", "hours"),
+                _figure(steadier, "contacts_avoided", "contacts"),
+                _figure(steadier, "customer_hours_saved", "hours"),
             )
         ]
     exhibits.figures(
@@ -175,39 +184,39 @@ def _headline(
 def _workings(v: Value, a: Assumptions) -> None:
     """Say how each figure is worked out, with the numbers that went in."""
     st.header("How the figures are worked out")
-    share_now = _input(v.self_service_share, "percent")
-    share_then = _input(v.baseline_self_service_share, "percent")
+    share_now = _input(v, "self_service_share", "percent")
+    share_then = _input(v, "baseline_self_service_share", "percent")
     rows = (
         (
             "Moved to self-service",
-            f"transactions in {v.quarter} ({_input(v.transactions, 'integer')}) x the rise in the self-service share "
+            f"transactions in {v.quarter} ({_input(v, 'transactions', 'integer')}) x the rise in the self-service share "
             f"({share_then} in {v.baseline} to {share_now})",
-            _count(v.moved_to_self_service, "transactions"),
+            _figure(v, "moved_to_self_service", "transactions"),
         ),
         (
             "Cost avoided",
             f"moved x (mean cost of an assisted transaction {_money2(v.assisted_cost)} - of a self-service one "
             f"{_money2(v.self_service_cost)}, each weighted by {v.quarter}'s channel mix)",
-            _money(v.cost_avoided),
+            _figure(v, "cost_avoided"),
         ),
         (
             "Staff hours freed",
             f"moved x the mean handle minutes of an assisted transaction / 60, at {_money2(a.staff_hourly_cost)} "
             "an hour",
-            _count(v.staff_hours_freed, "hours"),
+            _figure(v, "staff_hours_freed", "hours"),
         ),
         (
             "Contacts avoided",
-            f"(contacts per transaction {_ratio(v.baseline_contacts_per_transaction)} in {v.baseline} - "
-            f"{_ratio(v.contacts_per_transaction)} now) x transactions now",
-            _count(v.contacts_avoided, "contacts"),
+            f"(contacts per transaction {_input(v, 'baseline_contacts_per_transaction', 'ratio')} in {v.baseline} - "
+            f"{_input(v, 'contacts_per_transaction', 'ratio')} now) x transactions now",
+            _figure(v, "contacts_avoided", "contacts"),
         ),
         (
             "Customer hours saved",
-            f"(mean wait {_input(v.baseline_mean_wait, 'duration')} in {v.baseline} - "
-            f"{_input(v.mean_wait, 'duration')} now) x {_input(v.answered_contacts, 'integer')} answered contacts "
+            f"(mean wait {_input(v, 'baseline_mean_wait', 'duration')} in {v.baseline} - "
+            f"{_input(v, 'mean_wait', 'duration')} now) x {_input(v, 'answered_contacts', 'integer')} answered contacts "
             "/ 3600",
-            _count(v.customer_hours_saved, "hours"),
+            _figure(v, "customer_hours_saved", "hours"),
         ),
     )
     # A table, not bullets: the deck and the CSV carry the working with the figures.
@@ -232,18 +241,17 @@ def _money2(amount: float | None) -> str:
     return UNKNOWN if amount is None else f"${amount:,.2f}"
 
 
-def _ratio(amount: float | None) -> str:
-    return UNKNOWN if amount is None else f"{amount:.2f}"
-
-
 def _transactions(count: float | None) -> str:
     """A channel's transactions in a quarter: a channel with none has 0, so a missing count is hidden."""
     return SUPPRESSED if count is None else f"{count:,.0f}"
 
 
-def _input(amount: float | None, fmt: str) -> str:
-    """An input of the working: unknown when hidden or missing (the warning says which)."""
-    return UNKNOWN if amount is None else format_value(amount, fmt)
+def _input(v: Value, name: str, fmt: str) -> str:
+    """An input of `v`'s working as read: † when hidden, "unknown" when missing; a ratio to two places."""
+    amount = getattr(v, name)
+    if amount is None:
+        return SUPPRESSED if name in v.hidden else UNKNOWN
+    return f"{amount:.2f}" if fmt == "ratio" else format_value(amount, fmt)
 
 
 def _channels(v: Value) -> None:

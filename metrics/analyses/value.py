@@ -129,6 +129,8 @@ class Value:
     channels: pl.DataFrame  # channel, self_service, transactions, baseline_transactions, cost, handle_minutes
     gaps: tuple[str, ...]
     ignored_filters: tuple[str, ...]
+    # The figures and inputs above that are None because what they rest on is hidden (†), not missing.
+    hidden: frozenset[str] = frozenset()
 
     @property
     def on_default_baseline(self) -> bool:
@@ -165,6 +167,7 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     kept = Filters(tuple((d, v) for d, v in filters.where if d != "channel"), baseline, quarter)
     ignored: tuple[str, ...] = ("channel",) if len(kept.where) < len(filters.where) else ()
     gaps: list[str] = []
+    hidden_inputs: set[tuple[str, str]] = set()
 
     def at(name: str, by: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, Any]]:
         query, dropped = engine.applicable(kept.query(name, by=["fiscal_quarter", *by]))
@@ -180,8 +183,12 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         if row is None:
             gaps.append(f"no {what} in {key[0]}")
             return None
-        if row["suppressed"] or row[column] is None:
+        if row["suppressed"]:
             gaps.append(f"{what} in {key[0]} is hidden: too few to show")
+            hidden_inputs.add((what, key[0]))
+            return None
+        if row[column] is None:  # a row over no records: nothing hidden, nothing there
+            gaps.append(f"no {what} in {key[0]}")
             return None
         return float(row[column])
 
@@ -235,6 +242,29 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     answered = shown(wait, (quarter,), "answered contacts", "n")
     saved = _product(_difference(wait_then, wait_now), None if answered is None else answered / 3600)
 
+    def hid(*inputs: tuple[str, str]) -> bool:
+        return bool(hidden_inputs & set(inputs))
+
+    rate_now, rate_then = ("self-service rate", quarter), ("self-service rate", baseline)
+    count_now, count_then = ("transactions", quarter), ("transactions", baseline)
+    waits = (("mean wait", quarter), ("mean wait", baseline), ("answered contacts", quarter))
+    moved_hidden = hid(rate_now, rate_then, count_now)
+    hidden = {
+        "transactions": hid(count_now),
+        "self_service_share": hid(rate_now),
+        "baseline_self_service_share": hid(rate_then),
+        "moved_to_self_service": moved_hidden,
+        "cost_avoided": moved_hidden,
+        "staff_hours_freed": moved_hidden,
+        "staff_cost_of_hours_freed": moved_hidden,
+        "contacts_per_transaction": hid(("contacts", quarter), count_now),
+        "baseline_contacts_per_transaction": hid(("contacts", baseline), count_then),
+        "contacts_avoided": hid(("contacts", quarter), ("contacts", baseline), count_now, count_then),
+        "mean_wait": hid(waits[0]),
+        "baseline_mean_wait": hid(waits[1]),
+        "answered_contacts": hid(waits[2]),
+        "customer_hours_saved": hid(*waits),
+    }
     return Value(
         quarter=quarter,
         baseline=baseline,
@@ -257,6 +287,7 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         channels=table,
         gaps=tuple(dict.fromkeys(gaps)),
         ignored_filters=ignored,
+        hidden=frozenset(name for name, is_hidden in hidden.items() if is_hidden),
     )
 
 
@@ -349,19 +380,21 @@ def usual_baseline(engine: Engine, filters: Filters, quarter: str, assumptions: 
 
 def year_to_date(
     engine: Engine, filters: Filters, quarter: str, assumptions: Assumptions
-) -> tuple[str, dict[str, float | None]]:
-    """Return the fiscal year to date (as words) and the sums over its quarters of the four headline
-    figures, each quarter against its own baseline; a figure missing in any quarter is None."""
+) -> tuple[str, dict[str, float | None], frozenset[str]]:
+    """Return the fiscal year to date (as words), the sums over its quarters of the four headline
+    figures, each quarter against its own baseline (a figure missing in any quarter is None), and those
+    of them None because a quarter's figure is hidden."""
     last = FiscalQuarter.parse(quarter)
     quarters = [FiscalQuarter(last.year, q).label for q in range(1, last.quarter + 1)]
     if year_to_date_blocked(quarter, assumptions):
-        return _span(quarters, last), dict.fromkeys(YEAR_TO_DATE)
+        return _span(quarters, last), dict.fromkeys(YEAR_TO_DATE), frozenset()
     each = [value(engine, filters, q, assumptions) for q in quarters]
     sums: dict[str, float | None] = {}
     for name in YEAR_TO_DATE:
         parts = [getattr(v, name) for v in each]
         sums[name] = None if any(p is None for p in parts) else float(sum(parts))
-    return _span(quarters, last), sums
+    hidden = frozenset(name for name in YEAR_TO_DATE if any(name in v.hidden for v in each))
+    return _span(quarters, last), sums, hidden
 
 
 def year_to_date_blocked(quarter: str, assumptions: Assumptions) -> str | None:
