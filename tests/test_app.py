@@ -326,9 +326,11 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing(sample_engine: En
     # What customers say, the same: every group hidden, or no comments at all.
     q3 = {"from": "FY2026 Q3", "to": "FY2026 Q3"}
     app = open_page("voice", service="Vessel Registration", channel="live_chat", **q3)
-    assert "The comments by age band in this view are all hidden (†): fewer than 10 comments each." in [
-        i.value for i in app.info
+    assert [i.value for i in app.info][:2] == [
+        "Every theme's comments in this period are hidden (†): too few to show.",
+        "The comments by age band in this view are all hidden (†): fewer than 10 comments each.",
     ]
+    assert not app.get("vega_lite_chart")  # no empty axes
     assert not [m for m in app.markdown if "differs from the rest" in m.value]
     app = open_page("voice", service="Business Licensing", channel="self_service_kiosk", **q3)
     assert "No comments by age band in this view." in [i.value for i in app.info]

@@ -19,7 +19,7 @@ from metrics.catalog import Metric
 from metrics.comments import GROUPS
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS
-from metrics.formatting import format_statistic, format_value, suppression_note
+from metrics.formatting import SUPPRESSED, format_statistic, format_value, suppression_note
 from metrics.query import Engine, Filters, Query
 
 EVERYONE = "everyone"
@@ -87,8 +87,12 @@ def over_time(found: list[Metric], filters: Filters) -> None:
         ]
         or [pl.DataFrame(schema={"quarter": pl.String, "measure": pl.String, "value": pl.Float64})]
     )
-    if frame.is_empty():
-        st.info("No comments in this period under these filters.")
+    if frame["value"].is_null().all():  # no line to draw: say why rather than draw empty axes
+        st.info(
+            f"Every theme's comments in this period are hidden ({SUPPRESSED}): too few to show."
+            if not frame.is_empty() and frame["suppressed"].any()
+            else "No comments in this period under these filters."
+        )
         return
     labels = {m.name: m.label for m in found}
     quarters = list(dict.fromkeys(sorted(frame["quarter"].to_list())))
