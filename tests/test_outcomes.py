@@ -121,6 +121,30 @@ def trust_answers(quarter_day: datetime, positive: int, negative: int, **row: An
     ] * negative
 
 
+def travelers(
+    tmp_path: Path,
+    target: float = 0.9,
+    by: str = "FY2026 Q4",
+    max_gap: float | None = 0.1,
+    gap_by: str = "FY2026 Q4",
+) -> Path:
+    """Write an outcome file of trust for travelers (with an equity objective by age band unless
+    `max_gap` is None) in a folder of its own, and return the folder."""
+    folder = tmp_path / "outcomes"
+    folder.mkdir()
+    equity = (
+        f'[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = {max_gap}\nby = "{gap_by}"\n'
+        if max_gap is not None
+        else ""
+    )
+    (folder / "travelers.toml").write_text(
+        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
+        f'[[measure]]\nmetric = "trust"\ntarget = {target}\nby = "{by}"\n' + equity,
+        encoding="utf-8",
+    )
+    return folder
+
+
 def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFactory, tmp_path: Path) -> None:
     q1, q2 = datetime(2025, 11, 15), datetime(2026, 2, 15)  # FY2026 Q1 and Q2
     rows = [
@@ -131,14 +155,7 @@ def test_a_measure_and_an_equity_objective_on_tiny_inputs(make_engine: EngineFac
         *trust_answers(q2, 9, 1, segment="Boaters"),  # another segment: not in the outcome
     ]
     engine = make_engine(min_n=1, responses=rows)
-    folder = tmp_path / "outcomes"
-    folder.mkdir()
-    (folder / "travelers.toml").write_text(
-        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
-        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
-        '[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = 0.1\nby = "FY2026 Q2"\n',
-        encoding="utf-8",
-    )
+    folder = travelers(tmp_path, gap_by="FY2026 Q2")
     (outcome,), problems = load_outcomes(engine.catalog.metrics, folder)
     assert problems == ()
     found = progress_of.progress(engine, outcome, "FY2026 Q2")
@@ -217,14 +234,7 @@ def test_a_gap_wider_than_its_limit_before_its_date_says_how_sure_that_is(
         *trust_answers(q2, younger[0], younger[1] - younger[0], age_band="35-44"),
     ]
     engine = make_engine(min_n=1, responses=rows)
-    folder = tmp_path / "outcomes"
-    folder.mkdir()
-    (folder / "travelers.toml").write_text(
-        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
-        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
-        f'[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = {max_gap}\nby = "FY2026 Q4"\n',
-        encoding="utf-8",
-    )
+    folder = travelers(tmp_path, max_gap=max_gap)
     (outcome,), _ = load_outcomes(engine.catalog.metrics, folder)
     equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity
     assert equity is not None and equity.status == AT_RISK
@@ -236,14 +246,7 @@ def test_an_equity_gap_of_hidden_groups_is_hidden_not_no_data(
     make_engine: EngineFactory, tmp_path: Path
 ) -> None:
     q2 = datetime(2026, 2, 15)
-    folder = tmp_path / "outcomes"
-    folder.mkdir()
-    (folder / "travelers.toml").write_text(
-        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
-        '[[measure]]\nmetric = "trust"\ntarget = 0.9\nby = "FY2026 Q4"\n'
-        '[equity]\nmetric = "trust"\ndimension = "age_band"\nmax_gap = 0.1\nby = "FY2026 Q4"\n',
-        encoding="utf-8",
-    )
+    folder = travelers(tmp_path)
     # 40 answers aged 35-44 and 4 aged 65+ under a minimum of 10: the 65+ group is hidden, so there are
     # two groups but no two shown: the gap is hidden, not missing.
     rows = [*trust_answers(q2, 30, 10, age_band="35-44"), *trust_answers(q2, 2, 2, age_band="65+")]
@@ -292,13 +295,7 @@ def test_a_measure_that_meets_its_target_within_noise_says_so(
         pytest.approx(0.6148, abs=5e-4),
         pytest.approx(0.7878, abs=5e-4),
     )
-    folder = tmp_path / "outcomes"
-    folder.mkdir()
-    (folder / "travelers.toml").write_text(
-        'customer = "Travelers"\nstatement = "As a traveler, I want to be trusted."\nowner = "Us"\n'
-        f'[[measure]]\nmetric = "trust"\ntarget = {target}\nby = "FY2026 Q2"\n',
-        encoding="utf-8",
-    )
+    folder = travelers(tmp_path, target=target, by="FY2026 Q2", max_gap=None)
     (outcome,), _ = load_outcomes(engine.catalog.metrics, folder)
     (trust,) = progress_of.progress(engine, outcome, "FY2026 Q2").measures
     assert (trust.status, trust.reason) == (ON_TRACK, reason)
