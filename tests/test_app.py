@@ -503,6 +503,25 @@ def test_trends_draws_the_target_and_the_events_of_the_services_shown() -> None:
     assert events and "Hurricane season" in events[0] and "passport" in events[0]
 
 
+def test_value_keeps_a_baseline_the_assumptions_file_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from metrics.analyses import value as value_module
+
+    # An agency that sets baseline_quarter = "FY2024 Q4" in its file keeps it: the figures and the
+    # year to date are against it, not each quarter's own.
+    shipped = value_module.load_assumptions().adjusted(baseline_quarter="FY2024 Q4")
+    monkeypatch.setattr(value_module, "load_assumptions", lambda: shipped)
+    st.cache_data.clear()
+    try:
+        app = open_page("value")
+    finally:
+        st.cache_data.clear()
+    assert not app.exception
+    assert any(m.value.startswith("**Baseline: FY2024 Q4** (chosen under Assumptions") for m in app.markdown)
+    assert any("each quarter against FY2024 Q4." in c.value for c in app.caption)
+
+
 def test_value_exports_channels_without_marking_what_is_not_hidden() -> None:
     # Vessel Registration's mobile app had no transactions in FY2023 Q4: none, 0, not hidden; a
     # self-service channel has no handle minutes: not applicable, not hidden.

@@ -82,3 +82,15 @@ def test_trends_lists_the_quarter_the_population_changed(make_engine: EngineFact
     assert [b.describe() for b in breaks(engine, "trust", Filters())] == [
         "FY2025 Q2: now also asked in Phone (agent) (survey v2); no longer asked in Phone (agent) (survey v1)"
     ]
+
+
+def test_an_empty_series_says_not_asked_only_of_a_survey_item(make_engine: EngineFactory) -> None:
+    from metrics.analyses.trends import why_empty
+
+    # Surveys were answered, on trust alone: ease was not asked. The response rate also needs
+    # collections, which there are none of: no data, not "not asked".
+    engine = make_engine(responses=[{"trust": 5, "ease": None}] * 3)
+    assert why_empty(engine, "ease", Filters()) == (
+        "Ease was not asked: the surveys answered under these filters did not ask this item."
+    )
+    assert why_empty(engine, "response_rate", Filters()) == "No data for these filters."

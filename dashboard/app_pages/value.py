@@ -343,9 +343,11 @@ def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:
                         step=1.0,
                     )
     # The default is each quarter's own (a year before it), not this quarter's for every quarter: kept
-    # unset, the year to date compares each of its quarters with its own.
+    # unset, the year to date compares each of its quarters with its own. A baseline the assumptions
+    # file sets is a chosen one, kept.
+    own = shipped.baseline_quarter is None and baseline == default
     return shipped.adjusted(
-        baseline_quarter=None if baseline == default else baseline,
+        baseline_quarter=None if own else baseline,
         staff_hourly_cost=staff,
         cost_per_transaction=costs,
         handle_minutes=minutes,

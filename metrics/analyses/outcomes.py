@@ -108,9 +108,14 @@ class OutcomeProgress:
         """The status as a leader should read it: "on track" while a part is hidden or has no data
         would claim more than the data does, so the parts not judged are counted with it."""
         left_out = self.unjudged
-        if not left_out or self.status in (HIDDEN, NO_DATA):
+        said = [f"{len(left_out)} of {len(self.parts)} not judged"] if left_out else []
+        # A gap met among the groups shown says nothing of a hidden group: "on track" says so.
+        unseen = self.equity.unseen if self.equity is not None and self.equity.status == ON_TRACK else 0
+        if unseen and self.status == ON_TRACK:
+            said.append(f"{unseen} equity group{'s' if unseen > 1 else ''} hidden")
+        if not said or self.status in (HIDDEN, NO_DATA):
             return self.status
-        return f"{self.status} so far: {len(left_out)} of {len(self.parts)} not judged"
+        return f"{self.status} so far: {'; '.join(said)}"
 
 
 def _index(label: str) -> int:
@@ -239,6 +244,8 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         status, reason = judge(
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
         )
+        if status == ON_TRACK and unseen:
+            reason += f", among the groups shown ({unseen} hidden, not compared)"
         if status == AT_RISK and _index(quarter) < _index(objective.by):
             # Wider than the limit by no more than noise is no sure miss, as a measure's is not.
             wider = "wider than that by no more than sampling noise" if noise else "wider than that"
@@ -300,8 +307,8 @@ def describe(p: Progress) -> str:
     if p.widest is None:
         return f"{value} in {p.quarter} against {word} {target} by {p.by}: {p.status}, {p.reason}."
     low, high = p.widest
-    # A widest gap within noise of none says the groups may not differ at all.
-    noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise: the groups may not differ"
+    # A widest gap within noise of none says these two may not differ: another pair still might.
+    noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise: these two may not differ"
     # A hidden group may lie outside the two: the gap is the widest of those shown, and says so.
     among = f" of the groups shown ({p.unseen} hidden, {SUPPRESSED})" if p.unseen else ""
     return (

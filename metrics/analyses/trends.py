@@ -45,7 +45,9 @@ def why_empty(engine: Engine, name: str, filters: Filters) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or there is simply no data."""
     metric = engine.metric(name)
-    if "responses" in engine.inputs(metric) and surveyed(engine, filters, filters.start, filters.end):
+    # Only a survey item can go unasked; a measure that also reads other inputs (the response rate,
+    # trust after a contact) can be missing those.
+    if engine.inputs(metric) == {"responses"} and surveyed(engine, filters, filters.start, filters.end):
         return (
             f"{metric.label} was not asked: the surveys answered under these filters did not ask this item."
         )
