@@ -73,6 +73,22 @@ def test_value_says_what_is_hidden_and_computes_nothing_from_it(make_engine: Eng
     )
     assert none_then.cost_avoided is None and not {"cost_avoided", "moved_to_self_service"} & none_then.hidden
     assert "no self-service rate in FY2025 Q1" in none_then.gaps
+    # Its channels: FY2025 Q1 has no transactions data at all (None, not hidden); FY2026 Q1 has 50 on
+    # the website and none by phone, which is 0 there.
+    assert none_then.channels["baseline_transactions"].to_list() == [None]
+    assert none_then.channels["baseline_transactions_hidden"].to_list() == [False]
+    both = value(
+        make_engine(
+            transactions=_rows(20, completed_at=BASELINE, channel="website")
+            + _rows(20, completed_at=NOW, channel="website")
+            + _rows(20, completed_at=NOW, channel="phone")
+        ),
+        Filters(),
+        "FY2026 Q1",
+        Assumptions("FY2025 Q1", 50.0, {"website": 0.5, "phone": 10.0}, {"phone": 6.0}),
+    )
+    by_channel = dict(zip(both.channels["channel"], both.channels["baseline_transactions"], strict=True))
+    assert by_channel == {"website": 20.0, "phone": 0.0}
 
 
 def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: EngineFactory) -> None:

@@ -12,7 +12,7 @@ from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
 from metrics.analyses.value import Assumptions, Value, baseline_choices, baseline_for, year_to_date_blocked
 from metrics.errors import CxError
-from metrics.formatting import SUPPRESSED, format_value
+from metrics.formatting import NO_DATA, SUPPRESSED, format_value
 
 
 def render() -> None:
@@ -241,9 +241,12 @@ def _money2(amount: float | None) -> str:
     return UNKNOWN if amount is None else f"${amount:,.2f}"
 
 
-def _transactions(count: float | None) -> str:
-    """A channel's transactions in a quarter: a channel with none has 0, so a missing count is hidden."""
-    return SUPPRESSED if count is None else f"{count:,.0f}"
+def _transactions(count: float | None, hidden: bool) -> str:
+    """A channel's transactions in a quarter (a channel with none has 0): † when hidden, "no data"
+    when the quarter has none in any channel."""
+    if count is None:
+        return SUPPRESSED if hidden else NO_DATA
+    return f"{count:,.0f}"
 
 
 def _input(v: Value, name: str, fmt: str) -> str:
@@ -261,7 +264,8 @@ def _channels(v: Value) -> None:
         pl.col("channel").map_elements(data.channel_label, return_dtype=pl.String).alias("label")
     )
     described = "; ".join(
-        f"{row['label']} {_transactions(row['baseline_transactions'])} -> {_transactions(row['transactions'])}"
+        f"{row['label']} {_transactions(row['baseline_transactions'], row['baseline_transactions_hidden'])} -> "
+        f"{_transactions(row['transactions'], row['transactions_hidden'])}"
         for row in table.iter_rows(named=True)
     )
     exhibits.chart(
@@ -271,8 +275,16 @@ def _channels(v: Value) -> None:
             {
                 "Channel": table["label"],
                 "Self-service": ["yes" if s else "no" for s in table["self_service"]],
-                f"Transactions {v.baseline}": [_transactions(x) for x in table["baseline_transactions"]],
-                f"Transactions {v.quarter}": [_transactions(x) for x in table["transactions"]],
+                f"Transactions {v.baseline}": [
+                    _transactions(x, h)
+                    for x, h in zip(
+                        table["baseline_transactions"], table["baseline_transactions_hidden"], strict=True
+                    )
+                ],
+                f"Transactions {v.quarter}": [
+                    _transactions(x, h)
+                    for x, h in zip(table["transactions"], table["transactions_hidden"], strict=True)
+                ],
                 "Cost per transaction": [
                     _money2(x) if x is not None else "no assumption" for x in table["cost"]
                 ],
@@ -290,15 +302,24 @@ def _channels(v: Value) -> None:
 
 
 def _channel_numbers(channels: pl.DataFrame) -> pl.DataFrame:
-    """The channels' numbers for export: a missing count is hidden (†, as a channel with none has 0),
-    while an assumption says in words why it has no number, rather than be marked hidden."""
+    """The channels' numbers for export: a hidden count is †, one of a quarter with no data says so (a
+    channel with none in a quarter with data has 0), and an assumption says in words why it has no
+    number, rather than be marked hidden."""
+    counts = [
+        pl.when(pl.col(f"{column}_hidden"))
+        .then(pl.lit(SUPPRESSED))
+        .otherwise(pl.col(column).cast(pl.String).fill_null(NO_DATA))
+        .alias(column)
+        for column in ("transactions", "baseline_transactions")
+    ]
     return channels.with_columns(
+        *counts,
         pl.col("cost").cast(pl.String).fill_null("no assumption"),
         pl.when(pl.col("self_service"))
         .then(pl.lit("not applicable"))
         .otherwise(pl.col("handle_minutes").cast(pl.String).fill_null("no assumption"))
         .alias("handle_minutes"),
-    )
+    ).drop("transactions_hidden", "baseline_transactions_hidden")
 
 
 def _adjust(shipped: Assumptions, quarter: str) -> Assumptions:

@@ -126,7 +126,9 @@ class Value:
     baseline_mean_wait: float | None
     answered_contacts: float | None
     customer_hours_saved: float | None
-    channels: pl.DataFrame  # channel, self_service, transactions, baseline_transactions, cost, handle_minutes
+    # channel, self_service, transactions, baseline_transactions (and whether each is hidden), cost,
+    # handle_minutes
+    channels: pl.DataFrame
     gaps: tuple[str, ...]
     ignored_filters: tuple[str, ...]
     # The figures and inputs above that are None because what they rest on is hidden (†), not missing.
@@ -205,8 +207,11 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         {
             "channel": channels,
             "self_service": [self_service.get(c, False) for c in channels],
-            "transactions": [_count(mix.get((quarter, c))) for c in channels],
-            "baseline_transactions": [_count(mix.get((baseline, c))) for c in channels],
+            "transactions": [_count(mix, quarter, c) for c in channels],
+            "baseline_transactions": [_count(mix, baseline, c) for c in channels],
+            # Which missing counts are hidden (†); the others are of a quarter with no data at all.
+            "transactions_hidden": [_hidden(mix.get((quarter, c))) for c in channels],
+            "baseline_transactions_hidden": [_hidden(mix.get((baseline, c))) for c in channels],
             "cost": [assumptions.cost_per_transaction.get(c) for c in channels],
             "handle_minutes": [
                 None if self_service.get(c) else assumptions.handle_minutes.get(c) for c in channels
@@ -217,6 +222,8 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
             "self_service": pl.Boolean,
             "transactions": pl.Float64,
             "baseline_transactions": pl.Float64,
+            "transactions_hidden": pl.Boolean,
+            "baseline_transactions_hidden": pl.Boolean,
             "cost": pl.Float64,
             "handle_minutes": pl.Float64,
         },
@@ -291,12 +298,17 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     )
 
 
-def _count(row: Mapping[str, Any] | None) -> float | None:
-    """A channel's transactions in a quarter: none when it has no row (no transactions there), None
-    when hidden."""
+def _count(mix: Mapping[tuple[str, ...], dict[str, Any]], quarter: str, channel: str) -> float | None:
+    """A channel's transactions in a quarter: 0 when it has no row in a quarter with transactions in
+    other channels; None when hidden, or when the quarter has no transactions data at all."""
+    row = mix.get((quarter, channel))
     if row is None:
-        return 0.0
+        return 0.0 if any(key[0] == quarter for key in mix) else None
     return None if row["suppressed"] else float(row["n"])
+
+
+def _hidden(row: Mapping[str, Any] | None) -> bool:
+    return row is not None and bool(row["suppressed"])
 
 
 def _weighted(channels: pl.DataFrame, column: str, gaps: list[str]) -> float | None:
