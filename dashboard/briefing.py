@@ -20,7 +20,7 @@ import vl_convert as vlc
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from metrics.formatting import NO_DATA, SUPPRESSED
+from metrics.formatting import NO_DATA, NOT_ASKED, SUPPRESSED
 from metrics.provenance import Provenance
 from metrics.query import Engine, Filters
 
@@ -142,24 +142,30 @@ def _width(texts: Sequence[str]) -> int:
 
 def marked(frame: pl.DataFrame) -> pl.DataFrame:
     """Return the frame with every statistic of a hidden row written as the suppression symbol and a
-    value over no rows as "no data"; in a frame without a `suppressed` column, a missing statistic is
-    a hidden one."""
-    statistics = [c for c, t in frame.schema.items() if c != "suppressed" and t != pl.String]
+    value over no rows as "no data" (or "not asked", where a `not_asked` column says so); in a frame
+    without a `suppressed` column, a missing statistic is a hidden one."""
+    statistics = [
+        c for c, t in frame.schema.items() if c not in ("suppressed", "not_asked") and t != pl.String
+    ]
     if "suppressed" in frame.columns:
         hidden = [pl.col("suppressed").fill_null(True)] * len(statistics)
     else:
         hidden = [pl.col(c).is_null() for c in statistics]
+    unasked = pl.col("not_asked").fill_null(False) if "not_asked" in frame.columns else pl.lit(False)
     return frame.with_columns(
-        _written(c, h, "suppressed" in frame.columns) for c, h in zip(statistics, hidden, strict=True)
+        _written(c, h, "suppressed" in frame.columns, unasked)
+        for c, h in zip(statistics, hidden, strict=True)
     )
 
 
-def _written(column: str, hidden: pl.Expr, states: bool) -> pl.Expr:
+def _written(column: str, hidden: pl.Expr, states: bool, unasked: pl.Expr) -> pl.Expr:
     if states and column == "value":
         # A shown row with no value had no rows at all: it says so rather than leave a blank.
         return (
             pl.when(hidden)
             .then(pl.lit(SUPPRESSED))
+            .when(pl.col("value").is_null() & unasked)
+            .then(pl.lit(NOT_ASKED))
             .when(pl.col("value").is_null())
             .then(pl.lit(NO_DATA))
             .otherwise(pl.col(column).cast(pl.String))

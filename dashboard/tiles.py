@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import charts, exhibits
 from metrics.analyses.kpis import Tile, describe_tile, tile_value
 from metrics.catalog import Metric
-from metrics.formatting import NOT_APPLICABLE, format_delta, format_statistic, format_value
+from metrics.formatting import NOT_APPLICABLE, NOT_ASKED, format_delta, format_statistic, format_value
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -53,19 +53,29 @@ def history_table(shown: list[Tile]) -> pl.DataFrame:
     table: dict[str, list[str]] = {"Quarter": quarters}
     for tile in shown:
         table[tile.metric.label] = [
-            format_statistic(v, q in tile.hidden_quarters, tile.metric.format) for q, v in tile.history
+            NOT_ASKED
+            if q in tile.unasked_quarters
+            else format_statistic(v, q in tile.hidden_quarters, tile.metric.format)
+            for q, v in tile.history
         ]
     return pl.DataFrame(table)
 
 
 def history_numbers(shown: list[Tile]) -> pl.DataFrame:
     """Return the same as history_table with the values as computed, a measure and quarter a row: the
-    value null where hidden (`suppressed`) or without data, which its exports write apart."""
+    value null where hidden (`suppressed`), not asked (`not_asked`) or without data, which its exports
+    write apart."""
     return pl.DataFrame(
         [
-            {"quarter": q, "measure": t.metric.name, "value": v, "suppressed": q in t.hidden_quarters}
+            {
+                "quarter": q, "measure": t.metric.name, "value": v,
+                "suppressed": q in t.hidden_quarters, "not_asked": q in t.unasked_quarters,
+            }
             for t in shown
             for q, v in t.history
         ],
-        schema={"quarter": pl.String, "measure": pl.String, "value": pl.Float64, "suppressed": pl.Boolean},
-    )
+        schema={
+            "quarter": pl.String, "measure": pl.String, "value": pl.Float64,
+            "suppressed": pl.Boolean, "not_asked": pl.Boolean,
+        },
+    )  # fmt: skip

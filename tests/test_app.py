@@ -476,6 +476,22 @@ def test_tiles_tell_not_applicable_and_not_asked_from_hidden() -> None:
     lines = next(e for e in app.expander if e.label == "Numbers behind the eight-quarter lines")
     drawn = list(lines.dataframe[0].value.columns)
     assert "Trust" in drawn and not {"Median wait", "Self-service rate"} & set(drawn), drawn
+    # By phone (v2 surveys), ease was never asked: its eight quarters say so, on the page and in the
+    # export, beside trust's values.
+    app = open_page("overview", channel="phone")
+    lines = next(e for e in app.expander if e.label == "Numbers behind the eight-quarter lines")
+    table = lines.dataframe[0].value
+    assert set(table["Ease"]) == {NOT_ASKED} and NOT_ASKED not in set(table["Trust"])
+    found = app.session_state[SESSION_KEY]
+    eight = next(e for e in found.exhibits if e.title == "The last eight quarters")
+    from dashboard.briefing import csv_bytes
+
+    written = [
+        r
+        for r in csv.reader(csv_bytes(eight, found.provenance).decode().splitlines())
+        if len(r) > 2 and r[1] == "ease"
+    ]
+    assert written and all(r[2] == NOT_ASKED for r in written)
     # Kiosk surveys of Vessel Registration stopped asking ease, effectiveness and emotion.
     app = open_page("overview", service="Vessel Registration", channel="self_service_kiosk")
     metrics = {m.label: m.value for m in app.metric}

@@ -128,7 +128,9 @@ def eight_quarters(shown: list[Tile]) -> None:
     st.header("The last eight quarters")
     numbers = tiles.history_numbers(shown)
     # The chart draws values (a hidden or missing one is a gap in its line); the export tells them apart.
-    long = numbers.filter(pl.col("measure").is_in([t.metric.name for t in shares])).drop("suppressed")
+    long = numbers.filter(pl.col("measure").is_in([t.metric.name for t in shares])).drop(
+        "suppressed", "not_asked"
+    )
     labels = {t.metric.name: t.metric.label for t in shares}
     exhibits.chart(
         "The last eight quarters",

@@ -81,6 +81,7 @@ class Tile:
     state: str = SHOWN  # SHOWN, or why there is no value: hidden, no data, not asked, not applicable
     note: str = ""  # why, in words, when the state is not asked or not applicable
     hidden_quarters: tuple[str, ...] = ()  # the quarters of `history` hidden, not without data
+    unasked_quarters: tuple[str, ...] = ()  # those whose surveys did not ask the item
 
 
 def quarters_back(quarter: str, count: int) -> str:
@@ -108,11 +109,21 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         for dimension, _ in _filtered(engine, engine.metric(name), filters)
         for query in engine.values_asked(dimension, name)
     ]
-    results = engine.run_many([*(query for query, _ in asked), *bases, *held])[: len(asked)]
+    # The quarters anyone answered a survey in: an item with no answers in one of them was not asked.
+    answered, _ = engine.applicable(
+        filters.query("responses", by=["fiscal_quarter"], start=start, end=quarter)
+    )
+    *results, responded = engine.run_many([*(query for query, _ in asked), *bases, *held, answered])
+    surveys = frozenset(
+        r["fiscal_quarter"] for r in responded.iter_rows(named=True) if r["suppressed"] or r["n"]
+    )
     found = [
-        _tile(engine.metric(name), quarter, result, ignored)
-        for name, (_, ignored), result in zip(names, asked, results, strict=True)
-    ]
+        _tile(
+            engine.metric(name), quarter, result, ignored,
+            surveys if engine.inputs(engine.metric(name)) == {"responses"} else frozenset(),
+        )
+        for name, (_, ignored), result in zip(names, asked, results[: len(asked)], strict=True)
+    ]  # fmt: skip
     return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
 
 
@@ -199,20 +210,31 @@ def tile(engine: Engine, name: str, filters: Filters, quarter: str) -> Tile:
     return tiles(engine, (name,), filters, quarter)[0]
 
 
-def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str, ...]) -> Tile:
+def _tile(
+    metric: Metric,
+    quarter: str,
+    result: pl.DataFrame,
+    ignored: tuple[str, ...],
+    surveys: frozenset[str] = frozenset(),
+) -> Tile:
+    """A tile of `result` (the measure by quarter); `surveys`: the quarters in which surveys were
+    answered, if the measure is a survey item (a quarter of them without its answers did not ask it)."""
     rows = {r["fiscal_quarter"]: r for r in result.iter_rows(named=True)}
     # A quarter with no row has no data under these filters: nothing is hidden there.
     empty = {"value": None, "n": 0, "ci_low": None, "ci_high": None, "suppressed": False}
     current = rows.get(quarter, empty)
     previous = rows.get(quarters_back(quarter, 1))
     history = []
-    hidden = []
+    hidden: list[str] = []
+    unasked: list[str] = []
     q = FiscalQuarter.parse(quarters_back(quarter, HISTORY_QUARTERS - 1))
     for _ in range(HISTORY_QUARTERS):
         row = rows.get(q.label, empty)
         history.append((q.label, row["value"]))
         if row["suppressed"]:
             hidden.append(q.label)
+        elif row["value"] is None and q.label in surveys:
+            unasked.append(q.label)
         q = q.next()
     return Tile(
         metric=metric,
@@ -224,6 +246,7 @@ def _tile(metric: Metric, quarter: str, result: pl.DataFrame, ignored: tuple[str
         history=tuple(history),
         ignored_filters=ignored,
         hidden_quarters=tuple(hidden),
+        unasked_quarters=tuple(unasked),
     )
 
 
