@@ -17,7 +17,7 @@ from metrics.analyses.drivers import EQUAL_SHARE, FIX_FIRST, QUADRANTS
 from metrics.analyses.journeys import STAGES, Moment
 from metrics.catalog import Metric
 from metrics.dimensions import DIMENSIONS
-from metrics.formatting import POINTS, format_value
+from metrics.formatting import NOT_ASKED, POINTS, SUPPRESSED, format_value
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -240,14 +240,27 @@ def groups(
 @_once_per_result
 def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
     """A heat-map table: themes across, groups down, each cell's share written in it; hidden cells
-    show the suppression symbol on grey."""
-    cells = grid.with_columns(
-        pl.col("metric").replace_strict(labels, default=pl.col("metric")).alias("theme"),
-        pl.when(pl.col("suppressed"))
-        .then(pl.lit("†"))
-        .otherwise((pl.col("value") * 100).round(1).cast(pl.String) + "%")
-        .alias("label"),
-    ).to_pandas()
+    show the suppression symbol, and a theme a group's surveys did not ask (no row: the group answered
+    others) says "not asked", as the table does, rather than leave a blank."""
+    asked = grid.select(dimension, "metric", "value", "n", "suppressed")
+    every = (
+        asked.select(dimension)
+        .unique(maintain_order=True)
+        .join(asked.select("metric").unique(maintain_order=True), how="cross")
+    )
+    cells = (
+        every.join(asked, on=[dimension, "metric"], how="left")
+        .with_columns(
+            pl.col("metric").replace_strict(labels, default=pl.col("metric")).alias("theme"),
+            pl.when(pl.col("suppressed").is_null())
+            .then(pl.lit(NOT_ASKED))
+            .when(pl.col("suppressed"))
+            .then(pl.lit(SUPPRESSED))
+            .otherwise((pl.col("value") * 100).round(1).cast(pl.String) + "%")
+            .alias("label"),
+        )
+        .to_pandas()
+    )
     order = list(dict.fromkeys(grid[dimension].to_list()))
     base = alt.Chart(cells).encode(
         x=alt.X("theme:N", sort=list(labels.values()), title=None, axis=alt.Axis(orient="top", labelAngle=0)),

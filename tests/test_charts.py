@@ -125,3 +125,24 @@ def test_the_memory_of_built_charts_lets_the_least_recently_used_go() -> None:
     assert kept.get("a") == 1  # "a" is now the more recently used
     kept.put("c", 3)
     assert (kept.get("a"), kept.get("b"), kept.get("c")) == (1, None, 3)
+
+
+def test_the_heat_map_writes_hidden_and_not_asked_cells_apart() -> None:
+    # Email answered trust alone (v2 surveys): its ease was not asked. Phone's trust is hidden.
+    grid = pl.DataFrame(
+        {
+            "channel": ["Website", "Website", "Email", "Phone"],
+            "metric": ["trust", "ease", "trust", "trust"],
+            "value": [0.8, 0.7, 0.75, None],
+            "n": [200, 200, 40, None],
+            "suppressed": [False, False, False, True],
+        }
+    )
+    drawn = charts.heatmap(grid, "channel", {"trust": "Trust", "ease": "Ease"})
+    cells = drawn.data  # the layers share the chart's data
+    label = {(r["channel"], r["theme"]): r["label"] for r in cells.to_dict("records")}
+    assert label == {
+        ("Website", "Trust"): "80.0%", ("Website", "Ease"): "70.0%",
+        ("Email", "Trust"): "75.0%", ("Email", "Ease"): "not asked",
+        ("Phone", "Trust"): "†", ("Phone", "Ease"): "not asked",
+    }  # fmt: skip
