@@ -62,8 +62,10 @@ def test_value_says_what_is_hidden_and_computes_nothing_from_it(make_engine: Eng
     found = value(engine, Filters(), "FY2026 Q1", Assumptions("FY2025 Q1", 50.0, {"website": 0.5}, {}))
     assert found.moved_to_self_service is None and found.cost_avoided is None
     assert any("FY2025 Q1 is hidden" in gap for gap in found.gaps), found.gaps
-    # Hidden, not missing: the page marks these †.
+    # Hidden, not missing: the page marks these †. The website's count this quarter is hidden with the
+    # baseline's, so the mean cost of a self-service transaction is too.
     assert {"baseline_self_service_share", "moved_to_self_service", "cost_avoided"} <= found.hidden
+    assert found.self_service_cost is None and "self_service_cost" in found.hidden
     # With no baseline transactions at all, the same figures are missing, not hidden: "not computed".
     none_then = value(
         make_engine(min_n=10, transactions=_rows(50, completed_at=NOW)),

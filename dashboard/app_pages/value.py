@@ -195,8 +195,9 @@ def _workings(v: Value, a: Assumptions) -> None:
         ),
         (
             "Cost avoided",
-            f"moved x (mean cost of an assisted transaction {_money2(v.assisted_cost)} - of a self-service one "
-            f"{_money2(v.self_service_cost)}, each weighted by {v.quarter}'s channel mix)",
+            f"moved x (mean cost of an assisted transaction {_input(v, 'assisted_cost', 'dollars')} - of a "
+            f"self-service one {_input(v, 'self_service_cost', 'dollars')}, each weighted by {v.quarter}'s "
+            "channel mix)",
             _figure(v, "cost_avoided"),
         ),
         (
@@ -250,10 +251,13 @@ def _transactions(count: float | None, hidden: bool) -> str:
 
 
 def _input(v: Value, name: str, fmt: str) -> str:
-    """An input of `v`'s working as read: † when hidden, "unknown" when missing; a ratio to two places."""
+    """An input of `v`'s working as read: † when hidden, "unknown" when missing; a ratio to two places,
+    dollars to the cent."""
     amount = getattr(v, name)
     if amount is None:
         return SUPPRESSED if name in v.hidden else UNKNOWN
+    if fmt == "dollars":
+        return _money2(amount)
     return f"{amount:.2f}" if fmt == "ratio" else format_value(amount, fmt)
 
 

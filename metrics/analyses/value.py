@@ -271,6 +271,9 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         "baseline_mean_wait": hid(waits[1]),
         "answered_contacts": hid(waits[2]),
         "customer_hours_saved": hid(*waits),
+        # A mean cost over the channels' counts is missing for privacy when every count behind it is.
+        "assisted_cost": assisted_cost is None and _all_hidden(assisted),
+        "self_service_cost": self_service_cost is None and _all_hidden(online),
     }
     return Value(
         quarter=quarter,
@@ -305,6 +308,12 @@ def _count(mix: Mapping[tuple[str, ...], dict[str, Any]], quarter: str, channel:
     if row is None:
         return 0.0 if any(key[0] == quarter for key in mix) else None
     return None if row["suppressed"] else float(row["n"])
+
+
+def _all_hidden(channels: pl.DataFrame) -> bool:
+    """True when every channel with transactions this quarter (a count of 0 has none) is hidden."""
+    some = channels.filter(pl.col("transactions").is_null() | (pl.col("transactions") > 0))
+    return some.height > 0 and bool(some["transactions_hidden"].all())
 
 
 def _hidden(row: Mapping[str, Any] | None) -> bool:
