@@ -120,6 +120,17 @@ def test_the_reporting_page_says_unknown_counts_are_unknown_not_hidden(
     assert (row["Customers served"], row["Offered the survey"], row["Response rate"]) == ("unknown",) * 3
     passports = readiness[readiness["Service"] == "Passport Services"].iloc[0]
     assert (passports["Customers served"], passports["Offered the survey"]) == ("1,000", "70")
+    # The overview of Naturalization: its response rate has no collections to rest on, said in words.
+    overview = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=120
+    )
+    overview.query_params["service"] = "Naturalization"
+    overview.run()
+    assert not overview.exception
+    assert any(
+        "; response rate unknown: no record of customers offered the survey" in m.value
+        for m in overview.markdown
+    ), [m.value for m in overview.markdown]
 
 
 def test_readiness_names_every_reason(tmp_path: Path) -> None:

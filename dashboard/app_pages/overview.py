@@ -34,14 +34,15 @@ def render() -> None:
     )
     responses, rate, *results = data.tiles_or_problems(OVERVIEW_TILES, filters, quarter)
     if isinstance(responses, Tile) and isinstance(rate, Tile):
-        # Hidden (†) and none are different: "no data" is said in words, not as a mark.
+        # Hidden (†) and none are different: none is said in words, not as a mark. A measure whose data
+        # has none of the view's channels or services (not applicable) has none here either.
         count, share = tile_value(responses), tile_value(rate)
         st.markdown(
-            ("**No responses**" if count == NO_DATA else f"**{count} responses**")
+            ("**No responses**" if count in (NO_DATA, NOT_APPLICABLE) else f"**{count} responses**")
             + f" in {quarter}; "
             + (
                 "response rate unknown: no record of customers offered the survey"
-                if share == NO_DATA
+                if share in (NO_DATA, NOT_APPLICABLE)
                 else f"response rate **{share}** of customers offered the survey"
             )
             + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")

@@ -7,6 +7,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import polars as pl
+
 from metrics.query import Engine, Filters, Query
 
 # What a measure's population is made of: a channel moving to another survey version changes which
@@ -81,11 +83,27 @@ def populations(
     return {key: frozenset(strata) for key, strata in found.items()}
 
 
-def surveyed(engine: Engine, filters: Filters, start: str | None, end: str | None) -> set[str]:
+def surveyed(engine: Engine, filters: Filters, start: str | None, end: str | None) -> frozenset[str]:
     """Return the quarters from `start` to `end` in which anyone answered a survey under the filters
     (a hidden count still means someone did)."""
+    return surveyed_in(engine.run(surveyed_query(engine, filters, start, end)))
+
+
+def surveyed_query(engine: Engine, filters: Filters, start: str | None, end: str | None) -> Query:
+    """The query `surveyed` reads, for a caller that asks it alongside others (`surveyed_in`)."""
     query, _ = engine.applicable(filters.query("responses", by=["fiscal_quarter"], start=start, end=end))
-    return {r["fiscal_quarter"] for r in engine.run(query).iter_rows(named=True) if r["suppressed"] or r["n"]}
+    return query
+
+
+def surveyed_in(result: pl.DataFrame) -> frozenset[str]:
+    """The quarters of a `surveyed_query` result in which anyone answered."""
+    return frozenset(r["fiscal_quarter"] for r in result.iter_rows(named=True) if r["suppressed"] or r["n"])
+
+
+def survey_item(engine: Engine, name: str) -> bool:
+    """True for a measure of survey answers alone: only such an item can go unasked. One that also
+    reads other inputs (the response rate, trust after a contact) can be missing those instead."""
+    return engine.inputs(engine.metric(name)) == {"responses"}
 
 
 def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:

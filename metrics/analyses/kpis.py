@@ -16,7 +16,9 @@ from metrics.analyses.breaks import (
     channel_labels,
     population_query,
     populations,
-    surveyed,
+    survey_item,
+    surveyed_in,
+    surveyed_query,
 )
 from metrics.catalog import THEMES, Metric
 from metrics.compare import (
@@ -110,20 +112,19 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         for query in engine.values_asked(dimension, name)
     ]
     # The quarters anyone answered a survey in: an item with no answers in one of them was not asked.
-    answered, _ = engine.applicable(
-        filters.query("responses", by=["fiscal_quarter"], start=start, end=quarter)
-    )
+    answered = surveyed_query(engine, filters, start, quarter)
     *results, responded = engine.run_many([*(query for query, _ in asked), *bases, *held, answered])
-    surveys = frozenset(
-        r["fiscal_quarter"] for r in responded.iter_rows(named=True) if r["suppressed"] or r["n"]
-    )
+    surveys = surveyed_in(responded)
     found = [
         _tile(
-            engine.metric(name), quarter, result, ignored,
-            surveys if engine.inputs(engine.metric(name)) == {"responses"} else frozenset(),
+            engine.metric(name),
+            quarter,
+            result,
+            ignored,
+            surveys if survey_item(engine, name) else frozenset(),
         )
         for name, (_, ignored), result in zip(names, asked, results[: len(asked)], strict=True)
-    ]  # fmt: skip
+    ]
     return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
 
 
@@ -149,7 +150,7 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         return replace(tile, state=SUPPRESSED)
     if tile.current.get("n"):
         return tile
-    if "responses" in engine.inputs(metric) and surveyed(engine, filters, tile.quarter, tile.quarter):
+    if tile.quarter in tile.unasked_quarters:  # surveys answered in it, none to this item (`_tile`)
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import surveyed
+from metrics.analyses.breaks import survey_item, surveyed
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -34,9 +34,7 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
         return None
     last = max(with_data)
     why = "no answers or records in the later quarters"
-    if "responses" in engine.inputs(engine.metric(name)) and any(
-        q > last for q in surveyed(engine, filters, last, filters.end)
-    ):
+    if survey_item(engine, name) and any(q > last for q in surveyed(engine, filters, last, filters.end)):
         why = "the surveys answered after it did not ask this item"
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
@@ -44,12 +42,10 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
 def why_empty(engine: Engine, name: str, filters: Filters) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or there is simply no data."""
-    metric = engine.metric(name)
-    # Only a survey item can go unasked; a measure that also reads other inputs (the response rate,
-    # trust after a contact) can be missing those.
-    if engine.inputs(metric) == {"responses"} and surveyed(engine, filters, filters.start, filters.end):
+    if survey_item(engine, name) and surveyed(engine, filters, filters.start, filters.end):
         return (
-            f"{metric.label} was not asked: the surveys answered under these filters did not ask this item."
+            f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
+            "ask this item."
         )
     return "No data for these filters."
 
