@@ -3,6 +3,8 @@ ranked by their relative importance to trust against how well each performs."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
 import streamlit as st
 
@@ -197,8 +199,7 @@ def _checklist(filters: Filters) -> None:
 
 def _share(row: dict[str, object], side: str) -> str:
     """A checklist share as read: a hidden one (no n) is †, one over no answers (n 0) is "no data"."""
-    value = row[side]
-    return format_statistic(value if isinstance(value, float) else None, row[f"{side}_n"] is None, "percent")
+    return format_statistic(cast(float | None, row[side]), row[f"{side}_n"] is None, "percent")
 
 
 def _checklist_table(table: pl.DataFrame) -> pl.DataFrame:

@@ -79,7 +79,7 @@ def render() -> None:
         # Nothing to draw or compare: no chart of empty axes, no "no group differs" from no groups.
         st.info(unshown)
     else:
-        _groups(result, groups, dimension, metric, who, name)
+        _groups(result, groups, dimension, metric, who, threshold)
     if result.ignored_filters:
         st.caption(
             f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."
@@ -106,7 +106,7 @@ def render() -> None:
 
 
 def _groups(
-    result: Breakdown, groups: pl.DataFrame, dimension: str, metric: Metric, who: str, name: str
+    result: Breakdown, groups: pl.DataFrame, dimension: str, metric: Metric, who: str, threshold: int
 ) -> None:
     """Each group against the overall: the chart, its gaps beyond noise in words, the hidden groups."""
     exhibits.chart(
@@ -115,15 +115,14 @@ def _groups(
         tables.readable(groups, metric, [dimension]),
         _alt_text(groups, dimension, metric),
         numbers=result.groups,
-        metrics=[name],
+        metrics=[metric.name],
     )
     st.markdown(tables.gaps_in_words(groups, dimension, metric))
     st.caption(FAMILY_NOTE)
     hidden = groups.filter(pl.col("suppressed"))[dimension].to_list()
     if hidden:
         st.markdown(
-            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than "
-            f"{data.engine().threshold(metric)} responses †."
+            f"**Hidden:** {state.inert(', '.join(map(str, hidden)))}: fewer than {threshold} responses †."
         )
 
 

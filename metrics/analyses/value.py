@@ -399,6 +399,10 @@ def usual_baseline(engine: Engine, filters: Filters, quarter: str, assumptions: 
             return value(engine, filters, quarter, assumptions.adjusted(baseline_quarter=candidate.label))
 
 
+# The four headline figures the year to date sums.
+YEAR_TO_DATE = ("cost_avoided", "staff_hours_freed", "contacts_avoided", "customer_hours_saved")
+
+
 def year_to_date(
     engine: Engine, filters: Filters, quarter: str, assumptions: Assumptions
 ) -> tuple[str, dict[str, float | None], frozenset[str]]:
@@ -426,10 +430,6 @@ def year_to_date_blocked(quarter: str, assumptions: Assumptions) -> str | None:
     if baseline is not None and FiscalQuarter.parse(baseline) >= first:
         return f"the baseline {baseline} is not before every quarter of the year"
     return None
-
-
-# The four headline figures the year to date sums.
-YEAR_TO_DATE = ("cost_avoided", "staff_hours_freed", "contacts_avoided", "customer_hours_saved")
 
 
 def _span(quarters: list[str], last: FiscalQuarter) -> str:
