@@ -62,15 +62,15 @@ def _usable(row: Row | None) -> bool:
 def _proportions(x1: float, n1: float, x2: float, n2: float, delta: float) -> Difference:
     """Test x1/n1 against x2/n2: Fisher's exact test when an expected count is small, else pooled z."""
     arrays = [np.array([a], dtype=np.float64) for a in (x1, n1, x2, n2)]
-    ((z, p, test),) = _proportion_tests(*arrays)
+    ((z, p, test),) = proportion_tests(*arrays)
     return Difference(delta, z, p, test)
 
 
-def _proportion_tests(
+def proportion_tests(
     x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
 ) -> list[tuple[float | None, float | None, str]]:
-    """Return the statistic, p-value and test of each x1/n1 against x2/n2, all at once, as
-    `_proportions` tests one (no statistic for a group of no one)."""
+    """Return the statistic, p-value and test of each x1/n1 against x2/n2 (arrays of counts), all at
+    once, as `_proportions` tests one (no statistic for a group of no one)."""
     statistics = pooled_z(x1, n1, x2, n2)
     counts = [np.round(a).astype(np.int64) for a in (x1, n1, x2, n2)]
     small = needs_exact(*counts) & ~np.isnan(statistics)
@@ -197,7 +197,7 @@ def gap_tests(groups: Cells, overalls: Cells, aggregate: str, smallest: int = 1)
         rest_successes = np.minimum(
             np.maximum(overall[tested] * total[tested] - successes, 0.0), rest[tested]
         )
-        made = _proportion_tests(successes, size[tested], rest_successes, rest[tested])
+        made = proportion_tests(successes, size[tested], rest_successes, rest[tested])
         for i, (statistic, chance, name) in zip(tested.tolist(), made, strict=True):
             z[i], p[i], test[i] = statistic, chance, name
     else:

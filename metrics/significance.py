@@ -27,11 +27,19 @@ def pooled_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> 
     Under 'no difference' both groups share one proportion, so the spread comes from the pooled
     share: at 0% or 100% in one group it stays positive, unlike each group's own p(1-p)/n."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (x1 + x2) / (n1 + n2)
-        spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        spread = pooled_error(x1, n1, x2, n2)
         # Everyone in both groups answered alike: no difference at all.
         z = np.where(spread == 0, 0.0, (x1 / n1 - x2 / n2) / spread)
     return np.where((n1 <= 0) | (n2 <= 0), np.nan, z)
+
+
+def pooled_error(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Return the standard error of each x1/n1 - x2/n2 under 'no difference' (the pooled share's),
+    the spread `pooled_z` divides by; NaN for a group of no one."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (x1 + x2) / (n1 + n2)
+        spread: np.ndarray = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return spread
 
 
 def needs_exact(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:

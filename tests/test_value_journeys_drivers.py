@@ -198,71 +198,108 @@ def test_the_moment_that_matters_is_the_largest_drop(make_engine: EngineFactory)
     assert found.moment is not None
     assert (found.moment.stage, found.moment.previous) == ("Wait", "Apply")
     assert found.moment.drop == pytest.approx(0.5)
-    # Four answers a stage cannot tell a fall of 0.5 from noise: it is not named as the moment.
+    # Four answers a stage cannot tell a fall of 0.5 from noise: it is not named as the moment. With
+    # so few answers the test is Fisher's exact: 3 of 4 against 1 of 4, p = 0.4857.
     assert not found.moment.beyond_noise
-    # Three neighbouring pairs compared; the lowest stage is Wait, on its one theme shown. Its Wilson
-    # interval (1 of 4) gives a standard error of 0.1668, as Apply's (3 of 4) does: a difference of 0.5
-    # with error 0.2359, z = 2.12, p = 0.034, within noise once Holm's adjustment multiplies it.
+    # Three neighbouring pairs compared; the lowest stage is Wait, on its one theme shown, and it is
+    # surely below none: 2 of 2 at Learn and at Decision against its 1 of 4 has p = 0.4 (the tables of
+    # 0, 1 and 2 of the three agreeing at Learn have chances 4, 12 and 4 in 20; 0 and 2 are no more
+    # likely than 2), Apply's 3 of 4 p = 0.4857.
     assert found.compared == 3
-    assert found.lowest == journeys.Lowest("Wait", 0.25, ("trust",), ("Apply",))
+    assert found.lowest == journeys.Lowest("Wait", 0.25, ("trust",), ("Learn", "Apply", "Decision"))
     assert found.moment.themes == ("trust",)
     assert found.responses == {"Learn": 2, "Apply": 4, "Wait": 4, "Decision": 2}
 
 
-def _stage(stage: str, metric: str, value: float, error: float) -> dict[str, Any]:
-    """A stage's score with the 95% interval of standard error `error`."""
-    spread = 1.959963984540054 * error
+def _stage(stage: str, metric: str, agreeing: int, n: int) -> dict[str, Any]:
+    """A stage's share of `agreeing` out of `n` answers (its interval plays no part in the tests)."""
     return {
-        "journey_stage": stage, "metric": metric, "value": value, "n": 500,
-        "ci_low": value - spread, "ci_high": value + spread, "suppressed": False,
+        "journey_stage": stage, "metric": metric, "value": agreeing / n, "n": n,
+        "ci_low": 0.0, "ci_high": 1.0, "suppressed": False,
     }  # fmt: skip
 
 
 def test_the_moment_that_matters_is_named_only_beyond_noise_over_every_pair_of_stages() -> None:
-    # Learn -> Apply: trust 0.80 -> 0.74, ease 0.70 -> 0.66, each with standard error 0.02: a fall of
-    # (0.06 + 0.04) / 2 = 0.05; each theme's difference has error sqrt(0.02^2 + 0.02^2) = 0.028284,
-    # and their average bounds the average's: z = 0.05 / 0.028284 = 1.7678, p = 0.07710.
-    # Apply -> Wait: trust 0.74 -> 0.60, ease 0.66 -> 0.50, Wait's errors 0.03: a fall of 0.15 with
-    # error sqrt(0.02^2 + 0.03^2) = 0.036056: z = 4.1603, p = 3.179e-5; Holm over the two pairs:
-    # 2 x 3.179e-5 = 6.358e-5.
+    # Five hundred answers a stage. Learn -> Apply: trust 400 -> 370 (0.80 -> 0.74), ease 350 -> 330
+    # (0.70 -> 0.66): a fall of (0.06 + 0.04) / 2 = 0.05. Each theme's pooled standard error,
+    # sqrt(p (1 - p) (1/500 + 1/500)): trust's p = 770/1000, 0.026616; ease's 680/1000, 0.029503; their
+    # average bounds the average's: 0.028059, z = 1.7819, p = 0.07476.
+    # Apply -> Wait: trust 370 -> 300, ease 330 -> 250: a fall of (0.14 + 0.16) / 2 = 0.15; errors
+    # 0.029739 (670/1000) and 0.031215 (580/1000), average 0.030477: z = 4.9217, p = 8.581e-7; Holm
+    # over the two pairs: 2 x 8.581e-7 = 1.716e-6.
     scores = pl.DataFrame(
         [
-            _stage("Learn", "trust", 0.80, 0.02), _stage("Learn", "ease", 0.70, 0.02),
-            _stage("Apply", "trust", 0.74, 0.02), _stage("Apply", "ease", 0.66, 0.02),
-            _stage("Wait", "trust", 0.60, 0.03), _stage("Wait", "ease", 0.50, 0.03),
+            _stage("Learn", "trust", 400, 500), _stage("Learn", "ease", 350, 500),
+            _stage("Apply", "trust", 370, 500), _stage("Apply", "ease", 330, 500),
+            _stage("Wait", "trust", 300, 500), _stage("Wait", "ease", 250, 500),
         ]
     )  # fmt: skip
     found = journeys.moment_that_matters(scores)
     assert found is not None and (found.stage, found.previous) == ("Wait", "Apply")
     assert found.drop == pytest.approx(0.15)
-    assert found.p == pytest.approx(6.358e-5, rel=1e-3) and found.beyond_noise
-    # Learn and Apply alone: the fall of 0.05 has p = 0.0771, within noise.
+    assert found.p == pytest.approx(1.716e-6, rel=1e-3) and found.beyond_noise
+    # Learn and Apply alone: the fall of 0.05 has p = 0.07476, within noise.
     alone = journeys.moment_that_matters(scores.filter(pl.col("journey_stage") != "Wait"))
     assert alone is not None and alone.stage == "Apply" and alone.drop == pytest.approx(0.05)
-    assert alone.p == pytest.approx(0.07710, rel=1e-3) and not alone.beyond_noise
+    assert alone.p == pytest.approx(0.07476, rel=1e-3) and not alone.beyond_noise
+
+
+def test_a_fall_on_few_answers_is_tested_exactly() -> None:
+    # 10 of 10 agreeing at Learn, 7 of 10 at Apply: an expected count of 10 x 3 / 20 = 1.5 disagreeing
+    # is under 5, so no z: Fisher's exact test, p = 0.2105 (each stage's own interval would have
+    # called it beyond noise). Only one pair: no adjustment.
+    found = journeys.moment_that_matters(
+        pl.DataFrame([_stage("Learn", "trust", 10, 10), _stage("Apply", "trust", 7, 10)])
+    )
+    assert found is not None and found.drop == pytest.approx(0.3)
+    assert found.p == pytest.approx(0.21053, rel=1e-4) and not found.beyond_noise
+    # Two themes, ease 10 of 10 -> 5 of 10 too: each falls beyond noise alone, trust with p = 0.2105
+    # does not; the average falls beyond noise only if every theme does, so its p is the largest.
+    both = [_stage("Learn", "ease", 10, 10), _stage("Apply", "ease", 5, 10)]
+    found = journeys.moment_that_matters(
+        pl.DataFrame([_stage("Learn", "trust", 10, 10), _stage("Apply", "trust", 7, 10), *both])
+    )
+    assert found is not None and found.p == pytest.approx(0.21053, rel=1e-4)
+    # Trust 10 of 10 -> 0 of 10 (Fisher: the two most extreme tables of C(20, 10) = 184,756, p =
+    # 1.0825e-5) and ease 10 -> 5 (the tables with 10 or 5 of the 15 agreeing at Learn, each
+    # C(10, 5) = 252 of C(20, 15) = 15,504 ways: p = 504 / 15,504 = 0.03251): both beyond noise, the
+    # average's p is 0.03251.
+    found = journeys.moment_that_matters(
+        pl.DataFrame([_stage("Learn", "trust", 10, 10), _stage("Apply", "trust", 0, 10), *both])
+    )
+    assert found is not None and found.drop == pytest.approx(0.75)
+    assert found.p == pytest.approx(0.032508, rel=1e-4) and found.beyond_noise
+    # Ease rising instead (5 -> 10): the average still falls, but not every theme with it: not tested
+    # beyond noise (p = 1).
+    rising = [_stage("Learn", "ease", 5, 10), _stage("Apply", "ease", 10, 10)]
+    found = journeys.moment_that_matters(
+        pl.DataFrame([_stage("Learn", "trust", 10, 10), _stage("Apply", "trust", 0, 10), *rising])
+    )
+    assert found is not None and found.drop == pytest.approx(0.25) and found.p == 1.0
 
 
 def test_the_lowest_stage_is_said_so_only_beyond_noise_over_every_pair_of_stages() -> None:
-    # Trust alone, standard errors 0.02 at Learn and Apply, 0.03 at Wait and Decision. Wait (0.60) is
-    # lowest. Its pairs: Learn 0.80, a difference of 0.20 with error sqrt(0.02^2 + 0.03^2) = 0.036056,
-    # z = 5.547, p = 2.9e-8; Apply 0.74: 0.14, z = 3.883, p = 1.03e-4; Decision 0.70: 0.10 with error
-    # sqrt(2) x 0.03 = 0.042426, z = 2.357, p = 0.01842, beyond noise alone. The other pairs: Learn and
-    # Decision, z = 2.774, p = 0.005546; Learn and Apply, z = 2.121, p = 0.03389; Apply and Decision,
-    # z = 1.109, p = 0.2673. Holm over the six pairs: the fourth smallest, Wait and Decision's, is
-    # 3 x 0.01842 = 0.0553: within noise. Wait is not surely below Decision.
-    stages = {"Learn": (0.80, 0.02), "Apply": (0.74, 0.02), "Wait": (0.60, 0.03), "Decision": (0.70, 0.03)}
-    scores = pl.DataFrame([_stage(s, "trust", v, e) for s, (v, e) in stages.items()])
+    # Trust alone: Learn 400 of 500 (0.80), Apply 370 of 500 (0.74), Wait 120 of 200 (0.60), Decision
+    # 140 of 200 (0.70). Wait is lowest. Pooled z of each pair, sqrt(p (1 - p) (1/n1 + 1/n2)):
+    # Learn-Wait 520/700, error 0.036567, z = 5.469, p = 4.5e-8; Apply-Wait 490/700, 0.038341, z =
+    # 3.651, p = 2.6e-4; Learn-Decision 540/700, 0.035133, z = 2.846, p = 0.00442; Learn-Apply 770/1000,
+    # 0.026616, z = 2.254, p = 0.02418; Wait-Decision 260/400, 0.047697, z = 2.097, p = 0.03603,
+    # beyond noise alone; Apply-Decision 510/700, 0.037206, z = 1.075, p = 0.2823. Holm over the six:
+    # Learn-Apply 3 x 0.02418 = 0.0726, Wait-Decision max(2 x 0.03603, 0.0726) = 0.0726: within noise.
+    # Wait is not surely below Decision.
+    stages = {"Learn": (400, 500), "Apply": (370, 500), "Wait": (120, 200), "Decision": (140, 200)}
+    scores = pl.DataFrame([_stage(s, "trust", *counts) for s, counts in stages.items()])
     found = journeys.lowest_stage(scores)
     assert found == journeys.Lowest("Wait", pytest.approx(0.60), ("trust",), ("Decision",))
     assert not found.beyond_noise
-    # Decision at 0.75: 0.15 from Wait, z = 3.536, p = 4.07e-4, times four (third smallest of six)
-    # is 0.00163: Wait is below every other stage beyond noise.
-    stages["Decision"] = (0.75, 0.03)
-    found = journeys.lowest_stage(pl.DataFrame([_stage(s, "trust", v, e) for s, (v, e) in stages.items()]))
+    # Decision at 150 of 200 (0.75): 0.15 from Wait, 270/400, error 0.046838, z = 3.2025, p = 0.00136,
+    # third smallest of six, times four is 0.0055: Wait is below every other stage beyond noise.
+    stages["Decision"] = (150, 200)
+    found = journeys.lowest_stage(pl.DataFrame([_stage(s, "trust", *counts) for s, counts in stages.items()]))
     assert found is not None and found.stage == "Wait" and found.near == () and found.beyond_noise
     # Decision hidden: Wait is below every other stage shown, and Decision is named as not compared.
-    hidden = {**_stage("Decision", "trust", 0.75, 0.03), "value": None, "ci_low": None, "ci_high": None}
-    rows = [_stage(s, "trust", v, e) for s, (v, e) in stages.items() if s != "Decision"]
+    hidden = {**_stage("Decision", "trust", 150, 200), "value": None, "ci_low": None, "ci_high": None}
+    rows = [_stage(s, "trust", *counts) for s, counts in stages.items() if s != "Decision"]
     found = journeys.lowest_stage(pl.DataFrame([*rows, hidden | {"suppressed": True, "n": None}]))
     assert found is not None and (found.stage, found.near, found.hidden) == ("Wait", (), ("Decision",))
 
@@ -297,7 +334,8 @@ def test_one_stage_shown_concludes_nothing(make_engine: EngineFactory) -> None:
         + [{"journey_stage": "Decision", "trust": 1, "segment": "businesses"}] * 3
     )
     found = journeys.journey(engine, "Passport Services", Filters())
-    assert found.compared == 1 and found.lowest == journeys.Lowest("Decision", 0.0, ("trust",))
+    # Decision is lowest, but 0 of 3 against 3 of 3 is within noise (Fisher's exact test, p = 0.1).
+    assert found.compared == 1 and found.lowest == journeys.Lowest("Decision", 0.0, ("trust",), ("Apply",))
     frame, moments = journeys.by_segment(engine, "Passport Services", "trust", Filters())
     assert set(frame["segment"].to_list()) == {"travelers", "businesses"} and moments == {}
 

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from metrics.compare import Z95, difference_interval
+from metrics.compare import proportion_tests
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
 from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
-from metrics.significance import ALPHA, holm, normal_p
+from metrics.significance import ALPHA, holm, needs_exact, normal_p, pooled_error
 
 STAGES = tuple(s for s in JOURNEY_STAGES if s != NOT_REPORTED)
 
@@ -142,8 +143,8 @@ def lowest_stage(scores: pl.DataFrame) -> Lowest | None:
     lowest of.
 
     It was picked as the lowest of them all, so it is compared with each other stage (on the themes
-    shown at both, by the test of `_pairs`) as one of every pair of stages, Holm-adjusted over them
-    all; a stage with no theme in common with it, or no interval to test by, is not surely above it."""
+    shown at both, by the test of `_fall_p`) as one of every pair of stages, Holm-adjusted over them
+    all; a stage with no theme in common with it is not surely above it."""
     drawn = shown(scores)
     averages = drawn.group_by("journey_stage").agg(pl.col("value").mean()).sort(["value", "journey_stage"])
     if averages.height < 2:
@@ -180,12 +181,7 @@ def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
 
 def _pairs(scores: pl.DataFrame) -> list[Moment]:
     """Return each pair of neighbouring stages with a theme shown at both: the average theme score's
-    fall and its p-value, unadjusted.
-
-    The test: each stage's respondents are other people than the stage before's, but a stage's
-    themes are answered by the same people, so the average's standard error is bounded by the
-    average of the themes' own (the standard deviation of a sum is at most the sum of theirs): a
-    conservative z-test. None where a theme has no interval."""
+    fall and its p-value (the test of `_fall_p`), unadjusted."""
     rows = _rows(scores)
     present = [s for s in STAGES if any(stage == s for stage, _ in rows)]
     return [c for pair in itertools.pairwise(present) if (c := _compared(rows, *pair))]
@@ -198,18 +194,44 @@ def _rows(scores: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _compared(rows: dict[tuple[str, str], dict[str, Any]], previous: str, stage: str) -> Moment | None:
     """Return the fall of the average theme score from `previous` to `stage` on the themes shown at
-    both, with its p-value unadjusted (the test of `_pairs`); None when they have no theme in common."""
-    common = [m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows]
+    both, with its p-value unadjusted (the test of `_fall_p`); None when they have no theme in common."""
+    common = tuple(m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows)
     if not common:
         return None
-    drops = [float(rows[(previous, m)]["value"]) - float(rows[(stage, m)]["value"]) for m in common]
-    intervals = [difference_interval(rows[(previous, m)], rows[(stage, m)]) for m in common]
-    drop = sum(drops) / len(common)
-    p = None
-    if all(i is not None for i in intervals):
-        error = sum((i[1] - i[0]) / (2 * Z95) for i in intervals if i is not None) / len(common)
-        p = normal_p(drop / error) if error > 0 else None
-    return Moment(stage, previous, drop, p, tuple(common))
+    (x1, n1), (x2, n2) = (_counts([rows[(s, m)] for m in common]) for s in (previous, stage))
+    return Moment(stage, previous, float(np.mean(x1 / n1 - x2 / n2)), _fall_p(x1, n1, x2, n2), common)
+
+
+def _counts(scores: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the answers agreeing and all answers behind each share."""
+    n = np.array([float(r["n"]) for r in scores])
+    return np.array([float(r["value"]) for r in scores]) * n, n
+
+
+def _fall_p(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> float:
+    """Return the two-sided p-value of the average of the themes' shares x1/n1 against the average of
+    x2/n2 (one of each per theme, counts of the same themes at two stages).
+
+    Each stage's respondents are other people than the other stage's, but a stage's themes are
+    answered by the same people, so the average's standard error is bounded by the average of the
+    themes' own (the standard deviation of a sum is at most the sum of theirs); each theme's is the
+    pooled two-proportion test's, the spread of no difference. A conservative z-test, where every
+    theme has counts enough for the normal approximation. Where one has not (an expected count under
+    5, as `needs_exact` says), no z is trusted: the average moves beyond noise only if every theme
+    moves the same way beyond noise on its own, by Fisher's exact test or the pooled z as
+    `proportion_tests` chooses (an intersection-union test: its p-value is the largest of theirs).
+    Read off each stage's 95% interval instead, 10 of 10 against 7 of 10 would be called beyond
+    noise (p = 0.038; Fisher's exact test gives 0.21)."""
+    deltas = x1 / n1 - x2 / n2
+    average = float(np.mean(deltas))
+    counts = [np.round(a).astype(np.int64) for a in (x1, n1, x2, n2)]
+    if not bool(needs_exact(*counts).any()):
+        error = float(np.mean(pooled_error(x1, n1, x2, n2)))
+        # Every share 0 or 1 alike at both stages: no difference at all.
+        return normal_p(average / error) if error > 0 else 1.0
+    if average == 0 or not bool((np.sign(deltas) == np.sign(average)).all()):
+        return 1.0  # not every theme moves the way the average does: nothing surely moved
+    return max(p if p is not None else 1.0 for _, p, _ in proportion_tests(*counts))
 
 
 def _largest_falls(journeys: list[list[Moment]]) -> list[Moment | None]:
