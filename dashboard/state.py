@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from metrics.formatting import exact_number
+
 T = TypeVar("T")
 _KEY = "_url_state"
 _UNSET = object()
@@ -258,7 +260,7 @@ def _params() -> list[tuple[str, str]]:
         if value is None or value == "" or value == [] or run.defaults.get(key, _UNSET) == value:
             continue
         if isinstance(value, float):
-            params.append((key, f"{value:g}"))
+            params.append((key, exact_number(value)))
             continue
         params += [(key, str(v)) for v in value] if multi else [(key, str(value))]
     return params

@@ -11,6 +11,7 @@ from typing import Any
 from metrics import sandbox
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import Problem
+from metrics.formatting import exact_number
 from metrics.sqlfiles import METRICS_FOLDER, SQL_DIR, THEMES_FOLDER
 
 METRICS_DIR = SQL_DIR / METRICS_FOLDER
@@ -276,7 +277,7 @@ def catalog_markdown(catalog: Catalog) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in catalog.metrics.items():
-        target = "" if m.target is None else f"{m.target:g}"
+        target = "" if m.target is None else exact_number(m.target)
         cells = (
             f"`{name}`",
             m.label,

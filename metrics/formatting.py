@@ -15,6 +15,13 @@ NOT_APPLICABLE = (
 )
 
 
+def exact_number(value: float) -> str:
+    """Return a number as text that reads back as the same number: the shortest such (1234.567, not
+    the 1234.57 of `{:g}`'s six significant digits), without a whole number's ".0". For what is read
+    again: a link's values, a target in an export or the catalog."""
+    return repr(float(value)).removesuffix(".0")
+
+
 def format_value(value: float | None, fmt: str) -> str:
     """Return a value as people read it: 65.2%, 4m 05s, 1,234, 3.9 pts or 3.78."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -171,6 +171,9 @@ def test_value_page_equals_the_value_model_and_carries_adjusted_assumptions(samp
     # Adjusted values stay in the link; untouched assumptions are left out of it.
     assert app.query_params["staff_cost"] == "80" and app.query_params["cost_phone"] == "20"
     assert "cost_website" not in app.query_params
+    # A value of seven significant digits reopens as itself, not rounded to six.
+    app.number_input(key="staff_cost").set_value(1234.567).run()
+    assert app.query_params["staff_cost"] == "1234.567"
     app.number_input(key="staff_cost").set_value(52.0).run()
     assert "staff_cost" not in app.query_params
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.formatting import NO_DATA, SUPPRESSED, format_delta, format_statistic, format_value
+from metrics.formatting import NO_DATA, SUPPRESSED, exact_number, format_delta, format_statistic, format_value
 
 
 def test_each_format_reads_as_people_read_it() -> None:
@@ -22,3 +22,11 @@ def test_hidden_and_no_data_read_differently() -> None:
     assert format_statistic(0.5, True, "percent") == SUPPRESSED
     assert format_statistic(None, False, "percent") == NO_DATA
     assert format_value(None, "points") == SUPPRESSED
+
+
+def test_a_number_read_again_keeps_every_digit() -> None:
+    # `{:g}` keeps six significant digits: 1234.567 would come back as 1234.57.
+    assert [exact_number(v) for v in (1234.567, 80.0, 0.7, 0.1 + 0.2, 1e-05)] == [
+        "1234.567", "80", "0.7", "0.30000000000000004", "1e-05",
+    ]  # fmt: skip
+    assert all(float(exact_number(v)) == v for v in (1234.567, 0.1 + 0.2, 123456789.125))

@@ -10,7 +10,7 @@ from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current
 from metrics.analyses.outcomes import HIDDEN, RULE, OutcomeProgress, Progress, describe
-from metrics.formatting import format_value
+from metrics.formatting import exact_number, format_value
 
 # How each status reads at a glance: a word and a symbol, never colour alone.
 _MARKS = {"on track": "✓", "at risk": "!", "off track": "✗", "hidden": "†", "no data": "·"}
@@ -108,7 +108,7 @@ def _numbers(rows: list[Progress], gap: Progress | None) -> pl.DataFrame:
             "quarter": [p.quarter for p in rows],
             "value": [p.latest for p in rows],
             # Text, so that the export's marks for a hidden value (†) or none ("no data") leave it be.
-            "target": [f"{p.target:g}" for p in rows],
+            "target": [exact_number(p.target) for p in rows],
             "by": [p.by for p in rows],
             "status": [p.status for p in rows],
             "reason": [p.reason for p in rows],
