@@ -218,6 +218,21 @@ def gap_interval(
 
     With w the group's share of the overall, group - overall = (1 - w) (group - rest), so the gap's
     standard error is (1 - w) times the unpooled error of the group against the rest."""
+    error = gap_error(group, overall, aggregate, smallest)
+    if error is None:
+        return None
+    assert group is not None and overall is not None
+    delta = float(group["value"]) - float(overall["value"])
+    return delta - Z95 * error, delta + Z95 * error
+
+
+def gap_error(
+    group: Row | None, overall: Row | None, aggregate: str, smallest: int = 1, added: int = 0
+) -> float | None:
+    """Return the standard error of a proportion's gap to an overall that contains it (`gap_interval`'s),
+    None where it has none. `added`: one more answer each way in the group and in the rest (Agresti
+    and Caffo's adjustment), so that a group or rest at 0% or 100% still carries its own noise: the
+    unpooled error p (1 - p) / n of 10 of 10 is 0."""
     if aggregate not in PROPORTIONS or not (_usable(group) and _usable(overall)):
         return None
     assert group is not None and overall is not None
@@ -226,9 +241,10 @@ def gap_interval(
     if rest_n < max(smallest, 1):
         return None
     rest = min(max((float(overall["value"]) * total - p * n) / rest_n, 0.0), 1.0)
-    delta = p - float(overall["value"])
-    error = (rest_n / total) * math.sqrt(p * (1 - p) / n + rest * (1 - rest) / rest_n)
-    return delta - Z95 * error, delta + Z95 * error
+    p, rest = (p * n + added) / (n + 2 * added), (rest * rest_n + added) / (rest_n + 2 * added)
+    return (rest_n / total) * math.sqrt(
+        p * (1 - p) / (n + 2 * added) + rest * (1 - rest) / (rest_n + 2 * added)
+    )
 
 
 def adjusted(differences: Sequence[Difference]) -> list[Difference]:

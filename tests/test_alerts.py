@@ -14,6 +14,9 @@ from test_access import GRANTS
 from test_mail import Inbox, relay  # noqa: F401 (the local SMTP server fixture)
 
 from cx.cli import main
+from metrics.analyses import gaps
+from metrics.analyses.alerts import widening
+from metrics.compare import Difference
 from metrics.formatting import SUPPRESSED
 
 
@@ -153,3 +156,31 @@ def test_with_an_access_file_alerts_are_for_one_person_and_their_services(
     assert any("Disaster Assistance" in a["text"] for a in everyone)
     _, mine = told(capsys, *base, "--as", "pat@passports.example.gov")
     assert not any(other in a["text"] for a in mine for other in OTHERS)
+
+
+def _gap(agreeing: int, n: int, rest_agreeing: int, rest_n: int) -> gaps.Gap:
+    """A group's share against everyone in the view (the group and a rest)."""
+    overall = (agreeing + rest_agreeing) / (n + rest_n)
+    group, reference = {"value": agreeing / n, "n": n}, {"value": overall, "n": n + rest_n}
+    return gaps.Gap(
+        "trust", "language", "Spanish", None, group, reference, Difference(agreeing / n - overall, None), None
+    )
+
+
+def test_a_gap_widens_beyond_noise_only_counting_the_groups_own_noise() -> None:
+    # 0 of 10 now, 3 of 10 before, the rest 700 of 1,000 both times. Gaps: 0 - 700/1,010 = -0.693069
+    # and 0.3 - 703/1,010 = -0.396040: wider by -0.297030. Each gap's error, one more answer each way in
+    # the group and the rest, (1,000/1,010) sqrt(p(1-p)/12 + r(1-r)/1,002) with r = 701/1,002: now
+    # p = 1/12, 0.080286; before p = 4/12, 0.135496; together 0.157497: z = -1.8859, p = 0.0593, within
+    # noise. The group's own p(1-p)/10 would be 0 at 0 of 10: errors 0.014348 and 0.144195, z = -2.050,
+    # p = 0.040, beyond noise, where Fisher's exact test of 0 of 10 against 3 of 10 gives 0.21.
+    found = widening(_gap(0, 10, 700, 1000), _gap(3, 10, 700, 1000), "share", 10)
+    assert found is not None and found.delta == pytest.approx(-0.297030, abs=1e-6)
+    assert found.z == pytest.approx(-1.88594, rel=1e-4) and found.p == pytest.approx(0.05930, rel=1e-3)
+    assert not found.significant
+    # 0 of 15 against 5 of 15: wider by -0.689655 + 0.361248 = -0.328407; errors 0.058006 (p = 1/17)
+    # and 0.115080 (p = 6/17), together 0.128872: z = -2.5483, p = 0.01082, beyond noise.
+    found = widening(_gap(0, 15, 700, 1000), _gap(5, 15, 700, 1000), "share", 10)
+    assert found is not None and found.z == pytest.approx(-2.54833, rel=1e-4) and found.significant
+    # A mean has no gap error to test by: not tested.
+    assert widening(_gap(0, 15, 700, 1000), _gap(5, 15, 700, 1000), "mean", 10) is None

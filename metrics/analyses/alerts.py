@@ -11,12 +11,13 @@ from dataclasses import asdict, dataclass
 
 from metrics.analyses import gaps, kpis, outcomes
 from metrics.analyses.breaks import channel_labels
-from metrics.compare import MISSED, Difference, adjusted, against_target, target_met
+from metrics.compare import MISSED, Difference, adjusted, against_target, gap_error, target_met
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import quarters_between
 from metrics.formatting import format_delta, format_value
 from metrics.outcomes import Outcome
 from metrics.query import Engine, Filters, Query
+from metrics.significance import normal_p
 
 DECLINE, IMPROVEMENT, TARGET_MISSED, OFF_TRACK, GAP = (
     "decline",
@@ -26,7 +27,6 @@ DECLINE, IMPROVEMENT, TARGET_MISSED, OFF_TRACK, GAP = (
     "equity gap widened",
 )
 KINDS = (DECLINE, TARGET_MISSED, OFF_TRACK, GAP, IMPROVEMENT)  # the order they are told in
-Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 # Where moves are looked for: each service and each customer segment (as the overview's list).
 MOVE_DIMENSIONS = ("service", "segment")
 
@@ -160,24 +160,22 @@ def _off_track(engine: Engine, found: Sequence[Outcome], quarter: str) -> list[A
 def _gaps(engine: Engine, quarter: str, floor: float) -> list[Alert]:
     """Worse-served equity gaps of the quarter (the overview's list: beyond noise, at least `floor`,
     Holm-adjusted) that are wider than the same comparison's gap the quarter before, by more than
-    sampling noise: the two gaps' difference over the square root of their variances (each read off
-    its 95% interval), Holm-adjusted over every listed gap so tested."""
+    sampling noise (`widening`), Holm-adjusted over every listed gap so tested."""
     previous = kpis.quarters_back(quarter, 1)
     now = gaps.gaps(engine, Filters((), quarter, quarter), floor)
     before = {_key(g): g for g in gaps.compared(engine, Filters((), previous, previous), now.metrics)}
     tested: list[tuple[gaps.Gap, gaps.Gap, Difference]] = []
     for g in now.below:
         b = before.get(_key(g))
-        if b is None or g.interval is None or b.interval is None or b.difference.delta is None:
-            continue  # no gap to compare with the quarter before (hidden, no data, not a share)
-        wider = (g.difference.delta or 0.0) - b.difference.delta
-        spread = math.hypot(_standard_error(g.interval), _standard_error(b.interval))
-        z = wider / spread if spread > 0 else 0.0
-        tested.append((g, b, Difference(wider, z, math.erfc(abs(z) / math.sqrt(2)), "z (two gaps)")))
+        metric = engine.metric(g.metric)
+        found = None if b is None else widening(g, b, metric.aggregate, engine.threshold(metric))
+        if found is not None:
+            assert b is not None
+            tested.append((g, b, found))
     labels: Mapping[str, str] = channel_labels(engine)
     told = []
-    for (g, b, _), widening in zip(tested, adjusted([t for _, _, t in tested]), strict=True):
-        if not widening.significant or not _worse_by(engine, g.metric, widening.delta or 0.0):
+    for (g, b, _), widened in zip(tested, adjusted([t for _, _, t in tested]), strict=True):
+        if not widened.significant or not _worse_by(engine, g.metric, widened.delta or 0.0):
             continue
         metric = engine.metric(g.metric)
         text = (
@@ -191,13 +189,28 @@ def _gaps(engine: Engine, quarter: str, floor: float) -> list[Alert]:
     return told
 
 
+def widening(now: gaps.Gap, before: gaps.Gap, aggregate: str, smallest: int) -> Difference | None:
+    """Return how much wider the gap is now than before (now's minus before's), tested: the two
+    gaps' difference over the square root of the sum of their variances, each gap's error with one
+    more answer each way in the group and in the rest (`gap_error`, Agresti and Caffo), so that a
+    group at 0% or 100% still counts its own noise; the p-value unadjusted. None when either gap has
+    no error (hidden, no data, not a share)."""
+    errors = [gap_error(g.row, g.reference, aggregate, smallest, added=1) for g in (now, before)]
+    if (
+        errors[0] is None
+        or errors[1] is None
+        or now.difference.delta is None
+        or before.difference.delta is None
+    ):
+        return None
+    wider = now.difference.delta - before.difference.delta
+    spread = math.hypot(errors[0], errors[1])
+    z = wider / spread if spread > 0 else 0.0
+    return Difference(wider, z, normal_p(z), "z (two gaps)")
+
+
 def _key(g: gaps.Gap) -> tuple[object, ...]:
     return (g.metric, g.dimension, g.group, g.context)
-
-
-def _standard_error(interval: tuple[float, float]) -> float:
-    low, high = interval
-    return (high - low) / (2 * Z95)
 
 
 def _worse_by(engine: Engine, name: str, delta: float) -> bool:
