@@ -286,6 +286,10 @@ def test_an_equity_gap_met_among_the_groups_shown_says_so(make_engine: EngineFac
     found = progress_of.progress(engine, outcome, "FY2026 Q2")
     assert found.equity is not None and found.equity.status == ON_TRACK
     assert found.equity.reason.endswith(", among the groups shown (2 hidden, not compared)")
+    # The sentence says it once, at the start: not again in its reason.
+    said = describe(found.equity)
+    assert said.startswith("25.0 pts between 35-44 and 65+ of the groups shown (2 hidden, †) in FY2026 Q2")
+    assert "not compared" not in said and said.count("hidden") == 1
     assert (found.status, found.headline) == (ON_TRACK, "on track so far: 2 equity groups hidden")
 
 

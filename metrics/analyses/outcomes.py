@@ -245,7 +245,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
         )
         if status == ON_TRACK and unseen:
-            reason += f", among the groups shown ({unseen} hidden, not compared)"
+            reason += _among_shown(unseen)
         if status == AT_RISK and _index(quarter) < _index(objective.by):
             # Wider than the limit by no more than noise is no sure miss, as a measure's is not.
             wider = "wider than that by no more than sampling noise" if noise else "wider than that"
@@ -292,6 +292,12 @@ def _judged(
     return judge(history, target, direction, by, quarter, moved, within_noise)
 
 
+def _among_shown(unseen: int) -> str:
+    """What a gap's reason adds when it is met only among the groups shown: the reason is read alone too
+    (the export's column), so it says so itself."""
+    return f", among the groups shown ({unseen} hidden, not compared)"
+
+
 def _shown(row: dict[str, Any] | None) -> float | None:
     if row is None or row.get("suppressed") or row.get("value") is None:
         return None
@@ -311,7 +317,9 @@ def describe(p: Progress) -> str:
     noise = "beyond sampling noise" if p.beyond_noise else "within sampling noise: these two may not differ"
     # A hidden group may lie outside the two: the gap is the widest of those shown, and says so.
     among = f" of the groups shown ({p.unseen} hidden, {SUPPRESSED})" if p.unseen else ""
+    # The opening has said so: the reason need not again.
+    reason = p.reason.removesuffix(_among_shown(p.unseen)) if p.unseen else p.reason
     return (
         f"{value} between {high} and {low}{among} in {p.quarter} ({noise}) against {word} "
-        f"{target} by {p.by}: {p.status}, {p.reason}."
+        f"{target} by {p.by}: {p.status}, {reason}."
     )
