@@ -192,7 +192,9 @@ def groups(
             .when(pl.col("beyond_noise"))
             .then(pl.lit(above))
             .otherwise(pl.lit(within))
-            .alias("gap_status")
+            .alias("gap_status"),
+            # A gap between shares is in points (+3.9 pts), as the table and the text give it.
+            (pl.col("gap") * (100 if metric.format == "percent" else 1)).alias("gap_shown"),
         )
         .to_pandas()
     )
@@ -204,7 +206,11 @@ def groups(
     tooltip = [
         alt.Tooltip(f"{dimension}:N", title=DIMENSIONS[dimension].label),
         alt.Tooltip("value:Q", title=metric.label, format=fmt),
-        alt.Tooltip("gap:Q", title="Gap to overall", format=fmt if metric.format != "percent" else "+.1%"),
+        alt.Tooltip(
+            "gap_shown:Q",
+            title="Gap to overall (points)" if metric.format == "percent" else "Gap to overall",
+            format="+.1f" if metric.format == "percent" else fmt,
+        ),
         alt.Tooltip("gap_status:N", title="Gap"),
         alt.Tooltip("n:Q", title="n", format=","),
     ]
@@ -356,11 +362,14 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     triangles and better-served as up ones (GAP_STATES), in the list's order. `frame`: label, gap,
     low, high, side ("below" or "above")."""
     below, above, _ = GAP_STATES
+    # A gap between two shares is in points, as the list says it (-17.2 pts): drawn as -17%, it would
+    # read as a relative fall.
     shown = frame.with_columns(
-        pl.when(pl.col("side") == "below").then(pl.lit(below)).otherwise(pl.lit(above)).alias("status")
+        pl.col("gap", "low", "high") * 100,
+        pl.when(pl.col("side") == "below").then(pl.lit(below)).otherwise(pl.lit(above)).alias("status"),
     ).to_pandas()
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
-    axis = alt.Axis(format="+.0%", title="Gap to the people compared with (points)")
+    axis = alt.Axis(format="+.0f", title="Gap to the people compared with (points)")
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
         x=alt.X("low:Q", axis=axis), x2=alt.X2("high:Q")
@@ -376,9 +385,9 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
         ),
         tooltip=[
             alt.Tooltip("label:N", title="Who"),
-            alt.Tooltip("gap:Q", title="Gap", format="+.1%"),
-            alt.Tooltip("low:Q", title="95% interval from", format="+.1%"),
-            alt.Tooltip("high:Q", title="to", format="+.1%"),
+            alt.Tooltip("gap:Q", title="Gap (points)", format="+.1f"),
+            alt.Tooltip("low:Q", title="95% interval from", format="+.1f"),
+            alt.Tooltip("high:Q", title="to", format="+.1f"),
         ],
     )
     zero = (

@@ -146,3 +146,54 @@ def test_the_heat_map_writes_hidden_and_not_asked_cells_apart() -> None:
         ("Email", "Trust"): "75.0%", ("Email", "Ease"): "not asked",
         ("Phone", "Trust"): "†", ("Phone", "Ease"): "not asked",
     }  # fmt: skip
+
+
+def test_a_gap_between_shares_is_drawn_and_told_in_points() -> None:
+    # -17.2 pts drawn on an axis of -17% would read as a relative fall: the list says points, so does
+    # the chart, its axis and its tooltip.
+    frame = pl.DataFrame(
+        {
+            "label": ["Ease: customers in rural areas aged 65+"],
+            "gap": [-0.172],
+            "low": [-0.219],
+            "high": [-0.124],
+            "side": ["below"],
+        }
+    )
+    spec = charts.gaps(frame).to_dict()
+    drawn = next(iter(spec["datasets"].values()))[0]
+    assert (round(drawn["gap"], 6), round(drawn["low"], 6), round(drawn["high"], 6)) == (-17.2, -21.9, -12.4)
+    bars, points, _ = spec["layer"]
+    assert bars["encoding"]["x"]["axis"] == {
+        "format": "+.0f",
+        "title": "Gap to the people compared with (points)",
+    }
+    tips = {t["field"]: (t["title"], t["format"]) for t in points["encoding"]["tooltip"] if "format" in t}
+    assert tips["gap"] == ("Gap (points)", "+.1f")
+
+
+def test_an_equity_groups_gap_to_the_overall_is_told_in_points_for_a_share_and_in_minutes_for_a_wait() -> (
+    None
+):
+    catalog = load_catalog().metrics
+    frame = pl.DataFrame(
+        {
+            "age_band": ["65+"],
+            "value": [0.62],
+            "n": [300],
+            "ci_low": [0.57],
+            "ci_high": [0.67],
+            "gap": [-0.081],
+            "beyond_noise": [True],
+            "suppressed": [False],
+        }
+    )
+    for name, gap, title, fmt in (
+        ("trust", -8.1, "Gap to overall (points)", "+.1f"),
+        ("wait_median", -0.081 / 60, "Gap to overall", ",.1f"),
+    ):
+        spec = charts.groups(frame, "age_band", catalog[name], 0.7).to_dict()
+        drawn = next(iter(spec["datasets"].values()))[0]
+        assert round(drawn["gap_shown"], 9) == round(gap, 9)
+        tips = {t["field"]: (t["title"], t.get("format")) for t in spec["layer"][1]["encoding"]["tooltip"]}
+        assert tips["gap_shown"] == (title, fmt)

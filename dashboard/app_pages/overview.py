@@ -229,6 +229,8 @@ def _gap_chart(sides: list[tuple[Gap, str]], labels: dict[str, str], names: tupl
             "side": pl.String,
         },
     )
+    # Drawn after both lists: said whose gaps it draws, so it is not read as the better-served's alone.
+    st.caption("Every gap found, worse- and better-served, with its 95% interval, in points.")
     exhibits.chart(
         "Where are we failing whom",
         charts.gaps(frame),
