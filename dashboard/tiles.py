@@ -8,7 +8,14 @@ import streamlit as st
 from dashboard import charts, exhibits
 from metrics.analyses.kpis import Tile, describe_tile, tile_value
 from metrics.catalog import Metric
-from metrics.formatting import NOT_APPLICABLE, NOT_ASKED, format_delta, format_statistic, format_value
+from metrics.formatting import (
+    NOT_APPLICABLE,
+    NOT_ASKED,
+    format_delta,
+    format_statistic,
+    format_value,
+    rounds_to_zero,
+)
 
 _DELTA_COLOURS = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -27,6 +34,8 @@ def show(tile: Tile, column: st.delta_generator.DeltaGenerator, note: str = "") 
             # Colour says "beyond noise": a change within noise is drawn grey, whichever way it goes.
             delta_color=_DELTA_COLOURS[metric.direction] if tile.change.significant else "off",  # type: ignore[arg-type]
             help=metric.description,
+            # No arrow on a change that shows as none (0.0 pts): an up arrow would say it rose.
+            delta_arrow="off" if delta is not None and rounds_to_zero(delta) else "auto",
         )
         if len(history) > 1:
             # Our own sparkline rather than st.metric's: it carries a text alternative for screen readers.

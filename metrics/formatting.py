@@ -66,7 +66,13 @@ def format_delta(delta: float | None, fmt: str) -> str:
     """Return a difference as people read it: +2.1 pts, -45s, +1,234."""
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return "n/a"
+    size = f"{abs(delta) * 100:.1f} pts" if fmt == "percent" else format_value(abs(delta), fmt)
+    if rounds_to_zero(size):
+        return size  # "0.0 pts", not "+0.0 pts": a change too small to show has no direction
     sign = "+" if delta >= 0 else "-"  # ASCII: Streamlit reads the sign of a delta from it
-    if fmt == "percent":
-        return f"{sign}{abs(delta) * 100:.1f} pts"
-    return sign + format_value(abs(delta), fmt)
+    return sign + size
+
+
+def rounds_to_zero(shown: str) -> bool:
+    """Whether a value as shown (format_delta's, format_value's) reads as nothing: no digit but zeros."""
+    return not any(digit in shown for digit in "123456789")

@@ -241,6 +241,22 @@ def test_the_page_shows_the_theme_shares_and_the_comments_the_rules_allow(
     assert all("Praise for online renewal" in t for t in table["Themes"])
 
 
+def test_a_theme_that_did_not_move_has_no_arrow(voice_app: Any) -> None:
+    # On the sample no comment of FY2026 Q3 or Q4 asks for help in Spanish: 0.0% on 0.0%. An up arrow
+    # beside "+0.0 pts" said it rose.
+    app = voice_app()
+    assert not app.exception
+    tiles = {m.label: m for m in app.metric}
+    spanish = tiles["Help in Spanish"]
+    assert (spanish.value, spanish.proto.delta) == ("0.0%", "0.0 pts")
+    none, up, down = 2, 1, 0  # Streamlit's MetricDirection
+    assert spanish.proto.direction == none
+    for m in app.metric:  # a change that shows keeps its arrow
+        assert m.proto.direction == (
+            none if m.proto.delta == "0.0 pts" else down if m.proto.delta[0] == "-" else up
+        )
+
+
 def test_the_page_lists_nothing_for_groups_under_the_minimum(
     voice_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
