@@ -21,6 +21,21 @@ from metrics.formatting import NOT_ASKED, POINTS, SUPPRESSED, format_value
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# A split's lines: a colour and a shape each. Ten colours (the palette, then grey and brown) against
+# nine shapes: both cycle, and as ten and nine share no factor, no two of the first ninety groups get
+# the same pair (nine channels on eight colours and eight shapes drew the ninth as the first).
+SERIES_COLOURS = [*PALETTE, "#8C8C8C", "#8B4513"]
+SERIES_SHAPES = [
+    "circle",
+    "square",
+    "triangle-up",
+    "cross",
+    "diamond",
+    "triangle-right",
+    "triangle-down",
+    "triangle-left",
+    "wedge",
+]
 _FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f", POINTS: ",.1f"}
 # Waits are computed in seconds and read in minutes, as the tables print them (4m 05s).
 _STATISTICS = ("value", "ci_low", "ci_high", "gap")
@@ -103,11 +118,6 @@ def trend(
         axis=alt.Axis(labelAngle=-45),
         sort=list(order) if order else "ascending",
     )
-    colour = (
-        alt.Color(f"{split}:N", title=DIMENSIONS[split].label, scale=alt.Scale(range=PALETTE))
-        if split
-        else alt.ColorValue(PALETTE[0])
-    )
     tooltip = [
         alt.Tooltip(f"{grain}:O", title=DIMENSIONS[grain].label),
         *([alt.Tooltip(f"{split}:N", title=DIMENSIONS[split].label)] if split else []),
@@ -116,14 +126,17 @@ def trend(
         alt.Tooltip("ci_high:Q", title="95% interval to", format=fmt),
         alt.Tooltip("n:Q", title="n", format=","),
     ]
-    base = alt.Chart(shown).encode(x=x, color=colour)
+    base = alt.Chart(shown).encode(x=x)
     y_axis = alt.Axis(format=fmt, title=axis_title(metric))
     y_scale = alt.Scale(zero=False, nice=True)
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("ci_low:Q", axis=y_axis, scale=y_scale), y2=alt.Y2("ci_high:Q")
     )
-    line = base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=y_axis, scale=y_scale), tooltip=tooltip)
-    layers: list[alt.Chart] = [band, line]
+    line = base.mark_line().encode(y=alt.Y("value:Q", axis=y_axis, scale=y_scale), tooltip=tooltip)
+    title = DIMENSIONS[split].label if split else ""
+    layers: list[alt.Chart | alt.LayerChart | alt.FacetChart] = [
+        _lines_over_bands(band, line, split, title, 40)
+    ]
     if marks:
         changes = pl.DataFrame({grain: [m[0] for m in marks], "change": [m[1] for m in marks]}).to_pandas()
         layers.append(
@@ -162,6 +175,31 @@ def trend(
             ),
         ]
     return alt.layer(*layers).properties(height=380)
+
+
+def _lines_over_bands(
+    band: alt.Chart, line: alt.Chart, field: str | None, title: str, size: int
+) -> alt.LayerChart | alt.FacetChart:
+    """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with
+    a point at each value in a shape of its own, so no line rests on its colour alone. The legend the
+    layers share draws its symbols opaque: drawn in the bands' pale fill, one line's swatch was hard to
+    tell from another's. (The page's Vega-Lite merges colour and shape into one legend; the exports'
+    draw the shapes as a second legend, in black.)"""
+    if field is None:
+        one = alt.value(PALETTE[0])
+        return alt.layer(
+            band.encode(color=one),
+            line.encode(color=one),
+            line.mark_point(filled=True, size=size).encode(color=one),
+        )
+    legend = alt.Legend(symbolOpacity=1)
+    colour = alt.Color(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_COLOURS), legend=legend)
+    shape = alt.Shape(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_SHAPES), legend=legend)
+    return alt.layer(
+        band.encode(color=colour),
+        line.encode(color=colour),
+        line.mark_point(filled=True, size=size).encode(color=colour, shape=shape),
+    )
 
 
 # How a group stands against the overall on the Equity page: a shape and a colour each, so the
@@ -513,10 +551,9 @@ def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt
     the moment that matters shaded. `scores`: a `Journey.scores` with a `theme` label per metric."""
     frame = scores.filter(~pl.col("suppressed")).to_pandas()
     x = alt.X("journey_stage:O", title="Journey stage", sort=list(STAGES), axis=alt.Axis(labelAngle=0))
-    colour = alt.Color("theme:N", title="Theme", scale=alt.Scale(range=PALETTE))
-    base = alt.Chart(frame).encode(x=x, color=colour)
+    base = alt.Chart(frame).encode(x=x)
     band = base.mark_area(opacity=0.12).encode(y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
-    line = base.mark_line(point=True).encode(
+    line = base.mark_line().encode(
         y=alt.Y("value:Q", title="Share positive", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
         tooltip=[
             alt.Tooltip("journey_stage:O", title="Stage"),
@@ -525,7 +562,9 @@ def journey(scores: pl.DataFrame, moment: Moment | None) -> alt.LayerChart | alt
             alt.Tooltip("n:Q", title="n", format=","),
         ],
     )
-    layers: list[alt.Chart] = [band, line]
+    layers: list[alt.Chart | alt.LayerChart | alt.FacetChart] = [
+        _lines_over_bands(band, line, "theme", "Theme", 50)
+    ]
     if moment is not None:
         highlight = pl.DataFrame(
             {"journey_stage": [moment.stage], "label": ["Moment that matters"]}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import altair
 import polars as pl
 import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
@@ -145,8 +146,16 @@ def _specified(chart: Any, legend_below: bool) -> tuple[Any, _Specified]:
     found = _specs.get(key)
     if found is not None:
         return (pickle.loads(found.drawn) if legend_below else chart), found
-    # Legends go under the plot, so on a phone the plot keeps the width a side legend would take.
-    drawn = chart.configure_legend(orient="bottom", columns=2, labelLimit=320) if legend_below else chart
+    # Legends go under the plot, so on a phone the plot keeps the width a side legend would take. The
+    # plot keeps its height too, the legend below it: fitted into the chart's height as a whole, a
+    # trend split nine ways (its legend five rows long) was squeezed to a plot of a few lines' height.
+    drawn = (
+        chart.configure_legend(orient="bottom", columns=2, labelLimit=320).properties(
+            autosize=altair.AutoSizeParams(type="fit-x", contains="padding")
+        )
+        if legend_below
+        else chart
+    )
     spec = _convert_altair_to_vega_lite_spec(drawn)
     datasets = tuple(spec.pop("datasets", {}).items())
     found = _Specified(json.dumps(spec), datasets, pickle.dumps(drawn, pickle.HIGHEST_PROTOCOL))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import polars as pl
@@ -197,3 +198,78 @@ def test_an_equity_groups_gap_to_the_overall_is_told_in_points_for_a_share_and_i
         assert round(drawn["gap_shown"], 9) == round(gap, 9)
         tips = {t["field"]: (t["title"], t.get("format")) for t in spec["layer"][1]["encoding"]["tooltip"]}
         assert tips["gap_shown"] == (title, fmt)
+
+
+def _legends(chart: object) -> list[tuple[str, list[str], object]]:
+    """The legends Vega draws for a chart: each one's title, the channels it shows and its symbols'
+    opacity."""
+    vega = vlc.vegalite_to_vega(chart.to_dict())  # type: ignore[attr-defined]
+    return [
+        (legend["title"], sorted(k for k in ("fill", "shape") if k in legend), legend.get("symbolOpacity"))
+        for legend in vega.get("legends", [])
+    ]
+
+
+def test_lines_over_interval_bands_have_an_opaque_legend_of_colour_and_shape() -> None:
+    # The legend was drawn in the bands' pale fill (Ease's pale blue beside Emotion's pale green), and
+    # the lines told apart by colour alone: opaque symbols, and each line's points in a shape of its own.
+    scores = pl.DataFrame(
+        {
+            "journey_stage": ["Learn", "Apply"] * 2,
+            "metric": ["trust", "trust", "ease", "ease"],
+            "theme": ["Trust", "Trust", "Ease", "Ease"],
+            "value": [0.7, 0.72, 0.8, 0.82],
+            "n": [100] * 4,
+            "ci_low": [0.65, 0.67, 0.75, 0.77],
+            "ci_high": [0.75, 0.77, 0.85, 0.87],
+            "suppressed": [False] * 4,
+        }
+    )
+    # The exports' Vega-Lite draws the shapes as a legend of their own; the page's merges the two.
+    assert _legends(charts.journey(scores, None)) == [("Theme", ["fill"], 1), ("Theme", ["shape"], 1)]
+    trust = load_catalog().metrics["trust"]
+    by_channel = scores.rename({"journey_stage": "fiscal_quarter", "theme": "channel"})
+    assert _legends(charts.trend(by_channel, trust, "fiscal_quarter", "channel")) == [
+        ("Channel", ["fill"], 1),
+        ("Channel", ["shape"], 1),
+    ]
+    # The band, the line and the points of a group are drawn in one colour: one scale.
+    band, line, points = (
+        layer["encoding"] for layer in charts.journey(scores, None).to_dict()["layer"][0]["layer"]
+    )
+    assert band["color"] == line["color"] == points["color"]
+    assert points["shape"]["field"] == "theme"
+    # One line needs no legend at all.
+    one = by_channel.filter(pl.col("channel") == "Trust")
+    assert _legends(charts.trend(one, trust, "fiscal_quarter", None)) == []
+
+
+def test_a_split_of_many_groups_draws_no_two_alike() -> None:
+    # Nine channels on eight colours and eight shapes drew Website as Automated phone was drawn.
+    assert math.gcd(len(charts.SERIES_COLOURS), len(charts.SERIES_SHAPES)) == 1
+    drawn = [
+        (
+            charts.SERIES_COLOURS[i % len(charts.SERIES_COLOURS)],
+            charts.SERIES_SHAPES[i % len(charts.SERIES_SHAPES)],
+        )
+        for i in range(90)
+    ]
+    assert len(set(drawn)) == 90
+    assert len(set(charts.SERIES_COLOURS)) == len(charts.SERIES_COLOURS)
+    assert len(set(charts.SERIES_SHAPES)) == len(charts.SERIES_SHAPES)
+    channels = [f"channel {i}" for i in range(9)]
+    frame = pl.DataFrame(
+        {
+            "fiscal_quarter": ["FY2025 Q1"] * 9,
+            "channel": channels,
+            "value": [0.5 + i / 100 for i in range(9)],
+            "n": [100] * 9,
+            "ci_low": [0.4] * 9,
+            "ci_high": [0.6] * 9,
+            "suppressed": [False] * 9,
+        }
+    )
+    spec = charts.trend(frame, load_catalog().metrics["trust"], "fiscal_quarter", "channel").to_dict()
+    points = spec["layer"][0]["layer"][2]["encoding"]
+    assert points["color"]["scale"] == {"range": charts.SERIES_COLOURS}
+    assert points["shape"]["scale"] == {"range": charts.SERIES_SHAPES}

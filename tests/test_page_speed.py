@@ -40,11 +40,13 @@ def test_a_chart_is_built_once_per_result_and_anew_when_any_row_differs(
     monkeypatch.setattr(alt, "layer", _counting(alt.layer, built))
     values = [0.5 + i / 100 for i in range(30)]
     first = charts.trend(_series(values), metric, "fiscal_quarter", None, target=0.7)
+    layered = len(built)  # a trend's layers are layered more than once (its lines over their bands)
+    assert layered >= 1
     # An equal result computed again (another object) gives an equal chart, not built again, and
     # each call has its own copy.
     again = charts.trend(_series(list(values)), metric, "fiscal_quarter", None, target=0.7)
     assert again.to_dict() == first.to_dict() and again is not first
-    assert len(built) == 1
+    assert len(built) == layered
     # A row in the middle differs: a new chart with that number in it (a key over the first and
     # last rows only, as Streamlit's own hash of a polars frame is, would miss it).
     changed = [*values[:15], 0.9, *values[16:]]
@@ -53,7 +55,7 @@ def test_a_chart_is_built_once_per_result_and_anew_when_any_row_differs(
     assert drawn[15]["value"] == 0.9
     # Other choices, another chart.
     assert "Target" not in str(charts.trend(_series(values), metric, "fiscal_quarter", None).to_dict())
-    assert len(built) == 3
+    assert len(built) == 3 * layered
 
 
 def _counting(function: Any, calls: list[int]) -> Any:
@@ -98,8 +100,11 @@ def _both_ways() -> None:
         .encode(x=alt.X("quarter:O"), y=alt.Y("value:Q"), color=alt.Color("group:N", title=None))
         .properties(height=200)
     )
+    below = chart.configure_legend(orient="bottom", columns=2, labelLimit=320)
     st.altair_chart(
-        chart.configure_legend(orient="bottom", columns=2, labelLimit=320), width="stretch", alt="A line."
+        below.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
+        width="stretch",
+        alt="A line.",
     )
     exhibits.plot(chart, "A line.", legend_below=True)
     exhibits.plot(chart, "A line.", legend_below=True)  # from the kept specification
