@@ -36,6 +36,8 @@ SERIES_SHAPES = [
     "triangle-left",
     "wedge",
 ]
+# Up to how many lines' interval bands are drawn at their usual opacity (band_opacity).
+CLEAR_BANDS = 4
 _FORMATS = {"percent": ".1%", "duration": ",.1f", "integer": ",.0f", "number": ",.2f", POINTS: ",.1f"}
 # Waits are computed in seconds and read in minutes, as the tables print them (4m 05s).
 _STATISTICS = ("value", "ci_low", "ci_high", "gap")
@@ -129,7 +131,7 @@ def trend(
     base = alt.Chart(shown).encode(x=x)
     y_axis = alt.Axis(format=fmt, title=axis_title(metric))
     y_scale = alt.Scale(zero=False, nice=True)
-    band = base.mark_area(opacity=0.18).encode(
+    band = base.mark_area(opacity=band_opacity(shown[split].nunique() if split else 1)).encode(
         y=alt.Y("ci_low:Q", axis=y_axis, scale=y_scale), y2=alt.Y2("ci_high:Q")
     )
     line = base.mark_line().encode(y=alt.Y("value:Q", axis=y_axis, scale=y_scale), tooltip=tooltip)
@@ -177,29 +179,28 @@ def trend(
     return alt.layer(*layers).properties(height=380)
 
 
+def band_opacity(lines: int) -> float:
+    """Return how opaque the 95% interval bands of `lines` lines are drawn: fainter over more than
+    CLEAR_BANDS lines, as nine bands at the usual opacity were a grey wash that hid the lines. They
+    stay drawn: without them, a small group's swings would read as real."""
+    return 0.18 if lines <= CLEAR_BANDS else 0.06
+
+
 def _lines_over_bands(
     band: alt.Chart, line: alt.Chart, field: str | None, title: str, size: int
 ) -> alt.LayerChart | alt.FacetChart:
-    """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with
-    a point at each value in a shape of its own, so no line rests on its colour alone. The legend the
-    layers share draws its symbols opaque: drawn in the bands' pale fill, one line's swatch was hard to
-    tell from another's. (The page's Vega-Lite merges colour and shape into one legend; the exports'
-    draw the shapes as a second legend, in black.)"""
-    if field is None:
-        one = alt.value(PALETTE[0])
-        return alt.layer(
-            band.encode(color=one),
-            line.encode(color=one),
-            line.mark_point(filled=True, size=size).encode(color=one),
-        )
-    legend = alt.Legend(symbolOpacity=1)
-    colour = alt.Color(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_COLOURS), legend=legend)
-    shape = alt.Shape(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_SHAPES), legend=legend)
-    return alt.layer(
-        band.encode(color=colour),
-        line.encode(color=colour),
-        line.mark_point(filled=True, size=size).encode(color=colour, shape=shape),
-    )
+    """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with a point at each value in a shape of its own, so no line rests on its colour alone.
+    The legend the layers share draws its symbols opaque: drawn in the bands' pale fill, one line's
+    swatch was hard to tell from another's. (The page's Vega-Lite merges colour and shape into one
+    legend; the exports' draw the shapes as a second legend, in black.)"""
+    colour: alt.Color | alt.ColorValue = alt.ColorValue(PALETTE[0])
+    shape: alt.Shape | alt.ShapeValue = alt.ShapeValue("circle")
+    if field is not None:
+        legend = alt.Legend(symbolOpacity=1)
+        colour = alt.Color(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_COLOURS), legend=legend)
+        shape = alt.Shape(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_SHAPES), legend=legend)
+    points = line.mark_point(filled=True, size=size).encode(color=colour, shape=shape)
+    return alt.layer(band.encode(color=colour), line.encode(color=colour), points)
 
 
 # How a group stands against the overall on the Equity page: a shape and a colour each, so the

@@ -269,7 +269,14 @@ def test_a_split_of_many_groups_draws_no_two_alike() -> None:
             "suppressed": [False] * 9,
         }
     )
-    spec = charts.trend(frame, load_catalog().metrics["trust"], "fiscal_quarter", "channel").to_dict()
-    points = spec["layer"][0]["layer"][2]["encoding"]
+    trust = load_catalog().metrics["trust"]
+    layers = charts.trend(frame, trust, "fiscal_quarter", "channel").to_dict()["layer"][0]["layer"]
+    marks = [layer["mark"]["type"] for layer in layers]
+    points = layers[marks.index("point")]["encoding"]
     assert points["color"]["scale"] == {"range": charts.SERIES_COLOURS}
     assert points["shape"]["scale"] == {"range": charts.SERIES_SHAPES}
+    # Nine bands at the usual opacity were a grey wash: drawn fainter, and still drawn; four as usual.
+    assert layers[marks.index("area")]["mark"]["opacity"] == 0.06
+    four = frame.filter(pl.col("channel").is_in(channels[:4]))
+    layers = charts.trend(four, trust, "fiscal_quarter", "channel").to_dict()["layer"][0]["layer"]
+    assert layers[0]["mark"] == {"type": "area", "opacity": 0.18}
