@@ -189,10 +189,11 @@ def band_opacity(lines: int) -> float:
 def _lines_over_bands(
     band: alt.Chart, line: alt.Chart, field: str | None, title: str, size: int
 ) -> alt.LayerChart | alt.FacetChart:
-    """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with a point at each value in a shape of its own, so no line rests on its colour alone.
-    The legend the layers share draws its symbols opaque: drawn in the bands' pale fill, one line's
-    swatch was hard to tell from another's. (The page's Vega-Lite merges colour and shape into one
-    legend; the exports' draw the shapes as a second legend, in black.)"""
+    """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with
+    a point at each value in a shape of its own, so no line rests on its colour alone. The legend the
+    layers share draws its symbols opaque: drawn in the bands' pale fill, one line's swatch was hard
+    to tell from another's. (The page's Vega-Lite merges colour and shape into one legend; the
+    exports' draw the shapes as a second legend, in black.)"""
     colour: alt.Color | alt.ColorValue = alt.ColorValue(PALETTE[0])
     shape: alt.Shape | alt.ShapeValue = alt.ShapeValue("circle")
     if field is not None:
