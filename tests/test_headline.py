@@ -6,7 +6,9 @@ from datetime import datetime
 
 from conftest import EngineFactory
 
-from metrics.analyses.headline import answer, describe_answer
+from metrics.analyses.breaks import SAME
+from metrics.analyses.headline import Comparison, _moved, answer, describe_answer
+from metrics.compare import Difference
 from metrics.query import Filters
 
 
@@ -44,3 +46,17 @@ def test_the_answer_says_hidden_and_no_data_in_words(make_engine: EngineFactory)
     assert describe_answer(answer(engine, Filters(), "FY2026 Q2")) == (
         "No one answered the trust question in FY2026 Q2 in this view."
     )
+
+
+def test_a_change_too_small_to_show_is_said_as_none() -> None:
+    # 0.04 pts shows as 0.0 pts: "up 0.0 pts" would say it rose (and a sign dropped from "0.0 pts"
+    # read ".0 pts"); a change that shows is said with its size.
+    def moved(delta: float, fmt: str = "percent") -> str:
+        return _moved(Comparison("FY2026 Q3", Difference(delta, 0.01, 0.99, "test"), SAME), fmt)
+
+    assert moved(0.0004) == "unchanged on FY2026 Q3 (within sampling noise)"
+    assert moved(-0.0004) == "unchanged on FY2026 Q3 (within sampling noise)"
+    assert moved(0.0) == "unchanged on FY2026 Q3 (within sampling noise)"
+    assert moved(0.0006) == "up 0.1 pts on FY2026 Q3 (within sampling noise)"
+    assert moved(-0.021) == "down 2.1 pts on FY2026 Q3 (within sampling noise)"
+    assert moved(-45.0, "duration") == "down 45s on FY2026 Q3 (within sampling noise)"

@@ -12,7 +12,7 @@ from metrics.analyses.kpis import quarters_back
 from metrics.catalog import Metric
 from metrics.compare import NONE, Difference, change
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import format_delta, format_statistic
+from metrics.formatting import format_delta, format_statistic, rounds_to_zero
 from metrics.query import Engine, Filters, Query
 
 Period = tuple[str, str]  # first and last fiscal quarter, inclusive
@@ -105,14 +105,11 @@ def _moved(comparison: Comparison, fmt: str) -> str:
     difference = comparison.difference
     if difference.delta is None:
         return f"no comparison with {comparison.against} (hidden or no data)"
-    if difference.delta == 0:
-        way = "unchanged on"
-    else:
-        way = (
-            ("up " if difference.delta > 0 else "down ")
-            + format_delta(abs(difference.delta), fmt)[1:]
-            + " on"
-        )
+    moved = format_delta(abs(difference.delta), fmt).lstrip("+")
+    # A change too small to show (0.0 pts) is said as none, not "up 0.0 pts".
+    way = (
+        "unchanged on" if rounds_to_zero(moved) else f"{'up' if difference.delta > 0 else 'down'} {moved} on"
+    )
     if difference.p is None:
         verdict = ""
     else:
