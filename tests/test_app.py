@@ -224,6 +224,12 @@ def test_drivers_tells_hidden_answers_from_none_in_the_checklist_and_by_wait(sam
         in captions
     )
     assert not [c for c in captions if c.startswith("What went well")]
+    # The side shown says on how many it rests, the hidden side not at all.
+    trusted = format_value(found["went_well_n"].max(), "integer")  # type: ignore[arg-type]
+    assert (
+        f"Shares among {trusted} who trusted; each bar's 95% interval is in its tooltip and the CSV."
+        in captions
+    )
     # Business Licensing by e-mail in one quarter: v2 answers there, every one hidden: it says so,
     # rather than that there are none. At self-service kiosks there are none.
     one = {"from": "FY2026 Q3", "to": "FY2026 Q3"}

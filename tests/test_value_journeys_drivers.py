@@ -363,6 +363,8 @@ def test_the_checklist_tells_a_hidden_share_from_one_no_one_answered(make_engine
     assert (ease["could_improve"], ease["could_improve_n"]) == (None, 0)
     assert drivers.unshown(shown) is None and drivers.unshown(shown, ("went_well",)) is None
     assert drivers.unshown(shown, ("could_improve",)) == NO_DATA
+    # The page says on how many each side shown rests: the four who trusted; no side of no one.
+    assert drivers.checklist_sizes(shown) == {"went_well": 4}
     # Its exports write the two states apart: the share, and "no data" for the side no one answered.
     written = marked(drivers.checklist_numbers(shown)).filter(pl.col("driver") == "ease")
     assert written.select("side", "value", "n").rows() == [
@@ -375,6 +377,7 @@ def test_the_checklist_tells_a_hidden_share_from_one_no_one_answered(make_engine
     assert drivers.unshown(hidden, ("went_well",)) == SUPPRESSED
     assert drivers.unshown(hidden, ("could_improve",)) == SUPPRESSED
     assert drivers.unshown(hidden) == SUPPRESSED
+    assert drivers.checklist_sizes(hidden) == {}
     written = marked(drivers.checklist_numbers(hidden)).filter(pl.col("driver") == "ease")
     assert written.select("side", "value", "n").rows() == [
         ("went_well", SUPPRESSED, SUPPRESSED),

@@ -15,6 +15,7 @@ from metrics.analyses.drivers import (
     WAIT_MEASURES,
     Importance,
     checklist_numbers,
+    checklist_sizes,
     fix_first,
     fix_first_sentence,
     placement,
@@ -185,6 +186,18 @@ def _checklist(filters: Filters) -> None:
         ),
         numbers=checklist_numbers(table.drop("label")),
     )
+    # Bars carry no interval: the caption says on how many each side rests (one denominator per side:
+    # the respondents shown it), so 60% of a dozen is not read as 60% of thousands.
+    counted = checklist_sizes(table)
+    sizes = [
+        f"{format_value(counted[side], 'integer')} who {who}"
+        for side, who in (("went_well", "trusted"), ("could_improve", "did not"))
+        if side in counted
+    ]
+    if sizes:
+        st.caption(
+            f"Shares among {' and '.join(sizes)}; each bar's 95% interval is in its tooltip and the CSV."
+        )
     # A side with no share to show has no bars at all: say why, rather than leave it to the legend.
     for side, who in (
         ("went_well", "went well, among those who trusted"),

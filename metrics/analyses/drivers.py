@@ -314,6 +314,14 @@ def unshown(checklist: pl.DataFrame, sides: Sequence[str] = CHECKLIST_SIDES) -> 
     return SUPPRESSED if any(checklist[f"{side}_n"].is_null().any() for side in sides) else NO_DATA
 
 
+def checklist_sizes(checklist: pl.DataFrame) -> dict[str, int]:
+    """Return how many respondents each side of a `v2_checklist` rests on, for the sides with answers
+    shown (not hidden, not "no data"): a side's drivers share one denominator (the respondents shown
+    it), published alike."""
+    sizes = {side: int(cast(int, checklist[f"{side}_n"].max() or 0)) for side in CHECKLIST_SIDES}
+    return {side: n for side, n in sizes.items() if n > 0}
+
+
 def checklist_numbers(checklist: pl.DataFrame) -> pl.DataFrame:
     """A `v2_checklist` a driver and side a row, with `suppressed`: the rows its exports write, where a
     hidden share (†) and a share over no answers ("no data") are told apart."""
