@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
+import altair as alt
 import polars as pl
 import vl_convert as vlc
 
@@ -280,3 +282,21 @@ def test_a_split_of_many_groups_draws_no_two_alike() -> None:
     four = frame.filter(pl.col("channel").is_in(channels[:4]))
     layers = charts.trend(four, trust, "fiscal_quarter", "channel").to_dict()["layer"][0]["layer"]
     assert layers[0]["mark"] == {"type": "area", "opacity": 0.18}
+
+
+def test_a_legend_below_the_plot_leaves_the_plot_its_height() -> None:
+    # Fitted into the chart's height as a whole, a trend split nine ways (a legend five rows long) was
+    # drawn with a plot a few lines tall: the width is fitted to the page, the height is the plot's.
+    from dashboard import exhibits
+
+    frame = pl.DataFrame({"quarter": ["FY2025 Q1", "FY2025 Q2"], "value": [0.6, 0.7], "group": ["a", "b"]})
+    chart = (
+        alt.Chart(frame.to_pandas())
+        .mark_line()
+        .encode(x="quarter:O", y="value:Q", color="group:N")
+        .properties(height=380)
+    )
+    _, found = exhibits._specified(chart, legend_below=True)
+    spec = json.loads(found.spec)
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert spec["height"] == 380 and spec["config"]["legend"]["orient"] == "bottom"
