@@ -192,14 +192,20 @@ def _lines_over_bands(
     """Layer lines (one per value of `field`, one blue line when None) over their interval bands, with
     a point at each value in a shape of its own, so no line rests on its colour alone. The legend the
     layers share draws its symbols opaque: drawn in the bands' pale fill, one line's swatch was hard
-    to tell from another's. (The page's Vega-Lite merges colour and shape into one legend; the
-    exports' draw the shapes as a second legend, in black.)"""
+    to tell from another's. Colour and shape are given the same groups in the same order: Vega merges
+    two legends only when their scales' domains are alike, and the exports' Vega-Lite, left to find
+    each domain from its own layers, drew the shapes as a second legend, in black."""
     colour: alt.Color | alt.ColorValue = alt.ColorValue(PALETTE[0])
     shape: alt.Shape | alt.ShapeValue = alt.ShapeValue("circle")
     if field is not None:
         legend = alt.Legend(symbolOpacity=1)
-        colour = alt.Color(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_COLOURS), legend=legend)
-        shape = alt.Shape(f"{field}:N", title=title, scale=alt.Scale(range=SERIES_SHAPES), legend=legend)
+        groups = sorted({str(v) for v in band.data[field].dropna()})  # as Vega-Lite sorts them
+        colour = alt.Color(
+            f"{field}:N", title=title, scale=alt.Scale(domain=groups, range=SERIES_COLOURS), legend=legend
+        )
+        shape = alt.Shape(
+            f"{field}:N", title=title, scale=alt.Scale(domain=groups, range=SERIES_SHAPES), legend=legend
+        )
     points = line.mark_point(filled=True, size=size).encode(color=colour, shape=shape)
     return alt.layer(band.encode(color=colour), line.encode(color=colour), points)
 

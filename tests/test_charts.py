@@ -227,13 +227,13 @@ def test_lines_over_interval_bands_have_an_opaque_legend_of_colour_and_shape() -
             "suppressed": [False] * 4,
         }
     )
-    # The exports' Vega-Lite draws the shapes as a legend of their own; the page's merges the two.
-    assert _legends(charts.journey(scores, None)) == [("Theme", ["fill"], 1), ("Theme", ["shape"], 1)]
+    # One legend of colour and shape together: the exports' Vega-Lite, finding each scale's groups
+    # from its own layers, drew the shapes as a second legend, in black.
+    assert _legends(charts.journey(scores, None)) == [("Theme", ["fill", "shape"], 1)]
     trust = load_catalog().metrics["trust"]
     by_channel = scores.rename({"journey_stage": "fiscal_quarter", "theme": "channel"})
     assert _legends(charts.trend(by_channel, trust, "fiscal_quarter", "channel")) == [
-        ("Channel", ["fill"], 1),
-        ("Channel", ["shape"], 1),
+        ("Channel", ["fill", "shape"], 1)
     ]
     # The band, the line and the points of a group are drawn in one colour: one scale.
     band, line, points = (
@@ -275,8 +275,8 @@ def test_a_split_of_many_groups_draws_no_two_alike() -> None:
     layers = charts.trend(frame, trust, "fiscal_quarter", "channel").to_dict()["layer"][0]["layer"]
     marks = [layer["mark"]["type"] for layer in layers]
     points = layers[marks.index("point")]["encoding"]
-    assert points["color"]["scale"] == {"range": charts.SERIES_COLOURS}
-    assert points["shape"]["scale"] == {"range": charts.SERIES_SHAPES}
+    assert points["color"]["scale"] == {"domain": channels, "range": charts.SERIES_COLOURS}
+    assert points["shape"]["scale"] == {"domain": channels, "range": charts.SERIES_SHAPES}
     # Nine bands at the usual opacity were a grey wash: drawn fainter, and still drawn; four as usual.
     assert layers[marks.index("area")]["mark"]["opacity"] == 0.06
     four = frame.filter(pl.col("channel").is_in(channels[:4]))
