@@ -609,6 +609,14 @@ def test_value_warns_of_an_unusual_baseline_and_gives_the_year_to_date(sample_en
             f"Against FY2024 Q4, the nearest same season that is not unusual: {calm_cards[figure.label]}."
             in (figure.detail)
         )
+    # Each card on the page carries it as well: a card is quoted and screenshot on its own.
+    captions = [c.value for c in app.caption if "**FY2026 to date" in c.value]
+    assert len(captions) == 4
+    for label, caption in zip(calm_cards, captions, strict=True):
+        assert caption.endswith(
+            f"**Against an unusual baseline.** Against FY2024 Q4, a usual one: {calm_cards[label]}."
+        )
+    assert not [c.value for c in calm.caption if "unusual baseline" in c.value]
 
 
 def test_measure_lists_lead_with_the_headline_and_end_with_the_checklist() -> None:

@@ -155,15 +155,27 @@ def _headline(
     )
     caveat = f" The baseline is unusual: {'; '.join(unusual)}." if unusual else ""
     against = [""] * len(cards)
+    # On the page each card says so too, briefly (the warning above gives the reasons): a card is
+    # what a leader quotes or screenshots, and it must not travel without its caveat.
+    on_card = (
+        ["  \n**Against an unusual baseline:** compare with another before quoting."] * len(cards)
+        if unusual
+        else [""] * len(cards)
+    )
     if steadier is not None:
+        usual = (
+            _figure(steadier, "cost_avoided"),
+            _figure(steadier, "staff_hours_freed", "hours"),
+            _figure(steadier, "contacts_avoided", "contacts"),
+            _figure(steadier, "customer_hours_saved", "hours"),
+        )
         against = [
             f" Against {steadier.baseline}, the nearest same season that is not unusual: {shown}."
-            for shown in (
-                _figure(steadier, "cost_avoided"),
-                _figure(steadier, "staff_hours_freed", "hours"),
-                _figure(steadier, "contacts_avoided", "contacts"),
-                _figure(steadier, "customer_hours_saved", "hours"),
-            )
+            for shown in usual
+        ]
+        on_card = [
+            f"  \n**Against an unusual baseline.** Against {steadier.baseline}, a usual one: {shown}."
+            for shown in usual
         ]
     exhibits.figures(
         [
@@ -174,11 +186,13 @@ def _headline(
         ]
     )
     # Two to a row: four to a row cut the labels and values short on a laptop screen.
-    for row, totals in ((cards[:2], so_far[:2]), (cards[2:], so_far[2:])):
-        for column, (label, shown, note), total in zip(st.columns(2), row, totals, strict=True):
+    for row, totals, cautions in ((cards[:2], so_far[:2], on_card[:2]), (cards[2:], so_far[2:], on_card[2:])):
+        for column, (label, shown, note), total, caution in zip(
+            st.columns(2), row, totals, cautions, strict=True
+        ):
             with column.container(border=True):
                 st.metric(label, shown)
-                st.caption(f"{note}.  \n**{span}:** {total}{how}.")
+                st.caption(f"{note}.  \n**{span}:** {total}{how}.{caution}")
 
 
 def _workings(v: Value, a: Assumptions) -> None:
