@@ -415,7 +415,11 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
         pl.when(pl.col("side") == "below").then(pl.lit(below)).otherwise(pl.lit(above)).alias("status"),
     ).to_pandas()
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
-    axis = alt.Axis(format="+.0f", title="Gap to the people compared with (points)")
+    # Signed, as gaps are told, but zero bare: "+0" read as a small gain.
+    axis = alt.Axis(
+        labelExpr="(datum.value > 0 ? '+' : '') + format(datum.value, '.0f')",
+        title="Gap to the people compared with (points)",
+    )
     base = alt.Chart(shown).encode(y=y)
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
         x=alt.X("low:Q", axis=axis), x2=alt.X2("high:Q")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 import altair as alt
@@ -167,10 +168,13 @@ def test_a_gap_between_shares_is_drawn_and_told_in_points() -> None:
     drawn = next(iter(spec["datasets"].values()))[0]
     assert (round(drawn["gap"], 6), round(drawn["low"], 6), round(drawn["high"], 6)) == (-17.2, -21.9, -12.4)
     bars, points, _ = spec["layer"]
-    assert bars["encoding"]["x"]["axis"] == {
-        "format": "+.0f",
-        "title": "Gap to the people compared with (points)",
-    }
+    assert bars["encoding"]["x"]["axis"]["title"] == "Gap to the people compared with (points)"
+    # The axis as drawn: gains signed, zero bare ("+0" read as a small gain).
+    both = pl.concat([frame, frame.with_columns(gap=pl.lit(0.08), low=pl.lit(0.03), high=pl.lit(0.12))])
+    svg = vlc.vegalite_to_svg(charts.gaps(both).to_dict())
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    ticks = [t for t in texts if re.fullmatch("[+\u2212]?[0-9]+", t)]
+    assert "0" in ticks and "+0" not in ticks and {"+5", "\u22125"} <= set(ticks), ticks
     tips = {t["field"]: (t["title"], t["format"]) for t in points["encoding"]["tooltip"] if "format" in t}
     assert tips["gap"] == ("Gap (points)", "+.1f")
 
