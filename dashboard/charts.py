@@ -388,17 +388,19 @@ def shares_over_time(
     base = alt.Chart(shown.to_pandas()).encode(
         x=alt.X("quarter:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("value:Q", title="Share", scale=alt.Scale(domain=[0, top]), axis=alt.Axis(format="%")),
-        color=alt.Color("label:N", title=None, sort=names, scale=alt.Scale(range=PALETTE)),
+        color=alt.Color("label:N", title=None, scale=alt.Scale(domain=names, range=PALETTE)),
     )
+    # Colour and shape over the same measures in the same order: one legend (see _lines_over_bands).
+    shape = alt.Shape("label:N", title=None, scale=alt.Scale(domain=names))
     lines = base.mark_line(strokeWidth=2).encode(
-        shape=alt.Shape("label:N", sort=names, title=None),
+        shape=shape,
         tooltip=[
             alt.Tooltip("label:N", title="Measure"),
             alt.Tooltip("quarter:O", title="Quarter"),
             alt.Tooltip("value:Q", title="Value", format=".1%"),
         ],
     )
-    points = base.mark_point(size=40, filled=True).encode(shape=alt.Shape("label:N", sort=names, title=None))
+    points = base.mark_point(size=40, filled=True).encode(shape=shape)
     return alt.layer(lines, points).properties(height=260)
 
 
@@ -479,17 +481,25 @@ def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
         alt.Tooltip("quadrant:N", title="Quadrant"),
         alt.Tooltip("near_the_line:N", title="Within sampling noise of the line"),
     ]
+    # One legend of colour and shape, over the same four quadrants: with the shapes' legend turned
+    # off, the page's Vega-Lite merged the two legends into none, and the page drew three kinds of
+    # mark with nothing to say what they meant.
+    quadrants = list(QUADRANTS.values())
+    legend = alt.Legend(symbolOpacity=1)
     colour = alt.Color(
         "quadrant:N",
         title="Quadrant",
-        scale=alt.Scale(
-            domain=list(QUADRANTS.values()), range=[PALETTE[5], PALETTE[2], PALETTE[1], PALETTE[0]]
-        ),
+        scale=alt.Scale(domain=quadrants, range=[PALETTE[5], PALETTE[2], PALETTE[1], PALETTE[0]]),
+        legend=legend,
+    )
+    shape = alt.Shape(
+        "quadrant:N",
+        title="Quadrant",
+        scale=alt.Scale(domain=quadrants, range=["circle", "diamond", "triangle-up", "square"]),
+        legend=legend,
     )
     interval = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), color=colour)
-    points = base.mark_point(filled=True, size=140).encode(
-        color=colour, shape=alt.Shape("quadrant:N", legend=None), tooltip=tooltip
-    )
+    points = base.mark_point(filled=True, size=140).encode(color=colour, shape=shape, tooltip=tooltip)
     labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(
         text=alt.Text("label:N")
     )

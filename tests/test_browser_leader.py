@@ -109,7 +109,24 @@ def test_value_warns_of_an_unusual_baseline(page: Page, app_url: str) -> None:
         "Against FY2024 Q4, the nearest same season in an earlier year that is not unusual"
     )
     expect(page.get_by_test_id("stMain")).to_contain_text(f"FY2026 to date (FY2026 Q1 to {LATEST})")
+    # Each card, quoted or screenshot on its own, carries the caveat and the usual baseline's figure.
+    cards = page.get_by_test_id("stCaptionContainer").filter(has_text="Against an unusual baseline.")
+    expect(cards).to_have_count(4)
+    expect(cards.first).to_contain_text("Against FY2024 Q4, a usual one: $")
     screenshot(page, "value-unusual-baseline")
+
+
+def test_the_driver_quadrants_say_what_each_mark_means(page: Page, app_url: str) -> None:
+    # Three kinds of mark (Fix first, Watch, Maintain) were drawn with no legend: the page's Vega-Lite
+    # merged the colours' legend into the shapes', which was turned off.
+    open_view(page, app_url + PAGES["drivers"])
+    chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Importance to trust")
+    legend = chart.locator("g.role-legend")
+    expect(legend).to_have_count(1)
+    expect(legend).to_contain_text("Quadrant")
+    for quadrant in ("Fix first", "Keep it up", "Watch", "Maintain"):
+        expect(legend).to_contain_text(quadrant)
+    screenshot(page, "drivers-quadrants")
 
 
 def test_trends_draws_the_target_and_the_two_events(page: Page, app_url: str) -> None:

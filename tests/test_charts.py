@@ -211,7 +211,11 @@ def _legends(chart: object) -> list[tuple[str, list[str], object]]:
     opacity."""
     vega = vlc.vegalite_to_vega(chart.to_dict())  # type: ignore[attr-defined]
     return [
-        (legend["title"], sorted(k for k in ("fill", "shape") if k in legend), legend.get("symbolOpacity"))
+        (
+            legend.get("title"),
+            sorted(k for k in ("fill", "shape") if k in legend),
+            legend.get("symbolOpacity"),
+        )
         for legend in vega.get("legends", [])
     ]
 
@@ -304,3 +308,48 @@ def test_a_legend_below_the_plot_leaves_the_plot_its_height() -> None:
     spec = json.loads(found.spec)
     assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
     assert spec["height"] == 380 and spec["config"]["legend"]["orient"] == "bottom"
+
+
+def test_a_chart_of_colour_and_shape_draws_one_legend_saying_what_each_mark_means() -> None:
+    # The driver quadrants turned their shapes' legend off; the page's Vega-Lite then merged colour's
+    # legend into it and drew none, so Watch, Maintain and Fix first were three marks unexplained.
+    drivers = pl.DataFrame(
+        {
+            "label": ["Ease", "Humanity", "Efficiency"],
+            "importance": [0.3, 0.1, 0.16],
+            "ci_low": [0.25, 0.05, 0.12],
+            "ci_high": [0.35, 0.15, 0.2],
+            "performance": [0.7, 0.8, 0.6],
+            "quadrant": ["Fix first", "Maintain", "Watch"],
+            "near_the_line": ["no", "no", "yes"],
+        }
+    )
+    assert _legends(charts.quadrants(drivers)) == [("Quadrant", ["fill", "shape"], 1)]
+    points = next(
+        layer["encoding"]
+        for layer in charts.quadrants(drivers).to_dict()["layer"]
+        if layer["mark"]["type"] == "point"
+    )
+    assert points["shape"]["legend"] == points["color"]["legend"] == {"symbolOpacity": 1}
+    assert (
+        points["shape"]["scale"]["domain"]
+        == points["color"]["scale"]["domain"]
+        == [
+            "Fix first",
+            "Keep it up",
+            "Watch",
+            "Maintain",
+        ]
+    )
+    # The themes over time: one legend, not the shapes again in black.
+    themes = pl.DataFrame(
+        {
+            "quarter": ["FY2025 Q1", "FY2025 Q2"] * 2,
+            "measure": ["a", "a", "b", "b"],
+            "value": [0.1, 0.2, 0.3, None],
+        }
+    )
+    assert [
+        (title, channels)
+        for title, channels, _ in _legends(charts.shares_over_time(themes, {"a": "A", "b": "B"}))
+    ] == [(None, ["fill", "shape"])]
