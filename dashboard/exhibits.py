@@ -33,6 +33,10 @@ from dashboard.filters import KEYS, current, describe
 from dashboard.kept import Kept
 from metrics.provenance import Provenance, data_as_of, definitions_version
 
+# Pixels of a legend's label: an outcome's "Widest gap in ease between urban / suburban / rural groups"
+# was cut at 320, and two columns of labels fit a laptop's chart at this width.
+LEGEND_LABEL_LIMIT = 460
+
 
 @dataclass(frozen=True)
 class _Specified:
@@ -150,7 +154,7 @@ def _specified(chart: Any, legend_below: bool) -> tuple[Any, _Specified]:
     # plot keeps its height too, the legend below it: fitted into the chart's height as a whole, a
     # trend split nine ways (its legend five rows long) was squeezed to a plot of a few lines' height.
     drawn = (
-        chart.configure_legend(orient="bottom", columns=2, labelLimit=320).properties(
+        chart.configure_legend(orient="bottom", columns=2, labelLimit=LEGEND_LABEL_LIMIT).properties(
             autosize=altair.AutoSizeParams(type="fit-x", contains="padding")
         )
         if legend_below

@@ -100,7 +100,7 @@ def _both_ways() -> None:
         .encode(x=alt.X("quarter:O"), y=alt.Y("value:Q"), color=alt.Color("group:N", title=None))
         .properties(height=200)
     )
-    below = chart.configure_legend(orient="bottom", columns=2, labelLimit=320)
+    below = chart.configure_legend(orient="bottom", columns=2, labelLimit=exhibits.LEGEND_LABEL_LIMIT)
     st.altair_chart(
         below.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
         width="stretch",
