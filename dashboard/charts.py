@@ -6,7 +6,7 @@ import functools
 import hashlib
 import math
 import pickle
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ParamSpec, TypeVar
 
 import altair as alt
@@ -219,6 +219,18 @@ GAP_STATES = {
 }
 
 
+def _states(drawn: Iterable[object], states: Mapping[str, tuple[str, str]]) -> tuple[alt.Scale, alt.Scale]:
+    """Return the shape and colour scales of `states` (each a shape and a colour), over those among
+    `drawn` alone: a legend naming a state no mark is in (an "Above, beyond noise" beside worse-served
+    groups only) sends a reader looking for it. Each state keeps its own shape and colour."""
+    present = set(drawn)
+    shown = [state for state in states if state in present] or list(states)[:1]
+    return (
+        alt.Scale(domain=shown, range=[states[s][0] for s in shown]),
+        alt.Scale(domain=shown, range=[states[s][1] for s in shown]),
+    )
+
+
 @_once_per_result
 def groups(
     frame: pl.DataFrame, dimension: str, metric: Metric, overall: float | None, top: float = 1.0
@@ -264,19 +276,11 @@ def groups(
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
         x=alt.X("ci_low:Q", axis=x_axis, scale=x_scale), x2=alt.X2("ci_high:Q")
     )
-    states = list(GAP_STATES)
+    shape, colour = _states(shown["gap_status"], GAP_STATES)
     points = base.mark_point(size=160, strokeWidth=2, filled=True).encode(
         x=alt.X("value:Q", axis=x_axis, scale=x_scale),
-        shape=alt.Shape(
-            "gap_status:N",
-            scale=alt.Scale(domain=states, range=[shape for shape, _ in GAP_STATES.values()]),
-            title=None,
-        ),
-        color=alt.Color(
-            "gap_status:N",
-            scale=alt.Scale(domain=states, range=[colour for _, colour in GAP_STATES.values()]),
-            title=None,
-        ),
+        shape=alt.Shape("gap_status:N", scale=shape, title=None),
+        color=alt.Color("gap_status:N", scale=colour, title=None),
         tooltip=tooltip,
     )
     layers: list[alt.Chart] = [bars, points]
@@ -426,15 +430,11 @@ def gaps(frame: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     bars = base.mark_rule(strokeWidth=2, color="#71767a").encode(
         x=alt.X("low:Q", axis=axis), x2=alt.X2("high:Q")
     )
-    states = [below, above]
+    shape, colour = _states(shown["status"], {s: GAP_STATES[s] for s in (below, above)})
     points = base.mark_point(size=160, filled=True).encode(
         x=alt.X("gap:Q", axis=axis),
-        shape=alt.Shape(
-            "status:N", scale=alt.Scale(domain=states, range=[GAP_STATES[s][0] for s in states]), title=None
-        ),
-        color=alt.Color(
-            "status:N", scale=alt.Scale(domain=states, range=[GAP_STATES[s][1] for s in states]), title=None
-        ),
+        shape=alt.Shape("status:N", scale=shape, title=None),
+        color=alt.Color("status:N", scale=colour, title=None),
         tooltip=[
             alt.Tooltip("label:N", title="Who"),
             alt.Tooltip("gap:Q", title="Gap (points)", format="+.1f"),

@@ -170,11 +170,19 @@ def test_a_gap_between_shares_is_drawn_and_told_in_points() -> None:
     bars, points, _ = spec["layer"]
     assert bars["encoding"]["x"]["axis"]["title"] == "Gap to the people compared with (points)"
     # The axis as drawn: gains signed, zero bare ("+0" read as a small gain).
-    both = pl.concat([frame, frame.with_columns(gap=pl.lit(0.08), low=pl.lit(0.03), high=pl.lit(0.12))])
+    both = pl.concat(
+        [
+            frame,
+            frame.with_columns(gap=pl.lit(0.08), low=pl.lit(0.03), high=pl.lit(0.12), side=pl.lit("above")),
+        ]
+    )
     svg = vlc.vegalite_to_svg(charts.gaps(both).to_dict())
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     ticks = [t for t in texts if re.fullmatch("[+\u2212]?[0-9]+", t)]
     assert "0" in ticks and "+0" not in ticks and {"+5", "\u22125"} <= set(ticks), ticks
+    # The legend names only the states drawn.
+    assert _legend_labels(charts.gaps(frame)) == ["Below, beyond noise"]
+    assert _legend_labels(charts.gaps(both)) == ["Below, beyond noise", "Above, beyond noise"]
     tips = {t["field"]: (t["title"], t["format"]) for t in points["encoding"]["tooltip"] if "format" in t}
     assert tips["gap"] == ("Gap (points)", "+.1f")
 
@@ -204,6 +212,13 @@ def test_an_equity_groups_gap_to_the_overall_is_told_in_points_for_a_share_and_i
         assert round(drawn["gap_shown"], 9) == round(gap, 9)
         tips = {t["field"]: (t["title"], t.get("format")) for t in spec["layer"][1]["encoding"]["tooltip"]}
         assert tips["gap_shown"] == (title, fmt)
+    # Each state keeps its shape and colour; the legend names only those drawn.
+    assert _legend_labels(charts.groups(frame, "age_band", catalog["trust"], 0.7)) == ["Below, beyond noise"]
+    calm = frame.with_columns(beyond_noise=pl.lit(False))
+    assert _legend_labels(charts.groups(calm, "age_band", catalog["trust"], 0.7)) == ["Within noise"]
+    encoding = charts.groups(calm, "age_band", catalog["trust"], 0.7).to_dict()["layer"][1]["encoding"]
+    assert encoding["shape"]["scale"] == {"domain": ["Within noise"], "range": ["circle"]}
+    assert encoding["color"]["scale"] == {"domain": ["Within noise"], "range": ["#71767a"]}
 
 
 def _legends(chart: object) -> list[tuple[str, list[str], object]]:
@@ -218,6 +233,13 @@ def _legends(chart: object) -> list[tuple[str, list[str], object]]:
         )
         for legend in vega.get("legends", [])
     ]
+
+
+def _legend_labels(chart: object) -> list[str]:
+    """The labels of the legends Vega draws for a chart, in order."""
+    svg = vlc.vegalite_to_svg(chart.to_dict())  # type: ignore[attr-defined]
+    legends = svg[svg.index('role-legend"') :] if 'role-legend"' in svg else ""
+    return re.findall(r"role-legend-label.*?<text[^>]*>([^<]*)</text>", legends, flags=re.S)
 
 
 def test_lines_over_interval_bands_have_an_opaque_legend_of_colour_and_shape() -> None:
