@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, data, exhibits, filters, sharing, signin, state
+from dashboard import access, data, exhibits, filters, parts, sharing, signin, state
 from dashboard.pages import PAGES
 from metrics.errors import CxError
 
@@ -37,8 +37,7 @@ try:
         page.run()
 except CxError as error:
     # A broken input or metric file stops this page's analysis, not the app: say what and where.
-    st.error("This page cannot be shown with the current data. Metrics and data lists every problem.")
-    st.text(str(error))
+    parts.cannot_show("This page", error)
 state.finish(notices)
 sharing.sidebar(exhibits.finish(), current)
 data.page_drawn()

@@ -270,6 +270,13 @@ def metric(name: str) -> Metric:
     return engine().metric(name)
 
 
+def choice(name: str) -> str:
+    """Return a measure as a list of choices names it: its label, and "(unavailable)" when the inputs it
+    reads cannot be used, so that whoever picks it knows before the page says why."""
+    found = metric(name)
+    return f"{found.label} (unavailable)" if engine().unusable(found) else found.label
+
+
 @st.cache_resource(show_spinner=False)
 def print_css() -> str:
     """Return the print stylesheet, read once per server."""

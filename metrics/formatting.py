@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 
 SUPPRESSED = "†"  # shown in place of a hidden statistic; every view footnotes it
 NO_DATA = "no data"  # a statistic over no rows at all: nothing to hide, nothing to show
@@ -76,3 +77,17 @@ def format_delta(delta: float | None, fmt: str) -> str:
 def rounds_to_zero(shown: str) -> bool:
     """Whether a value as shown (format_delta's, format_value's) reads as nothing: no digit but zeros."""
     return not any(digit in shown for digit in "123456789")
+
+
+def left_out(labels: Sequence[str], inputs: Iterable[str]) -> str:
+    """Say which measures a part of a page leaves out because the inputs they read cannot be used (a
+    file missing or failing its checks), so that the rest of the part is read knowing it.
+    `left_out(["Trust after a contact"], {"contacts"})` -> "Left out: Trust after a contact, which
+    reads contacts: that file cannot be used (Metrics and data says why)."."""
+    names = sorted(set(inputs))
+    measures = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    files = " and ".join(names)
+    return (
+        f"Left out: {measures}, which read{'s' if len(labels) == 1 else ''} {files}: "
+        f"{'that file' if len(names) == 1 else 'those files'} cannot be used (Metrics and data says why)."
+    )

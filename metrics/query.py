@@ -241,7 +241,7 @@ class Engine:
                 usable = [
                     (m, self.dimensions(m), self.columns(m))
                     for m in self.catalog.metrics.values()
-                    if self.inputs(m) <= self.warehouse.usable_inputs()
+                    if not self.unusable(m)
                 ]
                 build_store(
                     self.warehouse,
@@ -319,6 +319,11 @@ class Engine:
     def inputs(self, metric: Metric) -> frozenset[str]:
         """Return the inputs the metric reads."""
         return self.warehouse.inputs_read(metric.sql)
+
+    def unusable(self, metric: Metric) -> frozenset[str]:
+        """Return the inputs the metric reads that cannot be used (missing, or failing their checks):
+        none when it can be computed. A page leaves out what needs them and says so, and shows the rest."""
+        return self.inputs(metric) - self.warehouse.usable_inputs()
 
     def threshold(self, metric: Metric) -> int:
         """Return the suppression minimum for a metric: a metric may raise the floor, never lower it."""
@@ -905,7 +910,7 @@ class Engine:
             Query.of(self._groups_of(m, dimension).name, by=[dimension])
             for m in self.catalog.metrics.values()
             if (m.name == metric if metric else m.aggregate == "count")
-            and self.inputs(m) <= self.warehouse.usable_inputs()
+            and not self.unusable(m)
             and dimension in self.dimensions(m)
         ]
 
@@ -946,9 +951,7 @@ class Engine:
     def empty_metrics(self) -> list[Problem]:
         """Return a warning for each metric whose rows are empty on the data (a filter on a value that
         never occurs, say): it would show "no data" everywhere."""
-        usable = [
-            m for m in self.catalog.metrics.values() if self.inputs(m) <= self.warehouse.usable_inputs()
-        ]
+        usable = [m for m in self.catalog.metrics.values() if not self.unusable(m)]
         results = self.run_many([Query.of(m.name) for m in usable])
         return [
             Problem(source_name(m.path), "returns no rows on the data: check its filters")

@@ -21,7 +21,9 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    responses = [{"trust": 5 if i % 3 else 2, "ease": 4} for i in range(40)]
+    responses = [
+        {"trust": 5 if i % 3 else 2, "ease": 4, "age_band": "65+" if i % 2 else "18-24"} for i in range(40)
+    ]
     folder = write_inputs(tmp_path / "data", responses=responses, transactions=[{}] * 20, collections=[{}])
     monkeypatch.setenv("CX_DATA_DIR", str(folder))
     monkeypatch.setenv("CX_MIN_N", "1")
@@ -71,9 +73,33 @@ def test_an_unusable_input_is_named_and_the_rest_served(data_dir: Path) -> None:
     assert shown["Trust"] not in ("", None, "†", "unavailable")
     assert shown["Median wait"] == "unavailable"  # it reads contacts; the reason is under it
     assert any("contacts.parquet: missing column 'queue_wait_seconds'" in t.value for t in app.text)
-    # A page whose measure reads the broken input says so instead of failing.
+    # The gap search compares what it can and says what it left out; no part of the page is lost.
+    assert not app.error, [e.value for e in app.error]
+    assert any(
+        "Left out: Trust after a contact and Ease after a contact, which read contacts: that file cannot be "
+        "used (Metrics and data says why)." in c.value
+        for c in app.caption
+    )
+    assert "Where are we failing whom?" in [h.value for h in app.header]
+    # A page whose measure reads the broken input says so instead of failing, and its list said so.
     app = open_page("trends", metric="wait_median")
     assert app.error[0].value.startswith("This page cannot be shown with the current data.")
+    assert "Median wait (unavailable)" in app.selectbox[0].options and "Trust" in app.selectbox[0].options
+    # The drivers need survey answers alone: only the waits, which need contacts, are left out.
+    app = open_page("drivers")
+    assert [e.value for e in app.error] == [
+        "Trust by wait cannot be shown with the current data. Metrics and data lists every problem."
+    ]
+    assert {"Which drivers matter most, and how are we doing on them?"} <= {h.value for h in app.header}
+    assert any(h.value.startswith("What customers say went well") for h in app.header)
+    # An outcome's measure that reads contacts is unavailable, not "no data"; the others are judged.
+    app = open_page("outcomes")
+    assert not app.error, [e.value for e in app.error]
+    said = [m.value for m in app.markdown]
+    assert any(
+        m.startswith("**? Service level (5 minutes).** Unavailable\\: its data \\(contacts\\) cannot be used")
+        for m in said
+    ), said
 
 
 def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

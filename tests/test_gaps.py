@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from conftest import EngineFactory
@@ -104,3 +105,34 @@ def test_a_gap_against_a_rest_too_small_to_show_is_not_tested(make_engine: Engin
     assert gaps(make_engine(min_n=10, responses=rows), QUARTER, names=("trust",)).above == ()
     shown = gaps(make_engine(min_n=1, responses=rows), QUARTER, names=("trust",)).above
     assert [(g.group, round(g.difference.delta or 0, 2)) for g in shown] == [("No", 0.16)]
+
+
+def test_a_measure_whose_data_cannot_be_used_is_left_out_of_the_search(tmp_path: Path) -> None:
+    # Survey answers and no contacts file: trust and ease after a contact read contacts. The search
+    # stopped the whole overview with a page error; it compares the themes and names what it left out.
+    from conftest import write_inputs
+
+    from metrics.analyses.gaps import comparable
+    from metrics.catalog import load_catalog
+    from metrics.formatting import left_out
+    from metrics.warehouse import Warehouse
+
+    rows = [{"trust": 5 if i % 2 else 2, "age_band": "65+" if i % 4 else "18-24"} for i in range(60)]
+    folder = write_inputs(tmp_path / "data", responses=rows)
+    (folder / "contacts.parquet").unlink()
+    engine = Engine(Warehouse(folder, True), load_catalog(), 1, True)
+    assert comparable(engine) == ("trust", "ease", "effectiveness", "emotion")
+    found = gaps(engine, Filters())
+    assert found.metrics == ("trust", "ease", "effectiveness", "emotion") and found.tested > 0
+    after = [engine.metric(n) for n in ("trust_after_contact", "ease_after_contact")]
+    assert {i for m in after for i in engine.unusable(m)} == {"contacts"}
+    assert left_out([m.label for m in after], {"contacts"}) == (
+        "Left out: Trust after a contact and Ease after a contact, which read contacts: that file cannot be "
+        "used (Metrics and data says why)."
+    )
+    assert left_out(["Median wait"], {"contacts"}) == (
+        "Left out: Median wait, which reads contacts: that file cannot be used (Metrics and data says why)."
+    )
+    assert left_out(["A", "B", "C"], {"x", "y"}) == (
+        "Left out: A, B and C, which read x and y: those files cannot be used (Metrics and data says why)."
+    )

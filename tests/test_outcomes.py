@@ -380,3 +380,38 @@ def test_the_widest_gap_is_tested_as_one_of_every_pair() -> None:
     assert beyond
     assert interval == pytest.approx((0.14 - 0.14142, 0.14 + 0.14142), abs=1e-4)
     assert progress_of.widest_gap(ordered[:1], "share") == (False, None)
+
+
+def test_a_measure_whose_data_cannot_be_used_is_unavailable_and_the_rest_judged(tmp_path: Path) -> None:
+    # An agency with survey answers and no contact-centre file: the wait cannot be computed. It was a
+    # page error that hid every outcome; it is one part not judged, told apart from "no data".
+    from conftest import write_inputs
+
+    from metrics.analyses.outcomes import UNAVAILABLE
+    from metrics.warehouse import Warehouse
+
+    q2 = datetime(2026, 2, 15)
+    folder = write_inputs(tmp_path / "data", responses=trust_answers(q2, 40, 10))
+    (folder / "contacts.parquet").unlink()
+    engine = Engine(Warehouse(folder, True), load_catalog(), 1, True)
+    outcomes = travelers(tmp_path, target=0.5, max_gap=None)
+    (outcomes / "travelers.toml").write_text(
+        (outcomes / "travelers.toml").read_text(encoding="utf-8")
+        + '[[measure]]\nmetric = "wait_median"\ntarget = 300\nby = "FY2026 Q4"\n',
+        encoding="utf-8",
+    )
+    (outcome,), problems = load_outcomes(engine.catalog.metrics, outcomes)
+    assert problems == ()
+    found = progress_of.progress(engine, outcome, "FY2026 Q2")
+    trust, wait = found.measures
+    assert trust.status == ON_TRACK and trust.latest == pytest.approx(0.8)  # 40 of 50 against 50%
+    assert (wait.status, wait.reason) == (
+        UNAVAILABLE,
+        "its data (contacts) cannot be used; Metrics and data says why",
+    )
+    assert wait.latest is None and all(v is None for _, v in wait.history) and len(wait.history) == 8
+    assert describe(wait) == "Unavailable: its data (contacts) cannot be used; Metrics and data says why."
+    assert (found.status, found.headline) == (ON_TRACK, "on track so far: 1 of 2 not judged")
+    # With nothing else to judge, the outcome is unavailable, not "no data".
+    alone = progress_of.OutcomeProgress(outcome, "FY2026 Q2", (wait,), None)
+    assert (alone.status, alone.headline) == (UNAVAILABLE, UNAVAILABLE)

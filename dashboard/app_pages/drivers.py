@@ -8,7 +8,7 @@ from typing import cast
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, exhibits, state, tables
+from dashboard import charts, data, exhibits, parts, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.drivers import (
     MIN_COMPLETE,
@@ -33,9 +33,13 @@ def render() -> None:
     exhibits.title("What drives trust? Waits, drivers and where to act first")
     filters = current()
     st.caption(f"{describe(filters)}.")
-    _waits(filters)
-    _importance(filters)
-    _checklist(filters)
+    # Waits need contact records; the drivers need only survey answers: each part stands alone.
+    with parts.part("Trust by wait"):
+        _waits(filters)
+    with parts.part("The drivers' importance"):
+        _importance(filters)
+    with parts.part("The v2 checklist"):
+        _checklist(filters)
     st.caption(suppression_note(data.engine().min_n))
 
 
@@ -49,7 +53,7 @@ def _waits(filters: Filters) -> None:
             list(WAIT_MEASURES),
             "wait_metric",
             default=WAIT_MEASURES[0],
-            format_func=lambda n: data.metric(n).label,
+            format_func=data.choice,
         )
     with right:
         split = state.select(

@@ -28,9 +28,7 @@ def render() -> None:
     names = reading_order([m for m in engine.catalog.metrics.values() if "age_band" in engine.dimensions(m)])
     columns = st.columns(4)
     with columns[0]:
-        name = state.select(
-            "Measure", names, "metric", default="trust", format_func=lambda n: engine.metric(n).label
-        )
+        name = state.select("Measure", names, "metric", default="trust", format_func=data.choice)
     metric = data.metric(name)
     with columns[1]:
         dimension = state.select("Break down by", GROUPINGS, "by", default="age_band", format_func=_label)

@@ -13,7 +13,14 @@ from metrics.analyses.outcomes import HIDDEN, RULE, OutcomeProgress, Progress, d
 from metrics.formatting import exact_number, format_value
 
 # How each status reads at a glance: a word and a symbol, never colour alone.
-_MARKS = {"on track": "✓", "at risk": "!", "off track": "✗", "hidden": "†", "no data": "·"}
+_MARKS = {
+    "on track": "✓",
+    "at risk": "!",
+    "off track": "✗",
+    "hidden": "†",
+    "unavailable": "?",
+    "no data": "·",
+}
 
 
 def render() -> None:

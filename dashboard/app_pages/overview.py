@@ -13,8 +13,15 @@ from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import HEADLINE, OVERVIEW_TILES, Tile, describe_tile, quarters_back, tile_value
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
-from metrics.formatting import NO_DATA, NOT_APPLICABLE, format_delta, format_value, suppression_note
-from metrics.measures import THEME_METRICS
+from metrics.formatting import (
+    NO_DATA,
+    NOT_APPLICABLE,
+    format_delta,
+    format_value,
+    left_out,
+    suppression_note,
+)
+from metrics.measures import GAP_METRICS, THEME_METRICS
 from metrics.query import Filters
 
 
@@ -178,7 +185,10 @@ def failing_whom(filters: Filters) -> None:
     with st.spinner("Comparing every equity group with its peers…"):
         found = data.equity_gaps(filters, floor / 100)
     if not found.tested:
-        st.info("No equity group has enough answers in this view to be compared with its peers.")
+        st.info(
+            "No equity group has enough answers in this view to be compared with its peers."
+            + _left_out(found.metrics)
+        )
         return
     st.caption(
         "Each equity group against the people it is one of: everyone in the view, or all who share one "
@@ -186,7 +196,7 @@ def failing_whom(filters: Filters) -> None:
         f"{describe(filters)}. Listed when the gap is at least {floor:g} points and stays beyond sampling "
         f"noise after Holm's adjustment over all {found.tested:,} comparisons; ranked by how wide the gap "
         "surely is (the end of its 95% interval nearest zero). People who did not report a trait are "
-        "not ranked."
+        "not ranked." + _left_out(found.metrics)
     )
     labels = data.channel_labels()
     for heading, listed, none in (
@@ -208,6 +218,15 @@ def failing_whom(filters: Filters) -> None:
     sides = [(g, "below") for g in found.below] + [(g, "above") for g in found.above]
     if sides:
         _gap_chart(sides, labels, found.metrics)
+
+
+def _left_out(compared: tuple[str, ...]) -> str:
+    """Say which of the measures the gap search compares it had to leave out, and why; "" if none."""
+    engine = data.engine()
+    missing = [engine.metric(n) for n in GAP_METRICS if n in engine.catalog.metrics and n not in compared]
+    if not missing:
+        return ""
+    return " " + left_out([m.label for m in missing], {i for m in missing for i in engine.unusable(m)})
 
 
 def _gap_chart(sides: list[tuple[Gap, str]], labels: dict[str, str], names: tuple[str, ...]) -> None:

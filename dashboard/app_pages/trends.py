@@ -26,9 +26,7 @@ def render() -> None:
     filters = current()
     engine = data.engine()
     names = reading_order(list(engine.catalog.metrics.values()))
-    name = state.select(
-        "Measure", names, "metric", default="trust", format_func=lambda n: engine.metric(n).label
-    )
+    name = state.select("Measure", names, "metric", default="trust", format_func=data.choice)
     metric = data.metric(name)
     dimensions = engine.dimensions(metric)
     grains = [g for g in GRAIN_LABELS if g in dimensions]

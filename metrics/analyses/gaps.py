@@ -61,8 +61,9 @@ def gaps(
     engine: Engine, filters: Filters, floor: float = DEFAULT_FLOOR, names: Sequence[str] = GAP_METRICS
 ) -> Gaps:
     """Return the view's equity gaps of at least `floor` that stay beyond noise after Holm's adjustment
-    over every group, context and measure compared."""
-    names = tuple(n for n in names if n in engine.catalog.metrics)
+    over every group, context and measure compared. A measure whose inputs cannot be used (no contacts
+    file, say) is left out, and `Gaps.metrics` says which were compared."""
+    names = comparable(engine, names)
     found = _compared(engine, filters, names)
     adjusted = holm([p for measure in found for p in measure.tests.p])
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
@@ -89,8 +90,14 @@ def gaps(
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
     """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
     each equity group against everyone, and against those sharing one trait, on each measure."""
-    found = _compared(engine, filters, [n for n in names if n in engine.catalog.metrics])
+    found = _compared(engine, filters, comparable(engine, names))
     return [m.gap(i, m.tests.difference(i)) for m in found for i in range(len(m.tests.delta))]
+
+
+def comparable(engine: Engine, names: Sequence[str] = GAP_METRICS) -> tuple[str, ...]:
+    """Return the measures of `names` the catalog has and the data can give: those whose inputs cannot
+    be used are left out of the search rather than stopping it."""
+    return tuple(n for n in names if n in engine.catalog.metrics and not engine.unusable(engine.metric(n)))
 
 
 # Where a row is among a measure's answers: the answer's place, and the row's place in it.

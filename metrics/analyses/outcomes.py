@@ -33,7 +33,10 @@ from metrics.significance import ALPHA
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
 HIDDEN, NO_DATA = "hidden", "no data"
-STATUSES = (ON_TRACK, AT_RISK, OFF_TRACK, HIDDEN, NO_DATA)
+# A measure whose inputs cannot be used (no contacts file, say): not judged, and not "no data" either,
+# which would say there was nothing to count.
+UNAVAILABLE = "unavailable"
+STATUSES = (ON_TRACK, AT_RISK, OFF_TRACK, HIDDEN, UNAVAILABLE, NO_DATA)
 HISTORY = 8  # quarters of each trend shown
 PACE = 4  # quarters the pace is read over
 RULE = (
@@ -49,7 +52,7 @@ RULE = (
     "and at risk otherwise (said so when it is wider than its limit by no more than sampling noise). The widest gap was picked for being the widest of every pair of groups, so "
     "it is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
     "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with "
-    "no data are not judged. An outcome takes the worst status of its measures and its equity objective, and says how "
+    "no data are not judged, nor is a measure whose data cannot be used. An outcome takes the worst status of its measures and its equity objective, and says how "
     'many of them could not be judged ("on track so far: 1 of 3 not judged").'
 )
 
@@ -91,17 +94,18 @@ class OutcomeProgress:
     @property
     def status(self) -> str:
         """The outcome's overall status: its worst judged one (off track, at risk, on track); with none
-        judged, hidden when a part is hidden, else no data."""
+        judged, hidden when a part is hidden, else unavailable when a part's data cannot be used, else
+        no data."""
         judged = [p.status for p in self.parts]
-        for status in (OFF_TRACK, AT_RISK, ON_TRACK, HIDDEN):
+        for status in (OFF_TRACK, AT_RISK, ON_TRACK, HIDDEN, UNAVAILABLE):
             if status in judged:
                 return status
         return NO_DATA
 
     @property
     def unjudged(self) -> tuple[Progress, ...]:
-        """The parts that are hidden or have no data: the status says nothing of them."""
-        return tuple(p for p in self.parts if p.status in (HIDDEN, NO_DATA))
+        """The parts that are hidden, unavailable or have no data: the status says nothing of them."""
+        return tuple(p for p in self.parts if p.status in (HIDDEN, UNAVAILABLE, NO_DATA))
 
     @property
     def headline(self) -> str:
@@ -113,7 +117,7 @@ class OutcomeProgress:
         unseen = self.equity.unseen if self.equity is not None and self.equity.status == ON_TRACK else 0
         if unseen and self.status == ON_TRACK:
             said.append(f"{unseen} equity group{'s' if unseen > 1 else ''} hidden")
-        if not said or self.status in (HIDDEN, NO_DATA):
+        if not said or self.status in (HIDDEN, UNAVAILABLE, NO_DATA):
             return self.status
         return f"{self.status} so far: {'; '.join(said)}"
 
@@ -175,8 +179,17 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
     start = quarters_back(quarter, HISTORY - 1)
     filters = Filters(tuple(outcome.where.items()), start, quarter)
     measures = []
+    quarters = tuple((q, None) for q in quarters_between(start, quarter))
     for measure in outcome.measures:
         metric = engine.metric(measure.metric)
+        if broken := engine.unusable(metric):
+            measures.append(
+                Progress(
+                    metric.label, metric.name, metric.format, metric.direction, measure.target, measure.by,
+                    quarter, UNAVAILABLE, _cannot_use(broken), None, quarters,
+                )
+            )  # fmt: skip
+            continue
         query, _ = engine.applicable(filters.query(measure.metric, by=["fiscal_quarter"]))
         rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
         history = tuple((q, _shown(rows.get(q))) for q in quarters_between(start, quarter))
@@ -206,6 +219,18 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     if objective is None:
         return None
     metric = engine.metric(objective.metric)
+    label = (
+        f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
+    )
+    # A gap between two shares is a width in points, not a share: its own format keeps it off the
+    # shares' axis and out of their words.
+    fmt = POINTS if metric.format == "percent" else metric.format
+    if broken := engine.unusable(metric):
+        return Progress(
+            label, metric.name, fmt, "lower_is_better", objective.max_gap, objective.by, quarter,
+            UNAVAILABLE, _cannot_use(broken), None,
+            tuple((q, None) for q in quarters_between(filters.start or quarter, quarter)),
+        )  # fmt: skip
     query, _ = engine.applicable(filters.query(objective.metric, by=["fiscal_quarter", objective.dimension]))
     result = engine.run(query)
     history: list[tuple[str, float | None]] = []
@@ -232,9 +257,6 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             widest = (str(low[objective.dimension]), str(high[objective.dimension]))
             tested, interval = widest_gap(list(ordered.iter_rows(named=True)), metric.aggregate)
             noise = interval is not None and interval[0] <= objective.max_gap <= interval[1]
-    label = (
-        f"Widest gap in {metric.label.lower()} between {DIMENSIONS[objective.dimension].label.lower()} groups"
-    )
     latest = dict(history).get(quarter)
     if latest is None and hidden:
         status, reason = HIDDEN, f"too few responses in {quarter} to show two groups to compare"
@@ -250,9 +272,6 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             # Wider than the limit by no more than noise is no sure miss, as a measure's is not.
             wider = "wider than that by no more than sampling noise" if noise else "wider than that"
             reason = f"{wider}, and a gap's pace is not projected (it has no test) before {objective.by}"
-    # A gap between two shares is a width in points, not a share: its own format keeps it off the
-    # shares' axis and out of their words.
-    fmt = POINTS if metric.format == "percent" else metric.format
     return Progress(
         label, metric.name, fmt, "lower_is_better", objective.max_gap, objective.by, quarter,
         status, reason, latest, tuple(history), widest, tested, unseen,
@@ -290,6 +309,12 @@ def _judged(
     if row is None or row.get("value") is None:
         return NO_DATA, f"no data in {quarter}"
     return judge(history, target, direction, by, quarter, moved, within_noise)
+
+
+def _cannot_use(inputs: frozenset[str]) -> str:
+    """The reason a measure is not judged when the inputs it reads cannot be used."""
+    names = " and ".join(sorted(inputs))
+    return f"its data ({names}) cannot be used; Metrics and data says why"
 
 
 def _among_shown(unseen: int) -> str:
