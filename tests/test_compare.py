@@ -225,6 +225,36 @@ def test_a_tile_says_a_meet_or_a_miss_within_noise_is_not_sure(
     assert describe_tile(_tile(trust, "FY2026 Q4", result, ()))[1] == line
 
 
+def test_a_tile_without_a_change_says_which_quarter_is_hidden_had_no_data_or_was_not_asked() -> None:
+    from metrics.analyses.kpis import _tile, describe_change
+    from metrics.catalog import load_catalog
+
+    trust = load_catalog().metrics["trust"]
+    now = {"fiscal_quarter": "FY2026 Q4", "value": 0.7, "n": 400, "ci_low": 0.65, "ci_high": 0.75}
+    hidden = {"fiscal_quarter": "FY2026 Q3", "value": None, "n": None, "ci_low": None, "ci_high": None}
+
+    def said(*rows: dict[str, object], surveys: frozenset[str] = frozenset()) -> str:
+        return describe_change(_tile(trust, "FY2026 Q4", pl.DataFrame(list(rows)), (), surveys))
+
+    assert said(now | {"suppressed": False}, hidden | {"suppressed": True}) == (
+        "No comparison with the previous quarter: FY2026 Q3 is hidden (\u2020: too few answers)."
+    )
+    assert (
+        said(now | {"suppressed": False}) == "No comparison with the previous quarter: no data in FY2026 Q3."
+    )
+    # Surveys were answered in FY2026 Q3, none of them to this item: it was not asked.
+    assert said(now | {"suppressed": False}, surveys=frozenset({"FY2026 Q3", "FY2026 Q4"})) == (
+        "No comparison with the previous quarter: the surveys of FY2026 Q3 did not ask it."
+    )
+    assert (
+        said(
+            hidden | {"fiscal_quarter": "FY2026 Q4", "suppressed": True},
+            now | {"fiscal_quarter": "FY2026 Q3", "suppressed": False},
+        )
+        == "No comparison with the previous quarter: FY2026 Q4 is hidden (\u2020: too few answers)."
+    )
+
+
 def test_gaps_tested_together_equal_each_tested_alone() -> None:
     """The overview's gap search tests thousands of gaps at once (`gaps_of`); each test is the one
     `gap` makes of that pair alone: pooled z, Fisher's exact test for a small expected count, no test

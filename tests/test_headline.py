@@ -32,9 +32,25 @@ def test_the_answer_on_the_quarter_the_year_and_the_year_to_date(make_engine: En
     )
     # FY2025 Q4: 12/20 on 0 answers in FY2025 Q3 and FY2024 Q4; the year to date is (10 + 12) / 40 = 55%.
     assert describe_answer(answer(engine, Filters(), "FY2025 Q4")) == (
-        "Trust is 60.0% in FY2025 Q4: no comparison with FY2025 Q3 (hidden or no data), and no comparison "
-        "with FY2024 Q4 (hidden or no data). For FY2025 to date it is 55.0%, no comparison with the same "
-        "quarters of FY2024 (hidden or no data)."
+        "Trust is 60.0% in FY2025 Q4: no answers in FY2025 Q3 to compare with, and no answers in FY2024 Q4 "
+        "to compare with. For FY2025 to date it is 55.0%, no answers in the same quarters of FY2024 to "
+        "compare with."
+    )
+
+
+def test_no_comparison_says_whether_the_earlier_quarter_is_hidden_or_had_no_answers(
+    make_engine: EngineFactory,
+) -> None:
+    # FY2026 Q1: 5 answers under a minimum of 10, hidden; FY2026 Q2: 12 of 20. "Hidden or no data" left
+    # a leader to guess whether there was nothing to compare or something too small to show.
+    engine = make_engine(
+        min_n=10,
+        responses=trust(datetime(2025, 11, 15), 3, 5) + trust(datetime(2026, 2, 15), 12, 20),
+    )
+    assert describe_answer(answer(engine, Filters(), "FY2026 Q2")) == (
+        "Trust is 60.0% in FY2026 Q2: no comparison with FY2026 Q1, hidden there (\u2020: too few answers), and "
+        "no answers in FY2025 Q2 to compare with. For FY2026 to date it is 60.0%, no answers in the same "
+        "quarters of FY2025 to compare with."
     )
 
 

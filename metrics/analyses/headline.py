@@ -12,7 +12,7 @@ from metrics.analyses.kpis import quarters_back
 from metrics.catalog import Metric
 from metrics.compare import NONE, Difference, change
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import format_delta, format_statistic, rounds_to_zero
+from metrics.formatting import NO_DATA, SUPPRESSED, format_delta, format_statistic, rounds_to_zero
 from metrics.query import Engine, Filters, Query
 
 Period = tuple[str, str]  # first and last fiscal quarter, inclusive
@@ -25,6 +25,9 @@ class Comparison:
     against: str  # e.g. "FY2026 Q3", "FY2025 Q4", "the same quarters of FY2025"
     difference: Difference
     basis: Basis
+    # Why there is no difference, where none: the earlier period had no answers (NO_DATA) or too few to
+    # show (SUPPRESSED); a sentence says which, as they mean different things.
+    missing: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ def _moved(comparison: Comparison, fmt: str) -> str:
     if not comparison.basis.comparable:
         return f"not comparable with {comparison.against} (the channels or survey asked changed)"
     difference = comparison.difference
+    if difference.delta is None and comparison.missing == NO_DATA:
+        return f"no answers in {comparison.against} to compare with"
+    if difference.delta is None and comparison.missing == SUPPRESSED:
+        return f"no comparison with {comparison.against}, hidden there ({SUPPRESSED}: too few answers)"
     if difference.delta is None:
         return f"no comparison with {comparison.against} (hidden or no data)"
     moved = format_delta(abs(difference.delta), fmt).lstrip("+")
@@ -140,10 +147,11 @@ def _compare(
         for first, last in (then, now)
     ]
     if not (strata[0] and strata[1]):
-        return Comparison(against, NONE, SAME)  # no data in a period: nothing to compare
+        return Comparison(against, NONE, SAME, NO_DATA)  # no data in a period: nothing to compare
     common = basis(engine, name, strata[0], strata[1])
     if not common.comparable:
         return Comparison(against, NONE, common)
     where = dict(common.where)
     before, after = (_value(engine, name, filters, p, **where) for p in (then, now))
-    return Comparison(against, change(after, before, engine.metric(name).aggregate), common)
+    missing = SUPPRESSED if before.get("suppressed") else NO_DATA if before.get("value") is None else ""
+    return Comparison(against, change(after, before, engine.metric(name).aggregate), common, missing)

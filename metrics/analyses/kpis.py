@@ -257,13 +257,29 @@ def describe_change(tile: Tile) -> str:
     if not tile.basis.comparable:
         return f"No like-for-like change on the previous quarter: {tile.basis.note}."
     if tile.change.delta is None:
-        return "No comparison with the previous quarter (one of them is hidden or has no data)."
+        return f"No comparison with the previous quarter: {_uncompared(tile)}."
     moved = format_delta(tile.change.delta, tile.metric.format)
     on = f" ({tile.basis.note})" if tile.basis.note else ""
     if tile.change.z is None:
         return f"{moved} on the previous quarter{on}."
     verdict = "beyond sampling noise" if tile.change.significant else "within sampling noise"
     return f"{moved} on the previous quarter{on}: {verdict}."
+
+
+def _uncompared(tile: Tile) -> str:
+    """Say why a tile has no change on the previous quarter: which of the two is hidden, has no data,
+    or was not asked; "hidden or no data" left a leader to guess whether there was anything at all."""
+    previous = quarters_back(tile.quarter, 1)
+    before = tile.previous or {}
+    if tile.current.get("suppressed"):
+        return f"{tile.quarter} is hidden ({SUPPRESSED}: too few answers)"
+    if tile.current.get("value") is None:
+        return f"no data in {tile.quarter}"
+    if before.get("suppressed"):
+        return f"{previous} is hidden ({SUPPRESSED}: too few answers)"
+    if previous in tile.unasked_quarters:
+        return f"the surveys of {previous} did not ask it"
+    return f"no data in {previous}"
 
 
 def describe_tile(tile: Tile) -> list[str]:
