@@ -658,3 +658,15 @@ def test_a_survey_not_cleared_for_release_is_marked_internal_only() -> None:
     clear = open_page("overview", service="Passport Services")
     assert not any("Internal only" in c.value for c in [*clear.caption, *clear.sidebar.caption])
     assert clear.session_state[SESSION_KEY].provenance.release == ""
+
+
+def test_trends_with_every_point_hidden_says_so_and_draws_no_empty_chart() -> None:
+    # Trust on Vessel Registration's kiosks: every quarter under 10 answers. An empty chart under "8
+    # point(s) hidden" said less than a sentence.
+    app = open_page("trends", metric="trust", service="Vessel Registration", channel="self_service_kiosk")
+    assert not app.exception
+    said = [i.value for i in app.info if "hidden" in i.value]
+    assert said == [
+        "The trust figures by fiscal quarter in this view are all hidden (†): fewer than 10 responses each."
+    ]
+    assert not app.get("vega_lite_chart") and not app.dataframe

@@ -63,8 +63,17 @@ def render() -> None:
             *((b.quarter, b.describe()) for b in moved),
         ]
     ]
-    happened = _events(filters, grain)
     st.caption(f"{metric.description} {describe(filters)}.")
+    # Every point hidden: an empty chart under a caption counting hidden points said less than a line.
+    every = f"{metric.label.lower()} figures by {GRAIN_LABELS[grain].lower()}" + (
+        f" and {DIMENSIONS[by_split].label.lower()}" if by_split else ""
+    )
+    if nothing := tables.unshown(frame, every, engine.threshold(metric)):
+        st.info(nothing)
+        _where_it_stops(name, filters, grain, by_split)
+        st.caption(suppression_note(engine.threshold(metric)))
+        return
+    happened = _events(filters, grain)
     columns = [grain, *([by_split] if by_split else [])]
     shown = data.labelled(frame)
     exhibits.chart(
@@ -89,10 +98,7 @@ def render() -> None:
             "**Who was asked changed** (dashed lines), so a change across these quarters is not like for "
             "like: " + " ".join(f"{b.describe()}." for b in moved)
         )
-    if grain == "fiscal_quarter" and not by_split and filters.end:
-        stops = data.where_it_stops(name, filters)
-        if stops:
-            st.caption(stops)
+    _where_it_stops(name, filters, grain, by_split)
     hidden = frame.filter(pl.col("suppressed"))
     if hidden.height:
         st.caption(
@@ -101,6 +107,14 @@ def render() -> None:
     if ignored:
         st.caption(f"Not filtered by {', '.join(ignored)}: this measure's data has no such column.")
     st.caption(suppression_note(engine.threshold(metric)))
+
+
+def _where_it_stops(name: str, filters: Filters, grain: str, split: str | None) -> None:
+    """Say where a quarterly line without a split stops having data, and why, if it does."""
+    if grain == "fiscal_quarter" and not split and filters.end:
+        stops = data.where_it_stops(name, filters)
+        if stops:
+            st.caption(stops)
 
 
 def _events(filters: Filters, grain: str) -> list[tuple[str, Event]]:
