@@ -100,6 +100,9 @@ def test_an_unusable_input_is_named_and_the_rest_served(data_dir: Path) -> None:
         m.startswith("**? Service level (5 minutes).** Unavailable\\: its data \\(contacts\\) cannot be used")
         for m in said
     ), said
+    # It is in the table and the words, not on the chart: a target drawn alone reads as a line to reach.
+    assert not [c for c in app.get("vega_lite_chart") if "Service level (5 minutes)" in c.proto.spec]
+    assert any("Service level (5 minutes)" in str(t.value) for t in [*app.table, *app.dataframe])
 
 
 def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

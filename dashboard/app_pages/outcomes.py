@@ -63,14 +63,22 @@ def _outcome(progress: OutcomeProgress) -> None:
     )
     st.caption(f"Owner: {outcome.owner}{where}{channels}")
     rows = list(progress.parts)
-    exhibits.chart(
-        f"{outcome.customer}: progress towards the targets",
-        charts.towards_targets(_trend_frame(rows)),
-        _table(rows),
-        f"{outcome.customer}: " + " ".join(f"{p.label}: {describe(p)}" for p in rows),
-        numbers=_numbers(rows, progress.equity),
-        table_title="Progress in numbers",
-    )
+    # A measure with no value in any quarter shown (hidden, no data, its data unusable) is left off the
+    # chart: its target drawn alone read as a line to reach with nothing to reach it. The table and the
+    # words below keep every measure.
+    drawn = [p for p in rows if any(v is not None for _, v in p.history)]
+    heading = f"{outcome.customer}: progress towards the targets"
+    if drawn:
+        exhibits.chart(
+            heading,
+            charts.towards_targets(_trend_frame(drawn)),
+            _table(rows),
+            f"{outcome.customer}: " + " ".join(f"{p.label}: {describe(p)}" for p in rows),
+            numbers=_numbers(rows, progress.equity),
+            table_title="Progress in numbers",
+        )
+    else:
+        exhibits.table(heading, _table(rows), numbers=_numbers(rows, progress.equity), wrap=True)
     for p in rows:
         st.markdown(f"**{_MARKS[p.status]} {p.label}.** {state.inert(describe(p))}")
 
