@@ -55,11 +55,13 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     f, c = step.filters, step.choice
     quarter = f.end or ""
     if step.page == "overview":
-        tiles = kpis.tiles(engine, kpis.OVERVIEW_TILES, f, quarter)
+        # Trust as the quarter asked it (five-point, or thumbs where only that), as the page picks it.
+        measures = kpis.headline_measures(engine, f, quarter)
+        tiles = kpis.tiles(engine, (*kpis.OVERVIEW_COUNTS, *measures), f, quarter)
         # The answer in words and the equity gaps searched over every group, as the page shows them.
         return (
             tiles,
-            headline.answer(engine, f, quarter),
+            headline.answer(engine, f, quarter, measures[0]),
             kpis.largest_moves(engine, THEME_METRICS, ("service", "segment"), f, quarter),
             gaps.gaps(engine, f),
         )

@@ -368,9 +368,17 @@ def tiles_or_problems(names: tuple[str, ...], filters: Filters, quarter: str) ->
 
 
 @st.cache_data(show_spinner=False)
+def headline_measures(filters: Filters, quarter: str) -> tuple[str, ...]:
+    """Return the headline measures as the view's quarter asked them (trust, or Trust (thumbs))."""
+    return kpis.headline_measures(engine(), filters, quarter)
+
+
+@st.cache_data(show_spinner=False)
 def answer(filters: Filters, quarter: str) -> str:
-    """Return the overview's answer in words: trust this quarter, on the quarter, the year and to date."""
-    return headline.describe_answer(headline.answer(engine(), filters, quarter))
+    """Return the overview's answer in words: trust this quarter, on the quarter, the year and to date,
+    on the scale the quarter asked it."""
+    trust = headline_measures(filters, quarter)[0]
+    return headline.describe_answer(headline.answer(engine(), filters, quarter, trust))
 
 
 @st.cache_data(show_spinner=False)

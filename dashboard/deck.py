@@ -16,7 +16,7 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
 from dashboard.briefing import Briefing, Exhibit, Figure, png_bytes
-from metrics.analyses.kpis import HEADLINE, describe_tile, tile, tile_value
+from metrics.analyses.kpis import HEADLINE, describe_tile, headline_measures, tile, tile_value
 from metrics.provenance import file_version
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
@@ -77,7 +77,7 @@ def _headline(briefing: Briefing) -> list[Figure]:
     if quarter is None:
         return []
     figures = []
-    for name in HEADLINE:
+    for name in headline_measures(briefing.engine, briefing.filters, quarter):
         found = tile(briefing.engine, name, briefing.filters, quarter)
         figures.append(
             Figure(

@@ -135,3 +135,19 @@ def test_a_start_that_fails_says_why_and_the_next_visit_tries_again(
     monkeypatch.setenv("CX_MEMORY_LIMIT", "1GB")
     app = open_page("overview")
     assert not app.exception and app.metric
+
+
+def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: Path) -> None:
+    # A v2 survey asking trust as thumbs up/down and nothing on the five-point scale: the overview said
+    # no one answered trust and drew its tile "not asked" over 40 answers.
+    answers = [
+        {"trust": 1 if i % 4 else 0, "trust_scale": "thumbs", "survey_version": "v2"} for i in range(40)
+    ]
+    frame("responses", answers).write_parquet(data_dir / "responses.parquet")
+    app = open_page("overview")
+    assert not app.error, [e.value for e in app.error]
+    tiles = {m.label: m.value for m in app.metric}
+    # 30 of 40 thumbs up, published as the pages publish counts (adjusted by up to 2).
+    shown = tiles["Trust (thumbs)"]
+    assert shown.endswith("%") and 70 <= float(shown[:-1]) <= 80 and "Trust" not in tiles
+    assert app.markdown[0].value.startswith(f"**Trust (thumbs) is {shown} in ")

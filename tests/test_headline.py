@@ -76,3 +76,31 @@ def test_a_change_too_small_to_show_is_said_as_none() -> None:
     assert moved(0.0006) == "up 0.1 pts on FY2026 Q3 (within sampling noise)"
     assert moved(-0.021) == "down 2.1 pts on FY2026 Q3 (within sampling noise)"
     assert moved(-45.0, "duration") == "down 45s on FY2026 Q3 (within sampling noise)"
+
+
+def test_trust_asked_as_thumbs_alone_leads_as_trust_thumbs_never_pooled(make_engine: EngineFactory) -> None:
+    # Touchpoints' v2 default asks trust as thumbs up/down. With no five-point answer in the quarter the
+    # overview said "No one answered the trust question" over 20 answers, and its trust tile "not asked".
+    from metrics.analyses.kpis import HEADLINE, headline_measures
+
+    def thumbs(when: datetime, up: int, total: int) -> list[dict[str, object]]:
+        return [
+            {"submitted_at": when, "trust": 1 if i < up else 0, "trust_scale": "thumbs"} for i in range(total)
+        ]
+
+    q1, q2 = datetime(2025, 11, 15), datetime(2026, 2, 15)  # FY2026 Q1 and Q2
+    engine = make_engine(min_n=10, responses=thumbs(q1, 10, 20) + thumbs(q2, 15, 20))
+    assert headline_measures(engine, Filters(), "FY2026 Q2") == ("trust_thumbs", *HEADLINE[1:])
+    # 15/20 against 10/20: pooled .625, z = .25 / sqrt(.625 * .375 * .1) = 1.633, p = .102: within noise.
+    found = answer(engine, Filters(), "FY2026 Q2", "trust_thumbs")
+    assert describe_answer(found).startswith(
+        "Trust (thumbs) is 75.0% in FY2026 Q2: up 25.0 pts on FY2026 Q1 (within sampling noise)"
+    )
+    # Five-point answers in the quarter lead, even hidden: their scale is the headline's, not pooled.
+    mixed = make_engine(min_n=10, responses=thumbs(q2, 15, 20) + trust(q2, 3, 5))
+    assert headline_measures(mixed, Filters(), "FY2026 Q2") == HEADLINE
+    assert describe_answer(answer(mixed, Filters(), "FY2026 Q2")) == (
+        "Trust in FY2026 Q2 is hidden to protect privacy: too few answers in this view."
+    )
+    # Neither scale answered: the five-point headline says no one answered.
+    assert headline_measures(engine, Filters(), "FY2026 Q3") == HEADLINE

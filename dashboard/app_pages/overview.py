@@ -10,7 +10,14 @@ from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
-from metrics.analyses.kpis import HEADLINE, OVERVIEW_TILES, Tile, describe_tile, quarters_back, tile_value
+from metrics.analyses.kpis import (
+    OVERVIEW_COUNTS,
+    TRUST_THUMBS,
+    Tile,
+    describe_tile,
+    quarters_back,
+    tile_value,
+)
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import (
@@ -35,11 +42,13 @@ def render() -> None:
     exhibits.title(f"Is trust up? Customer experience in {quarter}")
     # The answer first, in a sentence a leader can repeat; the tiles below carry the detail.
     st.markdown(f"**{data.answer(filters, quarter)}**")
+    # Trust as the quarter asked it: on the five-point scale, or as thumbs up/down where only that.
+    measures = data.headline_measures(filters, quarter)
     st.caption(
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
     )
-    responses, rate, *results = data.tiles_or_problems(OVERVIEW_TILES, filters, quarter)
+    responses, rate, *results = data.tiles_or_problems((*OVERVIEW_COUNTS, *measures), filters, quarter)
     if isinstance(responses, Tile) and isinstance(rate, Tile):
         # Hidden (†) and none are different: none is said in words, not as a mark. A measure whose data
         # has none of the view's channels or services (not applicable) has none here either.
@@ -55,7 +64,7 @@ def render() -> None:
             + (" (all segments: collections have no segment)." if rate.ignored_filters else ".")
         )
     internal = exhibits.briefing().provenance.release
-    for names, row in ((HEADLINE[:3], results[:3]), (HEADLINE[3:], results[3:])):
+    for names, row in ((measures[:3], results[:3]), (measures[3:], results[3:])):
         for name, tile, column in zip(names, row, st.columns(3), strict=True):
             if isinstance(tile, Tile):
                 surveyed = internal and from_surveys(data.engine(), tile.metric)
@@ -68,8 +77,8 @@ def render() -> None:
     st.header("What changed this quarter")
     themes = tuple(
         name
-        for name, tile in zip(HEADLINE, results, strict=True)
-        if name in THEME_METRICS and isinstance(tile, Tile)
+        for name, tile in zip(measures, results, strict=True)
+        if (name in THEME_METRICS or name == TRUST_THUMBS) and isinstance(tile, Tile)
     )
     found = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else None
     moves = found.listed if found else ()

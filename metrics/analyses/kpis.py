@@ -50,8 +50,31 @@ HISTORY_QUARTERS = 8
 # The overview's tiles, and the key figures of a briefing from a page without figures of its own.
 HEADLINE = (*THEME_METRICS, "wait_median", "self_service_rate")
 # The overview's row of tiles: how many answered and the response rate, then the headline measures.
-OVERVIEW_TILES = ("responses", "response_rate", *HEADLINE)
+OVERVIEW_COUNTS = ("responses", "response_rate")
+OVERVIEW_TILES = (*OVERVIEW_COUNTS, *HEADLINE)
 SHOWN = "shown"
+# The trust question is asked on the five-point scale or as thumbs up/down, never pooled: where a
+# view's quarter has answers on thumbs alone (Touchpoints' v2 default), its headline trust is Trust
+# (thumbs). "No one answered the trust question" and a trust tile "not asked" said the opposite.
+TRUST, TRUST_THUMBS = "trust", "trust_thumbs"
+
+
+def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[str, ...]:
+    """Return HEADLINE as the view's quarter was asked: trust on the five-point scale where it has any
+    answer in `quarter` (shown or hidden), else Trust (thumbs) where that has."""
+    if TRUST_THUMBS not in engine.catalog.metrics or engine.unusable(engine.metric(TRUST_THUMBS)):
+        return HEADLINE
+    five, thumbs = engine.run_many(
+        [engine.applicable(filters.query(n, start=quarter, end=quarter))[0] for n in (TRUST, TRUST_THUMBS)]
+    )
+    if _answered(five) or not _answered(thumbs):
+        return HEADLINE
+    return tuple(TRUST_THUMBS if n == TRUST else n for n in HEADLINE)
+
+
+def _answered(result: pl.DataFrame) -> bool:
+    """Whether a measure's one-row result has any answer behind it, shown or hidden."""
+    return any(row["suppressed"] or row["value"] is not None for row in result.iter_rows(named=True))
 
 
 def reading_order(metrics: Sequence[Metric]) -> list[str]:
