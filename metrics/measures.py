@@ -10,3 +10,8 @@ THEME_METRICS = ("trust", "ease", "effectiveness", "emotion")
 # The measures the gap search compares: the four themes, and trust and ease asked after a contact,
 # where callers who waited tell a story the pooled measures dilute.
 GAP_METRICS = (*THEME_METRICS, "trust_after_contact", "ease_after_contact")
+# The trust question on its two scales, never pooled: the five-point score and thumbs up or down.
+# Where a view's surveys asked it on one alone, the other is "asked on the other scale", not "not
+# asked", and the overview leads with the one asked.
+TRUST, TRUST_THUMBS = "trust", "trust_thumbs"
+OTHER_SCALE = {TRUST: TRUST_THUMBS, TRUST_THUMBS: TRUST}

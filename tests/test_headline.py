@@ -104,3 +104,22 @@ def test_trust_asked_as_thumbs_alone_leads_as_trust_thumbs_never_pooled(make_eng
     )
     # Neither scale answered: the five-point headline says no one answered.
     assert headline_measures(engine, Filters(), "FY2026 Q3") == HEADLINE
+    # Elsewhere five-point trust was asked on its other scale, not "not asked".
+    from metrics.analyses.kpis import tiles
+    from metrics.analyses.trends import why_empty
+
+    assert why_empty(engine, "trust", Filters(start="FY2026 Q1", end="FY2026 Q2")) == (
+        "Trust was not asked on this scale: the surveys answered under these filters asked this question "
+        "on its other scale. Choose Trust (thumbs)."
+    )
+    (five,) = tiles(engine, ("trust",), Filters(), "FY2026 Q2")
+    assert (five.state, five.note) == (
+        "not asked",
+        "The surveys answered in FY2026 Q2 under these filters asked this question on its other scale: "
+        "see Trust (thumbs).",
+    )
+    # Surveys without trust on either scale did not ask it.
+    ease_only = make_engine(responses=[{"submitted_at": q2, "ease": 4, "trust": None}] * 12)
+    assert why_empty(ease_only, "trust", Filters(start="FY2026 Q2", end="FY2026 Q2")) == (
+        "Trust was not asked: the surveys answered under these filters did not ask this item."
+    )

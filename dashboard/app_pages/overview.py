@@ -12,7 +12,6 @@ from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import (
     OVERVIEW_COUNTS,
-    TRUST_THUMBS,
     Tile,
     describe_tile,
     quarters_back,
@@ -28,7 +27,7 @@ from metrics.formatting import (
     left_out,
     suppression_note,
 )
-from metrics.measures import GAP_METRICS, THEME_METRICS
+from metrics.measures import GAP_METRICS, THEME_METRICS, TRUST_THUMBS
 from metrics.query import Filters
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from metrics.measures import OTHER_SCALE
 from metrics.query import Engine, Filters, Query
 
 # What a measure's population is made of: a channel moving to another survey version changes which
@@ -104,6 +105,20 @@ def survey_item(engine: Engine, name: str) -> bool:
     """True for a measure of survey answers alone: only such an item can go unasked. One that also
     reads other inputs (the response rate, trust after a contact) can be missing those instead."""
     return engine.inputs(engine.metric(name)) == {"responses"}
+
+
+def on_the_other_scale(
+    engine: Engine, name: str, filters: Filters, start: str | None, end: str | None
+) -> str | None:
+    """Return the measure of the same question on its other scale (OTHER_SCALE) when the view has
+    answers to it from `start` to `end` (shown or hidden), else None: `name` was then asked, on the
+    other scale, and a page that says "not asked" would say the opposite."""
+    other = OTHER_SCALE.get(name)
+    if other is None or other not in engine.catalog.metrics or engine.unusable(engine.metric(other)):
+        return None
+    found = engine.run(engine.applicable(filters.query(other, start=start, end=end))[0])
+    answered = any(r["suppressed"] or r["value"] is not None for r in found.iter_rows(named=True))
+    return other if answered else None
 
 
 def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:

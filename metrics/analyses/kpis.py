@@ -14,6 +14,7 @@ from metrics.analyses.breaks import (
     Basis,
     basis,
     channel_labels,
+    on_the_other_scale,
     population_query,
     populations,
     survey_item,
@@ -43,7 +44,7 @@ from metrics.formatting import (
     format_statistic,
     format_value,
 )
-from metrics.measures import THEME_METRICS
+from metrics.measures import THEME_METRICS, TRUST, TRUST_THUMBS
 from metrics.query import Engine, Filters, Query
 
 HISTORY_QUARTERS = 8
@@ -53,28 +54,18 @@ HEADLINE = (*THEME_METRICS, "wait_median", "self_service_rate")
 OVERVIEW_COUNTS = ("responses", "response_rate")
 OVERVIEW_TILES = (*OVERVIEW_COUNTS, *HEADLINE)
 SHOWN = "shown"
-# The trust question is asked on the five-point scale or as thumbs up/down, never pooled: where a
-# view's quarter has answers on thumbs alone (Touchpoints' v2 default), its headline trust is Trust
-# (thumbs). "No one answered the trust question" and a trust tile "not asked" said the opposite.
-TRUST, TRUST_THUMBS = "trust", "trust_thumbs"
 
 
 def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[str, ...]:
     """Return HEADLINE as the view's quarter was asked: trust on the five-point scale where it has any
-    answer in `quarter` (shown or hidden), else Trust (thumbs) where that has."""
-    if TRUST_THUMBS not in engine.catalog.metrics or engine.unusable(engine.metric(TRUST_THUMBS)):
+    answer in `quarter` (shown or hidden), else Trust (thumbs) where that has (Touchpoints' v2
+    default). "No one answered the trust question" over thumbs answers said the opposite."""
+    five = engine.run(engine.applicable(filters.query(TRUST, start=quarter, end=quarter))[0])
+    if any(r["suppressed"] or r["value"] is not None for r in five.iter_rows(named=True)):
         return HEADLINE
-    five, thumbs = engine.run_many(
-        [engine.applicable(filters.query(n, start=quarter, end=quarter))[0] for n in (TRUST, TRUST_THUMBS)]
-    )
-    if _answered(five) or not _answered(thumbs):
+    if on_the_other_scale(engine, TRUST, filters, quarter, quarter) is None:
         return HEADLINE
     return tuple(TRUST_THUMBS if n == TRUST else n for n in HEADLINE)
-
-
-def _answered(result: pl.DataFrame) -> bool:
-    """Whether a measure's one-row result has any answer behind it, shown or hidden."""
-    return any(row["suppressed"] or row["value"] is not None for row in result.iter_rows(named=True))
 
 
 def reading_order(metrics: Sequence[Metric]) -> list[str]:
@@ -175,6 +166,11 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         return tile
     if tile.quarter in tile.unasked_quarters:  # surveys answered in it, none to this item (`_tile`)
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
+        if other := on_the_other_scale(engine, metric.name, filters, tile.quarter, tile.quarter):
+            note = (
+                f"The surveys answered in {tile.quarter} under these filters asked this question on its "
+                f"other scale: see {engine.metric(other).label}."
+            )
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)
 

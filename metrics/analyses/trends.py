@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import survey_item, surveyed
+from metrics.analyses.breaks import on_the_other_scale, survey_item, surveyed
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -43,6 +43,11 @@ def why_empty(engine: Engine, name: str, filters: Filters) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or there is simply no data."""
     if survey_item(engine, name) and surveyed(engine, filters, filters.start, filters.end):
+        if other := on_the_other_scale(engine, name, filters, filters.start, filters.end):
+            return (
+                f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
+                f"filters asked this question on its other scale. Choose {engine.metric(other).label}."
+            )
         return (
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
             "ask this item."
