@@ -151,3 +151,12 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
     shown = tiles["Trust (thumbs)"]
     assert shown.endswith("%") and 70 <= float(shown[:-1]) <= 80 and "Trust" not in tiles
     assert app.markdown[0].value.startswith(f"**Trust (thumbs) is {shown} in ")
+    # Trends and Equity on five-point trust say where its answers are, not "not asked" or "n = 0".
+    other = (
+        "Trust was not asked on this scale: the surveys answered under these filters asked this question "
+        "on its other scale. Choose Trust (thumbs)."
+    )
+    for page in ("trends", "equity"):
+        shown = open_page(page, metric="trust")
+        assert other in [i.value for i in shown.info], (page, [i.value for i in shown.info])
+        assert not [m.value for m in shown.markdown if "(n = 0)" in m.value]

@@ -14,7 +14,7 @@ from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import NOT_ASKED, format_statistic, format_value, suppression_note
 from metrics.measures import THEME_METRICS
-from metrics.query import Query
+from metrics.query import Filters, Query
 
 NOBODY = "none"
 GROUPINGS = (*EQUITY_DIMENSIONS, "segment", "journey_stage", "channel", "service")
@@ -56,12 +56,26 @@ def render() -> None:
 
     result = data.breakdown(name, dimension, filters, within)
     overall = result.overall
-    scope = describe(filters)
     who, population = "", "everyone in the view"
     if within:
         shown = data.channel_label(within[0][1]) if within[0][0] == "channel" else within[0][1]
         words = phrase(within[0][0], within[0][1], shown)
         who, population = f", customers {words}", f"all customers {words}"
+    if result.groups.is_empty() and not overall["suppressed"] and overall["value"] is None:
+        # No answers at all: why (not asked, asked on its other scale, no data) rather than an overall
+        # of "no data (n = 0)".
+        st.info(data.why_empty(name, filters))
+    else:
+        _breakdown(result, name, dimension, who, population, filters)
+    st.header(f"The four themes by {_label(dimension).lower()}")
+    _theme_grid(dimension, filters, within, who, engine.threshold(metric))
+
+
+def _breakdown(
+    result: Breakdown, name: str, dimension: str, who: str, population: str, filters: Filters
+) -> None:
+    """The chosen measure's groups against the overall, or why there are none to show."""
+    engine, metric, overall, scope = data.engine(), data.metric(name), result.overall, describe(filters)
     st.markdown(
         f"**{metric.label}** by {_label(dimension).lower()}{state.inert(who)}, against the overall "
         f"**{format_statistic(overall['value'], overall['suppressed'], metric.format)}** for "
@@ -83,7 +97,11 @@ def render() -> None:
             f"Not filtered by {', '.join(result.ignored_filters)}: this measure's data has no such column."
         )
 
-    st.header(f"The four themes by {_label(dimension).lower()}")
+
+def _theme_grid(
+    dimension: str, filters: Filters, within: tuple[tuple[str, str], ...], who: str, threshold: int
+) -> None:
+    """The four themes by the chosen dimension as a heat map, or why there is none to show."""
     computed = data.theme_grid(dimension, filters, within)
     grid = data.labelled(computed)
     labels = {n: data.metric(n).label for n in THEME_METRICS}
