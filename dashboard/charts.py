@@ -7,7 +7,7 @@ import hashlib
 import math
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 import altair as alt
 import polars as pl
@@ -500,8 +500,20 @@ def quadrants(table: pl.DataFrame) -> alt.LayerChart | alt.FacetChart:
     )
     interval = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), color=colour)
     points = base.mark_point(filled=True, size=140).encode(color=colour, shape=shape, tooltip=tooltip)
-    labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color="#1b1b1b").encode(
-        text=alt.Text("label:N")
+    # A driver's name reads to the right of its point, or to the left in the right part of the plot,
+    # so that on a phone's width "Effectiveness" is not cut at the edge.
+    right = f"datum.importance > {0.6 * float(frame['ci_high'].max()) if len(frame) else 0.0}"
+    sides: tuple[tuple[str, Literal["left", "right"], int], ...] = (
+        (f"!({right})", "left", 9),
+        (right, "right", -9),
+    )
+    labels = alt.layer(
+        *(
+            base.transform_filter(test)
+            .mark_text(align=align, dx=dx, dy=-9, fontSize=13, color="#1b1b1b")
+            .encode(text=alt.Text("label:N"))
+            for test, align, dx in sides
+        )
     )
     rules = (
         alt.Chart(pl.DataFrame({"x": [EQUAL_SHARE]}).to_pandas())

@@ -363,6 +363,16 @@ def test_a_chart_of_colour_and_shape_draws_one_legend_saying_what_each_mark_mean
             "Maintain",
         ]
     )
+    # A driver in the right part of the plot is named to the left of its point, so that on a phone
+    # its name is not cut at the edge; the others to the right.
+    svg = vlc.vegalite_to_svg(charts.quadrants(drivers).to_dict())
+    anchors = {
+        text: anchor
+        for anchor, text in re.findall(
+            r'<text [^>]*text-anchor="(\w+)"[^>]*>(Ease|Humanity|Efficiency)</text>', svg
+        )
+    }
+    assert anchors == {"Ease": "end", "Humanity": "start", "Efficiency": "start"}, anchors
     # The themes over time: one legend, not the shapes again in black.
     themes = pl.DataFrame(
         {
