@@ -57,7 +57,8 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     if step.page == "overview":
         # Trust as the quarter asked it (five-point, or thumbs where only that), as the page picks it.
         measures = kpis.headline_measures(engine, f, quarter)
-        tiles = kpis.tiles(engine, (*kpis.OVERVIEW_COUNTS, *measures), f, quarter)
+        apart = kpis.kept_apart(engine, measures)
+        tiles = kpis.tiles(engine, (*kpis.OVERVIEW_COUNTS, *measures, *apart), f, quarter)
         # The answer in words and the equity gaps searched over every group, as the page shows them.
         return (
             tiles,

@@ -63,6 +63,22 @@ def test_overview_tiles_equal_the_query_api(sample_engine: Engine) -> None:
         assert direct.row(-1, named=True)["value"] == expected.current["value"]
 
 
+def test_trust_asked_on_the_other_scale_is_said_beside_the_tiles(sample_engine: Engine) -> None:
+    # Some of the sample's surveys ask trust as thumbs up or down: the Trust tile (five-point) left
+    # their answers unmentioned. The overview gives them, apart, and so do the deck's key figures.
+    app = open_page("overview")
+    thumbs = tile(sample_engine, "trust_thumbs", Filters(start="FY2023 Q1", end=LATEST), LATEST)
+    said = (
+        f"The Trust tile counts answers on the five-point scale. Some surveys in {LATEST} asked trust as "
+        "thumbs up or down instead, kept apart and never pooled: Trust (thumbs) "
+        f"{format_value(thumbs.current['value'], 'percent')} (n = {thumbs.current['n']:,})."
+    )
+    assert said in [c.value for c in app.caption]
+    found = app.session_state[SESSION_KEY]
+    assert [(f.label, f.detail) for f in found.figures][-1] == ("Trust (thumbs)", said)
+    assert "Trust (thumbs)" not in {m.label for m in app.metric}  # beside the tiles, not one of them
+
+
 def test_a_filter_change_changes_the_tiles(sample_engine: Engine) -> None:
     app = open_page("overview")
     before = {m.label: m.value for m in app.metric}
@@ -331,7 +347,7 @@ def test_thin_views_say_hidden_or_no_data_and_conclude_nothing(sample_engine: En
     # Business Licensing's self-service kiosks have no survey answers at all: "no data", not hidden.
     app = open_page("equity", service="Business Licensing", channel="self_service_kiosk", **one)
     assert "No trust answers by age band in this view." in [i.value for i in app.info]
-    assert any("against the overall **no data**" in m.value for m in app.markdown)
+    assert not [m.value for m in app.markdown if "(n = 0)" in m.value]  # no overall of nothing
     # What customers say, the same: every group hidden, or no comments at all.
     q3 = {"from": "FY2026 Q3", "to": "FY2026 Q3"}
     app = open_page("voice", service="Vessel Registration", channel="live_chat", **q3)

@@ -9,6 +9,7 @@ from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.equity import Breakdown
 from metrics.analyses.kpis import reading_order
+from metrics.analyses.trends import NO_DATA_SAID
 from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
@@ -62,9 +63,11 @@ def render() -> None:
         words = phrase(within[0][0], within[0][1], shown)
         who, population = f", customers {words}", f"all customers {words}"
     if result.groups.is_empty() and not overall["suppressed"] and overall["value"] is None:
-        # No answers at all: why (not asked, asked on its other scale, no data) rather than an overall
-        # of "no data (n = 0)".
-        st.info(data.why_empty(name, filters))
+        # No answers at all: why (not asked, asked on its other scale, none) rather than an overall of
+        # "no data (n = 0)".
+        why = data.why_empty(name, filters)
+        none = f"No {data.metric(name).label.lower()} answers by {_label(dimension).lower()} in this view."
+        st.info(none if why == NO_DATA_SAID else why)
     else:
         _breakdown(result, name, dimension, who, population, filters)
     st.header(f"The four themes by {_label(dimension).lower()}")

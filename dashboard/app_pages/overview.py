@@ -12,8 +12,10 @@ from dashboard.pages import PAGES
 from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
 from metrics.analyses.kpis import (
     OVERVIEW_COUNTS,
+    SHOWN,
     Tile,
     describe_tile,
+    kept_apart,
     quarters_back,
     tile_value,
 )
@@ -22,12 +24,13 @@ from metrics.compare import FAMILY_NOTE
 from metrics.formatting import (
     NO_DATA,
     NOT_APPLICABLE,
+    SUPPRESSED,
     format_delta,
     format_value,
     left_out,
     suppression_note,
 )
-from metrics.measures import GAP_METRICS, THEME_METRICS, TRUST_THUMBS
+from metrics.measures import GAP_METRICS, THEME_METRICS, TRUST, TRUST_THUMBS
 from metrics.query import Filters
 
 
@@ -47,7 +50,11 @@ def render() -> None:
         f"{describe(filters)}. Tiles show {quarter} against {quarters_back(quarter, 1)}; services are pooled "
         "response-weighted (every response counts once). Lines under each value are the last eight quarters."
     )
-    responses, rate, *results = data.tiles_or_problems((*OVERVIEW_COUNTS, *measures), filters, quarter)
+    apart = kept_apart(data.engine(), measures)
+    responses, rate, *results = data.tiles_or_problems(
+        (*OVERVIEW_COUNTS, *measures, *apart), filters, quarter
+    )
+    other_scale = results.pop() if apart else None
     if isinstance(responses, Tile) and isinstance(rate, Tile):
         # Hidden (†) and none are different: none is said in words, not as a mark. A measure whose data
         # has none of the view's channels or services (not applicable) has none here either.
@@ -71,7 +78,13 @@ def render() -> None:
             else:
                 tiles.unavailable(data.metric(name), tile, column)
     shown = [t for t in results if isinstance(t, Tile)]
-    exhibits.figures([Figure(t.metric.label, tile_value(t), " ".join(describe_tile(t))) for t in shown])
+    figures = [Figure(t.metric.label, tile_value(t), " ".join(describe_tile(t))) for t in shown]
+    if isinstance(other_scale, Tile) and other_scale.state in (SHOWN, SUPPRESSED):
+        said = _other_scale(measures[0], other_scale)
+        st.caption(said)
+        # The deck's key figures carry it too, as the page does.
+        figures.append(Figure(other_scale.metric.label, tile_value(other_scale), said))
+    exhibits.figures(figures)
 
     st.header("What changed this quarter")
     themes = tuple(
@@ -130,6 +143,21 @@ def render() -> None:
     failing_whom(filters)
     eight_quarters(shown)
     st.caption(suppression_note(data.engine().min_n))
+
+
+# How each trust measure's answers were asked, in words.
+_SCALES = {TRUST: "on the five-point scale", TRUST_THUMBS: "as thumbs up or down"}
+
+
+def _other_scale(lead: str, tile: Tile) -> str:
+    """Say what trust on the scale the tiles do not lead with holds in the quarter: kept apart, never
+    pooled, and not left unmentioned."""
+    n = "" if tile.state == SUPPRESSED else f" (n = {tile.current['n']:,})"
+    return (
+        f"The {data.metric(lead).label} tile counts answers {_SCALES[lead]}. Some surveys in {tile.quarter} "
+        f"asked trust {_SCALES[tile.metric.name]} instead, kept apart and never pooled: {tile.metric.label} "
+        f"{tile_value(tile)}{n}."
+    )
 
 
 def eight_quarters(shown: list[Tile]) -> None:

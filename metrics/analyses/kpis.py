@@ -44,7 +44,7 @@ from metrics.formatting import (
     format_statistic,
     format_value,
 )
-from metrics.measures import THEME_METRICS, TRUST, TRUST_THUMBS
+from metrics.measures import OTHER_SCALE, THEME_METRICS, TRUST, TRUST_THUMBS
 from metrics.query import Engine, Filters, Query
 
 HISTORY_QUARTERS = 8
@@ -74,6 +74,17 @@ def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[s
     if on_the_other_scale(engine, TRUST, filters, quarter, quarter) is None:
         return HEADLINE
     return tuple(TRUST_THUMBS if n == TRUST else n for n in HEADLINE)
+
+
+def kept_apart(engine: Engine, measures: Sequence[str]) -> tuple[str, ...]:
+    """Return the trust measure on the scale the headline does not lead with (Trust (thumbs) beside
+    five-point trust), to be asked with the tiles: a quarter with some surveys on each scale shows one,
+    and the overview says what the other holds rather than leave its answers unmentioned. None where it
+    cannot be computed."""
+    other = OTHER_SCALE.get(measures[0]) if measures else None
+    if other is None or other not in engine.catalog.metrics or engine.unusable(engine.metric(other)):
+        return ()
+    return (other,)
 
 
 def reading_order(metrics: Sequence[Metric]) -> list[str]:

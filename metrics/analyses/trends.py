@@ -39,6 +39,10 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
 
+# Why a measure has nothing under the filters when nothing else explains it.
+NO_DATA_SAID = "No data for these filters."
+
+
 def why_empty(engine: Engine, name: str, filters: Filters) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or there is simply no data."""
@@ -52,7 +56,7 @@ def why_empty(engine: Engine, name: str, filters: Filters) -> str:
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
             "ask this item."
         )
-    return "No data for these filters."
+    return NO_DATA_SAID
 
 
 @dataclass(frozen=True)
