@@ -320,6 +320,10 @@ class Engine:
         """Return the inputs the metric reads."""
         return self.warehouse.inputs_read(metric.sql)
 
+    def computable(self, name: str) -> bool:
+        """Whether the catalog has the metric `name` and the inputs it reads can be used."""
+        return name in self.catalog.metrics and not self.unusable(self.catalog.metrics[name])
+
     def unusable(self, metric: Metric) -> frozenset[str]:
         """Return the inputs the metric reads that cannot be used (missing, or failing their checks):
         none when it can be computed. A page leaves out what needs them and says so, and shows the rest."""

@@ -114,7 +114,7 @@ def on_the_other_scale(
     answers to it from `start` to `end` (shown or hidden), else None: `name` was then asked, on the
     other scale, and a page that says "not asked" would say the opposite."""
     other = OTHER_SCALE.get(name)
-    if other is None or other not in engine.catalog.metrics or engine.unusable(engine.metric(other)):
+    if other is None or not engine.computable(other):
         return None
     found = engine.run(engine.applicable(filters.query(other, start=start, end=end))[0])
     answered = any(r["suppressed"] or r["value"] is not None for r in found.iter_rows(named=True))

@@ -97,7 +97,7 @@ def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRIC
 def comparable(engine: Engine, names: Sequence[str] = GAP_METRICS) -> tuple[str, ...]:
     """Return the measures of `names` the catalog has and the data can give: those whose inputs cannot
     be used are left out of the search rather than stopping it."""
-    return tuple(n for n in names if n in engine.catalog.metrics and not engine.unusable(engine.metric(n)))
+    return tuple(n for n in names if engine.computable(n))
 
 
 # Where a row is among a measure's answers: the answer's place, and the row's place in it.

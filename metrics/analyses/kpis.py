@@ -82,7 +82,7 @@ def kept_apart(engine: Engine, measures: Sequence[str]) -> tuple[str, ...]:
     and the overview says what the other holds rather than leave its answers unmentioned. None where it
     cannot be computed."""
     other = OTHER_SCALE.get(measures[0]) if measures else None
-    if other is None or other not in engine.catalog.metrics or engine.unusable(engine.metric(other)):
+    if other is None or not engine.computable(other):
         return ()
     return (other,)
 
