@@ -410,9 +410,10 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
-def why_empty(name: str, filters: Filters) -> str:
-    """Say why a measure has no series under the filters: not asked, or no data."""
-    return trends.why_empty(engine(), name, filters)
+def why_empty(name: str, filters: Filters, nothing: str = trends.NOTHING) -> str:
+    """Say why a measure has no series under the filters: not asked (or asked on its other scale), or
+    no data (`nothing`)."""
+    return trends.why_empty(engine(), name, filters, nothing)
 
 
 @st.cache_data(show_spinner=False)

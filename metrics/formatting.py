@@ -83,7 +83,8 @@ def left_out(labels: Sequence[str], inputs: Iterable[str]) -> str:
     """Say which measures a part of a page leaves out because the inputs they read cannot be used (a
     file missing or failing its checks), so that the rest of the part is read knowing it.
     `left_out(["Trust after a contact"], {"contacts"})` -> "Left out: Trust after a contact, which
-    reads contacts: that file cannot be used (Metrics and data says why)."."""
+    reads contacts: that file cannot be used (Metrics and data says why)."
+    """
     names = sorted(set(inputs))
     measures = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     files = " and ".join(names)

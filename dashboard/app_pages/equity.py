@@ -9,7 +9,6 @@ from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.equity import Breakdown
 from metrics.analyses.kpis import reading_order
-from metrics.analyses.trends import NO_DATA_SAID
 from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
@@ -65,9 +64,8 @@ def render() -> None:
     if result.groups.is_empty() and not overall["suppressed"] and overall["value"] is None:
         # No answers at all: why (not asked, asked on its other scale, none) rather than an overall of
         # "no data (n = 0)".
-        why = data.why_empty(name, filters)
         none = f"No {data.metric(name).label.lower()} answers by {_label(dimension).lower()} in this view."
-        st.info(none if why == NO_DATA_SAID else why)
+        st.info(data.why_empty(name, filters, none))
     else:
         _breakdown(result, name, dimension, who, population, filters)
     st.header(f"The four themes by {_label(dimension).lower()}")

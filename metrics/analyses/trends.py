@@ -39,13 +39,14 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
 
-# Why a measure has nothing under the filters when nothing else explains it.
-NO_DATA_SAID = "No data for these filters."
+# What a page says of a measure with no rows under its filters, unless it says so in its own words.
+NOTHING = "No data for these filters."
 
 
-def why_empty(engine: Engine, name: str, filters: Filters) -> str:
+def why_empty(engine: Engine, name: str, filters: Filters, nothing: str = NOTHING) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
-    ask it ("not asked"), or there is simply no data."""
+    ask it ("not asked"), or asked it on its other scale, or there is simply no data (`nothing`, in
+    the page's own words)."""
     if survey_item(engine, name) and surveyed(engine, filters, filters.start, filters.end):
         if other := on_the_other_scale(engine, name, filters, filters.start, filters.end):
             return (
@@ -56,7 +57,7 @@ def why_empty(engine: Engine, name: str, filters: Filters) -> str:
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
             "ask this item."
         )
-    return NO_DATA_SAID
+    return nothing
 
 
 @dataclass(frozen=True)
