@@ -450,6 +450,14 @@ def breakdown(
 
 
 @st.cache_data(show_spinner=False)
+def as_asked(
+    names: tuple[str, ...], filters: Filters, within: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, ...]:
+    """Return `names` with trust on the scale the view's surveys asked it."""
+    return breaks.as_asked(engine(), names, filters, dict(within))
+
+
+@st.cache_data(show_spinner=False)
 def theme_grid(dimension: str, filters: Filters, within: tuple[tuple[str, str], ...]) -> pl.DataFrame:
     """Return the four themes across the groups of a dimension."""
     return equity.theme_grid(engine(), dimension, filters, within)

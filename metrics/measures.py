@@ -15,3 +15,7 @@ GAP_METRICS = (*THEME_METRICS, "trust_after_contact", "ease_after_contact")
 # asked", and the overview leads with the one asked.
 TRUST, TRUST_THUMBS = "trust", "trust_thumbs"
 OTHER_SCALE = {TRUST: TRUST_THUMBS, TRUST_THUMBS: TRUST}
+# The measures compared one group within another under a page filter (the store gives them cubes of
+# every pair of equity dimensions): the gap search's, with trust on either scale, as it compares
+# trust on the scale the view's surveys asked it.
+COMPARED_METRICS = (*GAP_METRICS, TRUST_THUMBS)

@@ -24,7 +24,7 @@ from metrics.catalog import THEME_PREFIX, Metric
 from metrics.composition import GRAIN_COLUMN, QUANTILES
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, TIME_DIMENSIONS
 from metrics.errors import CxError
-from metrics.measures import GAP_METRICS
+from metrics.measures import COMPARED_METRICS
 from metrics.sqlfiles import (
     METRICS_FOLDER,
     THEMES_FOLDER,
@@ -140,7 +140,7 @@ def fingerprint(warehouse: Warehouse, metrics: list[Metric]) -> Fingerprint:
     """Return the fingerprint of a store of the warehouse's inputs and these metrics."""
     # The time zone dates zoned timestamps to quarters: another zone is another store.
     code = hashlib.sha256(
-        f"{duckdb.__version__} {GRAINS} {COMPARED_GRAINS} {GAP_METRICS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode()
+        f"{duckdb.__version__} {GRAINS} {COMPARED_GRAINS} {COMPARED_METRICS} {ANALYSIS_GRAIN} {warehouse.time_zone}".encode()
     )
     # Each metric file is a digest of its own, so a build after one changed takes every other
     # metric's cubes from the previous store (previous_store).
@@ -530,7 +530,7 @@ def grains_of(metric: str, dimensions: tuple[str, ...], compared: bool = True) -
     every = [
         GRAINS[0],
         GRAINS[1],
-        *(COMPARED_GRAINS if compared and metric in GAP_METRICS else ()),
+        *(COMPARED_GRAINS if compared and metric in COMPARED_METRICS else ()),
         *GRAINS[2:],
     ]
     return [g for g in dict.fromkeys(tuple(d for d in grain if d in dimensions) for grain in every) if g]

@@ -140,8 +140,15 @@ def test_a_start_that_fails_says_why_and_the_next_visit_tries_again(
 def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: Path) -> None:
     # A v2 survey asking trust as thumbs up/down and nothing on the five-point scale: the overview said
     # no one answered trust and drew its tile "not asked" over 40 answers.
+    # 30 of 40 thumbs up: 10 of the 20 aged 65+, all 20 aged 18-24.
     answers = [
-        {"trust": 1 if i % 4 else 0, "trust_scale": "thumbs", "survey_version": "v2"} for i in range(40)
+        {
+            "trust": 1 if i % 2 or i >= 20 else 0,
+            "trust_scale": "thumbs",
+            "survey_version": "v2",
+            "age_band": "65+" if i < 20 else "18-24",
+        }
+        for i in range(40)
     ]
     frame("responses", answers).write_parquet(data_dir / "responses.parquet")
     app = open_page("overview")
@@ -160,3 +167,13 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
         shown = open_page(page, metric="trust")
         assert other in [i.value for i in shown.info], (page, [i.value for i in shown.info])
         assert not [m.value for m in shown.markdown if "(n = 0)" in m.value]
+    # Equity opens on the trust its surveys asked, and its heat map compares it with the other themes.
+    equity = open_page("equity")
+    assert equity.selectbox(key="metric").value == "trust_thumbs"
+    assert [m.value for m in equity.markdown if m.value.startswith("**Trust (thumbs)** by age band")]
+    # The overview's gap search compares the trust answers there are, not five-point trust's none.
+    overview = open_page("overview")
+    said = " ".join(c.value for c in overview.caption)
+    assert "after Holm's adjustment over all" in said and "left out" not in said
+    listed = [m.value for m in overview.markdown if m.value.startswith("**1\\. ")]
+    assert listed and all(m.startswith("**1\\. Trust (thumbs), customers aged ") for m in listed), listed

@@ -13,7 +13,7 @@ from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import NOT_ASKED, format_statistic, format_value, suppression_note
-from metrics.measures import THEME_METRICS
+from metrics.measures import THEME_METRICS, TRUST
 from metrics.query import Filters, Query
 
 NOBODY = "none"
@@ -28,7 +28,9 @@ def render() -> None:
     names = reading_order([m for m in engine.catalog.metrics.values() if "age_band" in engine.dimensions(m)])
     columns = st.columns(4)
     with columns[0]:
-        name = state.select("Measure", names, "metric", default="trust", format_func=data.choice)
+        # Trust on the scale the view's surveys asked it: thumbs up or down where they asked no other.
+        trust = data.as_asked((TRUST,), filters)[0]
+        name = state.select("Measure", names, "metric", default=trust, format_func=data.choice)
     metric = data.metric(name)
     with columns[1]:
         dimension = state.select("Break down by", GROUPINGS, "by", default="age_band", format_func=_label)
@@ -105,7 +107,8 @@ def _theme_grid(
     """The four themes by the chosen dimension as a heat map, or why there is none to show."""
     computed = data.theme_grid(dimension, filters, within)
     grid = data.labelled(computed)
-    labels = {n: data.metric(n).label for n in THEME_METRICS}
+    themes = data.as_asked(THEME_METRICS, filters, within)
+    labels = {n: data.metric(n).label for n in themes}
     unshown = tables.unshown(grid, f"answers on the four themes by {_label(dimension).lower()}", threshold)
     if unshown:
         st.info(unshown)
@@ -116,7 +119,7 @@ def _theme_grid(
             _grid_table(grid, dimension, labels),
             _grid_alt(grid, dimension, labels),
             numbers=computed,
-            metrics=THEME_METRICS,
+            metrics=themes,
             table_title="Numbers behind the heat map",
         )
     st.caption(suppression_note(threshold))

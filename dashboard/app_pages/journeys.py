@@ -34,7 +34,7 @@ def render() -> None:
             "narrows the list.",
         )
     found = data.journey(service, filters)
-    labels = {n: data.metric(n).label for n in THEME_METRICS}
+    labels = {n: data.metric(n).label for n in found.asked}
     st.caption(f"{service}; {describe(filters, besides='service')}.")
     if found.empty:
         hidden = bool(found.scores["suppressed"].any())
@@ -84,7 +84,7 @@ def render() -> None:
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
-    what = "The four themes" if found.themes == THEME_METRICS else _listed([labels[m] for m in found.themes])
+    what = "The four themes" if found.themes == found.asked else _listed([labels[m] for m in found.themes])
     exhibits.chart(
         f"{what} across the journey of {service}",
         charts.journey(scores, found.moment if found.moment and found.moment.beyond_noise else None),
@@ -92,7 +92,7 @@ def render() -> None:
         f"Lines of the four themes across the journey stages of {service}: "
         + tables.in_words(scores, "percent", ["journey_stage", "theme"]),
         numbers=scores,
-        metrics=THEME_METRICS,
+        metrics=found.asked,
     )
     volume = " · ".join(f"{stage}: {format_value(n, 'integer')}" for stage, n in found.responses.items())
     st.markdown(f"**Responses per stage** · {volume}")
@@ -102,9 +102,9 @@ def render() -> None:
     st.header("Is the moment that matters the same for every segment?")
     theme = state.select(
         "Theme to compare",
-        list(THEME_METRICS),
+        list(found.asked),
         "journey_theme",
-        default="trust",
+        default=found.asked[0],
         format_func=lambda n: labels[n],
     )
     by_segment, moments = data.journey_by_segment(service, theme, filters)

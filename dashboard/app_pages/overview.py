@@ -9,7 +9,7 @@ from dashboard import charts, data, exhibits, state, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
-from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, compared_with, who
+from metrics.analyses.gaps import DEFAULT_FLOOR, LISTED, Gap, Gaps, compared_with, who
 from metrics.analyses.kpis import (
     OVERVIEW_COUNTS,
     SHOWN,
@@ -30,7 +30,7 @@ from metrics.formatting import (
     left_out,
     suppression_note,
 )
-from metrics.measures import GAP_METRICS, THEME_METRICS, TRUST, TRUST_THUMBS
+from metrics.measures import THEME_METRICS, TRUST, TRUST_THUMBS
 from metrics.query import Filters
 
 
@@ -223,7 +223,7 @@ def failing_whom(filters: Filters) -> None:
     if not found.tested:
         st.info(
             "No equity group has enough answers in this view to be compared with its peers."
-            + _left_out(found.metrics)
+            + _left_out(found)
         )
         return
     st.caption(
@@ -232,7 +232,7 @@ def failing_whom(filters: Filters) -> None:
         f"{describe(filters)}. Listed when the gap is at least {floor:g} points and stays beyond sampling "
         f"noise after Holm's adjustment over all {found.tested:,} comparisons; ranked by how wide the gap "
         "surely is (the end of its 95% interval nearest zero). People who did not report a trait are "
-        "not ranked." + _left_out(found.metrics)
+        "not ranked." + _left_out(found)
     )
     labels = data.channel_labels()
     for heading, listed, none in (
@@ -256,10 +256,12 @@ def failing_whom(filters: Filters) -> None:
         _gap_chart(sides, labels, found.metrics)
 
 
-def _left_out(compared: tuple[str, ...]) -> str:
+def _left_out(found: Gaps) -> str:
     """Say which of the measures the gap search compares it had to leave out, and why; "" if none."""
     engine = data.engine()
-    missing = [engine.metric(n) for n in GAP_METRICS if n in engine.catalog.metrics and n not in compared]
+    missing = [
+        engine.metric(n) for n in found.asked if n in engine.catalog.metrics and n not in found.metrics
+    ]
     if not missing:
         return ""
     return " " + left_out([m.label for m in missing], {i for m in missing for i in engine.unusable(m)})

@@ -4,7 +4,7 @@ in, the survey version that asked it), and the like-for-like basis a change is t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -119,6 +119,30 @@ def on_the_other_scale(
     found = engine.run(engine.applicable(filters.query(other, start=start, end=end))[0])
     answered = any(r["suppressed"] or r["value"] is not None for r in found.iter_rows(named=True))
     return other if answered else None
+
+
+def as_asked(
+    engine: Engine, names: Sequence[str], filters: Filters, where: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """Return `names` with each measure the view's surveys asked only on its other scale (OTHER_SCALE)
+    in that one's place: trust where every survey under the filters (and `where`) asked it as thumbs
+    up or down is Trust (thumbs). A page comparing the four themes then compares the trust answers
+    there are, labelled as such and never pooled, rather than show trust as not asked."""
+
+    def answered(name: str) -> bool:
+        found = engine.run(engine.applicable(filters.query(name, where=where))[0])
+        return any(r["suppressed"] or r["value"] is not None for r in found.iter_rows(named=True))
+
+    return tuple(
+        other
+        if (other := OTHER_SCALE.get(name)) is not None
+        and engine.computable(other)
+        and engine.computable(name)
+        and not answered(name)
+        and answered(other)
+        else name
+        for name in names
+    )
 
 
 def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:

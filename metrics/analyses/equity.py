@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from metrics.analyses.breaks import as_asked
 from metrics.compare import adjusted, gaps_of
 from metrics.measures import THEME_METRICS
 from metrics.query import Engine, Filters
@@ -81,11 +82,11 @@ def breakdowns(
 def theme_grid(
     engine: Engine, dimension: str, filters: Filters, within: Sequence[tuple[str, str]] = ()
 ) -> pl.DataFrame:
-    """Return one row per group and theme: value, n, suppressed, gap and whether it is beyond noise."""
+    """Return one row per group and theme: value, n, suppressed, gap and whether it is beyond noise.
+    Trust is on the scale the view's surveys asked it (`as_asked`), its `metric` saying which."""
+    themes = as_asked(engine, THEME_METRICS, filters, dict(within))
     frames = []
-    for name, found in zip(
-        THEME_METRICS, breakdowns(engine, THEME_METRICS, dimension, filters, within), strict=True
-    ):
+    for name, found in zip(themes, breakdowns(engine, themes, dimension, filters, within), strict=True):
         part = found.groups
         frames.append(
             part.select(dimension, "value", "n", "suppressed", "gap", "beyond_noise").with_columns(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from metrics import contract
+from metrics.analyses.breaks import as_asked
 from metrics.compare import Difference, GapTests, gap_interval, gap_tests
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
@@ -54,16 +55,19 @@ class Gaps:
     above: tuple[Gap, ...]
     tested: int
     floor: float
-    metrics: tuple[str, ...]
+    metrics: tuple[str, ...]  # the measures compared
+    asked: tuple[str, ...]  # the measures the search would compare: those it could not are left out
 
 
 def gaps(
     engine: Engine, filters: Filters, floor: float = DEFAULT_FLOOR, names: Sequence[str] = GAP_METRICS
 ) -> Gaps:
     """Return the view's equity gaps of at least `floor` that stay beyond noise after Holm's adjustment
-    over every group, context and measure compared. A measure whose inputs cannot be used (no contacts
-    file, say) is left out, and `Gaps.metrics` says which were compared."""
-    names = comparable(engine, names)
+    over every group, context and measure compared. Trust is compared on the scale the view's surveys
+    asked it (`as_asked`). A measure whose inputs cannot be used (no contacts file, say) is left out,
+    and `Gaps.metrics` says which were compared."""
+    asked = as_asked(engine, names, filters)
+    names = comparable(engine, asked)
     found = _compared(engine, filters, names)
     adjusted = holm([p for measure in found for p in measure.tests.p])
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
@@ -84,7 +88,7 @@ def gaps(
     ranked = sorted(kept.values(), key=_sure)
     worse = tuple(g for g in ranked if _worse(engine, g))
     better = tuple(g for g in ranked if not _worse(engine, g))
-    return Gaps(worse, better, place, floor, names)
+    return Gaps(worse, better, place, floor, names, asked)
 
 
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from metrics.analyses.breaks import as_asked
 from metrics.compare import proportion_tests
 from metrics.contract import JOURNEY_STAGES, NOT_REPORTED
 from metrics.measures import THEME_METRICS
@@ -67,6 +68,7 @@ class Journey:
     ignored_filters: tuple[str, ...]
     lowest: Lowest | None = None
     compared: int = 0  # pairs of neighbouring stages with a theme shown at both: none, nothing to conclude
+    asked: tuple[str, ...] = THEME_METRICS  # the four themes, trust on the scale the surveys asked it
 
     @property
     def empty(self) -> bool:
@@ -77,23 +79,23 @@ class Journey:
     def themes(self) -> tuple[str, ...]:
         """The themes with a score shown at some stage, in the measures' order: those drawn."""
         drawn = set(shown(self.scores)["metric"].to_list())
-        return tuple(m for m in THEME_METRICS if m in drawn)
+        return tuple(m for m in self.asked if m in drawn)
 
 
 def journey(engine: Engine, service: str, filters: Filters) -> Journey:
-    """Return the theme scores per stage of `service`, its responses per stage and the moment that matters."""
+    """Return the theme scores per stage of `service`, its responses per stage and the moment that
+    matters. Trust is on the scale the service's surveys asked it (`as_asked`)."""
+    asked = as_asked(engine, THEME_METRICS, filters, {"service": service})
     ignored: tuple[str, ...] = ()
     queries = []
-    for name in (*THEME_METRICS, "responses"):
+    for name in (*asked, "responses"):
         query, dropped = engine.applicable(
             filters.query(name, by=["journey_stage"], where={"service": service})
         )
-        ignored += dropped if name in THEME_METRICS else ()
+        ignored += dropped if name in asked else ()
         queries.append(query)
     *themes, counted = [_in_stage_order(result) for result in engine.run_many(queries)]
-    frames = [
-        f.with_columns(pl.lit(name).alias("metric")) for name, f in zip(THEME_METRICS, themes, strict=True)
-    ]
+    frames = [f.with_columns(pl.lit(name).alias("metric")) for name, f in zip(asked, themes, strict=True)]
     scores = pl.concat(
         [f.select("journey_stage", "metric", "value", "n", "ci_low", "ci_high", "suppressed") for f in frames]
     )
@@ -110,6 +112,7 @@ def journey(engine: Engine, service: str, filters: Filters) -> Journey:
         tuple(dict.fromkeys(ignored)),
         lowest_stage(scores),
         len(pairs),
+        asked,
     )
 
 
@@ -169,7 +172,7 @@ def lowest_stage(scores: pl.DataFrame) -> Lowest | None:
         scores.filter(pl.col("suppressed") | pl.col("value").is_not_null())["journey_stage"].to_list()
     )
     hidden = tuple(s for s in STAGES if s in answered and s not in present)
-    return Lowest(stage, average, tuple(m for m in THEME_METRICS if m in themes), tuple(near), hidden)
+    return Lowest(stage, average, tuple(m for m in _order(scores) if m in themes), tuple(near), hidden)
 
 
 def moment_that_matters(scores: pl.DataFrame) -> Moment | None:
@@ -195,11 +198,18 @@ def _rows(scores: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
 def _compared(rows: dict[tuple[str, str], dict[str, Any]], previous: str, stage: str) -> Moment | None:
     """Return the fall of the average theme score from `previous` to `stage` on the themes shown at
     both, with its p-value unadjusted (the test of `_fall_p`); None when they have no theme in common."""
-    common = tuple(m for m in THEME_METRICS if (previous, m) in rows and (stage, m) in rows)
+    common = tuple(
+        m for m in dict.fromkeys(m for _, m in rows) if (previous, m) in rows and (stage, m) in rows
+    )
     if not common:
         return None
     (x1, n1), (x2, n2) = (_counts([rows[(s, m)] for m in common]) for s in (previous, stage))
     return Moment(stage, previous, float(np.mean(x1 / n1 - x2 / n2)), _fall_p(x1, n1, x2, n2), common)
+
+
+def _order(scores: pl.DataFrame) -> tuple[str, ...]:
+    """The themes of `scores` in the order asked."""
+    return tuple(scores["metric"].unique(maintain_order=True).to_list())
 
 
 def _counts(scores: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
