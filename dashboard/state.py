@@ -271,11 +271,14 @@ def finish(area: Any) -> None:
     run = _run()
     unused = sorted(set(run.raw) - set(run.declared))
     if unused:
-        names = ", ".join(_name(k) for k in unused[:5]) + (
-            f" and {len(unused) - 5} more" if len(unused) > 5 else ""
+        named = [_name(k) for k in unused[:5]] + ([f"{len(unused) - 5} more"] if len(unused) > 5 else [])
+        names = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        said = (
+            f"The link's parameter {names} is not used on this page and was ignored."
+            if len(unused) == 1
+            else f"The link's parameters {names} are not used on this page and were ignored."
         )
-        are = "are" if len(unused) > 1 else "is"
-        run.notices.append(f"The link's parameter {names} {are} not used on this page and was ignored.")
+        run.notices.append(said)
     for message in run.notices:
         area.warning(message, icon=":material/link_off:")
     grouped = choices()

@@ -168,6 +168,11 @@ def test_link_parameters_set_the_view_and_bad_ones_get_a_notice() -> None:
     assert app.selectbox(key="grain").value == "month"  # the good value is kept
     assert app.query_params["metric"] == "trust"
     assert "foo" not in app.query_params
+    # Two unused: said in the plural ("parameter `bar`, `foo` are ... and was ignored" before).
+    two = open_page("trends", foo="1", bar="2")
+    assert "The link's parameters `bar` and `foo` are not used on this page and were ignored." in [
+        w.value for w in two.warning
+    ]
 
 
 def test_value_page_equals_the_value_model_and_carries_adjusted_assumptions(sample_engine: Engine) -> None:

@@ -177,3 +177,16 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
     assert "after Holm's adjustment over all" in said and "left out" not in said
     listed = [m.value for m in overview.markdown if m.value.startswith("**1\\. ")]
     assert listed and all(m.startswith("**1\\. Trust (thumbs), customers aged ") for m in listed), listed
+
+
+def test_value_says_the_data_starts_after_the_baseline_rather_than_four_not_computed(data_dir: Path) -> None:
+    # The fixture's transactions are all in one quarter and there are no contacts: the default baseline,
+    # a year earlier, comes before the data. The page showed four "not computed" cards and a list of
+    # what was missing, never saying that the data starts later.
+    app = open_page("value")
+    said = [i.value for i in app.info if "The data starts in" in i.value]
+    assert len(said) == 1 and said[0].endswith("to be a baseline."), said
+    quarter = app.title[0].value.rsplit(" ", 2)[-2:]
+    assert said[0].startswith(f"**The data starts in {' '.join(quarter)}, after the baseline ")
+    assert not [m for m in app.markdown if "not computed" in m.value]
+    assert not [w for w in app.warning if "could not be computed" in w.value]

@@ -27,14 +27,21 @@ def thumbs(up: int, total: int, **columns: object) -> list[dict[str, object]]:
 
 
 def five_point(agree: int, total: int, **columns: object) -> list[dict[str, object]]:
-    return [{"submitted_at": WHEN, "trust": 5 if i < agree else 2, "ease": 4, **columns} for i in range(total)]
+    return [
+        {"submitted_at": WHEN, "trust": 5 if i < agree else 2, "ease": 4, **columns} for i in range(total)
+    ]
 
 
 def test_trust_is_taken_on_the_scale_asked_and_only_where_no_five_point_answer_is(
     make_engine: EngineFactory,
 ) -> None:
     only_thumbs = make_engine(responses=thumbs(3, 4))
-    assert as_asked(only_thumbs, THEME_METRICS, FY26Q4) == ("trust_thumbs", "ease", "effectiveness", "emotion")
+    assert as_asked(only_thumbs, THEME_METRICS, FY26Q4) == (
+        "trust_thumbs",
+        "ease",
+        "effectiveness",
+        "emotion",
+    )
     # One five-point answer among thumbs: five-point trust leads, as on the overview; never pooled.
     mixed = make_engine(responses=thumbs(3, 4) + five_point(1, 1))
     assert as_asked(mixed, THEME_METRICS, FY26Q4) == THEME_METRICS
@@ -48,14 +55,21 @@ def test_trust_is_taken_on_the_scale_asked_and_only_where_no_five_point_answer_i
     assert as_asked(split, THEME_METRICS, FY26Q4)[0] == "trust"
 
 
-def test_the_gap_search_compares_trust_as_thumbs_where_only_that_was_asked(make_engine: EngineFactory) -> None:
+def test_the_gap_search_compares_trust_as_thumbs_where_only_that_was_asked(
+    make_engine: EngineFactory,
+) -> None:
     # 4 of 20 aged 65+ thumbs up (20%) against 16 of 20 aged 18-24 (80%): everyone 20 of 40, 50%.
     engine = make_engine(responses=thumbs(4, 20, age_band="65+") + thumbs(16, 20, age_band="18-24"))
     found = gaps.gaps(engine, FY26Q4)
     assert found.asked == ("trust_thumbs", *GAP_METRICS[1:])
     assert "trust_thumbs" in found.metrics and "trust" not in found.metrics
     worst = found.below[0]
-    assert (worst.metric, worst.dimension, worst.group, worst.context) == ("trust_thumbs", "age_band", "65+", None)
+    assert (worst.metric, worst.dimension, worst.group, worst.context) == (
+        "trust_thumbs",
+        "age_band",
+        "65+",
+        None,
+    )
     assert worst.row["value"] == pytest.approx(0.2) and worst.reference["value"] == pytest.approx(0.5)
     assert worst.difference.delta == pytest.approx(-0.3)
 

@@ -13,7 +13,14 @@ import pytest
 from conftest import EngineFactory
 
 from metrics.analyses import drivers, journeys
-from metrics.analyses.value import Assumptions, load_assumptions, value, year_to_date, year_to_date_blocked
+from metrics.analyses.value import (
+    Assumptions,
+    load_assumptions,
+    starts_after,
+    value,
+    year_to_date,
+    year_to_date_blocked,
+)
 from metrics.errors import CxError
 from metrics.formatting import NO_DATA, SUPPRESSED
 from metrics.query import Filters, Query
@@ -98,6 +105,24 @@ def test_the_default_baseline_is_the_same_quarter_a_year_before(make_engine: Eng
     found = value(engine, Filters(), "FY2026 Q1", Assumptions(None, 50.0, {"website": 0.5}, {}))
     assert found.baseline == "FY2025 Q1"
     assert found.moved_to_self_service == pytest.approx(0)
+
+
+def test_a_baseline_before_the_data_starts_is_named_with_where_the_data_starts(
+    make_engine: EngineFactory,
+) -> None:
+    # Transactions from FY2026 Q1 (NOW), contacts from FY2025 Q4: the figures' inputs start in FY2025 Q4.
+    engine = make_engine(
+        transactions=_rows(20, completed_at=NOW),
+        contacts=_rows(20, started_at=datetime(2025, 8, 15, 10, 0), queue_wait_seconds=60.0),
+    )
+    coverage = engine.warehouse.coverage()
+    assert starts_after(coverage, "FY2025 Q1") == "FY2025 Q4"
+    assert starts_after(coverage, "FY2025 Q3") == "FY2025 Q4"
+    # From where the data starts, a figure has something to be measured against (or says what it lacks).
+    assert starts_after(coverage, "FY2025 Q4") is None
+    assert starts_after(coverage, "FY2026 Q1") is None
+    # Without any dated transactions or contacts there is no start to name.
+    assert starts_after(make_engine(responses=_rows(3, trust=5)).warehouse.coverage(), "FY2025 Q1") is None
 
 
 def test_the_year_to_date_sums_each_quarter_against_its_own_baseline(make_engine: EngineFactory) -> None:

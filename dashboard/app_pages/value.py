@@ -10,8 +10,16 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe, read_quarter
-from metrics.analyses.value import Assumptions, Value, baseline_choices, baseline_for, year_to_date_blocked
+from metrics.analyses.value import (
+    Assumptions,
+    Value,
+    baseline_choices,
+    baseline_for,
+    starts_after,
+    year_to_date_blocked,
+)
 from metrics.errors import CxError
+from metrics.fiscal import FiscalQuarter
 from metrics.formatting import NO_DATA, SUPPRESSED, format_value
 
 
@@ -47,6 +55,27 @@ def render() -> None:
             else "chosen under Assumptions"
         )
         st.markdown(f"**Baseline: {figures.baseline}** ({chosen}; change it under *Assumptions* below).")
+        first = starts_after(data.coverage(), figures.baseline)
+        if first is not None:
+            # Nothing before the data to measure against: said once, not as four "not computed" cards.
+            covered = [
+                q
+                for q in baseline_choices(data.options()["quarters"], quarter)
+                if FiscalQuarter.parse(q) >= FiscalQuarter.parse(first)
+            ]
+            if not covered:
+                choose = f"The data has no quarter before {quarter} to be a baseline."
+            elif len(covered) == 1:
+                choose = f"Choose {covered[0]} as the baseline under *Assumptions* below."
+            else:
+                choose = f"Choose a baseline from {covered[0]} to {covered[-1]} under *Assumptions* below."
+            st.info(
+                f"**The data starts in {first}, after the baseline {figures.baseline}:** there is nothing "
+                f"there to measure {quarter} against, so no value figure is computed. {choose}",
+                icon=":material/info:",
+            )
+            _channels(figures)
+            return
         unusual = data.unusual_baseline(filters, figures.baseline)
         steadier = data.usual_baseline(filters, quarter, assumptions) if unusual else None
         if unusual:

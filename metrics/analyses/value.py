@@ -26,6 +26,7 @@ from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value
 from metrics.query import Engine, Filters
 from metrics.sqlfiles import SQL_DIR
+from metrics.warehouse import InputCoverage
 
 ASSUMPTIONS_FILE = SQL_DIR.parent / "config" / "value_assumptions.toml"
 BASELINE_QUARTERS_BACK = 4
@@ -148,6 +149,22 @@ def baseline_choices(quarters: Sequence[str], quarter: str) -> list[str]:
 def baseline_for(quarter: str, assumptions: Assumptions) -> str:
     """Return the baseline quarter: the assumption's, else the default one."""
     return assumptions.baseline_quarter or default_baseline(quarter)
+
+
+# The inputs the value figures are computed from: the self-service shift from transactions, the
+# contacts and the waits from contacts.
+VALUE_INPUTS = ("transactions", "contacts")
+
+
+def starts_after(coverage: Sequence[InputCoverage], baseline: str) -> str | None:
+    """Return the first quarter the value figures' inputs hold when the baseline comes before it (no
+    figure has anything to be measured against there), else None. An input with no dated rows does
+    not count: what it lacks the figures' own list of gaps says."""
+    firsts = [c.first_quarter for c in coverage if c.input in VALUE_INPUTS and c.first_quarter]
+    if not firsts:
+        return None
+    first = min(firsts, key=FiscalQuarter.parse)
+    return first if FiscalQuarter.parse(baseline) < FiscalQuarter.parse(first) else None
 
 
 def default_baseline(quarter: str) -> str:
