@@ -10,8 +10,9 @@ from dashboard.pages import PAGES
 from metrics.errors import CxError
 
 st.set_page_config(page_title="CX dashboard", page_icon=":material/insights:", layout="wide")
-# A page printed from the browser drops the sidebar and the buttons (dashboard/print.css).
-st.html(f"<style>{data.print_css()}</style>")
+# Tables fit a phone's width, and a page printed from the browser drops the sidebar and the buttons
+# (dashboard/page.css).
+st.html(f"<style>{data.page_css()}</style>")
 signin.gate()  # before anything reads data: with sign-in configured, nothing is drawn until it is done
 state.begin()
 pages = {

@@ -278,9 +278,9 @@ def choice(name: str) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def print_css() -> str:
-    """Return the print stylesheet, read once per server."""
-    return (Path(__file__).parent / "print.css").read_text(encoding="utf-8")
+def page_css() -> str:
+    """Return the pages' stylesheet (on a phone, on paper), read once per server."""
+    return (Path(__file__).parent / "page.css").read_text(encoding="utf-8")
 
 
 def options() -> dict[str, list[str]]:

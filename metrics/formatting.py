@@ -74,6 +74,12 @@ def format_delta(delta: float | None, fmt: str) -> str:
     return sign + size
 
 
+def format_move(delta: float, fmt: str) -> str:
+    """Return a change in words: "up 2.1 pts", "down 45s"; "unchanged" when too small to show."""
+    size = format_delta(abs(delta), fmt).lstrip("+")
+    return "unchanged" if rounds_to_zero(size) else f"{'up' if delta > 0 else 'down'} {size}"
+
+
 def rounds_to_zero(shown: str) -> bool:
     """Whether a value as shown (format_delta's, format_value's) reads as nothing: no digit but zeros."""
     return not any(digit in shown for digit in "123456789")

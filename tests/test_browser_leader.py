@@ -100,6 +100,20 @@ def test_the_planted_gaps_lead_the_overview_with_no_choice_made(page: Page, full
     screenshot(page, "equity-from-overview")
 
 
+def test_on_a_phone_what_changed_this_quarter_fits_the_screen(page: Page, app_url: str) -> None:
+    # Its last columns (the change, what was compared) were past the edge of a box that scrolls
+    # sideways with nothing to say so.
+    page.set_viewport_size({"width": 390, "height": 900})
+    open_view(page, app_url + PAGES["overview"])
+    table = page.get_by_test_id("stTable").filter(has_text="Compared")
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("down ")
+    table.scroll_into_view_if_needed()
+    wide, box = table.evaluate("t => [t.querySelector('table').scrollWidth, t.clientWidth]")
+    assert wide <= box, (wide, box)
+    screenshot(page, "overview-what-changed-390")
+
+
 def test_value_warns_of_an_unusual_baseline(page: Page, app_url: str) -> None:
     open_view(page, app_url + PAGES["value"])
     warned = page.get_by_test_id("stAlert").filter(has_text="unusual quarter")

@@ -125,7 +125,7 @@ _NOT_STATISTICS = {
     "Self-service", "Cost per transaction", "Handle minutes", "Service", "Readiness", "Why",
     "Customers served", "Offered the survey", "Trust question", "Survey type", "Question", "Answer",
     "Beyond noise", "Input", "File", "Rows", "Rows rejected", "From", "To", "Last modified", "Problems", "Services",
-    "Channels", "Group", "Measure", "Direction", "Driver",
+    "Channels", "Group", "Measure", "Driver",
 }  # fmt: skip
 _DIGIT = re.compile(r"\d")
 

@@ -26,6 +26,7 @@ from metrics.formatting import (
     NOT_APPLICABLE,
     SUPPRESSED,
     format_delta,
+    format_move,
     format_value,
     left_out,
     suppression_note,
@@ -116,8 +117,8 @@ def render() -> None:
                     "Group": [f"{m.dimension.replace('_', ' ').capitalize()}: {m.group}" for m in moves],
                     quarters_back(quarter, 1): [format_value(m.previous, m.metric.format) for m in moves],
                     quarter: [format_value(m.current, m.metric.format) for m in moves],
-                    "Change": [format_delta(m.difference.delta, m.metric.format) for m in moves],
-                    "Direction": ["up" if (m.difference.delta or 0) > 0 else "down" for m in moves],
+                    # In words ("down 29.2 pts"): one column, not a signed figure and its direction.
+                    "Change": [format_move(m.difference.delta or 0.0, m.metric.format) for m in moves],
                     "Compared": [m.basis.note or "all respondents in both quarters" for m in moves],
                 }
             ),

@@ -12,7 +12,7 @@ from metrics.analyses.kpis import quarters_back
 from metrics.catalog import Metric
 from metrics.compare import NONE, Difference, change
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import NO_DATA, SUPPRESSED, format_delta, format_statistic, rounds_to_zero
+from metrics.formatting import NO_DATA, SUPPRESSED, format_move, format_statistic
 from metrics.query import Engine, Filters, Query
 
 Period = tuple[str, str]  # first and last fiscal quarter, inclusive
@@ -112,11 +112,8 @@ def _moved(comparison: Comparison, fmt: str) -> str:
         return f"no comparison with {comparison.against}, hidden there ({SUPPRESSED}: too few answers)"
     if difference.delta is None:
         return f"no comparison with {comparison.against} (hidden or no data)"
-    moved = format_delta(abs(difference.delta), fmt).lstrip("+")
     # A change too small to show (0.0 pts) is said as none, not "up 0.0 pts".
-    way = (
-        "unchanged on" if rounds_to_zero(moved) else f"{'up' if difference.delta > 0 else 'down'} {moved} on"
-    )
+    way = f"{format_move(difference.delta, fmt)} on"
     if difference.p is None:
         verdict = ""
     else:
