@@ -13,7 +13,16 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.briefing import SESSION_KEY, csv_bytes
 from metrics.analyses import outcomes as progress_of
-from metrics.analyses.outcomes import AT_RISK, HIDDEN, NO_DATA, OFF_TRACK, ON_TRACK, describe, judge
+from metrics.analyses.outcomes import (
+    AT_RISK,
+    HIDDEN,
+    NO_DATA,
+    NOT_ASKED,
+    OFF_TRACK,
+    ON_TRACK,
+    describe,
+    judge,
+)
 from metrics.catalog import load_catalog
 from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Query
@@ -273,6 +282,39 @@ def test_an_equity_gap_of_hidden_groups_is_hidden_not_no_data(
     equity = progress_of.progress(engine, outcome, "FY2026 Q2").equity
     assert equity is not None
     assert (equity.status, equity.reason) == (NO_DATA, "fewer than two groups with answers in FY2026 Q2")
+
+
+def test_trust_asked_as_thumbs_or_not_at_all_is_not_asked_rather_than_no_data(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    # The target is on the five-point scale; the quarter's surveys asked trust as thumbs up or down.
+    # "No data" said no one answered, over 40 answers.
+    q2 = datetime(2026, 2, 15)
+    folder = travelers(tmp_path)
+    thumbs = [
+        {"submitted_at": q2, "trust": i % 2, "trust_scale": "thumbs", "age_band": "65+"} for i in range(40)
+    ]
+    engine = make_engine(min_n=10, responses=thumbs)
+    (outcome,), _ = load_outcomes(engine.catalog.metrics, folder)
+    found = progress_of.progress(engine, outcome, "FY2026 Q2")
+    other = (
+        "the surveys answered in FY2026 Q2 asked this question on its other scale (see Trust (thumbs)), "
+        "and the target is set on this one"
+    )
+    assert [(p.status, p.reason) for p in found.parts] == [(NOT_ASKED, other), (NOT_ASKED, other)]
+    assert found.status == NOT_ASKED and found.headline == NOT_ASKED
+    assert describe(found.measures[0]) == f"Not asked: {other}."
+    # Surveys that asked ease alone did not ask trust on either scale.
+    engine = make_engine(min_n=10, responses=[{"submitted_at": q2, "ease": 4, "trust": None}] * 20)
+    (measure,) = progress_of.progress(engine, outcome, "FY2026 Q2").measures
+    assert (measure.status, measure.reason) == (
+        NOT_ASKED,
+        "the surveys answered in FY2026 Q2 did not ask this item",
+    )
+    # No survey answered at all in the quarter: no data.
+    engine = make_engine(min_n=10, responses=trust_answers(datetime(2025, 11, 15), 20, 20))
+    (measure,) = progress_of.progress(engine, outcome, "FY2026 Q2").measures
+    assert (measure.status, measure.reason) == (NO_DATA, "no data in FY2026 Q2")
 
 
 def test_an_equity_gap_met_among_the_groups_shown_says_so(make_engine: EngineFactory, tmp_path: Path) -> None:

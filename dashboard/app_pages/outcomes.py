@@ -19,6 +19,7 @@ _MARKS = {
     "off track": "✗",
     "hidden": "†",
     "unavailable": "?",
+    "not asked": "\u2013",  # an en dash: asked nothing of, unlike "no data"
     "no data": "·",
 }
 

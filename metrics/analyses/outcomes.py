@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from metrics.analyses.breaks import on_the_other_scale, survey_item, surveyed
 from metrics.analyses.kpis import quarters_back
 from metrics.compare import (
     WITHIN_NOISE,
@@ -36,7 +37,11 @@ HIDDEN, NO_DATA = "hidden", "no data"
 # A measure whose inputs cannot be used (no contacts file, say): not judged, and not "no data" either,
 # which would say there was nothing to count.
 UNAVAILABLE = "unavailable"
-STATUSES = (ON_TRACK, AT_RISK, OFF_TRACK, HIDDEN, UNAVAILABLE, NO_DATA)
+# A survey item the quarter's surveys did not ask, or asked on its other scale (trust as thumbs up or
+# down against a target on the five-point scale): not judged, and not "no data", which would say no
+# one answered.
+NOT_ASKED = "not asked"
+STATUSES = (ON_TRACK, AT_RISK, OFF_TRACK, HIDDEN, UNAVAILABLE, NOT_ASKED, NO_DATA)
 HISTORY = 8  # quarters of each trend shown
 PACE = 4  # quarters the pace is read over
 RULE = (
@@ -52,7 +57,9 @@ RULE = (
     "and at risk otherwise (said so when it is wider than its limit by no more than sampling noise). The widest gap was picked for being the widest of every pair of groups, so "
     "it is beyond sampling noise only as one of them all (Holm's adjustment over the pairs), and its "
     "interval holds every pair's gap at once. A hidden quarter (too few responses) and a quarter with "
-    "no data are not judged, nor is a measure whose data cannot be used. An outcome takes the worst status of its measures and its equity objective, and says how "
+    "no data are not judged, nor is a measure whose data cannot be used or that the quarter's surveys did "
+    "not ask (or asked on its other scale: trust as thumbs up or down, say, against a target on the "
+    "five-point scale). An outcome takes the worst status of its measures and its equity objective, and says how "
     'many of them could not be judged ("on track so far: 1 of 3 not judged").'
 )
 
@@ -95,17 +102,18 @@ class OutcomeProgress:
     def status(self) -> str:
         """The outcome's overall status: its worst judged one (off track, at risk, on track); with none
         judged, hidden when a part is hidden, else unavailable when a part's data cannot be used, else
-        no data."""
+        not asked when the surveys did not ask a part, else no data."""
         judged = [p.status for p in self.parts]
-        for status in (OFF_TRACK, AT_RISK, ON_TRACK, HIDDEN, UNAVAILABLE):
+        for status in (OFF_TRACK, AT_RISK, ON_TRACK, HIDDEN, UNAVAILABLE, NOT_ASKED):
             if status in judged:
                 return status
         return NO_DATA
 
     @property
     def unjudged(self) -> tuple[Progress, ...]:
-        """The parts that are hidden, unavailable or have no data: the status says nothing of them."""
-        return tuple(p for p in self.parts if p.status in (HIDDEN, UNAVAILABLE, NO_DATA))
+        """The parts that are hidden, unavailable, not asked or have no data: the status says nothing
+        of them."""
+        return tuple(p for p in self.parts if p.status in (HIDDEN, UNAVAILABLE, NOT_ASKED, NO_DATA))
 
     @property
     def headline(self) -> str:
@@ -117,7 +125,7 @@ class OutcomeProgress:
         unseen = self.equity.unseen if self.equity is not None and self.equity.status == ON_TRACK else 0
         if unseen and self.status == ON_TRACK:
             said.append(f"{unseen} equity group{'s' if unseen > 1 else ''} hidden")
-        if not said or self.status in (HIDDEN, UNAVAILABLE, NO_DATA):
+        if not said or self.status in (HIDDEN, UNAVAILABLE, NOT_ASKED, NO_DATA):
             return self.status
         return f"{self.status} so far: {'; '.join(said)}"
 
@@ -203,6 +211,8 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
         status, reason = _judged(
             rows.get(quarter), history, measure.target, metric.direction, measure.by, quarter, moved, noise
         )
+        if status == NO_DATA:
+            status, reason = _not_asked(engine, metric.name, filters, quarter) or (status, reason)
         measures.append(
             Progress(
                 metric.label, metric.name, metric.format, metric.direction, measure.target, measure.by,
@@ -261,7 +271,14 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
     if latest is None and hidden:
         status, reason = HIDDEN, f"too few responses in {quarter} to show two groups to compare"
     elif latest is None:
-        status, reason = NO_DATA, f"fewer than two groups with answers in {quarter}"
+        # Answers from one group alone (or people who did not say) were asked the item: no data to compare.
+        answered = result.filter(
+            (pl.col("fiscal_quarter") == quarter) & (pl.col("suppressed") | pl.col("value").is_not_null())
+        ).height
+        status, reason = (None if answered else _not_asked(engine, metric.name, filters, quarter)) or (
+            NO_DATA,
+            f"fewer than two groups with answers in {quarter}",
+        )
     else:
         status, reason = judge(
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
@@ -309,6 +326,19 @@ def _judged(
     if row is None or row.get("value") is None:
         return NO_DATA, f"no data in {quarter}"
     return judge(history, target, direction, by, quarter, moved, within_noise)
+
+
+def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tuple[str, str] | None:
+    """Return NOT_ASKED and why, when surveys were answered in `quarter` under the filters without
+    asking the item of `name` on its scale; None otherwise (there is then simply no data)."""
+    if not (survey_item(engine, name) and surveyed(engine, filters, quarter, quarter)):
+        return None
+    if other := on_the_other_scale(engine, name, filters, quarter, quarter):
+        return NOT_ASKED, (
+            f"the surveys answered in {quarter} asked this question on its other scale (see "
+            f"{engine.metric(other).label}), and the target is set on this one"
+        )
+    return NOT_ASKED, f"the surveys answered in {quarter} did not ask this item"
 
 
 def _cannot_use(inputs: frozenset[str]) -> str:
