@@ -167,7 +167,9 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
         shown = open_page(page, metric="trust")
         assert other in [i.value for i in shown.info], (page, [i.value for i in shown.info])
         assert not [m.value for m in shown.markdown if "(n = 0)" in m.value]
-    # Equity opens on the trust its surveys asked, and its heat map compares it with the other themes.
+    # Trends and Equity open on the trust its surveys asked; Equity's heat map compares it with the
+    # other themes.
+    assert open_page("trends").selectbox(key="metric").value == "trust_thumbs"
     equity = open_page("equity")
     assert equity.selectbox(key="metric").value == "trust_thumbs"
     assert [m.value for m in equity.markdown if m.value.startswith("**Trust (thumbs)** by age band")]
