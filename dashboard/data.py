@@ -450,6 +450,13 @@ def breakdown(
 
 
 @st.cache_data(show_spinner=False)
+def opening_measure(names: tuple[str, ...], filters: Filters) -> str:
+    """Return the measure a page of `names` opens on: trust as the view's surveys asked it, else the
+    first that can be computed."""
+    return kpis.opening_measure(engine(), names, filters)
+
+
+@st.cache_data(show_spinner=False)
 def as_asked(
     names: tuple[str, ...], filters: Filters, within: tuple[tuple[str, str], ...] = ()
 ) -> tuple[str, ...]:

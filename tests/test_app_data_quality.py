@@ -105,6 +105,27 @@ def test_an_unusable_input_is_named_and_the_rest_served(data_dir: Path) -> None:
     assert any("Service level (5 minutes)" in str(t.value) for t in [*app.table, *app.dataframe])
 
 
+def test_without_survey_answers_the_waits_and_records_are_still_served(data_dir: Path) -> None:
+    # A contact centre not yet surveying: no responses file. Every page said only that it could not be
+    # shown: the overview's tiles of waits and transactions asked which quarters had survey answers.
+    (data_dir / "responses.parquet").unlink()
+    contacts = [{"queue_wait_seconds": 60.0 * (1 + i % 5), "answered": True} for i in range(30)]
+    frame("contacts", contacts).write_parquet(data_dir / "contacts.parquet")
+    app = open_page("overview")
+    shown = {m.label: m.value for m in app.metric}
+    # 30 waits of 1 to 5 minutes, six of each: the median is 3 minutes.
+    assert shown["Median wait"] == "3m 00s" and shown["Trust"] == "unavailable", shown
+    assert [e.value for e in app.error] == [
+        "The answer in words cannot be shown with the current data. Metrics and data lists every problem."
+    ]
+    assert "Where are we failing whom?" in [h.value for h in app.header]
+    # Trends and Equity open on the first measure there are records for, not on unreadable trust.
+    for page in ("trends", "equity"):
+        opened = open_page(page)
+        assert opened.selectbox(key="metric").value == "wait_median", page
+    assert open_page("equity").error[0].value.startswith("The four themes cannot be shown")
+
+
 def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CX_DATA_DIR", str(sample_dir))
     monkeypatch.delenv("CX_MIN_N", raising=False)

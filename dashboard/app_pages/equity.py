@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, exhibits, state, tables
+from dashboard import charts, data, exhibits, parts, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.equity import Breakdown
 from metrics.analyses.kpis import reading_order
@@ -13,7 +13,7 @@ from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import NOT_ASKED, format_statistic, format_value, suppression_note
-from metrics.measures import THEME_METRICS, TRUST
+from metrics.measures import THEME_METRICS
 from metrics.query import Filters, Query
 
 NOBODY = "none"
@@ -28,9 +28,10 @@ def render() -> None:
     names = reading_order([m for m in engine.catalog.metrics.values() if "age_band" in engine.dimensions(m)])
     columns = st.columns(4)
     with columns[0]:
-        # Trust on the scale the view's surveys asked it: thumbs up or down where they asked no other.
-        trust = data.as_asked((TRUST,), filters)[0]
-        name = state.select("Measure", names, "metric", default=trust, format_func=data.choice)
+        # Trust as the view's surveys asked it (thumbs up or down where they asked no other), unless no
+        # survey answer can be read.
+        opening = data.opening_measure(tuple(names), filters)
+        name = state.select("Measure", names, "metric", default=opening, format_func=data.choice)
     metric = data.metric(name)
     with columns[1]:
         dimension = state.select("Break down by", GROUPINGS, "by", default="age_band", format_func=_label)
@@ -71,7 +72,8 @@ def render() -> None:
     else:
         _breakdown(result, name, dimension, who, population, filters)
     st.header(f"The four themes by {_label(dimension).lower()}")
-    _theme_grid(dimension, filters, within, who, engine.threshold(metric))
+    with parts.part("The four themes"):
+        _theme_grid(dimension, filters, within, who, engine.threshold(metric))
 
 
 def _breakdown(

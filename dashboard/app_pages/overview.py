@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, exhibits, state, tiles
+from dashboard import charts, data, exhibits, parts, state, tiles
 from dashboard.briefing import Figure
 from dashboard.filters import current, describe
 from dashboard.pages import PAGES
@@ -44,7 +44,8 @@ def render() -> None:
         return
     exhibits.title(f"Is trust up? Customer experience in {quarter}")
     # The answer first, in a sentence a leader can repeat; the tiles below carry the detail.
-    st.markdown(f"**{data.answer(filters, quarter)}**")
+    with parts.part("The answer in words"):
+        st.markdown(f"**{data.answer(filters, quarter)}**")
     # Trust as the quarter asked it: on the five-point scale, or as thumbs up/down where only that.
     measures = data.headline_measures(filters, quarter)
     st.caption(

@@ -14,7 +14,6 @@ from metrics.errors import CxError
 from metrics.events import Event, events_in
 from metrics.fiscal import FiscalQuarter
 from metrics.formatting import format_value, suppression_note
-from metrics.measures import TRUST
 from metrics.query import Filters
 
 GRAIN_LABELS = {"fiscal_quarter": "Fiscal quarter", "month": "Month"}
@@ -27,9 +26,10 @@ def render() -> None:
     filters = current()
     engine = data.engine()
     names = reading_order(list(engine.catalog.metrics.values()))
-    # Trust on the scale the view's surveys asked it: thumbs up or down where they asked no other.
-    trust = data.as_asked((TRUST,), filters)[0]
-    name = state.select("Measure", names, "metric", default=trust, format_func=data.choice)
+    # Trust as the view's surveys asked it (thumbs up or down where they asked no other), unless no
+    # survey answer can be read.
+    opening = data.opening_measure(tuple(names), filters)
+    name = state.select("Measure", names, "metric", default=opening, format_func=data.choice)
     metric = data.metric(name)
     dimensions = engine.dimensions(metric)
     grains = [g for g in GRAIN_LABELS if g in dimensions]

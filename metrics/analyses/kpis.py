@@ -12,6 +12,7 @@ import polars as pl
 from metrics.analyses.breaks import (
     SAME,
     Basis,
+    as_asked,
     basis,
     channel_labels,
     on_the_other_scale,
@@ -60,6 +61,8 @@ def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[s
     """Return HEADLINE as the view's quarter was asked: trust on the five-point scale where it has any
     answer in `quarter` (shown or hidden), else Trust (thumbs) where that has (Touchpoints' v2
     default). "No one answered the trust question" over thumbs answers said the opposite."""
+    if not engine.computable(TRUST):
+        return HEADLINE  # no survey answers to read: the tiles say why
     # The very question trust's tile asks (kept by the engine): the common case costs no statement.
     start = quarters_back(quarter, HISTORY_QUARTERS - 1)
     five = engine.run(
@@ -74,6 +77,15 @@ def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[s
     if on_the_other_scale(engine, TRUST, filters, quarter, quarter) is None:
         return HEADLINE
     return tuple(TRUST_THUMBS if n == TRUST else n for n in HEADLINE)
+
+
+def opening_measure(engine: Engine, names: Sequence[str], filters: Filters) -> str:
+    """Return the measure a page of `names` (in reading order) opens on: trust, on the scale the
+    view's surveys asked it; where no survey answer can be read, the first measure that can be."""
+    trust = as_asked(engine, (TRUST,), filters)[0]
+    if engine.computable(trust):
+        return trust
+    return next((n for n in names if engine.computable(n)), trust)
 
 
 def kept_apart(engine: Engine, measures: Sequence[str]) -> tuple[str, ...]:
@@ -145,9 +157,14 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         for query in engine.values_asked(dimension, name)
     ]
     # The quarters anyone answered a survey in: an item with no answers in one of them was not asked.
-    answered = surveyed_query(engine, filters, start, quarter)
-    *results, responded = engine.run_many([*(query for query, _ in asked), *bases, *held, answered])
-    surveys = surveyed_in(responded)
+    # Asked only with a survey item: tiles of contacts or transactions alone never read the responses,
+    # which may be missing.
+    surveying = any(survey_item(engine, name) for name in names)
+    queries = [*(query for query, _ in asked), *bases, *held]
+    results = engine.run_many(
+        [*queries, surveyed_query(engine, filters, start, quarter)] if surveying else queries
+    )
+    surveys = surveyed_in(results[-1]) if surveying else frozenset()
     found = [
         _tile(
             engine.metric(name),
