@@ -368,9 +368,10 @@ def _alerts(engine: Engine, args: argparse.Namespace) -> int:
                 f"--as {args.person}: {access.path} grants this address no service, so it may see no figure"
             )
         engine = engine.confined(services)
-    known = engine.values("fiscal_quarter", "responses")
+    # The quarters any input holds: waits and transactions are reported on without survey answers.
+    known = engine.values("fiscal_quarter")
     if not known:
-        raise CxError("no survey responses in the data: nothing to report on")
+        raise CxError("no records in the data: nothing to report on")
     since, until = (
         _quarter(flag, value)
         for flag, value in (
@@ -383,6 +384,13 @@ def _alerts(engine: Engine, args: argparse.Namespace) -> int:
     found_outcomes, problems = load_outcomes(engine.catalog.metrics)
     for problem in problems:
         print(f"cx alerts: outcome left out: {problem}", file=sys.stderr)
+    unusable = sorted({i for m in engine.catalog.metrics.values() for i in engine.unusable(m)})
+    if unusable:
+        print(
+            f"cx alerts: {' and '.join(unusable)} cannot be used, so the measures that read "
+            f"{'it' if len(unusable) == 1 else 'them'} are left out (`cx check` says why)",
+            file=sys.stderr,
+        )
     told = alerts.alerts(engine, since, until, found_outcomes, args.floor)
     text = _alert_text(told, since, until)
     if args.format == "json":

@@ -184,3 +184,26 @@ def test_a_gap_widens_beyond_noise_only_counting_the_groups_own_noise() -> None:
     assert found is not None and found.z == pytest.approx(-2.54833, rel=1e-4) and found.significant
     # A mean has no gap error to test by: not tested.
     assert widening(_gap(0, 15, 700, 1000), _gap(5, 15, 700, 1000), "mean", 10) is None
+
+
+def test_without_survey_answers_the_waits_are_still_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No responses file: `cx alerts` said "no survey responses in the data" and reported nothing, though
+    # the waits halved. 40 waits of 9 to 11 minutes in FY2026 Q3, 40 of 4 to 6 in FY2026 Q4: the median
+    # fell by 5 minutes, far beyond its noise.
+    from datetime import datetime
+
+    contacts = [
+        {"started_at": when, "queue_wait_seconds": wait + 10.0 * (i % 13 - 6), "answered": True}
+        for when, wait in ((datetime(2026, 5, 15, 10), 600.0), (datetime(2026, 8, 15, 10), 300.0))
+        for i in range(40)
+    ]
+    folder = write_inputs(tmp_path / "data", contacts=contacts)
+    (folder / "responses.parquet").unlink()
+    status, found = told(capsys, "--since", "FY2026Q4", "--data-dir", str(folder), "--min-n", "1")
+    assert status == 1
+    assert has(found, "FY2026 Q4", "improvement", "wait_median")
+    assert not [a for a in found if a["metric"] in ("trust", "ease")]
+    main(["alerts", "--since", "FY2026Q4", "--data-dir", str(folder), "--min-n", "1"])
+    assert "responses cannot be used, so the measures that read it are left out" in capsys.readouterr().err

@@ -55,7 +55,8 @@ def alerts(
     floor: float = gaps.DEFAULT_FLOOR,
 ) -> list[Alert]:
     """Return what happened in each quarter from `since` to `until`, each quarter against the one
-    before it, in KINDS order within a quarter."""
+    before it, in KINDS order within a quarter. Measures whose inputs cannot be used are left out
+    (an outcome's are "unavailable"), and the rest reported."""
     told = []
     for quarter in quarters_between(since, until):
         found = [
@@ -72,7 +73,9 @@ def _moves(engine: Engine, quarter: str) -> list[Alert]:
     """Declines and improvements beyond noise in a service or segment, Holm-adjusted over every group
     and headline measure tested (the overview's "What changed this quarter")."""
     previous = kpis.quarters_back(quarter, 1)
-    names = tuple(n for n in kpis.HEADLINE if engine.metric(n).direction != "neutral")
+    names = tuple(
+        n for n in kpis.HEADLINE if engine.metric(n).direction != "neutral" and engine.computable(n)
+    )
     found = kpis.largest_moves(
         engine, names, MOVE_DIMENSIONS, Filters((), previous, quarter), quarter, limit=10_000
     )
@@ -110,7 +113,7 @@ def _targets(engine: Engine, quarter: str) -> list[Alert]:
     previous = kpis.quarters_back(quarter, 1)
     told = []
     for metric in engine.catalog.metrics.values():
-        if metric.target is None or metric.direction == "neutral":
+        if metric.target is None or metric.direction == "neutral" or engine.unusable(metric):
             continue
         rows = {
             r["fiscal_quarter"]: r
