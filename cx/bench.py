@@ -28,7 +28,7 @@ from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, ou
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
-from metrics.measures import THEME_METRICS
+from metrics.measures import THEME_METRICS, TRUST_THUMBS
 from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Filters, Query, settle
 from metrics.settings import DEFAULT_MEMORY_LIMIT
@@ -63,7 +63,14 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
         return (
             tiles,
             headline.answer(engine, f, quarter, measures[0]),
-            kpis.largest_moves(engine, THEME_METRICS, ("service", "segment"), f, quarter),
+            # The themes as the tiles lead with them: Trust (thumbs) where the quarter asked only that.
+            kpis.largest_moves(
+                engine,
+                tuple(n for n in measures if n in (*THEME_METRICS, TRUST_THUMBS)),
+                ("service", "segment"),
+                f,
+                quarter,
+            ),
             gaps.gaps(engine, f),
         )
     if step.page == "trends":
