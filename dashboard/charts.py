@@ -295,14 +295,15 @@ def groups(
 
 @_once_per_result
 def heatmap(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> alt.LayerChart | alt.FacetChart:
-    """A heat-map table: themes across, groups down, each cell's share written in it; hidden cells
-    show the suppression symbol, and a theme a group's surveys did not ask (no row: the group answered
-    others) says "not asked", as the table does, rather than leave a blank."""
+    """A heat-map table: themes across (each of `labels`), groups down, each cell's share written in it;
+    hidden cells show the suppression symbol, and a theme a group's surveys did not ask (no row: the
+    group answered others) says "not asked", as the table does, rather than leave a blank. A theme no
+    group was asked is a column of "not asked", not a column left out under a heading of four."""
     asked = grid.select(dimension, "metric", "value", "n", "suppressed")
     every = (
         asked.select(dimension)
         .unique(maintain_order=True)
-        .join(asked.select("metric").unique(maintain_order=True), how="cross")
+        .join(pl.DataFrame({"metric": list(labels)}, schema={"metric": pl.String}), how="cross")
     )
     cells = (
         every.join(asked, on=[dimension, "metric"], how="left")

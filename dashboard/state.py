@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from metrics.formatting import exact_number
+from metrics.formatting import exact_number, listed
 
 T = TypeVar("T")
 _KEY = "_url_state"
@@ -272,7 +272,7 @@ def finish(area: Any) -> None:
     unused = sorted(set(run.raw) - set(run.declared))
     if unused:
         named = [_name(k) for k in unused[:5]] + ([f"{len(unused) - 5} more"] if len(unused) > 5 else [])
-        names = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        names = listed(named)
         said = (
             f"The link's parameter {names} is not used on this page and was ignored."
             if len(unused) == 1

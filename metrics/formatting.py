@@ -85,6 +85,11 @@ def rounds_to_zero(shown: str) -> bool:
     return not any(digit in shown for digit in "123456789")
 
 
+def listed(names: Sequence[str]) -> str:
+    """Return names as a list in words: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def left_out(labels: Sequence[str], inputs: Iterable[str]) -> str:
     """Say which measures a part of a page leaves out because the inputs they read cannot be used (a
     file missing or failing its checks), so that the rest of the part is read knowing it.
@@ -92,7 +97,7 @@ def left_out(labels: Sequence[str], inputs: Iterable[str]) -> str:
     reads contacts: that file cannot be used (Metrics and data says why)."
     """
     names = sorted(set(inputs))
-    measures = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    measures = listed(labels)
     files = " and ".join(names)
     return (
         f"Left out: {measures}, which read{'s' if len(labels) == 1 else ''} {files}: "

@@ -150,6 +150,13 @@ def test_the_heat_map_writes_hidden_and_not_asked_cells_apart() -> None:
         ("Email", "Trust"): "75.0%", ("Email", "Ease"): "not asked",
         ("Phone", "Trust"): "†", ("Phone", "Ease"): "not asked",
     }  # fmt: skip
+    # Surveys that asked none of the groups about effectiveness: its column says so in each cell. It
+    # was left out, under a heading of the four themes.
+    drawn = charts.heatmap(
+        grid, "channel", {"trust": "Trust", "ease": "Ease", "effectiveness": "Effectiveness"}
+    )
+    label = {(r["channel"], r["theme"]): r["label"] for r in drawn.data.to_dict("records")}
+    assert [label[(c, "Effectiveness")] for c in ("Website", "Email", "Phone")] == ["not asked"] * 3
 
 
 def test_a_gap_between_shares_is_drawn_and_told_in_points() -> None:

@@ -12,7 +12,7 @@ from metrics.analyses.kpis import reading_order
 from metrics.catalog import Metric
 from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
-from metrics.formatting import NOT_ASKED, format_statistic, format_value, suppression_note
+from metrics.formatting import NOT_ASKED, format_statistic, format_value, listed, suppression_note
 from metrics.measures import THEME_METRICS
 from metrics.query import Filters, Query
 
@@ -183,7 +183,8 @@ def _grid_alt(grid: pl.DataFrame, dimension: str, labels: dict[str, str]) -> str
     # Drawn only with a cell shown (_unshown): the lowest of them is there to name.
     row = grid.filter(~pl.col("suppressed") & pl.col("value").is_not_null()).sort("value").row(0, named=True)
     return (
-        f"Heat map of trust, ease, effectiveness and emotion by {_label(dimension).lower()}; the lowest cell is "
+        f"Heat map of {listed([v.lower() for v in labels.values()])} by {_label(dimension).lower()}; the "
+        "lowest cell is "
         f"{labels[row['metric']]} for {row[dimension]} at {format_value(row['value'], 'percent')}. "
         "The table below lists every cell."
     )

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.journeys import STAGES, Moment, offered, opening, shown
-from metrics.formatting import SUPPRESSED, format_value, suppression_note
+from metrics.formatting import SUPPRESSED, format_value, listed, suppression_note
 from metrics.measures import THEME_METRICS
 
 
@@ -59,7 +59,7 @@ def render() -> None:
         low = found.lowest
         said = f"at {format_value(low.average, 'percent')} on {_themes(low.themes, 'there')}"
         unseen = (
-            f"; {_listed(list(low.hidden))} {'is' if len(low.hidden) == 1 else 'are'} hidden ({SUPPRESSED}), "
+            f"; {listed(list(low.hidden))} {'is' if len(low.hidden) == 1 else 'are'} hidden ({SUPPRESSED}), "
             "too few answers to compare"
             if low.hidden
             else ""
@@ -71,7 +71,7 @@ def render() -> None:
             )
         else:
             st.markdown(
-                f"**Lowest stage: {low.stage}**, {said}, but within sampling noise of {_listed(list(low.near))}: "
+                f"**Lowest stage: {low.stage}**, {said}, but within sampling noise of {listed(list(low.near))}: "
                 f"it is not surely the lowest{unseen}."
             )
     st.caption(
@@ -84,7 +84,7 @@ def render() -> None:
     )
 
     scores = found.scores.with_columns(pl.col("metric").replace_strict(labels).alias("theme"))
-    what = "The four themes" if found.themes == found.asked else _listed([labels[m] for m in found.themes])
+    what = "The four themes" if found.themes == found.asked else listed([labels[m] for m in found.themes])
     exhibits.chart(
         f"{what} across the journey of {service}",
         charts.journey(scores, found.moment if found.moment and found.moment.beyond_noise else None),
@@ -143,12 +143,7 @@ def _themes(themes: tuple[str, ...], where: str) -> str:
     names = [data.metric(t).label.lower() for t in themes]
     if len(names) == 1:
         return f"{names[0]}, the only theme shown {where}"
-    return f"{_listed(names)} on average, the themes shown {where}"
-
-
-def _listed(names: list[str]) -> str:
-    """Return names as a list in words: "a", "a and b", "a, b and c"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{listed(names)} on average, the themes shown {where}"
 
 
 def _moment_text(moment: Moment | None, where: str = "", short: bool = False) -> str:
