@@ -194,6 +194,10 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
     equity = open_page("equity")
     assert equity.selectbox(key="metric").value == "trust_thumbs"
     assert [m.value for m in equity.markdown if m.value.startswith("**Trust (thumbs)** by age band")]
+    # Journeys compares Trust (thumbs) across the stages; ease, which these surveys did not ask, says so.
+    journeys = open_page("journeys")
+    stages = next(t for t in journeys.dataframe if "Trust (thumbs)" in t.value.columns).value
+    assert set(stages["Ease"]) == {"not asked"} and "not asked" not in set(stages["Trust (thumbs)"]), stages
     # The overview's gap search compares the trust answers there are, not five-point trust's none.
     overview = open_page("overview")
     said = " ".join(c.value for c in overview.caption)

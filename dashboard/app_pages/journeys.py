@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, data, exhibits, state, tables
 from dashboard.filters import current, describe
 from metrics.analyses.journeys import STAGES, Moment, offered, opening, shown
-from metrics.formatting import SUPPRESSED, format_value, listed, suppression_note
+from metrics.formatting import NOT_ASKED, SUPPRESSED, format_statistic, format_value, listed, suppression_note
 from metrics.measures import THEME_METRICS
 
 
@@ -177,10 +177,12 @@ def _stage_table(scores: pl.DataFrame, responses: dict[str, int | None], themes:
     table: dict[str, list[str]] = {"Stage": [s for s in STAGES if s in responses]}
     for theme in themes:
         values = {
-            row["journey_stage"]: format_value(None if row["suppressed"] else row["value"], "percent")
+            row["journey_stage"]: format_statistic(row["value"], row["suppressed"], "percent")
             for row in scores.filter(pl.col("theme") == theme).iter_rows(named=True)
         }
-        table[theme] = [values.get(stage, "no answers") for stage in table["Stage"]]
+        # A stage is listed for its survey responses: a theme it has no answers to, its surveys did not
+        # ask (as Equity's table says); hidden (†) and over no answers ("no data") are told apart.
+        table[theme] = [values.get(stage, NOT_ASKED) for stage in table["Stage"]]
     table["Responses"] = [format_value(responses[s], "integer") for s in table["Stage"]]
     return pl.DataFrame(table)
 
