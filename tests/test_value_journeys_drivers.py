@@ -23,7 +23,8 @@ from metrics.analyses.value import (
 )
 from metrics.errors import CxError
 from metrics.formatting import NO_DATA, SUPPRESSED
-from metrics.query import Filters, Query
+from metrics.query import Engine, Filters, Query
+from metrics.warehouse import Warehouse
 
 BASELINE = datetime(2024, 11, 15, 10, 0)  # FY2025 Q1
 NOW = datetime(2025, 11, 15, 10, 0)  # FY2026 Q1
@@ -59,6 +60,25 @@ def test_value_figures_equal_the_hand_computation(make_engine: EngineFactory) ->
     assert found.mean_wait == pytest.approx(240)
     assert found.customer_hours_saved == pytest.approx(0.5)
     assert found.gaps == ()
+
+
+def test_without_transactions_the_hours_saved_waiting_are_still_computed(make_engine: EngineFactory) -> None:
+    # No transactions file: the page said only that the figures could not be computed, though the
+    # hours saved waiting need the contacts alone.
+    engine = make_engine(
+        contacts=_rows(50, started_at=BASELINE, queue_wait_seconds=300.0)
+        + _rows(30, started_at=NOW, queue_wait_seconds=240.0),
+    )
+    (engine.warehouse.data_dir / "transactions.parquet").unlink()
+    engine = Engine(Warehouse(engine.warehouse.data_dir, True), engine.catalog, 1, True)
+    found = value(engine, Filters(), "FY2026 Q1", Assumptions("FY2025 Q1", 50.0, {"website": 0.5}, {}))
+    # 300 s then, 240 s now, over 30 answered: 60 x 30 / 3600 = 0.5 h.
+    assert found.customer_hours_saved == pytest.approx(0.5)
+    assert (
+        found.moved_to_self_service is None and found.contacts_avoided is None and found.cost_avoided is None
+    )
+    assert found.gaps == ("transactions cannot be used (Metrics and data says why)",)
+    assert found.channels.is_empty()
 
 
 def test_value_says_what_is_hidden_and_computes_nothing_from_it(make_engine: EngineFactory) -> None:

@@ -23,7 +23,7 @@ import polars as pl
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import format_value
+from metrics.formatting import format_value, listed
 from metrics.query import Engine, Filters
 from metrics.sqlfiles import SQL_DIR
 from metrics.warehouse import InputCoverage
@@ -187,8 +187,12 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     ignored: tuple[str, ...] = ("channel",) if len(kept.where) < len(filters.where) else ()
     gaps: list[str] = []
     hidden_inputs: set[tuple[str, str]] = set()
+    unusable: set[str] = set()  # inputs that cannot be used: the figures that need them are left out
 
-    def at(name: str, by: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, Any]]:
+    def at(name: str, by: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, Any]] | None:
+        if broken := engine.unusable(engine.metric(name)):
+            unusable.update(broken)
+            return None
         query, dropped = engine.applicable(kept.query(name, by=["fiscal_quarter", *by]))
         nonlocal ignored
         ignored += tuple(d for d in dropped if d not in ignored)
@@ -196,8 +200,13 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         return {tuple(r[d] for d in ["fiscal_quarter", *by]): r for r in rows.iter_rows(named=True)}
 
     def shown(
-        rows: Mapping[tuple[str, ...], dict[str, Any]], key: tuple[str, ...], what: str, column: str = "value"
+        rows: Mapping[tuple[str, ...], dict[str, Any]] | None,
+        key: tuple[str, ...],
+        what: str,
+        column: str = "value",
     ) -> float | None:
+        if rows is None:  # its input cannot be used: said once, below
+            return None
         row = rows.get(key)
         if row is None:
             gaps.append(f"no {what} in {key[0]}")
@@ -218,7 +227,7 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     transactions_then = shown(rate, (baseline,), "transactions", "n")
     moved = _product(transactions, _difference(share_now, share_then))
 
-    mix = at("transactions", ("channel",))
+    mix = at("transactions", ("channel",)) or {}
     channels = sorted({key[1] for key in mix}, key=lambda c: (not self_service.get(c, False), c))
     table = pl.DataFrame(
         {
@@ -312,7 +321,18 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         answered_contacts=answered,
         customer_hours_saved=saved,
         channels=table,
-        gaps=tuple(dict.fromkeys(gaps)),
+        gaps=tuple(
+            dict.fromkeys(
+                [
+                    *(
+                        [f"{listed(sorted(unusable))} cannot be used (Metrics and data says why)"]
+                        if unusable
+                        else []
+                    ),
+                    *gaps,
+                ]
+            )
+        ),
         ignored_filters=ignored,
         hidden=frozenset(name for name, is_hidden in hidden.items() if is_hidden),
     )
@@ -377,6 +397,8 @@ def _judged(engine: Engine, filters: Filters, baseline: str) -> tuple[list[str],
     found = []
     judged = True
     for name, words in _BASELINE_INPUTS.items():
+        if engine.unusable(engine.metric(name)):
+            continue  # its input cannot be used: the figures say so; the others are judged
         query, _ = engine.applicable(kept.query(name, by=["fiscal_quarter"]))
         rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
         raw = [rows.get(q, {}).get("value") for q in (before, baseline, after)]
