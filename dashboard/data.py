@@ -450,6 +450,14 @@ def breakdown(
 
 
 @st.cache_data(show_spinner=False)
+def groups(dimension: str, name: str) -> tuple[str, ...]:
+    """Return the values of `dimension` to narrow measure `name` to: those its data holds, or, where
+    its rows do not carry the dimension, those any input's do."""
+    found = engine()
+    return found.values(dimension, name if dimension in found.dimensions(metric(name)) else None)
+
+
+@st.cache_data(show_spinner=False)
 def opening_measure(names: tuple[str, ...], filters: Filters) -> str:
     """Return the measure a page of `names` opens on: trust as the view's surveys asked it, else the
     first that can be computed."""

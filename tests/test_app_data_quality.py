@@ -124,6 +124,10 @@ def test_without_survey_answers_the_waits_and_records_are_still_served(data_dir:
         opened = open_page(page)
         assert opened.selectbox(key="metric").value == "wait_median", page
     assert open_page("equity").error[0].value.startswith("The four themes cannot be shown")
+    # Narrowed to one channel, the groups offered are the waits' own (the list read the responses).
+    narrowed = open_page("equity", within="channel")
+    assert narrowed.selectbox(key="value").options and narrowed.selectbox(key="metric").value == "wait_median"
+    assert [e.value for e in narrowed.error] == [e.value for e in open_page("equity").error]
 
 
 def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

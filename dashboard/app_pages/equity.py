@@ -14,7 +14,7 @@ from metrics.compare import FAMILY_NOTE
 from metrics.dimensions import DIMENSIONS, EQUITY_DIMENSIONS, phrase
 from metrics.formatting import NOT_ASKED, format_statistic, format_value, listed, suppression_note
 from metrics.measures import THEME_METRICS
-from metrics.query import Filters, Query
+from metrics.query import Filters
 
 NOBODY = "none"
 GROUPINGS = (*EQUITY_DIMENSIONS, "segment", "journey_stage", "channel", "service")
@@ -46,7 +46,9 @@ def render() -> None:
         )
     within: tuple[tuple[str, str], ...] = ()
     if within_dimension != NOBODY:
-        values = data.run(Query.of("responses", by=[within_dimension]))[within_dimension].to_list()
+        # The groups the measure's data holds. Read from the survey answers, the list offered a wait's
+        # channels as the surveys had them, and failed where there are none (no responses file).
+        values = list(data.groups(within_dimension, name))
         with columns[3]:
             value = state.select(
                 _label(within_dimension),
