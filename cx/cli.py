@@ -23,7 +23,7 @@ from metrics.contract import CHANNELS, INPUTS, NOT_REPORTED, SURVEY_TYPES
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import CxError, QueryError
 from metrics.fiscal import FiscalQuarter
-from metrics.formatting import NO_DATA, SUPPRESSED, suppression_note
+from metrics.formatting import NO_DATA, SUPPRESSED, listed, suppression_note
 from metrics.imports.likert_counts import COLUMNS as LIKERT_COLUMNS
 from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Query
@@ -387,7 +387,7 @@ def _alerts(engine: Engine, args: argparse.Namespace) -> int:
     unusable = sorted({i for m in engine.catalog.metrics.values() for i in engine.unusable(m)})
     if unusable:
         print(
-            f"cx alerts: {' and '.join(unusable)} cannot be used, so the measures that read "
+            f"cx alerts: {listed(unusable)} cannot be used, so the measures that read "
             f"{'it' if len(unusable) == 1 else 'them'} are left out (`cx check` says why)",
             file=sys.stderr,
         )

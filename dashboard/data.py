@@ -453,8 +453,8 @@ def breakdown(
 def groups(dimension: str, name: str) -> tuple[str, ...]:
     """Return the values of `dimension` to narrow measure `name` to: those its data holds, or, where
     its rows do not carry the dimension, those any input's do."""
-    found = engine()
-    return found.values(dimension, name if dimension in found.dimensions(metric(name)) else None)
+    carried = dimension in engine().dimensions(metric(name))
+    return engine().values(dimension, name if carried else None)
 
 
 @st.cache_data(show_spinner=False)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data, state
 from metrics.fiscal import FiscalQuarter, latest_complete
+from metrics.formatting import listed
 from metrics.provenance import data_as_of
 from metrics.query import Filters
 
@@ -108,6 +109,4 @@ def describe(filters: Filters, besides: str = "") -> str:
         shown = [data.channel_label(v) if dimension == "channel" else v for v in values]
         parts.append(f"{dimension.replace('_', ' ')}: {', '.join(shown)}")
     unfiltered = [name for d, name in _UNFILTERED if d != besides]
-    return (
-        "; ".join(parts) if where else parts[0] + f"; all {', '.join(unfiltered[:-1])} and {unfiltered[-1]}"
-    )
+    return "; ".join(parts) if where else parts[0] + f"; all {listed(unfiltered)}"

@@ -275,10 +275,8 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         answered = result.filter(
             (pl.col("fiscal_quarter") == quarter) & (pl.col("suppressed") | pl.col("value").is_not_null())
         ).height
-        status, reason = (None if answered else _not_asked(engine, metric.name, filters, quarter)) or (
-            NO_DATA,
-            f"fewer than two groups with answers in {quarter}",
-        )
+        unasked = None if answered else _not_asked(engine, metric.name, filters, quarter)
+        status, reason = unasked or (NO_DATA, f"fewer than two groups with answers in {quarter}")
     else:
         status, reason = judge(
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise

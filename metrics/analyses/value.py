@@ -274,6 +274,8 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
     wait_then = shown(wait, (baseline,), "mean wait")
     answered = shown(wait, (quarter,), "answered contacts", "n")
     saved = _product(_difference(wait_then, wait_now), None if answered is None else answered / 3600)
+    if unusable:  # said once, before what the usable inputs lack
+        gaps.insert(0, f"{listed(sorted(unusable))} cannot be used (Metrics and data says why)")
 
     def hid(*inputs: tuple[str, str]) -> bool:
         return bool(hidden_inputs & set(inputs))
@@ -321,18 +323,7 @@ def value(engine: Engine, filters: Filters, quarter: str, assumptions: Assumptio
         answered_contacts=answered,
         customer_hours_saved=saved,
         channels=table,
-        gaps=tuple(
-            dict.fromkeys(
-                [
-                    *(
-                        [f"{listed(sorted(unusable))} cannot be used (Metrics and data says why)"]
-                        if unusable
-                        else []
-                    ),
-                    *gaps,
-                ]
-            )
-        ),
+        gaps=tuple(dict.fromkeys(gaps)),
         ignored_filters=ignored,
         hidden=frozenset(name for name, is_hidden in hidden.items() if is_hidden),
     )
