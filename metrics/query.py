@@ -411,11 +411,15 @@ class Engine:
         stacked = broken | {query for stack in stacks for query, _, _ in stack}
         shared = self._shared_reads([q for q in missing if q not in stacked]) if len(missing) > 1 else []
         read_once = {query for group in shared for query in group}
+        # The workers take the jobs in order, so the longest go first: a query answered alone is a
+        # quantile's or one no cube answers (it reads the rows, or a quantile's every value), and a
+        # shared read reads the rows too, where a stack sums a few cube rows. Stacks last, the tiles'
+        # two median waits no longer start after their four stacks are done.
         jobs: list[_Job] = [
             *breakdowns,
-            *stacks,
-            *shared,
             *(q for q in missing if q not in stacked and q not in read_once),
+            *shared,
+            *stacks,
         ]
         self.each(self._job, jobs)
         return [self.run(query) for query in queries]
@@ -638,17 +642,19 @@ class Engine:
     def _stacks(self, queries: Sequence[Query]) -> list[list[tuple[Query, Metric, Cube]]]:
         """Group the queries cubes can answer that share an aggregate (a page's tiles, the headline
         answer's periods, say) into stacks of two or more, each answered by one statement
-        (`_run_stack`); a stack of eight or more is cut in one per worker.
+        (`_run_stack`); a stack of four or more is cut in one per worker.
         Planning a statement costs more here than summing a cube, and the finishing step is the
         costly part to plan. Queries left out of every stack are answered one by one."""
         kinds: dict[str, list[tuple[Query, Metric, Cube]]] = {}
         for query, metric, cube, _, _ in self._summed_cubes(queries):
             kinds.setdefault(metric.aggregate, []).append((query, metric, cube))
-        # A long stack is cut into one per worker, so the workers share it.
+        # A stack of four or more is cut into one per worker, so the workers share its planning: the
+        # headline answer's five periods took 13 ms in two statements at 200,000 responses, against
+        # 17-18 ms in one.
         return [
             members[start::parts]
             for members in kinds.values()
-            for parts in [max(1, min(WORKERS, len(members) // 4))]
+            for parts in [max(1, min(WORKERS, len(members) // 2))]
             for start in range(parts)
             if len(members) > 1
         ]
