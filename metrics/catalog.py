@@ -46,7 +46,7 @@ THEME_PREFIX = "theme_"
 THEME_REQUIRED_KEYS = ("label", "description", "owner", "direction")
 THEME_OPTIONAL_KEYS = ("target", "min_n")
 REQUIRED_KEYS = ("label", "description", "unit", "format", "direction", "theme", "owner", "aggregate")
-OPTIONAL_KEYS = ("target", "min_n", "compares")
+OPTIONAL_KEYS = ("target", "min_n", "compares", "asks")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _HEADER_LINE = re.compile(r"^--\s?([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
@@ -70,6 +70,9 @@ class Metric:
     target: float | None = None
     min_n: int | None = None
     compares: str | None = None  # a dimension whose groups the metric compares: no meaning within one
+    # The survey item (a metric of every answer to it) whose answers this one counts some of (trust
+    # after a contact: `trust`): where the surveys did not ask that item, this one was not asked either.
+    asks: str | None = None
     condition: str | None = None  # a comment theme's condition on a response row (sql/themes/)
 
 
@@ -92,6 +95,18 @@ def load_catalog(folder: Path = METRICS_DIR) -> Catalog:
         problems += found
         if metric is not None:
             metrics[metric.name] = metric
+    # An item asked of is another file's metric: checked once every file is read, and again after a
+    # metric is left out, as one may name it.
+    while missing := [m for m in metrics.values() if m.asks is not None and m.asks not in metrics]:
+        for metric in missing:
+            problems.append(
+                Problem(
+                    source_name(metric.path),
+                    f"header key 'asks': value '{metric.asks}' is not a metric of this catalog "
+                    f"(no {metric.asks}.sql beside it, or that file is left out)",
+                )
+            )
+            del metrics[metric.name]
     return Catalog(metrics, tuple(problems))
 
 
@@ -150,6 +165,10 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
         read.problem(
             f"header key 'compares': value '{read.header['compares']}' is not a dimension ({', '.join(DIMENSIONS)})"
         )
+    if "asks" in read.header and read.header["asks"] == path.stem:
+        read.problem(
+            f"header key 'asks': value '{path.stem}' is this metric: name the item it counts some answers to"
+        )
     body = "\n".join(read.lines[read.body_start :])
     sql = body.strip().rstrip(";").strip()
     if not sql:
@@ -173,6 +192,7 @@ def parse_metric(path: Path) -> tuple[Metric | None, list[Problem]]:
         target=read.target,
         min_n=read.min_n,
         compares=read.header.get("compares"),
+        asks=read.header.get("asks"),
     )
     return metric, []
 

@@ -990,6 +990,15 @@ class Engine:
                 problems.append(
                     Problem(source, "rows carry no fiscal_quarter column, so no period can apply")
                 )
+            asked = self.catalog.metrics.get(metric.asks or "")
+            if asked is not None and (read := self.inputs(asked)) != {"responses"}:
+                problems.append(
+                    Problem(
+                        source,
+                        f"header key 'asks': value '{asked.name}' is not a survey item: it reads "
+                        f"{', '.join(sorted(read))}, not the survey responses alone",
+                    )
+                )
         return problems
 
     def _check_dimensions(self, metric: Metric, query: Query, available: tuple[str, ...]) -> None:

@@ -94,3 +94,52 @@ def test_an_empty_series_says_not_asked_only_of_a_survey_item(make_engine: Engin
         "Ease was not asked: the surveys answered under these filters did not ask this item."
     )
     assert why_empty(engine, "response_rate", Filters()) == "No data for these filters."
+
+
+@pytest.mark.parametrize("trust_scale", ["thumbs", "five_point"])
+def test_a_measure_of_some_answers_to_an_item_is_not_asked_where_its_item_was_not(
+    make_engine: EngineFactory, trust_scale: str
+) -> None:
+    """Trust after a contact counts the five-point trust answers of respondents after a contact (its
+    file says `asks: trust`). Three respondents after a contact answered trust as thumbs: five-point
+    trust was not asked, so neither was trust after a contact, and its tile, outcome and series say
+    so and point to the other scale. Answered on the five-point scale by three respondents with no
+    contact instead, trust was asked and none of its answers followed a contact: no data."""
+    from pathlib import Path
+
+    from metrics.analyses.outcomes import progress
+    from metrics.analyses.trends import NOTHING, why_empty
+    from metrics.formatting import NO_DATA, NOT_ASKED
+    from metrics.outcomes import Measure, Outcome
+
+    after = trust_scale == "thumbs"
+    responses = [
+        {"trust": 1 if after else 5, "trust_scale": trust_scale, "contact_id": f"C000{i}" if after else None}
+        for i in (1, 2, 3)
+    ]
+    engine = make_engine(responses=responses, contacts=[{}] * 3)
+    [tile] = tiles(engine, ("trust_after_contact",), Filters(), "FY2025 Q1")
+    trusted = Outcome(
+        "trusted",
+        "Travelers",
+        "Trusted help",
+        "Test",
+        (Measure("trust_after_contact", 0.7, "FY2025 Q1"),),
+        Path(),
+    )
+    [outcome] = progress(engine, trusted, "FY2025 Q1").measures
+    if after:
+        assert tile.state == NOT_ASKED and tile.note == (
+            "The surveys answered in FY2025 Q1 under these filters asked this question on its other scale: "
+            "see Trust (thumbs)."
+        )
+        assert outcome.status == "not asked"
+        assert why_empty(engine, "trust_after_contact", Filters()).startswith(
+            "Trust after a contact was not asked on this scale"
+        )
+    else:
+        assert tile.state == NO_DATA and outcome.status == NO_DATA
+        assert why_empty(engine, "trust_after_contact", Filters()) == NOTHING
+    # Trust itself: thumbs only, not asked on five points; five points, three answers all 4 or 5.
+    [trust] = tiles(engine, ("trust",), Filters(), "FY2025 Q1")
+    assert (trust.state, trust.current["value"]) == ((NOT_ASKED, None) if after else (trust.state, 1.0))

@@ -96,6 +96,8 @@ def test_bad_metric_files_are_each_named_with_every_problem() -> None:
     catalog = load_catalog(FIXTURES / "bad_metrics")
     folder = "tests/fixtures/bad_metrics"
     assert [str(p) for p in catalog.problems] == [
+        f"{folder}/asks_itself.sql: header key 'asks': value 'asks_itself' is this metric: name the item it "
+        "counts some answers to",
         f"{folder}/bad_compares.sql: header key 'compares': value 'chanel' is not a dimension ("
         + ", ".join(DIMENSIONS)
         + ")",
@@ -105,10 +107,19 @@ def test_bad_metric_files_are_each_named_with_every_problem() -> None:
         "lower_is_better, neutral",
         f"{folder}/bad_values.sql: header key 'min_n': value 'ten' is not a whole number",
         f"{folder}/unknown_key.sql: line 1: unknown header key 'lable'; known keys: label, description, unit, "
-        "format, direction, theme, owner, aggregate, target, min_n, compares",
+        "format, direction, theme, owner, aggregate, target, min_n, compares, asks",
         f"{folder}/unknown_key.sql: missing header key 'label'",
+        # Checked once every file is read: the item it names is no metric.
+        f"{folder}/bad_asks.sql: header key 'asks': value 'trusst' is not a metric of this catalog (no "
+        "trusst.sql beside it, or that file is left out)",
     ]
-    assert sorted(catalog.metrics) == ["broken_sql", "good_metric", "no_value_column"]
+    assert sorted(catalog.metrics) == [
+        "answered_contacts",
+        "asks_contacts",
+        "broken_sql",
+        "good_metric",
+        "no_value_column",
+    ]
 
 
 def test_metric_sql_problems_are_named_and_the_rest_keep_working(tmp_path: Path) -> None:
@@ -128,6 +139,11 @@ def test_metric_sql_problems_are_named_and_the_rest_keep_working(tmp_path: Path)
     )
     assert problems[1:] == [
         "tests/fixtures/bad_metrics/no_value_column.sql: aggregate 'share' needs a column 'value' in its rows"
+    ]
+    # The item a metric counts some answers of must be a survey item: a count of contacts is none.
+    assert [str(p) for p in engine.check_metrics() if "'asks'" in p.message and "contacts" in p.source] == [
+        "tests/fixtures/bad_metrics/asks_contacts.sql: header key 'asks': value 'answered_contacts' is not a "
+        "survey item: it reads contacts, not the survey responses alone"
     ]
     assert engine.run(Query.of("good_metric")).row(0, named=True)["value"] == 3
 

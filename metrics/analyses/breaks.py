@@ -107,6 +107,49 @@ def survey_item(engine: Engine, name: str) -> bool:
     return engine.inputs(engine.metric(name)) == {"responses"}
 
 
+def asked_item(engine: Engine, name: str) -> str | None:
+    """Return the survey item whose asking decides whether the measure `name` was asked: the measure
+    itself when it is one (`survey_item`); the item its file names (`asks`) when it counts some of
+    that item's answers joined to other inputs (trust after a contact: trust); else None, for a
+    measure that no survey asks (a wait, the response rate)."""
+    if survey_item(engine, name):
+        return name
+    item = engine.metric(name).asks
+    return item if item is not None and engine.computable(item) and survey_item(engine, item) else None
+
+
+def item_query(
+    engine: Engine, name: str, filters: Filters, start: str | None, end: str | None
+) -> Query | None:
+    """The question `unasked` reads of the measure's item (`asked_item`), by quarter, for a caller that
+    asks it alongside others (`unasked_in`); None for a measure no survey asks."""
+    item = asked_item(engine, name)
+    if item is None:
+        return None
+    return engine.applicable(filters.query(item, by=["fiscal_quarter"], start=start, end=end))[0]
+
+
+def unasked_in(surveys: frozenset[str], answers: pl.DataFrame | None) -> frozenset[str]:
+    """The quarters of `surveys` (`surveyed`) in which the item whose answers by quarter are `answers`
+    (an `item_query` result; None: no item) has none: surveys were answered there without asking it."""
+    if answers is None:
+        return frozenset()
+    answered = {r["fiscal_quarter"] for r in answers.iter_rows(named=True) if r["suppressed"] or r["n"]}
+    return surveys - answered
+
+
+def unasked(
+    engine: Engine, name: str, filters: Filters, start: str | None, end: str | None
+) -> frozenset[str]:
+    """Return the quarters from `start` to `end` in which surveys were answered under the filters
+    without asking the measure's item (`asked_item`): for trust after a contact, those whose surveys
+    asked no five-point trust. Empty for a measure no survey asks."""
+    query = item_query(engine, name, filters, start, end)
+    if query is None:
+        return frozenset()
+    return unasked_in(surveyed(engine, filters, start, end), engine.run(query))
+
+
 def on_the_other_scale(
     engine: Engine, name: str, filters: Filters, start: str | None, end: str | None
 ) -> str | None:

@@ -15,12 +15,13 @@ from metrics.analyses.breaks import (
     as_asked,
     basis,
     channel_labels,
+    item_query,
     on_the_other_scale,
     population_query,
     populations,
-    survey_item,
     surveyed_in,
     surveyed_query,
+    unasked_in,
 )
 from metrics.catalog import THEMES, Metric
 from metrics.compare import (
@@ -156,24 +157,27 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         for dimension, _ in _filtered(engine, engine.metric(name), filters)
         for query in engine.values_asked(dimension, name)
     ]
-    # The quarters anyone answered a survey in: an item with no answers in one of them was not asked.
-    # Asked only with a survey item: tiles of contacts or transactions alone never read the responses,
+    # The quarters anyone answered a survey in: where the measure's item (`asked_item`: itself, or
+    # the one whose answers it counts some of) has no answers in one of them, it was not asked. Asked
+    # only with a survey item: tiles of contacts or transactions alone never read the responses,
     # which may be missing.
-    surveying = any(survey_item(engine, name) for name in names)
-    queries = [*(query for query, _ in asked), *bases, *held]
+    items = [item_query(engine, name, filters, start, quarter) for name in names]
+    surveying = any(items)
+    queries = [*(query for query, _ in asked), *bases, *held, *(q for q in items if q is not None)]
     results = engine.run_many(
         [*queries, surveyed_query(engine, filters, start, quarter)] if surveying else queries
     )
     surveys = surveyed_in(results[-1]) if surveying else frozenset()
+    answers = iter(results[len(asked) + len(bases) + len(held) :])
     found = [
         _tile(
             engine.metric(name),
             quarter,
             result,
             ignored,
-            surveys if survey_item(engine, name) else frozenset(),
+            unasked_in(surveys, next(answers) if item is not None else None),
         )
-        for name, (_, ignored), result in zip(names, asked, results[: len(asked)], strict=True)
+        for name, (_, ignored), result, item in zip(names, asked, results[: len(asked)], items, strict=True)
     ]
     return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
 
@@ -202,7 +206,14 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
         return tile
     if tile.quarter in tile.unasked_quarters:  # surveys answered in it, none to this item (`_tile`)
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
-        if other := on_the_other_scale(engine, metric.name, filters, tile.quarter, tile.quarter):
+        # A measure of some of an item's answers (trust after a contact) was not asked as its item was not.
+        item = metric.asks or metric.name
+        if metric.asks:
+            note = (
+                f"The surveys answered in {tile.quarter} under these filters did not ask "
+                f"{engine.metric(item).label}, whose answers this counts."
+            )
+        if other := on_the_other_scale(engine, item, filters, tile.quarter, tile.quarter):
             note = (
                 f"The surveys answered in {tile.quarter} under these filters asked this question on its "
                 f"other scale: see {engine.metric(other).label}."
@@ -271,10 +282,10 @@ def _tile(
     quarter: str,
     result: pl.DataFrame,
     ignored: tuple[str, ...],
-    surveys: frozenset[str] = frozenset(),
+    not_asked: frozenset[str] = frozenset(),
 ) -> Tile:
-    """A tile of `result` (the measure by quarter); `surveys`: the quarters in which surveys were
-    answered, if the measure is a survey item (a quarter of them without its answers did not ask it)."""
+    """A tile of `result` (the measure by quarter); `not_asked`: the quarters whose surveys did not
+    ask the measure's item (`unasked_in`), where no value is "not asked" rather than "no data"."""
     rows = {r["fiscal_quarter"]: r for r in result.iter_rows(named=True)}
     # A quarter with no row has no data under these filters: nothing is hidden there.
     empty = {"value": None, "n": 0, "ci_low": None, "ci_high": None, "suppressed": False}
@@ -289,7 +300,7 @@ def _tile(
         history.append((q.label, row["value"]))
         if row["suppressed"]:
             hidden.append(q.label)
-        elif row["value"] is None and q.label in surveys:
+        elif row["value"] is None and q.label in not_asked:
             unasked.append(q.label)
         q = q.next()
     return Tile(

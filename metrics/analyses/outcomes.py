@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import on_the_other_scale, survey_item, surveyed
+from metrics.analyses.breaks import on_the_other_scale, unasked
 from metrics.analyses.kpis import quarters_back
 from metrics.compare import (
     WITHIN_NOISE,
@@ -275,8 +275,8 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
         answered = result.filter(
             (pl.col("fiscal_quarter") == quarter) & (pl.col("suppressed") | pl.col("value").is_not_null())
         ).height
-        unasked = None if answered else _not_asked(engine, metric.name, filters, quarter)
-        status, reason = unasked or (NO_DATA, f"fewer than two groups with answers in {quarter}")
+        why = None if answered else _not_asked(engine, metric.name, filters, quarter)
+        status, reason = why or (NO_DATA, f"fewer than two groups with answers in {quarter}")
     else:
         status, reason = judge(
             history, objective.max_gap, "lower_is_better", objective.by, quarter, False, noise
@@ -329,9 +329,9 @@ def _judged(
 def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tuple[str, str] | None:
     """Return NOT_ASKED and why, when surveys were answered in `quarter` under the filters without
     asking the item of `name` on its scale; None otherwise (there is then simply no data)."""
-    if not (survey_item(engine, name) and surveyed(engine, filters, quarter, quarter)):
+    if quarter not in unasked(engine, name, filters, quarter, quarter):
         return None
-    if other := on_the_other_scale(engine, name, filters, quarter, quarter):
+    if other := on_the_other_scale(engine, engine.metric(name).asks or name, filters, quarter, quarter):
         return NOT_ASKED, (
             f"the surveys answered in {quarter} asked this question on its other scale (see "
             f"{engine.metric(other).label}), and the target is set on this one"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import on_the_other_scale, survey_item, surveyed
+from metrics.analyses.breaks import on_the_other_scale, unasked
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -34,7 +34,7 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
         return None
     last = max(with_data)
     why = "no answers or records in the later quarters"
-    if survey_item(engine, name) and any(q > last for q in surveyed(engine, filters, last, filters.end)):
+    if any(q > last for q in unasked(engine, name, filters, last, filters.end)):
         why = "the surveys answered after it did not ask this item"
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
@@ -47,8 +47,10 @@ def why_empty(engine: Engine, name: str, filters: Filters, nothing: str = NOTHIN
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or asked it on its other scale, or there is simply no data (`nothing`, in
     the page's own words)."""
-    if survey_item(engine, name) and surveyed(engine, filters, filters.start, filters.end):
-        if other := on_the_other_scale(engine, name, filters, filters.start, filters.end):
+    if unasked(engine, name, filters, filters.start, filters.end):
+        if other := on_the_other_scale(
+            engine, engine.metric(name).asks or name, filters, filters.start, filters.end
+        ):
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
                 f"filters asked this question on its other scale. Choose {engine.metric(other).label}."

@@ -6,6 +6,7 @@
 -- theme: Ease
 -- owner: Office of Customer Experience
 -- aggregate: share
+-- asks: ease
 
 -- One row per five-point ease answer whose response follows an answered contact with a known wait.
 select

@@ -6,6 +6,7 @@
 -- theme: Trust
 -- owner: Office of Customer Experience
 -- aggregate: share
+-- asks: trust
 
 -- One row per five-point trust answer whose response follows an answered contact with a known wait.
 select
