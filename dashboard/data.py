@@ -410,10 +410,10 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
-def why_empty(name: str, filters: Filters, nothing: str = trends.NOTHING) -> str:
+def why_empty(name: str, filters: Filters, nothing: str = trends.NOTHING, offered: bool = True) -> str:
     """Say why a measure has no series under the filters: not asked (or asked on its other scale), or
-    no data (`nothing`)."""
-    return trends.why_empty(engine(), name, filters, nothing)
+    no data (`nothing`); `offered`: the page offers the other scale's measure."""
+    return trends.why_empty(engine(), name, filters, nothing, offered)
 
 
 @st.cache_data(show_spinner=False)

@@ -202,6 +202,13 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
     journeys = open_page("journeys")
     stages = next(t for t in journeys.dataframe if "Trust (thumbs)" in t.value.columns).value
     assert set(stages["Ease"]) == {"not asked"} and "not asked" not in set(stages["Trust (thumbs)"]), stages
+    # Drivers' trust by wait: trust after a contact was not asked either, as trust was not: it says so
+    # rather than that no answers followed a contact, and where the other scale's answers are.
+    waits = [i.value for i in open_page("drivers").info if i.value.startswith("Trust after a contact")]
+    assert waits == [
+        "Trust after a contact was not asked on this scale: the surveys answered under these filters "
+        "asked this question on its other scale. See Trust (thumbs) on the Trends page."
+    ]
     # The overview's gap search compares the trust answers there are, not five-point trust's none.
     overview = open_page("overview")
     said = " ".join(c.value for c in overview.caption)

@@ -143,3 +143,31 @@ def test_a_measure_of_some_answers_to_an_item_is_not_asked_where_its_item_was_no
     # Trust itself: thumbs only, not asked on five points; five points, three answers all 4 or 5.
     [trust] = tiles(engine, ("trust",), Filters(), "FY2025 Q1")
     assert (trust.state, trust.current["value"]) == ((NOT_ASKED, None) if after else (trust.state, 1.0))
+
+
+def test_a_measure_of_some_answers_is_not_asked_only_where_its_item_was_asked_of_no_one(
+    make_engine: EngineFactory,
+) -> None:
+    """FY2025 Q1: five-point trust answered by two respondents with no contact; FY2025 Q2: trust as
+    thumbs by two after a contact. Trust after a contact has no answers in either quarter, but trust
+    was asked in the first: over both, that is no data, not "not asked"; in the second alone, and
+    where ease was asked of no one, it is not asked."""
+    from metrics.analyses.trends import NOTHING, why_empty
+
+    responses = [
+        *({"submitted_at": Q1, "trust": 5} for _ in range(2)),
+        *(
+            {"submitted_at": Q2, "trust": 1, "trust_scale": "thumbs", "contact_id": f"C000{i}"}
+            for i in (1, 2)
+        ),
+    ]
+    engine = make_engine(responses=responses, contacts=[{"started_at": Q2}] * 2)
+    assert why_empty(engine, "trust_after_contact", Filters((), "FY2025 Q1", "FY2025 Q2")) == NOTHING
+    assert why_empty(engine, "trust_after_contact", Filters((), "FY2025 Q2", "FY2025 Q2")) == (
+        "Trust after a contact was not asked on this scale: the surveys answered under these filters asked "
+        "this question on its other scale. Choose Trust (thumbs)."
+    )
+    assert why_empty(engine, "ease_after_contact", Filters((), "FY2025 Q1", "FY2025 Q2")) == (
+        "Ease after a contact was not asked: the surveys answered under these filters did not ask Ease, "
+        "whose answers it counts."
+    )

@@ -71,10 +71,12 @@ def _waits(filters: Filters) -> None:
                 f"({SUPPRESSED}): too few in every wait band to show."
             )
         else:
-            st.info(
+            # Not asked (trust answered as thumbs alone, say) is told apart from no answers after a contact.
+            nothing = (
                 f"No {metric.label.lower()} answers linked to a contact for these filters. Surveys in the v2 "
                 "format ask ease as a went-well / could-improve choice, so ease by wait needs v1 answers."
             )
+            st.info(data.why_empty(name, filters, nothing, offered=False))
         return
     exhibits.chart(
         f"{metric.label} by wait before answer" + (" and channel" if split_by else ""),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import on_the_other_scale, unasked
+from metrics.analyses.breaks import on_the_other_scale, surveyed, unasked
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -34,7 +34,10 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
         return None
     last = max(with_data)
     why = "no answers or records in the later quarters"
-    if any(q > last for q in unasked(engine, name, filters, last, filters.end)):
+    later = {q for q in surveyed(engine, filters, last, filters.end) if q > last}
+    # Every later quarter's surveys without the item (trust after a contact: trust may have been
+    # asked there of people with no contact).
+    if later and later <= unasked(engine, name, filters, last, filters.end):
         why = "the surveys answered after it did not ask this item"
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
@@ -43,21 +46,29 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
 NOTHING = "No data for these filters."
 
 
-def why_empty(engine: Engine, name: str, filters: Filters, nothing: str = NOTHING) -> str:
+def why_empty(
+    engine: Engine, name: str, filters: Filters, nothing: str = NOTHING, offered: bool = True
+) -> str:
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or asked it on its other scale, or there is simply no data (`nothing`, in
-    the page's own words)."""
-    if unasked(engine, name, filters, filters.start, filters.end):
+    the page's own words). `offered`: the page offers the other scale's measure to choose."""
+    surveys = surveyed(engine, filters, filters.start, filters.end)
+    # Not asked in any quarter surveyed (trust after a contact: trust asked of no one, not merely of
+    # no one after a contact).
+    if surveys and surveys == unasked(engine, name, filters, filters.start, filters.end):
         if other := on_the_other_scale(
             engine, engine.metric(name).asks or name, filters, filters.start, filters.end
         ):
+            label = engine.metric(other).label
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
-                f"filters asked this question on its other scale. Choose {engine.metric(other).label}."
+                f"filters asked this question on its other scale. "
+                + (f"Choose {label}." if offered else f"See {label} on the Trends page.")
             )
+        item = engine.metric(name).asks
         return (
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
-            "ask this item."
+            + (f"ask {engine.metric(item).label}, whose answers it counts." if item else "ask this item.")
         )
     return nothing
 
