@@ -13,6 +13,7 @@ from metrics.analyses.breaks import (
     SAME,
     Basis,
     as_asked,
+    asked_item,
     basis,
     channel_labels,
     item_query,
@@ -207,8 +208,8 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
     if tile.quarter in tile.unasked_quarters:  # surveys answered in it, none to this item (`_tile`)
         note = f"The surveys answered in {tile.quarter} under these filters did not ask this item."
         # A measure of some of an item's answers (trust after a contact) was not asked as its item was not.
-        item = metric.asks or metric.name
-        if metric.asks:
+        item = asked_item(engine, metric.name) or metric.name
+        if item != metric.name:
             note = (
                 f"The surveys answered in {tile.quarter} under these filters did not ask "
                 f"{engine.metric(item).label}, whose answers this counts."

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import on_the_other_scale, unasked
+from metrics.analyses.breaks import asked_item, on_the_other_scale, unasked
 from metrics.analyses.kpis import quarters_back
 from metrics.compare import (
     WITHIN_NOISE,
@@ -331,7 +331,7 @@ def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tup
     asking the item of `name` on its scale; None otherwise (there is then simply no data)."""
     if quarter not in unasked(engine, name, filters, quarter, quarter):
         return None
-    if other := on_the_other_scale(engine, engine.metric(name).asks or name, filters, quarter, quarter):
+    if other := on_the_other_scale(engine, asked_item(engine, name) or name, filters, quarter, quarter):
         return NOT_ASKED, (
             f"the surveys answered in {quarter} asked this question on its other scale (see "
             f"{engine.metric(other).label}), and the target is set on this one"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import on_the_other_scale, surveyed, unasked
+from metrics.analyses.breaks import asked_item, on_the_other_scale, surveyed, unasked
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -34,11 +34,12 @@ def where_it_stops(engine: Engine, name: str, filters: Filters, frame: pl.DataFr
         return None
     last = max(with_data)
     why = "no answers or records in the later quarters"
-    later = {q for q in surveyed(engine, filters, last, filters.end) if q > last}
     # Every later quarter's surveys without the item (trust after a contact: trust may have been
-    # asked there of people with no contact).
-    if later and later <= unasked(engine, name, filters, last, filters.end):
-        why = "the surveys answered after it did not ask this item"
+    # asked there of people with no contact). A measure no survey asks never reads the responses.
+    if not_asked := unasked(engine, name, filters, last, filters.end):
+        later = {q for q in surveyed(engine, filters, last, filters.end) if q > last}
+        if later and later <= not_asked:
+            why = "the surveys answered after it did not ask this item"
     return f"{engine.metric(name).label} has no data after {last}: {why}."
 
 
@@ -52,23 +53,25 @@ def why_empty(
     """Say why a measure has no series at all under the filters: surveys were answered that did not
     ask it ("not asked"), or asked it on its other scale, or there is simply no data (`nothing`, in
     the page's own words). `offered`: the page offers the other scale's measure to choose."""
-    surveys = surveyed(engine, filters, filters.start, filters.end)
+    not_asked = unasked(engine, name, filters, filters.start, filters.end)
     # Not asked in any quarter surveyed (trust after a contact: trust asked of no one, not merely of
-    # no one after a contact).
-    if surveys and surveys == unasked(engine, name, filters, filters.start, filters.end):
-        if other := on_the_other_scale(
-            engine, engine.metric(name).asks or name, filters, filters.start, filters.end
-        ):
+    # no one after a contact). A measure no survey asks never reads the responses.
+    if not_asked and not_asked == surveyed(engine, filters, filters.start, filters.end):
+        item = asked_item(engine, name) or name
+        if other := on_the_other_scale(engine, item, filters, filters.start, filters.end):
             label = engine.metric(other).label
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
                 f"filters asked this question on its other scale. "
                 + (f"Choose {label}." if offered else f"See {label} on the Trends page.")
             )
-        item = engine.metric(name).asks
         return (
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
-            + (f"ask {engine.metric(item).label}, whose answers it counts." if item else "ask this item.")
+            + (
+                f"ask {engine.metric(item).label}, whose answers it counts."
+                if item != name
+                else "ask this item."
+            )
         )
     return nothing
 
