@@ -128,6 +128,11 @@ def test_without_survey_answers_the_waits_and_records_are_still_served(data_dir:
     narrowed = open_page("equity", within="channel")
     assert narrowed.selectbox(key="value").options and narrowed.selectbox(key="metric").value == "wait_median"
     assert [e.value for e in narrowed.error] == [e.value for e in open_page("equity").error]
+    # A wait with no records under a filter says so: no survey asks a wait, so the responses, which
+    # are missing, are not read to tell "not asked" from "no data".
+    empty = open_page("trends", metric="wait_median", channel="website")
+    assert "No data for these filters." in [i.value for i in empty.info], [i.value for i in empty.info]
+    assert not empty.exception and not empty.error
 
 
 def test_clean_inputs_say_so(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
