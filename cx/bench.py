@@ -90,7 +90,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
         group = (c[2], c[3]) if c[2] else None
         return (
             kpis.tiles(engine, spoken, f, quarter),
-            [trends.series(engine, name, f, "fiscal_quarter", None) for name in spoken],
+            trends.series_many(engine, spoken, f, "fiscal_quarter"),
             equity.breakdown(engine, c[0], c[1], f),
             voice.verbatims(engine, f, group, c[0], None),
             voice.suggested(engine),

@@ -410,6 +410,12 @@ def series(
 
 
 @st.cache_data(show_spinner=False)
+def series_many(names: tuple[str, ...], filters: Filters, grain: str) -> list[pl.DataFrame]:
+    """Return several metrics over time, asked at once."""
+    return [frame for frame, _ in trends.series_many(engine(), names, filters, grain)]
+
+
+@st.cache_data(show_spinner=False)
 def why_empty(name: str, filters: Filters, nothing: str = trends.NOTHING, offered: bool = True) -> str:
     """Say why a measure has no series under the filters: not asked (or asked on its other scale), or
     no data (`nothing`); `offered`: the page offers the other scale's measure."""

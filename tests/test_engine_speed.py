@@ -91,6 +91,29 @@ def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     assert ("cx_parts" in trust) == (kind == "text") and ("union all by name" in trust) == (kind != "text")
 
 
+def test_several_measures_over_time_are_asked_at_once_as_one_by_one(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What customers say draws its themes' lines together: one `run_many`, the same lines."""
+    from metrics.analyses import trends
+
+    engine = _engine(make_engine)
+    asked: list[int] = []
+    run_many = engine.run_many
+    monkeypatch.setattr(engine, "run_many", lambda queries: asked.append(len(queries)) or run_many(queries))
+    together = trends.series_many(engine, ("trust", "ease"), Filters(), "fiscal_quarter")
+    assert asked == [2]
+    engine.forget_results()
+    for (frame, ignored), name in zip(together, ("trust", "ease"), strict=True):
+        alone, left = trends.series(engine, name, Filters(), "fiscal_quarter", None)
+        assert same(frame, alone) and ignored == left
+    # Known answers: FY2025 Q1 trust 5, 2, 4 (two of three 4 or 5), ease 4, 5, 1; FY2025 Q2 one 4 each.
+    for frame, _ in together:
+        assert dict(zip(frame["fiscal_quarter"], frame["value"], strict=True)) == pytest.approx(
+            {"FY2025 Q1": 2 / 3, "FY2025 Q2": 1.0}
+        )
+
+
 def test_each_raises_the_first_error_and_keeps_working(make_engine: EngineFactory) -> None:
     engine = _engine(make_engine)
     with pytest.raises(QueryError, match="unknown metric 'trusst'"):

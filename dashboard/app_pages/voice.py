@@ -72,7 +72,8 @@ def shares(found: list[Metric], filters: Filters, quarter: str) -> None:
 def over_time(found: list[Metric], filters: Filters) -> None:
     """Every theme's share by quarter over the period, on one axis."""
     st.header("Themes over time")
-    series = [(m, data.series(m.name, filters, "fiscal_quarter", None)[0]) for m in found]
+    lines = data.series_many(tuple(m.name for m in found), filters, "fiscal_quarter")
+    series = list(zip(found, lines, strict=True))
     frame = pl.concat(
         [
             result.select(
