@@ -97,7 +97,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
         )
     if step.page == "outcomes":
         found, _ = load_outcomes(engine.catalog.metrics)
-        return [outcomes.progress(engine, o, quarter) for o in found]
+        return outcomes.progress_many(engine, found, quarter)
     return value.value(engine, f, quarter, value.load_assumptions())
 
 

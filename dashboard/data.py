@@ -610,14 +610,14 @@ def outcomes() -> tuple[tuple[outcome_files.Outcome, ...], tuple[Problem, ...]]:
     return outcome_files.load_outcomes(engine().catalog.metrics)
 
 
-def outcome_progress(name: str, quarter: str) -> outcome_analysis.OutcomeProgress:
-    """Return an outcome's progress as of a quarter, as the person looking may see it."""
-    return _outcome_progress(name, quarter, viewer())
+def outcomes_progress(names: tuple[str, ...], quarter: str) -> list[outcome_analysis.OutcomeProgress]:
+    """Return the progress of the outcomes `names` as of a quarter, as the person looking may see it."""
+    return _outcomes_progress(names, quarter, viewer())
 
 
 @st.cache_data(show_spinner=False)
-def _outcome_progress(
-    name: str, quarter: str, scope: frozenset[str] | None
-) -> outcome_analysis.OutcomeProgress:
+def _outcomes_progress(
+    names: tuple[str, ...], quarter: str, scope: frozenset[str] | None
+) -> list[outcome_analysis.OutcomeProgress]:
     found = {o.name: o for o in outcomes()[0]}
-    return outcome_analysis.progress(_opened().confined(scope), found[name], quarter)
+    return outcome_analysis.progress_many(_opened().confined(scope), [found[n] for n in names], quarter)

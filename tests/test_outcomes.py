@@ -361,6 +361,24 @@ def test_a_measure_that_meets_its_target_within_noise_says_so(
     assert (trust.status, trust.reason) == (ON_TRACK, reason)
 
 
+def test_every_outcome_asked_at_once_is_judged_as_one_by_one(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Outcomes page asks every outcome's questions in one `run_many` (progress_many): the same
+    progress as each outcome read alone, from the same rows."""
+    engine = make_engine(min_n=1, responses=[{"trust": t, "ease": e} for t, e in ((5, 4), (2, 5), (4, 1))])
+    found, _ = load_outcomes(engine.catalog.metrics)
+    asked: list[int] = []
+    run_many = engine.run_many
+    monkeypatch.setattr(engine, "run_many", lambda queries: asked.append(len(queries)) or run_many(queries))
+    together = progress_of.progress_many(engine, found, "FY2025 Q1")
+    questions = sum(len(o.measures) + (o.equity is not None) for o in found)
+    assert asked[0] == questions and len(found) >= 2
+    monkeypatch.undo()
+    engine.forget_results()
+    assert together == [progress_of.progress(engine, o, "FY2025 Q1") for o in found]
+
+
 def test_the_shipped_outcomes_on_the_sample_are_judged(sample_engine: Engine) -> None:
     found, _ = load_outcomes(sample_engine.catalog.metrics)
     statuses = {o.name: progress_of.progress(sample_engine, o, "FY2026 Q4") for o in found}

@@ -47,8 +47,9 @@ def render() -> None:
         st.info("No outcomes are defined for the services you may see: add a file to config/outcomes/.")
         return
     figures = []
-    for outcome in shown:
-        progress = data.outcome_progress(outcome.name, quarter)
+    for outcome, progress in zip(
+        shown, data.outcomes_progress(tuple(o.name for o in shown), quarter), strict=True
+    ):
         figures.append(Figure(outcome.customer, progress.headline, outcome.statement))
         _outcome(progress)
     exhibits.figures(figures)

