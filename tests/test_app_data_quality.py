@@ -212,7 +212,8 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
     waits = [i.value for i in open_page("drivers").info if i.value.startswith("Trust after a contact")]
     assert waits == [
         "Trust after a contact was not asked on this scale: the surveys answered under these filters "
-        "asked this question on its other scale. See Trust (thumbs) on the Trends page."
+        "asked this question on its other scale. See Trust (thumbs) on the Trends page: it counts every "
+        "answer to the question, not only those Trust after a contact counts."
     ]
     # The overview's gap search compares the trust answers there are, not five-point trust's none.
     overview = open_page("overview")

@@ -165,7 +165,8 @@ def test_a_measure_of_some_answers_is_not_asked_only_where_its_item_was_asked_of
     assert why_empty(engine, "trust_after_contact", Filters((), "FY2025 Q1", "FY2025 Q2")) == NOTHING
     assert why_empty(engine, "trust_after_contact", Filters((), "FY2025 Q2", "FY2025 Q2")) == (
         "Trust after a contact was not asked on this scale: the surveys answered under these filters asked "
-        "this question on its other scale. Choose Trust (thumbs)."
+        "this question on its other scale. Choose Trust (thumbs): it counts every answer to the question, not "
+        "only those Trust after a contact counts."
     )
     assert why_empty(engine, "ease_after_contact", Filters((), "FY2025 Q1", "FY2025 Q2")) == (
         "Ease after a contact was not asked: the surveys answered under these filters did not ask Ease, "

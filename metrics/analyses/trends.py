@@ -69,10 +69,14 @@ def why_empty(
         item = asked_item(engine, name) or name
         if other := on_the_other_scale(engine, item, filters, filters.start, filters.end):
             label = engine.metric(other).label
+            pointer = f"Choose {label}" if offered else f"See {label} on the Trends page"
+            # The other scale's measure is of every answer to the item, not of the few this one counts.
+            whose = (
+                f": it counts every answer to the question, not only those {engine.metric(name).label} counts"
+            )
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
-                f"filters asked this question on its other scale. "
-                + (f"Choose {label}." if offered else f"See {label} on the Trends page.")
+                f"filters asked this question on its other scale. {pointer}{whose if item != name else ''}."
             )
         return (
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
