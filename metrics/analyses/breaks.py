@@ -155,8 +155,9 @@ def on_the_other_scale(
 ) -> str | None:
     """Return the measure of the same question on its other scale (OTHER_SCALE) when the view has
     answers to it from `start` to `end` (shown or hidden), else None: `name` was then asked, on the
-    other scale, and a page that says "not asked" would say the opposite."""
-    other = OTHER_SCALE.get(name)
+    other scale, and a page that says "not asked" would say the opposite. A measure of some of an
+    item's answers (trust after a contact) is asked on the item's scale (`asked_item`)."""
+    other = OTHER_SCALE.get(asked_item(engine, name) or name)
     if other is None or not engine.computable(other):
         return None
     found = engine.run(engine.applicable(filters.query(other, start=start, end=end))[0])

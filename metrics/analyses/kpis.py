@@ -169,16 +169,17 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
         [*queries, surveyed_query(engine, filters, start, quarter)] if surveying else queries
     )
     surveys = surveyed_in(results[-1]) if surveying else frozenset()
-    answers = iter(results[len(asked) + len(bases) + len(held) :])
+    # A survey item's own tile question is its item's question too.
+    answered = dict(zip(queries, results[: len(queries)], strict=True))
     found = [
         _tile(
             engine.metric(name),
             quarter,
-            result,
+            answered[query],
             ignored,
-            unasked_in(surveys, next(answers) if item is not None else None),
+            unasked_in(surveys, answered[item] if item is not None else None),
         )
-        for name, (_, ignored), result, item in zip(names, asked, results[: len(asked)], items, strict=True)
+        for name, (query, ignored), item in zip(names, asked, items, strict=True)
     ]
     return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
 
@@ -214,7 +215,7 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
                 f"The surveys answered in {tile.quarter} under these filters did not ask "
                 f"{engine.metric(item).label}, whose answers this counts."
             )
-        if other := on_the_other_scale(engine, item, filters, tile.quarter, tile.quarter):
+        if other := on_the_other_scale(engine, metric.name, filters, tile.quarter, tile.quarter):
             note = (
                 f"The surveys answered in {tile.quarter} under these filters asked this question on its "
                 f"other scale: see {engine.metric(other).label}."

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import asked_item, on_the_other_scale, unasked
+from metrics.analyses.breaks import on_the_other_scale, unasked
 from metrics.analyses.kpis import quarters_back
 from metrics.compare import (
     WITHIN_NOISE,
@@ -189,7 +189,8 @@ def progress_many(engine: Engine, outcomes: Sequence[Outcome], quarter: str) -> 
     engine.run_many(
         [q for outcome in outcomes for q in _questions(engine, outcome, _filters(outcome, quarter))]
     )
-    return [progress(engine, outcome, quarter) for outcome in outcomes]
+    # Each outcome's questions are answered: read one by one from the engine's answers.
+    return [_progress(engine, outcome, quarter) for outcome in outcomes]
 
 
 def _filters(outcome: Outcome, quarter: str) -> Filters:
@@ -200,13 +201,15 @@ def _filters(outcome: Outcome, quarter: str) -> Filters:
 
 def progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
     """Return the outcome's progress as of `quarter`: each measure and its equity objective."""
+    return progress_many(engine, (outcome,), quarter)[0]
+
+
+def _progress(engine: Engine, outcome: Outcome, quarter: str) -> OutcomeProgress:
+    """`progress`, its questions (`_questions`) asked already."""
     filters = _filters(outcome, quarter)
     start = filters.start or quarter
     measures = []
     quarters = tuple((q, None) for q in quarters_between(start, quarter))
-    # Every question read below, asked at once (Engine.run_many), then read one by one from the
-    # engine's answers (already there when `progress_many` asked them).
-    engine.run_many(_questions(engine, outcome, filters))
     for measure in outcome.measures:
         metric = engine.metric(measure.metric)
         if broken := engine.unusable(metric):
@@ -371,7 +374,7 @@ def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tup
     asking the item of `name` on its scale; None otherwise (there is then simply no data)."""
     if quarter not in unasked(engine, name, filters, quarter, quarter):
         return None
-    if other := on_the_other_scale(engine, asked_item(engine, name) or name, filters, quarter, quarter):
+    if other := on_the_other_scale(engine, name, filters, quarter, quarter):
         return NOT_ASKED, (
             f"the surveys answered in {quarter} asked this question on its other scale (see "
             f"{engine.metric(other).label}), and the target is set on this one"

@@ -67,16 +67,14 @@ def why_empty(
     # no one after a contact). A measure no survey asks never reads the responses.
     if not_asked and not_asked == surveyed(engine, filters, filters.start, filters.end):
         item = asked_item(engine, name) or name
-        if other := on_the_other_scale(engine, item, filters, filters.start, filters.end):
+        if other := on_the_other_scale(engine, name, filters, filters.start, filters.end):
             label = engine.metric(other).label
             pointer = f"Choose {label}" if offered else f"See {label} on the Trends page"
-            # The other scale's measure is of every answer to the item, not of the few this one counts.
-            whose = (
-                f": it counts every answer to the question, not only those {engine.metric(name).label} counts"
-            )
+            if item != name:  # the other scale's measure is of every answer, not of the few this counts
+                pointer += f": it counts every answer to the question, not only those {engine.metric(name).label} counts"
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
-                f"filters asked this question on its other scale. {pointer}{whose if item != name else ''}."
+                f"filters asked this question on its other scale. {pointer}."
             )
         return (
             f"{engine.metric(name).label} was not asked: the surveys answered under these filters did not "
