@@ -177,6 +177,15 @@ def one(engine: Engine, metric: str, **kwargs: Any) -> dict[str, Any]:
     return result.row(0, named=True)
 
 
+def batches(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the questions of each `run_many` the engine is asked from now on: the returned list gets
+    one length per call (`monkeypatch.undo()` stops the counting)."""
+    asked: list[int] = []
+    run_many = engine.run_many
+    monkeypatch.setattr(engine, "run_many", lambda queries: asked.append(len(queries)) or run_many(queries))
+    return asked
+
+
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample data at a small size: the integration fixture every metric runs on, with its store

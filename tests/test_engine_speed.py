@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EngineFactory
+from conftest import EngineFactory, batches
 
 from cx.bench import same
 from metrics.analyses import drivers, equity, kpis
@@ -98,9 +98,7 @@ def test_several_measures_over_time_are_asked_at_once_as_one_by_one(
     from metrics.analyses import trends
 
     engine = _engine(make_engine)
-    asked: list[int] = []
-    run_many = engine.run_many
-    monkeypatch.setattr(engine, "run_many", lambda queries: asked.append(len(queries)) or run_many(queries))
+    asked = batches(engine, monkeypatch)
     together = trends.series_many(engine, ("trust", "ease"), Filters(), "fiscal_quarter")
     assert asked == [2]
     engine.forget_results()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EngineFactory
+from conftest import EngineFactory, batches
 from streamlit.testing.v1 import AppTest
 
 from dashboard.briefing import SESSION_KEY, csv_bytes
@@ -368,9 +368,7 @@ def test_every_outcome_asked_at_once_is_judged_as_one_by_one(
     progress as each outcome read alone, from the same rows."""
     engine = make_engine(min_n=1, responses=[{"trust": t, "ease": e} for t, e in ((5, 4), (2, 5), (4, 1))])
     found, _ = load_outcomes(engine.catalog.metrics)
-    asked: list[int] = []
-    run_many = engine.run_many
-    monkeypatch.setattr(engine, "run_many", lambda queries: asked.append(len(queries)) or run_many(queries))
+    asked = batches(engine, monkeypatch)
     together = progress_of.progress_many(engine, found, "FY2025 Q1")
     questions = sum(len(o.measures) + (o.equity is not None) for o in found)
     assert asked[0] == questions and len(found) >= 2

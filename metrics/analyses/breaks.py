@@ -165,6 +165,16 @@ def on_the_other_scale(
     return other if answered else None
 
 
+def counts_every_answer(engine: Engine, name: str) -> str:
+    """Return why the other scale's measure is not the same figure as `name`, for a page pointing to
+    it: that measure counts every answer to the question, where `name` (trust after a contact) counts
+    some. Empty when `name` is itself the question's measure."""
+    item = asked_item(engine, name) or name
+    if item == name:
+        return ""
+    return f"it counts every answer to the question, not only those {engine.metric(name).label} counts"
+
+
 def as_asked(
     engine: Engine, names: Sequence[str], filters: Filters, where: Mapping[str, str] | None = None
 ) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.analyses.breaks import asked_item, on_the_other_scale, surveyed, unasked
+from metrics.analyses.breaks import asked_item, counts_every_answer, on_the_other_scale, surveyed, unasked
 from metrics.contract import SURVEY_TYPE_WORDS
 from metrics.query import Engine, Filters
 
@@ -70,8 +70,8 @@ def why_empty(
         if other := on_the_other_scale(engine, name, filters, filters.start, filters.end):
             label = engine.metric(other).label
             pointer = f"Choose {label}" if offered else f"See {label} on the Trends page"
-            if item != name:  # the other scale's measure is of every answer, not of the few this counts
-                pointer += f": it counts every answer to the question, not only those {engine.metric(name).label} counts"
+            if caveat := counts_every_answer(engine, name):
+                pointer += f": {caveat}"
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
                 f"filters asked this question on its other scale. {pointer}."
