@@ -131,11 +131,11 @@ def test_a_measure_of_some_answers_to_an_item_is_not_asked_where_its_item_was_no
     if after:
         assert tile.state == NOT_ASKED and tile.note == (
             "The surveys answered in FY2025 Q1 under these filters asked this question on its other scale: "
-            "see Trust (thumbs) (it counts every answer to the question, not only those Trust after a contact "
-            "counts)."
+            "see Trust (thumbs), which counts every answer to the question, not only those Trust after a "
+            "contact counts."
         )
         assert outcome.status == "not asked" and outcome.reason == (
-            "the surveys answered in FY2025 Q1 asked this question on its other scale (see Trust (thumbs): it "
+            "the surveys answered in FY2025 Q1 asked this question on its other scale (see Trust (thumbs), which "
             "counts every answer to the question, not only those Trust after a contact counts), and the target "
             "is set on this one"
         )

@@ -167,12 +167,13 @@ def on_the_other_scale(
 
 def counts_every_answer(engine: Engine, name: str) -> str:
     """Return why the other scale's measure is not the same figure as `name`, for a page pointing to
-    it: that measure counts every answer to the question, where `name` (trust after a contact) counts
-    some. Empty when `name` is itself the question's measure."""
+    it ("... Trust (thumbs), which counts every answer ..."): that measure counts every answer to the
+    question, where `name` (trust after a contact) counts some. Empty when `name` is itself the
+    question's measure."""
     item = asked_item(engine, name) or name
     if item == name:
         return ""
-    return f"it counts every answer to the question, not only those {engine.metric(name).label} counts"
+    return f"counts every answer to the question, not only those {engine.metric(name).label} counts"
 
 
 def as_asked(

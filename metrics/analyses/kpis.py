@@ -220,7 +220,7 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
             caveat = counts_every_answer(engine, metric.name)
             note = (
                 f"The surveys answered in {tile.quarter} under these filters asked this question on its "
-                f"other scale: see {engine.metric(other).label}{f' ({caveat})' if caveat else ''}."
+                f"other scale: see {engine.metric(other).label}{f', which {caveat}' if caveat else ''}."
             )
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)

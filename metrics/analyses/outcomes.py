@@ -378,7 +378,7 @@ def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tup
         caveat = counts_every_answer(engine, name)
         return NOT_ASKED, (
             f"the surveys answered in {quarter} asked this question on its other scale (see "
-            f"{engine.metric(other).label}{f': {caveat}' if caveat else ''}), and the target is set on this one"
+            f"{engine.metric(other).label}{f', which {caveat}' if caveat else ''}), and the target is set on this one"
         )
     return NOT_ASKED, f"the surveys answered in {quarter} did not ask this item"
 

@@ -71,7 +71,7 @@ def why_empty(
             label = engine.metric(other).label
             pointer = f"Choose {label}" if offered else f"See {label} on the Trends page"
             if caveat := counts_every_answer(engine, name):
-                pointer += f": {caveat}"
+                pointer += f": it {caveat}"
             return (
                 f"{engine.metric(name).label} was not asked on this scale: the surveys answered under these "
                 f"filters asked this question on its other scale. {pointer}."
