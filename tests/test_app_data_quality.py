@@ -215,6 +215,11 @@ def test_surveys_asking_trust_as_thumbs_alone_lead_with_trust_thumbs(data_dir: P
         "asked this question on its other scale. See Trust (thumbs) on the Trends page: it counts every "
         "answer to the question, not only those Trust after a contact counts."
     ]
+    # Metrics and data says why trust after a contact has no latest value, and where the answers are.
+    catalog = open_page("catalog")
+    [after] = [m.value for m in catalog.markdown if "`trust_after_contact`" in m.value]
+    assert "**Latest (FY2025 Q1):** not asked. The surveys answered in FY2025 Q1 under these filters" in after
+    assert "see Trust (thumbs), which counts every answer to the question" in after
     # The overview's gap search compares the trust answers there are, not five-point trust's none.
     overview = open_page("overview")
     said = " ".join(c.value for c in overview.caption)

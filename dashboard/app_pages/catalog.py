@@ -40,6 +40,8 @@ def render() -> None:
         with st.expander(f"{metric.label} · {metric.theme}"):
             tile = found[metric.name]
             latest = f"unavailable: {tile}" if isinstance(tile, CxError) else tile_value(tile)
+            if not isinstance(tile, CxError) and tile.note:  # not asked or not applicable: why, in words
+                latest += f". {tile.note}"
             st.markdown(
                 f"{metric.description}\n\n"
                 f"- **Latest ({filters.end}):** {latest}\n"
