@@ -165,6 +165,37 @@ def test_alike_questions_answered_together_equal_the_rows(fast_engine: Engine) -
     assert all(r.height == 1 and r["value"].is_null().all() for r in answered[-5:-1])
 
 
+def test_a_view_with_none_of_a_measures_rows_is_answered_without_reading_them(
+    fast_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no breakdown, the direct computation answers one row even over no rows (no value, n 0).
+    Where a cube shows that no row passes the filters, that row is computed once per metric over a
+    condition no row passes, not by reading the rows: asked alone or with others, as the equal of
+    the rows' answer, for shares, means and medians."""
+    names = ("trust", "wait_mean", "wait_median")
+    nowhere = Filters((("service", ("no such service",)),), "FY2025 Q1", "FY2026 Q4")
+    elsewhere = Filters((("channel", ("no such channel",)),), "FY2026 Q2", "FY2026 Q2")
+    expected = [fast_engine.direct(nowhere.query(n)) for n in names]
+    assert all(r.height == 1 and r["value"].is_null().all() and r["n"].to_list() == [0] for r in expected)
+    statements: list[str] = []
+    frame = fast_engine.warehouse.frame
+
+    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        statements.append(sql)
+        return frame(sql, params)
+
+    monkeypatch.setattr(fast_engine.warehouse, "frame", reading)
+    fast_engine.forget_results()
+    alone = [fast_engine.run(nowhere.query(n)) for n in names]
+    fast_engine.forget_results()
+    together = fast_engine.run_many([q for n in names for q in (elsewhere.query(n), nowhere.query(n))])
+    for answer, direct in zip([*alone, *together[1::2], *together[0::2]], expected * 3, strict=True):
+        assert same(answer, direct)
+    # The rows are read only for the one row over none, once per metric, whatever the filters.
+    over_rows = [sql for sql in statements if "metric_rows" in sql]
+    assert len(over_rows) <= len(names) and all("where false" in sql for sql in over_rows), over_rows
+
+
 def test_the_longest_questions_are_started_first(
     fast_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
