@@ -176,6 +176,15 @@ def counts_every_answer(engine: Engine, name: str) -> str:
     return f"counts every answer to the question, not only those {engine.metric(name).label} counts"
 
 
+def other_scale_named(engine: Engine, name: str, other: str) -> str:
+    """Return the other scale's measure `other` (`on_the_other_scale`) as a page names it when pointing
+    to it from `name`: its label, and why it is not the same figure where `name` counts some of its
+    answers ("Trust (thumbs), which counts every answer ...")."""
+    caveat = counts_every_answer(engine, name)
+    label = engine.metric(other).label
+    return f"{label}, which {caveat}" if caveat else label
+
+
 def as_asked(
     engine: Engine, names: Sequence[str], filters: Filters, where: Mapping[str, str] | None = None
 ) -> tuple[str, ...]:

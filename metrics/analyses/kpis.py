@@ -16,9 +16,9 @@ from metrics.analyses.breaks import (
     asked_item,
     basis,
     channel_labels,
-    counts_every_answer,
     item_query,
     on_the_other_scale,
+    other_scale_named,
     population_query,
     populations,
     surveyed_in,
@@ -217,10 +217,9 @@ def with_state(engine: Engine, tile: Tile, filters: Filters) -> Tile:
                 f"{engine.metric(item).label}, whose answers this counts."
             )
         if other := on_the_other_scale(engine, metric.name, filters, tile.quarter, tile.quarter):
-            caveat = counts_every_answer(engine, metric.name)
             note = (
                 f"The surveys answered in {tile.quarter} under these filters asked this question on its "
-                f"other scale: see {engine.metric(other).label}{f', which {caveat}' if caveat else ''}."
+                f"other scale: see {other_scale_named(engine, metric.name, other)}."
             )
         return replace(tile, state=NOT_ASKED, note=note)
     return replace(tile, state=NO_DATA)

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.analyses.breaks import counts_every_answer, on_the_other_scale, unasked
+from metrics.analyses.breaks import on_the_other_scale, other_scale_named, unasked
 from metrics.analyses.kpis import quarters_back
 from metrics.compare import (
     WITHIN_NOISE,
@@ -375,10 +375,9 @@ def _not_asked(engine: Engine, name: str, filters: Filters, quarter: str) -> tup
     if quarter not in unasked(engine, name, filters, quarter, quarter):
         return None
     if other := on_the_other_scale(engine, name, filters, quarter, quarter):
-        caveat = counts_every_answer(engine, name)
         return NOT_ASKED, (
             f"the surveys answered in {quarter} asked this question on its other scale (see "
-            f"{engine.metric(other).label}{f', which {caveat}' if caveat else ''}), and the target is set on this one"
+            f"{other_scale_named(engine, name, other)}), and the target is set on this one"
         )
     return NOT_ASKED, f"the surveys answered in {quarter} did not ask this item"
 
