@@ -413,6 +413,7 @@ class Engine:
         stacked = broken | {query for stack in stacks for query, _, _ in stack}
         shared = self._shared_reads([q for q in missing if q not in stacked]) if len(missing) > 1 else []
         read_once = {query for group in shared for query in group}
+        together = self._read_together(shared)
         # The workers take the jobs in order, so the longest go first: a query answered alone is a
         # quantile's or one no cube answers (it reads the rows, or a quantile's every value), and a
         # shared read reads the rows too, where a stack sums a few cube rows. Stacks last, the tiles'
@@ -420,7 +421,7 @@ class Engine:
         jobs: list[_Job] = [
             *breakdowns,
             *(q for q in missing if q not in stacked and q not in read_once),
-            *shared,
+            *together,
             *stacks,
         ]
         self.each(self._job, jobs)
@@ -431,8 +432,8 @@ class Engine:
             self.run(job)
         elif isinstance(job, _Breakdowns):
             self._run_breakdowns(job)
-        elif isinstance(job, tuple):
-            self._run_shared_read(job)
+        elif isinstance(job, _SharedReads):
+            self._run_shared_reads(job)
         else:
             self._run_stack(job)
 
@@ -504,7 +505,7 @@ class Engine:
     def _shared_reads(self, queries: Sequence[Query]) -> list[tuple[Query, ...]]:
         """Group the queries no cube answers that read one metric's rows under the same filters and
         period, each with its own breakdown (one equity group within another under a page filter, for
-        the overview's gaps), into groups of two or more that read the rows once (`_run_shared_read`)."""
+        the overview's gaps), into groups of two or more that read the rows once (`_run_shared_reads`)."""
         groups: dict[tuple[object, ...], list[Query]] = {}
         for query in queries:
             try:
@@ -516,39 +517,80 @@ class Engine:
             groups.setdefault((metric.name, tuple(conditions), tuple(params.items())), []).append(query)
         return [tuple(members) for members in groups.values() if len(members) > 1]
 
-    def _run_shared_read(self, members: tuple[Query, ...]) -> None:
-        """Answer queries of one metric under the same filters in one statement and remember each
-        result: the rows are read once into totals by every dimension any of them breaks down by (an
-        ad hoc cube, `fine`), each query's totals are summed from those, and all are finished together.
-        Every total is a sum, so this equals reading the rows once per query. Where every dimension is
-        text, the parts are summed in one grouping of `fine` tagged by part, as a cube table's
-        breakdowns are (composition.breakdowns_over): summed one grouping per part, the overview's
-        twenty-one pairs of equity groups took 50 ms of a 65 ms statement at 200,000 responses,
-        against 13 ms in one."""
-        metric, conditions, params = self._prepare(members[0])
+    def _read_together(self, shared: Sequence[tuple[Query, ...]]) -> list[_SharedReads]:
+        """Deal the groups of `_shared_reads` of one aggregate under the same filters (the overview's
+        gap search asks one per measure) into one job per worker, each answered by one statement
+        (`_run_shared_reads`); the measures are dealt whole, as `_breakdowns` deals them."""
+        alike: dict[tuple[object, ...], list[tuple[Query, ...]]] = {}
+        for group in shared:
+            metric, conditions, params = self._prepare(group[0])
+            alike.setdefault((metric.aggregate, tuple(conditions), tuple(params.items())), []).append(group)
+        jobs = []
+        for groups in alike.values():
+            every = min(WORKERS, len(groups))
+            jobs += [_SharedReads(groups[start::every]) for start in range(every)]
+        return jobs
+
+    def _run_shared_reads(self, job: _SharedReads) -> None:
+        """Answer the queries of one or more metrics of one aggregate under the same filters in one
+        statement and remember each result. Each metric's rows are read once into totals by every
+        dimension any of its queries breaks down by (an ad hoc cube, `fine`), each query's totals are
+        summed from those, and all are finished together. Every total is a sum, so this equals reading
+        the rows once per query. Where every dimension is text, a metric's parts are summed in one
+        grouping of `fine` tagged by part, as a cube table's breakdowns are
+        (composition.breakdowns_over): summed one grouping per part, the overview's twenty-one pairs
+        of equity groups took 50 ms of a 65 ms statement at 200,000 responses, against 13 ms in one.
+        Planning a statement and its finishing step is about half of such a read's time at that size
+        (5 of 11 ms): the gap search's six measures read in two statements rather than six took its
+        page-filtered views from 160-166 ms to 130-154 ms at the median there, three runs each."""
+        reads: list[str] = []
+        keys: list[tuple[str, ...]] = []
+        members: list[tuple[Query, Metric, Cube | None]] = []
+        params: dict[str, object] = {}
+        for group in job.groups:
+            metric, conditions, params = self._prepare(group[0])
+            reads.append(self._read_once(metric, group, conditions, len(members), keys))
+            members += [(query, metric, None) for query in group]
+        aggregate = members[0][1].aggregate
+        totals = "\nunion all by name\n".join(f"select * from (\n{read}\n)" for read in reads)
+        sql = f"with totals as (\n{totals}\n)\nselect * from (\n{composition.finish(aggregate)}\n)"
+        self._remember_parts(sql, params, members, keys)
+
+    def _read_once(
+        self,
+        metric: Metric,
+        group: tuple[Query, ...],
+        conditions: Sequence[str],
+        first: int,
+        keys: list[tuple[str, ...]],
+    ) -> str:
+        """Return the totals of each query of `group` (one metric's, under the same filters) from one
+        read of its rows, each tagged `cx_part` (its place among a statement's parts, counted from
+        `first`); append to `keys` the columns holding each one's groups."""
         columns = self.columns(metric)
-        every = list(dict.fromkeys(d for query in members for d in query.by))
-        keys: list[tuple[str, ...]] | None = None
+        every = list(dict.fromkeys(d for query in group for d in query.by))
         if all(columns.get(d, "").upper() == "VARCHAR" for d in every):
             parts = composition.breakdowns_over(
                 f"(select 0 as {GRAIN_COLUMN}, * from fine)",
-                [(0, query.by) for query in members],
+                [(0, query.by) for query in group],
                 composition.sums(metric.aggregate),
                 [],
+                first,
             )
-            keys = [tuple(composition.breakdown_keys(len(query.by))) for query in members]
+            keys += [tuple(composition.breakdown_keys(len(query.by))) for query in group]
         else:
             listed = ", ".join(map(quote_identifier, every))
             parts = "\nunion all by name\n".join(
-                f"select {i} as cx_part, {''.join(quote_identifier(d) + ', ' for d in query.by)}"
+                f"select {first + i} as cx_part, {''.join(quote_identifier(d) + ', ' for d in query.by)}"
                 f"sum(columns(* exclude ({listed}))) from fine group by all"
-                for i, query in enumerate(members)
+                for i, query in enumerate(group)
             )
-        sql = (
-            f"{composition.input_sql(metric.sql, columns, every, conditions)},\nfine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
-            f"totals as (\n{parts}\n)\nselect * from (\n{composition.finish(metric.aggregate)}\n)"
+            keys += [query.by for query in group]
+        return (
+            f"{composition.input_sql(metric.sql, columns, every, conditions)},\n"
+            f"fine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
+            f"parts as (\n{parts}\n)\nselect * from parts"
         )
-        self._remember_parts(sql, params, [(query, metric, None) for query in members], keys)
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return `function` of each item, in order, computed on the engine's worker threads: a page
@@ -1121,9 +1163,18 @@ class _Breakdowns:
     members: list[tuple[Query, Metric, Cube]]
 
 
+@dataclass(frozen=True)
+class _SharedReads:
+    """Groups of queries, each group one metric's under the same filters (`Engine._shared_reads`),
+    of metrics of one aggregate under the same filters: one statement reads each metric's rows once
+    for its group (`Engine._run_shared_reads`)."""
+
+    groups: list[tuple[Query, ...]]
+
+
 # What `Engine.run_many` hands its workers: breakdowns of one metric, a stack of alike queries of
-# several metrics, queries that read one metric's rows once, or a query alone.
-_Job = _Breakdowns | list[tuple[Query, Metric, Cube]] | tuple[Query, ...] | Query
+# several metrics, queries that read their metric's rows once, or a query alone.
+_Job = _Breakdowns | list[tuple[Query, Metric, Cube]] | _SharedReads | Query
 
 
 def _renamed(condition: str, names: set[str], prefix: str) -> str:

@@ -91,6 +91,43 @@ def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     assert ("cx_parts" in trust) == (kind == "text") and ("union all by name" in trust) == (kind != "text")
 
 
+def test_several_measures_under_one_filter_read_their_rows_in_one_statement_per_worker(
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overview's gap search under a page filter asks each of its measures' pairs of equity
+    groups: the measures of one aggregate are dealt to the workers whole, each worker's read in one
+    statement (each measure's rows once), and every answer equals its own read of the rows."""
+    import metrics.query
+
+    monkeypatch.setattr(metrics.query, "WORKERS", 2)
+    names = ("trust", "ease", "effectiveness", "emotion")
+    pairs = [("age_band", "urbanicity"), ("language", "disability"), ("income_band",)]
+    queries = [
+        Query.of(name, by, {"channel": "phone"}, "FY2023 Q1", "FY2024 Q4") for name in names for by in pairs
+    ]
+    together = Engine(Warehouse(sample_dir))
+    statements: list[str] = []
+    read = together.warehouse.frame
+
+    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        statements.append(sql)
+        return read(sql, params)
+
+    def refuse(query: Query, fast: bool) -> pl.DataFrame:
+        raise AssertionError(f"{query} was read alone")
+
+    monkeypatch.setattr(together.warehouse, "frame", reading)
+    monkeypatch.setattr(together, "_run", refuse)
+    shared = together.run_many(queries)
+    # Two statements, two measures each: each measure's rows read once (one `fine` apiece).
+    assert len(statements) == 2
+    assert sorted(sql.count("fine as materialized") for sql in statements) == [2, 2]
+    alone = Engine(Warehouse(sample_dir))
+    for query, result in zip(queries, shared, strict=True):
+        assert result.equals(alone.direct(query)), query
+    assert all(r.filter(pl.col("value").is_not_null()).height > 2 for r in shared)  # not empty answers
+
+
 def test_several_measures_over_time_are_asked_at_once_as_one_by_one(
     make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
