@@ -524,7 +524,10 @@ class Engine:
         alike: dict[tuple[object, ...], list[tuple[Query, ...]]] = {}
         for group in shared:
             metric, conditions, params = self._prepare(group[0])
-            alike.setdefault((metric.aggregate, tuple(conditions), tuple(params.items())), []).append(group)
+            # A dimension of another type than text (a metric file may give one so) is read in its own
+            # statement: beside another metric's text of the same name, it would be read as text.
+            kind = metric.aggregate if self._all_text(metric, group) else metric.name
+            alike.setdefault((kind, tuple(conditions), tuple(params.items())), []).append(group)
         jobs = []
         for groups in alike.values():
             every = min(WORKERS, len(groups))
@@ -569,7 +572,7 @@ class Engine:
         `first`); append to `keys` the columns holding each one's groups."""
         columns = self.columns(metric)
         every = list(dict.fromkeys(d for query in group for d in query.by))
-        if all(columns.get(d, "").upper() == "VARCHAR" for d in every):
+        if self._all_text(metric, group):
             parts = composition.breakdowns_over(
                 f"(select 0 as {GRAIN_COLUMN}, * from fine)",
                 [(0, query.by) for query in group],
@@ -591,6 +594,11 @@ class Engine:
             f"fine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
             f"parts as (\n{parts}\n)\nselect * from parts"
         )
+
+    def _all_text(self, metric: Metric, group: Sequence[Query]) -> bool:
+        """Whether every dimension the queries of `group` break `metric` down by is text."""
+        columns = self.columns(metric)
+        return all(columns.get(d, "").upper() == "VARCHAR" for query in group for d in query.by)
 
     def each(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return `function` of each item, in order, computed on the engine's worker threads: a page

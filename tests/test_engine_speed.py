@@ -91,12 +91,14 @@ def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     assert ("cx_parts" in trust) == (kind == "text") and ("union all by name" in trust) == (kind != "text")
 
 
+@pytest.mark.parametrize("kind", ["text", "another type"])
 def test_several_measures_under_one_filter_read_their_rows_in_one_statement_per_worker(
-    sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+    sample_dir: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """The overview's gap search under a page filter asks each of its measures' pairs of equity
     groups: the measures of one aggregate are dealt to the workers whole, each worker's read in one
-    statement (each measure's rows once), and every answer equals its own read of the rows."""
+    statement (each measure's rows once), and every answer equals its own read of the rows. A measure
+    one of whose dimensions is of another type than text is read in a statement of its own."""
     import metrics.query
 
     monkeypatch.setattr(metrics.query, "WORKERS", 2)
@@ -116,12 +118,23 @@ def test_several_measures_under_one_filter_read_their_rows_in_one_statement_per_
     def refuse(query: Query, fast: bool) -> pl.DataFrame:
         raise AssertionError(f"{query} was read alone")
 
+    if kind == "another type":
+        columns = together.columns
+        monkeypatch.setattr(
+            together,
+            "columns",
+            lambda metric: columns(metric) | ({"urbanicity": "INTEGER"} if metric.name == "ease" else {}),
+        )
     monkeypatch.setattr(together.warehouse, "frame", reading)
     monkeypatch.setattr(together, "_run", refuse)
     shared = together.run_many(queries)
-    # Two statements, two measures each: each measure's rows read once (one `fine` apiece).
-    assert len(statements) == 2
-    assert sorted(sql.count("fine as materialized") for sql in statements) == [2, 2]
+    # Two statements, two measures each: each measure's rows read once (one `fine` apiece); or ease
+    # alone and the three others in two.
+    read = sorted(sql.count("fine as materialized") for sql in statements)
+    assert read == ([2, 2] if kind == "text" else [1, 1, 2])
+    if kind == "another type":
+        [alone_read] = [sql for sql in statements if sql.count("fine as materialized") == 1 and "ease" in sql]
+        assert "union all by name" in alone_read and "cx_parts" not in alone_read
     alone = Engine(Warehouse(sample_dir))
     for query, result in zip(queries, shared, strict=True):
         assert result.equals(alone.direct(query)), query
