@@ -50,6 +50,24 @@ def test_run_many_answers_in_order_as_run_does(make_engine: EngineFactory) -> No
     assert together[3].filter(pl.col("age_band") == "65+")["value"].to_list() == [0.0]
 
 
+def _read_together(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every question the engine answers alone fail, and return the list its statements are
+    recorded in from now on."""
+    statements: list[str] = []
+    read = engine.warehouse.frame
+
+    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        statements.append(sql)
+        return read(sql, params)
+
+    def refuse(query: Query, fast: bool) -> pl.DataFrame:
+        raise AssertionError(f"{query} was read alone")
+
+    monkeypatch.setattr(engine.warehouse, "frame", reading)
+    monkeypatch.setattr(engine, "_run", refuse)
+    return statements
+
+
 @pytest.mark.parametrize("kind", ["text", "another type"])
 def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     sample_dir: Path, monkeypatch: pytest.MonkeyPatch, kind: str
@@ -66,21 +84,10 @@ def test_questions_of_one_metric_under_one_filter_read_its_rows_once(
     ]
     together = Engine(Warehouse(sample_dir))
     assert [len(group) for group in together._shared_reads(queries)] == [4, 4]
-    statements: list[str] = []
-    read = together.warehouse.frame
-
-    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-        statements.append(sql)
-        return read(sql, params)
-
-    def refuse(query: Query, fast: bool) -> pl.DataFrame:
-        raise AssertionError(f"{query} was read alone")
-
     if kind == "another type":
         columns = together.columns
         monkeypatch.setattr(together, "columns", lambda metric: columns(metric) | {"urbanicity": "INTEGER"})
-    monkeypatch.setattr(together.warehouse, "frame", reading)
-    monkeypatch.setattr(together, "_run", refuse)
+    statements = _read_together(together, monkeypatch)
     shared = together.run_many(queries)
     alone = Engine(Warehouse(sample_dir))
     for query, result in zip(queries, shared, strict=True):
@@ -108,16 +115,6 @@ def test_several_measures_under_one_filter_read_their_rows_in_one_statement_per_
         Query.of(name, by, {"channel": "phone"}, "FY2023 Q1", "FY2024 Q4") for name in names for by in pairs
     ]
     together = Engine(Warehouse(sample_dir))
-    statements: list[str] = []
-    read = together.warehouse.frame
-
-    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-        statements.append(sql)
-        return read(sql, params)
-
-    def refuse(query: Query, fast: bool) -> pl.DataFrame:
-        raise AssertionError(f"{query} was read alone")
-
     if kind == "another type":
         columns = together.columns
         monkeypatch.setattr(
@@ -125,13 +122,12 @@ def test_several_measures_under_one_filter_read_their_rows_in_one_statement_per_
             "columns",
             lambda metric: columns(metric) | ({"urbanicity": "INTEGER"} if metric.name == "ease" else {}),
         )
-    monkeypatch.setattr(together.warehouse, "frame", reading)
-    monkeypatch.setattr(together, "_run", refuse)
+    statements = _read_together(together, monkeypatch)
     shared = together.run_many(queries)
     # Two statements, two measures each: each measure's rows read once (one `fine` apiece); or ease
     # alone and the three others in two.
-    read = sorted(sql.count("fine as materialized") for sql in statements)
-    assert read == ([2, 2] if kind == "text" else [1, 1, 2])
+    fines = sorted(sql.count("fine as materialized") for sql in statements)
+    assert fines == ([2, 2] if kind == "text" else [1, 1, 2])
     if kind == "another type":
         [alone_read] = [sql for sql in statements if sql.count("fine as materialized") == 1 and "ease" in sql]
         assert "union all by name" in alone_read and "cx_parts" not in alone_read
