@@ -474,8 +474,7 @@ class Engine:
             if len(metrics) == 1:
                 parts = [metrics[0][start::WORKERS] for start in range(WORKERS)]
             else:
-                every = min(WORKERS, len(metrics))
-                parts = [[m for members in metrics[start::every] for m in members] for start in range(every)]
+                parts = [[m for members in dealt for m in members] for dealt in _dealt(metrics)]
             jobs += [_Breakdowns(part) for part in parts if part]
         return jobs
 
@@ -528,22 +527,14 @@ class Engine:
             # statement: beside another metric's text of the same name, it would be read as text.
             kind = metric.aggregate if self._all_text(metric, group) else metric.name
             alike.setdefault((kind, tuple(conditions), tuple(params.items())), []).append(group)
-        jobs = []
-        for groups in alike.values():
-            every = min(WORKERS, len(groups))
-            jobs += [_SharedReads(groups[start::every]) for start in range(every)]
-        return jobs
+        return [_SharedReads(dealt) for groups in alike.values() for dealt in _dealt(groups)]
 
     def _run_shared_reads(self, job: _SharedReads) -> None:
         """Answer the queries of one or more metrics of one aggregate under the same filters in one
         statement and remember each result. Each metric's rows are read once into totals by every
         dimension any of its queries breaks down by (an ad hoc cube, `fine`), each query's totals are
         summed from those, and all are finished together. Every total is a sum, so this equals reading
-        the rows once per query. Where every dimension is text, a metric's parts are summed in one
-        grouping of `fine` tagged by part, as a cube table's breakdowns are
-        (composition.breakdowns_over): summed one grouping per part, the overview's twenty-one pairs
-        of equity groups took 50 ms of a 65 ms statement at 200,000 responses, against 13 ms in one.
-        Planning a statement and its finishing step is about half of such a read's time at that size
+        the rows once per query (`_read_once`). Planning a statement and its finishing step is about half of such a read's time at that size
         (5 of 11 ms): the gap search's six measures read in two statements rather than six took its
         page-filtered views from 160-166 ms to 130-154 ms at the median there, three runs each."""
         reads: list[str] = []
@@ -552,7 +543,9 @@ class Engine:
         params: dict[str, object] = {}
         for group in job.groups:
             metric, conditions, params = self._prepare(group[0])
-            reads.append(self._read_once(metric, group, conditions, len(members), keys))
+            read, read_keys = self._read_once(metric, group, conditions, len(members))
+            reads.append(read)
+            keys += read_keys
             members += [(query, metric, None) for query in group]
         aggregate = members[0][1].aggregate
         totals = "\nunion all by name\n".join(f"select * from (\n{read}\n)" for read in reads)
@@ -565,11 +558,13 @@ class Engine:
         group: tuple[Query, ...],
         conditions: Sequence[str],
         first: int,
-        keys: list[tuple[str, ...]],
-    ) -> str:
+    ) -> tuple[str, list[tuple[str, ...]]]:
         """Return the totals of each query of `group` (one metric's, under the same filters) from one
         read of its rows, each tagged `cx_part` (its place among a statement's parts, counted from
-        `first`); append to `keys` the columns holding each one's groups."""
+        `first`), and the columns holding each one's groups. Where every dimension is text, the parts
+        are summed in one grouping of `fine` tagged by part, as a cube table's breakdowns are
+        (composition.breakdowns_over): summed one grouping per part, the overview's twenty-one pairs
+        of equity groups took 50 ms of a 65 ms statement at 200,000 responses, against 13 ms in one."""
         columns = self.columns(metric)
         every = list(dict.fromkeys(d for query in group for d in query.by))
         if self._all_text(metric, group):
@@ -580,7 +575,7 @@ class Engine:
                 [],
                 first,
             )
-            keys += [tuple(composition.breakdown_keys(len(query.by))) for query in group]
+            keys = [tuple(composition.breakdown_keys(len(query.by))) for query in group]
         else:
             listed = ", ".join(map(quote_identifier, every))
             parts = "\nunion all by name\n".join(
@@ -588,12 +583,13 @@ class Engine:
                 f"sum(columns(* exclude ({listed}))) from fine group by all"
                 for i, query in enumerate(group)
             )
-            keys += [query.by for query in group]
-        return (
+            keys = [query.by for query in group]
+        read = (
             f"{composition.input_sql(metric.sql, columns, every, conditions)},\n"
             f"fine as materialized (\n{composition.totals(metric.aggregate)}\n),\n"
             f"parts as (\n{parts}\n)\nselect * from parts"
         )
+        return read, keys
 
     def _all_text(self, metric: Metric, group: Sequence[Query]) -> bool:
         """Whether every dimension the queries of `group` break `metric` down by is text."""
@@ -1183,6 +1179,13 @@ class _SharedReads:
 # What `Engine.run_many` hands its workers: breakdowns of one metric, a stack of alike queries of
 # several metrics, queries that read their metric's rows once, or a query alone.
 _Job = _Breakdowns | list[tuple[Query, Metric, Cube]] | _SharedReads | Query
+
+
+def _dealt(items: Sequence[T]) -> list[list[T]]:
+    """Deal `items` (each a metric's questions, kept whole) in turn to one part per worker, at most one
+    part per item."""
+    every = min(WORKERS, len(items))
+    return [list(items[start::every]) for start in range(every)]
 
 
 def _renamed(condition: str, names: set[str], prefix: str) -> str:
