@@ -492,7 +492,11 @@ class Engine:
             grains = [(int(c.grain or 0), q.by) for q, _, c in members]
             reads.append(
                 composition.breakdowns_over(
-                    self._source(cube), grains, self._sums(cube, ()), conditions, start
+                    self._source(cube, (c for _, _, c in members)),
+                    grains,
+                    self._sums(cube, ()),
+                    conditions,
+                    start,
                 )
             )
             start += len(members)
@@ -825,14 +829,19 @@ class Engine:
             if c not in cube.dimensions and c not in keys and c not in others and c != GRAIN_COLUMN
         ]
 
-    def _source(self, cube: Cube) -> str:
-        """Return what a cube's table is read from: the table, its dimensions kept as codes
-        (store._coded_dimensions) read as text, as the rows give them and a page's values are."""
+    def _source(self, cube: Cube, read: Iterable[Cube] = ()) -> str:
+        """Return what a cube's table is read from: the table, the dimensions of its grain (and of the
+        grains `read` besides, of the same table) kept as codes (store._coded_dimensions) read as
+        text, as the rows give them and a page's values are. A statement names no other dimension,
+        and casting every one cost DuckDB's planning what it then dropped: the overview's 59 cube
+        statements of four views at 10M responses took 8% less so (1,719 against 1,871 ms, one at a
+        time, the same results)."""
         table = _table(cube)
+        used = cube.dimensions.union(*(other.dimensions for other in read))
         coded = [
             quote_identifier(c)
             for c, kind in self._describe(f"cube {cube.table}", f"select * from {table}").items()
-            if kind.startswith("ENUM(")
+            if kind.startswith("ENUM(") and c in used
         ]
         if not coded:
             return table
