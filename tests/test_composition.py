@@ -108,6 +108,46 @@ def test_a_quantile_cube_keeps_each_value_in_every_grain(plan: composition.Plan)
     ]
 
 
+# A quantile cube's histogram, as a read sums it: per group (cell), each value with its count.
+# Group "a": 1, 2, 2, 3, 10. Group "b": 7 three times (one value only). The group of no service
+# (cell null): 4 and 8. Group "c": 1 to 100 once each. Group "d": 0 once, 1000 four times.
+HISTOGRAM = (
+    "select service, service as cell, value, counted, 0.0 as keyed from (values "
+    "('a', 1.0, 1), ('a', 2.0, 2), ('a', 3.0, 1), ('a', 10.0, 1), ('b', 7.0, 3), (null, 4.0, 1), "
+    "(null, 8.0, 1), ('d', 0.0, 1), ('d', 1000.0, 4)) t(service, value, counted) "
+    "union all select 'c', 'c', cast(v as double), 1, 0.0 from range(1, 101) r(v)"
+)
+
+
+@pytest.mark.parametrize(
+    ("quantile", "expected"),
+    [
+        # The median at position (n - 1) / 2 of the sorted values, between the two values around it:
+        # "a" rank 3 of 5 is 2; "b" 7; no service 4 + 0.5 * (8 - 4) = 6; "c" 50 + 0.5 * (51 - 50);
+        # "d" rank 3 of 5 is 1000. Only "c" has the n its interval needs: ranks floor(50 - 9.8) = 40
+        # and ceil(50 + 9.8) + 1 = 61 (spread 1.96 * sqrt(100 * 0.25) = 9.8), values 40 and 61.
+        (0.5, {"a": (2.0, None, None), "b": (7.0, None, None), None: (6.0, None, None),
+               "c": (50.5, 40.0, 61.0), "d": (1000.0, None, None)}),
+        # The 90th percentile: "a" at position 3.6, 3 + 0.6 * (10 - 3) = 7.2; no service 4 + 0.9 * 4;
+        # "c" at 89.1, 90 + 0.1 * 1; its interval ranks floor(90 - 5.88) = 84 and ceil(95.88) + 1 = 97.
+        (0.9, {"a": (7.2, None, None), "b": (7.0, None, None), None: (7.6, None, None),
+               "c": (90.1, 84.0, 97.0), "d": (1000.0, None, None)}),
+    ],
+)  # fmt: skip
+def test_a_quantile_is_read_off_its_histogram_by_hand(
+    quantile: float, expected: dict[str | None, tuple[float, float | None, float | None]]
+) -> None:
+    con = duckdb.connect()
+    con.execute((SQL_DIR / "macros" / "statistics.sql").read_text(encoding="utf-8"))
+    sql = f"with totals as ({HISTOGRAM})\nselect * from (\n{composition.finish('median', from_cube=True)}\n)"
+    found = con.execute(sql, {"quantile": quantile, "exact": True}).fetchall()
+    columns = [d[0] for d in con.description or []]
+    assert columns == ["service", "value", "n", "ci_low", "ci_high", "mean", "raw_n"]
+    got = {row[0]: (round(row[1], 9), row[3], row[4]) for row in found}
+    assert got == expected
+    assert {row[0]: row[2] for row in found} == {"a": 5, "b": 3, None: 2, "c": 100, "d": 5}
+
+
 def test_a_totals_template_that_is_not_one_select_grouped_by_all_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
