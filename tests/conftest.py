@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +25,28 @@ from metrics.warehouse import Warehouse
 # A page's rerun after a click can take longer than Playwright's 5 s on a busy two-core machine
 # running every test at once; an assertion waits only as long as its condition takes to hold.
 expect.set_options(timeout=30_000)
+
+# The session's exit status, kept for `pytest_unconfigure`.
+_EXIT_STATUS = [0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS[0] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run as dashboard/server.py ends a server stopped mid-build. An app test leaves the rest
+    of the store building on the server's opening thread, inside DuckDB, and ending the interpreter
+    around it aborted the process ("terminate called after throwing ...", exit status 134) after
+    every test had passed. An xdist worker's end is not its run's status, so only a run of its own."""
+    data = sys.modules.get("dashboard.data")
+    if hasattr(config, "workerinput") or data is None:
+        return
+    if any(t.name == data.OPENING_THREAD and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[0])
+
 
 RESPONSE_DEFAULTS: dict[str, Any] = {
     "submitted_at": datetime(2024, 11, 15, 12, 0),
