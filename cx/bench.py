@@ -24,11 +24,23 @@ import polars as pl
 
 from cx.protocol import StreamlitSession
 from cx.serve import healthy, replica_ports, streamlit_command
-from metrics.analyses import drivers, equity, gaps, headline, journeys, kpis, outcomes, trends, value, voice
+from metrics.analyses import (
+    drivers,
+    equity,
+    gaps,
+    headline,
+    journeys,
+    kpis,
+    outcomes,
+    overview,
+    trends,
+    value,
+    voice,
+)
 from metrics.catalog import load_catalog
 from metrics.dimensions import EQUITY_DIMENSIONS
 from metrics.errors import CxError
-from metrics.measures import THEME_METRICS, TRUST_THUMBS
+from metrics.measures import THEME_METRICS
 from metrics.outcomes import load_outcomes
 from metrics.query import Engine, Filters, Query, settle
 from metrics.settings import DEFAULT_MEMORY_LIMIT
@@ -55,6 +67,8 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
     f, c = step.filters, step.choice
     quarter = f.end or ""
     if step.page == "overview":
+        # Its questions in one batch first, as the page asks them.
+        overview.ask_ahead(engine, f, quarter)
         # Trust as the quarter asked it (five-point, or thumbs where only that), as the page picks it.
         measures = kpis.headline_measures(engine, f, quarter)
         apart = kpis.kept_apart(engine, measures)
@@ -64,13 +78,7 @@ def page_numbers(engine: Engine, step: Interaction) -> object:
             tiles,
             headline.answer(engine, f, quarter, measures[0]),
             # The themes as the tiles lead with them: Trust (thumbs) where the quarter asked only that.
-            kpis.largest_moves(
-                engine,
-                tuple(n for n in measures if n in (*THEME_METRICS, TRUST_THUMBS)),
-                ("service", "segment"),
-                f,
-                quarter,
-            ),
+            kpis.largest_moves(engine, overview.moved(measures), overview.MOVED_BY, f, quarter),
             gaps.gaps(engine, f),
         )
     if step.page == "trends":

@@ -23,6 +23,7 @@ from metrics.analyses import (
     headline,
     journeys,
     kpis,
+    overview,
     release,
     trends,
     value,
@@ -365,6 +366,13 @@ def tiles_or_problems(names: tuple[str, ...], filters: Filters, quarter: str) ->
         return list(tiles(names, filters, quarter))
     except CxError:
         return [tile_or_problem(name, filters, quarter) for name in names]
+
+
+@st.cache_data(show_spinner=False)
+def ask_overview(filters: Filters, quarter: str) -> None:
+    """Answer every question of the overview's parts in one batch before they draw, each then read
+    from the engine (metrics/analyses/overview.py)."""
+    overview.ask_ahead(engine(), filters, quarter)
 
 
 @st.cache_data(show_spinner=False)

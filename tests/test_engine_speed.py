@@ -12,10 +12,12 @@ import pytest
 from conftest import EngineFactory, batches
 
 from cx.bench import same
-from metrics.analyses import drivers, equity, kpis
+from metrics.analyses import drivers, equity, headline, kpis, overview
+from metrics.analyses import gaps as gap_search
 from metrics.dimensions import DIMENSIONS
 from metrics.errors import QueryError
 from metrics.query import Engine, Filters, Query
+from metrics.sqlfiles import quote_identifier, seeds
 from metrics.warehouse import Warehouse
 
 
@@ -349,3 +351,62 @@ def test_the_values_a_metric_holds_are_read_from_a_cube_over_the_same_rows(sampl
             assert own and set(engine.values(dimension, name)) == own, (name, dimension)
     for name in ("wait_mean", "trust"):
         assert [q.metric for q in engine.values_asked("service", name)] == [name]
+
+
+@pytest.mark.parametrize("where", [(), (("service", ("Passport Services",)),)], ids=["all", "one service"])
+def test_the_overviews_parts_read_every_first_question_from_the_batch_asked_ahead(
+    sample_dir: Path, where: tuple[tuple[str, tuple[str, ...]], ...]
+) -> None:
+    """The overview asks its parts' questions in one batch before they draw (overview.ask_ahead), so
+    that measures of one aggregate share statements across parts and the workers wait for no part.
+    The answer, the tiles and the gap search then run no statement of their own; what changed this
+    quarter runs only what its first answers lead to (a group whose channels changed, read like for
+    like). Every part shows what it shows when each asks its own."""
+    engine = Engine.open(sample_dir, store_dir=sample_dir / ".cx-store")
+    filters = Filters(where, "FY2025 Q1", "FY2026 Q4")
+    quarter = "FY2026 Q4"
+    measures = kpis.headline_measures(engine, filters, quarter)
+    tiled = (*kpis.OVERVIEW_COUNTS, *measures, *kpis.kept_apart(engine, measures))
+    parts = {
+        "answer": lambda: headline.answer(engine, filters, quarter, measures[0]),
+        "tiles": lambda: kpis.tiles(engine, tiled, filters, quarter),
+        "moves": lambda: kpis.largest_moves(
+            engine, overview.moved(measures), overview.MOVED_BY, filters, quarter
+        ),
+        "gaps": lambda: gap_search.gaps(engine, filters),
+    }
+    # A seed (the channels' names) is a table of the code's, not a question.
+    seed_reads = {f"select * from {quote_identifier(seed)}" for seed in seeds()}
+    read = engine.warehouse.frame
+
+    def drawn() -> tuple[dict[str, str], dict[str, int]]:
+        """Each part's numbers, and how many statements each ran."""
+        statements: list[str] = []
+
+        def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+            statements.append(sql)
+            return read(sql, params)
+
+        shown, ran = {}, {}
+        engine.warehouse.frame = reading  # type: ignore[method-assign]
+        try:
+            for name, part in parts.items():
+                before = len(statements)
+                shown[name] = repr(part())
+                ran[name] = len([s for s in statements[before:] if s not in seed_reads])
+        finally:
+            engine.warehouse.frame = read  # type: ignore[method-assign]
+        return shown, ran
+
+    engine.forget_results()
+    alone, _ = drawn()
+    engine.forget_results()
+    engine.run_many(
+        kpis.move_questions(engine, overview.moved(measures), overview.MOVED_BY, filters, quarter)
+    )
+    _, led_to = drawn()
+    engine.forget_results()
+    overview.ask_ahead(engine, filters, quarter)
+    ahead, ran = drawn()
+    assert ran == {"answer": 0, "tiles": 0, "moves": led_to["moves"], "gaps": 0}
+    assert ahead == alone

@@ -19,6 +19,7 @@ from metrics.analyses.kpis import (
     quarters_back,
     tile_value,
 )
+from metrics.analyses.overview import MOVED_BY, moved
 from metrics.analyses.release import from_surveys
 from metrics.compare import FAMILY_NOTE
 from metrics.formatting import (
@@ -43,6 +44,7 @@ def render() -> None:
         st.error("No data found. Run `cx check` to see what is wrong with the inputs.")
         return
     exhibits.title(f"Is trust up? Customer experience in {quarter}")
+    data.ask_overview(filters, quarter)
     # The answer first, in a sentence a leader can repeat; the tiles below carry the detail.
     with parts.part("The answer in words"):
         st.markdown(f"**{data.answer(filters, quarter)}**")
@@ -92,9 +94,9 @@ def render() -> None:
     themes = tuple(
         name
         for name, tile in zip(measures, results, strict=True)
-        if (name in THEME_METRICS or name == TRUST_THUMBS) and isinstance(tile, Tile)
+        if name in moved(measures) and isinstance(tile, Tile)
     )
-    found = data.largest_moves(themes, ("service", "segment"), filters, quarter) if themes else None
+    found = data.largest_moves(themes, MOVED_BY, filters, quarter) if themes else None
     moves = found.listed if found else ()
     between = f"between {quarters_back(quarter, 1)} and {quarter}"
     if not (found and found.tested):

@@ -98,6 +98,13 @@ def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRIC
     return [m.gap(i, m.tests.difference(i)) for m in found for i in range(len(m.tests.delta))]
 
 
+def questions(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Query]:
+    """Return every question `gaps` asks of its measures, so that a page can ask them with its others
+    (Engine.run_many)."""
+    found = comparable(engine, as_asked(engine, names, filters))
+    return [query for name in found for query in _plan(engine, name, filters).values()]
+
+
 def comparable(engine: Engine, names: Sequence[str] = GAP_METRICS) -> tuple[str, ...]:
     """Return the measures of `names` the catalog has and the data can give: those whose inputs cannot
     be used are left out of the search rather than stopping it."""

@@ -43,13 +43,16 @@ class Answer:
     on_year_to_date: Comparison | None
 
 
-def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> Answer:
-    """Return the answer for the headline measure `name` in `quarter` under the filters."""
-    metric = engine.metric(name)
+# One comparison of the answer: the quarters now, the quarters then, and what then is called.
+_Comparison = tuple[tuple[str, str], tuple[str, str], str]
+
+
+def _comparisons(quarter: str) -> list[_Comparison]:
+    """Return what the answer compares `quarter` with: the quarter before, the same quarter a year
+    before, and (past a fiscal year's first quarter) the year to date with the same quarters before."""
     first = FiscalQuarter.parse(quarter)
     opening = FiscalQuarter(first.year, 1).label
     previous, year_before = quarters_back(quarter, 1), quarters_back(quarter, 4)
-    # Each comparison: now, then, and what then is called.
     comparisons = [((quarter, quarter), (previous, previous), previous)]
     comparisons.append(((quarter, quarter), (year_before, year_before), year_before))
     if opening != quarter:
@@ -60,16 +63,26 @@ def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") 
                 f"the same quarters of FY{first.year - 1}",
             )
         )
+    return comparisons
+
+
+def answer_questions(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> list[Query]:
+    """Return every question `answer` asks, so that a page can ask them with its others (run_many):
+    each comparison's two values, and the populations like is compared with like on."""
+    comparisons = _comparisons(quarter)
+    return [
+        *(_value_query(engine, name, filters, p) for now, then, _ in comparisons for p in (now, then)),
+        *(population_query(engine, name, filters, start=then[0], end=now[1]) for now, then, _ in comparisons),
+    ]
+
+
+def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> Answer:
+    """Return the answer for the headline measure `name` in `quarter` under the filters."""
+    metric = engine.metric(name)
+    opening = FiscalQuarter(FiscalQuarter.parse(quarter).year, 1).label
+    comparisons = _comparisons(quarter)
     # Every question they ask when like is compared with like, asked together.
-    engine.run_many(
-        [
-            *(_value_query(engine, name, filters, p) for now, then, _ in comparisons for p in (now, then)),
-            *(
-                population_query(engine, name, filters, start=then[0], end=now[1])
-                for now, then, _ in comparisons
-            ),
-        ]
-    )
+    engine.run_many(answer_questions(engine, filters, quarter, name))
     on_quarter, on_year, *on_year_to_date = (_compare(engine, name, filters, *c) for c in comparisons)
     return Answer(
         metric,

@@ -142,34 +142,69 @@ def quarters_back(quarter: str, count: int) -> str:
     return q.label
 
 
+@dataclass(frozen=True)
+class _TileQuestions:
+    """What the tiles of some measures ask: each one's quarters (and the filters it cannot take), the
+    populations its change is read like for like on, what its data holds of the filtered dimensions
+    (its state, `with_state`), its survey item's quarters, and the quarters anyone answered a survey
+    in (None where no tile is of a survey item)."""
+
+    asked: list[tuple[Query, tuple[str, ...]]]
+    bases: list[Query]
+    held: list[Query]
+    items: list[Query | None]
+    surveyed: Query | None
+
+    @classmethod
+    def of(cls, engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> _TileQuestions:
+        start, previous = quarters_back(quarter, HISTORY_QUARTERS - 1), quarters_back(quarter, 1)
+        # Where the measure's item (`asked_item`: itself, or the one whose answers it counts some of)
+        # has no answers in a quarter someone answered a survey in, it was not asked. The survey
+        # quarters are asked only with a survey item: tiles of contacts or transactions alone never
+        # read the responses, which may be missing.
+        items = [item_query(engine, name, filters, start, quarter) for name in names]
+        return cls(
+            [
+                engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
+                for name in names
+            ],
+            [population_query(engine, name, filters, start=previous, end=quarter) for name in names],
+            [
+                query
+                for name in names
+                for dimension, _ in _filtered(engine, engine.metric(name), filters)
+                for query in engine.values_asked(dimension, name)
+            ],
+            items,
+            surveyed_query(engine, filters, start, quarter) if any(items) else None,
+        )
+
+    def queries(self) -> list[Query]:
+        """Every question but the survey quarters, in one list."""
+        return [
+            *(query for query, _ in self.asked),
+            *self.bases,
+            *self.held,
+            *(q for q in self.items if q is not None),
+        ]
+
+    def all(self) -> list[Query]:
+        """Every question, the survey quarters last."""
+        return [*self.queries(), *([self.surveyed] if self.surveyed is not None else [])]
+
+
+def tile_questions(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Query]:
+    """Return every question `tiles` asks, so that a page can ask them with its others (run_many)."""
+    return _TileQuestions.of(engine, names, filters, quarter).all()
+
+
 def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Tile]:
-    """Compute the KPI tiles of `names`, their queries answered together (Engine.run_many)."""
-    start, previous = quarters_back(quarter, HISTORY_QUARTERS - 1), quarters_back(quarter, 1)
-    asked = [
-        engine.applicable(filters.query(name, by=["fiscal_quarter"], start=start, end=quarter))
-        for name in names
-    ]
-    # The populations each tile's change is read like for like on, and what each measure's data holds
-    # of the filtered dimensions (its state, `with_state`), asked alongside: one statement per
-    # measure each when asked later, tile by tile.
-    bases = [population_query(engine, name, filters, start=previous, end=quarter) for name in names]
-    held = [
-        query
-        for name in names
-        for dimension, _ in _filtered(engine, engine.metric(name), filters)
-        for query in engine.values_asked(dimension, name)
-    ]
-    # The quarters anyone answered a survey in: where the measure's item (`asked_item`: itself, or
-    # the one whose answers it counts some of) has no answers in one of them, it was not asked. Asked
-    # only with a survey item: tiles of contacts or transactions alone never read the responses,
-    # which may be missing.
-    items = [item_query(engine, name, filters, start, quarter) for name in names]
-    surveying = any(items)
-    queries = [*(query for query, _ in asked), *bases, *held, *(q for q in items if q is not None)]
-    results = engine.run_many(
-        [*queries, surveyed_query(engine, filters, start, quarter)] if surveying else queries
-    )
-    surveys = surveyed_in(results[-1]) if surveying else frozenset()
+    """Compute the KPI tiles of `names`, their questions answered together (Engine.run_many): one
+    statement per measure each when asked later, tile by tile."""
+    asked = _TileQuestions.of(engine, names, filters, quarter)
+    queries = asked.queries()
+    results = engine.run_many(asked.all())
+    surveys = surveyed_in(results[-1]) if asked.surveyed is not None else frozenset()
     # A survey item's own tile question is its item's question too.
     answered = dict(zip(queries, results[: len(queries)], strict=True))
     found = [
@@ -180,7 +215,7 @@ def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) 
             ignored,
             unasked_in(surveys, answered[item] if item is not None else None),
         )
-        for name, (query, ignored), item in zip(names, asked, items, strict=True)
+        for name, (query, ignored), item in zip(names, asked.asked, asked.items, strict=True)
     ]
     return engine.each(lambda t: with_state(engine, like_for_like(engine, t, filters), filters), found)
 
@@ -399,6 +434,40 @@ class Moves:
     tested: int
 
 
+def _moved_groups(
+    engine: Engine, names: Sequence[str], dimensions: Sequence[str]
+) -> list[tuple[Metric, str]]:
+    """Return each measure of `names` with each of `dimensions` its rows carry."""
+    return [
+        (engine.metric(name), dimension)
+        for name in names
+        for dimension in dimensions
+        if dimension in engine.dimensions(engine.metric(name))
+    ]
+
+
+def move_questions(
+    engine: Engine, names: Sequence[str], dimensions: Sequence[str], filters: Filters, quarter: str
+) -> list[Query]:
+    """Return the questions `largest_moves` asks first, so that a page can ask them with its others
+    (run_many): each measure's groups in the two quarters, then the populations each group's change
+    is read like for like on."""
+    previous = quarters_back(quarter, 1)
+    asked = _moved_groups(engine, names, dimensions)
+    return [
+        *(
+            engine.applicable(
+                filters.query(metric.name, by=["fiscal_quarter", dimension], start=previous, end=quarter)
+            )[0]
+            for metric, dimension in asked
+        ),
+        *(
+            population_query(engine, metric.name, filters, [dimension], previous, quarter)
+            for metric, dimension in asked
+        ),
+    ]
+
+
 def largest_moves(
     engine: Engine,
     names: tuple[str, ...],
@@ -411,28 +480,11 @@ def largest_moves(
     each tested with Holm's adjustment over every group tested, and how many were. A group whose channels or survey
     versions changed is compared like for like, or left out when no part of it was asked in both."""
     previous = quarters_back(quarter, 1)
-    asked = [
-        (engine.metric(name), dimension)
-        for name in names
-        for dimension in dimensions
-        if dimension in engine.dimensions(engine.metric(name))
-    ]
-    queries = [
-        engine.applicable(
-            filters.query(metric.name, by=["fiscal_quarter", dimension], start=previous, end=quarter)
-        )[0]
-        for metric, dimension in asked
-    ]
-    # The populations each group's change is read like for like on, asked alongside.
-    bases = [
-        population_query(engine, metric.name, filters, [dimension], previous, quarter)
-        for metric, dimension in asked
-    ]
+    asked = _moved_groups(engine, names, dimensions)
+    queries = move_questions(engine, names, dimensions, filters, quarter)
     groups = []
     empty: frozenset[tuple[str, ...]] = frozenset()
-    for (metric, dimension), result in zip(
-        asked, engine.run_many([*queries, *bases])[: len(queries)], strict=True
-    ):
+    for (metric, dimension), result in zip(asked, engine.run_many(queries)[: len(asked)], strict=True):
         found = populations(engine, metric.name, filters, by=[dimension], start=previous, end=quarter)
         by_group: dict[str, dict[str, dict[str, Any]]] = {}
         for row in result.iter_rows(named=True):

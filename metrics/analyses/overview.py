@@ -1,0 +1,42 @@
+"""The overview's questions, asked at once: its parts (the answer in words, the tiles, what changed
+this quarter, the equity gaps) each ask theirs together, and a part's statements then wait for the part
+before. Asked in one batch (Engine.run_many), measures of one aggregate under the same filters share
+statements across parts, and the workers are never idle between parts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from metrics.analyses import gaps, headline, kpis
+from metrics.errors import CxError
+from metrics.measures import THEME_METRICS, TRUST_THUMBS
+from metrics.query import Engine, Filters, Query
+
+# The groups "What changed this quarter" looks for moves in.
+MOVED_BY = ("service", "segment")
+
+
+def moved(measures: Sequence[str]) -> tuple[str, ...]:
+    """Return the headline measures whose moves the overview lists: the themes, Trust (thumbs) where
+    the quarter asked only that."""
+    return tuple(n for n in measures if n in THEME_METRICS or n == TRUST_THUMBS)
+
+
+def questions(engine: Engine, filters: Filters, quarter: str) -> list[Query]:
+    """Return every question the overview's parts ask first, in the order the page shows them."""
+    measures = kpis.headline_measures(engine, filters, quarter)
+    apart = kpis.kept_apart(engine, measures)
+    return [
+        *headline.answer_questions(engine, filters, quarter, measures[0]),
+        *kpis.tile_questions(engine, (*kpis.OVERVIEW_COUNTS, *measures, *apart), filters, quarter),
+        *kpis.move_questions(engine, moved(measures), MOVED_BY, filters, quarter),
+        *gaps.questions(engine, filters),
+    ]
+
+
+def ask_ahead(engine: Engine, filters: Filters, quarter: str) -> None:
+    """Answer the overview's questions in one batch, kept by the engine for its parts to read. A
+    question that fails here is asked again by its part, which says what is wrong where it belongs."""
+    with contextlib.suppress(CxError):
+        engine.run_many(questions(engine, filters, quarter))
