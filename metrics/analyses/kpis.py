@@ -199,8 +199,8 @@ def tile_questions(engine: Engine, names: Sequence[str], filters: Filters, quart
 
 
 def tiles(engine: Engine, names: Sequence[str], filters: Filters, quarter: str) -> list[Tile]:
-    """Compute the KPI tiles of `names`, their questions answered together (Engine.run_many): one
-    statement per measure each when asked later, tile by tile."""
+    """Compute the KPI tiles of `names`, every question of theirs answered together (Engine.run_many):
+    asked tile by tile, each kind would take a statement per measure."""
     asked = _TileQuestions.of(engine, names, filters, quarter)
     queries = asked.queries()
     results = engine.run_many(asked.all())
