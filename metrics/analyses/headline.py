@@ -4,6 +4,7 @@ change like for like and tested, so the sentence never says more than the data d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,12 @@ def _comparisons(quarter: str) -> list[_Comparison]:
 def answer_questions(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> list[Query]:
     """Return every question `answer` asks, so that a page can ask them with its others (run_many):
     each comparison's two values, and the populations like is compared with like on."""
-    comparisons = _comparisons(quarter)
+    return _answer_questions(engine, filters, name, _comparisons(quarter))
+
+
+def _answer_questions(
+    engine: Engine, filters: Filters, name: str, comparisons: Sequence[_Comparison]
+) -> list[Query]:
     return [
         *(_value_query(engine, name, filters, p) for now, then, _ in comparisons for p in (now, then)),
         *(population_query(engine, name, filters, start=then[0], end=now[1]) for now, then, _ in comparisons),
@@ -82,7 +88,7 @@ def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") 
     opening = FiscalQuarter(FiscalQuarter.parse(quarter).year, 1).label
     comparisons = _comparisons(quarter)
     # Every question they ask when like is compared with like, asked together.
-    engine.run_many(answer_questions(engine, filters, quarter, name))
+    engine.run_many(_answer_questions(engine, filters, name, comparisons))
     on_quarter, on_year, *on_year_to_date = (_compare(engine, name, filters, *c) for c in comparisons)
     return Answer(
         metric,

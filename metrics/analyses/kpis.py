@@ -452,8 +452,13 @@ def move_questions(
     """Return the questions `largest_moves` asks first, so that a page can ask them with its others
     (run_many): each measure's groups in the two quarters, then the populations each group's change
     is read like for like on."""
+    return _move_questions(engine, _moved_groups(engine, names, dimensions), filters, quarter)
+
+
+def _move_questions(
+    engine: Engine, asked: Sequence[tuple[Metric, str]], filters: Filters, quarter: str
+) -> list[Query]:
     previous = quarters_back(quarter, 1)
-    asked = _moved_groups(engine, names, dimensions)
     return [
         *(
             engine.applicable(
@@ -481,7 +486,7 @@ def largest_moves(
     versions changed is compared like for like, or left out when no part of it was asked in both."""
     previous = quarters_back(quarter, 1)
     asked = _moved_groups(engine, names, dimensions)
-    queries = move_questions(engine, names, dimensions, filters, quarter)
+    queries = _move_questions(engine, asked, filters, quarter)
     groups = []
     empty: frozenset[tuple[str, ...]] = frozenset()
     for (metric, dimension), result in zip(asked, engine.run_many(queries)[: len(asked)], strict=True):
