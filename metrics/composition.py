@@ -34,6 +34,9 @@ _TEXT = "VARCHAR"
 QUANTILES = {"median": 0.5, "p90": 0.9}
 # The column of a metric's cube table that says which grain (grouping) a row belongs to.
 GRAIN_COLUMN = "cx_grain"
+# The running counts of sql/aggregates/quantile_running.sql, which a quantile's cube table keeps for
+# the rows of its short grains (store.RUNNING_ROWS; null for the others): `running_cube`, `cells_over`.
+RUNNING_COLUMNS = ("reached", "counted_in_group", "key_in_group")
 _GROUPED = "group by all"
 # A totals template's select of its breakdown keys: every column of metric_input but the measures.
 _EVERY_KEY = re.compile(r"columns\(\* exclude \([^)]*\)\)")
@@ -58,10 +61,24 @@ def sums(aggregate: str) -> list[str]:
 
 def finish(aggregate: str, from_cube: bool = False) -> str:
     """Return the finishing step that turns totals into value, n and interval. A quantile's cube
-    keeps a histogram, read off by its own step."""
+    keeps a histogram, read off by its own step after each value's running count in its group."""
+    if aggregate in QUANTILES and from_cube:
+        return f"with cumulative as (\n{running()}\n)\nselect * from (\n{histogram()}\n)"
     if aggregate in QUANTILES:
-        return read_sql(Path("aggregates") / ("quantile_histogram.sql" if from_cube else "quantile.sql"))
+        return read_sql(Path("aggregates") / "quantile.sql")
     return read_sql(Path("aggregates") / f"{aggregate}.sql")
+
+
+def running() -> str:
+    """Return the step giving each row of a quantile's histogram (`totals`, with `cell`) its running
+    count in its group, and the group's count and key sum (sql/aggregates/quantile_running.sql)."""
+    return read_sql(Path("aggregates") / "quantile_running.sql")
+
+
+def histogram() -> str:
+    """Return the step reading a quantile's value and interval off its histogram with running counts
+    (`cumulative`: sql/aggregates/quantile_histogram.sql)."""
+    return read_sql(Path("aggregates") / "quantile_histogram.sql")
 
 
 def input_sql(
@@ -211,6 +228,38 @@ def histogram_over(
         group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
         keys.append(f"{group} as cell")
     return sum_over(table, [*keys, "value"], ["counted", "keyed"], conditions, grain)
+
+
+def cells_over(table: str, by: Sequence[str], conditions: Sequence[str], grain: int) -> str:
+    """Return a quantile cube's histogram rows of one `grain` that pass `conditions`, with the running
+    counts the cube keeps (RUNNING_COLUMNS), as `running` gives them over `histogram_over`'s totals:
+    for groups `by` that are each one cell of the grain, so that no row is summed with another."""
+    keys = list(map(quote_identifier, by))
+    group = keys[0] if len(keys) == 1 else f"row({', '.join(keys)})" if keys else "0"
+    kept = [f"{GRAIN_COLUMN} = {int(grain)}", *conditions]
+    return (
+        f"select {', '.join([*keys, f'{group} as cell', 'value', 'counted', 'keyed', *RUNNING_COLUMNS])} "
+        f"from {table} where {' and '.join(kept)}"
+    )
+
+
+def running_cube(source: str, dimensions: Sequence[str], grains: Sequence[int]) -> str:
+    """Return a quantile's cube rows (`source`, every grain's) with RUNNING_COLUMNS: computed for the
+    rows of `grains`, each cell of its grain one group, as `running` computes them for a page's
+    groups; null for the rows of the other grains, which are summed again when read."""
+    blank = ", ".join(f"null as {c}" for c in RUNNING_COLUMNS)
+    if not grains:
+        return f"select *, {blank} from {source}"
+    listed = ", ".join(map(str, grains))
+    cell = f"row({', '.join([GRAIN_COLUMN, *map(quote_identifier, dimensions)])})"
+    counted = (
+        f"with totals as (\nselect *, {cell} as cell from {source} where {GRAIN_COLUMN} in ({listed})\n)\n"
+        f"select * exclude (cell) from (\n{running()}\n)"
+    )
+    return (
+        f"select * from (\n{counted}\n)\nunion all by name\n"
+        f"select *, {blank} from {source} where {GRAIN_COLUMN} not in ({listed})"
+    )
 
 
 def summed_from(grains: Sequence[tuple[str, ...]]) -> list[int | None]:

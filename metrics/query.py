@@ -33,6 +33,7 @@ from metrics.sqlfiles import SQL_DIR, quote_identifier, read_sql
 from metrics.store import (
     ALIAS,
     ANALYSIS_GRAIN,
+    RUNNING_ROWS,
     AnalysisCube,
     Progress,
     Store,
@@ -858,6 +859,11 @@ class Engine:
         cube = self.store.cube(metric.name, _needed(query))
         if cube is None:
             return None
+        if metric.aggregate in QUANTILES and cube.grain is not None and _whole_cells(query, cube):
+            # Each group one cell of the grain: its running counts are in the cube.
+            cells = composition.cells_over(self._source(cube), query.by, conditions, cube.grain)
+            sql = f"with cumulative as (\n{cells}\n)\nselect * from (\n{composition.histogram()}\n)"
+            return self._execute(metric, sql, params)
         totals = self._rollup(metric, cube, query.by, conditions, cell=True)
         finish = composition.finish(metric.aggregate, from_cube=True)
         return self._execute(metric, f"with totals as (\n{totals}\n)\nselect * from (\n{finish}\n)", params)
@@ -1207,6 +1213,23 @@ def _renamed(condition: str, names: set[str], prefix: str) -> str:
 
 def _table(cube: Cube) -> str:
     return f"{ALIAS}.{quote_identifier(cube.table)}"
+
+
+def _whole_cells(query: Query, cube: Cube) -> bool:
+    """Whether each group of `query` is one cell of the cube's grain with its running counts kept
+    (store.RUNNING_ROWS): every dimension of the grain is in the breakdown, filtered to one value, or
+    follows from one that is (the year from the quarter, the quarter from the month)."""
+    if cube.rows > RUNNING_ROWS:
+        return False
+    fixed = {*query.by, *(d for d, values in query.where if len(values) == 1)}
+    start, end = composition.period(query.start, query.end)
+    if start is not None and start == end:
+        fixed.add("fiscal_quarter")
+    if "month" in fixed:
+        fixed.add("fiscal_quarter")
+    if "fiscal_quarter" in fixed:
+        fixed.add("fiscal_year")
+    return cube.dimensions <= fixed
 
 
 def _needed(query: Query) -> set[str]:

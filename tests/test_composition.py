@@ -148,6 +148,52 @@ def test_a_quantile_is_read_off_its_histogram_by_hand(
     assert {row[0]: row[2] for row in found} == {"a": 5, "b": 3, None: 2, "c": 100, "d": 5}
 
 
+def test_a_quantile_cubes_running_counts_are_counted_by_hand_and_read_as_its_histogram() -> None:
+    """The store keeps each histogram row's running count in its cell for a quantile's short grains
+    (composition.running_cube): counted here by hand, with none for the rows of a grain left out. Read
+    back by whole cells (composition.cells_over), every group's quantile and interval is the one read
+    off the histogram itself."""
+    con = duckdb.connect()
+    con.execute((SQL_DIR / "macros" / "statistics.sql").read_text(encoding="utf-8"))
+    # Grain 0: by service, the histogram above (each row's record keys summing to ten per row).
+    # Grain 1: everyone, each value once with all its rows.
+    con.execute(
+        f"create table cube as select 0 as cx_grain, service, value, counted, counted * 10.0 as keyed "
+        f"from ({HISTOGRAM}) union all select 1, null, value, sum(counted), sum(counted) * 10.0 "
+        f"from ({HISTOGRAM}) group by value"
+    )
+    con.execute(f"create table kept as {composition.running_cube('cube', ['service'], [0])}")
+    found = con.execute(
+        "select service, value, reached, counted_in_group, key_in_group from kept "
+        "where cx_grain = 0 and (service = 'a' or service is null) order by service nulls first, value"
+    ).fetchall()
+    # "a": 1, 2, 2, 3, 10 (five rows); no service: 4 and 8 (two rows), a group of its own.
+    assert found == [
+        (None, 4.0, 1, 2, 20.0),
+        (None, 8.0, 2, 2, 20.0),
+        ("a", 1.0, 1, 5, 50.0),
+        ("a", 2.0, 3, 5, 50.0),
+        ("a", 3.0, 4, 5, 50.0),
+        ("a", 10.0, 5, 5, 50.0),
+    ]
+    left_out = con.execute(
+        "select count(*), count(reached), count(counted_in_group), count(key_in_group) from kept "
+        "where cx_grain = 1"
+    ).fetchone()
+    assert left_out == (102, 0, 0, 0)  # the values 0, 1 to 100 and 1000, none counted
+    for quantile in (0.5, 0.9):
+        params = {"quantile": quantile, "exact": True}
+        cells = composition.cells_over("kept", ["service"], [], 0)
+        read = con.execute(
+            f"with cumulative as ({cells})\nselect * from ({composition.histogram()})", params
+        ).fetchall()
+        summed = con.execute(
+            f"with totals as ({HISTOGRAM})\nselect * from (\n{composition.finish('median', from_cube=True)}\n)",
+            params,
+        ).fetchall()
+        assert len(read) == 5 and sorted(read, key=str) == sorted(summed, key=str)
+
+
 def test_a_totals_template_that_is_not_one_select_grouped_by_all_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

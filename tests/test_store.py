@@ -271,6 +271,45 @@ def test_breakdowns_of_one_metric_read_its_cube_once_and_equal_the_rows(
     assert any(r["suppressed"].any() for r in answered) and any(r.height > 20 for r in answered)
 
 
+def test_a_quantile_asked_by_whole_cells_reads_the_running_counts_its_cube_keeps(
+    fast_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A median or 90th percentile whose every group is one cell of a grain (by quarter; under one
+    service; one quarter by channel, or by two equity groups) is read off the running counts its cube keeps, with no window;
+    groups that span cells (two channels, several quarters) are counted again. Both equal the rows,
+    hidden cells alike. (Its cube by service and channel is by segment too: the last spans segments.)"""
+    period = ("FY2025 Q1", "FY2026 Q4")
+    whole = [
+        Query.of("wait_median", ["fiscal_quarter"], {}, *period),
+        Query.of("wait_median", ["fiscal_quarter"], {"service": "Passport Services"}, *period),
+        Query.of("wait_p90", ["channel"], {}, "FY2026 Q4", "FY2026 Q4"),
+        Query.of("wait_median", ["age_band", "urbanicity"], {}, "FY2026 Q4", "FY2026 Q4"),
+    ]
+    spanning = [
+        Query.of("wait_median", ["fiscal_quarter"], {"channel": ["phone", "web"]}, *period),
+        Query.of("wait_median", ["channel"], {}, *period),
+        Query.of("wait_p90", ["channel"], {"service": "Naturalization"}, "FY2026 Q4", "FY2026 Q4"),
+    ]
+    statements: list[str] = []
+    frame = fast_engine.warehouse.frame
+
+    def recorded(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        statements.append(sql)
+        return frame(sql, params)
+
+    monkeypatch.setattr(fast_engine.warehouse, "frame", recorded)
+    hidden = False
+    for query, counted in [*((q, False) for q in whole), *((q, True) for q in spanning)]:
+        fast_engine.forget_results()
+        statements.clear()
+        result = fast_engine.run(query)
+        assert len(statements) == 1, query
+        assert ("partition by cell" in statements[0]) == counted, query
+        assert same(result, fast_engine.direct(query)), query
+        hidden = hidden or bool(result["suppressed"].any())
+    assert hidden
+
+
 def test_suppression_applies_to_the_fast_path(fast_engine: Engine) -> None:
     query = Query.of("ease", ["age_band", "service"], {}, "FY2026 Q4", "FY2026 Q4")
     fast, direct = fast_engine.run(query), fast_engine.direct(query)

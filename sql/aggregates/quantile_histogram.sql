@@ -2,18 +2,11 @@
 -- interval of sql/aggregates/quantile.sql, read off a histogram instead of the sorted values: the
 -- value at rank r is the smallest value whose running count reaches r.
 -- n is published perturbed (sql/macros/statistics.sql); raw_n, the true count, is read by suppression only.
--- Reads totals: the breakdown columns, cell (one value per group), value, counted (rows with it) and
--- keyed (the sum of their record keys).
-with cumulative as (
-    select
-        *,
-        sum(counted) over (partition by cell order by value) as reached,
-        sum(counted) over (partition by cell) as counted_in_group,
-        sum(keyed) over (partition by cell) as key_in_group
-    from totals
-),
-
-ranks as (
+-- Reads cumulative: the breakdown columns, cell (one value per group), value, counted (rows with it),
+-- keyed (the sum of their record keys), reached (the group's rows with that value or less), and the
+-- group's counted_in_group and key_in_group (sql/aggregates/quantile_running.sql, or kept in the
+-- cube for a group that is one cell of its grain).
+with ranks as (
     select
         *,
         (counted_in_group - 1) * $quantile as position,
