@@ -194,7 +194,7 @@ def as_asked(
     there are, labelled as such and never pooled, rather than show trust as not asked."""
 
     def answered(name: str) -> bool:
-        found = engine.run(engine.applicable(filters.query(name, where=where))[0])
+        found = engine.run(answered_question(engine, name, filters, where))
         return any(r["suppressed"] or r["value"] is not None for r in found.iter_rows(named=True))
 
     return tuple(
@@ -207,6 +207,13 @@ def as_asked(
         else name
         for name in names
     )
+
+
+def answered_question(
+    engine: Engine, name: str, filters: Filters, where: Mapping[str, str] | None = None
+) -> Query:
+    """Return the question `as_asked` reads whether the view's surveys asked `name` at all off."""
+    return engine.applicable(filters.query(name, where=where))[0]
 
 
 def basis(engine: Engine, name: str, before: frozenset[Stratum], after: frozenset[Stratum]) -> Basis:

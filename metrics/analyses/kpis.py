@@ -66,11 +66,7 @@ def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[s
     default). "No one answered the trust question" over thumbs answers said the opposite."""
     if not engine.computable(TRUST):
         return HEADLINE  # no survey answers to read: the tiles say why
-    # The very question trust's tile asks (kept by the engine): the common case costs no statement.
-    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
-    five = engine.run(
-        engine.applicable(filters.query(TRUST, by=["fiscal_quarter"], start=start, end=quarter))[0]
-    )
+    five = engine.run(scale_question(engine, filters, quarter))
     if any(
         r["suppressed"] or r["value"] is not None
         for r in five.iter_rows(named=True)
@@ -80,6 +76,13 @@ def headline_measures(engine: Engine, filters: Filters, quarter: str) -> tuple[s
     if on_the_other_scale(engine, TRUST, filters, quarter, quarter) is None:
         return HEADLINE
     return tuple(TRUST_THUMBS if n == TRUST else n for n in HEADLINE)
+
+
+def scale_question(engine: Engine, filters: Filters, quarter: str) -> Query:
+    """Return the question `headline_measures` reads trust's scale off: the very question trust's tile
+    asks (kept by the engine), so the common case costs no statement of its own."""
+    start = quarters_back(quarter, HISTORY_QUARTERS - 1)
+    return engine.applicable(filters.query(TRUST, by=["fiscal_quarter"], start=start, end=quarter))[0]
 
 
 def opening_measure(engine: Engine, names: Sequence[str], filters: Filters) -> str:

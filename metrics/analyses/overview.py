@@ -9,8 +9,9 @@ import contextlib
 from collections.abc import Sequence
 
 from metrics.analyses import gaps, headline, kpis
+from metrics.analyses.breaks import answered_question
 from metrics.errors import CxError
-from metrics.measures import THEME_METRICS, TRUST_THUMBS
+from metrics.measures import THEME_METRICS, TRUST, TRUST_THUMBS
 from metrics.query import Engine, Filters, Query
 
 # The groups "What changed this quarter" looks for moves in.
@@ -24,7 +25,13 @@ def moved(measures: Sequence[str]) -> tuple[str, ...]:
 
 
 def questions(engine: Engine, filters: Filters, quarter: str) -> list[Query]:
-    """Return every question the overview's parts ask first, in the order the page shows them."""
+    """Return every question the overview's parts ask first, in the order the page shows them. The
+    two that say on which scale the view's surveys asked trust (the quarter's, for the tiles; the
+    view's, for the gap search) decide the rest, so they are asked first, together."""
+    if engine.computable(TRUST):
+        engine.run_many(
+            [kpis.scale_question(engine, filters, quarter), answered_question(engine, TRUST, filters)]
+        )
     measures = kpis.headline_measures(engine, filters, quarter)
     apart = kpis.kept_apart(engine, measures)
     return [
