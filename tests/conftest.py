@@ -210,6 +210,20 @@ def batches(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return asked
 
 
+def recorded_statements(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each statement the engine's warehouse runs from now on: the returned list gets its SQL
+    (`monkeypatch.undo()` stops the recording)."""
+    ran: list[str] = []
+    frame = engine.warehouse.frame
+
+    def recorded(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+        ran.append(sql)
+        return frame(sql, params)
+
+    monkeypatch.setattr(engine.warehouse, "frame", recorded)
+    return ran
+
+
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample data at a small size: the integration fixture every metric runs on, with its store

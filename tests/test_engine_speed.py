@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EngineFactory, batches
+from conftest import EngineFactory, batches, recorded_statements
 
 from cx.bench import same
 from metrics.analyses import drivers, equity, headline, kpis, overview
@@ -55,19 +55,13 @@ def test_run_many_answers_in_order_as_run_does(make_engine: EngineFactory) -> No
 def _read_together(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make every question the engine answers alone fail, and return the list its statements are
     recorded in from now on."""
-    statements: list[str] = []
-    read = engine.warehouse.frame
-
-    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-        statements.append(sql)
-        return read(sql, params)
 
     def refuse(query: Query, fast: bool) -> pl.DataFrame:
         raise AssertionError(f"{query} was read alone")
 
-    monkeypatch.setattr(engine.warehouse, "frame", reading)
+    ran = recorded_statements(engine, monkeypatch)
     monkeypatch.setattr(engine, "_run", refuse)
-    return statements
+    return ran
 
 
 @pytest.mark.parametrize("kind", ["text", "another type"])

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from conftest import EngineFactory, catalog_of, write_inputs
+from conftest import EngineFactory, catalog_of, recorded_statements, write_inputs
 
 from cx.bench import agreement_queries, same
 from metrics import store as store_module
@@ -177,14 +177,7 @@ def test_a_view_with_none_of_a_measures_rows_is_answered_without_reading_them(
     elsewhere = Filters((("channel", ("no such channel",)),), "FY2026 Q2", "FY2026 Q2")
     expected = [fast_engine.direct(nowhere.query(n)) for n in names]
     assert all(r.height == 1 and r["value"].is_null().all() and r["n"].to_list() == [0] for r in expected)
-    statements: list[str] = []
-    frame = fast_engine.warehouse.frame
-
-    def reading(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-        statements.append(sql)
-        return frame(sql, params)
-
-    monkeypatch.setattr(fast_engine.warehouse, "frame", reading)
+    ran = recorded_statements(fast_engine, monkeypatch)
     fast_engine.forget_results()
     alone = [fast_engine.run(nowhere.query(n)) for n in names]
     fast_engine.forget_results()
@@ -192,7 +185,7 @@ def test_a_view_with_none_of_a_measures_rows_is_answered_without_reading_them(
     for answer, direct in zip([*alone, *together[1::2], *together[0::2]], expected * 3, strict=True):
         assert same(answer, direct)
     # The rows are read only for the one row over none, once per metric, whatever the filters.
-    over_rows = [sql for sql in statements if "metric_rows" in sql]
+    over_rows = [sql for sql in ran if "metric_rows" in sql]
     assert len(over_rows) <= len(names) and all("where false" in sql for sql in over_rows), over_rows
 
 
@@ -290,21 +283,14 @@ def test_a_quantile_asked_by_whole_cells_reads_the_running_counts_its_cube_keeps
         Query.of("wait_median", ["channel"], {}, *period),
         Query.of("wait_p90", ["channel"], {"service": "Naturalization"}, "FY2026 Q4", "FY2026 Q4"),
     ]
-    statements: list[str] = []
-    frame = fast_engine.warehouse.frame
-
-    def recorded(sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-        statements.append(sql)
-        return frame(sql, params)
-
-    monkeypatch.setattr(fast_engine.warehouse, "frame", recorded)
+    ran = recorded_statements(fast_engine, monkeypatch)
     hidden = False
     for query, counted in [*((q, False) for q in whole), *((q, True) for q in spanning)]:
         fast_engine.forget_results()
-        statements.clear()
+        ran.clear()
         result = fast_engine.run(query)
-        assert len(statements) == 1, query
-        assert ("partition by cell" in statements[0]) == counted, query
+        assert len(ran) == 1, query
+        assert ("partition by cell" in ran[0]) == counted, query
         assert same(result, fast_engine.direct(query)), query
         hidden = hidden or bool(result["suppressed"].any())
     assert hidden
