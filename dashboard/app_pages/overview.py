@@ -91,10 +91,11 @@ def render() -> None:
     exhibits.figures(figures)
 
     st.header("What changed this quarter")
+    listed = moved(measures)
     themes = tuple(
         name
         for name, tile in zip(measures, results, strict=True)
-        if name in moved(measures) and isinstance(tile, Tile)
+        if name in listed and isinstance(tile, Tile)
     )
     found = data.largest_moves(themes, MOVED_BY, filters, quarter) if themes else None
     moves = found.listed if found else ()

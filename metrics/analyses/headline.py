@@ -85,18 +85,19 @@ def _answer_questions(
 def answer(engine: Engine, filters: Filters, quarter: str, name: str = "trust") -> Answer:
     """Return the answer for the headline measure `name` in `quarter` under the filters."""
     metric = engine.metric(name)
-    opening = FiscalQuarter(FiscalQuarter.parse(quarter).year, 1).label
     comparisons = _comparisons(quarter)
     # Every question they ask when like is compared with like, asked together.
     engine.run_many(_answer_questions(engine, filters, name, comparisons))
     on_quarter, on_year, *on_year_to_date = (_compare(engine, name, filters, *c) for c in comparisons)
+    # The year to date, where there is one, is the third comparison's now.
+    year_to_date = comparisons[2][0] if on_year_to_date else None
     return Answer(
         metric,
         quarter,
         _value(engine, name, filters, (quarter, quarter)),
         on_quarter,
         on_year,
-        _value(engine, name, filters, (opening, quarter)) if on_year_to_date else None,
+        _value(engine, name, filters, year_to_date) if year_to_date else None,
         on_year_to_date[0] if on_year_to_date else None,
     )
 
