@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from metrics.sqlfiles import (
     quote_identifier,
     quote_literal,
 )
-from metrics.storefile import Cube, Fingerprint
+from metrics.storefile import Cube, Fingerprint, MetricColumns
 from metrics.warehouse import BUILDERS, PREVIOUS_ALIAS, STORE_ALIAS, TOGETHER_ROWS, Warehouse
 
 ALIAS = STORE_ALIAS
@@ -137,6 +137,8 @@ class Store:
 
     path: Path
     cubes: dict[str, tuple[Cube, ...]]
+    # The columns of each metric's rows as the build bound them (storefile.MetricColumns).
+    columns: Mapping[str, MetricColumns] = field(default_factory=dict)
 
     def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
         """Return the shortest cube of `metric` that carries every one of `dimensions`, if any."""
@@ -210,7 +212,7 @@ def latest_store(target: Path, built_from: Fingerprint) -> tuple[Store, Fingerpr
         if found is not None:
             same = _same_metrics(built_from, earlier)
             cubes = {k: c for k, c in found.cubes.items() if k in same or k.startswith(analysis_key(""))}
-            return Store(found.path, cubes), earlier
+            return Store(found.path, cubes, {k: c for k, c in found.columns.items() if k in same}), earlier
     return None
 
 
@@ -233,8 +235,8 @@ def _same_metrics(now: Fingerprint, earlier: Fingerprint) -> frozenset[str]:
 
 def open_store(path: Path) -> Store | None:
     """Read a built store's description, or None when there is none at `path`."""
-    cubes = storefile.read_cubes(path)
-    return None if cubes is None else Store(path, cubes)
+    found = storefile.read_cubes(path)
+    return None if found is None else Store(path, *found)
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,8 @@ def build_store(
         cubes += _build_analyses(con, analyses, say, reuse)
         if with_comments:
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
-        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted)
+        described = [MetricColumns(m.name, metric_digest(m), dict(columns)) for m, _, columns in metrics]
+        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted, described)
     finally:
         warehouse.read_from(None)
 

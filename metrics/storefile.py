@@ -1,7 +1,8 @@
 """The store file's own tables, read and written here alone: its cubes (`cx_cubes`), what it was
 built from (`cx_built`: the code, each input's files and each metric as digests), what loading each
-input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet, and
-the models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed)."""
+input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet, the
+models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed) and the columns of
+each metric's rows (`cx_columns`), so a start does not bind every metric's SQL again."""
 
 from __future__ import annotations
 
@@ -50,6 +51,16 @@ class Fingerprint:
 
 
 @dataclass(frozen=True)
+class MetricColumns:
+    """The columns (name -> type) of one metric's rows as the build bound its SQL, and the digest of
+    that metric (store.metric_digest): they are the current metric's only while the digest is."""
+
+    metric: str
+    digest: str
+    columns: dict[str, str]
+
+
+@dataclass(frozen=True)
 class StoredInput:
     """What loading one input found: its columns (name -> type), whether it is usable, how many rows
     were rejected and the problems."""
@@ -68,10 +79,11 @@ def write(
     inputs: Iterable[StoredInput],
     built_from: Fingerprint,
     unsorted: Iterable[str] = (),
+    columns: Iterable[MetricColumns] = (),
 ) -> None:
     """Record in the store attached as `alias` what it holds, what it was built from (for a later
-    build to tell what it can take from it), what loading each input found and which models it keeps
-    `unsorted` (a later build that copies one sorts it)."""
+    build to tell what it can take from it), what loading each input found, which models it keeps
+    `unsorted` (a later build that copies one sorts it) and the `columns` of each metric's rows."""
     found = list(inputs)
     built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
@@ -102,6 +114,12 @@ def write(
         [(i.name, p.source, p.message) for i in found for p in i.problems],
     )
     _create_table(con, f"{alias}.cx_unsorted", {"model": pl.Utf8}, [(name,) for name in sorted(unsorted)])
+    _create_table(
+        con,
+        f"{alias}.cx_columns",
+        {"metric": pl.Utf8, "digest": pl.Utf8, "columns": pl.Utf8},
+        [(c.metric, c.digest, json.dumps(c.columns)) for c in columns],
+    )
 
 
 def _create_table(
@@ -119,9 +137,12 @@ def _create_table(
     cursor.unregister("cx_rows")
 
 
-def read_cubes(path: Path) -> dict[str, tuple[Cube, ...]] | None:
-    """Return the cubes of the store at `path` by metric (or analysis key), shortest first; None when
-    there is no store there."""
+def read_cubes(
+    path: Path,
+) -> tuple[dict[str, tuple[Cube, ...]], dict[str, MetricColumns]] | None:
+    """Return the cubes of the store at `path` by metric (or analysis key), shortest first, and the
+    columns of each metric's rows it recorded (none for a store from before they were: each is then
+    bound as asked); None when there is no store there."""
     if not path.is_file():
         return None
     with duckdb.connect(str(path), read_only=True) as con:
@@ -132,7 +153,12 @@ def read_cubes(path: Path) -> dict[str, tuple[Cube, ...]] | None:
             cubes.setdefault(metric, []).append(
                 Cube(metric, table, frozenset(json.loads(dimensions)), rows, grain)
             )
-    return {m: tuple(c) for m, c in cubes.items()}
+        try:
+            found = con.execute("select metric, digest, columns from cx_columns").fetchall()
+        except duckdb.CatalogException:
+            found = []
+    columns = {str(m): MetricColumns(str(m), str(d), json.loads(c)) for m, d, c in found}
+    return {m: tuple(c) for m, c in cubes.items()}, columns
 
 
 def read_built(path: Path) -> Fingerprint | None:

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from metrics.errors import CxError, QueryError
 from metrics.interim import interim
 from metrics.query import Engine, Filters, Query
 from metrics.store import store_path
+from metrics.storefile import MetricColumns
 from metrics.warehouse import Warehouse
 
 # Each builds a store from the sample: run by `make test`, left out of `make test-fast`.
@@ -466,6 +468,56 @@ def test_a_start_with_a_built_store_serves_the_checked_inputs_from_it(
     assert built.warehouse.database is None and again.warehouse.database is None
 
 
+class _Watched:
+    """A cursor that records each statement binding a SQL text's columns (`describe`)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, bound: list[str]) -> None:
+        self._cursor, self._bound = cursor, bound
+
+    def execute(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
+        if sql.startswith("describe"):
+            self._bound.append(sql)
+        return self._cursor.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+def test_a_start_with_a_built_store_binds_no_metric_again_unless_its_sql_changed(
+    make_engine: EngineFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"trust": t, "service": s} for t, s in [(5, "A"), (4, "A"), (5, "B"), (1, "B")]]
+    live = make_engine(min_n=1, responses=rows)  # no store: binds each metric's SQL as it is asked
+    data_dir = live.warehouse.data_dir
+    Engine.open(data_dir, 1, tmp_path / "store", build=True)
+    again = Engine.open(data_dir, 1, tmp_path / "store", exact=True)
+    assert again.store is not None
+    usable = [m for m in again.catalog.metrics.values() if not again.unusable(m)]
+    assert sorted(again.store.columns) == sorted(m.name for m in usable)
+    bound: list[str] = []
+    cursor = again.warehouse.cursor
+    monkeypatch.setattr(again.warehouse, "cursor", lambda: _Watched(cursor(), bound))
+    for metric in usable:
+        assert again.columns(metric) == live.columns(metric), metric.name
+    assert bound == []
+    assert again.run(Query.of("trust", ["service"])).equals(live.run(Query.of("trust", ["service"])))
+    # Columns recorded for another SQL than the metric's now (a file edited since) are not taken.
+    trust = again.catalog.metrics["trust"]
+    stale = MetricColumns("trust", "the digest of an earlier file", {"trust": "VARCHAR"})
+    other = Engine.serving(
+        Warehouse.unloaded(data_dir), replace(again.store, columns={"trust": stale}), again.catalog, 1
+    )
+    assert other.columns(trust) == live.columns(trust) != stale.columns
+    # A store from before the columns were recorded is read as before; each metric is bound as asked.
+    older = tmp_path / "older" / again.store.path.name
+    older.parent.mkdir()
+    shutil.copy2(again.store.path, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("drop table cx_columns")
+    opened = store_module.open_store(older)
+    assert opened is not None and opened.columns == {} and opened.cubes == again.store.cubes
+
+
 def metric_files(folder: Path, *names: str) -> Path:
     """Copy these metric files of sql/metrics/ into `folder` (a catalog of them alone) and return it."""
     folder.mkdir()
@@ -529,6 +581,7 @@ def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_met
     assert shown.metrics_changed == ("trust",) and shown.inputs_changed == ("contacts",)
     # The edited metric has no cube there: it is answered from the earlier store's rows, by its new file.
     assert "trust" not in shown.engine.store.cubes and "ease" in shown.engine.store.cubes
+    assert "trust" not in shown.engine.store.columns and "ease" in shown.engine.store.columns
     query = Query.of("trust", ["channel"], {}, "FY2026 Q1", "FY2026 Q4")
     assert same(shown.engine.run(query), shown.engine.direct(query))
     strongly = shown.engine.run(Query.of("trust"))["value"][0]
