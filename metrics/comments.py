@@ -1,6 +1,6 @@
 """Every comment as the pages may list it: redacted, tagged with the comment themes it is about,
 classed (its class's size, within each group a list can be narrowed to) and given its equity slot
-(sql/voice/verbatims.sql says why). The store keeps it as one table, newest first, so a page's list
+(sql/voice/listed.sql says why). The store keeps it as one table, newest first, so a page's list
 is a filtered read; without a store it is composed over the responses."""
 
 from __future__ import annotations

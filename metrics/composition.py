@@ -653,7 +653,7 @@ def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int)
     the row, from a theme file) holds (`tags` pairs a tag with it), its trust answer (sql/voice/
     classed.sql), the size of its class (`class_n`: the commenters of the same COMMENT_CLASS) and of
     its class within each group of `groups` (`class_n_<dimension>`), and its `slot` among `slots`
-    (sql/voice/verbatims.sql says why). Each size is counted once per class and joined to its rows:
+    (sql/voice/listed.sql says why). Each size is counted once per class and joined to its rows:
     counted over a window of every row, each window held every row with its comment (the table took
     11.1-13.2 s that way at 10M responses and takes 4.1-5.3 s, 178 s and 75 s at 100M: the same
     rows in the same order)."""

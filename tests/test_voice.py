@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 import streamlit as st
-from conftest import EngineFactory
+from conftest import EngineFactory, recorded_statements
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
@@ -63,6 +63,29 @@ def test_a_comment_is_listed_only_where_its_class_reaches_the_minimum(make_engin
     assert voice.verbatims(two, Filters()).matching == 5
     assert voice.verbatims(two, Filters(), trust="negative").rows["comment"].to_list() == [HOLD, HOLD]
     assert voice.verbatims(two, Filters((("channel", ("phone",)),))).matching == 0
+
+
+def test_a_full_list_counts_what_it_leaves_out_and_a_short_one_is_not_counted_again(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2024, 11, 1, 9, 0)
+    later = start + timedelta(hours=12)
+    engine = make_engine(min_n=2, responses=[*comments(3, HOLD, start), *comments(2, OTHER, later, trust=1)])
+    ran = recorded_statements(engine, monkeypatch)
+    # Five comments can be listed: the newest two are shown, and all five counted.
+    newest = voice.verbatims(engine, Filters(), limit=2)
+    assert (newest.matching, newest.rows.height, len(ran)) == (5, 2, 2)
+    assert newest.rows["comment"].to_list() == [HOLD, OTHER]  # 48 hours after the first, then 36
+    # A list of exactly as many as it may show cannot tell there are no more: it counts them.
+    ran.clear()
+    assert (voice.verbatims(engine, Filters(), limit=5).matching, len(ran)) == (5, 2)
+    # A shorter list is every comment listed: counted from it, with no second statement.
+    ran.clear()
+    short = voice.verbatims(engine, Filters(), limit=6)
+    assert (short.matching, short.rows.height, len(ran)) == (5, 5, 1)
+    ran.clear()
+    assert (voice.verbatims(engine, Filters(), trust="negative", limit=2).matching, len(ran)) == (2, 2)
+    assert (voice.verbatims(engine, Filters(), trust="negative", limit=3).matching, len(ran)) == (2, 3)
 
 
 def test_each_comment_carries_the_size_of_its_class_and_of_its_class_within_each_group(

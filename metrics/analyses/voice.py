@@ -1,6 +1,6 @@
 """What customers say (the "What customers say" page): the comment themes (sql/themes/) as measures,
 and the redacted comments a view may list, under the rules that keep a comment from being tied to a
-group of fewer than the privacy minimum (sql/voice/verbatims.sql says how)."""
+group of fewer than the privacy minimum (sql/voice/listed.sql says how)."""
 
 from __future__ import annotations
 
@@ -92,18 +92,27 @@ def verbatims(
         f"select *, {quote_identifier(comments.class_column(chosen))} as group_class_n "
         f"from {source(engine)} as comments{where}"
     )
-    sql = (
-        f"with listable as (\n{listable}\n)\nselect * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)"
-    )
+    listed = f"with listable as (\n{listable}\n),\nlisted as (\n{read_sql(Path('voice') / 'listed.sql')}\n)\n"
     params |= {
         "min_n": engine.min_n,
         "slot": comments.slot(chosen),
         "theme": theme or "",
         "trust": trust or "",
-        "limit": limit,
     }
-    found = engine.warehouse.frame(sql, params)
-    matching = int(found["matching"][0]) if found.height else 0
+    found = engine.warehouse.frame(
+        f"{listed}select * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)", params | {"limit": limit}
+    )
+    # A list shorter than `limit` holds every comment listed, so they are counted only when it is full:
+    # a count reads every comment the filters leave, and so does a list that finds fewer than `limit`
+    # (the store keeps them newest first: one that fills up stops early). A list that found none at
+    # 100M responses took 49-55 ms against 89-100 ms, and 107-124 against 159-191 ms on its first
+    # read.
+    matching = found.height
+    if found.height >= limit:
+        counted = engine.warehouse.frame(
+            f"{listed}select * from (\n{read_sql(Path('voice') / 'listed_count.sql')}\n)", params
+        )
+        matching = int(counted["matching"][0])
     labels = {name: m.label for name, m in known.items()}
     shown = found.select(
         "fiscal_quarter",

@@ -1,33 +1,10 @@
--- The comments a page may list (metrics/analyses/voice.py), newest first. Reads `listable`: every
--- comment (composition.comments: classed by classed.sql, kept in the store as voice_comments) that
--- passes the page's filters, with `group_class_n`, the size of its class within the group the list
--- is narrowed to (its class itself when none is).
---
--- A comment is listed only when that class holds at least $min_n commenters: the comments of the
--- same service, channel, segment, fiscal quarter and trust answer, within the group. Every filter a
--- person can set selects whole classes, so two lists can differ only by whole classes, never by a
--- group of fewer than $min_n. Narrowed to an equity group, a comment is listed only under the one
--- equity dimension its slot names ($slot; the slot is a hash of its response id, which nobody can
--- compute without the rows): lists narrowed by two dimensions (age band, then race and ethnicity)
--- share no comment, so comparing them cannot place one in a small cross of the two. $slot = -1 lists
--- every comment (no equity group chosen); $theme = '' and $trust = '' list every theme and answer.
-with listed as (
-    select *
-    from listable
-    where group_class_n >= $min_n
-        and ($slot = -1 or slot = $slot)
-        and ($theme = '' or list_contains(themes, $theme))
-        and ($trust = '' or trust_answer = $trust)
-)
-
--- How many are listed is counted apart from the page of them shown: a count over the window of every
--- listed row held each one's comment in memory (a list at 100M responses: 300-570 ms against 73-102 ms).
+-- The newest $limit comments a page lists, newest first. Reads `listed` (listed.sql). The store keeps
+-- the comments newest first, so once $limit are found the rest of the table is skipped.
 select
     fiscal_quarter,
     trust_answer,
     themes,
-    comment,
-    (select count(*) from listed) as matching
+    comment
 from listed
 order by submitted_at desc, response_id
 limit $limit

@@ -1,0 +1,20 @@
+-- The comments a page may list (metrics/analyses/voice.py). Reads `listable`: every comment
+-- (composition.comments: classed by classed.sql, kept in the store as voice_comments) that passes the
+-- page's filters, with `group_class_n`, the size of its class within the group the list is narrowed
+-- to (its class itself when none is). verbatims.sql lists the newest of them, listed_count.sql
+-- counts them.
+--
+-- A comment is listed only when that class holds at least $min_n commenters: the comments of the
+-- same service, channel, segment, fiscal quarter and trust answer, within the group. Every filter a
+-- person can set selects whole classes, so two lists can differ only by whole classes, never by a
+-- group of fewer than $min_n. Narrowed to an equity group, a comment is listed only under the one
+-- equity dimension its slot names ($slot; the slot is a hash of its response id, which nobody can
+-- compute without the rows): lists narrowed by two dimensions (age band, then race and ethnicity)
+-- share no comment, so comparing them cannot place one in a small cross of the two. $slot = -1 lists
+-- every comment (no equity group chosen); $theme = '' and $trust = '' list every theme and answer.
+select *
+from listable
+where group_class_n >= $min_n
+    and ($slot = -1 or slot = $slot)
+    and ($theme = '' or list_contains(themes, $theme))
+    and ($trust = '' or trust_answer = $trust)
