@@ -235,7 +235,7 @@ def _same_metrics(now: Fingerprint, earlier: Fingerprint) -> frozenset[str]:
 
 def open_store(path: Path) -> Store | None:
     """Read a built store's description, or None when there is none at `path`."""
-    found = storefile.read_cubes(path)
+    found = storefile.read_description(path)
     return None if found is None else Store(path, *found)
 
 

@@ -137,7 +137,7 @@ def _create_table(
     cursor.unregister("cx_rows")
 
 
-def read_cubes(
+def read_description(
     path: Path,
 ) -> tuple[dict[str, tuple[Cube, ...]], dict[str, MetricColumns]] | None:
     """Return the cubes of the store at `path` by metric (or analysis key), shortest first, and the

@@ -99,9 +99,12 @@ def verbatims(
         "theme": theme or "",
         "trust": trust or "",
     }
-    found = engine.warehouse.frame(
-        f"{listed}select * from (\n{read_sql(Path('voice') / 'verbatims.sql')}\n)", params | {"limit": limit}
-    )
+
+    def over_listed(file: str, asked: dict[str, object]) -> pl.DataFrame:
+        """Run a file of sql/voice/ that reads `listed`, the comments the rules let this view list."""
+        return engine.warehouse.frame(f"{listed}select * from (\n{read_sql(Path('voice') / file)}\n)", asked)
+
+    found = over_listed("verbatims.sql", params | {"limit": limit})
     # A list shorter than `limit` holds every comment listed, so they are counted only when it is full:
     # a count reads every comment the filters leave, and so does a list that finds fewer than `limit`
     # (the store keeps them newest first: one that fills up stops early). A list that found none at
@@ -109,10 +112,7 @@ def verbatims(
     # read.
     matching = found.height
     if found.height >= limit:
-        counted = engine.warehouse.frame(
-            f"{listed}select * from (\n{read_sql(Path('voice') / 'listed_count.sql')}\n)", params
-        )
-        matching = int(counted["matching"][0])
+        matching = int(over_listed("listed_count.sql", params)["matching"][0])
     labels = {name: m.label for name, m in known.items()}
     shown = found.select(
         "fiscal_quarter",
