@@ -18,6 +18,9 @@ TABLE = "voice_comments"
 # of every comment's class already; an equity group takes the comments of its dimension's slot.
 GROUPS = ("segment", *EQUITY_DIMENSIONS)
 SLOTS = EQUITY_DIMENSIONS  # slot i lists a comment under EQUITY_DIMENSIONS[i] only
+# Each theme's own true-or-false column, beside the list of themes a page shows: a list narrowed to a
+# theme reads one small column instead of every comment's list (sql/voice/listed.sql).
+TAG_PREFIX = "cx_tag_"
 
 
 def themes(metrics: Iterable[Metric]) -> list[Metric]:
@@ -28,7 +31,17 @@ def themes(metrics: Iterable[Metric]) -> list[Metric]:
 def sql(metrics: Iterable[Metric]) -> str:
     """Return the query of every comment, tagged with the themes among `metrics`."""
     tags = [(m.name, m.condition or "") for m in themes(metrics)]
-    return composition.comments(tags, EQUITY_DIMENSIONS, len(SLOTS))
+    return composition.comments(tags, EQUITY_DIMENSIONS, len(SLOTS), TAG_PREFIX)
+
+
+def tag_column(theme: str) -> str:
+    """Return the column saying whether a comment is about `theme` (a theme metric's name)."""
+    return TAG_PREFIX + theme
+
+
+def tagged(columns: Iterable[str]) -> frozenset[str]:
+    """Return the themes a table of the comments with these columns was tagged with."""
+    return frozenset(c.removeprefix(TAG_PREFIX) for c in columns if c.startswith(TAG_PREFIX))
 
 
 def stored() -> str:

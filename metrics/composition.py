@@ -648,18 +648,28 @@ def period(start: str | None, end: str | None) -> tuple[str | None, str | None]:
 COMMENT_CLASS = ("service", "channel", "segment", "fiscal_quarter", "trust_answer")
 
 
-def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int) -> str:
+def comments(tags: Sequence[tuple[str, str]], groups: Sequence[str], slots: int, prefix: str) -> str:
     """Return every response's comment, with the list `themes` of the tags whose condition (SQL over
-    the row, from a theme file) holds (`tags` pairs a tag with it), its trust answer (sql/voice/
+    the row, from a theme file) holds (`tags` pairs a tag with it) and a column for each tag saying
+    whether it does (the tag's name after `prefix`), its trust answer (sql/voice/
     classed.sql), the size of its class (`class_n`: the commenters of the same COMMENT_CLASS) and of
     its class within each group of `groups` (`class_n_<dimension>`), and its `slot` among `slots`
     (sql/voice/listed.sql says why). Each size is counted once per class and joined to its rows:
     counted over a window of every row, each window held every row with its comment (the table took
     11.1-13.2 s that way at 10M responses and takes 4.1-5.3 s, 178 s and 75 s at 100M: the same
     rows in the same order)."""
-    cases = [f"case when (\n{condition}\n) then {quote_literal(tag)} end" for tag, condition in tags]
+    columns = [quote_identifier(prefix + tag) for tag, _ in tags]
+    checks = [
+        f"coalesce((\n{condition}\n), false) as {column}"
+        for (_, condition), column in zip(tags, columns, strict=True)
+    ]
+    cases = [
+        f"case when {column} then {quote_literal(tag)} end"
+        for (tag, _), column in zip(tags, columns, strict=True)
+    ]
     themes = f"list_filter([{', '.join(cases)}], lambda t: t is not null)" if cases else "[]::varchar[]"
-    rows = f"select *, {themes} as themes\nfrom stg_responses\nwhere comment is not null and comment <> ''"
+    checked = f"select *{''.join(', ' + c for c in checks)}\nfrom stg_responses\nwhere comment is not null and comment <> ''"
+    rows = f"select *, {themes} as themes\nfrom (\n{checked}\n)"
     counts, joins, sizes = [], [], []
     for column, keys in [
         ("class_n", COMMENT_CLASS),

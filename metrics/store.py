@@ -139,6 +139,8 @@ class Store:
     cubes: dict[str, tuple[Cube, ...]]
     # The columns of each metric's rows as the build bound them (storefile.MetricColumns).
     columns: Mapping[str, MetricColumns] = field(default_factory=dict)
+    # The columns of each cube table in the file and of the comments' (comments.TABLE), by table name.
+    tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
         """Return the shortest cube of `metric` that carries every one of `dimensions`, if any."""
@@ -212,7 +214,10 @@ def latest_store(target: Path, built_from: Fingerprint) -> tuple[Store, Fingerpr
         if found is not None:
             same = _same_metrics(built_from, earlier)
             cubes = {k: c for k, c in found.cubes.items() if k in same or k.startswith(analysis_key(""))}
-            return Store(found.path, cubes, {k: c for k, c in found.columns.items() if k in same}), earlier
+            columns = {k: c for k, c in found.columns.items() if k in same}
+            dropped = {c.table for k, kept in found.cubes.items() if k not in cubes for c in kept}
+            described = {t: c for t, c in found.tables.items() if t not in dropped}
+            return Store(found.path, cubes, columns, described), earlier
     return None
 
 
@@ -328,7 +333,9 @@ def build_store(
         if with_comments:
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
         described = [MetricColumns(m.name, metric_digest(m), dict(columns)) for m, _, columns in metrics]
-        storefile.write(con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted, described)
+        storefile.write(
+            con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted, described, (comments.TABLE,)
+        )
     finally:
         warehouse.read_from(None)
 

@@ -1,8 +1,10 @@
 """The store file's own tables, read and written here alone: its cubes (`cx_cubes`), what it was
 built from (`cx_built`: the code, each input's files and each metric as digests), what loading each
 input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet, the
-models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed) and the columns of
-each metric's rows (`cx_columns`), so a start does not bind every metric's SQL again."""
+models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed), the columns of
+each metric's rows (`cx_columns`), so a start does not bind every metric's SQL again, and those of
+each cube table and of the comments' (`cx_tables`), so a page's first read of one does not bind it
+either."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -80,11 +83,13 @@ def write(
     built_from: Fingerprint,
     unsorted: Iterable[str] = (),
     columns: Iterable[MetricColumns] = (),
+    read: Iterable[str] = (),
 ) -> None:
     """Record in the store attached as `alias` what it holds, what it was built from (for a later
     build to tell what it can take from it), what loading each input found, which models it keeps
-    `unsorted` (a later build that copies one sorts it) and the `columns` of each metric's rows."""
-    found = list(inputs)
+    `unsorted` (a later build that copies one sorts it), the `columns` of each metric's rows and
+    those of each cube's table and of the other tables pages `read` (the comments'), where held."""
+    found, kept = list(inputs), list(cubes)
     built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
         built += [(kind, name, digest) for name, digest in digests.items()]
@@ -99,7 +104,7 @@ def write(
             "row_count": pl.Int64,
             "grain": pl.Int32,
         },
-        [(c.metric, c.table, json.dumps(sorted(c.dimensions)), c.rows, c.grain) for c in cubes],
+        [(c.metric, c.table, json.dumps(sorted(c.dimensions)), c.rows, c.grain) for c in kept],
     )
     _create_table(
         con,
@@ -120,6 +125,27 @@ def write(
         {"metric": pl.Utf8, "digest": pl.Utf8, "columns": pl.Utf8},
         [(c.metric, c.digest, json.dumps(c.columns)) for c in columns],
     )
+    tables = _table_columns(con, alias, {c.table for c in kept} | set(read))
+    _create_table(
+        con,
+        f"{alias}.cx_tables",
+        {"table_name": pl.Utf8, "columns": pl.Utf8},
+        [(name, json.dumps(tables[name])) for name in sorted(tables)],
+    )
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, alias: str, names: set[str]) -> dict[str, dict[str, str]]:
+    """Return the columns (name -> type, in order) of the tables `names` of the store attached as
+    `alias`, read from its catalog in one statement."""
+    found: dict[str, dict[str, str]] = {}
+    for table, column, kind in con.execute(
+        "select table_name, column_name, data_type from duckdb_columns()"
+        " where database_name = ? order by table_name, column_index",
+        [alias],
+    ).fetchall():
+        if table in names:
+            found.setdefault(str(table), {})[str(column)] = str(kind)
+    return found
 
 
 def _create_table(
@@ -139,10 +165,10 @@ def _create_table(
 
 def read_description(
     path: Path,
-) -> tuple[dict[str, tuple[Cube, ...]], dict[str, MetricColumns]] | None:
-    """Return the cubes of the store at `path` by metric (or analysis key), shortest first, and the
-    columns of each metric's rows it recorded (none for a store from before they were: each is then
-    bound as asked); None when there is no store there."""
+) -> tuple[dict[str, tuple[Cube, ...]], dict[str, MetricColumns], dict[str, dict[str, str]]] | None:
+    """Return the cubes of the store at `path` by metric (or analysis key), shortest first, the
+    columns of each metric's rows it recorded and those of its cube tables and comments (none for a
+    store from before they were: each is then bound as asked); None when there is no store there."""
     if not path.is_file():
         return None
     with duckdb.connect(str(path), read_only=True) as con:
@@ -153,12 +179,22 @@ def read_description(
             cubes.setdefault(metric, []).append(
                 Cube(metric, table, frozenset(json.loads(dimensions)), rows, grain)
             )
-        try:
-            found = con.execute("select metric, digest, columns from cx_columns").fetchall()
-        except duckdb.CatalogException:
-            found = []
+        found = _recorded(con, "select metric, digest, columns from cx_columns")
+        tables = _recorded(con, "select table_name, columns from cx_tables")
     columns = {str(m): MetricColumns(str(m), str(d), json.loads(c)) for m, d, c in found}
-    return {m: tuple(c) for m, c in cubes.items()}, columns
+    return (
+        {m: tuple(c) for m, c in cubes.items()},
+        columns,
+        {str(t): json.loads(c) for t, c in tables},
+    )
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    """Return the rows of a table a store from before it was recorded lacks: none there."""
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
 
 
 def read_built(path: Path) -> Fingerprint | None:

@@ -18,6 +18,7 @@ import pytest
 from conftest import EngineFactory, catalog_of, recorded_statements, write_inputs
 
 from cx.bench import agreement_queries, same
+from metrics import comments
 from metrics import store as store_module
 from metrics.catalog import METRICS_DIR, Catalog, load_catalog
 from metrics.errors import CxError, QueryError
@@ -500,7 +501,23 @@ def test_a_start_with_a_built_store_binds_no_metric_again_unless_its_sql_changed
     for metric in usable:
         assert again.columns(metric) == live.columns(metric), metric.name
     assert bound == []
+    # Nor any cube table's, nor the comments': the store records their columns too.
+    cube_tables = {c.table for cs in again.store.cubes.values() for c in cs}
+    assert set(again.store.tables) == cube_tables | {comments.TABLE}
     assert again.run(Query.of("trust", ["service"])).equals(live.run(Query.of("trust", ["service"])))
+    assert bound == []
+    # A store served after another drops the first one's cube tables' columns, which may differ.
+    table = again.store.cube("trust", {"service"})
+    assert table is not None
+    wrong = Engine.serving(
+        Warehouse.unloaded(data_dir),
+        replace(again.store, tables={table.table: {"x": "VARCHAR"}}),
+        again.catalog,
+        1,
+    )
+    wrong._serve(replace(again.store, tables={}), read_previous=False)
+    right = Engine.serving(Warehouse.unloaded(data_dir), again.store, again.catalog, 1)
+    assert wrong.run(Query.of("trust", ["service"])).equals(right.run(Query.of("trust", ["service"])))
     # Columns recorded for another SQL than the metric's now (a file edited since) are not taken.
     trust = again.catalog.metrics["trust"]
     stale = MetricColumns("trust", "the digest of an earlier file", {"trust": "VARCHAR"})
@@ -514,8 +531,10 @@ def test_a_start_with_a_built_store_binds_no_metric_again_unless_its_sql_changed
     shutil.copy2(again.store.path, older)
     with duckdb.connect(str(older)) as con:
         con.execute("drop table cx_columns")
+        con.execute("drop table cx_tables")
     opened = store_module.open_store(older)
     assert opened is not None and opened.columns == {} and opened.cubes == again.store.cubes
+    assert opened.tables == {}
 
 
 def metric_files(folder: Path, *names: str) -> Path:
@@ -582,6 +601,8 @@ def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_met
     # The edited metric has no cube there: it is answered from the earlier store's rows, by its new file.
     assert "trust" not in shown.engine.store.cubes and "ease" in shown.engine.store.cubes
     assert "trust" not in shown.engine.store.columns and "ease" in shown.engine.store.columns
+    kept = {c.table for cubes in shown.engine.store.cubes.values() for c in cubes}
+    assert kept and set(shown.engine.store.tables) == kept | {comments.TABLE}
     query = Query.of("trust", ["channel"], {}, "FY2026 Q1", "FY2026 Q4")
     assert same(shown.engine.run(query), shown.engine.direct(query))
     strongly = shown.engine.run(Query.of("trust"))["value"][0]

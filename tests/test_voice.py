@@ -4,6 +4,7 @@ lists are compared; no planted personal detail survives), and the page under App
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -419,3 +420,15 @@ def test_the_stores_comments_and_topics_equal_those_composed_over_the_rows(
         assert fast.matching == rows.matching > 0, choices
         assert fast.rows.equals(rows.rows), choices
     assert voice.suggested(stored) == voice.suggested(sample_engine)
+    # Each theme has its column in the store; a store tagged with other theme files (one served while
+    # a newer one builds) lists the comments from the rows, by the current files.
+    assert stored.store is not None
+    kept = dict(stored.store.tables[comment_table.TABLE])
+    assert comment_table.tagged(kept) == {m.name for m in voice.themes(stored)}
+    del kept[comment_table.tag_column("theme_new_renewal")]
+    earlier = Engine.serving(
+        Warehouse.unloaded(sample_dir),
+        replace(stored.store, tables={comment_table.TABLE: kept}),
+        stored.catalog,
+    )
+    assert voice.source(earlier) == voice.source(sample_engine)

@@ -41,8 +41,11 @@ def themes(engine: Engine) -> list[Metric]:
 
 def source(engine: Engine) -> str:
     """Return every comment as a query reads it: the store's table where the engine answers from a
-    store that holds one (newest first, so a list is a filtered read), else the comments' query."""
-    if _stored(engine, comments.TABLE):
+    store that holds one tagged with the catalog's themes (newest first, so a list is a filtered
+    read), else the comments' query. A store served while a newer one builds may have been tagged
+    with the themes of earlier theme files."""
+    kept = engine.store.tables.get(comments.TABLE) if engine.store is not None else None
+    if kept is not None and comments.tagged(kept) == {m.name for m in themes(engine)}:
         return comments.stored()
     return f"(\n{comments.sql(engine.catalog.metrics.values())}\n)"
 
@@ -88,15 +91,15 @@ def verbatims(
     conditions, params, _, dropped = engine.row_filters(engine.view_columns(BASE_VIEW), narrowed)
     chosen = group[0] if group else None
     where = f"\n  where {' and '.join(conditions)}" if conditions else ""
+    about = quote_identifier(comments.tag_column(theme)) if theme else "true"
     listable = (
-        f"select *, {quote_identifier(comments.class_column(chosen))} as group_class_n "
+        f"select *, {quote_identifier(comments.class_column(chosen))} as group_class_n, {about} as in_theme "
         f"from {source(engine)} as comments{where}"
     )
     listed = f"with listable as (\n{listable}\n),\nlisted as (\n{read_sql(Path('voice') / 'listed.sql')}\n)\n"
     params |= {
         "min_n": engine.min_n,
         "slot": comments.slot(chosen),
-        "theme": theme or "",
         "trust": trust or "",
     }
 
