@@ -300,8 +300,9 @@ class Engine:
                 metric = self.catalog.metrics.get(name)
                 if metric is not None and found.digest == metric_digest(metric):
                     self._columns.setdefault(f"metric {name}", found.columns)
-            # A cube table's columns are those of its file, recorded there: 42 took 24-29 ms to bind
-            # again. Those of a store served before go (a table of the same name may differ).
+            # A store table's columns are those of its file, recorded there: the 42 cube tables took
+            # 24-29 ms to bind again. Those of a store served before go (a table of the same name may
+            # differ).
             for key in [k for k in self._columns if k.startswith(_table_key(""))]:
                 del self._columns[key]
             for table, kinds in store.tables.items():
@@ -847,7 +848,8 @@ class Engine:
         ]
 
     def _cube_columns(self, cube: Cube) -> dict[str, str]:
-        """Return the columns (name -> type) of a cube's table, as the store recorded them."""
+        """Return the columns (name -> type) of a cube's table, as the store recorded them (bound on
+        first use where it did not)."""
         return self._describe(_table_key(cube.table), f"select * from {_table(cube)}")
 
     def _source(self, cube: Cube, read: Iterable[Cube] = ()) -> str:
