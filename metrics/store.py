@@ -125,6 +125,11 @@ RUNNING_ROWS = 500_000
 # The grouping an analysis's sums are kept at (sql/analyses/, those with a `-- keys:` line): the page
 # filters and the quarter, which is every filter a page gives an analysis.
 ANALYSIS_GRAIN = (*_QUARTER, *_PAGE)
+# The tables besides the cubes whose columns the store records (Store.tables): those pages read, the
+# comments and their topics. A page then knows from the store's record whether it holds them,
+# rather than asking DuckDB's catalog on each visit (1.4 ms a question at 10M responses, 12.8 ms the
+# first time).
+PAGE_TABLES = (comments.TABLE, topics.TABLE, topics.EXAMPLES_TABLE)
 
 Progress = Callable[[str], None]
 
@@ -139,7 +144,7 @@ class Store:
     cubes: dict[str, tuple[Cube, ...]]
     # The columns of each metric's rows as the build bound them (storefile.MetricColumns).
     columns: Mapping[str, MetricColumns] = field(default_factory=dict)
-    # The columns of each cube table in the file and of the comments' (comments.TABLE), by table name.
+    # The columns of each cube table in the file and of the tables pages read (PAGE_TABLES), by name.
     tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def cube(self, metric: str, dimensions: set[str]) -> Cube | None:
@@ -334,7 +339,7 @@ def build_store(
             _build_comments(con, warehouse, [m for m, _, _ in metrics], previous, say)
         described = [MetricColumns(m.name, metric_digest(m), dict(columns)) for m, _, columns in metrics]
         storefile.write(
-            con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted, described, (comments.TABLE,)
+            con, ALIAS, cubes, _stored_inputs(warehouse), built_from, unsorted, described, PAGE_TABLES
         )
     finally:
         warehouse.read_from(None)
@@ -961,7 +966,7 @@ def _build_comments(
         and themes == {k for k in previous.store.cubes if k.startswith(THEME_PREFIX)}
     )
     if _kept(previous, frozenset({"responses"})) and same:
-        for table in (comments.TABLE, topics.TABLE, topics.EXAMPLES_TABLE):
+        for table in PAGE_TABLES:
             _copy(con, table)
         say(f"comments and their topics: copied from the previous store ({time.perf_counter() - step:.1f}s)")
         return

@@ -3,8 +3,8 @@ built from (`cx_built`: the code, each input's files and each metric as digests)
 input found (`cx_inputs`, `cx_problems`), so a start that serves from the store reads no parquet, the
 models it keeps unsorted (`cx_unsorted`: the first start's store, built for speed), the columns of
 each metric's rows (`cx_columns`), so a start does not bind every metric's SQL again, and those of
-each cube table and of the comments' (`cx_tables`), so a page's first read of one does not bind it
-either."""
+each cube table and of the tables pages read, the comments' and their topics' (`cx_tables`), so a
+page's first read of one does not bind it either, and a page knows which of them the store holds."""
 
 from __future__ import annotations
 
@@ -88,7 +88,8 @@ def write(
     """Record in the store attached as `alias` what it holds, what it was built from (for a later
     build to tell what it can take from it), what loading each input found, which models it keeps
     `unsorted` (a later build that copies one sorts it), the `columns` of each metric's rows and
-    those of each cube's table and of the other tables pages `read` (the comments'), where held."""
+    those of each cube's table and of the other tables pages `read` (the comments' and their
+    topics'), where held."""
     found, kept = list(inputs), list(cubes)
     built = [("code", "", built_from.code)]
     for kind, digests in (("input", built_from.inputs), ("metric", built_from.metrics)):
@@ -167,8 +168,9 @@ def read_description(
     path: Path,
 ) -> tuple[dict[str, tuple[Cube, ...]], dict[str, MetricColumns], dict[str, dict[str, str]]] | None:
     """Return the cubes of the store at `path` by metric (or analysis key), shortest first, the
-    columns of each metric's rows it recorded and those of its cube tables and comments (none for a
-    store from before they were: each is then bound as asked); None when there is no store there."""
+    columns of each metric's rows it recorded and those of its cube tables and the tables pages read
+    (none for a store from before they were: each is then bound as asked); None when there is no
+    store there."""
     if not path.is_file():
         return None
     with duckdb.connect(str(path), read_only=True) as con:

@@ -18,7 +18,6 @@ import pytest
 from conftest import EngineFactory, catalog_of, recorded_statements, write_inputs
 
 from cx.bench import agreement_queries, same
-from metrics import comments
 from metrics import store as store_module
 from metrics.catalog import METRICS_DIR, Catalog, load_catalog
 from metrics.errors import CxError, QueryError
@@ -501,9 +500,9 @@ def test_a_start_with_a_built_store_binds_no_metric_again_unless_its_sql_changed
     for metric in usable:
         assert again.columns(metric) == live.columns(metric), metric.name
     assert bound == []
-    # Nor any cube table's, nor the comments': the store records their columns too.
+    # Nor any cube table's, nor the comments' or their topics': the store records their columns too.
     cube_tables = {c.table for cs in again.store.cubes.values() for c in cs}
-    assert set(again.store.tables) == cube_tables | {comments.TABLE}
+    assert set(again.store.tables) == cube_tables | set(store_module.PAGE_TABLES)
     assert again.run(Query.of("trust", ["service"])).equals(live.run(Query.of("trust", ["service"])))
     assert bound == []
     # A store served after another drops the first one's cube tables' columns, which may differ.
@@ -602,7 +601,7 @@ def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_met
     assert "trust" not in shown.engine.store.cubes and "ease" in shown.engine.store.cubes
     assert "trust" not in shown.engine.store.columns and "ease" in shown.engine.store.columns
     kept = {c.table for cubes in shown.engine.store.cubes.values() for c in cubes}
-    assert kept and set(shown.engine.store.tables) == kept | {comments.TABLE}
+    assert kept and set(shown.engine.store.tables) == kept | set(store_module.PAGE_TABLES)
     query = Query.of("trust", ["channel"], {}, "FY2026 Q1", "FY2026 Q4")
     assert same(shown.engine.run(query), shown.engine.direct(query))
     strongly = shown.engine.run(Query.of("trust"))["value"][0]

@@ -401,7 +401,7 @@ def test_no_planted_detail_reaches_the_page_its_comments_csv_or_its_deck(
 
 @pytest.mark.slow
 def test_the_stores_comments_and_topics_equal_those_composed_over_the_rows(
-    sample_engine: Engine, sample_dir: Path, tmp_path: Path
+    sample_engine: Engine, sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored = Engine(Warehouse(sample_dir, sealed=False))
     assert stored.use_store(tmp_path / "store", build=True)
@@ -432,3 +432,19 @@ def test_the_stores_comments_and_topics_equal_those_composed_over_the_rows(
         stored.catalog,
     )
     assert voice.source(earlier) == voice.source(sample_engine)
+    # The topics are read from the store's tables where it records them; where it does not (a store
+    # from before it did), they are found again in the comments.
+    assert {topics.TABLE, topics.EXAMPLES_TABLE} <= set(stored.store.tables)
+    found = voice.suggested(stored)
+    assert found
+
+    def found_again(source: str) -> tuple[str, dict[str, object]]:
+        raise AssertionError("the topics were found again")
+
+    monkeypatch.setattr(topics, "comments_sql", found_again)
+    assert voice.suggested(stored) == found
+    unrecorded = Engine.serving(
+        Warehouse.unloaded(sample_dir), replace(stored.store, tables={}), stored.catalog
+    )
+    with pytest.raises(AssertionError, match="found again"):
+        voice.suggested(unrecorded)

@@ -51,15 +51,9 @@ def source(engine: Engine) -> str:
 
 
 def _stored(engine: Engine, table: str) -> bool:
-    """Whether the engine answers from a store that holds `table` (one built by earlier code, served
-    while a newer one builds, may not)."""
-    if engine.store is None:
-        return False
-    found = engine.warehouse.frame(
-        "select count(*) as n from duckdb_tables() where database_name = $db and table_name = $table",
-        {"db": STORE_ALIAS, "table": table},
-    )
-    return bool(found["n"][0])
+    """Whether the engine answers from a store that holds `table`, as the store recorded it (one built
+    by earlier code, served while a newer one builds, may not hold it or not record it)."""
+    return engine.store is not None and table in engine.store.tables
 
 
 def verbatims(
