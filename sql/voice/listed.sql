@@ -1,9 +1,9 @@
 -- The comments a page may list (metrics/analyses/voice.py). Reads `listable`: every comment
 -- (composition.comments: classed by classed.sql, kept in the store as voice_comments) that passes the
 -- page's filters, with `group_class_n`, the size of its class within the group the list is narrowed
--- to (its class itself when none is), and `in_theme`, whether it is about the theme the list is
--- narrowed to (true when none is). verbatims.sql lists the newest of them, listed_count.sql counts
--- them.
+-- to (its class itself when none is), `in_theme`, whether it is about the theme the list is
+-- narrowed to (true when none is), and `listed_order`, its place newest first. verbatims.sql lists
+-- the newest of them, listed_count.sql counts them.
 --
 -- A comment is listed only when that class holds at least $min_n commenters: the comments of the
 -- same service, channel, segment, fiscal quarter and trust answer, within the group. Every filter a
