@@ -21,6 +21,9 @@ SLOTS = EQUITY_DIMENSIONS  # slot i lists a comment under EQUITY_DIMENSIONS[i] o
 # Each theme's own true-or-false column, beside the list of themes a page shows: a list narrowed to a
 # theme reads one small column instead of every comment's list (sql/voice/listed.sql).
 TAG_PREFIX = "cx_tag_"
+# The order of a list of comments, newest first, and the order the store keeps them in: a list of the
+# store's table reads its rows in their order (metrics/analyses/voice.py).
+NEWEST_FIRST = "submitted_at desc, response_id"
 
 
 def themes(metrics: Iterable[Metric]) -> list[Metric]:

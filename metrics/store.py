@@ -972,7 +972,7 @@ def _build_comments(
         return
     con.execute(
         f"create table {ALIAS}.{quote_identifier(comments.TABLE)} as select * from (\n{comments.sql(metrics)}\n) "
-        "order by submitted_at desc, response_id"
+        f"order by {comments.NEWEST_FIRST}"
     )
     say(f"comments: classed and tagged ({time.perf_counter() - step:.1f}s)")
     step = time.perf_counter()

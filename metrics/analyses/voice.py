@@ -87,16 +87,12 @@ def verbatims(
     where = f"\n  where {' and '.join(conditions)}" if conditions else ""
     about = quote_identifier(comments.tag_column(theme)) if theme else "true"
     read = source(engine)
-    # The store keeps the comments newest first, then by response id (store._build_comments), so its
-    # rows' order is the list's. Listed in that order, a list reads no time or id of a comment the
-    # filters leave out: at 100M responses, with the system's file cache emptied before the start, the
-    # benchmark's first list (it finds none) took 117-126 ms against 220-270 ms, and the first visit
-    # of What customers say 181-199 against 291-338 ms (three alternating runs).
-    order = (
-        "rowid"
-        if read == comments.stored()
-        else "row_number() over (order by submitted_at desc, response_id)"
-    )
+    # The store keeps the comments in the list's order (comments.NEWEST_FIRST), so a list of its table
+    # goes by row, and reads no time or id of a comment the filters leave out: at 100M responses, with
+    # the system's file cache emptied before the start, the benchmark's first list (it finds none) took
+    # 117-126 ms against 220-270 ms, and the first visit of What customers say 181-199 against
+    # 291-338 ms (three alternating runs).
+    order = "rowid" if read == comments.stored() else f"row_number() over (order by {comments.NEWEST_FIRST})"
     listable = (
         f"select *, {quote_identifier(comments.class_column(chosen))} as group_class_n, {about} as in_theme, "
         f"{order} as listed_order from {read} as comments{where}"
