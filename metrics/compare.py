@@ -26,6 +26,11 @@ Z95 = 1.959963984540054
 PROPORTIONS = ("share", "ratio")
 # Aggregates whose interval is a mean's normal interval: they take Welch's t-test.
 MEANS = ("mean",)
+# The tests of two proportions, by name.
+EXACT = "Fisher's exact test"
+POOLED = "pooled two-proportion z-test"
+# The normal p-value of each of many statistics, the same function as `normal_p`'s.
+_NORMAL_PS = np.frompyfunc(math.erfc, 1, 1)
 FAMILY_NOTE = (
     "With many groups tested together, a difference is flagged beyond noise only when it stays so after "
     "Holm's adjustment, which keeps the chance of any false flag on this view under 5%."
@@ -71,20 +76,25 @@ def proportion_tests(
 ) -> list[tuple[float | None, float | None, str]]:
     """Return the statistic, p-value and test of each x1/n1 against x2/n2 (arrays of counts), all at
     once, as `_proportions` tests one (no statistic for a group of no one)."""
+    statistics, p, exact = _proportion_arrays(x1, n1, x2, n2)
+    return [
+        (None, None, "") if math.isnan(z) else (z, chance, EXACT if small else POOLED)
+        for z, chance, small in zip(statistics.tolist(), p.tolist(), exact.tolist(), strict=True)
+    ]
+
+
+def _proportion_arrays(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return `proportion_tests` as arrays: each statistic (NaN: none), p-value (NaN: none), and
+    whether it is Fisher's exact test's."""
     statistics = pooled_z(x1, n1, x2, n2)
     counts = [np.round(a).astype(np.int64) for a in (x1, n1, x2, n2)]
     small = needs_exact(*counts) & ~np.isnan(statistics)
-    exact = np.full(statistics.shape, np.nan)
-    exact[small] = fisher_exact_ps(*(c[small] for c in counts))
-    found: list[tuple[float | None, float | None, str]] = []
-    for statistic, is_small, p in zip(statistics.tolist(), small.tolist(), exact.tolist(), strict=True):
-        if math.isnan(statistic):
-            found.append((None, None, ""))
-        elif is_small:
-            found.append((statistic, p, "Fisher's exact test"))
-        else:
-            found.append((statistic, normal_p(statistic), "pooled two-proportion z-test"))
-    return found
+    p = _NORMAL_PS(np.abs(statistics) / math.sqrt(2)).astype(np.float64)
+    p[small] = fisher_exact_ps(*(c[small] for c in counts))
+    p[np.isnan(statistics)] = np.nan
+    return statistics, p, small
 
 
 def _error(row: Row) -> float | None:
@@ -175,7 +185,7 @@ def gap_tests(groups: Cells, overalls: Cells, aggregate: str, smallest: int = 1)
     def statistics(cells: Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         value = np.array(cells["value"], dtype=np.float64)  # None reads as NaN
         n = np.array(cells["n"], dtype=np.float64)
-        hidden = np.array([bool(s) for s in cells["suppressed"]], dtype=bool)
+        hidden = np.array(cells["suppressed"], dtype=bool)  # None reads as not hidden
         return value, n, ~hidden & ~np.isnan(value) & ~np.isnan(n) & (n != 0)  # as `_usable`
 
     value, size, usable = statistics(groups)
@@ -197,9 +207,14 @@ def gap_tests(groups: Cells, overalls: Cells, aggregate: str, smallest: int = 1)
         rest_successes = np.minimum(
             np.maximum(overall[tested] * total[tested] - successes, 0.0), rest[tested]
         )
-        made = proportion_tests(successes, size[tested], rest_successes, rest[tested])
-        for i, (statistic, chance, name) in zip(tested.tolist(), made, strict=True):
-            z[i], p[i], test[i] = statistic, chance, name
+        made_z, chances, exact = _proportion_arrays(successes, size[tested], rest_successes, rest[tested])
+        made = ~np.isnan(made_z)
+        for name, which in ((EXACT, exact), (POOLED, made & ~exact)):
+            for i in tested[which].tolist():
+                test[i] = name
+        lines = np.full((2, count), np.nan)
+        lines[0, tested], lines[1, tested] = made_z, chances
+        z, p = ([None if math.isnan(v) else v for v in line] for line in lines.tolist())
     else:
         for i in tested.tolist():
             a, b = (

@@ -11,9 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+import polars as pl
+
 from metrics import contract
 from metrics.analyses.breaks import as_asked
-from metrics.compare import Difference, GapTests, gap_interval, gap_tests
+from metrics.compare import PROPORTIONS, Difference, GapTests, gap_interval, gap_tests
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
@@ -111,39 +114,50 @@ def comparable(engine: Engine, names: Sequence[str] = GAP_METRICS) -> tuple[str,
     return tuple(n for n in names if engine.computable(n))
 
 
-# Where a row is among a measure's answers: the answer's place, and the row's place in it.
-Place = tuple[int, int]
-
-
 @dataclass(frozen=True)
 class _Measure:
-    """Every comparison of one measure in a view, in the order made, as columns: the group's dimension
-    and value, the trait both sides share (None: everyone in the view), where the group's row and
-    the reference's are among the answers (each a column dict), and each comparison's test."""
+    """Every comparison of one measure in a view, in the order made, as columns: the group's row and
+    the reference's (each its place among the answers' rows, one answer after another), and each
+    comparison's test. Who a comparison is about is read from its row when asked (`who`): a view
+    makes thousands, and keeps a few dozen."""
 
     name: str
     aggregate: str
     smallest: int
-    answers: list[dict[str, list[Any]]]
-    dimension: list[str]
-    group: list[str]
-    context: list[tuple[str, str] | None]
-    rows: list[Place]
-    references: list[Place]
+    answers: Sequence[pl.DataFrame]
+    bys: Sequence[tuple[str, ...]]  # each answer's breakdown
+    keys: Sequence[tuple[str, ...] | None]  # each row's groups
+    offsets: np.ndarray  # where each answer's rows start among them all
+    rows: np.ndarray
+    references: np.ndarray
+    within_first: np.ndarray  # whether a group of a row of two traits is its second, within its first
     tests: GapTests
 
-    def row(self, place: Place) -> dict[str, Any]:
-        """Return a row as the answer has it, every column by name."""
-        answer, i = place
-        return {c: values[i] for c, values in self.answers[answer].items()}
+    def _answer(self, place: int) -> int:
+        return int(np.searchsorted(self.offsets, place, side="right")) - 1
+
+    def row(self, place: int) -> dict[str, Any]:
+        """Return a row as its answer has it, every column by name."""
+        answer = self._answer(place)
+        return self.answers[answer].row(place - int(self.offsets[answer]), named=True)
+
+    def who(self, i: int) -> tuple[str, str, tuple[str, str] | None]:
+        """Return the `i`th comparison's group (its dimension and value), and the trait both sides
+        share (None: everyone in the view)."""
+        place = int(self.rows[i])
+        by, key = self.bys[self._answer(place)], self.keys[place]
+        assert key is not None  # a row compared is one of people who said
+        if len(by) == 1:
+            return by[0], key[0], None
+        if self.within_first[i]:
+            return by[1], key[1], (by[0], key[0])
+        return by[0], key[0], (by[1], key[1])
 
     def gap(self, i: int, test: Difference) -> Gap:
         """Return the `i`th comparison as a Gap, with `test`."""
-        row, reference = self.row(self.rows[i]), self.row(self.references[i])
+        row, reference = self.row(int(self.rows[i])), self.row(int(self.references[i]))
         interval = gap_interval(row, reference, self.aggregate, self.smallest)
-        return Gap(
-            self.name, self.dimension[i], self.group[i], self.context[i], row, reference, test, interval
-        )
+        return Gap(self.name, *self.who(i), row, reference, test, interval)
 
 
 def _compared(engine: Engine, filters: Filters, names: Sequence[str]) -> list[_Measure]:
@@ -184,64 +198,107 @@ def _plan(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], 
 
 
 def _measure(
-    engine: Engine, name: str, plan: Mapping[tuple[str, ...], Query], results: list[Any]
+    engine: Engine, name: str, plan: Mapping[tuple[str, ...], Query], results: list[pl.DataFrame]
 ) -> _Measure:
     """Compare each equity group with everyone in the view, and with those sharing one trait, and
-    test every comparison at once."""
+    test every comparison at once. A view compares thousands: the answers are read as one table,
+    and each breakdown's comparisons are made on its columns at once rather than row by row."""
     metric = engine.metric(name)
     bys = list(plan)
-    answers = [frame.to_dict(as_series=False) for frame in results]
-    n = [answer["n"] for answer in answers]
     whole = bys.index(())
-    overall: Place | None = (whole, 0) if results[whole].height else None
-    alone = {by[0]: _rows(answers, k, by) for k, by in enumerate(bys) if len(by) == 1}
-    compared: list[tuple[str, str, tuple[str, str] | None, Place, Place | None]] = []
+    offsets = np.cumsum([0, *(frame.height for frame in results)])
+    columns = {c: _stacked(results, c) for c in _TESTED if c in results[whole].columns}
+    # No count reads as NaN, equal to none; so does place -1, no row (the last, added).
+    n = np.append(columns["n"].cast(pl.Float64).to_numpy(), np.nan)
+    keys = [key for frame, by in zip(results, bys, strict=True) for key in _keys(frame, by)]
+    # The rows shown, of people who said: the groups to rank.
+    shown = (~columns["suppressed"].fill_null(False) & columns["value"].is_not_null()).to_numpy() & np.array(
+        [key is not None for key in keys], dtype=bool
+    )
+    overall = int(offsets[whole]) if results[whole].height else -1
+    alone = {
+        by[0]: {keys[i][0]: i for i in range(offsets[k], offsets[k + 1]) if shown[i]}  # type: ignore[index]
+        for k, by in enumerate(bys)
+        if len(by) == 1
+    }
 
-    def everyone(rows: Place | None, of: Place | None) -> bool:
+    def everyone(rows: np.ndarray, of: np.ndarray | int) -> np.ndarray:
         """Whether `rows` are all the people of `of` (the same count: they are drawn from them)."""
-        return rows is not None and of is not None and n[rows[0]][rows[1]] == n[of[0]][of[1]]
+        found: np.ndarray = (rows >= 0) & (np.asarray(of) >= 0) & (n[rows] == n[of])
+        return found
 
-    for dimension in EQUITY_DIMENSIONS:
-        compared += [(dimension, g, None, row, overall) for (g,), row in alone.get(dimension, {}).items()]
-    for k, by in enumerate(bys):
-        if len(by) != 2:
-            continue
-        first, second = by
-        for (a, b), row in _rows(answers, k, by).items():
-            context = alone[second].get((b,))
-            # A trait everyone in the view shares (the only channel there is) adds nothing to the view.
-            if not everyone(context, overall):
-                compared.append((first, a, (second, b), row, context))
-            if second in EQUITY_DIMENSIONS and not everyone(alone[first].get((a,)), overall):
-                compared.append((second, b, (first, a), row, alone[first].get((a,))))
-    # A group that is everyone it would be compared with has no one to differ from.
-    kept = [c for c in compared if c[4] is not None and not everyone(c[3], c[4])]
-    rows = [c[3] for c in kept]
-    references = [c[4] for c in kept if c[4] is not None]
-    columns = ("value", "n", "suppressed", "ci_low", "ci_high")
-    cells = [
-        {c: [answers[k][c][i] for k, i in places] for c in columns if c in answers[whole]}
-        for places in (rows, references)
+    singles = [row for dimension in EQUITY_DIMENSIONS for row in alone.get(dimension, {}).values()]
+    # Each shown row of two traits is compared within its second trait, then (where that is an
+    # equity dimension too) its second within its first, as listed.
+    listed = [
+        (i, by)
+        for k, by in enumerate(bys)
+        if len(by) == 2
+        for i in range(offsets[k], offsets[k + 1])
+        if shown[i]
     ]
+    context = [alone[by[1]].get(keys[i][1], -1) for i, by in listed]  # type: ignore[index]
+    own = [
+        alone.get(by[0], {}).get(keys[i][0], -1) if by[1] in EQUITY_DIMENSIONS else -1  # type: ignore[index]
+        for i, by in listed
+    ]
+    pairs = np.array([i for i, _ in listed], dtype=np.int64)
+    row_places = np.concatenate([np.array(singles, dtype=np.int64), np.repeat(pairs, 2)])
+    reference_places = np.concatenate(
+        [np.full(len(singles), overall), np.stack([context, own], axis=1).ravel().astype(np.int64)]
+    )
+    single = np.arange(len(row_places)) < len(singles)
+    within_first = np.concatenate([np.zeros(len(singles), dtype=bool), np.tile([False, True], len(listed))])
+    kept = (
+        (reference_places >= 0)
+        # A trait everyone in the view shares (the only channel there is) adds nothing to the view.
+        & (single | ~everyone(reference_places, overall))
+        # A group that is everyone it would be compared with has no one to differ from.
+        & ~everyone(row_places, reference_places)
+    )
+    row_places, reference_places = row_places[kept], reference_places[kept]
+    # The tests read counts and shares as arrays, and a mean's or a quantile's its interval too.
+    arrays = {"value": columns["value"].cast(pl.Float64).to_numpy(), "n": n[:-1]}
+    arrays["suppressed"] = columns["suppressed"].fill_null(False).to_numpy()
+    intervals = {c: columns[c].to_list() for c in ("ci_low", "ci_high") if c in columns}
+    cells: list[dict[str, Any]] = []
+    for places in (row_places, reference_places):
+        found: dict[str, Any] = {c: values[places] for c, values in arrays.items()}
+        if metric.aggregate not in PROPORTIONS:
+            found.update({c: [v[i] for i in places.tolist()] for c, v in intervals.items()})
+        cells.append(found)
     smallest = engine.threshold(metric)
     tests = gap_tests(cells[0], cells[1], metric.aggregate, smallest)
     return _Measure(
-        name, metric.aggregate, smallest, answers, [c[0] for c in kept], [c[1] for c in kept],
-        [c[2] for c in kept], rows, references, tests,
+        name, metric.aggregate, smallest, results, bys, keys, offsets, row_places, reference_places,
+        within_first[kept], tests,
     )  # fmt: skip
 
 
-def _rows(answers: list[dict[str, list[Any]]], k: int, by: tuple[str, ...]) -> dict[tuple[str, ...], Place]:
-    """Return where the `k`th answer's shown rows are, by their groups; people who did not say are not
-    a group to rank."""
-    answer = answers[k]
-    keys = zip(*([str(v) for v in answer[d]] for d in by), strict=True)
-    shown = zip(answer["suppressed"], answer["value"], strict=True)
-    return {
-        key: (k, i)
-        for i, (key, (hidden, value)) in enumerate(zip(keys, shown, strict=True))
-        if contract.NOT_REPORTED not in key and not hidden and value is not None
-    }
+# The columns of an answer a comparison's test reads.
+_TESTED = ("value", "n", "suppressed", "ci_low", "ci_high")
+
+
+def _stacked(answers: Sequence[pl.DataFrame], column: str) -> pl.Series:
+    """Return a column of every answer, one answer's rows after another's, in the first's type."""
+    found = [answer.get_column(column) for answer in answers]
+    try:
+        return pl.concat(found, rechunk=False)
+    except pl.exceptions.SchemaError:  # a part of no rows typed otherwise
+        return pl.concat([s.cast(found[0].dtype) for s in found], rechunk=False)
+
+
+def _keys(frame: pl.DataFrame, by: tuple[str, ...]) -> list[tuple[str, ...] | None]:
+    """Return each row's groups, as text; None for a row of people who did not say, which is no
+    group to rank."""
+    if not by:
+        return [()] * frame.height
+    columns = []
+    for d in by:
+        column = frame.get_column(d)
+        text = column.dtype == pl.String and not column.null_count()
+        columns.append(column.to_list() if text else [str(v) for v in column.to_list()])
+    return [None if contract.NOT_REPORTED in key else key for key in zip(*columns, strict=True)]
 
 
 def who(found: Gap, labels: Mapping[str, str]) -> str:
