@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,6 +58,8 @@ WORKERS = min(4, os.cpu_count() or 1)
 _WORKER_NAME = "cx-query"
 # Results kept per engine, least recently used dropped first; most are a few rows.
 REMEMBERED_RESULTS = 4096
+# How many analyses of many results an engine remembers (`Engine.remembered`): a page's few.
+REMEMBERED_ANALYSES = 64
 # One metric asked this many breakdowns or more under the same filters reads its cube table once
 # for all of them (`Engine._breakdowns`).
 BREAKDOWNS = 3
@@ -116,6 +118,22 @@ class Filters:
         return Query(metric, tuple(by), self.where + extra, start or self.start, end or self.end)
 
 
+@dataclass(frozen=True)
+class Asked:
+    """Queries being answered on an engine's workers (`Engine.ask`)."""
+
+    engine: Engine
+    queries: list[Query]
+    jobs: list[Future[None]]
+
+    def answers(self) -> list[pl.DataFrame]:
+        """Wait for the queries' answers and return them in order (`Engine.run_many`); the first
+        error raised is raised here."""
+        for job in self.jobs:
+            job.result()
+        return [self.engine.run(query) for query in self.queries]
+
+
 @dataclass
 class Engine:
     """Answers queries over one warehouse and catalog with one suppression threshold. Counts are
@@ -137,6 +155,10 @@ class Engine:
     )
     # Each metric's answer over no rows (`_over_no_rows`), by metric, threshold and exactness.
     _nothing: dict[tuple[str, int, bool], pl.DataFrame] = field(default_factory=dict, init=False, repr=False)
+    # Analyses of many results (`remembered`), kept as long as the results they read.
+    _analyses: OrderedDict[tuple[object, ...], object] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     store: Store | None = field(default=None, init=False, repr=False)
     # The services this engine answers about (None: every one): see `confined`.
@@ -418,6 +440,12 @@ class Engine:
     def run_many(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
         """Return `run` of each query, in order: those cubes answer alike in one statement per stack
         (`_stacks`), the stacks and the other queries side by side (see `each`)."""
+        return self.ask(queries).answers()
+
+    def ask(self, queries: Sequence[Query]) -> Asked:
+        """Start answering the queries as `run_many` does, on the engine's workers, and return at
+        once: `Asked.answers` waits for them. Questions asked after are answered after, so a page
+        can work on the answers of some while the workers answer the others."""
         queries = [self._narrowed(q) for q in queries]
         with self._lock:
             missing = [
@@ -441,8 +469,7 @@ class Engine:
             *together,
             *stacks,
         ]
-        self.each(self._job, jobs)
-        return [self.run(query) for query in queries]
+        return Asked(self, queries, self._started(self._job, jobs))
 
     def _job(self, job: _Job) -> None:
         if isinstance(job, Query):
@@ -623,14 +650,34 @@ class Engine:
         asks many small independent questions, and each spends most of its time in DuckDB. The first
         error raised is raised here. Called from a worker, it works through the items itself, so
         nested calls never wait on each other for a worker."""
-        items = list(items)
+        return [future.result() for future in self._started(function, list(items))]
+
+    def _started(self, function: Callable[[T], R], items: Sequence[T]) -> list[Future[R]]:
+        """Return a future of `function` of each item, begun on the engine's workers; done here first
+        where there is one item or one worker, or called from a worker (see `each`)."""
         if len(items) < 2 or WORKERS < 2 or threading.current_thread().name.startswith(_WORKER_NAME):
-            return [function(item) for item in items]
+            return [_done(function, item) for item in items]
         with self._lock:
             if self._workers is None:
                 self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix=_WORKER_NAME)
             workers = self._workers
-        return list(workers.map(function, items))
+        return [workers.submit(function, item) for item in items]
+
+    def remembered(self, key: tuple[object, ...], compute: Callable[[], R]) -> R:
+        """Return what `compute` returns, computed once per `key` while the engine remembers its
+        results: an analysis of many results that a page asks for twice (the overview's gap search,
+        ahead of its parts and in its own) is worked out once."""
+        key = (*key, self.min_n, self.exact)
+        with self._lock:
+            if key in self._analyses:
+                self._analyses.move_to_end(key)
+                return self._analyses[key]  # type: ignore[return-value]
+        found = compute()
+        with self._lock:
+            self._analyses[key] = found
+            while len(self._analyses) > REMEMBERED_ANALYSES:
+                self._analyses.popitem(last=False)
+        return found
 
     def direct(self, query: Query) -> pl.DataFrame:
         """Return what `run` returns, computed from the metric's rows even when a cube could answer."""
@@ -640,6 +687,7 @@ class Engine:
         """Drop every remembered result (the benchmark times each change from a cold start)."""
         with self._lock:
             self._results.clear()
+            self._analyses.clear()
 
     def _remembered(self, query: Query, fast: bool) -> pl.DataFrame:
         """Return the result of a query, computed once per engine: an engine serves one set of inputs
@@ -1256,6 +1304,16 @@ def _whole_cells(query: Query, cube: Cube) -> bool:
     if "fiscal_quarter" in fixed:
         fixed.add("fiscal_year")
     return cube.dimensions <= fixed
+
+
+def _done(function: Callable[[T], R], item: T) -> Future[R]:
+    """Return `function` of `item`, computed now, as a future: its error is raised by `result`."""
+    future: Future[R] = Future()
+    try:
+        future.set_result(function(item))
+    except Exception as error:
+        future.set_exception(error)
+    return future
 
 
 def _needed(query: Query) -> set[str]:

@@ -71,8 +71,7 @@ def gaps(
     and `Gaps.metrics` says which were compared."""
     asked = as_asked(engine, names, filters)
     names = comparable(engine, asked)
-    found = _compared(engine, filters, names)
-    adjusted = holm([p for measure in found for p in measure.tests.p])
+    found, adjusted = search(engine, filters, names)
     kept: dict[tuple[str, frozenset[tuple[str, str]]], Gap] = {}
     place = 0
     # Thousands are compared, a few dozen kept: only those kept become a Gap, with their interval and
@@ -97,8 +96,22 @@ def gaps(
 def compared(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Gap]:
     """Return every comparison the view's gaps are found among, each with its own (unadjusted) test:
     each equity group against everyone, and against those sharing one trait, on each measure."""
-    found = _compared(engine, filters, comparable(engine, names))
+    found, _ = search(engine, filters, comparable(engine, names))
     return [m.gap(i, m.tests.difference(i)) for m in found for i in range(len(m.tests.delta))]
+
+
+def search(
+    engine: Engine, filters: Filters, names: Sequence[str]
+) -> tuple[list[_Measure], list[float | None]]:
+    """Return every comparison of the measures `names` in a view (`_compared`), and each one's
+    p-value adjusted by Holm's method over them all. The engine remembers them: the overview works
+    them out ahead of its parts (metrics/analyses/overview.py), and its gaps part then lists them."""
+
+    def searched() -> tuple[list[_Measure], list[float | None]]:
+        found = _compared(engine, filters, names)
+        return found, holm([p for measure in found for p in measure.tests.p])
+
+    return engine.remembered(("gaps", filters, tuple(names)), searched)
 
 
 def questions(engine: Engine, filters: Filters, names: Sequence[str] = GAP_METRICS) -> list[Query]:

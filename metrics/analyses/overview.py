@@ -1,7 +1,8 @@
 """The overview's questions, asked at once: its parts (the answer in words, the tiles, what changed
 this quarter, the equity gaps) each ask theirs together, and a part's statements then wait for the part
-before. Asked in one batch (Engine.run_many), measures of one aggregate under the same filters share
-statements across parts, and the workers are never idle between parts."""
+before. Asked ahead in two batches (Engine.ask), the gap search's and the others', measures of one
+aggregate under the same filters share statements across parts, the workers are never idle between
+parts, and the gap search's comparisons are worked out while the workers answer the others."""
 
 from __future__ import annotations
 
@@ -28,22 +29,41 @@ def questions(engine: Engine, filters: Filters, quarter: str) -> list[Query]:
     """Return every question the overview's parts ask first, in the order the page shows them. The
     two that say on which scale the view's surveys asked trust (the quarter's, for the tiles; the
     view's, for the gap search) decide the rest, so they are asked first, together."""
+    parts, compared = _questions(engine, filters, quarter)
+    return [*parts, *compared]
+
+
+def _questions(engine: Engine, filters: Filters, quarter: str) -> tuple[list[Query], list[Query]]:
+    """Return the questions of `questions`: those of the answer, the tiles and the moves, and the gap
+    search's."""
     if engine.computable(TRUST):
         engine.run_many(
             [kpis.scale_question(engine, filters, quarter), answered_question(engine, TRUST, filters)]
         )
     measures = kpis.headline_measures(engine, filters, quarter)
     apart = kpis.kept_apart(engine, measures)
-    return [
+    parts = [
         *headline.answer_questions(engine, filters, quarter, measures[0]),
         *kpis.tile_questions(engine, (*kpis.OVERVIEW_COUNTS, *measures, *apart), filters, quarter),
         *kpis.move_questions(engine, moved(measures), MOVED_BY, filters, quarter),
-        *gaps.questions(engine, filters),
     ]
+    return parts, gaps.questions(engine, filters)
 
 
 def ask_ahead(engine: Engine, filters: Filters, quarter: str) -> None:
-    """Answer the overview's questions in one batch, kept by the engine for its parts to read. A
-    question that fails here is asked again by its part, which says what is wrong where it belongs."""
+    """Answer the overview's questions before its parts draw, kept by the engine for them to read.
+    The gap search's are asked first, and its comparisons worked out (`gaps.search`, the longest
+    step after the questions) while the workers answer the others. A question that fails here is
+    asked again by its part, which says what is wrong where it belongs."""
+    try:
+        parts, compared = _questions(engine, filters, quarter)
+    except CxError:
+        return
+    searching = engine.ask(compared)
+    asked = set(compared)
+    rest = engine.ask([q for q in parts if q not in asked])
     with contextlib.suppress(CxError):
-        engine.run_many(questions(engine, filters, quarter))
+        searching.answers()
+        gaps.gaps(engine, filters)
+    with contextlib.suppress(CxError):
+        rest.answers()
