@@ -666,8 +666,10 @@ class Engine:
     def remembered(self, key: tuple[object, ...], compute: Callable[[], R]) -> R:
         """Return what `compute` returns, computed once per `key` while the engine remembers its
         results: an analysis of many results that a page asks for twice (the overview's gap search,
-        ahead of its parts and in its own) is worked out once."""
-        key = (*key, self.min_n, self.exact)
+        ahead of its parts and in its own) is worked out once. An engine confined to some services
+        shares what its twin remembers (`confined`), so the services it answers about are part of
+        the key: its analyses read only their answers."""
+        key = (*key, self.min_n, self.exact, self.scope)
         with self._lock:
             if key in self._analyses:
                 self._analyses.move_to_end(key)

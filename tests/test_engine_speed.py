@@ -196,6 +196,11 @@ def test_an_analysis_is_worked_out_once_while_its_results_are_remembered(make_en
     assert engine.remembered(("count",), analysis) == 1
     engine.forget_results()
     assert engine.remembered(("count",), analysis) == 3
+    # An engine confined to some services shares its twin's memory, not its analyses: they read
+    # answers about every service.
+    confined = engine.confined(frozenset({"Naturalization"}))
+    assert confined.remembered(("count",), analysis) == 4
+    assert engine.remembered(("count",), analysis) == 3
 
 
 def test_nested_calls_do_not_wait_on_each_other(make_engine: EngineFactory) -> None:
