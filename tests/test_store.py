@@ -205,13 +205,13 @@ def test_the_longest_questions_are_started_first(
     ]
     fast_engine.forget_results()
     ordered: list[object] = []
-    each = fast_engine.each
+    started = fast_engine._started
 
     def noted(function: Any, items: Any) -> list[Any]:
         ordered.extend(items)
-        return each(function, ordered)
+        return started(function, ordered)
 
-    monkeypatch.setattr(fast_engine, "each", noted)
+    monkeypatch.setattr(fast_engine, "_started", noted)
     answered = fast_engine.run_many(queries)
     medians = [q for q in queries if q.metric == "wait_median"]
     assert ordered[: len(medians)] == medians and all(
