@@ -1,8 +1,8 @@
 """The overview's questions, asked at once: its parts (the answer in words, the tiles, what changed
 this quarter, the equity gaps) each ask theirs together, and a part's statements then wait for the part
-before. Asked ahead in two batches (Engine.ask), the gap search's and the others', measures of one
-aggregate under the same filters share statements across parts, the workers are never idle between
-parts, and the gap search's comparisons are worked out while the workers answer the others."""
+before. Asked ahead in two batches (Engine.ask), the gap search's and the other parts', measures of
+one aggregate under the same filters share statements within each batch, the workers are never idle
+between parts, and the gap search's comparisons are worked out while the workers answer the others."""
 
 from __future__ import annotations
 
@@ -25,17 +25,11 @@ def moved(measures: Sequence[str]) -> tuple[str, ...]:
     return tuple(n for n in measures if n in THEME_METRICS or n == TRUST_THUMBS)
 
 
-def questions(engine: Engine, filters: Filters, quarter: str) -> list[Query]:
-    """Return every question the overview's parts ask first, in the order the page shows them. The
-    two that say on which scale the view's surveys asked trust (the quarter's, for the tiles; the
-    view's, for the gap search) decide the rest, so they are asked first, together."""
-    parts, compared = _questions(engine, filters, quarter)
-    return [*parts, *compared]
-
-
-def _questions(engine: Engine, filters: Filters, quarter: str) -> tuple[list[Query], list[Query]]:
-    """Return the questions of `questions`: those of the answer, the tiles and the moves, and the gap
-    search's."""
+def questions(engine: Engine, filters: Filters, quarter: str) -> tuple[list[Query], list[Query]]:
+    """Return the questions the overview's parts ask first: those of the answer, the tiles and the
+    moves, and the gap search's. The two that say on which scale the view's surveys asked trust (the
+    quarter's, for the tiles; the view's, for the gap search) decide the rest, so they are asked
+    first, together."""
     if engine.computable(TRUST):
         engine.run_many(
             [kpis.scale_question(engine, filters, quarter), answered_question(engine, TRUST, filters)]
@@ -56,7 +50,7 @@ def ask_ahead(engine: Engine, filters: Filters, quarter: str) -> None:
     step after the questions) while the workers answer the others. A question that fails here is
     asked again by its part, which says what is wrong where it belongs."""
     try:
-        parts, compared = _questions(engine, filters, quarter)
+        parts, compared = questions(engine, filters, quarter)
     except CxError:
         return
     searching = engine.ask(compared)
