@@ -300,7 +300,7 @@ def test_parts_finished_together_equal_each_finished_alone(make_engine: EngineFa
         ci_high=pl.lit(0.9),
         mean=pl.lit(3.0),
     )
-    together = engine._finished_parts(table, members)  # type: ignore[arg-type]
+    _, together = engine._finished_parts(table, members)  # type: ignore[arg-type]
     assert together[3] is None
     parts = table.partition_by("cx_part", as_dict=True, include_key=False)
     for i, (query, _, _) in enumerate(members):

@@ -266,6 +266,44 @@ def test_breakdowns_of_one_metric_read_its_cube_once_and_equal_the_rows(
     assert any(r["suppressed"].any() for r in answered) and any(r.height > 20 for r in answered)
 
 
+def test_stacked_answers_are_each_answer_one_after_another(fast_engine: Engine) -> None:
+    """The gap search reads a view's answers as one table (Engine.stacked): off the statement's
+    finished table where its breakdowns were answered together, from each answer otherwise. Either
+    way each answer's rows are there as `run` gives them, groups, counts and hidden cells alike, one
+    answer after another, for an engine confined to some services too."""
+    from metrics.analyses.gaps import _plan
+
+    filters = Filters((("channel", ("website",)),), "FY2026 Q1", "FY2026 Q4")
+    queries = [q for name in ("trust", "ease") for q in _plan(fast_engine, name, filters).values()]
+    keys = ["cx_key0", "cx_key1"]
+
+    def expected(engine: Engine) -> list[tuple[object, ...]]:
+        rows = []
+        for place, query in enumerate(queries):
+            answer = engine.run(query)
+            for row in answer.iter_rows(named=True):
+                groups = [row[d] for d in query.by] + [None] * (len(keys) - len(query.by))
+                rows.append((place, *groups, *(v for c, v in row.items() if c not in query.by)))
+        return rows
+
+    for engine in (fast_engine, fast_engine.confined(frozenset({"Passport Services"}))):
+        engine.forget_results()
+        engine.run(queries[3])  # answered alone first: read from its own answer
+        engine.run_many(queries)
+        with engine._lock:
+            cut = {key[0] for key in engine._cut_from}
+        assert engine._narrowed(queries[3]) not in cut and len(cut) > len(queries) // 2
+        stacked = engine.stacked(queries)
+        assert stacked.columns[:3] == ["cx_part", *keys] and "raw_n" not in stacked.columns
+        assert stacked["cx_part"].dtype == pl.Int64 and stacked["cx_key0"].dtype == pl.String
+        assert stacked.rows() == expected(engine)
+        assert stacked["suppressed"].any() and stacked["cx_part"].n_unique() > len(queries) // 2
+    # Forgotten with the results, and read again from the answers asked again.
+    fast_engine.forget_results()
+    assert not fast_engine._cut_from
+    assert fast_engine.stacked(queries).rows() == expected(fast_engine)
+
+
 def test_a_quantile_asked_by_whole_cells_reads_the_running_counts_its_cube_keeps(
     fast_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ import polars as pl
 from metrics import contract
 from metrics.analyses.breaks import as_asked
 from metrics.compare import PROPORTIONS, Difference, GapTests, gap_interval, gap_tests
+from metrics.composition import breakdown_keys
 from metrics.dimensions import EQUITY_DIMENSIONS, phrase
 from metrics.measures import GAP_METRICS
 from metrics.query import Engine, Filters, Query
@@ -130,36 +131,34 @@ def comparable(engine: Engine, names: Sequence[str] = GAP_METRICS) -> tuple[str,
 @dataclass(frozen=True)
 class _Measure:
     """Every comparison of one measure in a view, in the order made, as columns: the group's row and
-    the reference's (each its place among the answers' rows, one answer after another), and each
-    comparison's test. Who a comparison is about is read from its row when asked (`who`): a view
-    makes thousands, and keeps a few dozen."""
+    the reference's (each its place among the answers' rows, one answer after another: `answers`,
+    Engine.stacked), and each comparison's test. Who a comparison is about is read from its row when
+    asked (`who`): a view makes thousands, and keeps a few dozen."""
 
     name: str
     aggregate: str
     smallest: int
-    answers: Sequence[pl.DataFrame]
-    bys: Sequence[tuple[str, ...]]  # each answer's breakdown
-    keys: Sequence[tuple[str, ...] | None]  # each row's groups
-    offsets: np.ndarray  # where each answer's rows start among them all
+    answers: pl.DataFrame
+    bys: Sequence[tuple[str, ...]]  # each answer's breakdown, by its place (`cx_part`)
+    parts: np.ndarray  # each row's answer
     rows: np.ndarray
     references: np.ndarray
     within_first: np.ndarray  # whether a group of a row of two traits is its second, within its first
     tests: GapTests
 
-    def _answer(self, place: int) -> int:
-        return int(np.searchsorted(self.offsets, place, side="right")) - 1
-
     def row(self, place: int) -> dict[str, Any]:
-        """Return a row as its answer has it, every column by name."""
-        answer = self._answer(place)
-        return self.answers[answer].row(place - int(self.offsets[answer]), named=True)
+        """Return a row as its answer has it: its groups by their dimension, then its statistics."""
+        found = self.answers.row(place, named=True)
+        by = self.bys[int(self.parts[place])]
+        groups = {d: found[k] for d, k in zip(by, breakdown_keys(len(by)), strict=True)}
+        return groups | {c: v for c, v in found.items() if c != "cx_part" and not c.startswith("cx_key")}
 
     def who(self, i: int) -> tuple[str, str, tuple[str, str] | None]:
         """Return the `i`th comparison's group (its dimension and value), and the trait both sides
         share (None: everyone in the view)."""
         place = int(self.rows[i])
-        by, key = self.bys[self._answer(place)], self.keys[place]
-        assert key is not None  # a row compared is one of people who said
+        by = self.bys[int(self.parts[place])]
+        key = [_text(self.answers[k][place]) for k in breakdown_keys(len(by))]
         if len(by) == 1:
             return by[0], key[0], None
         if self.within_first[i]:
@@ -177,8 +176,16 @@ def _compared(engine: Engine, filters: Filters, names: Sequence[str]) -> list[_M
     """Return every comparison of the measures `names` under the filters, their questions asked at
     once, each measure's tested together."""
     plans = [(name, _plan(engine, name, filters)) for name in names]
-    results = iter(engine.run_many([q for _, plan in plans for q in plan.values()]))
-    return [_measure(engine, name, plan, [next(results) for _ in plan]) for name, plan in plans]
+    answers = engine.stacked([q for _, plan in plans for q in plan.values()])
+    places = answers.get_column("cx_part").to_numpy()
+    found, first = [], 0
+    for name, plan in plans:
+        start, end = np.searchsorted(places, [first, first + len(plan)]).tolist()
+        found.append(
+            _measure(engine, name, plan, answers.slice(start, end - start), places[start:end] - first)
+        )
+        first += len(plan)
+    return found
 
 
 def _sure(found: Gap) -> float:
@@ -195,7 +202,12 @@ def _worse(engine: Engine, found: Gap) -> bool:
 
 def _plan(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], Query]:
     """Return the queries a measure's gaps need, by their grouping: the view, each trait alone and
-    each equity dimension with each trait."""
+    each equity dimension with each trait. Worked out once while the engine remembers its results:
+    the overview asks them ahead (`questions`), then compares their answers."""
+    return engine.remembered(("gap plan", name, filters), lambda: _planned(engine, name, filters))
+
+
+def _planned(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], Query]:
     carried = set(engine.dimensions(engine.metric(name)))
     single = {d for d, values in filters.where if len(values) == 1}
     contexts = [
@@ -211,57 +223,69 @@ def _plan(engine: Engine, name: str, filters: Filters) -> dict[tuple[str, ...], 
 
 
 def _measure(
-    engine: Engine, name: str, plan: Mapping[tuple[str, ...], Query], results: list[pl.DataFrame]
+    engine: Engine,
+    name: str,
+    plan: Mapping[tuple[str, ...], Query],
+    answers: pl.DataFrame,
+    parts: np.ndarray,
 ) -> _Measure:
     """Compare each equity group with everyone in the view, and with those sharing one trait, and
-    test every comparison at once. A view compares thousands: the answers are read as one table,
-    and each breakdown's comparisons are made on its columns at once rather than row by row."""
+    test every comparison at once. A view compares thousands: the answers are read as one table
+    (`answers`, Engine.stacked: `parts` says which of the plan's questions each row answers), and each
+    breakdown's comparisons are made on its columns at once rather than row by row."""
     metric = engine.metric(name)
     bys = list(plan)
     whole = bys.index(())
-    offsets = np.cumsum([0, *(frame.height for frame in results)])
-    columns = {c: _stacked(results, c) for c in _TESTED if c in results[whole].columns}
+    depth = np.array([len(by) for by in bys], dtype=np.int64)[parts]
+    # Each row's groups as text, a group of no value read "None"; a row of people who did not say
+    # (any of its groups "Not reported") is no group to rank.
+    keys = []
+    for key in breakdown_keys(max(len(by) for by in bys)):
+        column = answers.get_column(key).to_numpy().astype(object)
+        column[column == None] = "None"  # noqa: E711 (numpy compares each element)
+        keys.append(column)
+    said = np.ones(answers.height, dtype=bool)
+    for place, column in enumerate(keys):
+        said &= (depth <= place) | (column != contract.NOT_REPORTED)
     # No count reads as NaN, equal to none; so does place -1, no row (the last, added).
-    n = np.append(columns["n"].cast(pl.Float64).to_numpy(), np.nan)
-    keys = [key for frame, by in zip(results, bys, strict=True) for key in _keys(frame, by)]
+    n = np.append(answers.get_column("n").cast(pl.Float64).to_numpy(), np.nan)
+    value = answers.get_column("value").cast(pl.Float64).to_numpy()
+    hidden = answers.get_column("suppressed").fill_null(False).to_numpy()
     # The rows shown, of people who said: the groups to rank.
-    shown = (~columns["suppressed"].fill_null(False) & columns["value"].is_not_null()).to_numpy() & np.array(
-        [key is not None for key in keys], dtype=bool
-    )
-    overall = int(offsets[whole]) if results[whole].height else -1
-    alone = {
-        by[0]: {keys[i][0]: i for i in range(offsets[k], offsets[k + 1]) if shown[i]}  # type: ignore[index]
-        for k, by in enumerate(bys)
-        if len(by) == 1
-    }
+    shown = ~hidden & answers.get_column("value").is_not_null().to_numpy() & said
+    starts = np.searchsorted(parts, np.arange(len(bys) + 1))
+    overall = int(starts[whole]) if starts[whole + 1] > starts[whole] else -1
+    first = np.array([by[0] if by else "" for by in bys], dtype=object)[parts]
+    second = np.array([by[1] if len(by) > 1 else "" for by in bys], dtype=object)[parts]
+    # Each trait's groups alone, shown: where a group of one trait is found, by trait and group.
+    alone = np.flatnonzero((depth == 1) & shown)
+    found = {(d, k): int(i) for d, k, i in zip(first[alone], keys[0][alone], alone, strict=True)}
 
     def everyone(rows: np.ndarray, of: np.ndarray | int) -> np.ndarray:
         """Whether `rows` are all the people of `of` (the same count: they are drawn from them)."""
         found: np.ndarray = (rows >= 0) & (np.asarray(of) >= 0) & (n[rows] == n[of])
         return found
 
-    singles = [row for dimension in EQUITY_DIMENSIONS for row in alone.get(dimension, {}).values()]
+    equity = {d: i for i, d in enumerate(EQUITY_DIMENSIONS)}
+    # Each equity group against everyone, trait by trait in their order, each trait's groups as shown.
+    singles = sorted((i for i in alone.tolist() if first[i] in equity), key=lambda i: (equity[first[i]], i))
     # Each shown row of two traits is compared within its second trait, then (where that is an
     # equity dimension too) its second within its first, as listed.
-    listed = [
-        (i, by)
-        for k, by in enumerate(bys)
-        if len(by) == 2
-        for i in range(offsets[k], offsets[k + 1])
-        if shown[i]
-    ]
-    context = [alone[by[1]].get(keys[i][1], -1) for i, by in listed]  # type: ignore[index]
+    pairs = np.flatnonzero((depth == 2) & shown)
+    context = [found.get((d, k), -1) for d, k in zip(second[pairs], keys[1][pairs], strict=True)]
     own = [
-        alone.get(by[0], {}).get(keys[i][0], -1) if by[1] in EQUITY_DIMENSIONS else -1  # type: ignore[index]
-        for i, by in listed
+        found.get((d, k), -1) if e in equity else -1
+        for d, k, e in zip(first[pairs], keys[0][pairs], second[pairs], strict=True)
     ]
-    pairs = np.array([i for i, _ in listed], dtype=np.int64)
     row_places = np.concatenate([np.array(singles, dtype=np.int64), np.repeat(pairs, 2)])
     reference_places = np.concatenate(
-        [np.full(len(singles), overall), np.stack([context, own], axis=1).ravel().astype(np.int64)]
+        [
+            np.full(len(singles), overall, dtype=np.int64),
+            np.stack([np.array(context, dtype=np.int64), np.array(own, dtype=np.int64)], axis=1).ravel(),
+        ]
     )
     single = np.arange(len(row_places)) < len(singles)
-    within_first = np.concatenate([np.zeros(len(singles), dtype=bool), np.tile([False, True], len(listed))])
+    within_first = np.concatenate([np.zeros(len(singles), dtype=bool), np.tile([False, True], len(pairs))])
     kept = (
         (reference_places >= 0)
         # A trait everyone in the view shares (the only channel there is) adds nothing to the view.
@@ -271,47 +295,29 @@ def _measure(
     )
     row_places, reference_places = row_places[kept], reference_places[kept]
     # The tests read counts and shares as arrays, and a mean's or a quantile's its interval too.
-    arrays = {"value": columns["value"].cast(pl.Float64).to_numpy(), "n": n[:-1]}
-    arrays["suppressed"] = columns["suppressed"].fill_null(False).to_numpy()
-    intervals = {c: columns[c].to_list() for c in ("ci_low", "ci_high") if c in columns}
+    arrays = {"value": value, "n": n[:-1], "suppressed": hidden}
+    intervals = {}
+    if metric.aggregate not in PROPORTIONS:
+        intervals = {
+            c: answers.get_column(c).to_list() for c in ("ci_low", "ci_high") if c in answers.columns
+        }
     cells: list[dict[str, Any]] = []
     for places in (row_places, reference_places):
-        found: dict[str, Any] = {c: values[places] for c, values in arrays.items()}
+        cell: dict[str, Any] = {c: values[places] for c, values in arrays.items()}
         if metric.aggregate not in PROPORTIONS:
-            found.update({c: [v[i] for i in places.tolist()] for c, v in intervals.items()})
-        cells.append(found)
+            cell.update({c: [v[i] for i in places.tolist()] for c, v in intervals.items()})
+        cells.append(cell)
     smallest = engine.threshold(metric)
     tests = gap_tests(cells[0], cells[1], metric.aggregate, smallest)
     return _Measure(
-        name, metric.aggregate, smallest, results, bys, keys, offsets, row_places, reference_places,
+        name, metric.aggregate, smallest, answers, bys, parts, row_places, reference_places,
         within_first[kept], tests,
     )  # fmt: skip
 
 
-# The columns of an answer a comparison's test reads.
-_TESTED = ("value", "n", "suppressed", "ci_low", "ci_high")
-
-
-def _stacked(answers: Sequence[pl.DataFrame], column: str) -> pl.Series:
-    """Return a column of every answer, one answer's rows after another's, in the first's type."""
-    found = [answer.get_column(column) for answer in answers]
-    try:
-        return pl.concat(found, rechunk=False)
-    except pl.exceptions.SchemaError:  # a part of no rows typed otherwise
-        return pl.concat([s.cast(found[0].dtype) for s in found], rechunk=False)
-
-
-def _keys(frame: pl.DataFrame, by: tuple[str, ...]) -> list[tuple[str, ...] | None]:
-    """Return each row's groups, as text; None for a row of people who did not say, which is no
-    group to rank."""
-    if not by:
-        return [()] * frame.height
-    columns = []
-    for d in by:
-        column = frame.get_column(d)
-        text = column.dtype == pl.String and not column.null_count()
-        columns.append(column.to_list() if text else [str(v) for v in column.to_list()])
-    return [None if contract.NOT_REPORTED in key else key for key in zip(*columns, strict=True)]
+def _text(value: object) -> str:
+    """Return a group as text, as its comparisons read it: a group of no value is "None"."""
+    return "None" if value is None else str(value)
 
 
 def who(found: Gap, labels: Mapping[str, str]) -> str:
