@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import EngineFactory
 
-from metrics.analyses.gaps import compared_with, gaps, who
+from metrics.analyses.gaps import compared, compared_with, gaps, who
 from metrics.dimensions import phrase
 from metrics.query import Engine, Filters
 
@@ -136,3 +137,27 @@ def test_a_measure_whose_data_cannot_be_used_is_left_out_of_the_search(tmp_path:
     assert left_out(["A", "B", "C"], {"x", "y"}) == (
         "Left out: A, B and C, which read x and y: those files cannot be used (Metrics and data says why)."
     )
+
+
+def test_each_comparison_reads_its_own_answers_rows(make_engine: EngineFactory) -> None:
+    # Trust's answers carry the mean of the 1-5 answer; the mean wait's carry none. Compared in one
+    # search, each comparison's rows are its own measure's answer's, column for column.
+    contacts = [
+        {"started_at": datetime(2024, 11, 15), "age_band": age, "queue_wait_seconds": wait, "answered": True}
+        for age, waits in (("18-24", (60.0, 120.0, 180.0)), ("65+", (600.0, 660.0, 720.0)))
+        for wait in waits * 10
+    ]
+    engine = make_engine(
+        responses=people("18-24", "Urban", 8, 10) + people("65+", "Urban", 4, 10), contacts=contacts
+    )
+    found = compared(engine, QUARTER, names=("trust", "wait_mean"))
+    assert {g.metric for g in found} == {"trust", "wait_mean"}
+    for g in found:
+        answer = engine.run(QUARTER.query(g.metric, by=[g.dimension]))
+        own = answer.filter(pl.col(g.dimension) == g.group).row(0, named=True)
+        if g.context is None:
+            assert g.row == own
+        assert set(g.row) - {g.dimension, *(g.context or ())[:1]} == set(answer.columns) - {g.dimension}
+    ages = {g.group: g.row for g in found if g.metric == "wait_mean" and g.context is None}
+    assert ages["65+"]["value"] == pytest.approx(660.0) and "mean" not in ages["65+"]
+    assert {g.group: g.row["mean"] for g in found if g.metric == "trust" and g.context is None}["65+"] == 3.2

@@ -181,8 +181,14 @@ def _compared(engine: Engine, filters: Filters, names: Sequence[str]) -> list[_M
     found, first = [], 0
     for name, plan in plans:
         start, end = np.searchsorted(places, [first, first + len(plan)]).tolist()
+        # Each measure's rows with its own statistics, those its answers have (a mean, say, where
+        # another measure's have none).
+        own = engine.run(plan[()]).columns
+        kept = [c for c in answers.columns if c.startswith(("cx_part", "cx_key")) or c in own]
         found.append(
-            _measure(engine, name, plan, answers.slice(start, end - start), places[start:end] - first)
+            _measure(
+                engine, name, plan, answers.slice(start, end - start).select(kept), places[start:end] - first
+            )
         )
         first += len(plan)
     return found
