@@ -58,8 +58,10 @@ WORKERS = min(4, os.cpu_count() or 1)
 _WORKER_NAME = "cx-query"
 # Results kept per engine, least recently used dropped first; most are a few rows.
 REMEMBERED_RESULTS = 4096
-# How many analyses of many results an engine remembers (`Engine.remembered`): a page's few.
-REMEMBERED_ANALYSES = 64
+# How many analyses of many results an engine remembers (`Engine.remembered`): a page's few. An
+# overview view's gap search is seven of them (the plan of each of its six measures' questions, and
+# the search itself), so the searches of about the last 70 views are kept.
+REMEMBERED_ANALYSES = 512
 # One metric asked this many breakdowns or more under the same filters reads its cube table once
 # for all of them (`Engine._breakdowns`).
 BREAKDOWNS = 3
