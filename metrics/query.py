@@ -492,18 +492,21 @@ class Engine:
                 c for q, a in zip(queries, answers, strict=True) for c in a.columns if c not in q.by
             )
         )
-        # Each piece: a frame, each of its rows' place in `queries`, and its columns of each key.
-        pieces: list[tuple[pl.DataFrame, np.ndarray, Sequence[str | None]]] = []
-        tables: dict[int, tuple[pl.DataFrame, dict[int, int]]] = {}
+        # Each piece: a frame, each of its rows' place in `queries`, its columns of each key, and the
+        # statistics its answers have (a statement of several metrics holds a mean for each; a
+        # metric with no score answers none).
+        pieces: list[tuple[pl.DataFrame, np.ndarray, Sequence[str | None], Sequence[str]]] = []
+        tables: dict[tuple[int, tuple[str, ...]], tuple[pl.DataFrame, dict[int, int]]] = {}
         for place, (query, answer) in enumerate(zip(queries, answers, strict=True)):
             key = (self._narrowed(query), True, self.min_n, self.exact)
+            own = tuple(c for c in answer.columns if c not in query.by)
             with self._lock:
                 cut = self._cut_from.get(key)
             if cut is not None and cut[2] is answer:
-                tables.setdefault(id(cut[0]), (cut[0], {}))[1][cut[1]] = place
+                tables.setdefault((id(cut[0]), own), (cut[0], {}))[1][cut[1]] = place
             else:
-                pieces.append((answer, np.full(answer.height, place, dtype=np.int64), query.by))
-        for table, wanted in tables.values():
+                pieces.append((answer, np.full(answer.height, place, dtype=np.int64), query.by, own))
+        for (_, own), (table, wanted) in tables.items():
             # Polars' operations cost a fixed tenth of a millisecond or so each: the rows are picked
             # and placed with numpy, and the columns gathered once. Only the answers' own columns are
             # read from it: the table keeps each cell's true count, which never leaves the engine.
@@ -511,18 +514,18 @@ class Engine:
             place_of = np.full(max(int(held.max(initial=0)), *wanted) + 1, -1, dtype=np.int64)
             place_of[list(wanted)] = list(wanted.values())
             rows = np.flatnonzero(place_of[held] >= 0)
-            pieces.append((table[rows], place_of[held[rows]], keys))
+            pieces.append((table[rows], place_of[held[rows]], keys, own))
         if not pieces:
             return pl.DataFrame(schema={"cx_part": pl.Int64, **dict.fromkeys(keys, pl.String)})
-        places = np.concatenate([p for _, p, _ in pieces])
+        places = np.concatenate([p for _, p, _, _ in pieces])
         columns = [pl.Series("cx_part", places)]
         for i, name in enumerate([*keys, *statistics]):
             found = []
-            for frame, own, read in pieces:
+            for frame, placed, read, has in pieces:
                 source = (read[i] if i < len(read) else None) if i < len(keys) else name
-                if source is None or source not in frame.columns:
+                if source is None or source not in frame.columns or (i >= len(keys) and source not in has):
                     found.append(
-                        pl.Series(name, [None] * len(own), dtype=pl.String if i < len(keys) else None)
+                        pl.Series(name, [None] * len(placed), dtype=pl.String if i < len(keys) else None)
                     )
                 else:
                     found.append(frame.get_column(source).alias(name))

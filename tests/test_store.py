@@ -302,6 +302,20 @@ def test_stacked_answers_are_each_answer_one_after_another(fast_engine: Engine) 
     fast_engine.forget_results()
     assert not fast_engine._cut_from
     assert fast_engine.stacked(queries).rows() == expected(fast_engine)
+    # Self-service has no score, so its answers have no mean, though it shares trust's statement:
+    # its rows' mean is empty, as its answers have none, not the statement's.
+    mixed = [q for name in ("trust", "self_service_rate") for q in _plan(fast_engine, name, filters).values()]
+    fast_engine.run_many(mixed)
+    stacked = fast_engine.stacked(mixed)
+    rows = []
+    for place, query in enumerate(mixed):
+        answer = fast_engine.run(query)
+        for row in answer.iter_rows(named=True):
+            groups = [row[d] for d in query.by] + [None] * (len(keys) - len(query.by))
+            rows.append((place, *groups, *(row.get(c) for c in stacked.columns[3:])))
+    assert "mean" not in fast_engine.run(mixed[-1]).columns and stacked.rows() == rows
+    ours = stacked.filter(pl.col("cx_part") >= len(_plan(fast_engine, "trust", filters)))
+    assert ours.height and ours["mean"].null_count() == ours.height
 
 
 def test_a_quantile_asked_by_whole_cells_reads_the_running_counts_its_cube_keeps(

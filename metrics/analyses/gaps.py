@@ -141,6 +141,7 @@ class _Measure:
     answers: pl.DataFrame
     bys: Sequence[tuple[str, ...]]  # each answer's breakdown, by its place (`cx_part`)
     parts: np.ndarray  # each row's answer
+    keys: Sequence[np.ndarray]  # each row's groups as text, its first dimension's first
     rows: np.ndarray
     references: np.ndarray
     within_first: np.ndarray  # whether a group of a row of two traits is its second, within its first
@@ -158,7 +159,7 @@ class _Measure:
         share (None: everyone in the view)."""
         place = int(self.rows[i])
         by = self.bys[int(self.parts[place])]
-        key = [_text(self.answers[k][place]) for k in breakdown_keys(len(by))]
+        key = [str(column[place]) for column in self.keys[: len(by)]]
         if len(by) == 1:
             return by[0], key[0], None
         if self.within_first[i]:
@@ -316,14 +317,9 @@ def _measure(
     smallest = engine.threshold(metric)
     tests = gap_tests(cells[0], cells[1], metric.aggregate, smallest)
     return _Measure(
-        name, metric.aggregate, smallest, answers, bys, parts, row_places, reference_places,
+        name, metric.aggregate, smallest, answers, bys, parts, keys, row_places, reference_places,
         within_first[kept], tests,
     )  # fmt: skip
-
-
-def _text(value: object) -> str:
-    """Return a group as text, as its comparisons read it: a group of no value is "None"."""
-    return "None" if value is None else str(value)
 
 
 def who(found: Gap, labels: Mapping[str, str]) -> str:
