@@ -493,6 +493,19 @@ def test_the_overview_states_the_answer_first(sample_engine: Engine) -> None:
     assert "sampling noise" in expected and "FY2026 to date" in expected
 
 
+def test_the_gaps_listed_are_counted_as_a_leader_reads_them() -> None:
+    # Passport Services' view lists one gap in this sample, the whole sample two: "the gap", not "1 gaps".
+    labels = {
+        params.get("service", "every service"): [e.label for e in app.expander if "gap" in e.label]
+        for params in ({"service": "Passport Services"}, {})
+        for app in [open_page("overview", **params)]
+    }
+    assert labels == {
+        "Passport Services": ["The gap listed, with its numbers"],
+        "every service": ["All 2 gaps listed, with their numbers"],
+    }
+
+
 def test_tiles_tell_not_applicable_and_not_asked_from_hidden() -> None:
     # The app has no contacts and one channel has no self-service rate: neither prints a figure or †.
     app = open_page("overview", channel="mobile_app")
