@@ -291,14 +291,16 @@ def _gap_chart(sides: list[tuple[Gap, str]], labels: dict[str, str], names: tupl
             "side": pl.String,
         },
     )
-    listed_gaps = "the gap listed" if len(shown) == 1 else f"all {len(shown)} gaps listed"
+    listed, numbers = (
+        ("the gap listed", "its") if len(shown) == 1 else (f"all {len(shown)} gaps listed", "their")
+    )
     # Drawn after both lists: said whose gaps it draws, so it is not read as the better-served's alone.
     st.caption("Every gap found, worse- and better-served, with its 95% interval, in points.")
     exhibits.chart(
         "Where are we failing whom",
         charts.gaps(frame),
         _gap_table(shown, labels),
-        f"Dot chart of {listed_gaps}, with 95% intervals: "
+        f"Dot chart of {listed}, with 95% intervals: "
         + "; ".join(
             f"{label} {format_delta(gap, 'percent')}"
             for label, gap in zip(frame["label"], frame["gap"], strict=True)
@@ -314,7 +316,7 @@ def _gap_chart(sides: list[tuple[Gap, str]], labels: dict[str, str], names: tupl
             pl.Series("test", [g.difference.test for g in shown]),
         ),
         metrics=names,
-        table_title=f"{listed_gaps[0].upper()}{listed_gaps[1:]}, with {'its' if len(shown) == 1 else 'their'} numbers",
+        table_title=f"{listed.capitalize()}, with {numbers} numbers",
     )
 
 
