@@ -194,10 +194,9 @@ def breakdowns_over(
     }
     for p in range(len(places)):
         lists[f"cx_dimension{p}"] = [keys.index(by[p]) if p < len(by) else -1 for _, by in parts]
-    params: dict[str, object] = {f"cx_parts{first}_{column}": values for column, values in lists.items()}
-    listed = ", ".join(
-        f"unnest(cast(${f'cx_parts{first}_{column}'} as integer[])) as {column}" for column in lists
-    )
+    named = {column: f"cx_parts{first}_{column}" for column in lists}
+    params: dict[str, object] = {named[column]: values for column, values in lists.items()}
+    listed = ", ".join(f"unnest(cast(${name} as integer[])) as {column}" for column, name in named.items())
     grouped = [
         f"case cx_parts.cx_dimension{p} "
         + " ".join(f"when {j} then cx_cube.{quote_identifier(k)}" for j, k in enumerate(keys))
