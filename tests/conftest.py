@@ -238,6 +238,21 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _once(tmp_path_factory, "sample", made)
 
 
+@pytest.fixture(scope="session")
+def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample data at a tenth of sample_dir's size (2,000 responses), its store built: for the tests
+    of how a store is built, kept, replaced and served while it builds, whose every step is a build.
+    What they check holds at any size, and a build of it takes half the time (2.1-3.5 s against
+    4.4-4.5 s, in one process)."""
+    from sample_data.generator import generate
+
+    def made(folder: Path) -> None:
+        generate(folder, seed=7, responses=2_000)
+        _built(folder)
+
+    return _once(tmp_path_factory, "small-sample", made)
+
+
 def _built(folder: Path) -> None:
     Engine.open(folder, store_dir=folder / ".cx-store", build=True).warehouse.close()
 

@@ -246,10 +246,10 @@ def test_a_saved_view_reopens_with_the_same_numbers(
 
 
 def test_a_first_start_on_new_data_shows_the_build_going(
-    page: Page, sample_dir: Path, tmp_path: Path
+    page: Page, small_sample_dir: Path, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
     # The build lock is held until the page has been seen waiting: on a fast machine the server's first
     # store of the overview's measures can be ready before the browser's first visit.
     held = ExitStack()
@@ -286,9 +286,9 @@ def test_a_first_start_on_new_data_shows_the_build_going(
 
 
 def test_while_newer_data_is_prepared_the_pages_show_the_earlier_and_say_so(
-    page: Page, sample_dir: Path, tmp_path: Path
+    page: Page, small_sample_dir: Path, tmp_path: Path
 ) -> None:
-    data_dir = linked_copy(sample_dir, tmp_path / "data")
+    data_dir = linked_copy(small_sample_dir, tmp_path / "data")
     contacts = unlinked(data_dir / "contacts.parquet")
     pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
     # Another process holds the build from before the server starts (which begins its own build as it

@@ -34,9 +34,9 @@ SHOWN = "Shown: the data prepared on"
 
 
 @pytest.fixture
-def changed_data(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def changed_data(small_sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The sample with its store built, then its contacts changed: the store is one input behind."""
-    data_dir = linked_copy(sample_dir, tmp_path / "data")
+    data_dir = linked_copy(small_sample_dir, tmp_path / "data")
     contacts = unlinked(data_dir / "contacts.parquet")
     pl.read_parquet(contacts).filter(pl.col("channel") != "phone").write_parquet(contacts)
     monkeypatch.setenv("CX_DATA_DIR", str(data_dir))

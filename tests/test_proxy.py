@@ -31,10 +31,10 @@ TRENDS_VIEW = "/trends?from=FY2026+Q1&to=FY2026+Q4&service=Passport+Services&met
 
 
 @pytest.fixture(scope="module")
-def fresh_data(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small sample's inputs in a folder of their own with no store yet: `cx serve` builds it."""
+def fresh_data(small_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smallest sample's inputs in a folder of their own with no store yet: `cx serve` builds it."""
     folder = tmp_path_factory.mktemp("proxied")
-    for path in sample_dir.glob("*.parquet"):
+    for path in small_sample_dir.glob("*.parquet"):
         shutil.copy2(path, folder)
     return folder
 

@@ -596,9 +596,11 @@ def metric_files(folder: Path, *names: str) -> Path:
     return folder
 
 
-def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path, tmp_path: Path) -> None:
+def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(
+    small_sample_dir: Path, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
     metrics_dir = metric_files(tmp_path / "metrics", "trust", "ease", "emotion", "wait_median", "responses")
     store_dir = tmp_path / "store"
 
@@ -630,10 +632,10 @@ def test_a_changed_or_new_metric_file_builds_only_its_own_cubes(sample_dir: Path
 
 
 def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_metric_files(
-    sample_dir: Path, tmp_path: Path
+    small_sample_dir: Path, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
     metrics_dir = metric_files(tmp_path / "metrics", "trust", "ease", "abandonment_rate")
     store_dir = tmp_path / "store"
     assert interim(data_dir, store_dir, catalog=load_catalog(metrics_dir)) is None  # nothing built yet
@@ -657,7 +659,7 @@ def test_while_a_newer_store_is_built_the_earlier_one_answers_by_the_current_met
     query = Query.of("trust", ["channel"], {}, "FY2026 Q1", "FY2026 Q4")
     assert same(shown.engine.run(query), shown.engine.direct(query))
     strongly = shown.engine.run(Query.of("trust"))["value"][0]
-    assert strongly < 0.5 < Engine.open(sample_dir).run(Query.of("trust"))["value"][0]
+    assert strongly < 0.5 < Engine.open(small_sample_dir).run(Query.of("trust"))["value"][0]
     # The contacts are those of the earlier files until the newer store is built, and so is their date.
     [listed] = [c for c in shown.engine.warehouse.coverage() if c.input == "contacts"]
     assert listed.modified is not None and listed.modified.timestamp() <= shown.built.timestamp()
@@ -720,9 +722,9 @@ def test_a_model_is_copied_whole_when_the_one_said_to_hold_it_does_not() -> None
     assert kept == [(1, "a"), (2, "b")]
 
 
-def test_a_rebuild_copies_what_reads_only_unchanged_inputs(sample_dir: Path, tmp_path: Path) -> None:
+def test_a_rebuild_copies_what_reads_only_unchanged_inputs(small_sample_dir: Path, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))
     store_dir = tmp_path / "store"
     # Metrics of each input, and of responses joined to contacts.
     catalog = catalog_of(
@@ -1031,7 +1033,7 @@ def test_a_quantiles_grains_too_long_to_keep_are_not_computed(
 
 
 def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
-    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Metrics whose rows are one table's are summed in one statement (composition.shared_cube_sql):
     every metric's cubes and cube table are those it gets when built alone, row for row. A statement
@@ -1047,7 +1049,7 @@ def test_metrics_read_together_get_the_cube_tables_each_gets_alone(
     )  # fmt: skip
 
     def built(store_dir: Path, messages: list[str]) -> Path:
-        engine = Engine(Warehouse(sample_dir, sealed=False, load=False), catalog)
+        engine = Engine(Warehouse(small_sample_dir, sealed=False, load=False), catalog)
         engine.comments = False  # what is checked here is the cubes
         assert engine.use_store(store_dir, build=True, progress=messages.append) and engine.store
         engine.warehouse.close()
