@@ -228,7 +228,7 @@ def recorded_statements(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample data at a small size: the integration fixture every metric runs on, with its store
     built as `make run` leaves it (a first start serves the overview's measures before the rest:
-    tests/test_interim.py and the first-start browser test copy the data without it)."""
+    tests/test_interim.py copies the data without it)."""
     from sample_data.generator import generate
 
     def made(folder: Path) -> None:
@@ -241,8 +241,8 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample data at a tenth of sample_dir's size (2,000 responses), its store built: for the tests
-    of how a store is built, kept, replaced and served while it builds, whose every step is a build.
-    What they check holds at any size, and a build of it takes half the time (2.1-3.5 s against
+    of how a store is built, kept, replaced and served while it builds, whose every step is a build
+    (those of a first start copy the data without its store). What they check holds at any size, and a build of it takes half the time (2.1-3.5 s against
     4.4-4.5 s, in one process)."""
     from sample_data.generator import generate
 

@@ -24,7 +24,6 @@ from dashboard import data
 from metrics.query import Engine
 from metrics.store import _sorted, build_lock
 from metrics.storefile import read_unsorted
-from sample_data.generator import generate
 
 # Each builds stores from the sample: left out of `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -188,9 +187,11 @@ def test_a_first_start_says_what_is_ready_and_what_is_not(monkeypatch: pytest.Mo
     )
 
 
-def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(tmp_path: Path) -> None:
+def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(
+    small_sample_dir: Path, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "data"
-    generate(data_dir, seed=7, responses=2_000)
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
     stores = data_dir / ".cx-store"
     # Nobody opens a page: only the health check is asked for. The store of the overview's measures
     # is built all the same, so a first visitor finds it built or on its way.
@@ -201,9 +202,11 @@ def test_a_server_begins_preparing_new_data_as_it_starts_before_any_visit(tmp_pa
             time.sleep(0.5)
 
 
-def test_a_server_stopped_while_it_builds_ends_cleanly_and_keeps_no_half_built_store(tmp_path: Path) -> None:
+def test_a_server_stopped_while_it_builds_ends_cleanly_and_keeps_no_half_built_store(
+    small_sample_dir: Path, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "data"
-    generate(data_dir, seed=7, responses=2_000)
+    shutil.copytree(small_sample_dir, data_dir, ignore=shutil.ignore_patterns(".*"))  # without its store
     env = {**os.environ, "CX_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
         streamlit_command(free_port()), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
