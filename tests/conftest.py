@@ -229,28 +229,27 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample data at a small size: the integration fixture every metric runs on, with its store
     built as `make run` leaves it (a first start serves the overview's measures before the rest:
     tests/test_interim.py copies the data without it)."""
-    from sample_data.generator import generate
-
-    def made(folder: Path) -> None:
-        generate(folder, seed=7, responses=20_000)
-        _built(folder)
-
-    return _once(tmp_path_factory, "sample", made)
+    return _once(tmp_path_factory, "sample", _sample_of(20_000))
 
 
 @pytest.fixture(scope="session")
 def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample data at a tenth of sample_dir's size (2,000 responses), its store built: for the tests
-    of how a store is built, kept, replaced and served while it builds, whose every step is a build
-    (those of a first start copy the data without its store). What they check holds at any size, and a build of it takes half the time (2.1-3.5 s against
-    4.4-4.5 s, in one process)."""
+    """The sample data at a tenth of sample_dir's size (2,000 responses), its store built: for the
+    tests of how a store is built, kept, replaced and served while it builds, whose every step is a
+    build (those of a first start copy the data without its store). What they check holds at any
+    size, and a build of it takes half the time (2.1-3.5 s against 4.4-4.5 s, in one process)."""
+    return _once(tmp_path_factory, "small-sample", _sample_of(2_000))
+
+
+def _sample_of(responses: int) -> Callable[[Path], None]:
+    """Return what makes a sample folder of `responses` responses (seed 7) with its store built."""
     from sample_data.generator import generate
 
     def made(folder: Path) -> None:
-        generate(folder, seed=7, responses=2_000)
+        generate(folder, seed=7, responses=responses)
         _built(folder)
 
-    return _once(tmp_path_factory, "small-sample", made)
+    return made
 
 
 def _built(folder: Path) -> None:
