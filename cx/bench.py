@@ -327,11 +327,16 @@ def run_bench(
 
     say(f"{interactions} scripted interactions, each computing its page's numbers afresh")
     latencies: dict[str, list[float]] = {}
+    # Each change in the script's order, so that a run's slowest is named by its page and place
+    # without running the script again.
+    changes: list[dict[str, object]] = []
     for number, step in enumerate(steps, start=1):
         engine.forget_results()
         started = time.perf_counter()
         page_numbers(engine, step)
-        latencies.setdefault(step.page, []).append(1000 * (time.perf_counter() - started))
+        took = 1000 * (time.perf_counter() - started)
+        latencies.setdefault(step.page, []).append(took)
+        changes.append({"page": step.page, "ms": round(took, 1)})
         if number % 10 == 0:
             say(f"  {number}/{interactions}")
     every = [ms for page in latencies.values() for ms in page]
@@ -398,6 +403,7 @@ def run_bench(
             }
             for page, ms in latencies.items()
         },
+        "changes": changes,
         "peak_rss_mb": round(peak_rss_mb),
         "questions": len(asked),
         "questions_store_s": round(fast_s, 3),

@@ -48,6 +48,12 @@ def test_bench_runs_small(tmp_path: Path) -> None:
     ):
         assert key in figures, key
     assert figures["responses"] == 2_000 and figures["interactions"] == 6
+    # Each change in the script's order (overview, trends, equity, ...), its time among those the
+    # percentiles are taken over: the slowest is the max.
+    changes = figures["changes"]
+    assert [c["page"] for c in changes] == ["overview", "trends", "equity", "journeys", "drivers", "value"]
+    assert max(c["ms"] for c in changes) == figures["interaction_max_ms"]
+    assert [c["ms"] for c in changes if c["page"] == "overview"] == [figures["pages"]["overview"]["max_ms"]]
     assert figures["fast_path_matches"] is True
     assert figures["pandas_matches"] is True and figures["pandas_skipped"] is None
     assert "pandas agrees: True" in table(figures)
