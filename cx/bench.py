@@ -326,20 +326,20 @@ def run_bench(
     settle()  # as the server does once its data is open
 
     say(f"{interactions} scripted interactions, each computing its page's numbers afresh")
-    latencies: dict[str, list[float]] = {}
-    # Each change in the script's order, so that a run's slowest is named by its page and place
-    # without running the script again.
-    changes: list[dict[str, object]] = []
+    # Each change's page and time in the script's order: the JSON lists them (`changes`), so that a
+    # run's slowest is named without running the script again; the figures by page are taken from them.
+    timed: list[tuple[str, float]] = []
     for number, step in enumerate(steps, start=1):
         engine.forget_results()
         started = time.perf_counter()
         page_numbers(engine, step)
-        took = 1000 * (time.perf_counter() - started)
-        latencies.setdefault(step.page, []).append(took)
-        changes.append({"page": step.page, "ms": round(took, 1)})
+        timed.append((step.page, 1000 * (time.perf_counter() - started)))
         if number % 10 == 0:
             say(f"  {number}/{interactions}")
-    every = [ms for page in latencies.values() for ms in page]
+    latencies: dict[str, list[float]] = {}
+    for page, ms in timed:
+        latencies.setdefault(page, []).append(ms)
+    every = [ms for _, ms in timed]
     p50, p95, slowest = statistics.median(every), _percentile(every, 0.95), max(every)
     peak_rss_mb = _peak_rss_mb()
     # The headline figures as soon as they are measured: the comparisons after them take longest.
@@ -403,7 +403,7 @@ def run_bench(
             }
             for page, ms in latencies.items()
         },
-        "changes": changes,
+        "changes": [{"page": page, "ms": round(ms, 1)} for page, ms in timed],
         "peak_rss_mb": round(peak_rss_mb),
         "questions": len(asked),
         "questions_store_s": round(fast_s, 3),
